@@ -1,0 +1,51 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors returned by the keyspace. Callers match them with
+// errors.Is; the server maps each to a wire error class.
+var (
+	// ErrKeyTooLarge matches a *LimitError for a key over Options.MaxKeySize.
+	ErrKeyTooLarge = errors.New("ringdb: key too large")
+	// ErrValueTooLarge matches a *LimitError for a value over Options.MaxValueSize.
+	ErrValueTooLarge = errors.New("ringdb: value too large")
+	// ErrOOM is returned by a write that needs memory the bound does not allow
+	// and the eviction policy cannot free.
+	ErrOOM = errors.New("ringdb: out of memory")
+	// ErrNotInteger is returned by IncrBy when the stored value is not a
+	// decimal int64.
+	ErrNotInteger = errors.New("ringdb: value is not an integer or out of range")
+	// ErrOverflow is returned by IncrBy when the result would overflow int64.
+	ErrOverflow = errors.New("ringdb: increment or decrement would overflow")
+	// ErrNoSuchKey is returned by Rename when the source key does not exist.
+	ErrNoSuchKey = errors.New("ringdb: no such key")
+	// ErrInvalidExpire is returned for a TTL or deadline that is zero or
+	// negative where a positive one is required, or that overflows.
+	ErrInvalidExpire = errors.New("ringdb: invalid expire time")
+	// ErrSyntax is returned for contradictory options (NX with XX, GT with LT,
+	// NX with GT or LT, KEEPTTL with a TTL).
+	ErrSyntax = errors.New("ringdb: syntax error")
+	// ErrClosed is returned by writes after Close.
+	ErrClosed = errors.New("ringdb: keyspace closed")
+)
+
+// LimitError reports a key or value over its configured limit. It matches
+// ErrKeyTooLarge or ErrValueTooLarge with errors.Is.
+type LimitError struct {
+	Kind  error // ErrKeyTooLarge or ErrValueTooLarge
+	Size  int   // the size that was offered
+	Limit int   // the configured limit
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%v: %d bytes, limit %d", e.Kind, e.Size, e.Limit)
+}
+
+// Is reports whether target is the sentinel this error wraps.
+func (e *LimitError) Is(target error) bool { return target == e.Kind }
+
+// Unwrap returns the sentinel.
+func (e *LimitError) Unwrap() error { return e.Kind }

@@ -1,0 +1,412 @@
+// Package core is ringdb's data engine: a sharded keyspace whose records
+// live in arena pages behind a pointer-free index, with lock-free reads, TTLs,
+// a hard memory bound and eviction. It performs no I/O and imports no metrics
+// library; counters are summed on demand into Stats.
+package core
+
+import (
+	"math"
+	"sync"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// Keyspace is a binary-safe key/value store. All methods are safe for
+// concurrent use. Reads (Get, Exists, StrLen, TTL, PTTL, PExpireTime, MGet)
+// take no lock and never wait for a writer; writes lock one shard (or, for
+// multi-key commands, each shard involved, in a fixed order).
+//
+// Values passed in are copied; values returned are appended to the caller's
+// buffer, which the caller owns.
+type Keyspace struct {
+	shards      []shard
+	mask        uint64
+	ep          *epochs
+	clock       func() int64
+	policy      EvictionPolicy
+	pageSize    int
+	largeMin    int // records larger than this get their own buffer
+	maxKey      int
+	maxVal      int
+	maxMemory   int64
+	shardBudget int64
+
+	closeOnce sync.Once
+	stop      chan struct{}
+	done      chan struct{}
+	closed    bool // guarded by every shard's mu (set with all held)
+}
+
+// New creates a keyspace. Unless o.NoActiveExpiry is set it starts a
+// background goroutine for active expiry; Close stops it and releases the
+// arena.
+func New(o Options) (*Keyspace, error) {
+	n := shardCount(o)
+	k := &Keyspace{
+		shards:    make([]shard, n),
+		mask:      uint64(n - 1),
+		ep:        newEpochs(),
+		clock:     o.Clock,
+		policy:    o.Eviction,
+		maxKey:    o.MaxKeySize,
+		maxVal:    o.MaxValueSize,
+		maxMemory: o.MaxMemory,
+	}
+	if k.policy > Volatile {
+		return nil, ErrSyntax
+	}
+	if k.clock == nil {
+		k.clock = wallClockMillis
+	}
+	if k.maxKey <= 0 {
+		k.maxKey = DefaultMaxKeySize
+	}
+	if k.maxVal <= 0 {
+		k.maxVal = DefaultMaxValueSize
+	}
+	k.pageSize = pageSizeFor(o, n)
+	k.largeMin = k.pageSize / 4
+	k.shardBudget = math.MaxInt64 / 2
+	if o.MaxMemory > 0 {
+		k.shardBudget = o.MaxMemory / int64(n)
+	}
+	for i := range k.shards {
+		k.shards[i].init(k)
+	}
+	if !o.NoActiveExpiry {
+		k.stop = make(chan struct{})
+		k.done = make(chan struct{})
+		go k.activeExpiryLoop()
+	}
+	return k, nil
+}
+
+// Close stops background work and releases the arena. Reads after Close find
+// nothing; writes return ErrClosed.
+func (k *Keyspace) Close() {
+	k.closeOnce.Do(func() {
+		if k.stop != nil {
+			close(k.stop)
+			<-k.done
+		}
+		k.lockAll()
+		k.closed = true
+		for i := range k.shards {
+			k.shards[i].reset()
+		}
+		for i := range k.shards {
+			s := &k.shards[i]
+			s.reclaimRetired(true)
+			for _, p := range s.free {
+				s.dropPage(p)
+			}
+			s.free = nil
+		}
+		k.unlockAll()
+	})
+}
+
+func (k *Keyspace) lockAll() {
+	for i := range k.shards {
+		k.shards[i].mu.Lock()
+	}
+}
+
+func (k *Keyspace) unlockAll() {
+	for i := range k.shards {
+		k.shards[i].mu.Unlock()
+	}
+}
+
+func (k *Keyspace) shardFor(key []byte) (*shard, uint64) {
+	h := xxhash.Sum64(key)
+	return &k.shards[h&k.mask], h
+}
+
+func (k *Keyspace) checkKey(key []byte) error {
+	if len(key) > k.maxKey {
+		return &LimitError{Kind: ErrKeyTooLarge, Size: len(key), Limit: k.maxKey}
+	}
+	return nil
+}
+
+func (k *Keyspace) checkKV(key, val []byte) error {
+	if err := k.checkKey(key); err != nil {
+		return err
+	}
+	if len(val) > k.maxVal {
+		return &LimitError{Kind: ErrValueTooLarge, Size: len(val), Limit: k.maxVal}
+	}
+	return nil
+}
+
+// Get appends the value of key to dst. It reports false, and returns dst
+// unchanged, when the key does not exist or has expired.
+func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
+	s, h := k.shardFor(key)
+	rs := k.ep.enter()
+	t := s.table.Load()
+	pos, v, r, pg, ok := s.lookup(t, h, key)
+	if ok && r.expireAt != noExpiry && r.expiredAt(k.clock()) {
+		ok = false
+	}
+	if !ok {
+		rs.misses.Add(1)
+		rs.exit()
+		return dst, false
+	}
+	bumpFreq(t, pos, v)
+	rs.hits.Add(1)
+	if pg.large {
+		// Large buffers are never reused, so the copy can run outside the
+		// epoch without holding back page reclamation.
+		rs.exit()
+		return append(dst, r.val...), true
+	}
+	dst = append(dst, r.val...)
+	rs.exit()
+	return dst, true
+}
+
+// peek runs fn on key's live record inside an epoch. fn must not retain r.
+func (k *Keyspace) peek(key []byte, fn func(r *record, now int64)) bool {
+	s, h := k.shardFor(key)
+	rs := k.ep.enter()
+	_, _, r, _, ok := s.lookup(s.table.Load(), h, key)
+	var now int64
+	if ok && r.expireAt != noExpiry {
+		now = k.clock()
+		ok = !r.expiredAt(now)
+	}
+	if ok {
+		fn(&r, now)
+	}
+	rs.exit()
+	return ok
+}
+
+// Exists reports whether key exists (and has not expired).
+func (k *Keyspace) Exists(key []byte) bool {
+	return k.peek(key, func(*record, int64) {})
+}
+
+// StrLen returns the length of key's value, or 0 when it does not exist.
+func (k *Keyspace) StrLen(key []byte) int {
+	n := 0
+	k.peek(key, func(r *record, _ int64) { n = len(r.val) })
+	return n
+}
+
+// PTTL returns the remaining time to live of key in milliseconds, -2 when
+// the key does not exist and -1 when it has no TTL.
+func (k *Keyspace) PTTL(key []byte) int64 {
+	ttl := int64(-2)
+	k.peek(key, func(r *record, now int64) {
+		if !r.hasTTL() {
+			ttl = -1
+			return
+		}
+		ttl = r.expireAt - now
+	})
+	return ttl
+}
+
+// TTL returns the remaining time to live of key in seconds, rounded to the
+// nearest second as Redis does; -2 when the key does not exist and -1 when it
+// has no TTL.
+func (k *Keyspace) TTL(key []byte) int64 {
+	ttl := k.PTTL(key)
+	if ttl < 0 {
+		return ttl
+	}
+	return (ttl + 500) / 1000
+}
+
+// PExpireTime returns key's absolute expiry in Unix milliseconds, -2 when the
+// key does not exist and -1 when it has no TTL.
+func (k *Keyspace) PExpireTime(key []byte) int64 {
+	at := int64(-2)
+	k.peek(key, func(r *record, _ int64) {
+		at = -1
+		if r.hasTTL() {
+			at = r.expireAt
+		}
+	})
+	return at
+}
+
+// emptyVal marks a found empty value in MGet results.
+var emptyVal = []byte{}
+
+// MGet looks up every key. Values are appended to buf; vals[i] is a
+// sub-slice of the returned buffer, or nil when keys[i] is missing. vals is
+// reused when it has capacity.
+func (k *Keyspace) MGet(buf []byte, vals [][]byte, keys ...[]byte) ([]byte, [][]byte) {
+	vals = vals[:0]
+	base := len(buf)
+	for _, key := range keys {
+		n := len(buf)
+		var ok bool
+		buf, ok = k.Get(buf, key)
+		switch {
+		case !ok:
+			vals = append(vals, nil)
+		case len(buf) == n:
+			vals = append(vals, emptyVal)
+		default:
+			vals = append(vals, buf[n:len(buf):len(buf)])
+		}
+	}
+	// buf may have moved while growing: point every value at the final one.
+	off := base
+	for i, v := range vals {
+		if v != nil {
+			n := len(v)
+			vals[i] = buf[off : off+n : off+n]
+			off += n
+		}
+	}
+	return buf, vals
+}
+
+// Len returns the number of keys, including expired keys not yet reclaimed
+// (as Redis DBSIZE does).
+func (k *Keyspace) Len() int {
+	var n int64
+	for i := range k.shards {
+		n += k.shards[i].keys.Load()
+	}
+	return int(n)
+}
+
+// Stats is a snapshot of the keyspace counters.
+type Stats struct {
+	Hits      uint64 // reads that found a live key
+	Misses    uint64 // reads that found nothing
+	Sets      uint64 // records written
+	Deletes   uint64 // keys removed by a command
+	Expired   uint64 // expired keys reclaimed
+	Evicted   uint64 // keys evicted by the memory bound
+	Keys      int64  // keys held, including expired ones not yet reclaimed
+	UsedBytes int64  // arena pages, index and large values
+	MaxBytes  int64  // the memory bound; 0 when unbounded
+}
+
+// Stats sums the per-shard and per-reader counters.
+func (k *Keyspace) Stats() Stats {
+	st := Stats{MaxBytes: k.maxMemory}
+	st.Hits, st.Misses = k.ep.counts()
+	for i := range k.shards {
+		s := &k.shards[i]
+		st.Sets += s.sets.Load()
+		st.Deletes += s.deletes.Load()
+		st.Expired += s.expired.Load()
+		st.Evicted += s.evicted.Load()
+		st.Keys += s.keys.Load()
+		st.UsedBytes += s.used.Load()
+	}
+	return st
+}
+
+// reset empties a shard. REQUIRES s.mu held.
+func (s *shard) reset() {
+	old := s.table.Load()
+	t := newTable(minTableSize)
+	s.table.Store(t)
+	s.used.Add(t.bytes() - old.bytes())
+	for p := s.head; p != nil; {
+		next := p.next
+		s.retire(p)
+		p = next
+	}
+	s.tail = nil
+	s.live, s.tombs, s.ttlKeys = 0, 0, 0
+	s.keys.Store(0)
+}
+
+// Flush removes every key.
+func (k *Keyspace) Flush() {
+	k.lockAll()
+	defer k.unlockAll()
+	for i := range k.shards {
+		k.shards[i].reset()
+	}
+}
+
+// ActiveExpireCycle runs one bounded pass of active expiry: it samples keys
+// in every shard and deletes the expired ones, repeating on a shard while
+// more than 10% of its sample had expired, until budget has been spent. It
+// returns the number of keys reclaimed.
+func (k *Keyspace) ActiveExpireCycle(budget time.Duration) int {
+	const sample = 20
+	start := time.Now()
+	total := 0
+	for i := range k.shards {
+		s := &k.shards[i]
+		for {
+			checked, expired := s.expireSample(k.clock(), sample)
+			total += expired
+			if time.Since(start) > budget {
+				return total
+			}
+			if checked == 0 || expired*10 <= checked {
+				break
+			}
+		}
+	}
+	return total
+}
+
+// activeExpiryLoop runs ActiveExpireCycle ten times a second with a 25 ms
+// budget: at most a quarter of one core.
+func (k *Keyspace) activeExpiryLoop() {
+	defer close(k.done)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-k.stop:
+			return
+		case <-tick.C:
+			k.ActiveExpireCycle(25 * time.Millisecond)
+		}
+	}
+}
+
+// expireSample examines up to n keys from the shard's expiry cursor and
+// deletes the expired ones.
+func (s *shard) expireSample(now int64, n int) (checked, expired int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.table.Load()
+	if s.live == 0 {
+		return 0, 0
+	}
+	pt := s.pages.Load()
+	i := t.home(s.expCursor)
+	for ; i < len(t.slots) && checked < n; i++ {
+		v := t.slots[i].Load()
+		a := slotAddr(v)
+		if a == 0 {
+			continue
+		}
+		checked++
+		r := decodeRecord(pt.p[addrPage(a)].Load().buf[addrOff(a):])
+		if r.expiredAt(now) {
+			s.dropSlot(t, i)
+			s.markDead(a)
+			s.expired.Add(1)
+			expired++
+		}
+	}
+	if i >= len(t.slots) {
+		s.expCursor = 0
+	} else {
+		s.expCursor = t.bucketStart(i)
+	}
+	if expired > 0 {
+		s.maybeShrink()
+	}
+	return checked, expired
+}

@@ -1,0 +1,270 @@
+package core
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// shardSet is a set of shard indices, locked in ascending order so that
+// multi-key writers never deadlock.
+type shardSet []uint64
+
+func (k *Keyspace) shardSetFor(keys func(yield func([]byte))) shardSet {
+	set := make(shardSet, (len(k.shards)+63)/64)
+	keys(func(key []byte) {
+		i := xxhash.Sum64(key) & k.mask
+		set[i/64] |= 1 << (i % 64)
+	})
+	return set
+}
+
+func (k *Keyspace) lockSet(set shardSet) error {
+	for i := range k.shards {
+		if set[i/64]&(1<<(i%64)) != 0 {
+			k.shards[i].mu.Lock()
+		}
+	}
+	if k.closed {
+		k.unlockSet(set)
+		return ErrClosed
+	}
+	return nil
+}
+
+func (k *Keyspace) unlockSet(set shardSet) {
+	for i := range k.shards {
+		if set[i/64]&(1<<(i%64)) != 0 {
+			k.shards[i].mu.Unlock()
+		}
+	}
+}
+
+func pairKeys(pairs [][]byte) func(func([]byte)) {
+	return func(yield func([]byte)) {
+		for i := 0; i+1 < len(pairs); i += 2 {
+			yield(pairs[i])
+		}
+	}
+}
+
+// MSet stores key/value pairs (key, value, key, value, ...) with no TTL.
+// Writers see it as atomic; lock-free readers may observe it part-applied.
+// A memory error can leave it part-applied, as it is reported per key.
+func (k *Keyspace) MSet(pairs ...[]byte) error {
+	_, err := k.mset(pairs, false)
+	return err
+}
+
+// MSetNX stores the pairs only if none of the keys exists, and reports
+// whether it did.
+func (k *Keyspace) MSetNX(pairs ...[]byte) (bool, error) {
+	return k.mset(pairs, true)
+}
+
+func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
+	if len(pairs)%2 != 0 {
+		return false, ErrSyntax
+	}
+	for i := 0; i < len(pairs); i += 2 {
+		if err := k.checkKV(pairs[i], pairs[i+1]); err != nil {
+			return false, err
+		}
+	}
+	set := k.shardSetFor(pairKeys(pairs))
+	if err := k.lockSet(set); err != nil {
+		return false, err
+	}
+	defer k.unlockSet(set)
+	if nx {
+		for i := 0; i < len(pairs); i += 2 {
+			s, h := k.shardFor(pairs[i])
+			if _, _, _, _, ok, _ := s.find(h, pairs[i], k.clock); ok {
+				return false, nil
+			}
+		}
+	}
+	for i := 0; i < len(pairs); i += 2 {
+		s, h := k.shardFor(pairs[i])
+		if err := s.put(h, pairs[i], pairs[i+1], noExpiry); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// Rename moves src's value and TTL to dst, replacing dst. It returns
+// ErrNoSuchKey when src does not exist.
+func (k *Keyspace) Rename(src, dst []byte) error {
+	if err := k.checkKey(dst); err != nil {
+		return err
+	}
+	set := k.shardSetFor(func(yield func([]byte)) { yield(src); yield(dst) })
+	if err := k.lockSet(set); err != nil {
+		return err
+	}
+	defer k.unlockSet(set)
+	ss, sh := k.shardFor(src)
+	pos, v, r, pg, ok, exp := ss.find(sh, src, k.clock)
+	if !ok {
+		if exp {
+			ss.reclaimExpired(pos, v)
+		}
+		return ErrNoSuchKey
+	}
+	if string(src) == string(dst) {
+		return nil
+	}
+	val := ss.stable(&r, pg)
+	ds, dh := k.shardFor(dst)
+	if err := ds.put(dh, dst, val, r.expireAt); err != nil {
+		return err
+	}
+	// put may have rebuilt the table or moved src's record: find it again.
+	t := ss.table.Load()
+	if pos, v, _, _, ok := ss.lookup(t, sh, src); ok {
+		ss.remove(t, pos, v)
+	}
+	return nil
+}
+
+// Scan iterates the keyspace like Redis SCAN. Start with cursor 0; a
+// returned cursor of 0 means the iteration is complete. Every key present for
+// the whole iteration is returned at least once, even while tables grow or
+// shrink; keys may be returned more than once. count bounds the keys examined
+// per call (default 10); match, when non-nil, is a glob pattern. Keys are
+// appended to dst as fresh copies.
+func (k *Keyspace) Scan(cursor uint64, match []byte, count int, dst [][]byte) ([][]byte, uint64) {
+	if count <= 0 {
+		count = 10
+	}
+	si := cursor >> tagBits
+	prefix := cursor & (1<<tagBits - 1)
+	if si >= uint64(len(k.shards)) {
+		return dst, 0
+	}
+	examined := 0
+	for si < uint64(len(k.shards)) && examined < count {
+		var done bool
+		dst, prefix, done = k.scanShard(&k.shards[si], prefix, match, count-examined, &examined, dst)
+		if done {
+			si++
+			prefix = 0
+		}
+	}
+	if si >= uint64(len(k.shards)) {
+		return dst, 0
+	}
+	return dst, si<<tagBits | prefix
+}
+
+// scanShard returns keys whose tag is >= prefix, stopping at the first empty
+// slot after examining want keys. It returns the prefix to resume from, or
+// done when the shard is finished. All keys with a tag in [prefix, next) have
+// been seen: a key lies between its home and the next empty slot.
+func (k *Keyspace) scanShard(s *shard, prefix uint64, match []byte, want int, examined *int, dst [][]byte) ([][]byte, uint64, bool) {
+	rs := k.ep.enter()
+	defer rs.exit()
+	now := k.clock()
+	t := s.table.Load()
+	pt := s.pages.Load()
+	n := 0
+	for i := t.home(prefix); i < len(t.slots); i++ {
+		v := t.slots[i].Load()
+		if v == 0 {
+			if n >= want {
+				next := t.bucketStart(i + 1)
+				*examined += n
+				return dst, next, next >= 1<<tagBits
+			}
+			continue
+		}
+		a := slotAddr(v)
+		if a == 0 || slotTag(v) < prefix {
+			continue
+		}
+		n++
+		r := decodeRecord(pt.p[addrPage(a)].Load().buf[addrOff(a):])
+		if r.expiredAt(now) || match != nil && !matchGlob(match, r.key) {
+			continue
+		}
+		dst = append(dst, append([]byte(nil), r.key...))
+	}
+	*examined += n
+	return dst, 0, true
+}
+
+// RandomKey appends a random live key to dst.
+func (k *Keyspace) RandomKey(dst []byte) ([]byte, bool) {
+	n := len(k.shards)
+	start := rand.IntN(n)
+	now := k.clock()
+	for j := 0; j < n; j++ {
+		s := &k.shards[(start+j)%n]
+		if s.keys.Load() == 0 {
+			continue
+		}
+		rs := k.ep.enter()
+		t := s.table.Load()
+		pt := s.pages.Load()
+		m := len(t.slots)
+		off := rand.IntN(m)
+		for i := 0; i < m; i++ {
+			v := t.slots[(off+i)%m].Load()
+			a := slotAddr(v)
+			if a == 0 {
+				continue
+			}
+			r := decodeRecord(pt.p[addrPage(a)].Load().buf[addrOff(a):])
+			if r.expiredAt(now) {
+				continue
+			}
+			dst = append(dst, r.key...)
+			rs.exit()
+			return dst, true
+		}
+		rs.exit()
+	}
+	return dst, false
+}
+
+// Digest returns an order-independent 64-bit hash of the live (key, value,
+// has-TTL) entries: the wrapping sum of one xxhash per entry. Two keyspaces
+// with the same live contents have the same digest, whatever the order of
+// the writes that built them; the deadlines themselves do not count, as a
+// replica's clock may differ.
+func (k *Keyspace) Digest() uint64 {
+	var sum uint64
+	now := k.clock()
+	d := xxhash.New()
+	var hdr [binary.MaxVarintLen64 + 1]byte
+	for i := range k.shards {
+		s := &k.shards[i]
+		s.mu.Lock()
+		t := s.table.Load()
+		pt := s.pages.Load()
+		for j := range t.slots {
+			a := slotAddr(t.slots[j].Load())
+			if a == 0 {
+				continue
+			}
+			r := decodeRecord(pt.p[addrPage(a)].Load().buf[addrOff(a):])
+			if r.expiredAt(now) {
+				continue
+			}
+			d.Reset()
+			n := binary.PutUvarint(hdr[:], uint64(len(r.key)))
+			hdr[n] = 0
+			if r.hasTTL() {
+				hdr[n] = 1
+			}
+			d.Write(hdr[:n+1])
+			d.Write(r.key)
+			d.Write(r.val)
+			sum += d.Sum64()
+		}
+		s.mu.Unlock()
+	}
+	return sum
+}

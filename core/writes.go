@@ -1,0 +1,476 @@
+package core
+
+import (
+	"math"
+	"strconv"
+)
+
+// find returns key's record for a writer, treating an expired record as
+// absent (exp reports that case so the caller can reclaim it).
+// REQUIRES s.mu held.
+func (s *shard) find(h uint64, key []byte, now func() int64) (pos int, v uint64, r record, pg *page, ok, exp bool) {
+	t := s.table.Load()
+	pos, v, r, pg, ok = s.lookup(t, h, key)
+	if ok && r.expireAt != noExpiry && r.expiredAt(now()) {
+		return pos, v, r, pg, false, true
+	}
+	return
+}
+
+// reclaimExpired deletes an expired record found by find. REQUIRES s.mu held.
+func (s *shard) reclaimExpired(pos int, v uint64) {
+	s.remove(s.table.Load(), pos, v)
+	s.expired.Add(1)
+}
+
+// stable returns a copy of r's value that survives alloc: values in normal
+// pages are copied into the shard's scratch buffer; large buffers are never
+// reused and are returned as they are. REQUIRES s.mu held.
+func (s *shard) stable(r *record, pg *page) []byte {
+	if pg.large {
+		return r.val
+	}
+	s.scratch = append(s.scratch[:0], r.val...)
+	return s.scratch
+}
+
+func (k *Keyspace) lock(s *shard) error {
+	s.mu.Lock()
+	if k.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+// Set stores value under key with no TTL, replacing any current value.
+func (k *Keyspace) Set(key, value []byte) error {
+	if err := k.checkKV(key, value); err != nil {
+		return err
+	}
+	s, h := k.shardFor(key)
+	if err := k.lock(s); err != nil {
+		return err
+	}
+	err := s.put(h, key, value, noExpiry)
+	s.mu.Unlock()
+	return err
+}
+
+// SetOptions are the options of SetOpt, after Redis SET.
+type SetOptions struct {
+	// TTL is a relative time to live in milliseconds; 0 means none.
+	TTL int64
+	// ExpireAt is an absolute deadline in Unix milliseconds; 0 means none.
+	// A deadline already past deletes the key (as Redis 7 does).
+	ExpireAt int64
+	// NX writes only when the key does not exist; XX only when it does.
+	NX, XX bool
+	// KeepTTL keeps the current TTL of the key.
+	KeepTTL bool
+	// Get returns the previous value.
+	Get bool
+}
+
+// SetResult is what SetOpt did.
+type SetResult struct {
+	// Written is false when NX or XX prevented the write.
+	Written bool
+	// Prev is dst with the previous value appended (only with Get).
+	Prev []byte
+	// HadPrev reports whether a previous value existed (only with Get).
+	HadPrev bool
+}
+
+func (o *SetOptions) validate() error {
+	if o.NX && o.XX || o.KeepTTL && (o.TTL != 0 || o.ExpireAt != 0) || o.TTL != 0 && o.ExpireAt != 0 {
+		return ErrSyntax
+	}
+	if o.TTL < 0 || o.ExpireAt < 0 {
+		return ErrInvalidExpire
+	}
+	return nil
+}
+
+// deadline converts a relative TTL in ms to an absolute one.
+func deadline(now, ttl int64) (int64, error) {
+	if ttl > math.MaxInt64-now {
+		return 0, ErrInvalidExpire
+	}
+	return now + ttl, nil
+}
+
+// SetOpt is Redis SET with its options.
+func (k *Keyspace) SetOpt(dst, key, value []byte, o SetOptions) (SetResult, error) {
+	res := SetResult{Prev: dst}
+	if err := o.validate(); err != nil {
+		return res, err
+	}
+	if err := k.checkKV(key, value); err != nil {
+		return res, err
+	}
+	now := k.clock()
+	expireAt := noExpiry
+	var err error
+	switch {
+	case o.TTL > 0:
+		if expireAt, err = deadline(now, o.TTL); err != nil {
+			return res, err
+		}
+	case o.ExpireAt > 0:
+		expireAt = o.ExpireAt
+	}
+	s, h := k.shardFor(key)
+	if err := k.lock(s); err != nil {
+		return res, err
+	}
+	defer s.mu.Unlock()
+	pos, v, r, _, ok, exp := s.find(h, key, k.clock)
+	if o.Get && ok {
+		res.Prev = append(res.Prev, r.val...)
+		res.HadPrev = true
+	}
+	if o.NX && ok || o.XX && !ok {
+		return res, nil
+	}
+	if exp {
+		s.reclaimExpired(pos, v)
+	}
+	if o.KeepTTL && ok {
+		expireAt = r.expireAt
+	}
+	res.Written = true
+	if expireAt != noExpiry && expireAt <= now {
+		if ok {
+			s.remove(s.table.Load(), pos, v)
+			s.deletes.Add(1)
+		}
+		return res, nil
+	}
+	return res, s.put(h, key, value, expireAt)
+}
+
+// Delete removes key and reports whether it existed.
+func (k *Keyspace) Delete(key []byte) bool {
+	s, h := k.shardFor(key)
+	if k.lock(s) != nil {
+		return false
+	}
+	defer s.mu.Unlock()
+	pos, v, _, _, ok, exp := s.find(h, key, k.clock)
+	switch {
+	case exp:
+		s.reclaimExpired(pos, v)
+	case ok:
+		s.remove(s.table.Load(), pos, v)
+		s.deletes.Add(1)
+	}
+	return ok
+}
+
+// parseInt parses a decimal int64 the way Redis does: no sign other than a
+// leading '-', no leading zeros, no spaces, at most 20 characters.
+func parseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	neg := b[0] == '-'
+	digits := b
+	if neg {
+		digits = b[1:]
+	}
+	if len(digits) == 0 || digits[0] < '1' || digits[0] > '9' {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if u > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	if neg {
+		if u > 1<<63 {
+			return 0, false
+		}
+		return int64(-u), true
+	}
+	if u > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(u), true
+}
+
+// IncrBy adds delta to the decimal integer stored at key (0 when missing) and
+// returns the result. The TTL is kept. A value that is not a decimal int64
+// gives ErrNotInteger; a result out of range gives ErrOverflow.
+func (k *Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
+	if err := k.checkKey(key); err != nil {
+		return 0, err
+	}
+	s, h := k.shardFor(key)
+	if err := k.lock(s); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	pos, v, r, _, ok, exp := s.find(h, key, k.clock)
+	var cur int64
+	expireAt := noExpiry
+	if ok {
+		var valid bool
+		if cur, valid = parseInt(r.val); !valid {
+			return 0, ErrNotInteger
+		}
+		expireAt = r.expireAt
+	}
+	if delta > 0 && cur > math.MaxInt64-delta || delta < 0 && cur < math.MinInt64-delta {
+		return 0, ErrOverflow
+	}
+	cur += delta
+	if exp {
+		s.reclaimExpired(pos, v)
+	}
+	var num [20]byte
+	return cur, s.put(h, key, strconv.AppendInt(num[:0], cur, 10), expireAt)
+}
+
+// Incr is IncrBy(key, 1).
+func (k *Keyspace) Incr(key []byte) (int64, error) { return k.IncrBy(key, 1) }
+
+// Decr is IncrBy(key, -1).
+func (k *Keyspace) Decr(key []byte) (int64, error) { return k.IncrBy(key, -1) }
+
+// DecrBy is IncrBy(key, -delta); delta = MinInt64 gives ErrOverflow.
+func (k *Keyspace) DecrBy(key []byte, delta int64) (int64, error) {
+	if delta == math.MinInt64 {
+		return 0, ErrOverflow
+	}
+	return k.IncrBy(key, -delta)
+}
+
+// Append appends value to key's value (creating the key when missing),
+// keeps the TTL and returns the new length.
+func (k *Keyspace) Append(key, value []byte) (int, error) {
+	if err := k.checkKV(key, value); err != nil {
+		return 0, err
+	}
+	s, h := k.shardFor(key)
+	if err := k.lock(s); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	pos, v, r, _, ok, exp := s.find(h, key, k.clock)
+	if !ok {
+		if exp {
+			s.reclaimExpired(pos, v)
+		}
+		return len(value), s.put(h, key, value, noExpiry)
+	}
+	n := len(r.val) + len(value)
+	if n > k.maxVal {
+		return 0, &LimitError{Kind: ErrValueTooLarge, Size: n, Limit: k.maxVal}
+	}
+	var nv []byte
+	if n > k.largeMin {
+		nv = make([]byte, 0, n) // large: its own buffer either way
+	} else {
+		nv = s.scratch[:0]
+	}
+	nv = append(append(nv, r.val...), value...)
+	if n <= k.largeMin {
+		s.scratch = nv
+	}
+	return n, s.put(h, key, nv, r.expireAt)
+}
+
+// GetDel appends key's value to dst and deletes the key.
+func (k *Keyspace) GetDel(dst, key []byte) ([]byte, bool) {
+	s, h := k.shardFor(key)
+	if k.lock(s) != nil {
+		return dst, false
+	}
+	defer s.mu.Unlock()
+	pos, v, r, _, ok, exp := s.find(h, key, k.clock)
+	switch {
+	case exp:
+		s.reclaimExpired(pos, v)
+	case ok:
+		dst = append(dst, r.val...)
+		s.remove(s.table.Load(), pos, v)
+		s.deletes.Add(1)
+	}
+	return dst, ok
+}
+
+// GetExOptions are the options of GetEx, after Redis GETEX. The zero value
+// is a plain read.
+type GetExOptions struct {
+	TTL      int64 // relative ms
+	ExpireAt int64 // absolute Unix ms
+	Persist  bool  // remove the TTL
+}
+
+// GetEx appends key's value to dst and then changes its TTL as o says. A
+// deadline already past deletes the key.
+func (k *Keyspace) GetEx(dst, key []byte, o GetExOptions) ([]byte, bool, error) {
+	set := 0
+	for _, b := range []bool{o.TTL != 0, o.ExpireAt != 0, o.Persist} {
+		if b {
+			set++
+		}
+	}
+	if set == 0 {
+		v, ok := k.Get(dst, key)
+		return v, ok, nil
+	}
+	if set > 1 {
+		return dst, false, ErrSyntax
+	}
+	if o.TTL < 0 || o.ExpireAt < 0 {
+		return dst, false, ErrInvalidExpire
+	}
+	now := k.clock()
+	expireAt := noExpiry
+	var err error
+	switch {
+	case o.TTL > 0:
+		if expireAt, err = deadline(now, o.TTL); err != nil {
+			return dst, false, err
+		}
+	case o.ExpireAt > 0:
+		expireAt = o.ExpireAt
+	}
+	s, h := k.shardFor(key)
+	if err := k.lock(s); err != nil {
+		return dst, false, err
+	}
+	defer s.mu.Unlock()
+	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
+	if !ok {
+		if exp {
+			s.reclaimExpired(pos, v)
+		}
+		s.ks.ep.slots[0].misses.Add(1)
+		return dst, false, nil
+	}
+	s.ks.ep.slots[0].hits.Add(1)
+	dst = append(dst, r.val...)
+	switch {
+	case expireAt != noExpiry && expireAt <= now:
+		s.remove(s.table.Load(), pos, v)
+		s.deletes.Add(1)
+	case expireAt != r.expireAt:
+		err = s.put(h, key, s.stable(&r, pg), expireAt)
+	}
+	return dst, true, err
+}
+
+// ExpireCond is the condition of an expire command (Redis 7 NX/XX/GT/LT).
+type ExpireCond uint8
+
+const (
+	// ExpireAlways sets the TTL unconditionally.
+	ExpireAlways ExpireCond = iota
+	// ExpireNX sets it only when the key has no TTL.
+	ExpireNX
+	// ExpireXX sets it only when the key has a TTL.
+	ExpireXX
+	// ExpireGT sets it only when it is later than the current one (no TTL
+	// counts as infinite, so GT never applies to a key without one).
+	ExpireGT
+	// ExpireLT sets it only when it is earlier than the current one (no TTL
+	// counts as infinite, so LT always applies to a key without one).
+	ExpireLT
+)
+
+// Expire sets key's TTL in seconds.
+func (k *Keyspace) Expire(key []byte, seconds int64, c ExpireCond) (bool, error) {
+	if seconds > math.MaxInt64/1000 || seconds < math.MinInt64/1000 {
+		return false, ErrInvalidExpire
+	}
+	return k.PExpire(key, seconds*1000, c)
+}
+
+// PExpire sets key's TTL in milliseconds. A TTL <= 0 deletes the key.
+func (k *Keyspace) PExpire(key []byte, ms int64, c ExpireCond) (bool, error) {
+	now := k.clock()
+	if ms > 0 && ms > math.MaxInt64-now || ms < 0 && ms < math.MinInt64-now {
+		return false, ErrInvalidExpire
+	}
+	return k.PExpireAt(key, now+ms, c)
+}
+
+// ExpireAt sets key's deadline in Unix seconds.
+func (k *Keyspace) ExpireAt(key []byte, unixSec int64, c ExpireCond) (bool, error) {
+	if unixSec > math.MaxInt64/1000 || unixSec < math.MinInt64/1000 {
+		return false, ErrInvalidExpire
+	}
+	return k.PExpireAt(key, unixSec*1000, c)
+}
+
+// PExpireAt sets key's deadline in Unix milliseconds. The condition is
+// checked first; a deadline not in the future then deletes the key. It
+// reports whether the TTL was set (or the key deleted).
+func (k *Keyspace) PExpireAt(key []byte, unixMs int64, c ExpireCond) (bool, error) {
+	if c > ExpireLT {
+		return false, ErrSyntax
+	}
+	s, h := k.shardFor(key)
+	if err := k.lock(s); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
+	if !ok {
+		if exp {
+			s.reclaimExpired(pos, v)
+		}
+		return false, nil
+	}
+	cur := r.expireAt // noExpiry (MaxInt64) stands for infinite
+	switch c {
+	case ExpireNX:
+		ok = cur == noExpiry
+	case ExpireXX:
+		ok = cur != noExpiry
+	case ExpireGT:
+		ok = cur != noExpiry && unixMs > cur
+	case ExpireLT:
+		ok = unixMs < cur
+	}
+	if !ok {
+		return false, nil
+	}
+	if unixMs <= k.clock() {
+		s.remove(s.table.Load(), pos, v)
+		s.deletes.Add(1)
+		return true, nil
+	}
+	if unixMs == noExpiry {
+		unixMs-- // MaxInt64 means "no TTL" in a record
+	}
+	return true, s.put(h, key, s.stable(&r, pg), unixMs)
+}
+
+// Persist removes key's TTL and reports whether it had one.
+func (k *Keyspace) Persist(key []byte) bool {
+	s, h := k.shardFor(key)
+	if k.lock(s) != nil {
+		return false
+	}
+	defer s.mu.Unlock()
+	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
+	if exp {
+		s.reclaimExpired(pos, v)
+	}
+	if !ok || !r.hasTTL() {
+		return false
+	}
+	return s.put(h, key, s.stable(&r, pg), noExpiry) == nil
+}
