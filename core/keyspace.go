@@ -97,7 +97,7 @@ func (k *Keyspace) Close() {
 		}
 		for i := range k.shards {
 			s := &k.shards[i]
-			s.reclaimRetired(true)
+			s.reclaimRetired(true, false)
 			for _, p := range s.free {
 				s.dropPage(p)
 			}
@@ -169,47 +169,53 @@ func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
 	return dst, true
 }
 
-// peek runs fn on key's live record inside an epoch. fn must not retain r.
-func (k *Keyspace) peek(key []byte, fn func(r *record, now int64)) bool {
+// meta is what metadata reads need of a record.
+type meta struct {
+	vlen     int
+	expireAt int64 // noExpiry when the key has no TTL
+	now      int64 // the clock, read only when the key has a TTL
+}
+
+// peek returns key's metadata, treating an expired key as missing.
+func (k *Keyspace) peek(key []byte) (meta, bool) {
 	s, h := k.shardFor(key)
 	rs := k.ep.enter()
 	_, _, r, _, ok := s.lookup(s.table.Load(), h, key)
-	var now int64
-	if ok && r.expireAt != noExpiry {
-		now = k.clock()
-		ok = !r.expiredAt(now)
-	}
-	if ok {
-		fn(&r, now)
-	}
+	m := meta{vlen: len(r.val), expireAt: r.expireAt}
 	rs.exit()
-	return ok
+	if ok && m.expireAt != noExpiry {
+		m.now = k.clock()
+		ok = m.now <= m.expireAt
+	}
+	return m, ok
 }
 
 // Exists reports whether key exists (and has not expired).
 func (k *Keyspace) Exists(key []byte) bool {
-	return k.peek(key, func(*record, int64) {})
+	_, ok := k.peek(key)
+	return ok
 }
 
 // StrLen returns the length of key's value, or 0 when it does not exist.
 func (k *Keyspace) StrLen(key []byte) int {
-	n := 0
-	k.peek(key, func(r *record, _ int64) { n = len(r.val) })
-	return n
+	m, ok := k.peek(key)
+	if !ok {
+		return 0
+	}
+	return m.vlen
 }
 
 // PTTL returns the remaining time to live of key in milliseconds, -2 when
 // the key does not exist and -1 when it has no TTL.
 func (k *Keyspace) PTTL(key []byte) int64 {
-	ttl := int64(-2)
-	k.peek(key, func(r *record, now int64) {
-		if !r.hasTTL() {
-			ttl = -1
-			return
-		}
-		ttl = r.expireAt - now
-	})
-	return ttl
+	m, ok := k.peek(key)
+	switch {
+	case !ok:
+		return -2
+	case m.expireAt == noExpiry:
+		return -1
+	}
+	return m.expireAt - m.now
 }
 
 // TTL returns the remaining time to live of key in seconds, rounded to the
@@ -226,14 +232,14 @@ func (k *Keyspace) TTL(key []byte) int64 {
 // PExpireTime returns key's absolute expiry in Unix milliseconds, -2 when the
 // key does not exist and -1 when it has no TTL.
 func (k *Keyspace) PExpireTime(key []byte) int64 {
-	at := int64(-2)
-	k.peek(key, func(r *record, _ int64) {
-		at = -1
-		if r.hasTTL() {
-			at = r.expireAt
-		}
-	})
-	return at
+	m, ok := k.peek(key)
+	switch {
+	case !ok:
+		return -2
+	case m.expireAt == noExpiry:
+		return -1
+	}
+	return m.expireAt
 }
 
 // emptyVal marks a found empty value in MGet results.
@@ -383,7 +389,8 @@ func (s *shard) expireSample(now int64, n int) (checked, expired int) {
 	if s.live == 0 {
 		return 0, 0
 	}
-	pt := s.pages.Load()
+	// A cursor in tag space sweeps the whole table over successive passes,
+	// even while the table is rebuilt, so every expired key is found.
 	i := t.home(s.expCursor)
 	for ; i < len(t.slots) && checked < n; i++ {
 		v := t.slots[i].Load()
@@ -392,7 +399,7 @@ func (s *shard) expireSample(now int64, n int) (checked, expired int) {
 			continue
 		}
 		checked++
-		r := decodeRecord(pt.p[addrPage(a)].Load().buf[addrOff(a):])
+		r, _ := s.recordAt(a)
 		if r.expiredAt(now) {
 			s.dropSlot(t, i)
 			s.markDead(a)
@@ -407,6 +414,7 @@ func (s *shard) expireSample(now int64, n int) (checked, expired int) {
 	}
 	if expired > 0 {
 		s.maybeShrink()
+		s.reclaimRetired(false, false)
 	}
 	return checked, expired
 }

@@ -139,6 +139,9 @@ func (k *Keyspace) Scan(cursor uint64, match []byte, count int, dst [][]byte) ([
 	if count <= 0 {
 		count = 10
 	}
+	if len(match) == 1 && match[0] == '*' {
+		match = nil // as Redis: "*" also matches the empty key
+	}
 	si := cursor >> tagBits
 	prefix := cursor & (1<<tagBits - 1)
 	if si >= uint64(len(k.shards)) {
@@ -168,7 +171,6 @@ func (k *Keyspace) scanShard(s *shard, prefix uint64, match []byte, want int, ex
 	defer rs.exit()
 	now := k.clock()
 	t := s.table.Load()
-	pt := s.pages.Load()
 	n := 0
 	for i := t.home(prefix); i < len(t.slots); i++ {
 		v := t.slots[i].Load()
@@ -185,7 +187,7 @@ func (k *Keyspace) scanShard(s *shard, prefix uint64, match []byte, want int, ex
 			continue
 		}
 		n++
-		r := decodeRecord(pt.p[addrPage(a)].Load().buf[addrOff(a):])
+		r, _ := s.recordAt(a)
 		if r.expiredAt(now) || match != nil && !matchGlob(match, r.key) {
 			continue
 		}
@@ -207,7 +209,6 @@ func (k *Keyspace) RandomKey(dst []byte) ([]byte, bool) {
 		}
 		rs := k.ep.enter()
 		t := s.table.Load()
-		pt := s.pages.Load()
 		m := len(t.slots)
 		off := rand.IntN(m)
 		for i := 0; i < m; i++ {
@@ -216,7 +217,7 @@ func (k *Keyspace) RandomKey(dst []byte) ([]byte, bool) {
 			if a == 0 {
 				continue
 			}
-			r := decodeRecord(pt.p[addrPage(a)].Load().buf[addrOff(a):])
+			r, _ := s.recordAt(a)
 			if r.expiredAt(now) {
 				continue
 			}
@@ -243,13 +244,12 @@ func (k *Keyspace) Digest() uint64 {
 		s := &k.shards[i]
 		s.mu.Lock()
 		t := s.table.Load()
-		pt := s.pages.Load()
 		for j := range t.slots {
 			a := slotAddr(t.slots[j].Load())
 			if a == 0 {
 				continue
 			}
-			r := decodeRecord(pt.p[addrPage(a)].Load().buf[addrOff(a):])
+			r, _ := s.recordAt(a)
 			if r.expiredAt(now) {
 				continue
 			}

@@ -1,9 +1,6 @@
 package core
 
-import (
-	"encoding/binary"
-	"math"
-)
+import "encoding/binary"
 
 // Record layout in an arena page (byte-aligned, immutable once published):
 //
@@ -22,8 +19,10 @@ const (
 	recTTL     = 1 << 1
 )
 
-// noExpiry is the expireAt of a record without a TTL.
-const noExpiry = int64(math.MaxInt64)
+// noExpiry is the expireAt of a record without a TTL. Stored deadlines are
+// always in the future, hence positive, so -1 cannot collide with one (not
+// even with math.MaxInt64, which Redis accepts as a deadline).
+const noExpiry = int64(-1)
 
 type record struct {
 	key, val []byte

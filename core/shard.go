@@ -27,6 +27,7 @@ type shard struct {
 	freeIdx     []int   // page-table indices free for reuse
 	nextIdx     int
 	scratch     []byte
+	shrinkBelow int    // live count under which the table may shrink
 	expCursor   uint64 // active expiry position, in tag space
 
 	// Counters, written under mu, read by Stats without it.
@@ -49,8 +50,16 @@ func (s *shard) init(ks *Keyspace) {
 	s.nextIdx = 1 // address 0 means empty
 }
 
+// pageAt resolves an address. Readers must call it after loading the slot
+// that holds the address (the writer publishes a page before pointing at it).
 func (s *shard) pageAt(a uint64) *page {
 	return s.pages.Load().p[addrPage(a)].Load()
+}
+
+// recordAt decodes the record at address a.
+func (s *shard) recordAt(a uint64) (record, *page) {
+	p := s.pageAt(a)
+	return decodeRecord(p.buf[addrOff(a):]), p
 }
 
 // lookup finds key in t. It is used by readers (inside an epoch) and by the
@@ -58,7 +67,6 @@ func (s *shard) pageAt(a uint64) *page {
 // decoded record.
 func (s *shard) lookup(t *table, h uint64, key []byte) (pos int, v uint64, r record, pg *page, ok bool) {
 	tag := h >> tagShift
-	pt := s.pages.Load()
 	for i := t.home(tag); i < len(t.slots); i++ {
 		v = t.slots[i].Load()
 		if v == 0 {
@@ -68,7 +76,9 @@ func (s *shard) lookup(t *table, h uint64, key []byte) (pos int, v uint64, r rec
 			continue
 		}
 		a := slotAddr(v)
-		pg = pt.p[addrPage(a)].Load()
+		// Load the page table after the slot: the writer publishes a new
+		// page before any slot that points into it.
+		pg = s.pages.Load().p[addrPage(a)].Load()
 		r = decodeRecord(pg.buf[addrOff(a):])
 		if string(r.key) == string(key) {
 			return i, v, r, pg, true
@@ -99,8 +109,9 @@ func (s *shard) budget(reloc bool) int64 {
 // allows. REQUIRES s.mu held.
 func (s *shard) reserve(n int64, reloc bool) error {
 	limit := s.budget(reloc)
+	maxTries := s.maxRoomTries()
 	for tries := 0; s.used.Load()+n > limit; tries++ {
-		if reloc || tries > 4*s.nlog+8 || !s.makeRoom(true) {
+		if reloc || tries > maxTries || !s.makeRoom(true, tries) {
 			return ErrOOM
 		}
 	}
@@ -145,8 +156,9 @@ func (s *shard) newTail(reloc bool) (*page, error) {
 	ps := int64(s.ks.pageSize)
 	limit := s.budget(reloc)
 	var p *page
+	maxTries := s.maxRoomTries()
 	for tries := 0; p == nil; tries++ {
-		s.reclaimRetired(false)
+		s.reclaimRetired(false, true)
 		if n := len(s.free); n > 0 {
 			p = s.free[n-1]
 			s.free = s.free[:n-1]
@@ -162,7 +174,7 @@ func (s *shard) newTail(reloc bool) (*page, error) {
 			s.setPage(idx, p)
 			break
 		}
-		if reloc || tries > 4*s.nlog+8 || !s.makeRoom(false) {
+		if reloc || tries > maxTries || !s.makeRoom(false, tries) {
 			return nil, ErrOOM
 		}
 	}
@@ -245,9 +257,11 @@ func (s *shard) retire(p *page) {
 	s.retired = append(s.retired, p)
 }
 
-// reclaimRetired recycles retired pages whose readers have left. With wait
-// it first waits for all of them. It reports whether anything was reclaimed.
-func (s *shard) reclaimRetired(wait bool) bool {
+// reclaimRetired recycles retired pages whose readers have left: up to two
+// are pooled for the next tail page when pool is set, the rest are freed.
+// With wait it first waits for all of them. It reports whether anything was
+// reclaimed.
+func (s *shard) reclaimRetired(wait, pool bool) bool {
 	if len(s.retired) == 0 {
 		return false
 	}
@@ -262,7 +276,11 @@ func (s *shard) reclaimRetired(wait bool) bool {
 			kept = append(kept, p)
 			continue
 		}
-		s.release(p)
+		if pool && !p.large && len(s.free) < 2 {
+			s.free = append(s.free, p)
+		} else {
+			s.dropPage(p)
+		}
 		done = true
 	}
 	for i := len(kept); i < len(s.retired); i++ {
@@ -270,15 +288,6 @@ func (s *shard) reclaimRetired(wait bool) bool {
 	}
 	s.retired = kept
 	return done
-}
-
-// release frees or pools a page no reader can reach.
-func (s *shard) release(p *page) {
-	if !p.large && len(s.free) < 2 {
-		s.free = append(s.free, p)
-		return
-	}
-	s.dropPage(p)
 }
 
 func (s *shard) dropPage(p *page) {
@@ -292,9 +301,13 @@ func (s *shard) dropPage(p *page) {
 }
 
 // makeRoom frees memory by one step. Pooled free pages are kept when the
-// caller needs a page anyway (dropFree false). REQUIRES s.mu held.
-func (s *shard) makeRoom(dropFree bool) bool {
-	if s.reclaimRetired(true) {
+// caller needs a page anyway (dropFree false). tries counts the steps this
+// allocation has already taken: once CLOCK has gone round the log twice
+// without freeing enough (readers keep every key hot), frequencies are
+// ignored so that AllKeys and Volatile never fail for want of a victim.
+// REQUIRES s.mu held.
+func (s *shard) makeRoom(dropFree bool, tries int) bool {
+	if s.reclaimRetired(true, !dropFree) {
 		return true
 	}
 	if n := len(s.free); n > 0 && dropFree {
@@ -307,8 +320,12 @@ func (s *shard) makeRoom(dropFree bool) bool {
 	if victim == nil {
 		return false
 	}
-	return s.processVictim(victim, clock)
+	return s.processVictim(victim, clock, tries > s.maxRoomTries()/2)
 }
+
+// maxRoomTries bounds the makeRoom steps of one allocation: enough for CLOCK
+// to go round the log a few times (and then evict by force).
+func (s *shard) maxRoomTries() int { return 4*(s.nlog+len(s.retired)) + 16 }
 
 // pickVictim chooses the page to free next. A page that is mostly dead is
 // compacted (its live records move to the tail). Otherwise, under AllKeys
@@ -354,9 +371,10 @@ func (s *shard) pickVictim() (*page, bool) {
 
 // processVictim moves or evicts every live record of p, then retires p.
 // With clock, records not read since their last pass are evicted (AllKeys,
-// or Volatile for records with a TTL) and read ones lose one frequency step.
+// or Volatile for records with a TTL) and read ones lose one frequency step;
+// with force, every evictable record goes.
 // REQUIRES s.mu held.
-func (s *shard) processVictim(p *page, clock bool) bool {
+func (s *shard) processVictim(p *page, clock, force bool) bool {
 	policy := s.ks.policy
 	now := s.ks.clock()
 	t := s.table.Load()
@@ -375,7 +393,7 @@ func (s *shard) processVictim(p *page, clock bool) bool {
 		}
 		evictable := clock && (policy == AllKeys || policy == Volatile && r.hasTTL())
 		freq := slotFreq(v)
-		if evictable && freq == 0 {
+		if evictable && (freq == 0 || force) {
 			s.dropSlotRec(t, pos, &r)
 			s.evicted.Add(1)
 			continue
@@ -464,10 +482,18 @@ func (s *shard) remove(t *table, pos int, v uint64) {
 	s.maybeShrink()
 }
 
+// maybeShrink rebuilds the table after deletions: smaller when most of it
+// is empty, or at the same size to shed tombstones. A shrink waits until the
+// live count has fallen to a quarter of what the last rebuild saw, so a table
+// whose keys are unevenly spread over the tag space (after deleting a tag
+// range) is not rebuilt over and over. REQUIRES s.mu held.
 func (s *shard) maybeShrink() {
 	t := s.table.Load()
-	if s.tombs*4 > int(t.size) || (t.size > 4*minTableSize && uint64(s.live)*8 < t.size) {
-		s.rebuild(tableSizeFor(s.live))
+	switch {
+	case t.size > 4*minTableSize && uint64(s.live)*16 < t.size && s.live <= s.shrinkBelow:
+		s.rebuild(tableSizeFor(s.live) * 2)
+	case s.tombs*4 > int(t.size):
+		s.rebuild(t.size)
 	}
 }
 
@@ -512,6 +538,7 @@ func (s *shard) rebuild(size uint64) {
 			s.table.Store(nt)
 			s.used.Add(nt.bytes() - old.bytes())
 			s.tombs = 0
+			s.shrinkBelow = s.live / 4
 			return
 		}
 		size *= 2
@@ -583,7 +610,6 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 // would go, or -1 when probing runs off the end of the table.
 func (s *shard) insertPos(t *table, h uint64, key []byte) int {
 	tag := h >> tagShift
-	pt := s.pages.Load()
 	free := -1
 	for i := t.home(tag); i < len(t.slots); i++ {
 		v := t.slots[i].Load()
@@ -603,7 +629,7 @@ func (s *shard) insertPos(t *table, h uint64, key []byte) int {
 			continue
 		}
 		a := slotAddr(v)
-		r := decodeRecord(pt.p[addrPage(a)].Load().buf[addrOff(a):])
+		r, _ := s.recordAt(a)
 		if string(r.key) == string(key) {
 			return i
 		}

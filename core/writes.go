@@ -165,6 +165,8 @@ func (k *Keyspace) Delete(key []byte) bool {
 		s.remove(s.table.Load(), pos, v)
 		s.deletes.Add(1)
 	}
+	// Give emptied pages back now rather than at the next write.
+	s.reclaimRetired(false, false)
 	return ok
 }
 
@@ -333,6 +335,10 @@ func (k *Keyspace) GetEx(dst, key []byte, o GetExOptions) ([]byte, bool, error) 
 		return dst, false, ErrSyntax
 	}
 	if o.TTL < 0 || o.ExpireAt < 0 {
+		// Redis looks the key up first: a missing key is just a miss.
+		if !k.Exists(key) {
+			return dst, false, nil
+		}
 		return dst, false, ErrInvalidExpire
 	}
 	now := k.clock()
@@ -400,7 +406,7 @@ func (k *Keyspace) Expire(key []byte, seconds int64, c ExpireCond) (bool, error)
 // PExpire sets key's TTL in milliseconds. A TTL <= 0 deletes the key.
 func (k *Keyspace) PExpire(key []byte, ms int64, c ExpireCond) (bool, error) {
 	now := k.clock()
-	if ms > 0 && ms > math.MaxInt64-now || ms < 0 && ms < math.MinInt64-now {
+	if ms > 0 && ms > math.MaxInt64-now {
 		return false, ErrInvalidExpire
 	}
 	return k.PExpireAt(key, now+ms, c)
@@ -433,7 +439,7 @@ func (k *Keyspace) PExpireAt(key []byte, unixMs int64, c ExpireCond) (bool, erro
 		}
 		return false, nil
 	}
-	cur := r.expireAt // noExpiry (MaxInt64) stands for infinite
+	cur := r.expireAt // noExpiry stands for an infinite TTL
 	switch c {
 	case ExpireNX:
 		ok = cur == noExpiry
@@ -442,7 +448,7 @@ func (k *Keyspace) PExpireAt(key []byte, unixMs int64, c ExpireCond) (bool, erro
 	case ExpireGT:
 		ok = cur != noExpiry && unixMs > cur
 	case ExpireLT:
-		ok = unixMs < cur
+		ok = cur == noExpiry || unixMs < cur
 	}
 	if !ok {
 		return false, nil
@@ -451,9 +457,6 @@ func (k *Keyspace) PExpireAt(key []byte, unixMs int64, c ExpireCond) (bool, erro
 		s.remove(s.table.Load(), pos, v)
 		s.deletes.Add(1)
 		return true, nil
-	}
-	if unixMs == noExpiry {
-		unixMs-- // MaxInt64 means "no TTL" in a record
 	}
 	return true, s.put(h, key, s.stable(&r, pg), unixMs)
 }

@@ -1,0 +1,116 @@
+package core
+
+import (
+	"encoding/binary"
+	"sync"
+	"testing"
+)
+
+const benchKeys = 1 << 20
+
+var (
+	benchOnce sync.Once
+	benchKS   *Keyspace
+	benchKeyz [][]byte
+)
+
+func benchKeyspace(b *testing.B) (*Keyspace, [][]byte) {
+	benchOnce.Do(func() {
+		ks, err := New(Options{NoActiveExpiry: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		keys := make([][]byte, benchKeys)
+		val := make([]byte, 64)
+		for i := range keys {
+			k := make([]byte, 16)
+			binary.LittleEndian.PutUint64(k, uint64(i)*0x9E3779B97F4A7C15)
+			binary.LittleEndian.PutUint64(k[8:], uint64(i))
+			keys[i] = k
+			if err := ks.Set(k, val); err != nil {
+				b.Fatal(err)
+			}
+		}
+		benchKS, benchKeyz = ks, keys
+	})
+	return benchKS, benchKeyz
+}
+
+// xorshift is a per-goroutine key picker, cheap enough not to show up.
+type xorshift uint64
+
+func (x *xorshift) next() uint64 {
+	v := uint64(*x)
+	v ^= v << 13
+	v ^= v >> 7
+	v ^= v << 17
+	*x = xorshift(v)
+	return v
+}
+
+var seedMu sync.Mutex
+var seedN uint64
+
+func newPicker() xorshift {
+	seedMu.Lock()
+	seedN++
+	s := seedN*0x9E3779B97F4A7C15 | 1
+	seedMu.Unlock()
+	return xorshift(s)
+}
+
+func BenchmarkGet(b *testing.B) {
+	ks, keys := benchKeyspace(b)
+	b.ReportAllocs()
+	b.SetBytes(80)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := newPicker()
+		buf := make([]byte, 0, 128)
+		for pb.Next() {
+			var ok bool
+			if buf, ok = ks.Get(buf[:0], keys[r.next()&(benchKeys-1)]); !ok {
+				b.Fatal("missing key")
+			}
+		}
+	})
+}
+
+func BenchmarkSet(b *testing.B) {
+	ks, keys := benchKeyspace(b)
+	b.ReportAllocs()
+	b.SetBytes(80)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := newPicker()
+		val := make([]byte, 64)
+		for pb.Next() {
+			if err := ks.Set(keys[r.next()&(benchKeys-1)], val); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkMixed90(b *testing.B) {
+	ks, keys := benchKeyspace(b)
+	b.ReportAllocs()
+	b.SetBytes(80)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := newPicker()
+		buf := make([]byte, 0, 128)
+		val := make([]byte, 64)
+		for pb.Next() {
+			x := r.next()
+			key := keys[x&(benchKeys-1)]
+			if (x>>32)%10 == 0 {
+				if err := ks.Set(key, val); err != nil {
+					b.Fatal(err)
+				}
+			} else {
+				buf, _ = ks.Get(buf[:0], key)
+			}
+		}
+	})
+}
