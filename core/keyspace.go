@@ -321,12 +321,13 @@ func (s *shard) reset() {
 	t := newTable(minTableSize)
 	s.table.Store(t)
 	s.used.Add(t.bytes() - old.bytes())
-	for p := s.head; p != nil; {
-		next := p.next
-		s.retire(p)
-		p = next
+	for qi := range s.q {
+		for p := s.q[qi].head; p != nil; {
+			next := p.next
+			s.retire(p)
+			p = next
+		}
 	}
-	s.tail = nil
 	s.live, s.tombs, s.ttlKeys = 0, 0, 0
 	s.keys.Store(0)
 }

@@ -11,12 +11,13 @@ type page struct {
 	buf   []byte
 	idx   int  // index in the shard's page table (part of record addresses)
 	large bool // a heap buffer holding one record; never reused
+	q     uint8 // the log it belongs to: qSmall or qMain
 
 	used  int // bytes appended
 	live  int // bytes of records the index still points to
 	stamp uint64
 
-	prev, next *page // the shard's log, oldest first
+	prev, next *page // its log, oldest first
 	inLog      bool
 }
 

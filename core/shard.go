@@ -3,8 +3,6 @@ package core
 import (
 	"sync"
 	"sync/atomic"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // shard owns a slice of the keyspace: an index table, a page table and a log
@@ -18,10 +16,9 @@ type shard struct {
 
 	// Guarded by mu.
 	live, tombs int
-	head, last  *page // the log, oldest first
-	tail        *page // the page being appended to (in the log), or nil
-	nlog        int   // pages in the log
-	ttlKeys     int   // live keys with a TTL (Volatile needs some to evict)
+	q           [2]queue // the small and main logs (evict.go)
+	ghost       []uint32 // fingerprints of keys evicted from the small log
+	ttlKeys     int      // live keys with a TTL (Volatile needs some to evict)
 	retired     []*page
 	free        []*page // recyclable normal pages (counted in used)
 	freeIdx     []int   // page-table indices free for reuse
@@ -118,75 +115,6 @@ func (s *shard) reserve(n int64, reloc bool) error {
 	return nil
 }
 
-// alloc returns space for a record of n bytes. REQUIRES s.mu held.
-// Any slice into a normal page obtained before alloc may be recycled by it.
-func (s *shard) alloc(n int, reloc bool) (uint64, []byte, error) {
-	if n > s.ks.largeMin {
-		return s.allocLarge(n, reloc)
-	}
-	t := s.tail
-	if t == nil || t.used+n > len(t.buf) {
-		var err error
-		if t, err = s.newTail(reloc); err != nil {
-			return 0, nil, err
-		}
-	}
-	off := t.used
-	t.used += n
-	t.live += n
-	return makeAddr(t.idx, off), t.buf[off : off+n : off+n], nil
-}
-
-func (s *shard) allocLarge(n int, reloc bool) (uint64, []byte, error) {
-	if err := s.reserve(int64(n), reloc); err != nil {
-		return 0, nil, err
-	}
-	idx, ok := s.takeIdx()
-	if !ok {
-		return 0, nil, ErrOOM
-	}
-	p := &page{buf: make([]byte, n), idx: idx, large: true, used: n, live: n}
-	s.used.Add(int64(n))
-	s.setPage(idx, p)
-	s.logAppend(p)
-	return makeAddr(idx, 0), p.buf, nil
-}
-
-func (s *shard) newTail(reloc bool) (*page, error) {
-	ps := int64(s.ks.pageSize)
-	limit := s.budget(reloc)
-	var p *page
-	maxTries := s.maxRoomTries()
-	for tries := 0; p == nil; tries++ {
-		s.reclaimRetired(false, true)
-		if n := len(s.free); n > 0 {
-			p = s.free[n-1]
-			s.free = s.free[:n-1]
-			break
-		}
-		if s.used.Load()+ps <= limit {
-			idx, ok := s.takeIdx()
-			if !ok {
-				return nil, ErrOOM
-			}
-			p = &page{buf: allocPage(int(ps)), idx: idx}
-			s.used.Add(ps)
-			s.setPage(idx, p)
-			break
-		}
-		if reloc || tries > maxTries || !s.makeRoom(false, tries) {
-			return nil, ErrOOM
-		}
-	}
-	p.used, p.live = 0, 0
-	if old := s.tail; old != nil && old.live == 0 {
-		s.retire(old)
-	}
-	s.tail = p
-	s.logAppend(p)
-	return p, nil
-}
-
 func (s *shard) takeIdx() (int, bool) {
 	if n := len(s.freeIdx); n > 0 {
 		i := s.freeIdx[n-1]
@@ -215,46 +143,6 @@ func (s *shard) setPage(idx int, p *page) {
 		pt = npt
 	}
 	pt.p[idx].Store(p)
-}
-
-func (s *shard) logAppend(p *page) {
-	p.prev, p.next, p.inLog = s.last, nil, true
-	if p.prev != nil {
-		p.prev.next = p
-	} else {
-		s.head = p
-	}
-	s.nlog++
-	s.last = p
-}
-
-func (s *shard) logRemove(p *page) {
-	if !p.inLog {
-		return
-	}
-	if p.prev != nil {
-		p.prev.next = p.next
-	} else {
-		s.head = p.next
-	}
-	if p.next != nil {
-		p.next.prev = p.prev
-	} else {
-		s.last = p.prev
-	}
-	p.prev, p.next, p.inLog = nil, nil, false
-	s.nlog--
-}
-
-// retire unlinks a page from the log; it is recycled once no reader can still
-// hold an address into it.
-func (s *shard) retire(p *page) {
-	s.logRemove(p)
-	if s.tail == p {
-		s.tail = nil
-	}
-	p.stamp = s.ks.ep.retireStamp()
-	s.retired = append(s.retired, p)
 }
 
 // reclaimRetired recycles retired pages whose readers have left: up to two
@@ -300,162 +188,6 @@ func (s *shard) dropPage(p *page) {
 	p.buf = nil
 }
 
-// makeRoom frees memory by one step. Pooled free pages are kept when the
-// caller needs a page anyway (dropFree false). tries counts the steps this
-// allocation has already taken: once CLOCK has gone round the log twice
-// without freeing enough (readers keep every key hot), frequencies are
-// ignored so that AllKeys and Volatile never fail for want of a victim.
-// REQUIRES s.mu held.
-func (s *shard) makeRoom(dropFree bool, tries int) bool {
-	if s.reclaimRetired(true, !dropFree) {
-		return true
-	}
-	if n := len(s.free); n > 0 && dropFree {
-		p := s.free[n-1]
-		s.free = s.free[:n-1]
-		s.dropPage(p)
-		return true
-	}
-	victim, clock := s.pickVictim()
-	if victim == nil {
-		return false
-	}
-	return s.processVictim(victim, clock, tries > s.maxRoomTries()/2)
-}
-
-// maxRoomTries bounds the makeRoom steps of one allocation: enough for CLOCK
-// to go round the log a few times (and then evict by force).
-func (s *shard) maxRoomTries() int { return 4*(s.nlog+len(s.retired)) + 16 }
-
-// pickVictim chooses the page to free next. A page that is mostly dead is
-// compacted (its live records move to the tail). Otherwise, under AllKeys
-// and Volatile, the oldest page goes through CLOCK; under NoEviction the page
-// with the least live data is compacted, if that gains anything.
-func (s *shard) pickVictim() (*page, bool) {
-	var best *page
-	for p := s.head; p != nil; p = p.next {
-		if p == s.tail {
-			continue
-		}
-		if best == nil || p.live*len(best.buf) < best.live*len(p.buf) {
-			best = p
-		}
-	}
-	policy := s.ks.policy
-	if policy == Volatile && s.ttlKeys == 0 {
-		policy = NoEviction // nothing evictable: compaction only
-	}
-	if best != nil && (best.live*4 <= len(best.buf) || policy == NoEviction) {
-		// Without eviction, compaction must free a real share of a page,
-		// or a full keyspace would churn its whole log on every write.
-		if policy == NoEviction && best.live*4 > len(best.buf)*3 {
-			return nil, false
-		}
-		return best, false
-	}
-	if policy == NoEviction {
-		return nil, false
-	}
-	p := s.head
-	if p == nil {
-		return nil, false
-	}
-	if p == s.tail {
-		if p.next == nil && p.live == 0 {
-			return nil, false
-		}
-		s.tail = nil // close it: relocations go to a fresh page
-	}
-	return p, true
-}
-
-// processVictim moves or evicts every live record of p, then retires p.
-// With clock, records not read since their last pass are evicted (AllKeys,
-// or Volatile for records with a TTL) and read ones lose one frequency step;
-// with force, every evictable record goes.
-// REQUIRES s.mu held.
-func (s *shard) processVictim(p *page, clock, force bool) bool {
-	policy := s.ks.policy
-	now := s.ks.clock()
-	t := s.table.Load()
-	for off := 0; off < p.used; {
-		r := decodeRecord(p.buf[off:])
-		a := makeAddr(p.idx, off)
-		off += r.size
-		pos, v, ok := s.findAddr(t, r.key, a)
-		if !ok {
-			continue
-		}
-		if r.expiredAt(now) {
-			s.dropSlotRec(t, pos, &r)
-			s.expired.Add(1)
-			continue
-		}
-		evictable := clock && (policy == AllKeys || policy == Volatile && r.hasTTL())
-		freq := slotFreq(v)
-		if evictable && (freq == 0 || force) {
-			s.dropSlotRec(t, pos, &r)
-			s.evicted.Add(1)
-			continue
-		}
-		if evictable {
-			freq--
-		}
-		if p.large {
-			// Second chance without a copy: move the buffer to the log's end.
-			t.slots[pos].Store(makeSlot(slotTag(v), freq, a))
-			s.logRemove(p)
-			s.logAppend(p)
-			return true
-		}
-		na, buf, err := s.alloc(r.size, true)
-		if err != nil {
-			// No room to move it: evict it if the policy allows at all.
-			if policy != AllKeys && !(policy == Volatile && r.hasTTL()) {
-				return false
-			}
-			s.dropSlotRec(t, pos, &r)
-			s.evicted.Add(1)
-			continue
-		}
-		copy(buf, p.buf[off-r.size:off])
-		t.slots[pos].Store(makeSlot(slotTag(v), freq, na))
-	}
-	s.retire(p)
-	return true
-}
-
-// findAddr finds the slot of key that points at address a.
-func (s *shard) findAddr(t *table, key []byte, a uint64) (int, uint64, bool) {
-	tag := xxhash.Sum64(key) >> tagShift
-	for i := t.home(tag); i < len(t.slots); i++ {
-		v := t.slots[i].Load()
-		if v == 0 {
-			break
-		}
-		if slotAddr(v) == a {
-			return i, v, true
-		}
-	}
-	return 0, 0, false
-}
-
-// dropSlot deletes the slot at pos without touching page accounting (the
-// caller is retiring the page). REQUIRES s.mu held.
-func (s *shard) dropSlot(t *table, pos int) {
-	t.slots[pos].Store(slotTomb)
-	s.live--
-	s.tombs++
-	s.keys.Add(-1)
-}
-
-func (s *shard) dropSlotRec(t *table, pos int, r *record) {
-	s.dropSlot(t, pos)
-	if r.hasTTL() {
-		s.ttlKeys--
-	}
-}
-
 // markDead accounts for a record the index no longer points to, retiring its
 // page when nothing live is left in it. REQUIRES s.mu held.
 func (s *shard) markDead(a uint64) {
@@ -470,7 +202,7 @@ func (s *shard) markDead(a uint64) {
 		return
 	}
 	p.live -= r.size
-	if p.live == 0 && p != s.tail {
+	if p.live == 0 && !s.isTail(p) {
 		s.retire(p)
 	}
 }
@@ -539,6 +271,7 @@ func (s *shard) rebuild(size uint64) {
 			s.used.Add(nt.bytes() - old.bytes())
 			s.tombs = 0
 			s.shrinkBelow = s.live / 4
+			s.resizeGhost(s.live)
 			return
 		}
 		size *= 2
@@ -579,7 +312,15 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 		t = s.table.Load()
 		pos = s.insertPos(t, h, key)
 	}
-	a, buf, err := s.alloc(n, false)
+	// A key keeps its log; a new key starts on probation in the small log
+	// unless it was evicted from there recently.
+	qi := uint8(qSmall)
+	if cur := t.slots[pos].Load(); slotAddr(cur) != 0 {
+		qi = s.pageAt(slotAddr(cur)).q
+	} else if s.ghostTake(h) {
+		qi = qMain
+	}
+	a, buf, err := s.alloc(n, false, qi)
 	if err != nil {
 		return err
 	}

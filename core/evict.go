@@ -1,0 +1,375 @@
+package core
+
+import "github.com/cespare/xxhash/v2"
+
+// Eviction is S3-FIFO (Yang et al., SOSP '23) laid over the arena log.
+//
+// A shard's pages form two FIFO logs: a small probation log that new keys
+// are written to, and a main log. When memory is needed the head page of a
+// log is processed record by record:
+//
+//   - small log (processed while it holds over 10% of the pages): a record
+//     read since it was written moves to the main log; an unread one is
+//     evicted and its hash remembered in the ghost filter;
+//   - main log: CLOCK with the slot's 2-bit frequency: a read record moves to
+//     the main tail with its frequency lowered by one, an unread one is
+//     evicted.
+//
+// A new key whose hash is in the ghost filter (evicted from probation not
+// long ago) goes straight to the main log. One-hit wonders therefore leave
+// after a short probation instead of a full cycle, which makes the policy
+// scan resistant and better than LRU on skewed (Zipf) workloads.
+//
+// Moving a record is a copy to the target log's tail page and an atomic slot
+// update; the old page is retired under epoch protection. Compaction (a page
+// mostly dead) is the same move without eviction.
+
+const (
+	qSmall = 0
+	qMain  = 1
+)
+
+// queue is one log of pages, oldest first.
+type queue struct {
+	head, last *page
+	tail       *page // the page being appended to, or nil
+	pages      int
+	bytes      int
+}
+
+func (s *shard) logAppend(p *page) {
+	q := &s.q[p.q]
+	p.prev, p.next, p.inLog = q.last, nil, true
+	if p.prev != nil {
+		p.prev.next = p
+	} else {
+		q.head = p
+	}
+	q.last = p
+	q.pages++
+	q.bytes += len(p.buf)
+}
+
+func (s *shard) logRemove(p *page) {
+	if !p.inLog {
+		return
+	}
+	q := &s.q[p.q]
+	if p.prev != nil {
+		p.prev.next = p.next
+	} else {
+		q.head = p.next
+	}
+	if p.next != nil {
+		p.next.prev = p.prev
+	} else {
+		q.last = p.prev
+	}
+	p.prev, p.next, p.inLog = nil, nil, false
+	q.pages--
+	q.bytes -= len(p.buf)
+}
+
+func (s *shard) nlog() int { return s.q[qSmall].pages + s.q[qMain].pages }
+
+func (s *shard) isTail(p *page) bool { return p == s.q[qSmall].tail || p == s.q[qMain].tail }
+
+// retire unlinks a page from its log; it is recycled once no reader can
+// still hold an address into it.
+func (s *shard) retire(p *page) {
+	s.logRemove(p)
+	if q := &s.q[p.q]; q.tail == p {
+		q.tail = nil
+	}
+	p.stamp = s.ks.ep.retireStamp()
+	s.retired = append(s.retired, p)
+}
+
+// alloc returns space for a record of n bytes at the tail of log qi.
+// REQUIRES s.mu held. Any slice into a normal page obtained before alloc may
+// be recycled by it.
+func (s *shard) alloc(n int, reloc bool, qi uint8) (uint64, []byte, error) {
+	if n > s.ks.largeMin {
+		return s.allocLarge(n, reloc, qi)
+	}
+	t := s.q[qi].tail
+	if t == nil || t.used+n > len(t.buf) {
+		var err error
+		if t, err = s.newTail(reloc, qi); err != nil {
+			return 0, nil, err
+		}
+	}
+	off := t.used
+	t.used += n
+	t.live += n
+	return makeAddr(t.idx, off), t.buf[off : off+n : off+n], nil
+}
+
+func (s *shard) allocLarge(n int, reloc bool, qi uint8) (uint64, []byte, error) {
+	if err := s.reserve(int64(n), reloc); err != nil {
+		return 0, nil, err
+	}
+	idx, ok := s.takeIdx()
+	if !ok {
+		return 0, nil, ErrOOM
+	}
+	p := &page{buf: make([]byte, n), idx: idx, large: true, used: n, live: n, q: qi}
+	s.used.Add(int64(n))
+	s.setPage(idx, p)
+	s.logAppend(p)
+	return makeAddr(idx, 0), p.buf, nil
+}
+
+func (s *shard) newTail(reloc bool, qi uint8) (*page, error) {
+	ps := int64(s.ks.pageSize)
+	limit := s.budget(reloc)
+	var p *page
+	maxTries := s.maxRoomTries()
+	for tries := 0; p == nil; tries++ {
+		s.reclaimRetired(false, true)
+		if n := len(s.free); n > 0 {
+			p = s.free[n-1]
+			s.free = s.free[:n-1]
+			break
+		}
+		if s.used.Load()+ps <= limit {
+			idx, ok := s.takeIdx()
+			if !ok {
+				return nil, ErrOOM
+			}
+			p = &page{buf: allocPage(int(ps)), idx: idx}
+			s.used.Add(ps)
+			s.setPage(idx, p)
+			break
+		}
+		if reloc || tries > maxTries || !s.makeRoom(false, tries) {
+			return nil, ErrOOM
+		}
+	}
+	p.used, p.live, p.q = 0, 0, qi
+	q := &s.q[qi]
+	if old := q.tail; old != nil && old.live == 0 {
+		s.retire(old)
+	}
+	q.tail = p
+	s.logAppend(p)
+	return p, nil
+}
+
+// makeRoom frees memory by one step. Pooled free pages are kept when the
+// caller needs a page anyway (dropFree false). tries counts the steps this
+// allocation has already taken: past half the bound (readers keep every key
+// hot), frequencies are ignored so that AllKeys and Volatile never fail for
+// want of a victim. REQUIRES s.mu held.
+func (s *shard) makeRoom(dropFree bool, tries int) bool {
+	if s.reclaimRetired(true, !dropFree) {
+		return true
+	}
+	if n := len(s.free); n > 0 && dropFree {
+		p := s.free[n-1]
+		s.free = s.free[:n-1]
+		s.dropPage(p)
+		return true
+	}
+	victim, clock := s.pickVictim()
+	if victim == nil {
+		return false
+	}
+	return s.processVictim(victim, clock, tries > s.maxRoomTries()/2)
+}
+
+// maxRoomTries bounds the makeRoom steps of one allocation: enough to go
+// round the logs a few times (and then evict by force).
+func (s *shard) maxRoomTries() int { return 4*(s.nlog()+len(s.retired)) + 16 }
+
+// pickVictim chooses the page to free next. A page that is mostly dead is
+// compacted. Otherwise, under AllKeys and Volatile, the head of the small
+// log (while it holds over a tenth of the pages) or of the main log goes
+// through S3-FIFO; under NoEviction the page with the least live data is
+// compacted, if that frees a real share of it.
+func (s *shard) pickVictim() (*page, bool) {
+	var best *page
+	for qi := range s.q {
+		for p := s.q[qi].head; p != nil; p = p.next {
+			if s.isTail(p) {
+				continue
+			}
+			if best == nil || p.live*len(best.buf) < best.live*len(p.buf) {
+				best = p
+			}
+		}
+	}
+	policy := s.ks.policy
+	if policy == Volatile && s.ttlKeys == 0 {
+		policy = NoEviction // nothing evictable: compaction only
+	}
+	if best != nil && (best.live*4 <= len(best.buf) || policy == NoEviction) {
+		// Without eviction, compaction must free a real share of a page,
+		// or a full keyspace would churn its whole log on every write.
+		if policy == NoEviction && best.live*4 > len(best.buf)*3 {
+			return nil, false
+		}
+		return best, false
+	}
+	if policy == NoEviction {
+		return nil, false
+	}
+	small, main := &s.q[qSmall], &s.q[qMain]
+	order := [2]*queue{main, small}
+	if small.bytes*10 > small.bytes+main.bytes {
+		order = [2]*queue{small, main}
+	}
+	for _, q := range order {
+		p := q.head
+		if p == nil || p == q.tail && p.next == nil && p.live == 0 {
+			continue
+		}
+		if p == q.tail {
+			q.tail = nil // close it: moved records go to a fresh page
+		}
+		return p, true
+	}
+	return nil, false
+}
+
+// processVictim moves or evicts every live record of p, then retires p.
+// With clock, records go through S3-FIFO (see the top of this file); with
+// force, every evictable record is evicted. Without clock (compaction),
+// records move to the tail of their own log. It reports false when a record
+// that may not be evicted could not be moved. REQUIRES s.mu held.
+func (s *shard) processVictim(p *page, clock, force bool) bool {
+	policy := s.ks.policy
+	now := s.ks.clock()
+	t := s.table.Load()
+	for off := 0; off < p.used; {
+		r := decodeRecord(p.buf[off:])
+		a := makeAddr(p.idx, off)
+		off += r.size
+		pos, v, h, ok := s.findAddr(t, r.key, a)
+		if !ok {
+			continue
+		}
+		if r.expiredAt(now) {
+			s.dropSlotRec(t, pos, &r)
+			s.expired.Add(1)
+			continue
+		}
+		evictable := policy == AllKeys || policy == Volatile && r.hasTTL()
+		freq, target := slotFreq(v), p.q
+		if clock && evictable {
+			if freq == 0 || force {
+				s.dropSlotRec(t, pos, &r)
+				s.evicted.Add(1)
+				if p.q == qSmall {
+					s.ghostAdd(h)
+				}
+				continue
+			}
+			if p.q == qSmall {
+				freq, target = 0, qMain
+			} else {
+				freq--
+			}
+		} else if clock && p.q == qSmall {
+			target = qMain // not evictable (Volatile, no TTL): settle it in main
+		}
+		if p.large {
+			// A large record moves without a copy: its buffer changes log.
+			t.slots[pos].Store(makeSlot(slotTag(v), freq, a))
+			s.logRemove(p)
+			p.q = target
+			s.logAppend(p)
+			return true
+		}
+		na, buf, err := s.alloc(r.size, true, target)
+		if err != nil {
+			// No room to move it: evict it if the policy allows at all.
+			if !evictable {
+				return false
+			}
+			s.dropSlotRec(t, pos, &r)
+			s.evicted.Add(1)
+			continue
+		}
+		copy(buf, p.buf[off-r.size:off])
+		t.slots[pos].Store(makeSlot(slotTag(v), freq, na))
+	}
+	s.retire(p)
+	return true
+}
+
+// findAddr finds the slot of key that points at address a, and returns the
+// key's hash.
+func (s *shard) findAddr(t *table, key []byte, a uint64) (int, uint64, uint64, bool) {
+	h := xxhash.Sum64(key)
+	for i := t.home(h >> tagShift); i < len(t.slots); i++ {
+		v := t.slots[i].Load()
+		if v == 0 {
+			break
+		}
+		if slotAddr(v) == a {
+			return i, v, h, true
+		}
+	}
+	return 0, 0, h, false
+}
+
+// dropSlot deletes the slot at pos without touching page accounting (the
+// caller is retiring the page). REQUIRES s.mu held.
+func (s *shard) dropSlot(t *table, pos int) {
+	t.slots[pos].Store(slotTomb)
+	s.live--
+	s.tombs++
+	s.keys.Add(-1)
+}
+
+func (s *shard) dropSlotRec(t *table, pos int, r *record) {
+	s.dropSlot(t, pos)
+	if r.hasTTL() {
+		s.ttlKeys--
+	}
+}
+
+// The ghost filter remembers the hashes of keys recently evicted from the
+// small log: a direct-mapped array of fingerprints, about one per live key,
+// resized with the index.
+func ghostSlot(h uint64, mask int) (int, uint32) {
+	return int(h>>24) & mask, uint32(h>>8) | 1
+}
+
+func (s *shard) ghostAdd(h uint64) {
+	if len(s.ghost) == 0 {
+		return
+	}
+	i, fp := ghostSlot(h, len(s.ghost)-1)
+	s.ghost[i] = fp
+}
+
+// ghostTake reports whether h is in the ghost filter, and forgets it.
+func (s *shard) ghostTake(h uint64) bool {
+	if len(s.ghost) == 0 {
+		return false
+	}
+	i, fp := ghostSlot(h, len(s.ghost)-1)
+	if s.ghost[i] != fp {
+		return false
+	}
+	s.ghost[i] = 0
+	return true
+}
+
+// resizeGhost sizes the filter to about n entries (a power of two).
+func (s *shard) resizeGhost(n int) {
+	if s.ks.policy == NoEviction {
+		return
+	}
+	size := 64
+	for size < n {
+		size <<= 1
+	}
+	if size == len(s.ghost) {
+		return
+	}
+	s.used.Add(int64(size-len(s.ghost)) * 4)
+	s.ghost = make([]uint32, size)
+}
