@@ -1,0 +1,76 @@
+package transport
+
+import (
+	"net"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// Conn is one client connection as a Handler sees it. ID, Proto,
+// RemoteAddr and the session are safe to read from Serve; Park's completion,
+// Push and Close are safe from any goroutine.
+type Conn struct {
+	id      uint64
+	proto   Proto
+	version int // RESP version: 2 or 3
+	remote  net.Addr
+	session any
+	ops     connOps
+}
+
+// connOps is what each transport implements behind a Conn.
+type connOps interface {
+	// park marks the request being served as parked and returns its handle.
+	park(c *Conn) *Parked
+	// push queues an out-of-band message; it fails when the connection is
+	// closed or over its output limit.
+	push(c *Conn, op binproto.Opcode, fn func(w *Writer)) error
+	// close closes the connection once pending output is written.
+	close(c *Conn)
+}
+
+// ID returns the connection's unique id (CLIENT ID).
+func (c *Conn) ID() uint64 { return c.id }
+
+// Proto returns the connection's protocol.
+func (c *Conn) Proto() Proto { return c.proto }
+
+// RESPVersion returns 2 or 3.
+func (c *Conn) RESPVersion() int { return c.version }
+
+// SetRESPVersion switches RESP2/RESP3 (HELLO); it applies from the reply
+// being written by the current Serve on. Call only from Serve.
+func (c *Conn) SetRESPVersion(v int) { c.version = v }
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.remote }
+
+// Session returns the handler's per-connection state.
+func (c *Conn) Session() any { return c.session }
+
+// SetSession stores the handler's per-connection state (from Open or Serve).
+func (c *Conn) SetSession(s any) { c.session = s }
+
+// Park defers the reply to the request being served: Serve returns without
+// writing, and the transport holds back the connection's later requests (so
+// replies stay in order) until the returned handle is completed. The
+// connection stays readable meanwhile, subject to the query-buffer limit.
+func (c *Conn) Park() *Parked { return c.ops.park(c) }
+
+// Push sends an out-of-band message written by fn: a RESP3 push (an array in
+// RESP2) or a binary push frame with opcode op and id 0. It never blocks; it
+// returns an error when the connection is closed or over its output limit.
+func (c *Conn) Push(op binproto.Opcode, fn func(w *Writer)) error { return c.ops.push(c, op, fn) }
+
+// Close closes the connection after pending output has been written.
+func (c *Conn) Close() { c.ops.close(c) }
+
+// Parked is a request whose reply comes later.
+type Parked struct {
+	complete func(fn func(w *Writer))
+}
+
+// Complete writes the parked request's reply with fn and resumes the
+// connection. It may be called from any goroutine, exactly once; calls after
+// the connection has closed are ignored.
+func (p *Parked) Complete(fn func(w *Writer)) { p.complete(fn) }

@@ -1,0 +1,183 @@
+package transport
+
+import (
+	"strconv"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+	"github.com/ringdb/ringdb/transport/resp"
+)
+
+// Writer encodes one reply (or push) in the protocol of its connection:
+// RESP2, RESP3 or the binary protocol. Methods append to an output buffer
+// owned by the transport and never block or fail; a handler writes exactly
+// one value per request (an aggregate counts as one, with its elements).
+//
+// For the binary protocol the transport opens the reply frame before Serve
+// and closes it after, so a handler writes only the value.
+type Writer struct {
+	buf     []byte
+	proto   Proto
+	version resp.Version
+}
+
+// NewWriter returns a Writer appending to buf. Transports use it; handlers
+// receive theirs from Serve. version is 2 or 3 (ignored for ProtoBinary).
+func NewWriter(buf []byte, p Proto, version int) *Writer {
+	w := &Writer{}
+	w.Reset(buf, p, version)
+	return w
+}
+
+// Reset makes w append to buf in protocol p.
+func (w *Writer) Reset(buf []byte, p Proto, version int) {
+	w.buf, w.proto, w.version = buf, p, resp.RESP2
+	if version == 3 {
+		w.version = resp.RESP3
+	}
+}
+
+// Bytes returns the encoded output.
+func (w *Writer) Bytes() []byte { return w.buf }
+
+// Proto returns the protocol being written.
+func (w *Writer) Proto() Proto { return w.proto }
+
+// RESP3 reports whether w writes RESP3.
+func (w *Writer) RESP3() bool { return w.proto == ProtoRESP && w.version == resp.RESP3 }
+
+// OK writes a success status (+OK, or the binary OK value).
+func (w *Writer) OK() {
+	if w.proto == ProtoBinary {
+		w.buf = binproto.AppendOK(w.buf)
+		return
+	}
+	w.buf = resp.AppendOK(w.buf)
+}
+
+// Simple writes a status string (+PONG); binary writes it as BYTES.
+func (w *Writer) Simple(s string) {
+	if w.proto == ProtoBinary {
+		w.buf = binproto.AppendString(w.buf, s)
+		return
+	}
+	w.buf = resp.AppendSimple(w.buf, s)
+}
+
+// Error writes an error of class c. msg excludes the class: RESP writes
+// "-<CLASS> msg" with Redis's prefix for the class (ERR for LIMIT and
+// PROTO, which Redis does not have); binary writes the class byte and msg.
+func (w *Writer) Error(c binproto.Class, msg string) {
+	if w.proto == ProtoBinary {
+		w.buf = binproto.AppendError(w.buf, c, msg)
+		return
+	}
+	w.buf = resp.AppendError(w.buf, respPrefix(c)+" "+msg)
+}
+
+func respPrefix(c binproto.Class) string {
+	switch c {
+	case binproto.ClassWrongType:
+		return "WRONGTYPE"
+	case binproto.ClassOOM:
+		return "OOM"
+	case binproto.ClassReadOnly:
+		return "READONLY"
+	case binproto.ClassNoAuth:
+		return "NOAUTH"
+	}
+	return "ERR"
+}
+
+// Int writes an integer.
+func (w *Writer) Int(n int64) {
+	if w.proto == ProtoBinary {
+		w.buf = binproto.AppendInt(w.buf, n)
+		return
+	}
+	w.buf = resp.AppendInt(w.buf, n)
+}
+
+// Bulk writes a binary-safe string.
+func (w *Writer) Bulk(b []byte) {
+	if w.proto == ProtoBinary {
+		w.buf = binproto.AppendBytes(w.buf, b)
+		return
+	}
+	w.buf = resp.AppendBulk(w.buf, b)
+}
+
+// BulkString writes s as a bulk string.
+func (w *Writer) BulkString(s string) {
+	if w.proto == ProtoBinary {
+		w.buf = binproto.AppendString(w.buf, s)
+		return
+	}
+	w.buf = resp.AppendBulkString(w.buf, s)
+}
+
+// Null writes a null (RESP2 $-1, RESP3 _, binary NULL).
+func (w *Writer) Null() {
+	if w.proto == ProtoBinary {
+		w.buf = binproto.AppendNull(w.buf)
+		return
+	}
+	w.buf = resp.AppendNull(w.buf, w.version)
+}
+
+// NullArray writes a null array (RESP2 *-1, RESP3 _, binary NULL).
+func (w *Writer) NullArray() {
+	if w.proto == ProtoBinary {
+		w.buf = binproto.AppendNull(w.buf)
+		return
+	}
+	w.buf = resp.AppendNullArray(w.buf, w.version)
+}
+
+// Array writes the header of an array of n values; the n values follow.
+func (w *Writer) Array(n int) {
+	if w.proto == ProtoBinary {
+		w.buf = binproto.AppendArrayHeader(w.buf, n)
+		return
+	}
+	w.buf = resp.AppendArrayHeader(w.buf, n)
+}
+
+// Map writes the header of a map of n pairs (a flat array of 2n in RESP2);
+// the 2n keys and values follow.
+func (w *Writer) Map(n int) {
+	if w.proto == ProtoBinary {
+		w.buf = binproto.AppendMapHeader(w.buf, n)
+		return
+	}
+	w.buf = resp.AppendMapHeader(w.buf, w.version, n)
+}
+
+// Push writes the header of an out-of-band push of n values (RESP3 >n,
+// RESP2 *n). Binary pushes are framed by Conn.Push; there it writes an
+// array header.
+func (w *Writer) Push(n int) {
+	if w.proto == ProtoBinary {
+		w.buf = binproto.AppendArrayHeader(w.buf, n)
+		return
+	}
+	w.buf = resp.AppendPush(w.buf, w.version, n)
+}
+
+// Double writes a float (RESP3 double, RESP2 bulk string, binary BYTES
+// with its decimal text).
+func (w *Writer) Double(f float64) {
+	if w.proto == ProtoBinary {
+		w.buf = binproto.AppendString(w.buf, strconv.FormatFloat(f, 'g', 17, 64))
+		return
+	}
+	w.buf = resp.AppendDouble(w.buf, w.version, f)
+}
+
+// Verbatim writes a verbatim string (RESP3 "=", otherwise a bulk string).
+func (w *Writer) Verbatim(format string, b []byte) {
+	if w.proto == ProtoBinary {
+		w.buf = binproto.AppendBytes(w.buf, b)
+		return
+	}
+	w.buf = resp.AppendVerbatim(w.buf, w.version, format, b)
+}
