@@ -127,7 +127,10 @@ func (s *shard) newTail(reloc bool, qi uint8) (*page, error) {
 	maxTries := s.maxRoomTries()
 	for tries := 0; p == nil; tries++ {
 		s.reclaimRetired(false, true)
-		if n := len(s.free); n > 0 {
+		// A pooled page is already counted, but an ordinary write over the
+		// limit must not take it: it is the reserve that moving records
+		// during eviction relies on.
+		if n := len(s.free); n > 0 && (reloc || s.used.Load() <= limit) {
 			p = s.free[n-1]
 			s.free = s.free[:n-1]
 			break

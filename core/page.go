@@ -9,8 +9,8 @@ import "sync/atomic"
 // published record. All other fields are writer-only state.
 type page struct {
 	buf   []byte
-	idx   int  // index in the shard's page table (part of record addresses)
-	large bool // a heap buffer holding one record; never reused
+	idx   int   // index in the shard's page table (part of record addresses)
+	large bool  // a heap buffer holding one record; never reused
 	q     uint8 // the log it belongs to: qSmall or qMain
 
 	used  int // bytes appended

@@ -347,6 +347,9 @@ func (k *Keyspace) GetEx(dst, key []byte, o GetExOptions) ([]byte, bool, error) 
 	switch {
 	case o.TTL > 0:
 		if expireAt, err = deadline(now, o.TTL); err != nil {
+			if !k.Exists(key) {
+				return dst, false, nil // as Redis: a missing key is just a miss
+			}
 			return dst, false, err
 		}
 	case o.ExpireAt > 0:

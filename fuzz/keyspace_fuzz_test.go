@@ -1,0 +1,882 @@
+package fuzz
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ringdb/ringdb/core"
+)
+
+// FuzzKeyspace decodes its input into a sequence of keyspace operations over
+// a small key alphabet, applies each to a core.Keyspace driven by a fake
+// clock and to a plain map model with expiry deadlines, and compares every
+// result. At the end it compares the full contents (Scan, Get, PTTL, Len)
+// and checks that Digest equals the Digest of a fresh keyspace loaded with
+// the same live contents.
+//
+// Input layout: byte 0 picks the configuration; then each operation is an
+// opcode byte followed by its arguments (see fzRun.step). A missing byte
+// reads as 0, so every input is valid.
+//
+// Semantics follow Redis 7 (string2ll-strict integers, EXPIRE conditions and
+// overflow checks, a key with deadline D is live while now <= D; SET, GETEX
+// and EXPIRE with a deadline <= now delete the key).
+func FuzzKeyspace(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 5, 'h', 'e', 'l', 'l', 'o', 2, 1, 15})
+	f.Add([]byte{1, 1, 2, 0x38, 200, 7, 100, 17, 4, 2, 2, 18, 0, 3})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fzRunInput(t, data)
+	})
+}
+
+const (
+	fzMaxValue = 32 << 10
+	fzMaxOps   = 1000
+	fzStart    = int64(1_700_000_000_123)
+)
+
+var fzKeys = [][]byte{
+	[]byte("a"),
+	[]byte("b"),
+	[]byte("k1"),
+	[]byte("k2"),
+	[]byte("k10"),
+	{},
+	{0x00, 0xff, 'b', 'i', 'n'},
+	bytes.Repeat([]byte("L"), 300),
+}
+
+var fzIntValues = []string{
+	"0", "1", "-1", "42", "9223372036854775807", "-9223372036854775808", "9223372036854775806",
+	"+1", "01", "-0", " 1", "1 ", "abc", "", "12a", "99999999999999999999", "-", "1e3", "0x10",
+}
+
+// fzRel are relative TTLs in milliseconds (SET PX, GETEX PX, PEXPIRE).
+var fzRel = []int64{1, 2, 10, 999, 1000, 1001, 1500, 60000, 0, -1, -1000, math.MaxInt64, math.MaxInt64 / 2, 3_600_000}
+
+// fzAbs are absolute deadlines in milliseconds relative to now.
+var fzAbs = []func(now int64) int64{
+	func(now int64) int64 { return now - 1000 },
+	func(now int64) int64 { return now - 1 },
+	func(now int64) int64 { return now },
+	func(now int64) int64 { return now + 1 },
+	func(now int64) int64 { return now + 2 },
+	func(now int64) int64 { return now + 500 },
+	func(now int64) int64 { return now + 1000 },
+	func(now int64) int64 { return now + 60000 },
+	func(now int64) int64 { return 0 },
+	func(now int64) int64 { return -5 },
+	func(now int64) int64 { return 1 },
+	func(now int64) int64 { return math.MaxInt64 },
+}
+
+// fzSeconds are EXPIRE arguments.
+var fzSeconds = []int64{-1, 0, 1, 2, 10, 100, 3600, math.MaxInt64/1000 + 1, math.MinInt64/1000 - 1, math.MaxInt64, math.MaxInt64 / 1000}
+
+// fzAbsSeconds are EXPIREAT arguments relative to now.
+var fzAbsSeconds = []func(now int64) int64{
+	func(now int64) int64 { return now/1000 - 1 },
+	func(now int64) int64 { return now / 1000 },
+	func(now int64) int64 { return now/1000 + 1 },
+	func(now int64) int64 { return now/1000 + 2 },
+	func(now int64) int64 { return now/1000 + 100 },
+	func(now int64) int64 { return 0 },
+	func(now int64) int64 { return -1 },
+	func(now int64) int64 { return math.MaxInt64/1000 + 1 },
+	func(now int64) int64 { return math.MaxInt64 / 1000 },
+}
+
+var fzDeltas = []int64{1, -1, 0, 5, -5, 100, math.MaxInt64, math.MinInt64, math.MaxInt64 / 2, -(math.MaxInt64 / 2), 1 << 40}
+
+var fzAdvance = []int64{0, 1, 2, 499, 500, 999, 1000, 1001, 60_000, 3_600_000}
+
+var fzPatterns = [][]byte{nil, []byte("*"), []byte("k*"), []byte("?"), []byte("*1*"), []byte("[ab]"), {0x00, '*'}, []byte("k[!1]*"), []byte("L*L"), []byte("")}
+
+// ---- model ----
+
+type fzEntry struct {
+	val      []byte
+	deadline int64 // 0: no TTL
+}
+
+type fzModel struct {
+	now int64
+	// m holds every key that may still be present in the keyspace: live keys
+	// and expired keys not yet overwritten (lazy expiry may keep them).
+	m map[string]*fzEntry
+}
+
+func (m *fzModel) live(k []byte) (*fzEntry, bool) {
+	e, ok := m.m[string(k)]
+	if !ok || (e.deadline != 0 && m.now > e.deadline) {
+		return nil, false
+	}
+	return e, true
+}
+
+func (m *fzModel) liveKeys() []string {
+	var ks []string
+	for k, e := range m.m {
+		if e.deadline == 0 || m.now <= e.deadline {
+			ks = append(ks, k)
+		}
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func (m *fzModel) put(k []byte, v []byte, deadline int64) {
+	m.m[string(k)] = &fzEntry{val: bytes.Clone(v), deadline: deadline}
+}
+
+func (m *fzModel) del(k []byte) { delete(m.m, string(k)) }
+
+// fzParseInt parses like Redis string2ll.
+func fzParseInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil || strconv.FormatInt(n, 10) != string(b) {
+		return 0, false
+	}
+	return n, true
+}
+
+func fzAddOverflows(a, b int64) bool {
+	return (b > 0 && a > math.MaxInt64-b) || (b < 0 && a < math.MinInt64-b)
+}
+
+// fzGlob is a small reference for the patterns in fzPatterns: '*', '?',
+// '[...]' with '^' negation and ranges (Redis stringmatchlen; '!' is a
+// literal there); no escapes. SCAN MATCH "*" matches every key, the empty
+// one included (Redis skips matching for a lone "*").
+func fzGlob(p, s []byte) bool {
+	for len(p) > 0 {
+		switch p[0] {
+		case '*':
+			for len(p) > 0 && p[0] == '*' {
+				p = p[1:]
+			}
+			if len(p) == 0 {
+				return true
+			}
+			for i := 0; i <= len(s); i++ {
+				if fzGlob(p, s[i:]) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if len(s) == 0 {
+				return false
+			}
+			p, s = p[1:], s[1:]
+		case '[':
+			if len(s) == 0 {
+				return false
+			}
+			end := bytes.IndexByte(p, ']')
+			set := p[1:end]
+			neg := len(set) > 0 && set[0] == '^'
+			if neg {
+				set = set[1:]
+			}
+			match := false
+			for i := 0; i < len(set); i++ {
+				if i+2 < len(set) && set[i+1] == '-' {
+					if s[0] >= set[i] && s[0] <= set[i+2] {
+						match = true
+					}
+					i += 2
+				} else if set[i] == s[0] {
+					match = true
+				}
+			}
+			if match == neg {
+				return false
+			}
+			p, s = p[end+1:], s[1:]
+		default:
+			if len(s) == 0 || s[0] != p[0] {
+				return false
+			}
+			p, s = p[1:], s[1:]
+		}
+	}
+	return len(s) == 0
+}
+
+// ---- decoder ----
+
+type fzDec struct {
+	b []byte
+	i int
+}
+
+func (d *fzDec) more() bool { return d.i < len(d.b) }
+
+func (d *fzDec) u8() byte {
+	if d.i >= len(d.b) {
+		return 0
+	}
+	c := d.b[d.i]
+	d.i++
+	return c
+}
+
+func (d *fzDec) n(m int) int { return int(d.u8()) % m }
+
+func (d *fzDec) key() []byte { return fzKeys[d.n(len(fzKeys))] }
+
+func (d *fzDec) value() []byte {
+	c := d.u8()
+	switch {
+	case c < 128:
+		n := int(c % 32)
+		v := make([]byte, n)
+		for i := range v {
+			v[i] = d.u8()
+		}
+		return v
+	case c < 192:
+		return []byte(fzIntValues[int(c)%len(fzIntValues)])
+	default:
+		size := 1000 + int(d.u8())*150 // up to 39250: beyond fzMaxValue sometimes
+		fill := d.u8()
+		v := make([]byte, size)
+		for i := range v {
+			v[i] = fill + byte(i/7)
+		}
+		return v
+	}
+}
+
+// ---- runner ----
+
+type fzRun struct {
+	t      *testing.T
+	ks     *core.Keyspace
+	m      *fzModel
+	opts   core.Options
+	trace  []string
+	digest int
+}
+
+func (r *fzRun) fatalf(format string, args ...any) {
+	r.t.Helper()
+	from := max(0, len(r.trace)-40)
+	r.t.Fatalf("op %d at now=%d: %s\nlast operations:\n  %s", len(r.trace), r.m.now, fmt.Sprintf(format, args...),
+		strings.Join(r.trace[from:], "\n  "))
+}
+
+func (r *fzRun) logf(format string, args ...any) {
+	r.trace = append(r.trace, fmt.Sprintf(format, args...))
+}
+
+func fzShort(b []byte) string {
+	if len(b) > 24 {
+		return fmt.Sprintf("%q…(%d bytes)", b[:16], len(b))
+	}
+	return strconv.Quote(string(b))
+}
+
+// checkErr compares got with the errors the model allows (none: nil).
+func (r *fzRun) checkErr(op string, got error, want []error) bool {
+	r.t.Helper()
+	if len(want) == 0 {
+		if got != nil {
+			r.fatalf("%s: unexpected error %v", op, got)
+		}
+		return false
+	}
+	for _, w := range want {
+		if errors.Is(got, w) {
+			return true
+		}
+	}
+	r.fatalf("%s: got error %v, want one of %v", op, got, want)
+	return true
+}
+
+func (r *fzRun) checkValue(op string, key, got []byte, gotOK bool, prefix []byte) {
+	r.t.Helper()
+	e, ok := r.m.live(key)
+	if gotOK != ok {
+		r.fatalf("%s(%s): found=%v, model says %v", op, fzShort(key), gotOK, ok)
+	}
+	if !bytes.HasPrefix(got, prefix) {
+		r.fatalf("%s(%s): destination prefix %q clobbered: %s", op, fzShort(key), prefix, fzShort(got))
+	}
+	want := prefix
+	if ok {
+		want = append(bytes.Clone(prefix), e.val...)
+	}
+	if !bytes.Equal(got, want) {
+		r.fatalf("%s(%s): got %s, want %s", op, fzShort(key), fzShort(got), fzShort(want))
+	}
+}
+
+func fzRunInput(t *testing.T, data []byte) {
+	d := &fzDec{b: data}
+	m := &fzModel{now: fzStart, m: make(map[string]*fzEntry)}
+	opts := core.Options{
+		PageSize:       4096,
+		MaxValueSize:   fzMaxValue,
+		NoActiveExpiry: true,
+		Clock:          func() int64 { return m.now },
+	}
+	if d.u8()&1 == 1 {
+		// A bound far above the live data (at most 8 x 32 KiB) on one shard:
+		// writes must never fail, but the log turns over its pages
+		// constantly (compaction with live records re-appended).
+		opts.MaxMemory = 1 << 20
+		opts.Shards = 1
+		opts.Eviction = core.NoEviction
+	}
+	ks, err := core.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	r := &fzRun{t: t, ks: ks, m: m, opts: opts}
+	for ops := 0; d.more() && ops < fzMaxOps; ops++ {
+		r.step(d)
+	}
+	r.finalCheck()
+}
+
+func (r *fzRun) step(d *fzDec) {
+	ks, m := r.ks, r.m
+	pfx := []byte("dst:")
+	switch op := d.n(23); op {
+	case 0: // SET
+		k, v := d.key(), d.value()
+		r.logf("SET %s %s", fzShort(k), fzShort(v))
+		var want []error
+		if len(v) > fzMaxValue {
+			want = append(want, core.ErrValueTooLarge)
+		}
+		if !r.checkErr("SET", ks.Set(k, v), want) {
+			m.put(k, v, 0)
+		}
+
+	case 1: // SET with options
+		k, v := d.key(), d.value()
+		fl := d.u8()
+		o := core.SetOptions{NX: fl&1 != 0, XX: fl&2 != 0, KeepTTL: fl&4 != 0, Get: fl&8 != 0}
+		switch (fl >> 4) & 3 {
+		case 1:
+			o.TTL = fzRel[d.n(len(fzRel))]
+		case 2:
+			o.ExpireAt = fzAbs[d.n(len(fzAbs))](m.now)
+		}
+		r.logf("SETOPT %s %s %+v", fzShort(k), fzShort(v), o)
+		var want []error
+		if len(v) > fzMaxValue {
+			want = append(want, core.ErrValueTooLarge)
+		}
+		if o.TTL < 0 || o.ExpireAt < 0 || (o.TTL > 0 && o.TTL > math.MaxInt64-m.now) {
+			want = append(want, core.ErrInvalidExpire)
+		}
+		if (o.NX && o.XX) || (o.KeepTTL && (o.TTL != 0 || o.ExpireAt != 0)) {
+			want = append(want, core.ErrSyntax)
+		}
+		res, err := ks.SetOpt(bytes.Clone(pfx), k, v, o)
+		if r.checkErr("SETOPT", err, want) {
+			return
+		}
+		e, exists := m.live(k)
+		if o.Get {
+			r.checkValue("SETOPT GET", k, res.Prev, res.HadPrev, pfx)
+		}
+		write := !(o.NX && exists) && !(o.XX && !exists)
+		if res.Written != write {
+			r.fatalf("SETOPT %s %+v: Written=%v, want %v (key exists: %v)", fzShort(k), o, res.Written, write, exists)
+		}
+		if !write {
+			return
+		}
+		var deadline int64
+		switch {
+		case o.TTL > 0:
+			deadline = m.now + o.TTL
+		case o.ExpireAt > 0:
+			deadline = o.ExpireAt
+		case o.KeepTTL && exists:
+			deadline = e.deadline
+		}
+		if deadline != 0 && deadline <= m.now {
+			// A deadline not in the future deletes the key, as for
+			// EXPIRE and GETEX (Redis checkAlreadyExpired).
+			m.del(k)
+			return
+		}
+		m.put(k, v, deadline)
+
+	case 2: // GET
+		k := d.key()
+		r.logf("GET %s", fzShort(k))
+		got, ok := ks.Get(bytes.Clone(pfx), k)
+		r.checkValue("GET", k, got, ok, pfx)
+
+	case 3: // DEL
+		k := d.key()
+		r.logf("DEL %s", fzShort(k))
+		_, want := m.live(k)
+		if got := ks.Delete(k); got != want {
+			r.fatalf("DEL %s = %v, want %v", fzShort(k), got, want)
+		}
+		if want {
+			m.del(k)
+		}
+
+	case 4: // EXISTS
+		k := d.key()
+		r.logf("EXISTS %s", fzShort(k))
+		if _, want := m.live(k); ks.Exists(k) != want {
+			r.fatalf("EXISTS %s = %v, want %v", fzShort(k), !want, want)
+		}
+
+	case 5, 22: // INCRBY / INCR / DECR
+		k := d.key()
+		delta := fzDeltas[d.n(len(fzDeltas))]
+		var got int64
+		var err error
+		switch {
+		case op == 22 && delta >= 0:
+			r.logf("INCR %s", fzShort(k))
+			delta = 1
+			got, err = ks.Incr(k)
+		case op == 22:
+			r.logf("DECR %s", fzShort(k))
+			delta = -1
+			got, err = ks.Decr(k)
+		default:
+			r.logf("INCRBY %s %d", fzShort(k), delta)
+			got, err = ks.IncrBy(k, delta)
+		}
+		e, exists := m.live(k)
+		cur, deadline := int64(0), int64(0)
+		var want []error
+		if exists {
+			deadline = e.deadline
+			n, ok := fzParseInt(e.val)
+			if !ok {
+				want = append(want, core.ErrNotInteger)
+			}
+			cur = n
+		}
+		if len(want) == 0 && fzAddOverflows(cur, delta) {
+			want = append(want, core.ErrOverflow)
+		}
+		if r.checkErr("INCRBY", err, want) {
+			return
+		}
+		if got != cur+delta {
+			r.fatalf("INCRBY %s %d = %d, want %d", fzShort(k), delta, got, cur+delta)
+		}
+		m.put(k, []byte(strconv.FormatInt(cur+delta, 10)), deadline)
+
+	case 6: // APPEND
+		k, v := d.key(), d.value()
+		r.logf("APPEND %s %s", fzShort(k), fzShort(v))
+		e, exists := m.live(k)
+		nv, deadline := v, int64(0)
+		if exists {
+			nv, deadline = append(bytes.Clone(e.val), v...), e.deadline
+		}
+		var want []error
+		if len(nv) > fzMaxValue {
+			want = append(want, core.ErrValueTooLarge)
+		}
+		n, err := ks.Append(k, v)
+		if r.checkErr("APPEND", err, want) {
+			return
+		}
+		if n != len(nv) {
+			r.fatalf("APPEND %s = %d, want %d", fzShort(k), n, len(nv))
+		}
+		m.put(k, nv, deadline)
+
+	case 7: // GETDEL
+		k := d.key()
+		r.logf("GETDEL %s", fzShort(k))
+		got, ok := ks.GetDel(bytes.Clone(pfx), k)
+		r.checkValue("GETDEL", k, got, ok, pfx)
+		if ok {
+			m.del(k)
+		}
+
+	case 8: // GETEX
+		k := d.key()
+		var o core.GetExOptions
+		switch d.n(4) {
+		case 1:
+			o.TTL = fzRel[d.n(len(fzRel))]
+		case 2:
+			o.ExpireAt = fzAbs[d.n(len(fzAbs))](m.now)
+		case 3:
+			o.Persist = true
+		}
+		r.logf("GETEX %s %+v", fzShort(k), o)
+		// Redis getexCommand looks the key up before it validates the
+		// expire: a missing key is a plain miss.
+		var want []error
+		if _, exists := m.live(k); exists && (o.TTL < 0 || o.ExpireAt < 0 || (o.TTL > 0 && o.TTL > math.MaxInt64-m.now)) {
+			want = append(want, core.ErrInvalidExpire)
+		}
+		got, ok, err := ks.GetEx(bytes.Clone(pfx), k, o)
+		if r.checkErr("GETEX", err, want) {
+			return
+		}
+		r.checkValue("GETEX", k, got, ok, pfx)
+		if e, exists := m.live(k); exists {
+			switch {
+			case o.TTL > 0:
+				e.deadline = m.now + o.TTL
+			case o.ExpireAt > 0 && o.ExpireAt <= m.now:
+				m.del(k)
+			case o.ExpireAt > 0:
+				e.deadline = o.ExpireAt
+			case o.Persist:
+				e.deadline = 0
+			}
+		}
+
+	case 9: // RENAME
+		src, dst := d.key(), d.key()
+		r.logf("RENAME %s %s", fzShort(src), fzShort(dst))
+		e, exists := m.live(src)
+		var want []error
+		if !exists {
+			want = append(want, core.ErrNoSuchKey)
+		}
+		if r.checkErr("RENAME", ks.Rename(src, dst), want) {
+			return
+		}
+		if !bytes.Equal(src, dst) {
+			m.del(src)
+			m.put(dst, e.val, e.deadline)
+		}
+
+	case 10: // EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT
+		k := d.key()
+		kind, cond := d.n(4), core.ExpireCond(d.n(5))
+		var arg, when int64
+		var got bool
+		var err error
+		overflow := false
+		switch kind {
+		case 0:
+			arg = fzSeconds[d.n(len(fzSeconds))]
+			r.logf("EXPIRE %s %d cond=%d", fzShort(k), arg, cond)
+			got, err = ks.Expire(k, arg, cond)
+			if arg > math.MaxInt64/1000 || arg < math.MinInt64/1000 || arg*1000 > math.MaxInt64-m.now {
+				overflow = true
+			} else {
+				when = arg*1000 + m.now
+			}
+		case 1:
+			arg = fzRel[d.n(len(fzRel))]
+			r.logf("PEXPIRE %s %d cond=%d", fzShort(k), arg, cond)
+			got, err = ks.PExpire(k, arg, cond)
+			if arg > math.MaxInt64-m.now {
+				overflow = true
+			} else {
+				when = arg + m.now
+			}
+		case 2:
+			arg = fzAbsSeconds[d.n(len(fzAbsSeconds))](m.now)
+			r.logf("EXPIREAT %s %d cond=%d", fzShort(k), arg, cond)
+			got, err = ks.ExpireAt(k, arg, cond)
+			if arg > math.MaxInt64/1000 || arg < math.MinInt64/1000 {
+				overflow = true
+			} else {
+				when = arg * 1000
+			}
+		default:
+			arg = fzAbs[d.n(len(fzAbs))](m.now)
+			r.logf("PEXPIREAT %s %d cond=%d", fzShort(k), arg, cond)
+			got, err = ks.PExpireAt(k, arg, cond)
+			when = arg
+		}
+		var want []error
+		if overflow {
+			want = append(want, core.ErrInvalidExpire)
+		}
+		if r.checkErr("EXPIRE", err, want) {
+			return
+		}
+		e, exists := m.live(k)
+		ok := exists
+		if exists {
+			cur := e.deadline
+			switch cond {
+			case core.ExpireNX:
+				ok = cur == 0
+			case core.ExpireXX:
+				ok = cur != 0
+			case core.ExpireGT:
+				ok = cur != 0 && when > cur
+			case core.ExpireLT:
+				ok = cur == 0 || when < cur
+			}
+		}
+		if got != ok {
+			r.fatalf("expire %s when=%d cond=%d = %v, want %v", fzShort(k), when, cond, got, ok)
+		}
+		if ok {
+			if when <= m.now {
+				m.del(k)
+			} else {
+				e.deadline = when
+			}
+		}
+
+	case 11: // PERSIST
+		k := d.key()
+		r.logf("PERSIST %s", fzShort(k))
+		e, exists := m.live(k)
+		want := exists && e.deadline != 0
+		if got := ks.Persist(k); got != want {
+			r.fatalf("PERSIST %s = %v, want %v", fzShort(k), got, want)
+		}
+		if want {
+			e.deadline = 0
+		}
+
+	case 12: // MSET
+		n := 1 + d.n(3)
+		var pairs [][]byte
+		var want []error
+		for i := 0; i < n; i++ {
+			k, v := d.key(), d.value()
+			if len(v) > fzMaxValue && len(want) == 0 {
+				want = append(want, core.ErrValueTooLarge)
+			}
+			pairs = append(pairs, k, v)
+		}
+		r.logf("MSET %d pairs (%s ...)", n, fzShort(pairs[0]))
+		if r.checkErr("MSET", ks.MSet(pairs...), want) {
+			return
+		}
+		for i := 0; i < len(pairs); i += 2 {
+			m.put(pairs[i], pairs[i+1], 0)
+		}
+
+	case 13: // MGET
+		n := 1 + d.n(4)
+		keys := make([][]byte, n)
+		for i := range keys {
+			keys[i] = d.key()
+		}
+		r.logf("MGET %d keys", n)
+		buf, vals := ks.MGet(bytes.Clone(pfx), nil, keys...)
+		if !bytes.HasPrefix(buf, pfx) {
+			r.fatalf("MGET: buffer prefix clobbered")
+		}
+		if len(vals) != n {
+			r.fatalf("MGET: %d values for %d keys", len(vals), n)
+		}
+		for i, k := range keys {
+			e, ok := m.live(k)
+			if (vals[i] != nil) != ok {
+				r.fatalf("MGET: key %d %s found=%v, want %v", i, fzShort(k), vals[i] != nil, ok)
+			}
+			if ok && !bytes.Equal(vals[i], e.val) {
+				r.fatalf("MGET: key %d %s = %s, want %s", i, fzShort(k), fzShort(vals[i]), fzShort(e.val))
+			}
+		}
+
+	case 14: // TTL / PTTL / PEXPIRETIME / STRLEN
+		k := d.key()
+		e, ok := m.live(k)
+		var pttl, at int64 = -2, -2
+		strlen := 0
+		if ok {
+			pttl, at, strlen = -1, -1, len(e.val)
+			if e.deadline != 0 {
+				pttl, at = e.deadline-m.now, e.deadline
+			}
+		}
+		ttl := pttl
+		if pttl >= 0 {
+			ttl = (pttl + 500) / 1000
+		}
+		switch d.n(4) {
+		case 0:
+			r.logf("TTL %s", fzShort(k))
+			if got := ks.TTL(k); got != ttl {
+				r.fatalf("TTL %s = %d, want %d", fzShort(k), got, ttl)
+			}
+		case 1:
+			r.logf("PTTL %s", fzShort(k))
+			if got := ks.PTTL(k); got != pttl {
+				r.fatalf("PTTL %s = %d, want %d", fzShort(k), got, pttl)
+			}
+		case 2:
+			r.logf("PEXPIRETIME %s", fzShort(k))
+			if got := ks.PExpireTime(k); got != at {
+				r.fatalf("PEXPIRETIME %s = %d, want %d", fzShort(k), got, at)
+			}
+		default:
+			r.logf("STRLEN %s", fzShort(k))
+			if got := ks.StrLen(k); got != strlen {
+				r.fatalf("STRLEN %s = %d, want %d", fzShort(k), got, strlen)
+			}
+		}
+
+	case 15: // LEN
+		r.logf("LEN")
+		r.checkLen()
+
+	case 16: // FLUSH (rare)
+		if d.u8() < 32 {
+			r.logf("FLUSH")
+			ks.Flush()
+			clear(m.m)
+			if n := ks.Len(); n != 0 {
+				r.fatalf("Len after FLUSH = %d", n)
+			}
+		}
+
+	case 17: // advance the clock
+		adv := fzAdvance[d.n(len(fzAdvance))]
+		m.now += adv
+		r.logf("CLOCK +%d -> %d", adv, m.now)
+
+	case 18: // SCAN
+		pat := fzPatterns[d.n(len(fzPatterns))]
+		count := 1 + d.n(10)
+		r.logf("SCAN match=%q count=%d", pat, count)
+		r.checkScan(pat, count)
+
+	case 19: // DIGEST (bounded: each builds a fresh keyspace)
+		if r.digest < 3 {
+			r.digest++
+			r.logf("DIGEST")
+			r.checkDigest()
+		}
+
+	case 20: // RANDOMKEY
+		r.logf("RANDOMKEY")
+		k, ok := ks.RandomKey(nil)
+		live := m.liveKeys()
+		if ok {
+			if _, isLive := m.live(k); !isLive {
+				r.fatalf("RANDOMKEY returned %s, which is not live", fzShort(k))
+			}
+		} else if len(live) > 0 && len(live) == len(m.m) {
+			r.fatalf("RANDOMKEY found nothing; %d live keys, none expired", len(live))
+		}
+
+	case 21: // one active-expiry pass
+		r.logf("ACTIVE-EXPIRE")
+		n := ks.ActiveExpireCycle(time.Millisecond)
+		if expired := len(m.m) - len(m.liveKeys()); n > expired {
+			r.fatalf("ActiveExpireCycle reclaimed %d keys; at most %d are expired", n, expired)
+		}
+	}
+}
+
+func (r *fzRun) checkLen() {
+	r.t.Helper()
+	lo, hi := len(r.m.liveKeys()), len(r.m.m)
+	if n := r.ks.Len(); n < lo || n > hi {
+		r.fatalf("Len = %d, want %d live keys (up to %d counting expired keys not yet reclaimed)", n, lo, hi)
+	}
+}
+
+func (r *fzRun) checkScan(pat []byte, count int) {
+	r.t.Helper()
+	seen := map[string]bool{}
+	cursor := uint64(0)
+	var dst [][]byte
+	for steps := 0; ; steps++ {
+		dst, cursor = r.ks.Scan(cursor, pat, count, dst[:0])
+		for _, k := range dst {
+			seen[string(k)] = true
+		}
+		if cursor == 0 {
+			break
+		}
+		if steps > 100_000 {
+			r.fatalf("SCAN %q did not terminate", pat)
+		}
+	}
+	var want []string
+	for _, k := range r.m.liveKeys() {
+		if pat == nil || fzGlob(pat, []byte(k)) {
+			want = append(want, k)
+		}
+	}
+	got := make([]string, 0, len(seen))
+	for k := range seen {
+		got = append(got, k)
+	}
+	sort.Strings(got)
+	if strings.Join(got, "\x01") != strings.Join(want, "\x01") || len(got) != len(want) {
+		r.fatalf("SCAN match=%q returned %q, want %q", pat, got, want)
+	}
+}
+
+// checkDigest compares Digest with that of a fresh keyspace holding the
+// model's live contents.
+func (r *fzRun) checkDigest() {
+	r.t.Helper()
+	fresh, err := core.New(core.Options{Clock: r.opts.Clock, NoActiveExpiry: true, MaxValueSize: fzMaxValue})
+	if err != nil {
+		r.fatalf("New: %v", err)
+	}
+	defer fresh.Close()
+	for _, k := range r.m.liveKeys() {
+		e := r.m.m[k]
+		if e.deadline == 0 {
+			err = fresh.Set([]byte(k), e.val)
+		} else {
+			// Digest covers only whether a key has a TTL. A key whose
+			// deadline is exactly now is live, but SET with that
+			// deadline would delete it: load it one ms later.
+			_, err = fresh.SetOpt(nil, []byte(k), e.val, core.SetOptions{ExpireAt: max(e.deadline, r.m.now+1)})
+		}
+		if err != nil {
+			r.fatalf("loading the fresh keyspace: %v", err)
+		}
+	}
+	if n := len(r.m.liveKeys()); fresh.Len() != n {
+		r.fatalf("the fresh keyspace holds %d keys, want %d", fresh.Len(), n)
+	}
+	if got, want := r.ks.Digest(), fresh.Digest(); got != want {
+		r.fatalf("Digest = %#x, want %#x (fresh keyspace with the same %d live keys)", got, want, fresh.Len())
+	}
+}
+
+func (r *fzRun) finalCheck() {
+	r.t.Helper()
+	r.logf("FINAL CHECK")
+	r.checkScan(nil, 3)
+	for _, k := range fzKeys {
+		got, ok := r.ks.Get(nil, k)
+		r.checkValue("final GET", k, got, ok, nil)
+		want := int64(-2)
+		if e, ok := r.m.live(k); ok {
+			want = -1
+			if e.deadline != 0 {
+				want = e.deadline - r.m.now
+			}
+		}
+		if p := r.ks.PTTL(k); p != want {
+			r.fatalf("final PTTL %s = %d, want %d", fzShort(k), p, want)
+		}
+	}
+	r.checkLen()
+	r.checkDigest()
+}
