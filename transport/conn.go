@@ -2,20 +2,23 @@ package transport
 
 import (
 	"net"
+	"sync/atomic"
 
 	"github.com/ringdb/ringdb/transport/binproto"
 )
 
 // Conn is one client connection as a Handler sees it. ID, Proto,
 // RemoteAddr and the session are safe to read from Serve; Park's completion,
-// Push and Close are safe from any goroutine.
+// Push, Close and RESPVersion are safe from any goroutine. Proto is known
+// from Handler.Open on and never changes.
 type Conn struct {
 	id      uint64
 	proto   Proto
-	version int // RESP version: 2 or 3
+	version atomic.Int32 // RESP version: 2 or 3
 	remote  net.Addr
 	session any
 	ops     connOps
+	w       *Writer // the Writer Serve is given; SetRESPVersion retargets it
 }
 
 // connOps is what each transport implements behind a Conn.
@@ -36,11 +39,19 @@ func (c *Conn) ID() uint64 { return c.id }
 func (c *Conn) Proto() Proto { return c.proto }
 
 // RESPVersion returns 2 or 3.
-func (c *Conn) RESPVersion() int { return c.version }
+func (c *Conn) RESPVersion() int { return int(c.version.Load()) }
 
 // SetRESPVersion switches RESP2/RESP3 (HELLO); it applies from the reply
 // being written by the current Serve on. Call only from Serve.
-func (c *Conn) SetRESPVersion(v int) { c.version = v }
+func (c *Conn) SetRESPVersion(v int) {
+	if v != 3 {
+		v = 2
+	}
+	c.version.Store(int32(v))
+	if c.w != nil {
+		c.w.setVersion(v)
+	}
+}
 
 // RemoteAddr returns the peer's address.
 func (c *Conn) RemoteAddr() net.Addr { return c.remote }
@@ -59,10 +70,19 @@ func (c *Conn) Park() *Parked { return c.ops.park(c) }
 
 // Push sends an out-of-band message written by fn: a RESP3 push (an array in
 // RESP2) or a binary push frame with opcode op and id 0. It never blocks; it
-// returns an error when the connection is closed or over its output limit.
+// returns ErrConnClosed when the connection is closed, and ErrOutputLimit
+// (and disconnects the client) when the message would take the
+// connection's queued pushes over OutputHardLimit.
+//
+// fn runs on the calling goroutine before Push returns, under the same rules
+// as for Parked.Complete. Pushes are written between replies, never inside
+// one; a push made from Serve is written after the replies of the current
+// read.
 func (c *Conn) Push(op binproto.Opcode, fn func(w *Writer)) error { return c.ops.push(c, op, fn) }
 
-// Close closes the connection after pending output has been written.
+// Close closes the connection after pending output has been written. Called
+// from Serve, it also stops the connection's later requests, pipelined or
+// not, from being served. Safe from any goroutine; later calls do nothing.
 func (c *Conn) Close() { c.ops.close(c) }
 
 // Parked is a request whose reply comes later.
@@ -71,6 +91,12 @@ type Parked struct {
 }
 
 // Complete writes the parked request's reply with fn and resumes the
-// connection. It may be called from any goroutine, exactly once; calls after
-// the connection has closed are ignored.
+// connection. It may be called from any goroutine, exactly once (later calls
+// are ignored); calls after the connection has closed are ignored too.
+//
+// fn runs on the calling goroutine before Complete returns, with the
+// connection's output lock held: it must not block or call methods of the
+// connection, and what it writes is copied, so its arguments may be reused
+// afterwards. The request's binary frame (id and opcode) is added by the
+// transport, as for Serve.
 func (p *Parked) Complete(fn func(w *Writer)) { p.complete(fn) }

@@ -40,22 +40,30 @@ type Request struct {
 }
 
 // Handler executes requests. Serve runs inline on the connection's event
-// loop (or its goroutine, for the std transport): it must not block. Calls
-// for one connection never overlap.
+// loop (for the std transport and Pipe, on one of the connection's two
+// goroutines, under its processing lock): it must not block. Calls for one
+// connection never overlap, and each happens after the previous one.
+// A Handler is shared by all connections, so it must be safe for
+// concurrent use across connections.
 type Handler interface {
-	// Open is called for each accepted connection before any request. A
-	// non-nil error rejects it: the message is sent as an error and the
-	// connection closed.
+	// Open is called for each accepted connection before any request: when
+	// its first byte arrives, so that c.Proto is known. A connection that
+	// closes before sending a byte is never opened. A non-nil error rejects
+	// it: the message is sent as an error (a *binproto.Error keeps its
+	// class; any other error is class ERR) and the connection closed.
 	Open(c *Conn) error
 	// Serve executes req and writes exactly one reply to w, or parks the
 	// request with c.Park and completes it later.
 	Serve(c *Conn, req *Request, w *Writer)
-	// Close is called once when the connection has gone.
+	// Close is called once when the connection has gone, if Open succeeded.
+	// Parked requests of c can no longer be completed by then; a handler
+	// drops its waiters here.
 	Close(c *Conn)
 }
 
 // Config configures a transport. Zero values take the defaults in
-// docs/PROTOCOL.md.
+// docs/PROTOCOL.md (the Default... constants); a negative QueryBufferLimit,
+// OutputHardLimit, OutputSoftLimit or MaxClients disables that limit.
 type Config struct {
 	// Addr is the listen address, e.g. "127.0.0.1:7379"; port 0 picks one.
 	Addr string
@@ -72,7 +80,9 @@ type Config struct {
 	OutputHardLimit int64
 	// OutputSoftLimit disconnects a client whose pending output stays above
 	// it for OutputSoftSeconds.
-	OutputSoftLimit   int64
+	OutputSoftLimit int64
+	// OutputSoftSeconds is how long pending output may stay above
+	// OutputSoftLimit.
 	OutputSoftSeconds time.Duration
 	// RESP and Binary are the decoders' limits.
 	RESP   RESPLimits
@@ -82,23 +92,33 @@ type Config struct {
 }
 
 // RESPLimits mirrors resp.Limits so that callers need not import resp.
+// Zero fields take resp's defaults.
 type RESPLimits struct {
-	MaxBulk   int64
-	MaxArray  int64
+	// MaxBulk is the largest bulk string length ($n) a request may declare.
+	MaxBulk int64
+	// MaxArray is the largest element count (*n) a request may declare.
+	MaxArray int64
+	// MaxInline is the longest inline command line, in bytes.
 	MaxInline int
 }
 
-// Server is a running transport.
+// Server is a running transport. Each implementation (NewGnet, NewStd,
+// NewPipe) also implements StatsProvider.
 type Server interface {
 	// Serve accepts connections and hands their requests to h until
 	// Shutdown. It returns once the listener is ready to be closed, with
-	// nil after Shutdown.
+	// nil after Shutdown; a listen error is returned at once (Ready is then
+	// never closed). A Server serves once: Serve after Serve or after
+	// Shutdown returns ErrServerClosed.
 	Serve(h Handler) error
 	// Ready is closed once the listener is bound; Addr is valid from then.
 	Ready() <-chan struct{}
 	// Addr is the bound address.
 	Addr() net.Addr
 	// Shutdown stops accepting, lets in-flight replies be written, then
-	// closes every connection; it returns when done or when ctx ends.
+	// closes every connection; it returns when done or when ctx ends (with
+	// ctx's error; connections left are then closed without waiting).
+	// Binary clients get a DISCONNECT push first. Requests still parked
+	// are abandoned: Handler.Close is called for their connections.
 	Shutdown(ctx context.Context) error
 }

@@ -36,6 +36,14 @@ func (w *Writer) Reset(buf []byte, p Proto, version int) {
 	}
 }
 
+// setVersion switches the RESP dialect of the output that follows.
+func (w *Writer) setVersion(version int) {
+	w.version = resp.RESP2
+	if version == 3 {
+		w.version = resp.RESP3
+	}
+}
+
 // Bytes returns the encoded output.
 func (w *Writer) Bytes() []byte { return w.buf }
 

@@ -1,0 +1,108 @@
+package transport
+
+import (
+	"runtime"
+	"time"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+	"github.com/ringdb/ringdb/transport/resp"
+)
+
+// Defaults of the Config fields (docs/PROTOCOL.md, "Limits").
+const (
+	// DefaultAddr is the listen address when Config.Addr is empty: loopback
+	// only, as DESIGN.md requires.
+	DefaultAddr = "127.0.0.1:7379"
+	// DefaultMaxClients is the default cap on concurrent connections.
+	DefaultMaxClients = 10_000
+	// DefaultQueryBufferLimit is the default cap on the input a connection
+	// may have buffered and not yet executed: 1 GiB.
+	DefaultQueryBufferLimit = 1 << 30
+	// DefaultOutputHardLimit is the default pending output at which a
+	// client is disconnected: 256 MiB.
+	DefaultOutputHardLimit = 256 << 20
+	// DefaultOutputSoftLimit is the default pending output a client may
+	// keep for at most DefaultOutputSoftSeconds: 64 MiB.
+	DefaultOutputSoftLimit = 64 << 20
+	// DefaultOutputSoftSeconds is how long pending output may stay above
+	// the soft limit by default.
+	DefaultOutputSoftSeconds = 60 * time.Second
+)
+
+// Internal timings. They are not configurable because nothing depends on
+// their exact values.
+const (
+	// rejectWait is how long a connection refused by MaxClients may take to
+	// send its first byte (which tells its protocol, so that the refusal
+	// can be written in it) before it is closed silently.
+	rejectWait = time.Second
+	// closeWait bounds how long a closing connection may take to drain its
+	// pending output (QUIT, a protocol error, shutdown) before it is closed
+	// anyway.
+	closeWait = 5 * time.Second
+	// handshakeWait bounds a TLS handshake.
+	handshakeWait = 10 * time.Second
+	// maxTick is the longest interval between two housekeeping sweeps (idle
+	// timeout, soft output limit, refused connections).
+	maxTick = time.Second
+	// minTick is the shortest one.
+	minTick = 10 * time.Millisecond
+	// retainOut is the largest output scratch buffer kept between batches.
+	retainOut = 256 << 10
+)
+
+// settings is a Config with its defaults filled in and the decoder limits
+// converted, shared read-only by every connection of a server.
+type settings struct {
+	cfg     Config
+	respLim resp.Limits
+	binLim  binproto.Limits
+	tick    time.Duration // housekeeping interval
+}
+
+func newSettings(cfg Config) *settings {
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	if cfg.MaxClients == 0 {
+		cfg.MaxClients = DefaultMaxClients
+	}
+	if cfg.QueryBufferLimit == 0 {
+		cfg.QueryBufferLimit = DefaultQueryBufferLimit
+	}
+	if cfg.OutputHardLimit == 0 {
+		cfg.OutputHardLimit = DefaultOutputHardLimit
+	}
+	if cfg.OutputSoftLimit == 0 {
+		cfg.OutputSoftLimit = DefaultOutputSoftLimit
+	}
+	if cfg.OutputSoftSeconds <= 0 {
+		cfg.OutputSoftSeconds = DefaultOutputSoftSeconds
+	}
+	if cfg.IdleTimeout < 0 {
+		cfg.IdleTimeout = 0
+	}
+	if cfg.Loops <= 0 {
+		cfg.Loops = runtime.GOMAXPROCS(0)
+	}
+	s := &settings{
+		cfg: cfg,
+		respLim: resp.Limits{
+			MaxBulk:   cfg.RESP.MaxBulk,
+			MaxArray:  cfg.RESP.MaxArray,
+			MaxInline: cfg.RESP.MaxInline,
+		},
+		binLim: cfg.Binary,
+	}
+	// Sweep often enough that an idle timeout or the soft-limit period is
+	// overshot by at most a quarter, within [minTick, maxTick].
+	s.tick = maxTick
+	if d := cfg.IdleTimeout / 4; d > 0 && d < s.tick {
+		s.tick = d
+	}
+	if d := cfg.OutputSoftSeconds / 4; d < s.tick {
+		s.tick = d
+	}
+	s.tick = max(s.tick, minTick)
+	return s
+}

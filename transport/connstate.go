@@ -1,0 +1,555 @@
+package transport
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+	"github.com/ringdb/ringdb/transport/resp"
+)
+
+// Messages of the disconnections the transports decide on.
+const (
+	shutdownClass = binproto.ClassErr
+	shutdownMsg   = "server shutting down"
+	idleMsg       = "idle timeout"
+	maxClientsMsg = "max number of clients reached"
+	queryLimitMsg = "query buffer limit reached"
+	outLimitMsg   = "output buffer limit reached"
+	badFrameMsg   = "client sent a reply or push frame"
+	noReplyMsg    = "no reply"
+	bigReplyMsg   = "reply too large"
+)
+
+// retainArgs is the largest argument scratch kept between binary requests.
+const retainArgs = 1024
+
+// connTransport is what a connState needs from the transport behind it.
+type connTransport interface {
+	// wake arranges for process(nil) to run soon in the connection's
+	// processing context, to write what other goroutines queued and to
+	// resume a completed parked request.
+	// REQUIRES: cs.mu held and the connection not closed.
+	wake()
+	// abort closes the connection at once, dropping pending output; the
+	// transport then finishes it as any closed connection. It must not
+	// block. REQUIRES: cs.mu held.
+	abort()
+}
+
+// connState is the transport-independent state machine of one connection:
+// protocol detection, decoding, serving requests, parking, pushes, limits.
+//
+// Most of it belongs to the connection's processing context: the gnet event
+// loop that owns the connection, or whichever std goroutine holds the
+// connection's processing lock. Only the fields under mu, and the atomics,
+// are touched by other goroutines (Push, Parked.Complete, Close, Shutdown,
+// Stats).
+//
+// The transport feeds each read to process, writes what it returns with one
+// write, records its pending output in pendOut, and closes the connection
+// once quit is set (at once if abortive, else once the output is written).
+type connState struct {
+	Conn
+
+	hub *hub
+	tr  connTransport
+	st  *counters // where this connection's traffic is counted
+
+	// Processing context only.
+	detected  bool // the first byte has arrived and chosen the protocol
+	opened    bool // Handler.Open succeeded; Handler.Close is due
+	reject    bool // over MaxClients: answer the first byte with an error
+	parked    bool // a parked request holds back the rest of the input
+	quit      bool // close once out is written; process ignores input
+	abortive  bool // with quit: close without waiting for the output
+	rdec      *resp.Decoder
+	bdec      *binproto.Decoder
+	args      []binproto.Value
+	req       Request
+	w         Writer
+	born      int64 // hub.now() at accept
+	lastRead  int64 // hub.now() at the last read
+	quitAt    int64 // hub.now() when quit was set
+	softSince atomic.Int64
+
+	// pendOut is the output handed to the network and not yet written, as
+	// the transport last saw it.
+	pendOut atomic.Int64
+	// closeReq is set by Close and Shutdown; serve checks it after every
+	// request so that nothing is served after a QUIT.
+	closeReq atomic.Bool
+
+	mu         sync.Mutex
+	inbox      []byte         // pushes and completions queued by any goroutine. REQUIRES: mu
+	aw         Writer         // writes into inbox. REQUIRES: mu
+	resumed    bool           // the parked request was completed. REQUIRES: mu
+	wakeSent   bool           // a wake is pending. REQUIRES: mu
+	closing    bool           // no more pushes or completions. REQUIRES: mu
+	closed     bool           // finished; the transport is gone. REQUIRES: mu
+	overflow   bool           // disconnected by an output limit. REQUIRES: mu
+	closeClass binproto.Class // why closeReq was set. REQUIRES: mu
+	closeMsg   string         // REQUIRES: mu
+}
+
+// init prepares cs for a connection just accepted; reject marks one refused
+// by MaxClients.
+func (cs *connState) init(h *hub, tr connTransport, st *counters, remote net.Addr, reject bool) {
+	cs.hub, cs.tr, cs.st = h, tr, st
+	cs.id = connIDs.Add(1)
+	cs.remote = remote
+	cs.version.Store(2)
+	cs.ops = cs
+	cs.Conn.w = &cs.w
+	cs.reject = reject
+	cs.born = h.now()
+	cs.lastRead = cs.born
+}
+
+// process consumes in (bytes just read, or nil for a wake-up) and returns
+// out extended with every reply, push and error it produced, to be written
+// with one write. REQUIRES: the processing context.
+func (cs *connState) process(out, in []byte) []byte {
+	base := len(out)
+	if len(in) > 0 {
+		cs.st.bytesIn.Add(uint64(len(in)))
+		if cs.hub.cfg.IdleTimeout > 0 {
+			cs.lastRead = cs.hub.now()
+		}
+		if cs.quit {
+			return out
+		}
+		if !cs.detected {
+			if out = cs.begin(out, in[0]); cs.quit {
+				return out
+			}
+		}
+		cs.feed(in)
+	}
+	for {
+		if cs.detected && !cs.parked && !cs.quit {
+			out = cs.serve(out, base)
+		}
+		if cs.quit {
+			return out
+		}
+		var resumed bool
+		if out, resumed = cs.drain(out); !resumed || cs.quit {
+			break
+		}
+	}
+	if q := cs.hub.cfg.QueryBufferLimit; q > 0 && !cs.quit && int64(cs.buffered()) > q {
+		out = cs.disconnect(out, binproto.ClassLimit, queryLimitMsg, false)
+	}
+	cs.w.Reset(nil, cs.proto, 0) // do not keep the transport's buffer alive
+	return out
+}
+
+// begin handles the first byte: it picks the protocol and opens the
+// connection with the handler, or refuses it.
+func (cs *connState) begin(out []byte, first byte) []byte {
+	cs.detected = true
+	if first == binproto.Magic {
+		cs.proto = ProtoBinary
+		cs.bdec = binproto.NewDecoder(cs.hub.binLim)
+	} else {
+		cs.proto = ProtoRESP
+		cs.rdec = resp.NewDecoder(cs.hub.respLim)
+	}
+	if cs.reject {
+		return cs.disconnect(out, binproto.ClassLimit, maxClientsMsg, true)
+	}
+	if err := cs.hub.h.Open(&cs.Conn); err != nil {
+		class, msg := binproto.ClassErr, err.Error()
+		var be *binproto.Error
+		if errors.As(err, &be) {
+			class, msg = be.Class, be.Msg
+		}
+		return cs.disconnect(out, class, msg, true)
+	}
+	cs.opened = true
+	return out
+}
+
+// feed hands in to the decoder; while a request is parked the input is
+// only stashed.
+func (cs *connState) feed(in []byte) {
+	if cs.proto == ProtoBinary {
+		cs.bdec.Feed(in)
+	} else {
+		cs.rdec.Feed(in)
+	}
+	if cs.parked {
+		cs.stash()
+	}
+}
+
+// stash moves the unparsed input into decoder-owned memory, so that the
+// transport may reuse its read buffer while a request is parked.
+func (cs *connState) stash() {
+	if cs.proto == ProtoBinary {
+		cs.bdec.Stash()
+	} else {
+		cs.rdec.Stash()
+	}
+}
+
+// buffered returns the input held and not yet served.
+func (cs *connState) buffered() int {
+	switch {
+	case cs.bdec != nil:
+		return cs.bdec.Buffered()
+	case cs.rdec != nil:
+		return cs.rdec.Buffered()
+	}
+	return 0
+}
+
+// serve serves every complete request in the fed input until it runs out,
+// a request parks, the connection closes, or the output of this batch
+// (out[base:]) plus the pending output passes the hard limit.
+func (cs *connState) serve(out []byte, base int) []byte {
+	hard := cs.hub.cfg.OutputHardLimit
+	room := hard - cs.pendOut.Load() + int64(base) // out may grow to room
+	for {
+		if cs.proto == ProtoBinary {
+			f, err := cs.bdec.Next()
+			if err != nil {
+				return cs.disconnect(out, classOf(err), msgOf(err), true)
+			}
+			if f == nil {
+				return out
+			}
+			out = cs.serveFrame(out, f)
+		} else {
+			argv, err := cs.rdec.Next()
+			if err != nil {
+				return cs.disconnect(out, binproto.ClassErr, err.Error(), true)
+			}
+			if argv == nil {
+				return out
+			}
+			mark := len(out)
+			cs.req = Request{Argv: argv}
+			cs.w.Reset(out, ProtoRESP, cs.RESPVersion())
+			cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
+			if out = cs.w.Bytes(); cs.parked {
+				out = out[:mark]
+			}
+		}
+		switch {
+		case cs.quit:
+			return out
+		case cs.parked:
+			cs.stash()
+			return out
+		case cs.closeReq.Load():
+			return out
+		case hard > 0 && int64(len(out)) > room:
+			return cs.overflowed(out, base)
+		}
+	}
+}
+
+// serveFrame serves one binary frame, framing the handler's reply.
+func (cs *connState) serveFrame(out []byte, f *binproto.Frame) []byte {
+	if !f.IsRequest() {
+		return cs.disconnect(out, binproto.ClassProto, badFrameMsg, true)
+	}
+	args, err := binproto.ParseArgs(cs.args, f.Body, cs.hub.binLim)
+	cs.args = args
+	if err != nil {
+		// A body fault concerns this frame only; the connection stays.
+		return binproto.AppendErrorReply(out, f.Op, f.ID, classOf(err), msgOf(err))
+	}
+	out, mark := binproto.BeginFrame(out, f.Op, binproto.FlagReply, f.ID)
+	cs.req = Request{Op: f.Op, ID: f.ID, Args: args}
+	cs.w.Reset(out, ProtoBinary, 0)
+	cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
+	out = cs.w.Bytes()
+	if cap(cs.args) > retainArgs {
+		cs.args = nil
+	}
+	if cs.parked {
+		return out[:mark]
+	}
+	return endFrame(out, mark, f.Op, f.ID)
+}
+
+// endFrame closes the reply frame begun at mark, replacing a missing or
+// unframeable body with an error, so that the stream stays well framed.
+func endFrame(out []byte, mark int, op binproto.Opcode, id uint32) []byte {
+	if len(out) == mark+binproto.HeaderSize {
+		out = binproto.AppendError(out, binproto.ClassErr, noReplyMsg)
+	}
+	out, err := binproto.EndFrame(out, mark)
+	if err != nil {
+		out = binproto.AppendErrorReply(out, op, id, binproto.ClassLimit, bigReplyMsg)
+	}
+	return out
+}
+
+// classOf and msgOf split a codec error into its wire class and message.
+func classOf(err error) binproto.Class {
+	var be *binproto.Error
+	if errors.As(err, &be) {
+		return be.Class
+	}
+	return binproto.ClassProto
+}
+
+func msgOf(err error) string {
+	var be *binproto.Error
+	if errors.As(err, &be) {
+		return be.Msg
+	}
+	return err.Error()
+}
+
+// drain appends what other goroutines queued and applies their requests:
+// it reports whether a parked request was completed (so that the held
+// input can be served), and turns a close request into quit.
+func (cs *connState) drain(out []byte) ([]byte, bool) {
+	cs.mu.Lock()
+	out = cs.takeInboxLocked(out)
+	resumed, overflow := cs.resumed, cs.overflow
+	cs.resumed, cs.wakeSent = false, false
+	class, msg := cs.closeClass, cs.closeMsg
+	cs.mu.Unlock()
+	if resumed {
+		cs.parked = false
+	}
+	switch {
+	case overflow:
+		cs.setQuit(true)
+	case cs.closeReq.Load():
+		out = cs.disconnect(out, class, msg, false)
+	}
+	return out, resumed
+}
+
+// takeInboxLocked moves the inbox to out. REQUIRES: cs.mu held.
+func (cs *connState) takeInboxLocked(out []byte) []byte {
+	out = append(out, cs.inbox...)
+	if cap(cs.inbox) > retainOut {
+		cs.inbox = nil
+	} else {
+		cs.inbox = cs.inbox[:0]
+	}
+	return out
+}
+
+// disconnect ends the connection: what other goroutines queued is written
+// first, then, if msg is set, the reason (a DISCONNECT push on the binary
+// protocol; on RESP only if toRESP, since Redis closes silently for
+// timeouts and limits). Nothing is written after it.
+func (cs *connState) disconnect(out []byte, class binproto.Class, msg string, toRESP bool) []byte {
+	cs.mu.Lock()
+	out = cs.takeInboxLocked(out)
+	cs.closing = true
+	cs.mu.Unlock()
+	if msg != "" && cs.detected {
+		switch {
+		case cs.proto == ProtoBinary:
+			out = binproto.AppendDisconnect(out, class, msg)
+		case toRESP:
+			cs.w.Reset(out, ProtoRESP, cs.RESPVersion())
+			cs.w.Error(class, msg)
+			out = cs.w.Bytes()
+		}
+	}
+	cs.setQuit(false)
+	return out
+}
+
+// overflowed drops the batch that took the connection over its hard
+// output limit and disconnects it at once.
+func (cs *connState) overflowed(out []byte, base int) []byte {
+	out = out[:base]
+	cs.markOverflow()
+	if cs.proto == ProtoBinary {
+		out = binproto.AppendDisconnect(out, binproto.ClassLimit, outLimitMsg)
+	}
+	cs.setQuit(true)
+	return out
+}
+
+// markOverflow records a disconnection by an output limit.
+func (cs *connState) markOverflow() {
+	cs.mu.Lock()
+	cs.overflow, cs.closing = true, true
+	cs.mu.Unlock()
+}
+
+func (cs *connState) setQuit(abortive bool) {
+	if !cs.quit {
+		cs.quit, cs.quitAt = true, cs.hub.now()
+	}
+	cs.abortive = cs.abortive || abortive
+}
+
+// overOutput is outputOver at the present time, with a fast path for
+// pending output under both limits.
+func (cs *connState) overOutput(pend int64) bool {
+	cfg := &cs.hub.cfg
+	if (cfg.OutputSoftLimit <= 0 || pend <= cfg.OutputSoftLimit) && (cfg.OutputHardLimit <= 0 || pend <= cfg.OutputHardLimit) {
+		if cs.softSince.Load() != 0 {
+			cs.softSince.Store(0)
+		}
+		return false
+	}
+	return cs.outputOver(pend, cs.hub.now())
+}
+
+// outputOver reports whether pending output pend breaks the hard limit, or
+// has stayed above the soft limit for OutputSoftSeconds at time now.
+func (cs *connState) outputOver(pend, now int64) bool {
+	cfg := &cs.hub.cfg
+	if cfg.OutputHardLimit > 0 && pend > cfg.OutputHardLimit {
+		return true
+	}
+	if cfg.OutputSoftLimit <= 0 || pend <= cfg.OutputSoftLimit {
+		cs.softSince.Store(0)
+		return false
+	}
+	since := cs.softSince.Load()
+	if since == 0 {
+		cs.softSince.Store(max(now, 1))
+		return false
+	}
+	return time.Duration(now-since) >= cfg.OutputSoftSeconds
+}
+
+// idle reports whether the connection has been idle past IdleTimeout at
+// time now. A parked (blocked) client is never idle, as in Redis.
+func (cs *connState) idle(now int64) bool {
+	t := cs.hub.cfg.IdleTimeout
+	return t > 0 && !cs.parked && !cs.quit && time.Duration(now-cs.lastRead) > t
+}
+
+// finish runs once the connection has closed: it stops pushes and
+// completions, closes the session with the handler and counts the close.
+// REQUIRES: the processing context; called exactly once.
+func (cs *connState) finish() {
+	cs.mu.Lock()
+	cs.closed, cs.closing = true, true
+	overflow := cs.overflow
+	cs.inbox = nil
+	cs.mu.Unlock()
+	if cs.opened {
+		cs.opened = false
+		cs.hub.h.Close(&cs.Conn)
+	}
+	if overflow {
+		cs.st.obufDisc.Add(1)
+	}
+	if !cs.reject {
+		cs.st.gone.Add(1)
+		cs.hub.active.Add(-1)
+	}
+}
+
+// kick makes sure a wake is on its way. REQUIRES: cs.mu held.
+func (cs *connState) kick() {
+	if !cs.wakeSent && !cs.closed {
+		cs.wakeSent = true
+		cs.tr.wake()
+	}
+}
+
+// requestClose asks for the connection to be closed after its in-flight
+// replies, with an optional reason for binary clients. Any goroutine.
+func (cs *connState) requestClose(class binproto.Class, msg string) {
+	cs.mu.Lock()
+	if !cs.closeReq.Load() {
+		cs.closeClass, cs.closeMsg = class, msg
+		cs.closeReq.Store(true)
+	}
+	cs.kick()
+	cs.mu.Unlock()
+}
+
+// close implements connOps.
+func (cs *connState) close(*Conn) { cs.requestClose(0, "") }
+
+// park implements connOps. REQUIRES: the processing context (Serve).
+func (cs *connState) park(*Conn) *Parked {
+	cs.parked = true
+	pr := &parkedReq{cs: cs, op: cs.req.Op, id: cs.req.ID}
+	return &Parked{complete: pr.complete}
+}
+
+// parkedReq is the request behind a Parked handle.
+type parkedReq struct {
+	cs   *connState
+	op   binproto.Opcode
+	id   uint32
+	done atomic.Bool
+}
+
+// complete queues the parked request's reply and resumes the connection.
+func (p *parkedReq) complete(fn func(w *Writer)) {
+	if p.done.Swap(true) {
+		return
+	}
+	cs := p.cs
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closing {
+		return
+	}
+	cs.inbox, _ = cs.appendAsyncLocked(cs.inbox, fn, binproto.FlagReply, p.op, p.id)
+	cs.resumed = true
+	cs.kick()
+}
+
+// push implements connOps.
+func (cs *connState) push(_ *Conn, op binproto.Opcode, fn func(w *Writer)) error {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closing {
+		return ErrConnClosed
+	}
+	mark := len(cs.inbox)
+	buf, err := cs.appendAsyncLocked(cs.inbox, fn, binproto.FlagPush, op, 0)
+	if err != nil {
+		cs.inbox = buf[:mark]
+		return err
+	}
+	if hard := cs.hub.cfg.OutputHardLimit; hard > 0 && int64(len(buf))+cs.pendOut.Load() > hard {
+		cs.inbox = buf[:mark]
+		cs.overflow, cs.closing = true, true
+		cs.tr.abort()
+		return ErrOutputLimit
+	}
+	cs.inbox = buf
+	cs.kick()
+	return nil
+}
+
+// appendAsyncLocked appends the message fn writes to buf, framed for the
+// binary protocol as a reply (FlagReply, op, id) or a push (FlagPush, op).
+// REQUIRES: cs.mu held.
+func (cs *connState) appendAsyncLocked(buf []byte, fn func(w *Writer), flags binproto.Flags, op binproto.Opcode, id uint32) ([]byte, error) {
+	mark := len(buf)
+	if cs.proto == ProtoBinary {
+		buf, _ = binproto.BeginFrame(buf, op, flags, id)
+	}
+	cs.aw.Reset(buf, cs.proto, cs.RESPVersion())
+	fn(&cs.aw)
+	buf = cs.aw.Bytes()
+	cs.aw.Reset(nil, cs.proto, 0)
+	if cs.proto != ProtoBinary {
+		return buf, nil
+	}
+	if flags&binproto.FlagPush == 0 {
+		return endFrame(buf, mark, op, id), nil
+	}
+	if len(buf) == mark+binproto.HeaderSize {
+		return buf[:mark], errEmptyPush
+	}
+	return binproto.EndFrame(buf, mark)
+}

@@ -1,0 +1,142 @@
+package transport
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// nopTransport stands in for a transport in connState unit tests.
+type nopTransport struct{ wakes, aborts int }
+
+func (t *nopTransport) wake()  { t.wakes++ }
+func (t *nopTransport) abort() { t.aborts++ }
+
+// pingHandler answers every request with PONG (RESP) or OK (binary).
+type pingHandler struct{}
+
+func (pingHandler) Open(*Conn) error { return nil }
+func (pingHandler) Close(*Conn)      {}
+func (pingHandler) Serve(c *Conn, _ *Request, w *Writer) {
+	if c.Proto() == ProtoBinary {
+		w.OK()
+		return
+	}
+	w.Simple("PONG")
+}
+
+func newTestState(h Handler, cfg Config) (*connState, *nopTransport) {
+	hb := newHub(cfg)
+	hb.h = h
+	tr := &nopTransport{}
+	cs := &connState{}
+	cs.init(hb, tr, &counters{}, nil, false)
+	return cs, tr
+}
+
+// pipeline returns n copies of one request, RESP or binary.
+func pipeline(binary bool, n int) []byte {
+	var p []byte
+	for i := range n {
+		if binary {
+			p = append(p, binReq(binproto.OpGet, uint32(i+1), "key")...)
+		} else {
+			p = append(p, cmd("GET", "key")...)
+		}
+	}
+	return p
+}
+
+// TestProcessAllocs proves the request path allocation-free once warm:
+// whole pipelines and requests split across reads.
+func TestProcessAllocs(t *testing.T) {
+	for _, binary := range []bool{false, true} {
+		cs, _ := newTestState(pingHandler{}, Config{})
+		in := pipeline(binary, 64)
+		half := len(in)/2 + 3 // inside a request
+		var out []byte
+		run := func() {
+			out = cs.process(out[:0], in[:half])
+			out = cs.process(out[:0], in[half:])
+		}
+		run()
+		if n := testing.AllocsPerRun(100, run); n != 0 {
+			t.Errorf("binary %v: %v allocations per batch", binary, n)
+		}
+		if cs.quit {
+			t.Fatal("connection quit")
+		}
+	}
+}
+
+// TestParkHoldsInput checks the hold-back and resume logic directly.
+func TestParkHoldsInput(t *testing.T) {
+	h := newTestHandler()
+	cs, tr := newTestState(h, Config{})
+	out := cs.process(nil, append(cmd("BLOCK", "1", "done"), cmd("ECHO", "x")...))
+	if len(out) != 0 || !cs.parked {
+		t.Fatalf("out %q parked %v", out, cs.parked)
+	}
+	out = cs.process(out, cmd("ECHO", "y")) // arrives while parked
+	if len(out) != 0 {
+		t.Fatalf("served while parked: %q", out)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		cs.mu.Lock()
+		woken := tr.wakes > 0
+		cs.mu.Unlock()
+		if woken {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no wake")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	out = cs.process(out, nil)
+	if want := "$4\r\ndone\r\n$1\r\nx\r\n$1\r\ny\r\n"; string(out) != want {
+		t.Fatalf("got %q, want %q", out, want)
+	}
+}
+
+// TestPushOverLimit: a push that would take the connection over its hard
+// limit fails and aborts the connection.
+func TestPushOverLimit(t *testing.T) {
+	cs, tr := newTestState(pingHandler{}, Config{OutputHardLimit: 1000})
+	cs.process(nil, cmd("PING"))
+	big := make([]byte, 600)
+	push := func() error {
+		return cs.Push(binproto.OpMessage, func(w *Writer) { w.Push(1); w.Bulk(big) })
+	}
+	if err := push(); err != nil {
+		t.Fatal(err)
+	}
+	if err := push(); err != ErrOutputLimit {
+		t.Fatalf("second push: %v", err)
+	}
+	if tr.aborts != 1 {
+		t.Fatalf("aborts %d", tr.aborts)
+	}
+	if err := push(); err != ErrConnClosed {
+		t.Fatalf("push after overflow: %v", err)
+	}
+}
+
+func benchmarkProcess(b *testing.B, binary bool) {
+	cs, _ := newTestState(pingHandler{}, Config{})
+	in := pipeline(binary, 16)
+	var out []byte
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		out = cs.process(out[:0], in)
+	}
+}
+
+// BenchmarkProcessRESP measures decoding and serving a pipeline of 16 GETs.
+func BenchmarkProcessRESP(b *testing.B) { benchmarkProcess(b, false) }
+
+// BenchmarkProcessBinary is BenchmarkProcessRESP on the binary protocol.
+func BenchmarkProcessBinary(b *testing.B) { benchmarkProcess(b, true) }

@@ -1,0 +1,376 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	gerrors "github.com/panjf2000/gnet/v2/pkg/errors"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// NewGnet returns the default Server: gnet event loops, Config.Loops of
+// them (default GOMAXPROCS). A loop reads a connection, decodes its
+// requests, executes them inline in OnTraffic and writes all the replies of
+// one read with one write. Nothing blocks a loop: pushes and completions of
+// parked requests from other goroutines are queued on the connection and
+// written by its loop after a gnet Wake. Config.TLS is not supported: Serve
+// returns ErrTLSUnsupported.
+//
+// gnet's outbound buffer has no limit of its own; the transport reads it
+// (OutboundBuffered) after every write and on every housekeeping tick and
+// enforces the output limits itself.
+func NewGnet(cfg Config) Server {
+	return &gnetServer{
+		hub:   newHub(cfg),
+		ready: make(chan struct{}),
+		done:  make(chan struct{}),
+		loops: make(map[gnet.EventLoop]*gnetLoop),
+	}
+}
+
+// gnetServer is the gnet transport. It is the gnet.EventHandler.
+type gnetServer struct {
+	gnet.BuiltinEventEngine
+	*hub
+
+	ready chan struct{} // closed by OnBoot
+	done  chan struct{} // closed when Serve returns
+	addr  net.Addr      // set before ready is closed
+	state atomic.Int32
+
+	// engMu orders every call into gnet from outside its loops against the
+	// engine's shutdown: once OnShutdown has run, the pollers are about to
+	// close and no task may be queued on them.
+	engMu   sync.Mutex
+	eng     gnet.Engine                  // REQUIRES: engMu
+	stopped bool                         // REQUIRES: engMu
+	loops   map[gnet.EventLoop]*gnetLoop // REQUIRES: engMu
+}
+
+// gnetLoop is the transport's state for one event loop. Everything but the
+// counters belongs to the loop's goroutine.
+type gnetLoop struct {
+	counters
+	el    gnet.EventLoop
+	conns map[*gnetConn]struct{}
+	out   []byte // output scratch, reused by every connection of the loop
+	sweep gnet.RunnableFunc
+}
+
+// keep retains out's storage for the next batch unless it grew large.
+func (l *gnetLoop) keep(out []byte) {
+	if cap(out) > retainOut {
+		l.out = nil
+		return
+	}
+	l.out = out[:0]
+}
+
+// gnetConn is one gnet connection.
+type gnetConn struct {
+	connState
+	c    gnet.Conn
+	loop *gnetLoop
+}
+
+// wake implements connTransport: a gnet Wake runs OnTraffic on the loop.
+func (g *gnetConn) wake() { _ = g.c.Wake(nil) }
+
+// abort implements connTransport.
+func (g *gnetConn) abort() { _ = g.c.Close() }
+
+// Serve implements Server.
+func (s *gnetServer) Serve(h Handler) error {
+	if !s.state.CompareAndSwap(stateNew, stateServing) {
+		return ErrServerClosed
+	}
+	defer close(s.done)
+	if s.cfg.TLS != nil {
+		return ErrTLSUnsupported
+	}
+	s.h = h
+	err := gnet.Run(s, "tcp://"+s.cfg.Addr,
+		gnet.WithMulticore(true),
+		gnet.WithNumEventLoop(s.cfg.Loops),
+		gnet.WithTicker(true),
+		gnet.WithReuseAddr(true),
+		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		gnet.WithLogger(gnetLogger{}),
+	)
+	switch {
+	case err != nil:
+		return err
+	case !s.closing.Load():
+		return errEngineStopped
+	}
+	return nil
+}
+
+// Ready implements Server.
+func (s *gnetServer) Ready() <-chan struct{} { return s.ready }
+
+// Addr implements Server.
+func (s *gnetServer) Addr() net.Addr { return s.addr }
+
+// Stats implements StatsProvider.
+func (s *gnetServer) Stats() Stats {
+	var st Stats
+	s.engMu.Lock()
+	for _, l := range s.loops {
+		l.addTo(&st)
+	}
+	s.engMu.Unlock()
+	return st
+}
+
+// Shutdown implements Server: it asks every connection to close after its
+// in-flight replies, waits for them (sweeping often, so that drained
+// connections close at once), then stops the engine.
+func (s *gnetServer) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	if s.state.Swap(stateClosed) == stateNew {
+		return nil
+	}
+	select {
+	case <-s.ready:
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.closeAll()
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	var err error
+	for err == nil && s.count() > 0 {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+			s.abortAll()
+		case <-t.C:
+			s.sweepAll()
+		}
+	}
+	s.stopEngine()
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	return err
+}
+
+// stopEngine makes the engine shut down: a task returning
+// ErrEngineShutdown on any loop stops them all at once (Engine.Stop polls
+// every 500 ms).
+func (s *gnetServer) stopEngine() {
+	s.engMu.Lock()
+	defer s.engMu.Unlock()
+	if s.stopped {
+		return
+	}
+	for _, l := range s.loops {
+		err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+			return gerrors.ErrEngineShutdown
+		}))
+		if err == nil {
+			return
+		}
+	}
+	eng := s.eng
+	go func() { _ = eng.Stop(context.Background()) }()
+}
+
+// sweepAll queues a housekeeping sweep on every loop.
+func (s *gnetServer) sweepAll() {
+	s.engMu.Lock()
+	defer s.engMu.Unlock()
+	if s.stopped {
+		return
+	}
+	for _, l := range s.loops {
+		_ = l.el.Execute(context.Background(), l.sweep)
+	}
+}
+
+// loopOf returns the state of event loop el, made on first use.
+func (s *gnetServer) loopOf(el gnet.EventLoop) *gnetLoop {
+	s.engMu.Lock()
+	defer s.engMu.Unlock()
+	l := s.loops[el]
+	if l == nil {
+		l = &gnetLoop{el: el, conns: make(map[*gnetConn]struct{})}
+		l.sweep = func(context.Context) error {
+			s.sweep(l)
+			return nil
+		}
+		s.loops[el] = l
+	}
+	return l
+}
+
+// OnBoot implements gnet.EventHandler: it learns the bound address (the
+// port may have been 0) and reports readiness.
+func (s *gnetServer) OnBoot(eng gnet.Engine) gnet.Action {
+	s.engMu.Lock()
+	s.eng = eng
+	s.engMu.Unlock()
+	s.addr = boundAddr(eng, s.cfg.Addr)
+	close(s.ready)
+	return gnet.None
+}
+
+// boundAddr returns the address of the engine's listener, or addr resolved
+// if it cannot be read.
+func boundAddr(eng gnet.Engine, addr string) net.Addr {
+	if fd, err := eng.Dup(); err == nil {
+		f := os.NewFile(uintptr(fd), "gnet-listener")
+		ln, err := net.FileListener(f)
+		_ = f.Close()
+		if err == nil {
+			a := ln.Addr()
+			_ = ln.Close()
+			return a
+		}
+	}
+	if a, err := net.ResolveTCPAddr("tcp", addr); err == nil {
+		return a
+	}
+	return nil
+}
+
+// OnShutdown implements gnet.EventHandler: from here on no task may be
+// queued on a loop.
+func (s *gnetServer) OnShutdown(gnet.Engine) {
+	s.engMu.Lock()
+	s.stopped = true
+	s.engMu.Unlock()
+}
+
+// OnOpen implements gnet.EventHandler.
+func (s *gnetServer) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	l := s.loopOf(c.EventLoop())
+	l.accepted.Add(1)
+	reject := !s.admit()
+	if reject {
+		l.rejected.Add(1)
+	}
+	g := &gnetConn{c: c, loop: l}
+	g.init(s.hub, g, &l.counters, c.RemoteAddr(), reject)
+	c.SetContext(g)
+	l.conns[g] = struct{}{}
+	s.register(&g.connState)
+	return nil, gnet.None
+}
+
+// OnTraffic implements gnet.EventHandler. It runs for every read and for
+// every Wake.
+func (s *gnetServer) OnTraffic(c gnet.Conn) gnet.Action {
+	g, _ := c.Context().(*gnetConn)
+	if g == nil {
+		return gnet.Close
+	}
+	in, _ := c.Next(-1)
+	g.pendOut.Store(int64(c.OutboundBuffered()))
+	return s.write(g, g.process(g.loop.out[:0], in))
+}
+
+// write writes out with one write, updates the pending-output figure and
+// decides whether the connection closes now.
+func (s *gnetServer) write(g *gnetConn, out []byte) gnet.Action {
+	l := g.loop
+	if len(out) > 0 {
+		l.bytesOut.Add(uint64(len(out)))
+		if _, err := g.c.Write(out); err != nil {
+			l.keep(out)
+			return gnet.Close
+		}
+	}
+	l.keep(out)
+	pend := int64(g.c.OutboundBuffered())
+	g.pendOut.Store(pend)
+	switch {
+	case g.quit:
+		// Close once gnet has written the rest; the sweep checks.
+		if pend == 0 || g.abortive || time.Duration(s.now()-g.quitAt) > closeWait {
+			return gnet.Close
+		}
+	case g.overOutput(pend):
+		g.markOverflow()
+		g.setQuit(true)
+		if g.proto == ProtoBinary {
+			_, _ = g.c.Write(binproto.AppendDisconnect(l.out[:0], binproto.ClassLimit, outLimitMsg))
+		}
+		return gnet.Close
+	}
+	return gnet.None
+}
+
+// OnClose implements gnet.EventHandler.
+func (s *gnetServer) OnClose(c gnet.Conn, _ error) gnet.Action {
+	g, _ := c.Context().(*gnetConn)
+	if g == nil {
+		return gnet.None
+	}
+	c.SetContext(nil)
+	delete(g.loop.conns, g)
+	s.unregister(&g.connState)
+	g.finish()
+	return gnet.None
+}
+
+// OnTick implements gnet.EventHandler: it queues a housekeeping sweep on
+// every loop (idle timeout, soft output limit, refused connections,
+// connections draining before close).
+func (s *gnetServer) OnTick() (time.Duration, gnet.Action) {
+	s.sweepAll()
+	if s.closing.Load() {
+		return minTick, gnet.None
+	}
+	return s.tick, gnet.None
+}
+
+// sweep checks every connection of loop l. It runs on l's goroutine.
+func (s *gnetServer) sweep(l *gnetLoop) {
+	now := s.now()
+	for g := range l.conns {
+		pend := int64(g.c.OutboundBuffered())
+		g.pendOut.Store(pend)
+		act := gnet.None
+		switch {
+		case g.quit:
+			if pend == 0 || g.abortive || time.Duration(now-g.quitAt) > closeWait {
+				act = gnet.Close
+			}
+		case g.reject:
+			if time.Duration(now-g.born) > rejectWait {
+				act = gnet.Close
+			}
+		case g.outputOver(pend, now):
+			act = s.write(g, g.overflowed(l.out[:0], 0))
+		case g.idle(now):
+			act = s.write(g, g.disconnect(l.out[:0], binproto.ClassErr, idleMsg, false))
+		}
+		if act == gnet.Close {
+			_ = l.el.Close(g.c)
+		}
+	}
+}
+
+// gnetLogger sends gnet's log lines to slog: its routine messages at debug
+// level, its warnings and errors as such.
+type gnetLogger struct{}
+
+func (gnetLogger) Debugf(format string, args ...any) { slog.Debug(fmt.Sprintf(format, args...)) }
+func (gnetLogger) Infof(format string, args ...any)  { slog.Debug(fmt.Sprintf(format, args...)) }
+func (gnetLogger) Warnf(format string, args ...any)  { slog.Warn(fmt.Sprintf(format, args...)) }
+func (gnetLogger) Errorf(format string, args ...any) { slog.Error(fmt.Sprintf(format, args...)) }
+func (gnetLogger) Fatalf(format string, args ...any) { slog.Error(fmt.Sprintf(format, args...)) }

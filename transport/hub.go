@@ -1,0 +1,110 @@
+package transport
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Server lifecycle states, shared by the transports.
+const (
+	stateNew int32 = iota
+	stateServing
+	stateClosed
+)
+
+// connIDs numbers connections; ids are unique per process (CLIENT ID).
+var connIDs atomic.Uint64
+
+// hub is the state one server shares with all its connections: settings,
+// the handler, the client count and the registry used by Shutdown.
+type hub struct {
+	*settings
+	h Handler
+
+	epoch   time.Time    // time origin of now
+	active  atomic.Int64 // open connections, refused ones excluded (MaxClients)
+	closing atomic.Bool  // Shutdown has begun
+
+	mu    sync.Mutex
+	conns map[*connState]struct{} // REQUIRES: mu
+}
+
+func newHub(cfg Config) *hub {
+	return &hub{
+		settings: newSettings(cfg),
+		epoch:    time.Now(),
+		conns:    make(map[*connState]struct{}),
+	}
+}
+
+// now returns monotonic nanoseconds since the hub was made.
+func (h *hub) now() int64 { return int64(time.Since(h.epoch)) }
+
+// admit counts a new connection against MaxClients and reports whether it
+// may stay.
+func (h *hub) admit() bool {
+	n := h.active.Add(1)
+	if m := h.cfg.MaxClients; m > 0 && n > int64(m) {
+		h.active.Add(-1)
+		return false
+	}
+	return true
+}
+
+// register adds cs to the registry; once Shutdown has begun, cs is asked to
+// close at once, so that no connection slips past Shutdown's snapshot.
+func (h *hub) register(cs *connState) {
+	h.mu.Lock()
+	h.conns[cs] = struct{}{}
+	h.mu.Unlock()
+	if h.closing.Load() {
+		cs.requestClose(shutdownClass, shutdownMsg)
+	}
+}
+
+// unregister removes cs from the registry.
+func (h *hub) unregister(cs *connState) {
+	h.mu.Lock()
+	delete(h.conns, cs)
+	h.mu.Unlock()
+}
+
+// snapshot returns the registered connections.
+func (h *hub) snapshot() []*connState {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*connState, 0, len(h.conns))
+	for cs := range h.conns {
+		out = append(out, cs)
+	}
+	return out
+}
+
+// count returns the number of registered connections.
+func (h *hub) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.conns)
+}
+
+// closeAll asks every registered connection to close after its in-flight
+// replies (Shutdown's first step).
+func (h *hub) closeAll() {
+	for _, cs := range h.snapshot() {
+		cs.requestClose(shutdownClass, shutdownMsg)
+	}
+}
+
+// abortAll closes every registered connection at once (Shutdown's last
+// resort when its context ends).
+func (h *hub) abortAll() {
+	for _, cs := range h.snapshot() {
+		cs.mu.Lock()
+		if !cs.closed {
+			cs.closing = true
+			cs.tr.abort()
+		}
+		cs.mu.Unlock()
+	}
+}

@@ -1,0 +1,469 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// Read buffer sizes of the std transport: a connection starts small, so that
+// many idle clients cost little, and doubles its buffer while reads fill it.
+const (
+	minReadBuf = 4 << 10
+	maxReadBuf = 64 << 10
+)
+
+// NewStd returns a Server on the standard library's net package, with TLS
+// when Config.TLS is set. Each connection has a reader goroutine, which
+// reads and executes requests inline, and a writer goroutine, which writes
+// the replies of each read batch with one write and runs the work other
+// goroutines queue (pushes, completions of parked requests). Because
+// reading never waits for writing, a client that stops reading keeps its
+// output growing until an output limit disconnects it.
+func NewStd(cfg Config) Server {
+	return newNetServer(cfg, func(addr string) (net.Listener, error) {
+		return net.Listen("tcp", addr)
+	})
+}
+
+// netServer serves connections from a net.Listener: the std transport and
+// the in-memory Pipe.
+type netServer struct {
+	*hub
+	listen func(addr string) (net.Listener, error)
+
+	ready chan struct{} // closed once listening
+	done  chan struct{} // closed when Serve returns
+	state atomic.Int32
+	wg    sync.WaitGroup // connection goroutines
+
+	lnMu sync.Mutex
+	ln   net.Listener // REQUIRES: lnMu
+
+	counters          // the accept loop's: accepted, rejected
+	retired  counters // closed connections' traffic, folded in. REQUIRES: hub.mu
+}
+
+func newNetServer(cfg Config, listen func(string) (net.Listener, error)) *netServer {
+	return &netServer{
+		hub:    newHub(cfg),
+		listen: listen,
+		ready:  make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+}
+
+// Serve implements Server.
+func (s *netServer) Serve(h Handler) error {
+	if !s.state.CompareAndSwap(stateNew, stateServing) {
+		return ErrServerClosed
+	}
+	defer close(s.done)
+	s.h = h
+	ln, err := s.listen(s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	s.lnMu.Lock()
+	s.ln = ln
+	closed := s.state.Load() == stateClosed
+	s.lnMu.Unlock()
+	if closed {
+		_ = ln.Close()
+		return nil
+	}
+	close(s.ready)
+
+	stop := make(chan struct{})
+	var sweeper sync.WaitGroup
+	sweeper.Add(1)
+	go func() {
+		defer sweeper.Done()
+		s.sweeper(stop)
+	}()
+	defer func() {
+		close(stop)
+		sweeper.Wait()
+		s.wg.Wait()
+	}()
+
+	var delay time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return nil
+			}
+			if isTemporary(err) {
+				// Out of file descriptors, say: back off as net/http does.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			s.closing.Store(true)
+			s.abortAll()
+			return err
+		}
+		delay = 0
+		s.accept(c)
+	}
+}
+
+// isTemporary reports whether an Accept error may go away by itself.
+func isTemporary(err error) bool {
+	var ne interface{ Temporary() bool }
+	return errors.As(err, &ne) && ne.Temporary()
+}
+
+// accept starts serving c.
+func (s *netServer) accept(c net.Conn) {
+	s.accepted.Add(1)
+	reject := !s.admit()
+	if reject {
+		s.rejected.Add(1)
+	}
+	n := &netConn{
+		srv:   s,
+		nc:    c,
+		raw:   c,
+		kick:  make(chan struct{}, 1),
+		wdone: make(chan struct{}),
+	}
+	if s.cfg.TLS != nil {
+		n.nc = tls.Server(c, s.cfg.TLS)
+	}
+	n.init(s.hub, n, &n.counters, c.RemoteAddr(), reject)
+	s.wg.Add(1)
+	s.register(&n.connState)
+	go n.run()
+}
+
+// Ready implements Server.
+func (s *netServer) Ready() <-chan struct{} { return s.ready }
+
+// Addr implements Server.
+func (s *netServer) Addr() net.Addr {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+// Stats implements StatsProvider.
+func (s *netServer) Stats() Stats {
+	var st Stats
+	s.counters.addTo(&st)
+	s.hub.mu.Lock()
+	s.retired.addTo(&st)
+	for cs := range s.conns {
+		cs.st.addTo(&st)
+	}
+	s.hub.mu.Unlock()
+	return st
+}
+
+// Shutdown implements Server.
+func (s *netServer) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	s.lnMu.Lock()
+	prev := s.state.Swap(stateClosed)
+	if s.ln != nil {
+		_ = s.ln.Close()
+	}
+	s.lnMu.Unlock()
+	if prev == stateNew {
+		return nil
+	}
+	s.closeAll()
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for s.count() > 0 {
+		select {
+		case <-ctx.Done():
+			s.abortAll()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// sweeper enforces the soft output limit on connections whose output is
+// not moving (the writer checks it whenever output is queued).
+func (s *netServer) sweeper(stop <-chan struct{}) {
+	t := time.NewTicker(s.tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		now := s.now()
+		for _, cs := range s.snapshot() {
+			if cs.outputOver(cs.pendOut.Load(), now) {
+				cs.mu.Lock()
+				if !cs.closed {
+					cs.overflow, cs.closing = true, true
+					cs.tr.abort()
+				}
+				cs.mu.Unlock()
+			}
+		}
+	}
+}
+
+// retire removes a finished connection from the registry and folds its
+// counters into the server's, in one step so that Stats never counts it
+// twice or not at all.
+func (s *netServer) retire(n *netConn) {
+	s.hub.mu.Lock()
+	delete(s.conns, &n.connState)
+	r, c := &s.retired, &n.counters
+	r.bytesIn.Add(c.bytesIn.Load())
+	r.bytesOut.Add(c.bytesOut.Load())
+	r.gone.Add(c.gone.Load())
+	r.obufDisc.Add(c.obufDisc.Load())
+	s.hub.mu.Unlock()
+}
+
+// netConn is one connection of a netServer.
+type netConn struct {
+	connState
+	counters
+	srv *netServer
+	nc  net.Conn // the connection, TLS-wrapped with TLS
+	raw net.Conn // the socket under nc: closing it aborts at once
+
+	// procMu is the processing context: process runs only with it held,
+	// on the reader or the writer goroutine.
+	procMu sync.Mutex
+	batch  []byte // output scratch. REQUIRES: procMu
+
+	kick  chan struct{} // wakes the writer
+	wdone chan struct{} // closed when the writer has exited
+
+	outq       []byte // output queued for the writer. REQUIRES: connState.mu
+	spare      []byte // the writer's previous buffer, for reuse. REQUIRES: connState.mu
+	wakeReq    bool   // process(nil) is due. REQUIRES: connState.mu
+	flushClose bool   // close once outq is written. REQUIRES: connState.mu
+	stopped    bool   // aborted: the writer exits. REQUIRES: connState.mu
+}
+
+// signal wakes the writer without blocking.
+func (n *netConn) signal() {
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}
+
+// wake implements connTransport.
+func (n *netConn) wake() {
+	n.wakeReq = true
+	n.signal()
+}
+
+// abort implements connTransport.
+func (n *netConn) abort() {
+	n.stopped = true
+	_ = n.raw.Close()
+	n.signal()
+}
+
+// run serves the connection on the reader goroutine until it closes.
+func (n *netConn) run() {
+	defer n.srv.wg.Done()
+	go n.writeLoop()
+	n.readLoop()
+	<-n.wdone
+	_ = n.raw.Close()
+	n.procMu.Lock()
+	n.finish()
+	n.procMu.Unlock()
+	n.srv.retire(n)
+}
+
+// readLoop reads and serves until the connection is to close; by then the
+// writer has been told to flush and close, or to stop.
+func (n *netConn) readLoop() {
+	cfg := &n.srv.cfg
+	if tc, ok := n.nc.(*tls.Conn); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), handshakeWait)
+		err := tc.HandshakeContext(ctx)
+		cancel()
+		if err != nil {
+			n.stop()
+			return
+		}
+	}
+	buf := make([]byte, minReadBuf)
+	for {
+		switch {
+		case n.reject:
+			_ = n.nc.SetReadDeadline(time.Now().Add(rejectWait))
+		case cfg.IdleTimeout > 0:
+			_ = n.nc.SetReadDeadline(time.Now().Add(cfg.IdleTimeout))
+		}
+		k, err := n.nc.Read(buf)
+		if k > 0 {
+			n.procMu.Lock()
+			quit := n.enqueue(n.process(n.batch[:0], buf[:k]))
+			n.procMu.Unlock()
+			if quit {
+				return
+			}
+			if k == len(buf) && len(buf) < maxReadBuf {
+				buf = make([]byte, 2*len(buf))
+			}
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			if !n.timedOut() {
+				return
+			}
+		case errors.Is(err, net.ErrClosed):
+			// Closed by the writer or aborted: it knows already.
+			n.stop()
+			return
+		default:
+			// EOF, or the peer reset: write what is pending, then close.
+			n.procMu.Lock()
+			n.enqueue(n.disconnect(n.batch[:0], 0, "", false))
+			n.procMu.Unlock()
+			return
+		}
+	}
+}
+
+// timedOut handles a read deadline: it reports whether to keep reading (a
+// parked client is never idle) or disconnects an idle or refused client.
+func (n *netConn) timedOut() bool {
+	n.procMu.Lock()
+	defer n.procMu.Unlock()
+	if n.quit {
+		return false
+	}
+	if !n.reject && !n.idle(n.srv.now()) {
+		return true
+	}
+	msg := idleMsg
+	if n.reject {
+		msg = ""
+	}
+	n.enqueue(n.disconnect(n.batch[:0], binproto.ClassErr, msg, false))
+	return false
+}
+
+// stop aborts the connection.
+func (n *netConn) stop() {
+	n.mu.Lock()
+	n.abort()
+	n.mu.Unlock()
+}
+
+// enqueue hands out to the writer, enforces the output limits and, once
+// the connection has quit, tells the writer to close it. It reports
+// whether the connection has quit. REQUIRES: procMu.
+func (n *netConn) enqueue(out []byte) bool {
+	n.mu.Lock()
+	if len(out) > 0 {
+		if len(n.outq) == 0 {
+			n.outq, n.batch = out, n.outq[:0]
+		} else {
+			n.outq = append(n.outq, out...)
+			n.batch = out[:0]
+		}
+		n.pendOut.Add(int64(len(out)))
+	}
+	if cap(n.batch) > retainOut {
+		n.batch = nil
+	}
+	if !n.quit && n.overOutput(n.pendOut.Load()) {
+		n.overflow, n.closing = true, true
+		n.setQuit(true)
+	}
+	if n.quit && !n.flushClose && !n.stopped {
+		if n.abortive {
+			n.abort()
+		} else {
+			n.flushClose = true
+			_ = n.nc.SetWriteDeadline(time.Now().Add(closeWait))
+		}
+	}
+	n.signal()
+	n.mu.Unlock()
+	return n.quit
+}
+
+// writeLoop is the writer goroutine: it runs the work other goroutines
+// queue and writes the queued output, until the connection closes.
+func (n *netConn) writeLoop() {
+	defer close(n.wdone)
+	for range n.kick {
+		n.mu.Lock()
+		wake := n.wakeReq
+		n.wakeReq = false
+		n.mu.Unlock()
+		if wake {
+			n.procMu.Lock()
+			n.enqueue(n.process(n.batch[:0], nil))
+			n.procMu.Unlock()
+		}
+		if !n.flush() {
+			return
+		}
+	}
+}
+
+// flush writes the queued output. It returns false once the connection is
+// closed: aborted, failed, or flushed after quitting.
+func (n *netConn) flush() bool {
+	for {
+		n.mu.Lock()
+		if n.stopped {
+			n.mu.Unlock()
+			return false
+		}
+		buf := n.outq
+		if len(buf) == 0 {
+			closeNow := n.flushClose
+			n.mu.Unlock()
+			if closeNow {
+				_ = n.nc.Close()
+				return false
+			}
+			return true
+		}
+		n.outq, n.spare = n.spare[:0], nil
+		n.mu.Unlock()
+
+		k, err := n.nc.Write(buf)
+		n.bytesOut.Add(uint64(k))
+
+		n.mu.Lock()
+		n.pendOut.Add(-int64(len(buf)))
+		if cap(buf) <= retainOut {
+			n.spare = buf[:0]
+		}
+		if err != nil {
+			n.abort()
+		}
+		n.mu.Unlock()
+	}
+}

@@ -1,0 +1,514 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// Test-only binary opcodes, in the "future use" range.
+const (
+	opBlock binproto.Opcode = 0x0100 // INT ms, BYTES reply: parked, completed after ms
+	opPush  binproto.Opcode = 0x0101 // INT n: OK, then n MESSAGE pushes from another goroutine
+	opBig   binproto.Opcode = 0x0102 // INT n: n zero bytes
+	opQuit  binproto.Opcode = 0x0103 // OK, then Close
+)
+
+// testHandler is a small Handler: PING, ECHO, SET, GET over a map, plus
+// test commands that park (BLOCK), push (PUSH), write big replies (BIG) and
+// close (QUIT). The same commands exist as binary opcodes.
+type testHandler struct {
+	mu   sync.Mutex
+	data map[string][]byte
+	big  []byte
+
+	opened, closed atomic.Int64
+	rejectOpen     atomic.Pointer[binproto.Error] // Open fails with it when set
+
+	connMu sync.Mutex
+	conns  []*Conn // every opened connection
+}
+
+func newTestHandler() *testHandler {
+	return &testHandler{data: make(map[string][]byte), big: make([]byte, 1<<20)}
+}
+
+func (h *testHandler) Open(c *Conn) error {
+	if err := h.rejectOpen.Load(); err != nil {
+		return err
+	}
+	h.opened.Add(1)
+	h.connMu.Lock()
+	h.conns = append(h.conns, c)
+	h.connMu.Unlock()
+	return nil
+}
+
+func (h *testHandler) Close(*Conn) { h.closed.Add(1) }
+
+func (h *testHandler) set(k, v []byte) {
+	h.mu.Lock()
+	h.data[string(k)] = append([]byte(nil), v...)
+	h.mu.Unlock()
+}
+
+// get writes the value of k, or a null.
+func (h *testHandler) get(w *Writer, k []byte) {
+	h.mu.Lock()
+	v, ok := h.data[string(k)]
+	h.mu.Unlock()
+	if !ok {
+		w.Null()
+		return
+	}
+	w.Bulk(v)
+}
+
+// block parks the request and completes it with reply after d.
+func (h *testHandler) block(c *Conn, d time.Duration, reply []byte) {
+	reply = append([]byte(nil), reply...)
+	p := c.Park()
+	time.AfterFunc(d, func() { p.Complete(func(w *Writer) { w.Bulk(reply) }) })
+}
+
+// pushes sends n MESSAGE pushes from another goroutine.
+func (h *testHandler) pushes(c *Conn, n int) {
+	go func() {
+		for i := range n {
+			err := c.Push(binproto.OpMessage, func(w *Writer) {
+				w.Push(2)
+				w.BulkString("chan")
+				w.BulkString(strconv.Itoa(i))
+			})
+			if err != nil {
+				return
+			}
+		}
+	}()
+}
+
+func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
+	if c.Proto() == ProtoBinary {
+		h.serveBinary(c, req, w)
+		return
+	}
+	argv := req.Argv
+	name := strings.ToLower(string(argv[0]))
+	arity := map[string]int{"ping": 1, "echo": 2, "set": 3, "get": 2, "block": 3, "push": 2, "big": 2, "quit": 1, "hello": 2}
+	if n, ok := arity[name]; ok && len(argv) != n {
+		w.Error(binproto.ClassErr, "wrong number of arguments for '"+name+"' command")
+		return
+	}
+	num := func(b []byte) int { n, _ := strconv.Atoi(string(b)); return n }
+	switch name {
+	case "ping":
+		w.Simple("PONG")
+	case "echo":
+		w.Bulk(argv[1])
+	case "set":
+		h.set(argv[1], argv[2])
+		w.OK()
+	case "get":
+		h.get(w, argv[1])
+	case "block":
+		h.block(c, time.Duration(num(argv[1]))*time.Millisecond, argv[2])
+	case "push":
+		h.pushes(c, num(argv[1]))
+		w.OK()
+	case "big":
+		w.Bulk(h.big[:min(num(argv[1]), len(h.big))])
+	case "quit":
+		w.OK()
+		c.Close()
+	case "hello":
+		v := num(argv[1])
+		c.SetRESPVersion(v)
+		w.Map(1)
+		w.BulkString("proto")
+		w.Int(int64(v))
+	default:
+		w.Error(binproto.ClassErr, "unknown command '"+name+"'")
+	}
+}
+
+func (h *testHandler) serveBinary(c *Conn, req *Request, w *Writer) {
+	a := req.Args
+	switch req.Op {
+	case binproto.OpPing:
+		if len(a) == 1 {
+			w.Bulk(a[0].Bytes)
+			return
+		}
+		w.OK()
+	case binproto.OpSet:
+		h.set(a[0].Bytes, a[1].Bytes)
+		w.OK()
+	case binproto.OpGet:
+		h.get(w, a[0].Bytes)
+	case opBlock:
+		h.block(c, time.Duration(a[0].Int)*time.Millisecond, a[1].Bytes)
+	case opPush:
+		h.pushes(c, int(a[0].Int))
+		w.OK()
+	case opBig:
+		w.Bulk(h.big[:min(int(a[0].Int), len(h.big))])
+	case opQuit:
+		w.OK()
+		c.Close()
+	default:
+		w.Error(binproto.ClassErr, fmt.Sprintf("unknown opcode %#04x", uint16(req.Op)))
+	}
+}
+
+// env is one running server under test.
+type env struct {
+	kind string
+	srv  Server
+	h    *testHandler
+	dial func() (net.Conn, error)
+	errc chan error
+}
+
+var kinds = []string{"gnet", "std", "pipe"}
+
+// startEnv starts a server of the given kind with cfg and the test handler.
+// The server is shut down when the test ends.
+func startEnv(t testing.TB, kind string, cfg Config) *env {
+	t.Helper()
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.Loops == 0 {
+		cfg.Loops = 2
+	}
+	e := &env{kind: kind, h: newTestHandler(), errc: make(chan error, 1)}
+	switch kind {
+	case "gnet":
+		e.srv = NewGnet(cfg)
+	case "std":
+		e.srv = NewStd(cfg)
+	case "pipe":
+		p := NewPipe(cfg)
+		e.srv, e.dial = p, p.Dial
+	}
+	go func() { e.errc <- e.srv.Serve(e.h) }()
+	select {
+	case <-e.srv.Ready():
+	case err := <-e.errc:
+		t.Fatalf("%s: Serve: %v", kind, err)
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s: not ready", kind)
+	}
+	if e.dial == nil {
+		addr := e.srv.Addr().String()
+		if cfg.TLS != nil {
+			e.dial = func() (net.Conn, error) { return nil, errors.New("use tls.Dial") }
+		} else {
+			e.dial = func() (net.Conn, error) { return net.Dial("tcp", addr) }
+		}
+	}
+	t.Cleanup(func() { e.shutdown(t) })
+	return e
+}
+
+// shutdown stops the server and checks that Serve returned nil.
+func (e *env) shutdown(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		t.Errorf("%s: Shutdown: %v", e.kind, err)
+	}
+	select {
+	case err := <-e.errc:
+		if err != nil {
+			t.Errorf("%s: Serve returned %v", e.kind, err)
+		}
+		e.errc <- nil // for a second shutdown
+	case <-time.After(5 * time.Second):
+		t.Errorf("%s: Serve did not return", e.kind)
+	}
+}
+
+// stats returns the server's counters.
+func (e *env) stats() Stats { return e.srv.(StatsProvider).Stats() }
+
+// conn dials a client with a read deadline far enough for any test.
+func (e *env) conn(t testing.TB) *client {
+	t.Helper()
+	c, err := e.dial()
+	if err != nil {
+		t.Fatalf("%s: dial: %v", e.kind, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return newClient(c)
+}
+
+// forEach runs fn against a fresh server of every kind.
+func forEach(t *testing.T, cfg Config, fn func(t *testing.T, e *env)) {
+	t.Helper()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) { fn(t, startEnv(t, kind, cfg)) })
+	}
+}
+
+// eventually polls cond until it holds or 10 s pass.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// client is a test client speaking either protocol over one connection.
+type client struct {
+	net.Conn
+	br *bufio.Reader
+}
+
+func newClient(c net.Conn) *client {
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	return &client{Conn: c, br: bufio.NewReaderSize(c, 64<<10)}
+}
+
+func (c *client) write(t testing.TB, b []byte) {
+	t.Helper()
+	if _, err := c.Write(b); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+}
+
+// cmd encodes a RESP multibulk command.
+func cmd(args ...string) []byte {
+	b := fmt.Appendf(nil, "*%d\r\n", len(args))
+	for _, a := range args {
+		b = fmt.Appendf(b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	return b
+}
+
+// respErr is a RESP error reply; respPush is a RESP3 push.
+type (
+	respErr  string
+	respPush []any
+)
+
+// read reads one RESP reply: string, int64, nil, respErr, []any (arrays
+// and maps, flattened) or respPush.
+func (c *client) read() (any, error) {
+	line, err := c.br.ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
+	if len(line) < 3 || line[len(line)-2] != '\r' {
+		return nil, fmt.Errorf("bad line %q", line)
+	}
+	line = line[:len(line)-2]
+	body := line[1:]
+	switch line[0] {
+	case '+':
+		return body, nil
+	case '-':
+		return respErr(body), nil
+	case ':':
+		return strconv.ParseInt(body, 10, 64)
+	case '_':
+		return nil, nil
+	case '$':
+		n, err := strconv.Atoi(body)
+		if err != nil || n < 0 {
+			return nil, err
+		}
+		b := make([]byte, n+2)
+		if _, err := io.ReadFull(c.br, b); err != nil {
+			return nil, err
+		}
+		return string(b[:n]), nil
+	case '*', '>', '%':
+		n, err := strconv.Atoi(body)
+		if err != nil {
+			return nil, err
+		}
+		if n < 0 {
+			return nil, nil
+		}
+		if line[0] == '%' {
+			n *= 2
+		}
+		elems := make([]any, n)
+		for i := range elems {
+			if elems[i], err = c.read(); err != nil {
+				return nil, err
+			}
+		}
+		if line[0] == '>' {
+			return respPush(elems), nil
+		}
+		return elems, nil
+	}
+	return nil, fmt.Errorf("bad reply type %q", line)
+}
+
+// expect reads one RESP reply and compares it with want.
+func (c *client) expect(t testing.TB, want any) {
+	t.Helper()
+	got, err := c.read()
+	if err != nil {
+		t.Fatalf("read: %v (want %v)", err, want)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) || fmt.Sprintf("%T", got) != fmt.Sprintf("%T", want) {
+		t.Fatalf("got %#v, want %#v", got, want)
+	}
+}
+
+// expectEOF checks that the server closes the connection, discarding
+// whatever it still sends.
+func (c *client) expectEOF(t testing.TB) {
+	t.Helper()
+	_, err := io.Copy(io.Discard, c.br)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("connection not closed: %v", err)
+	}
+}
+
+// binReq encodes a binary request; args are []byte or string (BYTES), int
+// (INT) or nil (NULL).
+func binReq(op binproto.Opcode, id uint32, args ...any) []byte {
+	b, mark := binproto.BeginFrame(nil, op, 0, id)
+	b = binproto.AppendArgCount(b, len(args))
+	for _, a := range args {
+		switch a := a.(type) {
+		case nil:
+			b = binproto.AppendNull(b)
+		case int:
+			b = binproto.AppendInt(b, int64(a))
+		case string:
+			b = binproto.AppendString(b, a)
+		case []byte:
+			b = binproto.AppendBytes(b, a)
+		}
+	}
+	b, _ = binproto.EndFrame(b, mark)
+	return b
+}
+
+// binOK is the binary OK value; binErr a binary error value.
+type (
+	binOK  struct{}
+	binErr struct {
+		Class binproto.Class
+		Msg   string
+	}
+)
+
+// frame is a decoded binary frame with its body as a Go value (string,
+// int64, nil, binOK, binErr, []any).
+type frame struct {
+	binproto.Header
+	Value any
+}
+
+// readFrame reads one binary frame.
+func (c *client) readFrame() (frame, error) {
+	var hb [binproto.HeaderSize]byte
+	if _, err := io.ReadFull(c.br, hb[:]); err != nil {
+		return frame{}, err
+	}
+	h, err := binproto.ParseHeader(hb[:])
+	if err != nil {
+		return frame{}, err
+	}
+	if h.Length > 64<<20 {
+		return frame{}, fmt.Errorf("frame of %d bytes", h.Length)
+	}
+	body := make([]byte, h.Length)
+	if _, err := io.ReadFull(c.br, body); err != nil {
+		return frame{}, err
+	}
+	r := binproto.NewReader(body, binproto.Limits{})
+	v, err := readValue(&r)
+	if err == nil && r.Len() != 0 {
+		err = binproto.ErrTrailing
+	}
+	return frame{Header: h, Value: v}, err
+}
+
+func readValue(r *binproto.Reader) (any, error) {
+	v, err := r.Next()
+	if err != nil {
+		return nil, err
+	}
+	switch v.Kind {
+	case binproto.KindNull:
+		return nil, nil
+	case binproto.KindOK:
+		return binOK{}, nil
+	case binproto.KindInt:
+		return v.Int, nil
+	case binproto.KindBytes:
+		return string(v.Bytes), nil
+	case binproto.KindError:
+		return binErr{v.Class, string(v.Bytes)}, nil
+	}
+	n := v.Int
+	if v.Kind == binproto.KindMap {
+		n *= 2
+	}
+	elems := make([]any, n)
+	for i := range elems {
+		if elems[i], err = readValue(r); err != nil {
+			return nil, err
+		}
+	}
+	return elems, nil
+}
+
+// expectFrame reads a frame and checks its flags, opcode, id and value.
+func (c *client) expectFrame(t testing.TB, flags binproto.Flags, op binproto.Opcode, id uint32, want any) {
+	t.Helper()
+	f, err := c.readFrame()
+	if err != nil {
+		t.Fatalf("read frame: %v (want %v)", err, want)
+	}
+	if f.Flags != flags || f.Op != op || f.ID != id || fmt.Sprintf("%#v", f.Value) != fmt.Sprintf("%#v", want) {
+		t.Fatalf("got frame %+v %#v, want flags %d op %v id %d %#v", f.Header, f.Value, flags, op, id, want)
+	}
+}
+
+// expectReply reads a reply frame to request (op, id).
+func (c *client) expectReply(t testing.TB, op binproto.Opcode, id uint32, want any) {
+	t.Helper()
+	c.expectFrame(t, binproto.FlagReply, op, id, want)
+}
+
+// expectDisconnect reads a DISCONNECT push and then the end of the stream.
+func (c *client) expectDisconnect(t testing.TB, class binproto.Class, msg string) {
+	t.Helper()
+	c.expectFrame(t, binproto.FlagPush, binproto.OpDisconnect, 0, binErr{class, msg})
+	c.expectEOF(t)
+}
+
+// header encodes a raw frame header.
+func header(flags binproto.Flags, op binproto.Opcode, id, length uint32) []byte {
+	b := []byte{binproto.Magic, byte(flags), 0, 0}
+	b = binary.BigEndian.AppendUint16(b[:2], uint16(op))
+	b = binary.BigEndian.AppendUint32(b, id)
+	return binary.BigEndian.AppendUint32(b, length)
+}
