@@ -94,9 +94,14 @@ func (s *shard) alloc(n int, reloc bool, qi uint8) (uint64, []byte, error) {
 	}
 	t := s.q[qi].tail
 	if t == nil || t.used+n > len(t.buf) {
-		var err error
-		if t, err = s.newTail(reloc, qi); err != nil {
-			return 0, nil, err
+		if !reloc && s.compactIfSparse() {
+			t = s.q[qi].tail
+		}
+		if t == nil || t.used+n > len(t.buf) {
+			var err error
+			if t, err = s.newTail(reloc, qi); err != nil {
+				return 0, nil, err
+			}
 		}
 	}
 	off := t.used
@@ -157,6 +162,33 @@ func (s *shard) newTail(reloc bool, qi uint8) (*page, error) {
 	q.tail = p
 	s.logAppend(p)
 	return p, nil
+}
+
+// compactIfSparse keeps garbage bounded whether or not memory is: when a
+// tail page fills up and less than half of the shard's page bytes are live,
+// the sparsest page is compacted (its live records move to a tail). Each
+// filled page pays for at most one compaction, so under uniform overwrites
+// the log settles near twice the live data. It reports whether it compacted.
+// REQUIRES s.mu held.
+func (s *shard) compactIfSparse() bool {
+	live, total := 0, 0
+	var best *page
+	for qi := range s.q {
+		for p := s.q[qi].head; p != nil; p = p.next {
+			if p.large {
+				continue
+			}
+			live += p.live
+			total += len(p.buf)
+			if !s.isTail(p) && (best == nil || p.live < best.live) {
+				best = p
+			}
+		}
+	}
+	if best == nil || live*2 >= total || best.live*2 > len(best.buf) {
+		return false
+	}
+	return s.processVictim(best, false, false)
 }
 
 // makeRoom frees memory by one step. Pooled free pages are kept when the
