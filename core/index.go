@@ -48,6 +48,8 @@ func addrOff(a uint64) int          { return int(a & pageOffMask) }
 type table struct {
 	slots []atomic.Uint64 // size + pad entries
 	size  uint64          // number of home positions
+	mem   []byte          // arena memory behind slots, or nil (heap)
+	stamp uint64          // retire epoch, once replaced
 }
 
 func newTable(size uint64) *table {
@@ -58,7 +60,8 @@ func newTable(size uint64) *table {
 	if pad < 32 {
 		pad = 32
 	}
-	return &table{slots: make([]atomic.Uint64, size+pad), size: size}
+	slots, mem := allocSlots(int(size + pad))
+	return &table{slots: slots, size: size, mem: mem}
 }
 
 func (t *table) home(tag uint64) int { return int((tag * t.size) >> tagBits) }

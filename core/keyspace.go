@@ -98,6 +98,8 @@ func (k *Keyspace) Close() {
 		for i := range k.shards {
 			s := &k.shards[i]
 			s.reclaimRetired(true, false)
+			k.ep.waitSafe(k.ep.retireStamp())
+			s.reclaimRetired(false, false) // the old tables
 			for _, p := range s.free {
 				s.dropPage(p)
 			}
@@ -320,6 +322,7 @@ func (s *shard) reset() {
 	old := s.table.Load()
 	t := newTable(minTableSize)
 	s.table.Store(t)
+	s.retireTable(old)
 	s.used.Add(t.bytes() - old.bytes())
 	for qi := range s.q {
 		for p := s.q[qi].head; p != nil; {

@@ -2,6 +2,10 @@
 
 package core
 
+import "sync/atomic"
+
 func allocPage(size int) []byte { return make([]byte, size) }
 
 func freePage([]byte) {}
+
+func allocSlots(n int) ([]atomic.Uint64, []byte) { return make([]atomic.Uint64, n), nil }

@@ -4,7 +4,9 @@ package core
 
 import (
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"unsafe"
 )
 
 // Arena pages live outside the Go heap: the garbage collector never scans or
@@ -61,4 +63,21 @@ func freePage(b []byte) {
 		arena.free = make(map[int][][]byte)
 	}
 	arena.free[len(b)] = append(arena.free[len(b)], b)
+}
+
+// allocSlots returns n index slots. Large tables come from the huge-page
+// arena too (a Get's first miss is its index slot); mem is then the memory
+// to hand to freePage once no reader can hold the table.
+func allocSlots(n int) (slots []atomic.Uint64, mem []byte) {
+	size := n * 8
+	if size < 64<<10 {
+		return make([]atomic.Uint64, n), nil
+	}
+	size = (size + 64<<10 - 1) &^ (64<<10 - 1) // round for reuse
+	mem = allocPage(size)
+	if len(mem) == 0 || uintptr(unsafe.Pointer(&mem[0]))%8 != 0 {
+		return make([]atomic.Uint64, n), nil
+	}
+	clear(mem[:n*8])
+	return unsafe.Slice((*atomic.Uint64)(unsafe.Pointer(&mem[0])), n), mem
 }

@@ -20,6 +20,7 @@ type shard struct {
 	ghost       []uint32 // fingerprints of keys evicted from the small log
 	ttlKeys     int      // live keys with a TTL (Volatile needs some to evict)
 	retired     []*page
+	oldTables   []*table // replaced tables in the arena, awaiting readers
 	free        []*page // recyclable normal pages (counted in used)
 	freeIdx     []int   // page-table indices free for reuse
 	nextIdx     int
@@ -150,6 +151,19 @@ func (s *shard) setPage(idx int, p *page) {
 // With wait it first waits for all of them. It reports whether anything was
 // reclaimed.
 func (s *shard) reclaimRetired(wait, pool bool) bool {
+	if len(s.oldTables) > 0 {
+		min := s.ks.ep.minActive()
+		kept := s.oldTables[:0]
+		for _, t := range s.oldTables {
+			if t.stamp >= min {
+				kept = append(kept, t)
+				continue
+			}
+			freePage(t.mem)
+		}
+		clear(s.oldTables[len(kept):])
+		s.oldTables = kept
+	}
 	if len(s.retired) == 0 {
 		return false
 	}
@@ -268,14 +282,28 @@ func (s *shard) rebuild(size uint64) {
 		nt := newTable(size)
 		if copySlots(old, nt) {
 			s.table.Store(nt)
+			s.retireTable(old)
 			s.used.Add(nt.bytes() - old.bytes())
 			s.tombs = 0
 			s.shrinkBelow = s.live / 4
 			s.resizeGhost(s.live)
 			return
 		}
+		if nt.mem != nil {
+			freePage(nt.mem) // never published
+		}
 		size *= 2
 	}
+}
+
+// retireTable frees a replaced table's arena memory once no reader can
+// hold it. REQUIRES s.mu held.
+func (s *shard) retireTable(t *table) {
+	if t.mem == nil {
+		return // the garbage collector has it
+	}
+	t.stamp = s.ks.ep.retireStamp()
+	s.oldTables = append(s.oldTables, t)
 }
 
 func copySlots(from, to *table) bool {
