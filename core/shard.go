@@ -21,8 +21,8 @@ type shard struct {
 	ttlKeys     int      // live keys with a TTL (Volatile needs some to evict)
 	retired     []*page
 	oldTables   []*table // replaced tables in the arena, awaiting readers
-	free        []*page // recyclable normal pages (counted in used)
-	freeIdx     []int   // page-table indices free for reuse
+	free        []*page  // recyclable normal pages (counted in used)
+	freeIdx     []int    // page-table indices free for reuse
 	nextIdx     int
 	scratch     []byte
 	shrinkBelow int    // live count under which the table may shrink

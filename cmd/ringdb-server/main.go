@@ -1,0 +1,60 @@
+// Command ringdb-server runs a ringdb server: the binary protocol and RESP
+// on one port. See README.md for flags; every flag can also be set as a
+// RINGDB_<FLAG> environment variable.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/ringdb/ringdb/internal/cli"
+	"github.com/ringdb/ringdb/server"
+)
+
+func main() { os.Exit(run()) }
+
+func run() int {
+	opts, err := cli.Parse(os.Args[1:], os.Getenv, cli.MemoryLimit, os.Stderr)
+	if err != nil {
+		if errors.Is(err, cli.ErrUsage) {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if opts.Version {
+		fmt.Println("ringdb-server", server.Version)
+		return 0
+	}
+	cfg := opts.Config
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+
+	// The data lives outside the Go heap; give the heap (index, buffers) a
+	// soft limit of what the bound leaves, unless GOMEMLIMIT says otherwise.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		if total, err := cli.MemoryLimit(); err == nil && cfg.MaxMemory > 0 && total > cfg.MaxMemory {
+			debug.SetMemoryLimit(total - cfg.MaxMemory)
+		}
+	}
+
+	srv, err := server.New(cfg, log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ringdb:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	log.Info("starting", "maxmemory", cfg.MaxMemory, "eviction", cfg.Eviction.String(), "transport", cfg.Transport)
+	if err := srv.Run(ctx); err != nil {
+		log.Error("server stopped", "err", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,200 @@
+// Package cli turns ringdb-server's command line and RINGDB_* environment
+// into a server.Config. It lives apart from cmd/ so that it can be tested.
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/ringdb/ringdb/core"
+	"github.com/ringdb/ringdb/server"
+)
+
+// DefaultMemoryShare is the share of the container's memory limit (or of
+// host memory) that --maxmemory defaults to. The rest is left for connection
+// buffers, the replication backlog and the Go runtime.
+const DefaultMemoryShare = 0.6
+
+// Options is the parsed command line.
+type Options struct {
+	Config  server.Config
+	Version bool
+}
+
+// ErrUsage wraps every configuration error: the caller prints it and exits
+// with status 2.
+var ErrUsage = errors.New("ringdb: bad configuration")
+
+// Parse reads args (without the program name) and the environment through
+// getenv. A flag --name can also be set as RINGDB_NAME (upper case, dashes
+// as underscores); the command line wins. memTotal reports the memory the
+// process may use (for the --maxmemory default).
+func Parse(args []string, getenv func(string) string, memTotal func() (int64, error), stderr io.Writer) (Options, error) {
+	var o Options
+	fs := flag.NewFlagSet("ringdb-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", server.DefaultAddr, "listen address (host:port)")
+	tr := fs.String("transport", server.TransportGnet, "transport: gnet or std (std carries TLS)")
+	maxmem := fs.String("maxmemory", "", fmt.Sprintf("memory bound for the data, e.g. 3GiB or 512MB (default %.0f%% of the container's memory limit, or of host memory)", DefaultMemoryShare*100))
+	evict := fs.String("eviction", "noeviction", "eviction policy at maxmemory: noeviction, allkeys or volatile")
+	cert := fs.String("tls-cert", "", "TLS certificate file (PEM); needs --tls-key and the std transport")
+	key := fs.String("tls-key", "", "TLS private key file (PEM)")
+	metrics := fs.String("metrics-listen", server.DefaultMetricsAddr, "address of the /metrics HTTP endpoint (empty disables it)")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&o.Version, "version", false, "print the version and exit")
+
+	// Environment first, so that the command line overrides it.
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "RINGDB_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" && envErr == nil {
+			if err := f.Value.Set(v); err != nil {
+				envErr = fmt.Errorf("%w: %s=%q: %v", ErrUsage, name, v, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return o, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))
+	}
+	if o.Version {
+		return o, nil
+	}
+
+	c := server.Config{Addr: *listen, Transport: *tr, TLSCertFile: *cert, TLSKeyFile: *key, MetricsAddr: *metrics}
+	if c.MetricsAddr == "" {
+		c.MetricsAddr = "off"
+	}
+	if c.Transport != server.TransportGnet && c.Transport != server.TransportStd {
+		return o, fmt.Errorf("%w: --transport must be gnet or std, not %q", ErrUsage, c.Transport)
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return o, fmt.Errorf("%w: --tls-cert and --tls-key go together", ErrUsage)
+	}
+	if c.TLSCertFile != "" && c.Transport == server.TransportGnet {
+		if isSet(fs, "transport") || getenv("RINGDB_TRANSPORT") != "" {
+			return o, fmt.Errorf("%w: TLS needs --transport std", ErrUsage)
+		}
+		c.Transport = server.TransportStd
+	}
+	p, err := core.ParseEvictionPolicy(*evict)
+	if err != nil {
+		return o, fmt.Errorf("%w: --eviction: %v", ErrUsage, err)
+	}
+	c.Eviction = p
+	if *maxmem != "" {
+		if c.MaxMemory, err = ParseSize(*maxmem); err != nil {
+			return o, fmt.Errorf("%w: --maxmemory: %v", ErrUsage, err)
+		}
+	} else {
+		total, err := memTotal()
+		if err != nil {
+			return o, fmt.Errorf("%w: cannot find the memory size for the --maxmemory default (%v); set --maxmemory", ErrUsage, err)
+		}
+		c.MaxMemory = int64(float64(total) * DefaultMemoryShare)
+	}
+	if c.LogLevel, err = parseLevel(*level); err != nil {
+		return o, fmt.Errorf("%w: --log-level: %v", ErrUsage, err)
+	}
+	if err := c.Validate(); err != nil {
+		return o, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	o.Config = c
+	return o, nil
+}
+
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(s))
+	return l, err
+}
+
+// ParseSize parses a byte size: a plain number of bytes, or a number with a
+// unit: B, KB/MB/GB/TB (powers of 1000), KiB/MiB/GiB/TiB (powers of 1024).
+// Units are case-insensitive; "k", "m", "g" are accepted as KiB, MiB, GiB
+// (as Redis reads them). "0" means unbounded.
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {
+		i++
+	}
+	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
+	if num == "" {
+		return 0, fmt.Errorf("%q is not a size (want e.g. 3GiB)", s)
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size (want e.g. 3GiB)", s)
+	}
+	mult := map[string]float64{
+		"": 1, "b": 1,
+		"k": 1 << 10, "kib": 1 << 10, "kb": 1e3,
+		"m": 1 << 20, "mib": 1 << 20, "mb": 1e6,
+		"g": 1 << 30, "gib": 1 << 30, "gb": 1e9,
+		"t": 1 << 40, "tib": 1 << 40, "tb": 1e12,
+	}[unit]
+	if mult == 0 {
+		return 0, fmt.Errorf("%q: unknown unit %q (want B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)", s, t[i:])
+	}
+	v := f * mult
+	if v >= math.MaxInt64 {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return int64(v), nil
+}
+
+// MemoryLimit returns the memory this process may use: the cgroup (v2, then
+// v1) limit when one is set, else the host's MemTotal.
+func MemoryLimit() (int64, error) {
+	host, err := hostMemory()
+	for _, p := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		b, rerr := os.ReadFile(p)
+		if rerr != nil {
+			continue
+		}
+		v, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		if perr != nil || v <= 0 {
+			continue // "max": no limit
+		}
+		if err != nil || v < host {
+			return v, nil
+		}
+	}
+	return host, err
+}
+
+func hostMemory() (int64, error) {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var kb int64
+		if n, _ := fmt.Sscanf(sc.Text(), "MemTotal: %d kB", &kb); n == 1 {
+			return kb << 10, nil
+		}
+	}
+	return 0, errors.New("no MemTotal in /proc/meminfo")
+}

@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/ringdb/ringdb/core"
+	"github.com/ringdb/ringdb/server"
+	"github.com/stretchr/testify/require"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func fourGiB() (int64, error) { return 4 << 30, nil }
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{
+		"0": 0, "1024": 1024, "3GiB": 3 << 30, "3gib": 3 << 30, "512MB": 512e6, "512mb": 512e6,
+		"1.5GiB": 3 << 29, "64k": 64 << 10, "2g": 2 << 30, "10 KiB": 10 << 10, "7B": 7,
+	} {
+		got, err := ParseSize(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", "GiB", "3XB", "-1", "1e30GiB", "abc"} {
+		_, err := ParseSize(bad)
+		require.Error(t, err, bad)
+	}
+}
+
+func TestParseDefaults(t *testing.T) {
+	o, err := Parse(nil, env(nil), fourGiB, io.Discard)
+	require.NoError(t, err)
+	c := o.Config
+	require.Equal(t, "127.0.0.1:7379", c.Addr)
+	require.Equal(t, server.TransportGnet, c.Transport)
+	total := float64(4 << 30)
+	require.Equal(t, int64(total*DefaultMemoryShare), c.MaxMemory)
+	require.Equal(t, core.NoEviction, c.Eviction)
+	require.Equal(t, "127.0.0.1:9379", c.MetricsAddr)
+	require.Equal(t, slog.LevelInfo, c.LogLevel)
+}
+
+func TestParseFlagsAndEnv(t *testing.T) {
+	e := env(map[string]string{
+		"RINGDB_LISTEN":         "0.0.0.0:7000",
+		"RINGDB_MAXMEMORY":      "1GiB",
+		"RINGDB_EVICTION":       "allkeys",
+		"RINGDB_LOG_LEVEL":      "debug",
+		"RINGDB_TRANSPORT":      "std",
+		"RINGDB_TLS_CERT":       "",
+		"RINGDB_METRICS_LISTEN": "",
+	})
+	o, err := Parse([]string{"--listen", "127.0.0.1:7001"}, e, fourGiB, io.Discard)
+	require.NoError(t, err)
+	c := o.Config
+	require.Equal(t, "127.0.0.1:7001", c.Addr, "the command line wins over the environment")
+	require.Equal(t, int64(1<<30), c.MaxMemory)
+	require.Equal(t, core.AllKeys, c.Eviction)
+	require.Equal(t, slog.LevelDebug, c.LogLevel)
+	require.Equal(t, server.TransportStd, c.Transport)
+
+	o, err = Parse([]string{"--version"}, env(nil), fourGiB, io.Discard)
+	require.NoError(t, err)
+	require.True(t, o.Version)
+}
+
+func TestParseBadConfig(t *testing.T) {
+	for name, c := range map[string]struct {
+		args []string
+		env  map[string]string
+	}{
+		"unknown flag":     {args: []string{"--nope"}},
+		"bad size":         {args: []string{"--maxmemory", "lots"}},
+		"bad policy":       {args: []string{"--eviction", "allkeys-lru-ish"}},
+		"bad transport":    {args: []string{"--transport", "carrier-pigeon"}},
+		"cert without key": {args: []string{"--tls-cert", "c.pem"}},
+		"tls on gnet":      {args: []string{"--tls-cert", "c.pem", "--tls-key", "k.pem", "--transport", "gnet"}},
+		"bad level":        {args: []string{"--log-level", "loud"}},
+		"bad env":          {env: map[string]string{"RINGDB_MAXMEMORY": "12 parsecs"}},
+		"stray argument":   {args: []string{"extra"}},
+	} {
+		_, err := Parse(c.args, env(c.env), fourGiB, io.Discard)
+		require.Error(t, err, name)
+		require.True(t, errors.Is(err, ErrUsage), name)
+	}
+	_, err := Parse(nil, env(nil), func() (int64, error) { return 0, errors.New("no /proc") }, io.Discard)
+	require.ErrorIs(t, err, ErrUsage, "no memory size and no --maxmemory")
+}

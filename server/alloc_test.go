@@ -1,0 +1,87 @@
+package server
+
+import (
+	"testing"
+
+	"github.com/ringdb/ringdb/transport"
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// hotPath serves one request repeatedly through the handler with a reused
+// writer, as a transport does.
+type hotPath struct {
+	srv  *Server
+	conn *transport.Conn
+	w    *transport.Writer
+	buf  []byte
+}
+
+func newHotPath(t testing.TB) *hotPath {
+	srv := newDirectServer(t, Config{})
+	c := newDirectClient(t, srv)
+	return &hotPath{srv: srv, conn: c.conn, w: transport.NewWriter(nil, transport.ProtoRESP, 2), buf: make([]byte, 0, 4096)}
+}
+
+func (h *hotPath) serve(req *transport.Request) {
+	h.w.Reset(h.buf[:0], transport.ProtoRESP, 2)
+	h.srv.h.Serve(h.conn, req, h.w)
+}
+
+// TestHotPathAllocs: GET, SET, MGET and INCR are allocation-free in steady
+// state, and so are binary GET and SET.
+func TestHotPathAllocs(t *testing.T) {
+	h := newHotPath(t)
+	h.serve(&transport.Request{Argv: argvOf([]string{"SET", "key", "value"})})
+	for _, args := range [][]string{
+		{"GET", "key"},
+		{"get", "missing"},
+		{"SET", "key", "value2"},
+		{"SET", "key", "value2", "EX", "100"},
+		{"MGET", "key", "missing", "key"},
+		{"INCR", "counter"},
+		{"EXISTS", "key", "missing"},
+		{"TTL", "key"},
+		{"PING"},
+	} {
+		req := &transport.Request{Argv: argvOf(args)}
+		h.serve(req)
+		if n := testing.AllocsPerRun(200, func() { h.serve(req) }); n != 0 {
+			t.Errorf("%q: %.1f allocations per request", args, n)
+		}
+	}
+	sess := h.conn.Session().(*session)
+	sess.helloDone = true
+	bw := transport.NewWriter(nil, transport.ProtoBinary, 0)
+	for _, req := range []*transport.Request{
+		{Op: binproto.OpGet, ID: 1, Args: []binproto.Value{{Kind: binproto.KindBytes, Bytes: []byte("key")}}},
+		{Op: binproto.OpSet, ID: 2, Args: []binproto.Value{{Kind: binproto.KindBytes, Bytes: []byte("key")}, {Kind: binproto.KindBytes, Bytes: []byte("v")}}},
+	} {
+		serve := func() {
+			bw.Reset(h.buf[:0], transport.ProtoBinary, 0)
+			h.srv.h.Serve(h.conn, req, bw)
+		}
+		serve()
+		if n := testing.AllocsPerRun(200, serve); n != 0 {
+			t.Errorf("binary %v: %.1f allocations per request", req.Op, n)
+		}
+	}
+}
+
+func BenchmarkServeGet(b *testing.B) {
+	h := newHotPath(b)
+	h.serve(&transport.Request{Argv: argvOf([]string{"SET", "key", "value"})})
+	req := &transport.Request{Argv: argvOf([]string{"GET", "key"})}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.serve(req)
+	}
+}
+
+func BenchmarkServeSet(b *testing.B) {
+	h := newHotPath(b)
+	req := &transport.Request{Argv: argvOf([]string{"SET", "key", "value"})}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.serve(req)
+	}
+}

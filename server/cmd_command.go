@@ -1,0 +1,254 @@
+package server
+
+import (
+	"strings"
+)
+
+// COMMAND [COUNT | INFO name... | DOCS name... | LIST]: enough of Redis's
+// introspection for redis-cli, redis-benchmark and cluster-aware clients.
+
+var commandSubs = nameSubcommands("command", map[string]*subcommand{
+	"count": {arity: 2, run: func(c *cmdCtx) { c.w.Int(int64(len(c.srv.cmds.list))) }},
+	"info":  {arity: -2, run: commandInfo},
+	"docs":  {arity: -2, run: commandDocs},
+	"list":  {arity: -2, run: commandListSub},
+	"help":  {arity: 2, run: commandHelp},
+})
+
+// cmdCommand is COMMAND with no argument (every command's info) or with a
+// subcommand.
+func cmdCommand(c *cmdCtx) {
+	if len(c.argv) == 1 {
+		c.w.Array(len(c.srv.cmds.list))
+		for _, cmd := range c.srv.cmds.list {
+			writeCommandInfo(c, cmd)
+		}
+		return
+	}
+	dispatchSub(c, commandSubs)
+}
+
+// writeCommandInfo writes Redis 7's ten-element description of cmd.
+func writeCommandInfo(c *cmdCtx, cmd *command) {
+	w := c.w
+	w.Array(10)
+	w.BulkString(cmd.name)
+	w.Int(int64(cmd.arity))
+	var flags []string
+	for i, n := range flagNames {
+		if cmd.flags&(1<<i) != 0 && n != "" {
+			flags = append(flags, n)
+		}
+	}
+	w.Array(len(flags))
+	for _, f := range flags {
+		w.Simple(f)
+	}
+	w.Int(int64(cmd.firstKey))
+	w.Int(int64(cmd.lastKey))
+	w.Int(int64(cmd.step))
+	cats := aclCategories(cmd)
+	w.Array(len(cats))
+	for _, cat := range cats {
+		w.Simple(cat)
+	}
+	w.Array(0) // tips
+	w.Array(0) // key specifications
+	w.Array(0) // subcommands
+}
+
+// aclCategories derives Redis ACL categories from the flags and group.
+func aclCategories(cmd *command) []string {
+	var cats []string
+	if cmd.flags&flagRead != 0 {
+		cats = append(cats, "@read")
+	}
+	if cmd.flags&flagWrite != 0 {
+		cats = append(cats, "@write")
+	}
+	switch cmd.group {
+	case "string":
+		cats = append(cats, "@string")
+	case "generic":
+		cats = append(cats, "@keyspace")
+	case "connection":
+		cats = append(cats, "@connection")
+	}
+	if cmd.flags&flagAdmin != 0 {
+		cats = append(cats, "@admin", "@dangerous")
+	}
+	if cmd.flags&flagFast != 0 {
+		cats = append(cats, "@fast")
+	} else {
+		cats = append(cats, "@slow")
+	}
+	if cmd.flags&flagBlocking != 0 {
+		cats = append(cats, "@blocking")
+	}
+	return cats
+}
+
+// commandInfo is COMMAND INFO [name ...]: info or null per name; every
+// command with no names.
+func commandInfo(c *cmdCtx) {
+	names := c.argv[2:]
+	if len(names) == 0 {
+		c.w.Array(len(c.srv.cmds.list))
+		for _, cmd := range c.srv.cmds.list {
+			writeCommandInfo(c, cmd)
+		}
+		return
+	}
+	c.w.Array(len(names))
+	for _, n := range names {
+		if cmd := c.srv.cmds.lookup(n); cmd != nil {
+			writeCommandInfo(c, cmd)
+		} else {
+			c.w.Null()
+		}
+	}
+}
+
+// commandDocs is COMMAND DOCS [name ...]: a map from name to its summary,
+// since, group and complexity. Unknown names are left out, as in Redis.
+func commandDocs(c *cmdCtx) {
+	var cmds []*command
+	if len(c.argv) == 2 {
+		cmds = c.srv.cmds.list
+	} else {
+		for _, n := range c.argv[2:] {
+			if cmd := c.srv.cmds.lookup(n); cmd != nil {
+				cmds = append(cmds, cmd)
+			}
+		}
+	}
+	c.w.Map(len(cmds))
+	for _, cmd := range cmds {
+		c.w.BulkString(cmd.name)
+		c.w.Map(4)
+		c.w.BulkString("summary")
+		c.w.BulkString(cmd.summary)
+		c.w.BulkString("since")
+		c.w.BulkString("1.0.0")
+		c.w.BulkString("group")
+		c.w.BulkString(cmd.group)
+		c.w.BulkString("complexity")
+		if cmd.flags&flagFast != 0 {
+			c.w.BulkString("O(1)")
+		} else {
+			c.w.BulkString("O(N)")
+		}
+	}
+}
+
+// commandListSub is COMMAND LIST [FILTERBY PATTERN pattern]: command names.
+func commandListSub(c *cmdCtx) {
+	var pattern string
+	switch len(c.argv) {
+	case 2:
+	case 5:
+		if !eqFold(c.argv[2], "filterby") || !eqFold(c.argv[3], "pattern") {
+			c.syntaxErr()
+			return
+		}
+		pattern = strings.ToLower(string(c.argv[4]))
+	default:
+		c.syntaxErr()
+		return
+	}
+	var names []string
+	for _, cmd := range c.srv.cmds.list {
+		if pattern == "" || globMatch(pattern, cmd.name) {
+			names = append(names, cmd.name)
+		}
+	}
+	c.w.Array(len(names))
+	for _, n := range names {
+		c.w.BulkString(n)
+	}
+}
+
+func commandHelp(c *cmdCtx) {
+	lines := []string{
+		"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"(no subcommand)", "    Return details about all commands.",
+		"COUNT", "    Return the total number of commands.",
+		"DOCS [<command-name> ...]", "    Return documentation details about commands.",
+		"INFO [<command-name> ...]", "    Return details about the given commands.",
+		"LIST [FILTERBY PATTERN <pattern>]", "    Return the names of the commands.",
+		"HELP", "    Print this help.",
+	}
+	c.w.Array(len(lines))
+	for _, l := range lines {
+		c.w.Simple(l)
+	}
+}
+
+// globMatch is a small glob matcher (*, ?, [...] and \ escapes) for
+// COMMAND LIST and CONFIG GET patterns, which match short ASCII names.
+func globMatch(pattern, s string) bool {
+	for len(pattern) > 0 {
+		switch pattern[0] {
+		case '*':
+			for len(pattern) > 1 && pattern[1] == '*' {
+				pattern = pattern[1:]
+			}
+			if len(pattern) == 1 {
+				return true
+			}
+			for i := 0; i <= len(s); i++ {
+				if globMatch(pattern[1:], s[i:]) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if len(s) == 0 {
+				return false
+			}
+			s = s[1:]
+			pattern = pattern[1:]
+		case '[':
+			if len(s) == 0 {
+				return false
+			}
+			end := strings.IndexByte(pattern[1:], ']')
+			if end < 0 {
+				return pattern == s
+			}
+			class := pattern[1 : end+1]
+			neg := len(class) > 0 && class[0] == '^'
+			if neg {
+				class = class[1:]
+			}
+			hit := false
+			for i := 0; i < len(class); i++ {
+				if i+2 < len(class) && class[i+1] == '-' {
+					if class[i] <= s[0] && s[0] <= class[i+2] {
+						hit = true
+					}
+					i += 2
+				} else if class[i] == s[0] {
+					hit = true
+				}
+			}
+			if hit == neg {
+				return false
+			}
+			s = s[1:]
+			pattern = pattern[end+2:]
+		case '\\':
+			if len(pattern) > 1 {
+				pattern = pattern[1:]
+			}
+			fallthrough
+		default:
+			if len(s) == 0 || s[0] != pattern[0] {
+				return false
+			}
+			s = s[1:]
+			pattern = pattern[1:]
+		}
+	}
+	return len(s) == 0
+}

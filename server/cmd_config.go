@@ -1,0 +1,306 @@
+package server
+
+import (
+	"errors"
+	"math"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ringdb/ringdb/core"
+)
+
+// configParam is one CONFIG GET/SET setting.
+type configParam struct {
+	name string
+	get  func(s *Server) string
+	// parse validates a new value and returns a function that applies it;
+	// nil means the setting is read-only. CONFIG SET validates every pair
+	// before applying any.
+	parse func(s *Server, v string) (apply func() error, err error)
+}
+
+// Optional abilities of the keyspace and the transport, detected by type
+// assertion. While they are missing, CONFIG SET accepts only the current
+// value of the settings they would change.
+type (
+	maxMemorySetter interface{ SetMaxMemory(int64) error }
+	evictionSetter  interface {
+		SetEviction(core.EvictionPolicy) error
+	}
+	maxClientsSetter  interface{ SetMaxClients(int) }
+	idleTimeoutSetter interface{ SetIdleTimeout(time.Duration) }
+)
+
+// errRuntimeChange reports a setting that can only change at startup.
+var errRuntimeChange = errors.New("changing it at runtime is not supported; restart with the new value")
+
+// evictionNames maps Redis policy names (and ringdb's own) to ringdb's
+// policies: every allkeys-* policy is ringdb's allkeys eviction and every
+// volatile-* policy its volatile eviction.
+var evictionNames = map[string]core.EvictionPolicy{
+	"noeviction":      core.NoEviction,
+	"allkeys":         core.AllKeys,
+	"allkeys-lru":     core.AllKeys,
+	"allkeys-lfu":     core.AllKeys,
+	"allkeys-random":  core.AllKeys,
+	"volatile":        core.Volatile,
+	"volatile-lru":    core.Volatile,
+	"volatile-lfu":    core.Volatile,
+	"volatile-random": core.Volatile,
+	"volatile-ttl":    core.Volatile,
+}
+
+// redisPolicyName is the Redis name CONFIG GET and INFO report for p.
+func redisPolicyName(p core.EvictionPolicy) string {
+	switch p {
+	case core.AllKeys:
+		return "allkeys-lru"
+	case core.Volatile:
+		return "volatile-lru"
+	}
+	return "noeviction"
+}
+
+func constParam(name, value string) configParam {
+	return configParam{name: name, get: func(*Server) string { return value }}
+}
+
+var configParams = []configParam{
+	{
+		name: "maxmemory",
+		get:  func(s *Server) string { return strconv.FormatInt(s.maxMemory.Load(), 10) },
+		parse: func(s *Server, v string) (func() error, error) {
+			n, ok := parseMemory(v)
+			if !ok {
+				return nil, errors.New("argument must be a memory value")
+			}
+			return func() error {
+				if n == s.maxMemory.Load() {
+					return nil
+				}
+				ms, ok := any(s.ks).(maxMemorySetter)
+				if !ok {
+					return errRuntimeChange
+				}
+				if err := ms.SetMaxMemory(n); err != nil {
+					return err
+				}
+				s.maxMemory.Store(n)
+				return nil
+			}, nil
+		},
+	},
+	{
+		name: "maxmemory-policy",
+		get:  func(s *Server) string { return *s.policyName.Load() },
+		parse: func(s *Server, v string) (func() error, error) {
+			name := strings.ToLower(v)
+			p, ok := evictionNames[name]
+			if !ok {
+				return nil, errors.New("argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction")
+			}
+			return func() error {
+				if p != s.policy() {
+					es, ok := any(s.ks).(evictionSetter)
+					if !ok {
+						return errRuntimeChange
+					}
+					if err := es.SetEviction(p); err != nil {
+						return err
+					}
+				}
+				s.policyName.Store(&name)
+				return nil
+			}, nil
+		},
+	},
+	{
+		name: "maxclients",
+		get:  func(s *Server) string { return strconv.FormatInt(s.maxClients.Load(), 10) },
+		parse: func(s *Server, v string) (func() error, error) {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, errors.New("argument couldn't be parsed into an integer")
+			}
+			if n < 1 || n > math.MaxUint32 {
+				return nil, errors.New("argument must be between 1 and 4294967295 inclusive")
+			}
+			return func() error {
+				if n == s.maxClients.Load() {
+					return nil
+				}
+				ms, ok := s.tr.(maxClientsSetter)
+				if !ok {
+					return errRuntimeChange
+				}
+				ms.SetMaxClients(int(n))
+				s.maxClients.Store(n)
+				return nil
+			}, nil
+		},
+	},
+	{
+		name: "timeout",
+		get:  func(s *Server) string { return strconv.FormatInt(s.idleTimeout.Load(), 10) },
+		parse: func(s *Server, v string) (func() error, error) {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, errors.New("argument couldn't be parsed into an integer")
+			}
+			if n < 0 || n > math.MaxInt32 {
+				return nil, errors.New("argument must be between 0 and 2147483647 inclusive")
+			}
+			return func() error {
+				if n == s.idleTimeout.Load() {
+					return nil
+				}
+				ts, ok := s.tr.(idleTimeoutSetter)
+				if !ok {
+					return errRuntimeChange
+				}
+				ts.SetIdleTimeout(time.Duration(n) * time.Second)
+				s.idleTimeout.Store(n)
+				return nil
+			}, nil
+		},
+	},
+	{
+		name: "requirepass",
+		get:  func(s *Server) string { return s.token() },
+		parse: func(s *Server, v string) (func() error, error) {
+			return func() error { s.authToken.Store(&v); return nil }, nil
+		},
+	},
+	{
+		name: "bind",
+		get: func(s *Server) string {
+			host, _, _ := net.SplitHostPort(s.localAddr())
+			return host
+		},
+	},
+	{
+		name: "port",
+		get: func(s *Server) string {
+			_, port, _ := net.SplitHostPort(s.localAddr())
+			return port
+		},
+	},
+	{
+		name: "proto-max-bulk-len",
+		get:  func(s *Server) string { return strconv.FormatInt(s.cfg.maxBulk(), 10) },
+	},
+	constParam("appendonly", "no"),
+	constParam("save", ""),
+	constParam("databases", "1"),
+	constParam("cluster-enabled", "no"),
+}
+
+var configSubs = nameSubcommands("config", map[string]*subcommand{
+	"get":       {arity: -3, run: configGet},
+	"set":       {arity: -4, run: configSet},
+	"resetstat": {arity: 2, run: func(c *cmdCtx) { c.w.OK() }},
+	"rewrite":   {arity: 2, run: func(c *cmdCtx) { c.errReply("The server is running without a config file") }},
+	"help":      {arity: 2, run: configHelp},
+})
+
+func cmdConfig(c *cmdCtx) { dispatchSub(c, configSubs) }
+
+// configGet is CONFIG GET pattern [pattern ...]: a map of the matching
+// settings, each once, sorted by name.
+func configGet(c *cmdCtx) {
+	var hits []*configParam
+	for i := range configParams {
+		p := &configParams[i]
+		for _, pat := range c.argv[2:] {
+			if globMatch(strings.ToLower(string(pat)), p.name) {
+				hits = append(hits, p)
+				break
+			}
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool { return hits[i].name < hits[j].name })
+	c.w.Map(len(hits))
+	for _, p := range hits {
+		c.w.BulkString(p.name)
+		c.w.BulkString(p.get(c.srv))
+	}
+}
+
+// configSet is CONFIG SET name value [name value ...]: every pair is
+// validated before any is applied.
+func configSet(c *cmdCtx) {
+	args := c.argv[2:]
+	if len(args)%2 != 0 {
+		c.syntaxErr()
+		return
+	}
+	seen := make(map[string]bool)
+	applies := make([]func() error, 0, len(args)/2)
+	names := make([]string, 0, len(args)/2)
+	for i := 0; i < len(args); i += 2 {
+		name := strings.ToLower(string(args[i]))
+		p := findConfigParam(name)
+		if p == nil {
+			c.errReply("Unknown option or number of arguments for CONFIG SET - '" + clip(string(args[i]), 128) + "'")
+			return
+		}
+		if seen[name] {
+			c.errReply(configSetFailed(name, "duplicate parameter"))
+			return
+		}
+		seen[name] = true
+		val := string(args[i+1])
+		if p.parse == nil {
+			if val != p.get(c.srv) {
+				c.errReply(configSetFailed(name, "can't set immutable config"))
+				return
+			}
+			continue
+		}
+		apply, err := p.parse(c.srv, val)
+		if err != nil {
+			c.errReply(configSetFailed(name, err.Error()))
+			return
+		}
+		applies = append(applies, apply)
+		names = append(names, name)
+	}
+	for i, apply := range applies {
+		if err := apply(); err != nil {
+			c.errReply(configSetFailed(names[i], err.Error()))
+			return
+		}
+	}
+	c.w.OK()
+}
+
+func findConfigParam(name string) *configParam {
+	for i := range configParams {
+		if configParams[i].name == name {
+			return &configParams[i]
+		}
+	}
+	return nil
+}
+
+// configSetFailed is Redis's CONFIG SET error text.
+func configSetFailed(name, why string) string {
+	return "CONFIG SET failed (possibly related to argument '" + name + "') - " + why
+}
+
+func configHelp(c *cmdCtx) {
+	lines := []string{
+		"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+		"SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+		"RESETSTAT", "    Accepted; counters are not reset.",
+		"HELP", "    Print this help.",
+	}
+	c.w.Array(len(lines))
+	for _, l := range lines {
+		c.w.Simple(l)
+	}
+}

@@ -1,0 +1,383 @@
+package server
+
+import (
+	"crypto/subtle"
+	"strings"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// cmdPing is PING [message].
+func cmdPing(c *cmdCtx) {
+	switch len(c.argv) {
+	case 1:
+		c.w.Simple("PONG")
+	case 2:
+		c.w.Bulk(c.argv[1])
+	default:
+		c.arityErr(c.cmd.name)
+	}
+}
+
+func cmdEcho(c *cmdCtx) { c.w.Bulk(c.argv[1]) }
+
+// cmdQuit is QUIT: OK, then the connection closes once the reply is out.
+func cmdQuit(c *cmdCtx) {
+	c.w.OK()
+	c.conn.Close()
+}
+
+// cmdSelect is SELECT index: only database 0 exists.
+func cmdSelect(c *cmdCtx) {
+	db, ok := parseInt(c.argv[1])
+	switch {
+	case !ok:
+		c.notInteger()
+	case db != 0:
+		c.errReply(msgDBRange)
+	default:
+		c.w.OK()
+	}
+}
+
+// checkPassword reports whether user/pass authenticate, as Redis's default
+// user does: with no token configured any password is accepted for
+// "default"; otherwise it must match the token.
+func (s *Server) checkPassword(user, pass []byte) bool {
+	if string(user) != "default" {
+		return false
+	}
+	tok := s.token()
+	return tok == "" || subtle.ConstantTimeCompare([]byte(tok), pass) == 1
+}
+
+// cmdAuth is AUTH [username] password.
+func cmdAuth(c *cmdCtx) {
+	var user, pass []byte
+	switch len(c.argv) {
+	case 2:
+		if c.srv.token() == "" {
+			c.errReply("AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+			return
+		}
+		user, pass = []byte("default"), c.argv[1]
+	case 3:
+		user, pass = c.argv[1], c.argv[2]
+	default:
+		c.syntaxErr()
+		return
+	}
+	if !c.srv.checkPassword(user, pass) {
+		// Redis's prefix is WRONGPASS, which transport.Writer cannot write.
+		c.errReply(msgWrongPass)
+		return
+	}
+	c.sess.authed = true
+	c.w.OK()
+}
+
+// cmdHello is HELLO [protover [AUTH username password] [SETNAME name]].
+func cmdHello(c *cmdCtx) {
+	argv := c.argv
+	ver := int64(0)
+	if len(argv) >= 2 {
+		v, ok := parseInt(argv[1])
+		if !ok {
+			c.errReply("Protocol version is not an integer or out of range")
+			return
+		}
+		if v < 2 || v > 3 {
+			// Redis's prefix is NOPROTO, which transport.Writer cannot write.
+			c.errReply("unsupported protocol version")
+			return
+		}
+		ver = v
+	}
+	var user, pass, name []byte
+	for j := 2; j < len(argv); j++ {
+		more := len(argv) - 1 - j
+		switch {
+		case eqFold(argv[j], "auth") && more >= 2:
+			user, pass = argv[j+1], argv[j+2]
+			j += 2
+		case eqFold(argv[j], "setname") && more >= 1:
+			name = argv[j+1]
+			j++
+		default:
+			c.errReply("Syntax error in HELLO option '" + string(argv[j]) + "'")
+			return
+		}
+	}
+	if user != nil {
+		if !c.srv.checkPassword(user, pass) {
+			c.errReply(msgWrongPass)
+			return
+		}
+		c.sess.authed = true
+	}
+	if !c.sess.authed && c.srv.token() != "" {
+		c.w.Error(binproto.ClassNoAuth, "HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
+	}
+	if name != nil && !c.setName(name) {
+		return
+	}
+	if ver != 0 {
+		// The reply already speaks the new version, as in Redis.
+		c.conn.SetRESPVersion(int(ver))
+		c.sess.resp.Store(int32(ver))
+	}
+	c.w.Map(7)
+	c.w.BulkString("server")
+	c.w.BulkString("redis")
+	c.w.BulkString("version")
+	c.w.BulkString(redisCompatVersion)
+	c.w.BulkString("proto")
+	c.w.Int(int64(c.sess.resp.Load()))
+	c.w.BulkString("id")
+	c.w.Int(int64(c.sess.id))
+	c.w.BulkString("mode")
+	c.w.BulkString("standalone")
+	c.w.BulkString("role")
+	c.w.BulkString("master")
+	c.w.BulkString("modules")
+	c.w.Array(0)
+}
+
+// setName validates and stores a client name, writing the error itself.
+func (c *cmdCtx) setName(name []byte) bool {
+	if !validName(name) {
+		c.errReply("Client names cannot contain spaces, newlines or special characters.")
+		return false
+	}
+	c.sess.mu.Lock()
+	c.sess.name = string(name)
+	c.sess.mu.Unlock()
+	return true
+}
+
+// subcommand is an entry of a container command's table (CLIENT, CONFIG,
+// COMMAND).
+type subcommand struct {
+	arity int
+	run   handlerFunc
+	full  string // "client|setname": set by nameSubcommands
+}
+
+// nameSubcommands fills in the full names, such as "client|id", that
+// arity errors and CLIENT LIST show.
+func nameSubcommands(parent string, subs map[string]*subcommand) map[string]*subcommand {
+	for name, sub := range subs {
+		sub.full = parent + "|" + name
+	}
+	return subs
+}
+
+// dispatchSub runs argv[1] from subs, with Redis's errors for an unknown
+// subcommand or a wrong argument count.
+func dispatchSub(c *cmdCtx, subs map[string]*subcommand) {
+	sub, ok := subs[strings.ToLower(string(c.argv[1]))]
+	if !ok {
+		c.errReply("unknown subcommand '" + clip(string(c.argv[1]), 128) + "'. Try " + strings.ToUpper(c.cmd.name) + " HELP.")
+		return
+	}
+	if !arityOK(sub.arity, len(c.argv)) {
+		c.arityErr(sub.full)
+		return
+	}
+	c.sess.lastCmd.Store(&sub.full)
+	sub.run(c)
+}
+
+// clip shortens s to at most n bytes.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+var clientSubs = nameSubcommands("client", map[string]*subcommand{
+	"id":      {arity: 2, run: func(c *cmdCtx) { c.w.Int(int64(c.sess.id)) }},
+	"getname": {arity: 2, run: clientGetName},
+	"setname": {arity: 3, run: func(c *cmdCtx) {
+		if c.setName(c.argv[2]) {
+			c.w.OK()
+		}
+	}},
+	"setinfo": {arity: 4, run: clientSetInfo},
+	"info": {arity: 2, run: func(c *cmdCtx) {
+		c.w.Verbatim("txt", []byte(c.sess.info(c.srv.now(), c.srv.localAddr())+"\n"))
+	}},
+	"list":     {arity: -2, run: clientList},
+	"no-evict": {arity: 3, run: clientOnOff},
+	"no-touch": {arity: 3, run: clientOnOff},
+	"reply":    {arity: 3, run: clientReply},
+	"help":     {arity: 2, run: clientHelp},
+	"kill":     {arity: -3, run: clientKill},
+	"unpause":  {arity: 2, run: func(c *cmdCtx) { c.w.OK() }},
+	"getredir": {arity: 2, run: func(c *cmdCtx) { c.w.Int(-1) }},
+	"trackinginfo": {arity: 2, run: func(c *cmdCtx) {
+		c.w.Map(3)
+		c.w.BulkString("flags")
+		c.w.Array(1)
+		c.w.BulkString("off")
+		c.w.BulkString("redirect")
+		c.w.Int(-1)
+		c.w.BulkString("prefixes")
+		c.w.Array(0)
+	}},
+})
+
+func cmdClient(c *cmdCtx) { dispatchSub(c, clientSubs) }
+
+func clientGetName(c *cmdCtx) {
+	c.sess.mu.Lock()
+	name := c.sess.name
+	c.sess.mu.Unlock()
+	if name == "" {
+		c.w.Null()
+		return
+	}
+	c.w.BulkString(name)
+}
+
+// clientSetInfo is CLIENT SETINFO LIB-NAME|LIB-VER value.
+func clientSetInfo(c *cmdCtx) {
+	attr, val := c.argv[2], c.argv[3]
+	var dst *string
+	switch {
+	case eqFold(attr, "lib-name"):
+		dst = &c.sess.libName
+	case eqFold(attr, "lib-ver"):
+		dst = &c.sess.libVer
+	default:
+		c.errReply("Unrecognized option '" + clip(string(attr), 128) + "'")
+		return
+	}
+	if !validName(val) {
+		c.errReply(string(attr) + " cannot contain spaces, newlines or special characters.")
+		return
+	}
+	c.sess.mu.Lock()
+	*dst = string(val)
+	c.sess.mu.Unlock()
+	c.w.OK()
+}
+
+// clientList is CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...].
+func clientList(c *cmdCtx) {
+	argv := c.argv
+	var ids map[uint64]bool
+	typ := ""
+	for i := 2; i < len(argv); i++ {
+		switch {
+		case eqFold(argv[i], "type") && i+1 < len(argv):
+			typ = strings.ToLower(string(argv[i+1]))
+			switch typ {
+			case "normal", "master", "replica", "slave", "pubsub":
+			default:
+				c.errReply("Unknown client type '" + clip(string(argv[i+1]), 128) + "'")
+				return
+			}
+			i++
+		case eqFold(argv[i], "id") && i+1 < len(argv):
+			ids = make(map[uint64]bool)
+			for i++; i < len(argv); i++ {
+				id, ok := parseInt(argv[i])
+				if !ok || id <= 0 {
+					c.errReply("Invalid client ID")
+					return
+				}
+				ids[uint64(id)] = true
+			}
+		default:
+			c.syntaxErr()
+			return
+		}
+	}
+	var b strings.Builder
+	if typ == "" || typ == "normal" {
+		now, laddr := c.srv.now(), c.srv.localAddr()
+		for _, s := range c.srv.sessionList() {
+			if ids != nil && !ids[s.id] {
+				continue
+			}
+			b.WriteString(s.info(now, laddr))
+			b.WriteByte('\n')
+		}
+	}
+	c.w.Verbatim("txt", []byte(b.String()))
+}
+
+// clientKill is CLIENT KILL ID id (the new-style form with an ID filter)
+// or CLIENT KILL addr.
+func clientKill(c *cmdCtx) {
+	argv := c.argv
+	if len(argv) == 3 {
+		for _, s := range c.srv.sessionList() {
+			if s.addr == string(argv[2]) {
+				s.conn.Close()
+				c.w.OK()
+				return
+			}
+		}
+		c.errReply("No such client")
+		return
+	}
+	if len(argv) != 4 || !eqFold(argv[2], "id") {
+		c.syntaxErr()
+		return
+	}
+	id, ok := parseInt(argv[3])
+	if !ok || id <= 0 {
+		c.errReply("client-id should be greater than 0")
+		return
+	}
+	var n int64
+	for _, s := range c.srv.sessionList() {
+		if s.id == uint64(id) {
+			s.conn.Close()
+			n++
+		}
+	}
+	c.w.Int(n)
+}
+
+// clientOnOff accepts CLIENT NO-EVICT and NO-TOUCH on|off, which change
+// nothing here.
+func clientOnOff(c *cmdCtx) {
+	if !eqFold(c.argv[2], "on") && !eqFold(c.argv[2], "off") {
+		c.syntaxErr()
+		return
+	}
+	c.w.OK()
+}
+
+// clientReply accepts CLIENT REPLY ON only: OFF and SKIP would break the
+// one-reply-per-request rule of the transport.
+func clientReply(c *cmdCtx) {
+	if eqFold(c.argv[2], "on") {
+		c.w.OK()
+		return
+	}
+	c.errReply("CLIENT REPLY OFF and SKIP are not supported")
+}
+
+func clientHelp(c *cmdCtx) {
+	lines := []string{
+		"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"GETNAME", "    Return the name of the current connection.",
+		"ID", "    Return the ID of the current connection.",
+		"INFO", "    Return information about the current client connection.",
+		"KILL <ip:port> | ID <client-id>", "    Kill a connection.",
+		"LIST [TYPE normal] [ID <id> [<id> ...]]", "    Return information about client connections.",
+		"SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client meta attributes.",
+		"SETNAME <name>", "    Assign the name <name> to the current connection.",
+		"HELP", "    Print this help.",
+	}
+	c.w.Array(len(lines))
+	for _, l := range lines {
+		c.w.Simple(l)
+	}
+}

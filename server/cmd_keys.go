@@ -1,0 +1,297 @@
+package server
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/ringdb/ringdb/core"
+)
+
+// Shared implementations.
+
+// replyDel deletes the keys and writes how many existed.
+func (c *cmdCtx) replyDel(keys [][]byte) {
+	var n int64
+	for _, k := range keys {
+		if c.srv.ks.Delete(k) {
+			n++
+		}
+	}
+	c.w.Int(n)
+}
+
+// replyExists writes how many of keys exist, a repeated key counting each
+// time.
+func (c *cmdCtx) replyExists(keys [][]byte) {
+	var n int64
+	for _, k := range keys {
+		if c.srv.ks.Exists(k) {
+			n++
+		}
+	}
+	c.w.Int(n)
+}
+
+// replyRename renames src to dst and writes OK.
+func (c *cmdCtx) replyRename(src, dst []byte) {
+	if err := c.srv.ks.Rename(src, dst); err != nil {
+		c.coreErr(err)
+		return
+	}
+	c.w.OK()
+}
+
+// expireKind tells the EXPIRE family apart.
+type expireKind uint8
+
+const (
+	expireSeconds   expireKind = iota // EXPIRE: relative seconds
+	expireMillis                      // PEXPIRE: relative milliseconds
+	expireAtSeconds                   // EXPIREAT: unix seconds
+	expireAtMillis                    // PEXPIREAT: unix milliseconds
+)
+
+// replyExpire sets key's TTL as kind says and writes 1 or 0.
+func (c *cmdCtx) replyExpire(kind expireKind, key []byte, when int64, cond core.ExpireCond) {
+	var ok bool
+	var err error
+	ks := c.srv.ks
+	switch kind {
+	case expireSeconds:
+		ok, err = ks.Expire(key, when, cond)
+	case expireMillis:
+		ok, err = ks.PExpire(key, when, cond)
+	case expireAtSeconds:
+		ok, err = ks.ExpireAt(key, when, cond)
+	default:
+		ok, err = ks.PExpireAt(key, when, cond)
+	}
+	if err != nil {
+		c.coreErr(err)
+		return
+	}
+	c.w.Int(b2i(ok))
+}
+
+// replyScan runs one SCAN step and writes [cursor, [key ...]]. The cursor
+// is a bulk string in RESP (as Redis sends it) and an INT in the binary
+// protocol.
+func (c *cmdCtx) replyScan(cursor uint64, match []byte, count int) {
+	keys, next := c.srv.ks.Scan(cursor, match, count, c.sess.keys[:0])
+	c.w.Array(2)
+	if c.bin {
+		c.w.Int(int64(next))
+	} else {
+		var num [20]byte
+		c.w.Bulk(strconv.AppendUint(num[:0], next, 10))
+	}
+	c.w.Array(len(keys))
+	for _, k := range keys {
+		c.w.Bulk(k)
+	}
+	c.sess.keepKeys(keys)
+}
+
+// RESP handlers.
+
+func cmdDel(c *cmdCtx)    { c.replyDel(c.argv[1:]) }
+func cmdExists(c *cmdCtx) { c.replyExists(c.argv[1:]) }
+
+// cmdType is TYPE key: every value is a string.
+func cmdType(c *cmdCtx) {
+	if c.srv.ks.Exists(c.argv[1]) {
+		c.w.Simple("string")
+	} else {
+		c.w.Simple("none")
+	}
+}
+
+// expireCmdKind maps the EXPIRE family's names to their kind.
+func expireCmdKind(name string) expireKind {
+	switch name {
+	case "pexpire":
+		return expireMillis
+	case "expireat":
+		return expireAtSeconds
+	case "pexpireat":
+		return expireAtMillis
+	}
+	return expireSeconds
+}
+
+// cmdExpire is EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT key time
+// [NX|XX|GT|LT], checking options before the time as Redis does.
+func cmdExpire(c *cmdCtx) {
+	var nx, xx, gt, lt bool
+	for _, opt := range c.argv[3:] {
+		switch {
+		case eqFold(opt, "nx"):
+			nx = true
+		case eqFold(opt, "xx"):
+			xx = true
+		case eqFold(opt, "gt"):
+			gt = true
+		case eqFold(opt, "lt"):
+			lt = true
+		default:
+			c.errReply("Unsupported option " + string(opt))
+			return
+		}
+	}
+	if nx && (xx || gt || lt) {
+		c.errReply("NX and XX, GT or LT options at the same time are not compatible")
+		return
+	}
+	if gt && lt {
+		c.errReply("GT and LT options at the same time are not compatible")
+		return
+	}
+	cond := core.ExpireAlways
+	switch {
+	case nx:
+		cond = core.ExpireNX
+	case gt:
+		cond = core.ExpireGT
+	case lt:
+		cond = core.ExpireLT
+	}
+	// XX combines with GT or LT; both need an existing TTL, which GT
+	// already requires and LT then adds.
+	if xx && !gt && !lt {
+		cond = core.ExpireXX
+	}
+	when, ok := parseInt(c.argv[2])
+	if !ok {
+		c.notInteger()
+		return
+	}
+	kind := expireCmdKind(c.cmd.name)
+	if !expireInRange(kind, when) {
+		c.invalidExpire()
+		return
+	}
+	if xx && lt && c.srv.ks.PTTL(c.argv[1]) == -1 {
+		c.w.Int(0) // XX: the key must have a TTL; LT alone would set one
+		return
+	}
+	c.replyExpire(kind, c.argv[1], when, cond)
+}
+
+// expireInRange reports whether when, converted to an absolute deadline in
+// milliseconds, fits an int64 (Redis's check in expireGenericCommand).
+func expireInRange(kind expireKind, when int64) bool {
+	if kind == expireSeconds || kind == expireAtSeconds {
+		if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
+			return false
+		}
+		when *= 1000
+	}
+	if kind == expireSeconds || kind == expireMillis {
+		return when <= math.MaxInt64-time.Now().UnixMilli()
+	}
+	return true
+}
+
+func cmdTTL(c *cmdCtx)     { c.w.Int(c.srv.ks.TTL(c.argv[1])) }
+func cmdPTTL(c *cmdCtx)    { c.w.Int(c.srv.ks.PTTL(c.argv[1])) }
+func cmdPersist(c *cmdCtx) { c.w.Int(b2i(c.srv.ks.Persist(c.argv[1]))) }
+
+// cmdExpireTime is EXPIRETIME key: the deadline in unix seconds, rounded
+// as Redis rounds it.
+func cmdExpireTime(c *cmdCtx) {
+	t := c.srv.ks.PExpireTime(c.argv[1])
+	if t > 0 {
+		t = (t + 500) / 1000
+	}
+	c.w.Int(t)
+}
+
+func cmdPExpireTime(c *cmdCtx) { c.w.Int(c.srv.ks.PExpireTime(c.argv[1])) }
+
+func cmdRename(c *cmdCtx) { c.replyRename(c.argv[1], c.argv[2]) }
+
+// cmdKeys is KEYS pattern: a full SCAN, without the duplicates a SCAN may
+// return while tables resize.
+func cmdKeys(c *cmdCtx) {
+	ks := c.srv.ks
+	var all [][]byte
+	seen := make(map[string]struct{})
+	var cursor uint64
+	for {
+		var keys [][]byte
+		keys, cursor = ks.Scan(cursor, c.argv[1], 1024, nil)
+		for _, k := range keys {
+			if _, dup := seen[string(k)]; !dup {
+				seen[string(k)] = struct{}{}
+				all = append(all, k)
+			}
+		}
+		if cursor == 0 {
+			break
+		}
+	}
+	c.w.Array(len(all))
+	for _, k := range all {
+		c.w.Bulk(k)
+	}
+}
+
+// cmdScan is SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
+func cmdScan(c *cmdCtx) {
+	argv := c.argv
+	cursor, err := strconv.ParseUint(string(argv[1]), 10, 64)
+	if err != nil {
+		c.errReply(msgInvalidCursor)
+		return
+	}
+	var match []byte
+	count := 10
+	onlyStrings := true
+	for i := 2; i < len(argv); i += 2 {
+		if i+1 >= len(argv) {
+			c.syntaxErr()
+			return
+		}
+		switch opt, val := argv[i], argv[i+1]; {
+		case eqFold(opt, "count"):
+			n, ok := parseInt(val)
+			if !ok {
+				c.notInteger()
+				return
+			}
+			if n < 1 {
+				c.syntaxErr()
+				return
+			}
+			count = int(min(n, 1<<20))
+		case eqFold(opt, "match"):
+			match = val
+		case eqFold(opt, "type"):
+			onlyStrings = eqFold(val, "string")
+		default:
+			c.syntaxErr()
+			return
+		}
+	}
+	if !onlyStrings {
+		// Every key is a string: no key of another type will ever match.
+		c.w.Array(2)
+		c.w.BulkString("0")
+		c.w.Array(0)
+		return
+	}
+	c.replyScan(cursor, match, count)
+}
+
+// cmdRandomKey is RANDOMKEY: a random key, or null when the keyspace is
+// empty.
+func cmdRandomKey(c *cmdCtx) {
+	k, ok := c.srv.ks.RandomKey(c.sess.buf[:0])
+	if ok {
+		c.w.Bulk(k)
+	} else {
+		c.w.Null()
+	}
+	c.sess.keepBuf(k)
+}

@@ -1,0 +1,71 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ringdb/ringdb/transport"
+)
+
+func cmdDBSize(c *cmdCtx) { c.w.Int(int64(c.srv.ks.Len())) }
+
+// cmdFlush is FLUSHDB and FLUSHALL [ASYNC|SYNC]; both flush synchronously.
+func cmdFlush(c *cmdCtx) {
+	switch {
+	case len(c.argv) > 2:
+		c.syntaxErr()
+		return
+	case len(c.argv) == 2 && !eqFold(c.argv[1], "async") && !eqFold(c.argv[1], "sync"):
+		c.syntaxErr()
+		return
+	}
+	c.srv.ks.Flush()
+	c.w.OK()
+}
+
+// cmdTime is TIME: [unix seconds, microseconds], as bulk strings.
+func cmdTime(c *cmdCtx) {
+	now := time.Now()
+	var num [20]byte
+	c.w.Array(2)
+	c.w.Bulk(strconv.AppendInt(num[:0], now.Unix(), 10))
+	c.w.Bulk(strconv.AppendInt(num[:0], int64(now.Nanosecond()/1000), 10))
+}
+
+// cmdInfo is INFO [section ...].
+func cmdInfo(c *cmdCtx) {
+	sections := make([]string, 0, len(c.argv)-1)
+	for _, a := range c.argv[1:] {
+		sections = append(sections, strings.ToLower(string(a)))
+	}
+	c.w.Verbatim("txt", c.srv.infoText(sections))
+}
+
+// cmdDebugSleepReply is DEBUG.SLEEPREPLY milliseconds, registered only with
+// Config.EnableDebugCommands: it parks the request and completes it with
+// +OK from a timer goroutine, proving that a parked request neither blocks
+// its event loop nor lets later replies overtake it.
+func cmdDebugSleepReply(c *cmdCtx) {
+	ms, ok := parseInt(c.argv[1])
+	if !ok || ms < 0 {
+		c.notInteger()
+		return
+	}
+	sess := c.sess
+	sess.parked.Add(1)
+	p := c.conn.Park()
+	var t *time.Timer
+	// Holding mu until t is recorded keeps the callback (which takes mu)
+	// from running before it.
+	sess.mu.Lock()
+	t = time.AfterFunc(time.Duration(ms)*time.Millisecond, func() {
+		if !sess.doneTimer(&t) {
+			return // the connection closed first
+		}
+		sess.parked.Add(-1)
+		p.Complete(func(w *transport.Writer) { w.OK() })
+	})
+	sess.addTimerLocked(t)
+	sess.mu.Unlock()
+}

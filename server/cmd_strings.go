@@ -1,0 +1,341 @@
+package server
+
+import (
+	"math"
+
+	"github.com/ringdb/ringdb/core"
+)
+
+// Shared implementations: each takes parsed arguments and writes the reply,
+// so the RESP and binary handlers differ only in how they parse.
+
+// replyGet writes key's value, or null.
+func (c *cmdCtx) replyGet(key []byte) {
+	v, ok := c.srv.ks.Get(c.sess.buf[:0], key)
+	if ok {
+		c.w.Bulk(v)
+	} else {
+		c.w.Null()
+	}
+	c.sess.keepBuf(v)
+}
+
+// replySet runs SET with its options and writes Redis's reply: the
+// previous value (or null) with GET, otherwise OK, or null when NX/XX
+// prevented the write.
+func (c *cmdCtx) replySet(key, val []byte, o core.SetOptions) {
+	res, err := c.srv.ks.SetOpt(c.sess.buf[:0], key, val, o)
+	switch {
+	case err != nil:
+		c.coreErr(err)
+	case o.Get && res.HadPrev:
+		c.w.Bulk(res.Prev)
+	case o.Get || !res.Written:
+		c.w.Null()
+	default:
+		c.w.OK()
+	}
+	c.sess.keepBuf(res.Prev)
+}
+
+// replyGetEx runs GETEX and writes the value or null.
+func (c *cmdCtx) replyGetEx(key []byte, o core.GetExOptions) {
+	v, ok, err := c.srv.ks.GetEx(c.sess.buf[:0], key, o)
+	switch {
+	case err != nil:
+		c.coreErr(err)
+	case ok:
+		c.w.Bulk(v)
+	default:
+		c.w.Null()
+	}
+	c.sess.keepBuf(v)
+}
+
+// replyMGet writes an array with one value or null per key.
+func (c *cmdCtx) replyMGet(keys [][]byte) {
+	buf, vals := c.srv.ks.MGet(c.sess.buf[:0], c.sess.vals[:0], keys...)
+	c.w.Array(len(vals))
+	for _, v := range vals {
+		if v == nil {
+			c.w.Null()
+		} else {
+			c.w.Bulk(v)
+		}
+	}
+	clear(vals)
+	c.sess.vals = vals[:0]
+	c.sess.keepBuf(buf)
+}
+
+// replyIncrBy adds delta and writes the new value.
+func (c *cmdCtx) replyIncrBy(key []byte, delta int64) {
+	n, err := c.srv.ks.IncrBy(key, delta)
+	if err != nil {
+		c.coreErr(err)
+		return
+	}
+	c.w.Int(n)
+}
+
+// replyAppend appends and writes the new length.
+func (c *cmdCtx) replyAppend(key, val []byte) {
+	n, err := c.srv.ks.Append(key, val)
+	if err != nil {
+		c.coreErr(err)
+		return
+	}
+	c.w.Int(int64(n))
+}
+
+// replyMSet stores the pairs and writes OK.
+func (c *cmdCtx) replyMSet(pairs [][]byte) {
+	if err := c.srv.ks.MSet(pairs...); err != nil {
+		c.coreErr(err)
+		return
+	}
+	c.w.OK()
+}
+
+// RESP handlers.
+
+func cmdGet(c *cmdCtx) { c.replyGet(c.argv[1]) }
+
+// expireArg is a parsed EX/PX/EXAT/PXAT option of SET or GETEX.
+type expireArg struct {
+	unit    byte   // 0 none, 'e' EX, 'p' PX, 'E' EXAT, 'P' PXAT
+	arg     []byte // the option's argument
+	persist bool   // GETEX PERSIST
+	keepTTL bool   // SET KEEPTTL
+}
+
+// millis validates the expiry argument as Redis's
+// getExpireMillisecondsOrReply does and returns it in milliseconds:
+// relative for EX/PX, absolute for EXAT/PXAT. It writes the error itself.
+func (e *expireArg) millis(c *cmdCtx) (int64, bool) {
+	ms, ok := parseInt(e.arg)
+	if !ok {
+		c.notInteger()
+		return 0, false
+	}
+	seconds := e.unit == 'e' || e.unit == 'E'
+	if ms <= 0 || seconds && ms > math.MaxInt64/1000 {
+		c.invalidExpire()
+		return 0, false
+	}
+	if seconds {
+		ms *= 1000
+	}
+	return ms, true
+}
+
+// setOptions applies e to o.
+func (e *expireArg) setOptions(o *core.SetOptions, ms int64) {
+	switch e.unit {
+	case 'e', 'p':
+		o.TTL = ms
+	case 'E', 'P':
+		o.ExpireAt = ms
+	}
+	o.KeepTTL = e.keepTTL
+}
+
+// parseExpireOpt tries to read EX/PX/EXAT/PXAT at argv[j], following
+// Redis's parseExtendedStringArgumentsOrReply: each is refused when another
+// expiry option (or KEEPTTL/PERSIST) came before it or no argument follows.
+// It reports whether it consumed argv[j] and argv[j+1].
+func (e *expireArg) parseExpireOpt(argv [][]byte, j int) bool {
+	opt := argv[j]
+	var unit byte
+	switch {
+	case eqFold(opt, "ex"):
+		unit = 'e'
+	case eqFold(opt, "px"):
+		unit = 'p'
+	case eqFold(opt, "exat"):
+		unit = 'E'
+	case eqFold(opt, "pxat"):
+		unit = 'P'
+	default:
+		return false
+	}
+	if e.keepTTL || e.persist || (e.unit != 0 && e.unit != unit) || j+1 >= len(argv) {
+		return false
+	}
+	e.unit, e.arg = unit, argv[j+1]
+	return true
+}
+
+// cmdSet is SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL].
+func cmdSet(c *cmdCtx) {
+	var o core.SetOptions
+	var e expireArg
+	argv := c.argv
+	for j := 3; j < len(argv); j++ {
+		opt := argv[j]
+		switch {
+		case eqFold(opt, "nx") && !o.XX:
+			o.NX = true
+		case eqFold(opt, "xx") && !o.NX:
+			o.XX = true
+		case eqFold(opt, "get"):
+			o.Get = true
+		case eqFold(opt, "keepttl") && e.unit == 0:
+			e.keepTTL = true
+		case e.parseExpireOpt(argv, j):
+			j++
+		default:
+			c.syntaxErr()
+			return
+		}
+	}
+	if e.unit != 0 {
+		ms, ok := e.millis(c)
+		if !ok {
+			return
+		}
+		e.setOptions(&o, ms)
+	}
+	o.KeepTTL = e.keepTTL
+	c.replySet(argv[1], argv[2], o)
+}
+
+// cmdSetNX is SETNX key value: 1 if set, 0 if the key existed.
+func cmdSetNX(c *cmdCtx) {
+	res, err := c.srv.ks.SetOpt(nil, c.argv[1], c.argv[2], core.SetOptions{NX: true})
+	if err != nil {
+		c.coreErr(err)
+		return
+	}
+	c.w.Int(b2i(res.Written))
+}
+
+// cmdSetEx is SETEX key seconds value and PSETEX key milliseconds value.
+func cmdSetEx(c *cmdCtx) {
+	e := expireArg{unit: 'e', arg: c.argv[2]}
+	if c.cmd.name == "psetex" {
+		e.unit = 'p'
+	}
+	ms, ok := e.millis(c)
+	if !ok {
+		return
+	}
+	var o core.SetOptions
+	e.setOptions(&o, ms)
+	c.replySet(c.argv[1], c.argv[3], o)
+}
+
+// cmdGetSet is GETSET key value: SET key value GET.
+func cmdGetSet(c *cmdCtx) { c.replySet(c.argv[1], c.argv[2], core.SetOptions{Get: true}) }
+
+// cmdGetDel is GETDEL key.
+func cmdGetDel(c *cmdCtx) {
+	v, ok := c.srv.ks.GetDel(c.sess.buf[:0], c.argv[1])
+	if ok {
+		c.w.Bulk(v)
+	} else {
+		c.w.Null()
+	}
+	c.sess.keepBuf(v)
+}
+
+// cmdGetEx is GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST].
+func cmdGetEx(c *cmdCtx) {
+	var e expireArg
+	argv := c.argv
+	for j := 2; j < len(argv); j++ {
+		switch {
+		case eqFold(argv[j], "persist") && e.unit == 0:
+			e.persist = true
+		case e.parseExpireOpt(argv, j):
+			j++
+		default:
+			c.syntaxErr()
+			return
+		}
+	}
+	var o core.GetExOptions
+	o.Persist = e.persist
+	if e.unit != 0 {
+		// Redis looks the key up before it validates the expiry: a
+		// missing key is a null reply whatever the argument.
+		if !c.srv.ks.Exists(argv[1]) {
+			c.w.Null()
+			return
+		}
+		ms, ok := e.millis(c)
+		if !ok {
+			return
+		}
+		if e.unit == 'e' || e.unit == 'p' {
+			o.TTL = ms
+		} else {
+			o.ExpireAt = ms
+		}
+	}
+	c.replyGetEx(argv[1], o)
+}
+
+func cmdMGet(c *cmdCtx) { c.replyMGet(c.argv[1:]) }
+
+// cmdMSet is MSET key value [key value ...].
+func cmdMSet(c *cmdCtx) {
+	if len(c.argv)%2 == 0 {
+		c.arityErr(c.cmd.name)
+		return
+	}
+	c.replyMSet(c.argv[1:])
+}
+
+// cmdMSetNX is MSETNX key value [key value ...].
+func cmdMSetNX(c *cmdCtx) {
+	if len(c.argv)%2 == 0 {
+		c.arityErr(c.cmd.name)
+		return
+	}
+	ok, err := c.srv.ks.MSetNX(c.argv[1:]...)
+	if err != nil {
+		c.coreErr(err)
+		return
+	}
+	c.w.Int(b2i(ok))
+}
+
+func cmdIncr(c *cmdCtx) { c.replyIncrBy(c.argv[1], 1) }
+func cmdDecr(c *cmdCtx) { c.replyIncrBy(c.argv[1], -1) }
+
+// cmdIncrBy is INCRBY key delta.
+func cmdIncrBy(c *cmdCtx) {
+	d, ok := parseInt(c.argv[2])
+	if !ok {
+		c.notInteger()
+		return
+	}
+	c.replyIncrBy(c.argv[1], d)
+}
+
+// cmdDecrBy is DECRBY key delta.
+func cmdDecrBy(c *cmdCtx) {
+	d, ok := parseInt(c.argv[2])
+	if !ok {
+		c.notInteger()
+		return
+	}
+	if d == math.MinInt64 {
+		c.errReply(msgDecrOverflow)
+		return
+	}
+	c.replyIncrBy(c.argv[1], -d)
+}
+
+func cmdAppend(c *cmdCtx) { c.replyAppend(c.argv[1], c.argv[2]) }
+
+func cmdStrLen(c *cmdCtx) { c.w.Int(int64(c.srv.ks.StrLen(c.argv[1]))) }
+
+// b2i is 1 for true and 0 for false.
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}

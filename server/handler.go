@@ -1,0 +1,128 @@
+package server
+
+import (
+	"strconv"
+
+	"github.com/ringdb/ringdb/transport"
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// connHandler is the server's transport.Handler.
+type connHandler struct {
+	s *Server
+}
+
+// Open creates the connection's session.
+func (h *connHandler) Open(c *transport.Conn) error {
+	s := h.s
+	now := s.now()
+	sess := &session{
+		srv:     s,
+		conn:    c,
+		id:      c.ID(),
+		created: now,
+		authed:  s.token() == "",
+	}
+	if a := c.RemoteAddr(); a != nil {
+		sess.addr = a.String()
+	}
+	sess.resp.Store(2)
+	sess.lastActive.Store(now)
+	sess.ctx = cmdCtx{srv: s, sess: sess, conn: c}
+	c.SetSession(sess)
+	s.connsTotal.Add(1)
+	s.sessMu.Lock()
+	s.sessions[sess.id] = sess
+	s.sessMu.Unlock()
+	return nil
+}
+
+// Close forgets the connection's session.
+func (h *connHandler) Close(c *transport.Conn) {
+	sess, ok := c.Session().(*session)
+	if !ok {
+		return
+	}
+	sess.stopTimers()
+	s := h.s
+	s.sessMu.Lock()
+	if s.sessions[sess.id] == sess {
+		delete(s.sessions, sess.id)
+		s.closedCmds.Add(sess.cmds.Load())
+	}
+	s.sessMu.Unlock()
+}
+
+// Serve dispatches one request to its command.
+func (h *connHandler) Serve(c *transport.Conn, req *transport.Request, w *transport.Writer) {
+	sess, ok := c.Session().(*session)
+	if !ok {
+		w.Error(binproto.ClassErr, "connection has no session")
+		return
+	}
+	ctx := &sess.ctx
+	ctx.w = w
+	if c.Proto() == transport.ProtoBinary {
+		h.s.serveBinary(ctx, req)
+	} else {
+		h.s.serveRESP(ctx, req.Argv)
+	}
+	ctx.w, ctx.argv, ctx.args, ctx.cmd = nil, nil, nil, nil
+}
+
+// serveRESP runs a RESP command: lookup, arity, authentication, handler,
+// in Redis's order.
+func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
+	ctx.bin = false
+	if len(argv) == 0 {
+		ctx.errReply("empty command")
+		return
+	}
+	cmd := s.cmds.lookup(argv[0])
+	if cmd == nil {
+		ctx.errReply(unknownCommandMsg(argv))
+		return
+	}
+	ctx.cmd = cmd
+	if !arityOK(cmd.arity, len(argv)) {
+		ctx.arityErr(cmd.name)
+		return
+	}
+	sess := ctx.sess
+	if !sess.authed && cmd.flags&flagNoAuth == 0 && s.token() != "" {
+		ctx.w.Error(binproto.ClassNoAuth, msgNoAuth)
+		return
+	}
+	sess.cmds.Add(1)
+	sess.lastCmd.Store(&cmd.name)
+	sess.lastActive.Store(s.clockSec.Load())
+	ctx.argv = argv
+	cmd.resp(ctx)
+}
+
+// serveBinary runs a binary-protocol request (docs/PROTOCOL.md §5, §7).
+func (s *Server) serveBinary(ctx *cmdCtx, req *transport.Request) {
+	ctx.bin = true
+	sess := ctx.sess
+	if !sess.helloDone && req.Op != binproto.OpHello {
+		ctx.w.Error(binproto.ClassProto, "HELLO required")
+		ctx.conn.Close()
+		return
+	}
+	cmd := s.cmds.lookupOp(req.Op)
+	if cmd == nil {
+		ctx.errReply("unknown opcode 0x" + strconv.FormatUint(uint64(req.Op)|0x10000, 16)[1:])
+		return
+	}
+	ctx.cmd = cmd
+	n := len(req.Args)
+	if n < cmd.binMin || cmd.binMax >= 0 && n > cmd.binMax {
+		ctx.arityErr(cmd.name)
+		return
+	}
+	sess.cmds.Add(1)
+	sess.lastCmd.Store(&cmd.name)
+	sess.lastActive.Store(s.clockSec.Load())
+	ctx.args = req.Args
+	cmd.bin(ctx)
+}

@@ -1,0 +1,138 @@
+package server
+
+import (
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+)
+
+// infoSections are INFO's sections in output order; all of them are in
+// the default set.
+var infoSections = []string{"server", "clients", "memory", "stats", "keyspace"}
+
+// infoText renders INFO for the requested sections: none, "default", "all"
+// or "everything" give every section; unknown names are ignored, as in
+// Redis.
+func (s *Server) infoText(req []string) []byte {
+	want := map[string]bool{}
+	all := len(req) == 0
+	for _, r := range req {
+		switch r {
+		case "default", "all", "everything":
+			all = true
+		default:
+			want[r] = true
+		}
+	}
+	var b []byte
+	n := 0
+	for _, sec := range infoSections {
+		if !all && !want[sec] {
+			continue
+		}
+		if n > 0 {
+			b = append(b, "\r\n"...)
+		}
+		n++
+		b = s.appendInfoSection(b, sec)
+	}
+	return b
+}
+
+// field appends "name:value\r\n".
+func field(b []byte, name, value string) []byte {
+	b = append(b, name...)
+	b = append(b, ':')
+	b = append(b, value...)
+	return append(b, "\r\n"...)
+}
+
+func fieldInt(b []byte, name string, v int64) []byte {
+	return field(b, name, strconv.FormatInt(v, 10))
+}
+
+func fieldUint(b []byte, name string, v uint64) []byte {
+	return field(b, name, strconv.FormatUint(v, 10))
+}
+
+func (s *Server) appendInfoSection(b []byte, sec string) []byte {
+	now := time.Now()
+	st := s.ks.Stats()
+	ts := s.transportStats()
+	switch sec {
+	case "server":
+		b = append(b, "# Server\r\n"...)
+		b = field(b, "redis_version", redisCompatVersion)
+		b = field(b, "ringdb_version", Version)
+		b = field(b, "redis_mode", "standalone")
+		b = field(b, "os", runtime.GOOS)
+		b = fieldInt(b, "arch_bits", strconv.IntSize)
+		b = field(b, "go_version", runtime.Version())
+		b = fieldInt(b, "gomaxprocs", int64(runtime.GOMAXPROCS(0)))
+		b = field(b, "transport", s.cfg.Transport)
+		b = fieldInt(b, "process_id", int64(os.Getpid()))
+		b = field(b, "run_id", s.runID)
+		b = field(b, "tcp_port", s.configValue("port"))
+		b = fieldInt(b, "server_time_usec", now.UnixMicro())
+		up := int64(now.Sub(s.started) / time.Second)
+		b = fieldInt(b, "uptime_in_seconds", up)
+		b = fieldInt(b, "uptime_in_days", up/86400)
+		b = fieldInt(b, "hz", 10)
+		b = field(b, "executable", "")
+		b = field(b, "config_file", "")
+	case "clients":
+		b = append(b, "# Clients\r\n"...)
+		// The transport also counts connections that have not sent a byte
+		// yet (sessions open on the first byte).
+		b = fieldInt(b, "connected_clients", max(ts.Connected, int64(s.sessionCount())))
+		b = fieldInt(b, "maxclients", s.maxClients.Load())
+		b = fieldInt(b, "blocked_clients", s.parkedCount())
+		b = fieldInt(b, "tracking_clients", 0)
+	case "memory":
+		b = append(b, "# Memory\r\n"...)
+		b = fieldInt(b, "used_memory", st.UsedBytes)
+		b = field(b, "used_memory_human", formatMemory(st.UsedBytes))
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b = fieldUint(b, "used_memory_go_heap", ms.HeapAlloc)
+		b = fieldUint(b, "used_memory_go_sys", ms.Sys)
+		b = fieldInt(b, "maxmemory", s.maxMemory.Load())
+		b = field(b, "maxmemory_human", formatMemory(s.maxMemory.Load()))
+		b = field(b, "maxmemory_policy", *s.policyName.Load())
+		b = field(b, "ringdb_eviction", s.policy().String())
+		b = field(b, "mem_allocator", "ringdb-arena")
+	case "stats":
+		b = append(b, "# Stats\r\n"...)
+		b = fieldUint(b, "total_connections_received", max(ts.ConnectionsTotal, s.connsTotal.Load()))
+		b = fieldUint(b, "total_commands_processed", s.commandCount())
+		b = fieldUint(b, "total_net_input_bytes", ts.BytesIn)
+		b = fieldUint(b, "total_net_output_bytes", ts.BytesOut)
+		b = fieldUint(b, "rejected_connections", ts.Rejected)
+		b = fieldUint(b, "client_output_buffer_disconnects", ts.OutputBufferDisconnects)
+		b = fieldUint(b, "expired_keys", st.Expired)
+		b = fieldUint(b, "evicted_keys", st.Evicted)
+		b = fieldUint(b, "keyspace_hits", st.Hits)
+		b = fieldUint(b, "keyspace_misses", st.Misses)
+		b = fieldUint(b, "total_sets", st.Sets)
+		b = fieldUint(b, "total_deletes", st.Deletes)
+	case "keyspace":
+		b = append(b, "# Keyspace\r\n"...)
+		if n := s.ks.Len(); n > 0 {
+			// The keyspace does not count keys with a TTL yet, so expires
+			// and avg_ttl are reported as 0.
+			b = append(b, "db0:keys="...)
+			b = strconv.AppendInt(b, int64(n), 10)
+			b = append(b, ",expires=0,avg_ttl=0\r\n"...)
+		}
+	}
+	return b
+}
+
+// configValue returns a CONFIG GET value by name.
+func (s *Server) configValue(name string) string {
+	if p := findConfigParam(name); p != nil {
+		return p.get(s)
+	}
+	return ""
+}

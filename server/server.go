@@ -1,0 +1,301 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringdb/ringdb/core"
+	"github.com/ringdb/ringdb/transport"
+)
+
+// Server ties a core.Keyspace to a transport and serves the command table
+// on it. Create it with New, start it with Start or Run, stop it with
+// Shutdown. All methods are safe for concurrent use.
+type Server struct {
+	cfg  Config
+	log  *slog.Logger
+	ks   *core.Keyspace
+	tr   transport.Server
+	cmds *commandTable
+	h    *connHandler
+
+	started time.Time
+	runID   string
+
+	// Settings CONFIG SET may change.
+	authToken   atomic.Pointer[string]
+	maxMemory   atomic.Int64
+	policyName  atomic.Pointer[string]
+	maxClients  atomic.Int64
+	idleTimeout atomic.Int64 // seconds
+
+	sessMu     sync.Mutex
+	sessions   map[uint64]*session // REQUIRES: sessMu held
+	connsTotal atomic.Uint64
+	closedCmds atomic.Uint64 // commands of sessions that have closed
+	clockSec   atomic.Int64  // unix seconds, refreshed once a second
+
+	startOnce sync.Once
+	startErr  error
+	served    chan struct{} // closed when Serve returns
+	serveErr  error         // Serve's result, valid once served is closed
+	stopTick  chan struct{}
+
+	shutOnce sync.Once
+	shutErr  error
+}
+
+// New validates cfg, fills in its defaults, creates the keyspace and the
+// transport, and returns a server that is not yet listening. logger may be
+// nil (slog.Default is used).
+func New(cfg Config, logger *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.applyDefaults()
+	if logger == nil {
+		logger = slog.Default()
+	}
+	tcfg, err := cfg.transportConfig()
+	if err != nil {
+		return nil, err
+	}
+	mk, ok := transportFactories[cfg.Transport]
+	if !ok {
+		return nil, fmt.Errorf("ringdb: transport %q is not available", cfg.Transport)
+	}
+	tr, err := mk(tcfg)
+	if err != nil {
+		return nil, fmt.Errorf("ringdb: transport %s: %w", cfg.Transport, err)
+	}
+	ks, err := core.New(core.Options{
+		MaxMemory:    cfg.MaxMemory,
+		Eviction:     cfg.Eviction,
+		MaxKeySize:   cfg.MaxKeySize,
+		MaxValueSize: cfg.MaxValueSize,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ringdb: keyspace: %w", err)
+	}
+	return newServer(cfg, logger, ks, tr), nil
+}
+
+// newServer assembles a Server around an existing keyspace and transport.
+func newServer(cfg Config, logger *slog.Logger, ks *core.Keyspace, tr transport.Server) *Server {
+	s := &Server{
+		cfg:      cfg,
+		log:      logger,
+		ks:       ks,
+		tr:       tr,
+		cmds:     newCommandTable(commandList(cfg)),
+		started:  time.Now(),
+		sessions: make(map[uint64]*session),
+		served:   make(chan struct{}),
+		stopTick: make(chan struct{}),
+	}
+	s.h = &connHandler{s: s}
+	var id [20]byte
+	_, _ = rand.Read(id[:])
+	s.runID = hex.EncodeToString(id[:])
+	tok := cfg.AuthToken
+	s.authToken.Store(&tok)
+	s.maxMemory.Store(cfg.MaxMemory)
+	name := redisPolicyName(cfg.Eviction)
+	s.policyName.Store(&name)
+	s.maxClients.Store(int64(cfg.MaxClients))
+	s.idleTimeout.Store(int64(cfg.IdleTimeout / time.Second))
+	s.clockSec.Store(s.started.Unix())
+	return s
+}
+
+// transportConfig derives the transport's configuration, loading the TLS
+// key pair when one is configured.
+func (c *Config) transportConfig() (transport.Config, error) {
+	tc := transport.Config{
+		Addr:              c.Addr,
+		MaxClients:        c.MaxClients,
+		IdleTimeout:       c.IdleTimeout,
+		QueryBufferLimit:  c.QueryBufferLimit,
+		OutputHardLimit:   c.OutputHardLimit,
+		OutputSoftLimit:   c.OutputSoftLimit,
+		OutputSoftSeconds: c.OutputSoftSeconds,
+		Loops:             c.Loops,
+		RESP:              transport.RESPLimits{MaxBulk: c.maxBulk(), MaxArray: c.MaxArgs},
+	}
+	tc.Binary.MaxFrame = c.maxFrame()
+	tc.Binary.MaxValue = c.maxBulk()
+	tc.Binary.MaxArray = c.MaxArgs
+	if c.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile)
+		if err != nil {
+			return tc, fmt.Errorf("ringdb: tls: %w", err)
+		}
+		tc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	return tc, nil
+}
+
+// Start binds the listener and serves in the background. It returns once
+// the server accepts connections, or the error that prevented it. Calling
+// it again returns the first result.
+func (s *Server) Start() error {
+	s.startOnce.Do(func() {
+		go func() {
+			s.serveErr = s.tr.Serve(s.h)
+			close(s.served)
+		}()
+		select {
+		case <-s.tr.Ready():
+		case <-s.served:
+			s.startErr = s.serveErr
+			if s.startErr == nil {
+				s.startErr = errors.New("ringdb: transport stopped before it was ready")
+			}
+			return
+		}
+		go s.tick()
+		s.log.Info("ringdb listening", "addr", s.Addr(), "transport", s.cfg.Transport, "version", Version)
+	})
+	return s.startErr
+}
+
+// tick refreshes the coarse clock used for client idle times.
+func (s *Server) tick() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopTick:
+			return
+		case now := <-t.C:
+			s.clockSec.Store(now.Unix())
+		}
+	}
+}
+
+// Run starts the server and serves until ctx ends, then shuts down
+// gracefully, allowing in-flight replies up to 5 seconds. It returns nil
+// after a clean shutdown.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.Start(); err != nil {
+		s.Shutdown(context.Background())
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case <-s.served:
+		s.Shutdown(context.Background())
+		if s.serveErr != nil {
+			return s.serveErr
+		}
+		return errors.New("ringdb: transport stopped unexpectedly")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return s.Shutdown(sctx)
+}
+
+// Addr returns the bound address once Start has returned nil, such as
+// "127.0.0.1:7379"; before that, the configured one.
+func (s *Server) Addr() string {
+	select {
+	case <-s.tr.Ready():
+		if a := s.tr.Addr(); a != nil {
+			return a.String()
+		}
+	default:
+	}
+	return s.cfg.Addr
+}
+
+// localAddr is Addr for CLIENT LIST and CONFIG GET.
+func (s *Server) localAddr() string { return s.Addr() }
+
+// Shutdown stops accepting connections, lets in-flight replies be written,
+// closes every connection and then the keyspace. It returns when done or
+// when ctx ends; later calls return the first result.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.shutOnce.Do(func() {
+		started := false
+		select {
+		case <-s.tr.Ready():
+			started = true
+		default:
+		}
+		if started {
+			s.shutErr = s.tr.Shutdown(ctx)
+			select {
+			case <-s.served:
+			case <-ctx.Done():
+				if s.shutErr == nil {
+					s.shutErr = ctx.Err()
+				}
+			}
+			close(s.stopTick)
+		}
+		s.ks.Close()
+		s.log.Info("ringdb stopped")
+	})
+	return s.shutErr
+}
+
+// Keyspace returns the server's keyspace, for tests and embedding.
+func (s *Server) Keyspace() *core.Keyspace { return s.ks }
+
+// token returns the current authentication token ("" when none).
+func (s *Server) token() string { return *s.authToken.Load() }
+
+// policy returns the keyspace's eviction policy as CONFIG last set it.
+func (s *Server) policy() core.EvictionPolicy { return evictionNames[*s.policyName.Load()] }
+
+// now returns the coarse clock in unix seconds.
+func (s *Server) now() int64 { return s.clockSec.Load() }
+
+// sessionList returns the open sessions ordered by id.
+func (s *Server) sessionList() []*session {
+	s.sessMu.Lock()
+	list := make([]*session, 0, len(s.sessions))
+	for _, ss := range s.sessions {
+		list = append(list, ss)
+	}
+	s.sessMu.Unlock()
+	sort.Slice(list, func(i, j int) bool { return list[i].id < list[j].id })
+	return list
+}
+
+func (s *Server) sessionCount() int {
+	s.sessMu.Lock()
+	defer s.sessMu.Unlock()
+	return len(s.sessions)
+}
+
+// commandCount is the number of commands executed so far.
+func (s *Server) commandCount() uint64 {
+	n := s.closedCmds.Load()
+	s.sessMu.Lock()
+	for _, ss := range s.sessions {
+		n += ss.cmds.Load()
+	}
+	s.sessMu.Unlock()
+	return n
+}
+
+// parkedCount is the number of requests parked and not yet completed.
+func (s *Server) parkedCount() int64 {
+	var n int64
+	s.sessMu.Lock()
+	for _, ss := range s.sessions {
+		n += int64(ss.parked.Load())
+	}
+	s.sessMu.Unlock()
+	return n
+}

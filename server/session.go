@@ -1,0 +1,144 @@
+package server
+
+import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringdb/ringdb/transport"
+)
+
+// maxKeptBuffer bounds the scratch buffers a session keeps between
+// requests, so that one large value does not pin its size for the life of
+// the connection.
+const maxKeptBuffer = 64 << 10
+
+// session is the server's per-connection state, stored with
+// transport.Conn.SetSession when the connection opens.
+//
+// The fields in the first group belong to the connection: only its own
+// Serve calls touch them, and those never overlap. The second group is read
+// by other connections (CLIENT LIST, INFO) and is guarded by mu or atomic.
+type session struct {
+	srv     *Server
+	conn    *transport.Conn
+	id      uint64
+	created int64  // unix seconds
+	addr    string // peer address, fixed at open
+	ctx     cmdCtx // reused for every request
+
+	authed    bool // AUTH/HELLO succeeded, or no token is configured
+	helloDone bool // binary protocol: a HELLO has succeeded
+
+	buf  []byte   // scratch for values read from the keyspace
+	vals [][]byte // scratch for MGET
+	keys [][]byte // scratch for SCAN and KEYS
+
+	mu      sync.Mutex // guards name, libName, libVer, timers
+	name    string
+	libName string
+	libVer  string
+	timers  map[*time.Timer]struct{} // DEBUG.SLEEPREPLY completions pending
+
+	resp       atomic.Int32           // RESP version, mirrored for CLIENT LIST
+	cmds       atomic.Uint64          // commands executed
+	lastCmd    atomic.Pointer[string] // name of the last command
+	lastActive atomic.Int64           // unix seconds of the last command
+	parked     atomic.Int32           // requests parked and not yet completed
+}
+
+// keepBuf stores b's backing array for reuse unless it has grown too large.
+func (s *session) keepBuf(b []byte) {
+	if cap(b) <= maxKeptBuffer {
+		s.buf = b[:0]
+	} else {
+		s.buf = nil
+	}
+}
+
+// keepKeys stores the SCAN scratch slice for reuse, dropping the keys it
+// references.
+func (s *session) keepKeys(k [][]byte) {
+	clear(k)
+	if cap(k) <= 4096 {
+		s.keys = k[:0]
+	} else {
+		s.keys = nil
+	}
+}
+
+// info is the session's CLIENT LIST / CLIENT INFO line, without the
+// trailing newline, in Redis's field order.
+func (s *session) info(now int64, laddr string) string {
+	s.mu.Lock()
+	name, libName, libVer := s.name, s.libName, s.libVer
+	s.mu.Unlock()
+	cmd := "NULL"
+	if p := s.lastCmd.Load(); p != nil {
+		cmd = *p
+	}
+	flags := "N"
+	if s.parked.Load() > 0 {
+		flags = "b"
+	}
+	b := make([]byte, 0, 256)
+	b = append(b, "id="...)
+	b = strconv.AppendUint(b, s.id, 10)
+	b = append(b, " addr="...)
+	b = append(b, s.addr...)
+	b = append(b, " laddr="...)
+	b = append(b, laddr...)
+	b = append(b, " fd=-1 name="...)
+	b = append(b, name...)
+	b = append(b, " age="...)
+	b = strconv.AppendInt(b, max(0, now-s.created), 10)
+	b = append(b, " idle="...)
+	b = strconv.AppendInt(b, max(0, now-s.lastActive.Load()), 10)
+	b = append(b, " flags="...)
+	b = append(b, flags...)
+	b = append(b, " db=0 sub=0 psub=0 ssub=0 multi=-1 tot-cmds="...)
+	b = strconv.AppendUint(b, s.cmds.Load(), 10)
+	b = append(b, " cmd="...)
+	b = append(b, cmd...)
+	b = append(b, " user=default redir=-1 resp="...)
+	b = strconv.AppendInt(b, int64(s.resp.Load()), 10)
+	b = append(b, " lib-name="...)
+	b = append(b, libName...)
+	b = append(b, " lib-ver="...)
+	b = append(b, libVer...)
+	return string(b)
+}
+
+// addTimerLocked records a pending completion timer so that closing the
+// connection can stop it. REQUIRES: s.mu held.
+func (s *session) addTimerLocked(t *time.Timer) {
+	if s.timers == nil {
+		s.timers = make(map[*time.Timer]struct{})
+	}
+	s.timers[t] = struct{}{}
+}
+
+// doneTimer forgets a timer that has fired; it reports false when the
+// connection closed first (stopTimers took it). *pt is read under s.mu,
+// which its writer holds.
+func (s *session) doneTimer(pt **time.Timer) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.timers[*pt]
+	delete(s.timers, *pt)
+	return ok
+}
+
+// stopTimers stops every pending completion timer: the connection is gone
+// and its parked requests can no longer be completed.
+func (s *session) stopTimers() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for t := range s.timers {
+		if t.Stop() {
+			s.parked.Add(-1)
+		}
+		delete(s.timers, t)
+	}
+}

@@ -1,0 +1,125 @@
+package server
+
+import (
+	"github.com/ringdb/ringdb/transport"
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// cmdFlags describe a command for dispatch and for COMMAND INFO.
+type cmdFlags uint16
+
+const (
+	flagRead     cmdFlags = 1 << iota // reads the keyspace
+	flagWrite                         // may modify the keyspace
+	flagAdmin                         // administrative (CONFIG, FLUSHALL, ...)
+	flagBlocking                      // may park its request
+	flagNoAuth                        // allowed before authentication
+	flagFast                          // O(1) or O(log N)
+	flagDenyOOM                       // may need memory (rejected with OOM)
+	flagLoose                         // connection-level, neither read nor write
+)
+
+// flagNames are the COMMAND INFO names of the flags, in bit order.
+var flagNames = [...]string{"readonly", "write", "admin", "blocking", "no_auth", "fast", "denyoom", ""}
+
+// handlerFunc executes one request. It runs inline on the connection's
+// event loop, must not block, and writes exactly one reply through c.w
+// (or parks the request).
+type handlerFunc func(c *cmdCtx)
+
+// command is one entry of the table shared by both protocols.
+type command struct {
+	// name is the lower-case command name, used in RESP dispatch (when
+	// resp is set) and in error messages of both protocols.
+	name string
+	// op is the binary opcode; 0 for a RESP-only entry.
+	op binproto.Opcode
+	// arity is the RESP argument count including the name, Redis style: a
+	// negative arity -n means at least n.
+	arity int
+	// binMin and binMax bound the binary argument count; binMax < 0 means
+	// no upper bound.
+	binMin, binMax int
+	flags          cmdFlags
+	// firstKey, lastKey and step locate the keys in a RESP argv, for
+	// COMMAND INFO (lastKey -1: the last argument).
+	firstKey, lastKey, step int
+	// group and summary are for COMMAND DOCS.
+	group, summary string
+	// resp and bin are the protocol-specific handlers; either may be nil.
+	resp handlerFunc
+	bin  handlerFunc
+}
+
+// commandTable indexes the commands by lower-case name and by opcode.
+type commandTable struct {
+	byName map[string]*command
+	byOp   [256]*command // version 1 opcodes are all below 0x100
+	list   []*command    // in registration order
+}
+
+func newCommandTable(cmds []*command) *commandTable {
+	t := &commandTable{byName: make(map[string]*command, len(cmds))}
+	for _, c := range cmds {
+		if c.resp != nil {
+			t.byName[c.name] = c
+			t.list = append(t.list, c)
+		}
+		if c.bin != nil && int(c.op) < len(t.byOp) {
+			t.byOp[c.op] = c
+		}
+	}
+	return t
+}
+
+// maxNameLen is longer than every command name, so a longer argv[0] is
+// unknown without looking.
+const maxNameLen = 32
+
+// lookup finds a RESP command by name, case-insensitively, without
+// allocating.
+func (t *commandTable) lookup(name []byte) *command {
+	if len(name) > maxNameLen {
+		return nil
+	}
+	var low [maxNameLen]byte
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+	}
+	return t.byName[string(low[:len(name)])]
+}
+
+// lookupOp finds a binary command by opcode.
+func (t *commandTable) lookupOp(op binproto.Opcode) *command {
+	if int(op) < len(t.byOp) {
+		return t.byOp[op]
+	}
+	return nil
+}
+
+// arityOK reports whether n arguments (the name included) suit arity.
+func arityOK(arity, n int) bool {
+	if arity >= 0 {
+		return n == arity
+	}
+	return n >= -arity
+}
+
+// cmdCtx is what a handler works with. One lives in each session and is
+// reset for every request, so dispatch does not allocate.
+type cmdCtx struct {
+	srv  *Server
+	sess *session
+	conn *transport.Conn
+	w    *transport.Writer
+	cmd  *command
+	argv [][]byte         // RESP: the command, name first
+	args []binproto.Value // binary: the arguments
+	bin  bool             // the request came over the binary protocol
+}
+
+// name returns the command's lower-case name for error messages.
+func (c *cmdCtx) name() string { return c.cmd.name }
