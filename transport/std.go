@@ -445,7 +445,7 @@ func (n *netConn) flush() bool {
 			closeNow := n.flushClose
 			n.mu.Unlock()
 			if closeNow {
-				_ = n.nc.Close()
+				lingerClose(n.nc)
 				return false
 			}
 			return true
@@ -466,4 +466,25 @@ func (n *netConn) flush() bool {
 		}
 		n.mu.Unlock()
 	}
+}
+
+// lingerWait bounds how long a graceful close drains unread input.
+const lingerWait = 500 * time.Millisecond
+
+// lingerClose closes c after its output has been written without losing
+// that output: closing a socket with unread input makes the kernel send a
+// reset, and the peer then drops replies it has not read yet (a pipelining
+// client at shutdown). So it half-closes, discards input until the peer
+// closes or lingerWait passes, then closes.
+func lingerClose(c net.Conn) {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		_ = c.SetReadDeadline(time.Now().Add(lingerWait))
+		var b [4096]byte
+		for {
+			if _, err := c.Read(b[:]); err != nil {
+				break
+			}
+		}
+	}
+	_ = c.Close()
 }
