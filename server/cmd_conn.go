@@ -68,8 +68,7 @@ func cmdAuth(c *cmdCtx) {
 		return
 	}
 	if !c.srv.checkPassword(user, pass) {
-		// Redis's prefix is WRONGPASS, which transport.Writer cannot write.
-		c.errReply(msgWrongPass)
+		c.w.ErrorPrefix(binproto.ClassNoAuth, "WRONGPASS", msgWrongPass)
 		return
 	}
 	c.sess.authed = true
@@ -87,8 +86,7 @@ func cmdHello(c *cmdCtx) {
 			return
 		}
 		if v < 2 || v > 3 {
-			// Redis's prefix is NOPROTO, which transport.Writer cannot write.
-			c.errReply("unsupported protocol version")
+			c.w.ErrorPrefix(binproto.ClassErr, "NOPROTO", "unsupported protocol version")
 			return
 		}
 		ver = v

@@ -82,6 +82,17 @@ func (w *Writer) Error(c binproto.Class, msg string) {
 	w.buf = resp.AppendError(w.buf, respPrefix(c)+" "+msg)
 }
 
+// ErrorPrefix writes an error of class c whose RESP form carries prefix
+// instead of the class's usual one (Redis's WRONGPASS, NOPROTO, BUSYKEY...).
+// The binary protocol has no prefixes: it writes the class and msg.
+func (w *Writer) ErrorPrefix(c binproto.Class, prefix, msg string) {
+	if w.proto == ProtoBinary {
+		w.buf = binproto.AppendError(w.buf, c, msg)
+		return
+	}
+	w.buf = resp.AppendError(w.buf, prefix+" "+msg)
+}
+
 func respPrefix(c binproto.Class) string {
 	switch c {
 	case binproto.ClassWrongType:
