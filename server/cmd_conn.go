@@ -108,7 +108,7 @@ func cmdHello(c *cmdCtx) {
 	}
 	if user != nil {
 		if !c.srv.checkPassword(user, pass) {
-			c.errReply(msgWrongPass)
+			c.w.ErrorPrefix(binproto.ClassNoAuth, "WRONGPASS", msgWrongPass)
 			return
 		}
 		c.sess.authed = true
