@@ -40,3 +40,33 @@ func TestOverwritesKeepGarbageBounded(t *testing.T) {
 		require.True(t, ok)
 	}
 }
+
+// CONFIG SET maxmemory / maxmemory-policy at run time: a lower bound is
+// enforced by the next writes, and the policy switch takes effect.
+func TestSetMaxMemoryAtRunTime(t *testing.T) {
+	ks, err := New(Options{NoActiveExpiry: true, Shards: 4, PageSize: 16 << 10})
+	require.NoError(t, err)
+	defer ks.Close()
+	val := make([]byte, 100)
+	for i := 0; i < 50_000; i++ {
+		require.NoError(t, ks.Set(fmt.Appendf(nil, "k%d", i), val))
+	}
+	require.Greater(t, ks.Stats().UsedBytes, int64(4<<20))
+	require.NoError(t, ks.SetMaxMemory(2<<20))
+	// Writes that fit the shards' partly filled tail pages still land; the
+	// first one that needs a page must fail.
+	var oomErr error
+	for i := 0; i < 1000 && oomErr == nil; i++ {
+		oomErr = ks.Set(fmt.Appendf(nil, "new%d", i), val)
+	}
+	require.ErrorIs(t, oomErr, ErrOOM, "noeviction refuses writes over the new bound")
+	require.NoError(t, ks.SetEviction(AllKeys))
+	for i := 0; i < 5_000; i++ {
+		require.NoError(t, ks.Set(fmt.Appendf(nil, "n%d", i), val))
+	}
+	st := ks.Stats()
+	require.LessOrEqual(t, st.UsedBytes, int64(2<<20))
+	require.Equal(t, int64(2<<20), st.MaxBytes)
+	require.Positive(t, st.Evicted)
+	require.Error(t, ks.SetMaxMemory(-1))
+}

@@ -234,7 +234,7 @@ func (s *shard) pickVictim() (*page, bool) {
 			}
 		}
 	}
-	policy := s.ks.policy
+	policy := s.ks.policy()
 	if policy == Volatile && s.ttlKeys == 0 {
 		policy = NoEviction // nothing evictable: compaction only
 	}
@@ -273,7 +273,7 @@ func (s *shard) pickVictim() (*page, bool) {
 // records move to the tail of their own log. It reports false when a record
 // that may not be evicted could not be moved. REQUIRES s.mu held.
 func (s *shard) processVictim(p *page, clock, force bool) bool {
-	policy := s.ks.policy
+	policy := s.ks.policy()
 	now := s.ks.clock()
 	t := s.table.Load()
 	for off := 0; off < p.used; {
@@ -395,7 +395,7 @@ func (s *shard) ghostTake(h uint64) bool {
 
 // resizeGhost sizes the filter to about n entries (a power of two).
 func (s *shard) resizeGhost(n int) {
-	if s.ks.policy == NoEviction {
+	if s.ks.policy() == NoEviction {
 		return
 	}
 	size := 64

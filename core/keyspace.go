@@ -7,6 +7,7 @@ package core
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -24,13 +25,13 @@ type Keyspace struct {
 	mask        uint64
 	ep          *epochs
 	clock       func() int64
-	policy      EvictionPolicy
+	policyV     atomic.Uint32 // EvictionPolicy; CONFIG SET may change it
 	pageSize    int
 	largeMin    int // records larger than this get their own buffer
 	maxKey      int
 	maxVal      int
-	maxMemory   int64
-	shardBudget int64
+	maxMemory   atomic.Int64 // 0 when unbounded
+	shardBudget atomic.Int64
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -44,18 +45,20 @@ type Keyspace struct {
 func New(o Options) (*Keyspace, error) {
 	n := shardCount(o)
 	k := &Keyspace{
-		shards:    make([]shard, n),
-		mask:      uint64(n - 1),
-		ep:        newEpochs(),
-		clock:     o.Clock,
-		policy:    o.Eviction,
-		maxKey:    o.MaxKeySize,
-		maxVal:    o.MaxValueSize,
-		maxMemory: o.MaxMemory,
+		shards: make([]shard, n),
+		mask:   uint64(n - 1),
+		ep:     newEpochs(),
+		clock:  o.Clock,
+		maxKey: o.MaxKeySize,
+		maxVal: o.MaxValueSize,
 	}
-	if k.policy > Volatile {
+	if o.Eviction > Volatile {
 		return nil, ErrSyntax
 	}
+	if o.MaxMemory < 0 {
+		return nil, ErrSyntax
+	}
+	k.policyV.Store(uint32(o.Eviction))
 	if k.clock == nil {
 		k.clock = wallClockMillis
 	}
@@ -67,10 +70,7 @@ func New(o Options) (*Keyspace, error) {
 	}
 	k.pageSize = pageSizeFor(o, n)
 	k.largeMin = k.pageSize / 4
-	k.shardBudget = math.MaxInt64 / 2
-	if o.MaxMemory > 0 {
-		k.shardBudget = o.MaxMemory / int64(n)
-	}
+	k.setBudget(o.MaxMemory)
 	for i := range k.shards {
 		k.shards[i].init(k)
 	}
@@ -107,6 +107,46 @@ func (k *Keyspace) Close() {
 		}
 		k.unlockAll()
 	})
+}
+
+func (k *Keyspace) policy() EvictionPolicy { return EvictionPolicy(k.policyV.Load()) }
+
+func (k *Keyspace) setBudget(maxMemory int64) {
+	k.maxMemory.Store(maxMemory)
+	if maxMemory <= 0 {
+		k.shardBudget.Store(math.MaxInt64 / 2)
+		return
+	}
+	k.shardBudget.Store(maxMemory / int64(len(k.shards)))
+}
+
+// SetMaxMemory changes the memory bound at run time (CONFIG SET
+// maxmemory); 0 removes it. A lower bound is enforced as writes need memory:
+// each shard evicts (or, under NoEviction, refuses writes) until it is back
+// under its share. The shard count and page size chosen by New stay.
+func (k *Keyspace) SetMaxMemory(n int64) error {
+	if n < 0 {
+		return ErrSyntax
+	}
+	k.setBudget(n)
+	return nil
+}
+
+// SetEviction changes the eviction policy at run time.
+func (k *Keyspace) SetEviction(p EvictionPolicy) error {
+	if p > Volatile {
+		return ErrSyntax
+	}
+	k.lockAll()
+	defer k.unlockAll()
+	k.policyV.Store(uint32(p))
+	if p != NoEviction {
+		for i := range k.shards {
+			s := &k.shards[i]
+			s.resizeGhost(s.live)
+		}
+	}
+	return nil
 }
 
 func (k *Keyspace) lockAll() {
@@ -303,7 +343,7 @@ type Stats struct {
 
 // Stats sums the per-shard and per-reader counters.
 func (k *Keyspace) Stats() Stats {
-	st := Stats{MaxBytes: k.maxMemory}
+	st := Stats{MaxBytes: k.maxMemory.Load()}
 	st.Hits, st.Misses = k.ep.counts()
 	for i := range k.shards {
 		s := &k.shards[i]

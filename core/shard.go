@@ -96,7 +96,7 @@ func bumpFreq(t *table, pos int, v uint64) {
 // budget returns the byte limit for an allocation: ordinary writes keep one
 // page in reserve so that eviction always has room to move live records.
 func (s *shard) budget(reloc bool) int64 {
-	b := s.ks.shardBudget
+	b := s.ks.shardBudget.Load()
 	if !reloc {
 		b -= int64(s.ks.pageSize)
 	}

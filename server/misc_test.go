@@ -178,9 +178,8 @@ func TestUnknownCommandMessage(t *testing.T) {
 	}
 }
 
-// TestConfigRuntime: settings the keyspace or transport cannot change at
-// runtime refuse a new value with a clear error and accept the current
-// one.
+// TestConfigRuntime: maxmemory and maxmemory-policy change at run time;
+// immutable settings refuse a new value with a clear error.
 func TestConfigRuntime(t *testing.T) {
 	srv := newDirectServer(t, Config{MaxMemory: 1 << 30, Eviction: 1})
 	c := newDirectClient(t, srv)
@@ -191,8 +190,10 @@ func TestConfigRuntime(t *testing.T) {
 		s(okR, "CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"),
 		s(bulksR("maxmemory-policy", "allkeys-lfu"), "CONFIG", "GET", "maxmemory-policy"),
 		s(okR, "CONFIG", "SET", "maxmemory-policy", "allkeys"),
-		s(errR("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - changing it at runtime is not supported; restart with the new value"), "CONFIG", "SET", "maxmemory", "2gb"),
-		s(errR("ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - changing it at runtime is not supported; restart with the new value"), "CONFIG", "SET", "maxmemory-policy", "volatile-ttl"),
+		s(okR, "CONFIG", "SET", "maxmemory", "2gb"),
+		s(bulksR("maxmemory", "2147483648"), "CONFIG", "GET", "maxmemory"),
+		s(okR, "CONFIG", "SET", "maxmemory-policy", "volatile-ttl"),
+		s(bulksR("maxmemory-policy", "volatile-ttl"), "CONFIG", "GET", "maxmemory-policy"),
 		s(errR("ERR CONFIG SET failed (possibly related to argument 'save') - can't set immutable config"), "CONFIG", "SET", "save", "3600 1"),
 		s(okR, "CONFIG", "SET", "save", ""),
 		s(okR, "CONFIG", "SET", "appendonly", "no"),
