@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Resident memory of Redis and ringdb-server (gnet and std transports):
+#   1. per key, after loading KEYS keys of 16 bytes (key:%012d) with 64-byte
+#      values through RESP (cmd/resploader: one connection, SET pipelined by
+#      1000, every reply checked);
+#   2. per idle connection, with CONNS connections open that each sent one
+#      PING and read +PONG (cmd/idleconns).
+# Each measurement starts a fresh server. RSS is VmRSS from
+# /proc/PID/status: read once the server answers PING (after SETTLE), and
+# again SETTLE after the load or with the connections open; per key or per
+# connection = (after - before) / count.
+#
+#   ./memory-vs-redis.sh
+#   KEYS=100000 CONNS=1000 ./memory-vs-redis.sh
+#
+# Redis runs with --save '' --appendonly no --maxclients 20000. ringdb's
+# maximum client count is its default, 10,000 (it has no flag, and CONFIG SET
+# maxclients is refused at runtime); if ringdb refuses any of 10,000
+# connections, the connection test is run again with 9,990 for every server.
+#
+# Environment: KEYS (1048576), CONNS (10000), SETTLE (3 s), PORT_BASE (first
+# of three loopback ports, 26479), MAXMEMORY (3GiB, ringdb's --maxmemory).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+
+KEYS=${KEYS:-1048576}
+CONNS=${CONNS:-10000}
+SETTLE=${SETTLE:-3}
+PORT_BASE=${PORT_BASE:-26479}
+MAXMEMORY=${MAXMEMORY:-3GiB}
+
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+	apt-get install -y redis-server redis-tools ||
+		{ apt-get update && apt-get install -y redis-server redis-tools; } || exit 1
+fi
+
+# 10,000 connections need 10,000 descriptors on each side.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+tmp=$(mktemp -d)
+declare -A pid port
+cleanup() {
+	for s in "${!pid[@]}"; do
+		kill "${pid[$s]}" 2>/dev/null
+	done
+	for s in "${!pid[@]}"; do
+		wait "${pid[$s]}" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, $(uname -r), ulimit -n $(ulimit -n)"
+echo "# load at start: $(uptime)"
+echo "# $(redis-server --version)"
+echo "# ringdb $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes'), $(go version | cut -d' ' -f3)"
+
+(cd "$root" && go build -o "$tmp/ringdb-server" ./cmd/ringdb-server) || exit 1
+(cd "$here" && go build -o "$tmp/resploader" ./cmd/resploader && go build -o "$tmp/idleconns" ./cmd/idleconns) || exit 1
+
+servers=(redis gnet std)
+port[redis]=$PORT_BASE
+port[gnet]=$((PORT_BASE + 1))
+port[std]=$((PORT_BASE + 2))
+
+start() { # SERVER
+	local s=$1
+	if redis-cli -p "${port[$s]}" ping >/dev/null 2>&1; then
+		echo "port ${port[$s]} is already in use" >&2
+		exit 1
+	fi
+	if [ "$s" = redis ]; then
+		redis-server --port "${port[$s]}" --bind 127.0.0.1 --save '' --appendonly no \
+			--maxclients 20000 --daemonize no >"$tmp/$s.log" 2>&1 &
+	else
+		"$tmp/ringdb-server" --listen "127.0.0.1:${port[$s]}" --transport "$s" \
+			--maxmemory "$MAXMEMORY" --metrics-listen '' >"$tmp/$s.log" 2>&1 &
+	fi
+	pid[$s]=$!
+	for _ in $(seq 100); do
+		redis-cli -p "${port[$s]}" ping 2>/dev/null | grep -q PONG && break
+		sleep 0.1
+	done
+	redis-cli -p "${port[$s]}" ping 2>/dev/null | grep -q PONG ||
+		{ echo "$s did not start:" >&2; cat "$tmp/$s.log" >&2; exit 1; }
+	sleep "$SETTLE"
+}
+
+stop() { # SERVER
+	local s=$1
+	if ! kill -0 "${pid[$s]}" 2>/dev/null; then
+		echo "$s (pid ${pid[$s]}) is no longer running:" >&2
+		tail -n 20 "$tmp/$s.log" >&2
+	fi
+	kill "${pid[$s]}" 2>/dev/null
+	wait "${pid[$s]}" 2>/dev/null
+	unset "pid[$s]"
+	if grep -qiE 'level=(WARN|ERROR)|panic' "$tmp/$s.log"; then
+		echo "# $s log:" && grep -iE 'level=(WARN|ERROR)|panic' "$tmp/$s.log" | head -n 10
+	fi
+}
+
+rss() { awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status"; }
+
+info_field() { # SERVER FIELD
+	redis-cli -p "${port[$1]}" info memory | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'
+}
+
+echo
+echo "## keys: $KEYS x (16-byte key, 64-byte value)"
+: >"$tmp/keys"
+for s in "${servers[@]}"; do
+	start "$s"
+	before=$(rss "${pid[$s]}")
+	used0=$(info_field "$s" used_memory)
+	out=$("$tmp/resploader" -addr "127.0.0.1:${port[$s]}" -n "$KEYS" -size 64 -pipeline 1000 2>&1)
+	rc=$?
+	echo "# $s: $out"
+	sleep "$SETTLE"
+	after=$(rss "${pid[$s]}")
+	used1=$(info_field "$s" used_memory)
+	dbsize=$(redis-cli -p "${port[$s]}" dbsize)
+	[ "$rc" -ne 0 ] && echo "# $s: resploader exit $rc"
+	echo "$s $KEYS $dbsize $before $after $used0 $used1" >>"$tmp/keys"
+	stop "$s"
+done
+
+echo
+echo "| server | keys | DBSIZE | RSS before MiB | RSS after MiB | RSS bytes/key | / Redis | INFO used_memory bytes/key |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+awk '
+$1 == "redis" { base = ($5 - $4) / $2 }
+{
+	per = ($5 - $4) / $2
+	printf "| %s | %d | %s | %.1f | %.1f | %.1f | **%s** | %.1f |\n", $1, $2, $3, $4 / 1048576, $5 / 1048576, per,
+		(base > 0 ? sprintf("%.2f", per / base) : "-"), ($7 - $6) / $2
+}' "$tmp/keys"
+
+# conns_round N: one idleconns run per server; returns 3 when ringdb refused
+# or dropped a connection.
+conns_round() {
+	local n=$1 status=0 s out rc
+	: >"$tmp/conns"
+	for s in "${servers[@]}"; do
+		start "$s"
+		out=$("$tmp/idleconns" -addr "127.0.0.1:${port[$s]}" -pid "${pid[$s]}" -n "$n" -settle "${SETTLE}s" 2>&1)
+		rc=$?
+		echo "# $s: $(echo "$out" | tr '\n' ' ')(exit $rc)"
+		echo "$s $(echo "$out" | grep '^conns=' | tr ' ' '\n' | cut -d= -f2 | tr '\n' ' ')" >>"$tmp/conns"
+		if [ "$s" = redis ]; then
+			grep -i 'maxclients' "$tmp/$s.log" | sed 's/^/# redis log: /'
+		elif [ "$rc" -eq 3 ]; then
+			status=3
+		fi
+		stop "$s"
+	done
+	return $status
+}
+
+echo
+echo "## idle connections: $CONNS, each sent one PING"
+conns_round "$CONNS"
+if [ $? -eq 3 ] && [ "$CONNS" -eq 10000 ]; then
+	CONNS=9990
+	echo
+	echo "## ringdb refused or dropped some of 10,000 connections (max clients 10,000 by default); again with $CONNS for every server"
+	conns_round "$CONNS"
+fi
+
+echo
+echo "| server | conns | answered PING | dropped on re-check | RSS before MiB | RSS after MiB | RSS bytes/conn | / Redis |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+# fields: server conns ok refused dropped open_seconds rss_before rss_after rss_per_conn threads
+awk '
+$1 == "redis" { base = $9 }
+{
+	printf "| %s | %d | %d | %d | %.1f | %.1f | %.0f | **%s** |\n", $1, $2, $3, $5, $7 / 1048576, $8 / 1048576, $9,
+		(base > 0 ? sprintf("%.2f", $9 / base) : "-")
+}' "$tmp/conns"
+
+echo
+echo "# load at end: $(uptime)"
