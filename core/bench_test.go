@@ -2,8 +2,10 @@ package core
 
 import (
 	"encoding/binary"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 const benchKeys = 1 << 20
@@ -113,4 +115,33 @@ func BenchmarkMixed90(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkSetTail measures the tail latency of overwriting Sets (uniform
+// keys, so the log needs compaction all along): p99.9 and max per Set.
+func BenchmarkSetTail(b *testing.B) {
+	ks, err := New(Options{NoActiveExpiry: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ks.Close()
+	const n = 200_000
+	keys := make([][]byte, n)
+	val := make([]byte, 64)
+	for i := range keys {
+		keys[i] = binary.LittleEndian.AppendUint64(make([]byte, 8, 16), uint64(i)*0x9E3779B97F4A7C15)
+		_ = ks.Set(keys[i], val)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	r := newPicker()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		_ = ks.Set(keys[r.next()%n], val)
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)*999/1000].Nanoseconds()), "p99.9-ns")
+	b.ReportMetric(float64(lat[len(lat)-1].Nanoseconds()), "max-ns")
 }

@@ -81,6 +81,9 @@ func (s *shard) retire(p *page) {
 	if q := &s.q[p.q]; q.tail == p {
 		q.tail = nil
 	}
+	if s.compacting == p {
+		s.compacting = nil
+	}
 	p.stamp = s.ks.ep.retireStamp()
 	s.retired = append(s.retired, p)
 }
@@ -94,14 +97,12 @@ func (s *shard) alloc(n int, reloc bool, qi uint8) (uint64, []byte, error) {
 	}
 	t := s.q[qi].tail
 	if t == nil || t.used+n > len(t.buf) {
-		if !reloc && s.compactIfSparse() {
-			t = s.q[qi].tail
+		if !reloc {
+			s.compactIfSparse()
 		}
-		if t == nil || t.used+n > len(t.buf) {
-			var err error
-			if t, err = s.newTail(reloc, qi); err != nil {
-				return 0, nil, err
-			}
+		var err error
+		if t, err = s.newTail(reloc, qi); err != nil {
+			return 0, nil, err
 		}
 	}
 	off := t.used
@@ -166,11 +167,15 @@ func (s *shard) newTail(reloc bool, qi uint8) (*page, error) {
 
 // compactIfSparse keeps garbage bounded whether or not memory is: when a
 // tail page fills up and less than half of the shard's page bytes are live,
-// the sparsest page is compacted (its live records move to a tail). Each
-// filled page pays for at most one compaction, so under uniform overwrites
-// the log settles near twice the live data. It reports whether it compacted.
-// REQUIRES s.mu held.
-func (s *shard) compactIfSparse() bool {
+// the sparsest page is chosen for compaction (its live records move to a
+// tail). The work is spread over the following writes, compactStep records
+// at a time, so no write holds the shard (and, in the server, its event
+// loop) for a whole page. Under uniform overwrites the log settles near
+// twice the live data. REQUIRES s.mu held.
+func (s *shard) compactIfSparse() {
+	if s.compacting != nil {
+		return
+	}
 	live, total := 0, 0
 	var best *page
 	for qi := range s.q {
@@ -186,9 +191,43 @@ func (s *shard) compactIfSparse() bool {
 		}
 	}
 	if best == nil || live*2 >= total || best.live*2 > len(best.buf) {
-		return false
+		return
 	}
-	return s.processVictim(best, false, false)
+	best.scan = 0
+	s.compacting = best
+}
+
+// compactStep is how many records one write moves while a compaction runs:
+// enough to finish a page before the next one fills (a page being compacted
+// is at most half live), small enough to bound the pause.
+const compactStep = 8
+
+// compactSome moves up to n records of the page being compacted and retires
+// it when done. REQUIRES s.mu held.
+func (s *shard) compactSome(n int) {
+	p := s.compacting
+	t := s.table.Load()
+	for ; n > 0 && p.scan < p.used; n-- {
+		off := p.scan
+		r := decodeRecord(p.buf[off:])
+		p.scan += r.size
+		pos, v, _, ok := s.findAddr(t, r.key, makeAddr(p.idx, off))
+		if !ok {
+			continue
+		}
+		na, buf, err := s.alloc(r.size, true, p.q)
+		if err != nil {
+			s.compacting = nil // no room to move into: give up for now
+			return
+		}
+		copy(buf, p.buf[off:off+r.size])
+		t.slots[pos].Store(makeSlot(slotTag(v), slotFreq(v), na))
+		p.live -= r.size
+	}
+	if p.scan >= p.used {
+		s.compacting = nil
+		s.retire(p)
+	}
 }
 
 // makeRoom frees memory by one step. Pooled free pages are kept when the

@@ -14,6 +14,7 @@ type page struct {
 	q     uint8 // the log it belongs to: qSmall or qMain
 
 	used  int // bytes appended
+	scan  int // compaction progress: offset of the next record to move
 	live  int // bytes of records the index still points to
 	stamp uint64
 

@@ -299,6 +299,12 @@ func (k *Keyspace) GetDel(dst, key []byte) ([]byte, bool) {
 	}
 	defer s.mu.Unlock()
 	pos, v, r, _, ok, exp := s.find(h, key, k.clock)
+	// Counted as a read, as Redis counts GETDEL in keyspace_hits/misses.
+	if ok {
+		s.ks.ep.slots[0].hits.Add(1)
+	} else {
+		s.ks.ep.slots[0].misses.Add(1)
+	}
 	switch {
 	case exp:
 		s.reclaimExpired(pos, v)
