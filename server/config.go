@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ringdb/ringdb/core"
+	"github.com/ringdb/ringdb/transport"
 )
 
 // Version is the ringdb server version reported by HELLO and INFO.
@@ -27,25 +28,25 @@ const (
 	TransportStd = "std"
 )
 
-// Defaults of Config, chosen for the reference 2 vCPU / 4 GB node
-// (docs/PROTOCOL.md §11 lists the wire-level ones).
+// Defaults of Config, chosen for the reference 2 vCPU / 4 GB node. The
+// wire-level ones are the transport's (docs/PROTOCOL.md §11 lists them).
 const (
 	// DefaultAddr binds to loopback only.
-	DefaultAddr = "127.0.0.1:7379"
+	DefaultAddr = transport.DefaultAddr
 	// DefaultMetricsAddr is where the stats package serves /metrics.
 	DefaultMetricsAddr = "127.0.0.1:9379"
 	// DefaultMaxClients caps concurrent connections.
-	DefaultMaxClients = 10_000
+	DefaultMaxClients = transport.DefaultMaxClients
 	// DefaultQueryBufferLimit caps the unexecuted input per connection.
-	DefaultQueryBufferLimit = 1 << 30
+	DefaultQueryBufferLimit = transport.DefaultQueryBufferLimit
 	// DefaultOutputHardLimit disconnects a client at once.
-	DefaultOutputHardLimit = 256 << 20
+	DefaultOutputHardLimit = transport.DefaultOutputHardLimit
 	// DefaultOutputSoftLimit disconnects a client that stays above it for
 	// DefaultOutputSoftSeconds.
-	DefaultOutputSoftLimit = 64 << 20
+	DefaultOutputSoftLimit = transport.DefaultOutputSoftLimit
 	// DefaultOutputSoftSeconds is how long a client may stay over the soft
 	// output limit.
-	DefaultOutputSoftSeconds = 60 * time.Second
+	DefaultOutputSoftSeconds = transport.DefaultOutputSoftSeconds
 	// DefaultMaxArgs is the largest argument count of one request.
 	DefaultMaxArgs = 1 << 20
 )
@@ -108,9 +109,11 @@ type Config struct {
 	// Loops is the number of gnet event loops (default GOMAXPROCS).
 	Loops int
 	// MetricsAddr is where the stats package serves /metrics (default
-	// DefaultMetricsAddr; "off" disables it). The server itself does not
-	// listen on it yet.
+	// DefaultMetricsAddr; "off" disables it, and with it the per-command
+	// counters). Start binds it and Shutdown closes it.
 	MetricsAddr string
+	// Pprof serves net/http/pprof under /debug/pprof/ on MetricsAddr.
+	Pprof bool
 	// LogLevel is the level cmd/ringdb-server gives the logger it passes to
 	// New (default slog.LevelInfo). New does not change the logger.
 	LogLevel slog.Level
