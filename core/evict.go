@@ -1,6 +1,10 @@
 package core
 
-import "github.com/cespare/xxhash/v2"
+import (
+	"math"
+
+	"github.com/cespare/xxhash/v2"
+)
 
 // Eviction is S3-FIFO (Yang et al., SOSP '23) laid over the arena log.
 //
@@ -81,8 +85,8 @@ func (s *shard) retire(p *page) {
 	if q := &s.q[p.q]; q.tail == p {
 		q.tail = nil
 	}
-	if s.compacting == p {
-		s.compacting = nil
+	if s.job == p {
+		s.job = nil
 	}
 	p.stamp = s.ks.ep.retireStamp()
 	s.retired = append(s.retired, p)
@@ -103,6 +107,9 @@ func (s *shard) alloc(n int, reloc bool, qi uint8) (uint64, []byte, error) {
 		var err error
 		if t, err = s.newTail(reloc, qi); err != nil {
 			return 0, nil, err
+		}
+		if !reloc {
+			s.evictAhead()
 		}
 	}
 	off := t.used
@@ -167,13 +174,13 @@ func (s *shard) newTail(reloc bool, qi uint8) (*page, error) {
 
 // compactIfSparse keeps garbage bounded whether or not memory is: when a
 // tail page fills up and less than half of the shard's page bytes are live,
-// the sparsest page is chosen for compaction (its live records move to a
-// tail). The work is spread over the following writes, compactStep records
-// at a time, so no write holds the shard (and, in the server, its event
-// loop) for a whole page. Under uniform overwrites the log settles near
-// twice the live data. REQUIRES s.mu held.
+// the sparsest page becomes the job (its live records move to a tail). The
+// work is spread over the following writes, jobStep records at a time, so
+// no write holds the shard (and, in the server, its event loop) for a whole
+// page. Under uniform overwrites the log settles near twice the live data.
+// REQUIRES s.mu held.
 func (s *shard) compactIfSparse() {
-	if s.compacting != nil {
+	if s.job != nil {
 		return
 	}
 	live, total := 0, 0
@@ -193,41 +200,7 @@ func (s *shard) compactIfSparse() {
 	if best == nil || live*2 >= total || best.live*2 > len(best.buf) {
 		return
 	}
-	best.scan = 0
-	s.compacting = best
-}
-
-// compactStep is how many records one write moves while a compaction runs:
-// enough to finish a page before the next one fills (a page being compacted
-// is at most half live), small enough to bound the pause.
-const compactStep = 8
-
-// compactSome moves up to n records of the page being compacted and retires
-// it when done. REQUIRES s.mu held.
-func (s *shard) compactSome(n int) {
-	p := s.compacting
-	t := s.table.Load()
-	for ; n > 0 && p.scan < p.used; n-- {
-		off := p.scan
-		r := decodeRecord(p.buf[off:])
-		p.scan += r.size
-		pos, v, _, ok := s.findAddr(t, r.key, makeAddr(p.idx, off))
-		if !ok {
-			continue
-		}
-		na, buf, err := s.alloc(r.size, true, p.q)
-		if err != nil {
-			s.compacting = nil // no room to move into: give up for now
-			return
-		}
-		copy(buf, p.buf[off:off+r.size])
-		t.slots[pos].Store(makeSlot(slotTag(v), slotFreq(v), na))
-		p.live -= r.size
-	}
-	if p.scan >= p.used {
-		s.compacting = nil
-		s.retire(p)
-	}
+	s.startJob(best, false)
 }
 
 // makeRoom frees memory by one step. Pooled free pages are kept when the
@@ -312,17 +285,29 @@ func (s *shard) pickVictim() (*page, bool) {
 // records move to the tail of their own log. It reports false when a record
 // that may not be evicted could not be moved. REQUIRES s.mu held.
 func (s *shard) processVictim(p *page, clock, force bool) bool {
+	p.scan = 0
+	_, ok := s.processRecords(p, clock, force, math.MaxInt)
+	return ok
+}
+
+// processRecords is processVictim a few records at a time: it handles up to
+// n records from p.scan on. done reports that p needs no more work (it was
+// retired, or a large page was given its second chance); ok is false when a
+// record that may not be evicted could not be moved. REQUIRES s.mu held.
+func (s *shard) processRecords(p *page, clock, force bool, n int) (done, ok bool) {
 	policy := s.ks.policy()
 	now := s.ks.clock()
 	t := s.table.Load()
-	for off := 0; off < p.used; {
+	for ; n > 0 && p.scan < p.used; n-- {
+		off := p.scan
 		r := decodeRecord(p.buf[off:])
 		a := makeAddr(p.idx, off)
-		off += r.size
-		pos, v, h, ok := s.findAddr(t, r.key, a)
-		if !ok {
+		p.scan += r.size
+		pos, v, h, found := s.findAddr(t, r.key, a)
+		if !found {
 			continue
 		}
+		p.live -= r.size // it leaves this page one way or another
 		if r.expiredAt(now) {
 			s.dropSlotRec(t, pos, &r)
 			s.expired.Add(1)
@@ -349,27 +334,75 @@ func (s *shard) processVictim(p *page, clock, force bool) bool {
 		}
 		if p.large {
 			// A large record moves without a copy: its buffer changes log.
+			p.live += r.size
 			t.slots[pos].Store(makeSlot(slotTag(v), freq, a))
 			s.logRemove(p)
 			p.q = target
 			s.logAppend(p)
-			return true
+			p.scan = 0
+			if s.job == p {
+				s.job = nil
+			}
+			return true, true
 		}
 		na, buf, err := s.alloc(r.size, true, target)
 		if err != nil {
 			// No room to move it: evict it if the policy allows at all.
 			if !evictable {
-				return false
+				p.live += r.size
+				p.scan = off
+				return true, false
 			}
 			s.dropSlotRec(t, pos, &r)
 			s.evicted.Add(1)
 			continue
 		}
-		copy(buf, p.buf[off-r.size:off])
+		copy(buf, p.buf[off:off+r.size])
 		t.slots[pos].Store(makeSlot(slotTag(v), freq, na))
 	}
-	s.retire(p)
-	return true
+	if p.scan >= p.used {
+		s.retire(p)
+		return true, true
+	}
+	return false, true
+}
+
+// jobStep is how many records one write processes of the page being
+// compacted or evicted ahead of need: enough to finish a page well before
+// the next one fills, small enough to bound the pause a write sees.
+const jobStep = 8
+
+// startJob makes p the page that writes process jobStep records at a time.
+// REQUIRES s.mu held.
+func (s *shard) startJob(p *page, clock bool) {
+	p.scan = 0
+	s.job, s.jobClock = p, clock
+}
+
+// workJob advances the current job. REQUIRES s.mu held.
+func (s *shard) workJob() {
+	p := s.job
+	done, ok := s.processRecords(p, s.jobClock, false, jobStep)
+	if done || !ok {
+		if s.job == p {
+			s.job = nil
+		}
+	}
+}
+
+// evictAhead starts evicting the next victim while there is still a page of
+// headroom, so that writes rarely have to free a whole page themselves.
+// REQUIRES s.mu held.
+func (s *shard) evictAhead() {
+	if s.job != nil || s.ks.policy() == NoEviction {
+		return
+	}
+	if s.used.Load()+2*int64(s.ks.pageSize) <= s.budget(false) {
+		return
+	}
+	if p, clock := s.pickVictim(); p != nil {
+		s.startJob(p, clock)
+	}
 }
 
 // findAddr finds the slot of key that points at address a, and returns the

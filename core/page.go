@@ -14,7 +14,7 @@ type page struct {
 	q     uint8 // the log it belongs to: qSmall or qMain
 
 	used  int // bytes appended
-	scan  int // compaction progress: offset of the next record to move
+	scan  int // job progress: offset of the next record to process
 	live  int // bytes of records the index still points to
 	stamp uint64
 

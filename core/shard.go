@@ -21,7 +21,8 @@ type shard struct {
 	ttlKeys     int      // live keys with a TTL (Volatile needs some to evict)
 	retired     []*page
 	oldTables   []*table // replaced tables in the arena, awaiting readers
-	compacting  *page    // page whose live records writes are moving (evict.go)
+	job         *page    // page writes are compacting or evicting (evict.go)
+	jobClock    bool     // the job evicts (S3-FIFO) rather than compacts
 	free        []*page  // recyclable normal pages (counted in used)
 	freeIdx     []int    // page-table indices free for reuse
 	nextIdx     int
@@ -373,8 +374,8 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 		s.keys.Add(1)
 	}
 	s.sets.Add(1)
-	if s.compacting != nil {
-		s.compactSome(compactStep)
+	if s.job != nil {
+		s.workJob()
 	}
 	return nil
 }
