@@ -14,5 +14,5 @@ require (
 
 require (
 	github.com/golang/snappy v1.0.0 // indirect
-	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
 )

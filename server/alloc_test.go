@@ -16,8 +16,8 @@ type hotPath struct {
 	buf  []byte
 }
 
-func newHotPath(t testing.TB) *hotPath {
-	srv := newDirectServer(t, Config{})
+func newHotPath(t testing.TB, cfg Config) *hotPath {
+	srv := newDirectServer(t, cfg)
 	c := newDirectClient(t, srv)
 	return &hotPath{srv: srv, conn: c.conn, w: transport.NewWriter(nil, transport.ProtoRESP, 2), buf: make([]byte, 0, 4096)}
 }
@@ -27,10 +27,26 @@ func (h *hotPath) serve(req *transport.Request) {
 	h.srv.h.Serve(h.conn, req, h.w)
 }
 
+// metricsModes are the two ways the hot path runs: without and with the
+// metrics endpoint (per-command counters and sampled latency).
+var metricsModes = []struct {
+	name string
+	cfg  Config
+}{
+	{"metrics=off", Config{MetricsAddr: metricsOff}},
+	{"metrics=on", Config{MetricsAddr: "127.0.0.1:0"}},
+}
+
 // TestHotPathAllocs: GET, SET, MGET and INCR are allocation-free in steady
-// state, and so are binary GET and SET.
+// state, and so are binary GET and SET, with and without metrics.
 func TestHotPathAllocs(t *testing.T) {
-	h := newHotPath(t)
+	for _, m := range metricsModes {
+		t.Run(m.name, func(t *testing.T) { testHotPathAllocs(t, m.cfg) })
+	}
+}
+
+func testHotPathAllocs(t *testing.T, cfg Config) {
+	h := newHotPath(t, cfg)
 	h.serve(&transport.Request{Argv: argvOf([]string{"SET", "key", "value"})})
 	for _, args := range [][]string{
 		{"GET", "key"},
@@ -67,21 +83,21 @@ func TestHotPathAllocs(t *testing.T) {
 	}
 }
 
-func BenchmarkServeGet(b *testing.B) {
-	h := newHotPath(b)
-	h.serve(&transport.Request{Argv: argvOf([]string{"SET", "key", "value"})})
-	req := &transport.Request{Argv: argvOf([]string{"GET", "key"})}
-	b.ReportAllocs()
-	for b.Loop() {
-		h.serve(req)
-	}
-}
-
-func BenchmarkServeSet(b *testing.B) {
-	h := newHotPath(b)
-	req := &transport.Request{Argv: argvOf([]string{"SET", "key", "value"})}
-	b.ReportAllocs()
-	for b.Loop() {
-		h.serve(req)
+// BenchmarkServe measures one request through the handler, with metrics
+// off and on; the difference is the per-request cost of the command
+// counters and the sampled latency.
+func BenchmarkServe(b *testing.B) {
+	for _, m := range metricsModes {
+		for _, args := range [][]string{{"GET", "key"}, {"SET", "key", "value"}} {
+			b.Run(m.name+"/"+args[0], func(b *testing.B) {
+				h := newHotPath(b, m.cfg)
+				h.serve(&transport.Request{Argv: argvOf([]string{"SET", "key", "value"})})
+				req := &transport.Request{Argv: argvOf(args)}
+				b.ReportAllocs()
+				for b.Loop() {
+					h.serve(req)
+				}
+			})
+		}
 	}
 }

@@ -448,11 +448,27 @@ func binFlushAll(c *cmdCtx) {
 	c.w.OK()
 }
 
-// binStats is STATS: the keyspace counters as a map of name → INT.
+// binStats is STATS: the keyspace, connection and network counters as a
+// map of name → INT (docs/PROTOCOL.md lists the keys).
 func binStats(c *cmdCtx) {
 	st := c.srv.ks.Stats()
+	ts := c.srv.transportStats()
 	w := c.w
-	w.Map(9)
+	w.Map(16)
+	w.BulkString("net_input_bytes")
+	w.Int(int64(ts.BytesIn))
+	w.BulkString("net_output_bytes")
+	w.Int(int64(ts.BytesOut))
+	w.BulkString("connected_clients")
+	w.Int(max(ts.Connected, int64(c.srv.sessionCount())))
+	w.BulkString("connections_total")
+	w.Int(int64(max(ts.ConnectionsTotal, c.srv.connsTotal.Load())))
+	w.BulkString("rejected_connections")
+	w.Int(int64(ts.Rejected))
+	w.BulkString("output_buffer_disconnects")
+	w.Int(int64(ts.OutputBufferDisconnects))
+	w.BulkString("commands_processed")
+	w.Int(int64(c.srv.commandCount()))
 	w.BulkString("keys")
 	w.Int(st.Keys)
 	w.BulkString("used_bytes")

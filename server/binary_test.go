@@ -420,7 +420,7 @@ func TestBinaryCommands(t *testing.T) {
 		wantV(t, "SCAN BYTES cursor", call(binproto.OpScan, "0"), errSyntax)
 
 		st := call(binproto.OpStats).(map[string]any)
-		for _, k := range []string{"keys", "used_bytes", "max_bytes", "hits", "misses", "sets", "deletes", "expired", "evicted"} {
+		for _, k := range []string{"keys", "used_bytes", "max_bytes", "hits", "misses", "sets", "deletes", "expired", "evicted", "net_input_bytes", "net_output_bytes", "connected_clients", "connections_total", "rejected_connections", "output_buffer_disconnects", "commands_processed"} {
 			if _, ok := st[k].(int64); !ok {
 				t.Errorf("STATS %s = %v", k, st[k])
 			}

@@ -48,7 +48,8 @@ func (h *connHandler) Close(c *transport.Conn) {
 	s.sessMu.Lock()
 	if s.sessions[sess.id] == sess {
 		delete(s.sessions, sess.id)
-		s.closedCmds.Add(sess.cmds.Load())
+		s.closedCmds.Add(sess.cmdCount())
+		s.foldSessionLocked(sess)
 	}
 	s.sessMu.Unlock()
 }
@@ -62,12 +63,21 @@ func (h *connHandler) Serve(c *transport.Conn, req *transport.Request, w *transp
 	}
 	ctx := &sess.ctx
 	ctx.w = w
+	if h.s.met != nil {
+		h.serveCounted(sess, c, req, w)
+	} else {
+		h.dispatch(ctx, c, req)
+	}
+	ctx.w, ctx.argv, ctx.args, ctx.cmd = nil, nil, nil, nil
+}
+
+// dispatch runs req in the protocol of c.
+func (h *connHandler) dispatch(ctx *cmdCtx, c *transport.Conn, req *transport.Request) {
 	if c.Proto() == transport.ProtoBinary {
 		h.s.serveBinary(ctx, req)
 	} else {
 		h.s.serveRESP(ctx, req.Argv)
 	}
-	ctx.w, ctx.argv, ctx.args, ctx.cmd = nil, nil, nil, nil
 }
 
 // serveRESP runs a RESP command: lookup, arity, authentication, handler,
@@ -93,7 +103,7 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 		ctx.w.Error(binproto.ClassNoAuth, msgNoAuth)
 		return
 	}
-	sess.cmds.Add(1)
+	sess.countCmd(cmd)
 	sess.lastCmd.Store(&cmd.name)
 	sess.lastActive.Store(s.clockSec.Load())
 	ctx.argv = argv
@@ -120,7 +130,7 @@ func (s *Server) serveBinary(ctx *cmdCtx, req *transport.Request) {
 		ctx.arityErr(cmd.name)
 		return
 	}
-	sess.cmds.Add(1)
+	sess.countCmd(cmd)
 	sess.lastCmd.Store(&cmd.name)
 	sess.lastActive.Store(s.clockSec.Load())
 	ctx.args = req.Args

@@ -221,6 +221,9 @@ func (w testWriter) Write(p []byte) (int, error) {
 // newDirectServer builds a server on a fake transport, for handler tests.
 func newDirectServer(t testing.TB, cfg Config) *Server {
 	t.Helper()
+	if cfg.MetricsAddr == "" {
+		cfg.MetricsAddr = metricsOff
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,9 @@ type testServer struct {
 func startServer(t testing.TB, kind string, cfg Config) *testServer {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
+	if cfg.MetricsAddr == "" {
+		cfg.MetricsAddr = metricsOff
+	}
 	ts := &testServer{kind: kind}
 	if kind == "pipe" {
 		if err := cfg.Validate(); err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ringdb/ringdb/core"
+	"github.com/ringdb/ringdb/stats"
 	"github.com/ringdb/ringdb/transport"
 )
 
@@ -52,6 +53,11 @@ type Server struct {
 
 	shutOnce sync.Once
 	shutErr  error
+
+	// Monitoring (metrics.go); met and lat are nil when MetricsAddr is off.
+	met    *stats.Server
+	lat    *stats.Latency
+	closed metricsState // REQUIRES: sessMu held
 }
 
 // New validates cfg, fills in its defaults, creates the keyspace and the
@@ -103,6 +109,7 @@ func newServer(cfg Config, logger *slog.Logger, ks *core.Keyspace, tr transport.
 		stopTick: make(chan struct{}),
 	}
 	s.h = &connHandler{s: s}
+	s.newMetrics()
 	var id [20]byte
 	_, _ = rand.Read(id[:])
 	s.runID = hex.EncodeToString(id[:])
@@ -149,6 +156,11 @@ func (c *Config) transportConfig() (transport.Config, error) {
 // it again returns the first result.
 func (s *Server) Start() error {
 	s.startOnce.Do(func() {
+		if s.met != nil {
+			if s.startErr = s.met.Start(); s.startErr != nil {
+				return
+			}
+		}
 		go func() {
 			s.serveErr = s.tr.Serve(s.h)
 			close(s.served)
@@ -160,9 +172,16 @@ func (s *Server) Start() error {
 			if s.startErr == nil {
 				s.startErr = errors.New("ringdb: transport stopped before it was ready")
 			}
+			if s.met != nil {
+				_ = s.met.Shutdown(context.Background())
+			}
 			return
 		}
 		go s.tick()
+		if s.met != nil {
+			s.met.SetReady(true)
+			s.log.Info("ringdb metrics", "addr", s.MetricsAddr(), "pprof", s.cfg.Pprof)
+		}
 		s.log.Info("ringdb listening", "addr", s.Addr(), "transport", s.cfg.Transport, "version", Version)
 	})
 	return s.startErr
@@ -225,6 +244,9 @@ func (s *Server) localAddr() string { return s.Addr() }
 // when ctx ends; later calls return the first result.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.shutOnce.Do(func() {
+		if s.met != nil {
+			s.met.SetReady(false)
+		}
 		started := false
 		select {
 		case <-s.tr.Ready():
@@ -241,6 +263,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 				}
 			}
 			close(s.stopTick)
+		}
+		if s.met != nil {
+			if err := s.met.Shutdown(ctx); err != nil && s.shutErr == nil {
+				s.shutErr = err
+			}
 		}
 		s.ks.Close()
 		s.log.Info("ringdb stopped")
@@ -283,7 +310,7 @@ func (s *Server) commandCount() uint64 {
 	n := s.closedCmds.Load()
 	s.sessMu.Lock()
 	for _, ss := range s.sessions {
-		n += ss.cmds.Load()
+		n += ss.cmdCount()
 	}
 	s.sessMu.Unlock()
 	return n

@@ -35,17 +35,22 @@ type session struct {
 	vals [][]byte // scratch for MGET
 	keys [][]byte // scratch for SCAN and KEYS
 
-	mu      sync.Mutex // guards name, libName, libVer, timers
+	mu      sync.Mutex // guards name, libName, libVer, timers, errs
 	name    string
 	libName string
 	libVer  string
 	timers  map[*time.Timer]struct{} // DEBUG.SLEEPREPLY completions pending
 
 	resp       atomic.Int32           // RESP version, mirrored for CLIENT LIST
-	cmds       atomic.Uint64          // commands executed
+	cmds       atomic.Uint64          // commands executed, when calls is not kept (see cmdCount)
 	lastCmd    atomic.Pointer[string] // name of the last command
 	lastActive atomic.Int64           // unix seconds of the last command
 	parked     atomic.Int32           // requests parked and not yet completed
+
+	// Per-command counters (metrics.go), kept only with a metrics endpoint.
+	tick  uint32                     // requests served; picks the timed ones
+	calls atomic.Pointer[callCounts] // allocated on the first command
+	errs  map[errKey]uint64          // REQUIRES: mu held
 }
 
 // keepBuf stores b's backing array for reuse unless it has grown too large.
@@ -98,7 +103,7 @@ func (s *session) info(now int64, laddr string) string {
 	b = append(b, " flags="...)
 	b = append(b, flags...)
 	b = append(b, " db=0 sub=0 psub=0 ssub=0 multi=-1 tot-cmds="...)
-	b = strconv.AppendUint(b, s.cmds.Load(), 10)
+	b = strconv.AppendUint(b, s.cmdCount(), 10)
 	b = append(b, " cmd="...)
 	b = append(b, cmd...)
 	b = append(b, " user=default redir=-1 resp="...)

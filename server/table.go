@@ -49,6 +49,9 @@ type command struct {
 	// resp and bin are the protocol-specific handlers; either may be nil.
 	resp handlerFunc
 	bin  handlerFunc
+	// idx is the command's position in commandTable.all, which indexes the
+	// per-session call counters.
+	idx int
 }
 
 // commandTable indexes the commands by lower-case name and by opcode.
@@ -56,11 +59,14 @@ type commandTable struct {
 	byName map[string]*command
 	byOp   [256]*command // version 1 opcodes are all below 0x100
 	list   []*command    // in registration order
+	all    []*command    // every command, binary-only ones included; all[c.idx] == c
 }
 
 func newCommandTable(cmds []*command) *commandTable {
 	t := &commandTable{byName: make(map[string]*command, len(cmds))}
 	for _, c := range cmds {
+		c.idx = len(t.all)
+		t.all = append(t.all, c)
 		if c.resp != nil {
 			t.byName[c.name] = c
 			t.list = append(t.list, c)

@@ -18,6 +18,8 @@ type Writer struct {
 	buf     []byte
 	proto   Proto
 	version resp.Version
+	errs    uint32         // errors written since Reset
+	errCls  binproto.Class // class of the last error written
 }
 
 // NewWriter returns a Writer appending to buf. Transports use it; handlers
@@ -31,6 +33,7 @@ func NewWriter(buf []byte, p Proto, version int) *Writer {
 // Reset makes w append to buf in protocol p.
 func (w *Writer) Reset(buf []byte, p Proto, version int) {
 	w.buf, w.proto, w.version = buf, p, resp.RESP2
+	w.errs = 0
 	if version == 3 {
 		w.version = resp.RESP3
 	}
@@ -75,6 +78,8 @@ func (w *Writer) Simple(s string) {
 // "-<CLASS> msg" with Redis's prefix for the class (ERR for LIMIT and
 // PROTO, which Redis does not have); binary writes the class byte and msg.
 func (w *Writer) Error(c binproto.Class, msg string) {
+	w.errs++
+	w.errCls = c
 	if w.proto == ProtoBinary {
 		w.buf = binproto.AppendError(w.buf, c, msg)
 		return
@@ -86,6 +91,8 @@ func (w *Writer) Error(c binproto.Class, msg string) {
 // instead of the class's usual one (Redis's WRONGPASS, NOPROTO, BUSYKEY...).
 // The binary protocol has no prefixes: it writes the class and msg.
 func (w *Writer) ErrorPrefix(c binproto.Class, prefix, msg string) {
+	w.errs++
+	w.errCls = c
 	if w.proto == ProtoBinary {
 		w.buf = binproto.AppendError(w.buf, c, msg)
 		return
@@ -106,6 +113,11 @@ func respPrefix(c binproto.Class) string {
 	}
 	return "ERR"
 }
+
+// Errors returns the number of errors written through Error and
+// ErrorPrefix since the last Reset, and the class of the last one. The
+// server compares it before and after a command to count failed commands.
+func (w *Writer) Errors() (n uint32, last binproto.Class) { return w.errs, w.errCls }
 
 // Int writes an integer.
 func (w *Writer) Int(n int64) {

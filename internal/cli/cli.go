@@ -48,6 +48,7 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 	cert := fs.String("tls-cert", "", "TLS certificate file (PEM); needs --tls-key and the std transport")
 	key := fs.String("tls-key", "", "TLS private key file (PEM)")
 	metrics := fs.String("metrics-listen", server.DefaultMetricsAddr, "address of the /metrics HTTP endpoint (empty disables it)")
+	pprofOn := fs.Bool("pprof", false, "serve /debug/pprof on the --metrics-listen address")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	fs.BoolVar(&o.Version, "version", false, "print the version and exit")
 
@@ -74,7 +75,7 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 		return o, nil
 	}
 
-	c := server.Config{Addr: *listen, Transport: *tr, TLSCertFile: *cert, TLSKeyFile: *key, MetricsAddr: *metrics}
+	c := server.Config{Addr: *listen, Transport: *tr, TLSCertFile: *cert, TLSKeyFile: *key, MetricsAddr: *metrics, Pprof: *pprofOn}
 	if c.MetricsAddr == "" {
 		c.MetricsAddr = "off"
 	}

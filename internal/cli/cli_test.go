@@ -40,7 +40,21 @@ func TestParseDefaults(t *testing.T) {
 	require.Equal(t, int64(total*DefaultMemoryShare), c.MaxMemory)
 	require.Equal(t, core.NoEviction, c.Eviction)
 	require.Equal(t, "127.0.0.1:9379", c.MetricsAddr)
+	require.False(t, c.Pprof, "pprof is off by default")
 	require.Equal(t, slog.LevelInfo, c.LogLevel)
+}
+
+// --pprof and RINGDB_PPROF turn on /debug/pprof.
+func TestParsePprof(t *testing.T) {
+	o, err := Parse([]string{"--pprof"}, env(nil), fourGiB, io.Discard)
+	require.NoError(t, err)
+	require.True(t, o.Config.Pprof)
+	o, err = Parse(nil, env(map[string]string{"RINGDB_PPROF": "true"}), fourGiB, io.Discard)
+	require.NoError(t, err)
+	require.True(t, o.Config.Pprof)
+	o, err = Parse([]string{"--metrics-listen", ""}, env(nil), fourGiB, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "off", o.Config.MetricsAddr, "an empty address turns the endpoint off")
 }
 
 func TestParseFlagsAndEnv(t *testing.T) {
