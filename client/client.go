@@ -1,0 +1,205 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// Client is a ringdb client over the binary protocol. It is safe for
+// concurrent use; share one per process and server.
+type Client struct {
+	addr   string
+	o      options
+	slots  []*slot
+	closed atomic.Bool
+}
+
+// slot is one pooled connection and its reconnect state.
+type slot struct {
+	cur      atomic.Pointer[conn]
+	dialling atomic.Bool   // a background redial is running
+	sem      chan struct{} // capacity 1: held while (re)dialling
+	backoff  time.Duration // REQUIRES: sem held
+	next     time.Time     // earliest next dial; REQUIRES: sem held
+}
+
+// New connects to the ringdb server at addr ("host:port"), opening the
+// whole pool and running the HELLO handshake on each connection. It fails
+// if any connection cannot be opened within ctx and the dial timeout;
+// errors.Is(err, ErrAuth) reports a missing or wrong token.
+func New(ctx context.Context, addr string, opts ...Option) (*Client, error) {
+	c := &Client{addr: addr, o: defaultOptions()}
+	for _, opt := range opts {
+		opt(&c.o)
+	}
+	c.slots = make([]*slot, c.o.poolSize)
+	for i := range c.slots {
+		c.slots[i] = &slot{sem: make(chan struct{}, 1)}
+		cn, err := dial(ctx, addr, &c.o)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("ringdb: connect %s: %w", addr, err)
+		}
+		c.slots[i].cur.Store(cn)
+	}
+	return c, nil
+}
+
+// Close closes every connection. Calls in flight and later calls fail with
+// ErrClosed. Close is idempotent.
+func (c *Client) Close() error {
+	c.closed.Store(true)
+	for _, s := range c.slots {
+		if s == nil {
+			continue
+		}
+		if cn := s.cur.Load(); cn != nil {
+			cn.fail(ErrClosed)
+		}
+	}
+	return nil
+}
+
+// Addr returns the server address the client was created with.
+func (c *Client) Addr() string { return c.addr }
+
+// conn returns the healthy connection with the fewest calls in flight,
+// the lowest slot on a tie. At low load every call therefore goes to the
+// same warm connection (round-robin would wake a different idle server
+// loop and reader goroutine per call, doubling latency); under load calls
+// spread over the pool. Broken connections are re-dialled in the
+// background, or in the caller when none is healthy.
+func (c *Client) conn(ctx context.Context) (*conn, error) {
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	var best *conn
+	var bestLoad int64
+	var broken *slot
+	for _, s := range c.slots {
+		cn := s.cur.Load()
+		if cn == nil || cn.broken() {
+			if broken == nil {
+				broken = s
+			}
+			continue
+		}
+		if load := cn.inflight.Load(); best == nil || load < bestLoad {
+			best, bestLoad = cn, load
+		}
+	}
+	if best == nil {
+		return c.redial(ctx, broken)
+	}
+	if broken != nil && broken.dialling.CompareAndSwap(false, true) {
+		go func() {
+			defer broken.dialling.Store(false)
+			ctx, cancel := context.WithTimeout(context.Background(), c.o.dialTimeout+c.o.maxBackoff)
+			defer cancel()
+			_, _ = c.redial(ctx, broken)
+		}()
+	}
+	return best, nil
+}
+
+// redial replaces s's broken connection. Concurrent callers wait for one
+// dialler; a failed dial doubles the wait before the next attempt.
+func (c *Client) redial(ctx context.Context, s *slot) (*conn, error) {
+	select {
+	case s.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.sem }()
+	if cn := s.cur.Load(); cn != nil && !cn.broken() {
+		return cn, nil
+	}
+	if wait := time.Until(s.next); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+	}
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	cn, err := dial(ctx, c.addr, &c.o)
+	if err != nil {
+		s.backoff = min(max(2*s.backoff, c.o.minBackoff), c.o.maxBackoff)
+		s.next = time.Now().Add(s.backoff)
+		return nil, fmt.Errorf("ringdb: reconnect %s: %w", c.addr, err)
+	}
+	s.backoff, s.next = 0, time.Time{}
+	s.cur.Store(cn)
+	if c.closed.Load() { // lost a race with Close
+		cn.fail(ErrClosed)
+		return nil, ErrClosed
+	}
+	return cn, nil
+}
+
+// callCtx applies the read timeout to a context without a deadline.
+func (c *Client) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.o.readTimeout > 0 {
+		if _, ok := ctx.Deadline(); !ok {
+			return context.WithTimeout(ctx, c.o.readTimeout)
+		}
+	}
+	return ctx, func() {}
+}
+
+// do sends one request frame and returns its reply body. A request that
+// never reached a broken connection is re-sent on a fresh one; a request
+// lost in flight is retried once only when idempotent.
+func (c *Client) do(ctx context.Context, frame []byte, idempotent bool) ([]byte, error) {
+	ctx, cancel := c.callCtx(ctx)
+	defer cancel()
+	retriedInFlight := false
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			frame = append([]byte(nil), frame...) // the old writer may still read it
+		}
+		cn, err := c.conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		cl := &call{done: make(chan struct{})}
+		if err := cn.send([][]byte{frame}, []*call{cl}); err != nil {
+			if errors.Is(err, errNotSent) && attempt < 3 {
+				continue
+			}
+			return nil, err
+		}
+		select {
+		case <-cl.done:
+		case <-ctx.Done():
+			cn.forget(cl)
+			return nil, ctx.Err()
+		}
+		if cl.err != nil {
+			if idempotent && !retriedInFlight && errors.Is(cl.err, ErrConnLost) {
+				retriedInFlight = true
+				continue
+			}
+			return nil, cl.err
+		}
+		return cl.body, nil
+	}
+}
+
+// writeCount returns the number of writes issued by all connections (tests).
+func (c *Client) writeCount() int64 {
+	var n int64
+	for _, s := range c.slots {
+		if cn := s.cur.Load(); cn != nil {
+			n += cn.writes.Load()
+		}
+	}
+	return n
+}

@@ -1,0 +1,428 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// errNotSent marks a request refused by a connection that was already
+// broken: it never reached the wire, so any call may be retried.
+var errNotSent = errors.New("ringdb: connection broken before send")
+
+// call is one request waiting for its reply. body and err are written once,
+// by whoever removes the call from conn.pending, before done is closed.
+type call struct {
+	id   uint32
+	done chan struct{}
+	body []byte
+	err  error
+}
+
+// conn is one multiplexed connection: callers queue frames and whoever
+// holds the writer role (see flush) sends everything queued in one
+// (vectored) write; a reader goroutine hands each reply to the call
+// registered under its id.
+type conn struct {
+	nc           net.Conn
+	lim          binproto.Limits
+	writeTimeout time.Duration
+	gather       bool // copy frames into one buffer before writing (TLS)
+
+	mu      sync.Mutex
+	pending map[uint32]*call // REQUIRES: mu held
+	out     net.Buffers      // frames not yet taken by the writer; REQUIRES: mu held
+	nextID  uint32           // REQUIRES: mu held
+	err     error            // non-nil once broken; REQUIRES: mu held
+
+	spare net.Buffers // recycled out; REQUIRES: mu held
+
+	writing  atomic.Bool   // some goroutine is writing (see flush)
+	gathered []byte        // TLS write scratch; REQUIRES: writing held
+	wake     chan struct{} // capacity 1: work for writeLoop
+	dead     chan struct{} // closed once broken
+
+	inflight atomic.Int64 // calls sent and not yet answered or forgotten
+	writes   atomic.Int64 // write calls issued (tests)
+}
+
+// dial connects, runs the HELLO handshake synchronously and starts the
+// connection's goroutines.
+func dial(ctx context.Context, addr string, o *options) (*conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, o.dialTimeout)
+	defer cancel()
+	var d net.Dialer
+	nc, err := d.DialContext(dctx, "tcp", addr)
+	if err != nil {
+		return nil, &wrapped{ErrConnLost, err}
+	}
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	if o.tls != nil {
+		cfg := o.tls.Clone()
+		if cfg.ServerName == "" {
+			host, _, _ := net.SplitHostPort(addr)
+			cfg.ServerName = host
+		}
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(dctx); err != nil {
+			nc.Close()
+			return nil, &wrapped{ErrConnLost, err}
+		}
+		nc = tc
+	}
+	c := &conn{
+		nc:           nc,
+		writeTimeout: o.writeTimeout,
+		gather:       o.tls != nil,
+		pending:      make(map[uint32]*call),
+		wake:         make(chan struct{}, 1),
+		dead:         make(chan struct{}),
+	}
+	if err := c.hello(dctx, o); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	go c.writeLoop()
+	go c.readLoop()
+	return c, nil
+}
+
+// hello sends HELLO and reads its reply before any other traffic.
+func (c *conn) hello(ctx context.Context, o *options) error {
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.nc.SetDeadline(dl)
+		defer c.nc.SetDeadline(time.Time{})
+	}
+	e := newReq(binproto.OpHello, 4)
+	e.int(binproto.Version).int(binproto.Version)
+	if o.name != "" {
+		e.str(o.name)
+	} else {
+		e.null()
+	}
+	if o.token != "" {
+		e.str(o.token)
+	} else {
+		e.null()
+	}
+	b := e.finish()
+	binary.BigEndian.PutUint32(b[4:], 1)
+	if _, err := c.nc.Write(b); err != nil {
+		return &wrapped{ErrConnLost, err}
+	}
+	var hdr [binproto.HeaderSize]byte
+	if _, err := io.ReadFull(c.nc, hdr[:]); err != nil {
+		return &wrapped{ErrConnLost, err}
+	}
+	h, err := binproto.ParseHeader(hdr[:])
+	if err != nil {
+		return protoErr(err)
+	}
+	if h.Length > 1<<20 {
+		return protoErr(binproto.ErrFrameTooLarge)
+	}
+	body := make([]byte, h.Length)
+	if _, err := io.ReadFull(c.nc, body); err != nil {
+		return &wrapped{ErrConnLost, err}
+	}
+	if h.Flags&binproto.FlagPush != 0 { // DISCONNECT before the reply
+		r := binproto.NewReader(body, binproto.Limits{})
+		if v, err := r.Next(); err == nil && v.Kind == binproto.KindError {
+			return serverError(v)
+		}
+		return protoErr(fmt.Errorf("unexpected push %v during HELLO", h.Op))
+	}
+	r := binproto.NewReader(body, binproto.Limits{})
+	v, err := r.Next()
+	if err != nil {
+		return protoErr(err)
+	}
+	switch v.Kind {
+	case binproto.KindError:
+		return serverError(v)
+	case binproto.KindMap:
+	default:
+		return protoErr(fmt.Errorf("HELLO reply is %v, want MAP", v.Kind))
+	}
+	for i := int64(0); i < v.Int; i++ {
+		k, err := r.Next()
+		if err != nil {
+			return protoErr(err)
+		}
+		val, err := r.Skip()
+		if err != nil {
+			return protoErr(err)
+		}
+		if k.Kind != binproto.KindBytes || val.Kind != binproto.KindInt {
+			continue
+		}
+		switch string(k.Bytes) {
+		case "max_frame":
+			c.lim.MaxFrame = val.Int
+		case "max_value":
+			c.lim.MaxValue = max(val.Int, binproto.MaxErrorMessage)
+		case "max_array":
+			c.lim.MaxArray = val.Int
+		}
+	}
+	c.nextID = 1
+	return nil
+}
+
+// send registers calls[i] under a fresh id, patches the id into frames[i]
+// and queues the frames for the writer, all under one lock so a pipeline's
+// frames stay contiguous. The frames are owned by the connection afterwards.
+// It returns an error wrapping errNotSent if the connection is broken, and
+// one matching ErrLimit, sending nothing, if a frame is longer than the
+// server's maximum (the server would drop the connection for it).
+func (c *conn) send(frames [][]byte, calls []*call) error {
+	c.mu.Lock()
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return &wrapped{errNotSent, err}
+	}
+	for _, f := range frames {
+		if n := int64(len(f) - binproto.HeaderSize); c.lim.MaxFrame > 0 && n > c.lim.MaxFrame {
+			c.mu.Unlock()
+			return &wrapped{ErrLimit, fmt.Errorf("request body of %d bytes exceeds the server's max frame of %d", n, c.lim.MaxFrame)}
+		}
+	}
+	for i, f := range frames {
+		id := c.nextID
+		if c.nextID++; c.nextID == 0 {
+			c.nextID = 1
+		}
+		binary.BigEndian.PutUint32(f[4:], id)
+		calls[i].id = id
+		c.pending[id] = calls[i]
+		c.inflight.Add(1)
+		c.out = append(c.out, f)
+	}
+	c.mu.Unlock()
+	c.flush()
+	return nil
+}
+
+// forget drops a call whose caller stopped waiting; its reply, if it comes,
+// is discarded by the reader.
+func (c *conn) forget(cl *call) {
+	c.mu.Lock()
+	if c.pending[cl.id] == cl {
+		delete(c.pending, cl.id)
+		c.inflight.Add(-1)
+	}
+	c.mu.Unlock()
+}
+
+// broken reports whether the connection has failed.
+func (c *conn) broken() bool {
+	select {
+	case <-c.dead:
+		return true
+	default:
+		return false
+	}
+}
+
+// fail breaks the connection once: every pending call gets an error
+// wrapping ErrConnLost and cause.
+func (c *conn) fail(cause error) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	err := error(&wrapped{ErrConnLost, cause})
+	if errors.Is(cause, ErrClosed) {
+		err = ErrClosed
+	}
+	c.err = err
+	pend := c.pending
+	c.pending = nil
+	c.out = nil
+	close(c.dead)
+	c.mu.Unlock()
+	c.nc.Close()
+	for _, cl := range pend {
+		cl.err = err
+		close(cl.done)
+	}
+}
+
+// flush writes the queued frames unless another goroutine is writing
+// already; that writer then picks them up (see release). The caller that
+// queued a frame usually writes it itself, with everything queued by others
+// since the last write, in one writev (or one Write of a gathered buffer
+// under TLS). It writes one batch only, so a caller never works for others
+// for long; what is queued meanwhile goes to the writer goroutine.
+func (c *conn) flush() {
+	if !c.writing.CompareAndSwap(false, true) {
+		return
+	}
+	// Let callers that are about to queue do so first, so that this write
+	// carries their frames too: this yield is what coalesces concurrent
+	// calls. With nothing else runnable it returns at once.
+	runtime.Gosched()
+	c.writeBatch()
+	c.release(true)
+}
+
+// release ends a turn as the writer. Frames queued by callers that found
+// the writer busy must not be left behind: they are handed to the writer
+// goroutine (handoff) or written by it (its own loop).
+func (c *conn) release(handoff bool) bool {
+	c.writing.Store(false)
+	c.mu.Lock()
+	more := len(c.out) > 0
+	c.mu.Unlock()
+	if more && handoff {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+	return more
+}
+
+// writeLoop is the background writer: it drains what callers left queued
+// behind a busy writer.
+func (c *conn) writeLoop() {
+	for {
+		select {
+		case <-c.wake:
+		case <-c.dead:
+			return
+		}
+		for c.writing.CompareAndSwap(false, true) {
+			for c.writeBatch() {
+			}
+			if !c.release(false) {
+				break
+			}
+		}
+	}
+}
+
+// writeBatch writes everything queued in one write call and reports
+// whether it wrote anything. REQUIRES: c.writing held.
+func (c *conn) writeBatch() bool {
+	c.mu.Lock()
+	bufs := c.out
+	c.out, c.spare = c.spare, nil
+	c.mu.Unlock()
+	if len(bufs) == 0 {
+		c.mu.Lock()
+		c.spare = bufs
+		c.mu.Unlock()
+		return false
+	}
+	if c.writeTimeout > 0 {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	}
+	var err error
+	c.writes.Add(1)
+	if c.gather && len(bufs) > 1 {
+		c.gathered = c.gathered[:0]
+		for _, b := range bufs {
+			c.gathered = append(c.gathered, b...)
+		}
+		_, err = c.nc.Write(c.gathered)
+		if cap(c.gathered) > 1<<20 {
+			c.gathered = nil
+		}
+	} else {
+		nb := bufs // WriteTo consumes its receiver
+		_, err = nb.WriteTo(c.nc)
+	}
+	if err != nil {
+		c.fail(fmt.Errorf("write: %w", err))
+		return false
+	}
+	clear(bufs)
+	c.mu.Lock()
+	c.spare = bufs[:0]
+	c.mu.Unlock()
+	return true
+}
+
+// slabSize is the chunk small reply bodies are carved from, so a reply
+// costs no allocation of its own.
+const slabSize = 32 << 10
+
+// readLoop reads frames and completes the call each reply belongs to.
+func (c *conn) readLoop() {
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	lim := c.lim
+	if lim.MaxFrame <= 0 {
+		lim.MaxFrame = binproto.DefaultMaxFrame
+	}
+	var hdr [binproto.HeaderSize]byte
+	var slab []byte
+	var disconnect error
+	for {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			if disconnect != nil {
+				err = disconnect
+			}
+			c.fail(err)
+			return
+		}
+		h, err := binproto.ParseHeader(hdr[:])
+		if err == nil && int64(h.Length) > lim.MaxFrame {
+			err = binproto.ErrFrameTooLarge
+		}
+		if err != nil {
+			c.fail(protoErr(err))
+			return
+		}
+		var body []byte
+		n := int(h.Length)
+		if n <= 512 {
+			if len(slab) < n {
+				slab = make([]byte, slabSize)
+			}
+			body, slab = slab[:n:n], slab[n:]
+		} else {
+			body = make([]byte, n)
+		}
+		if _, err := io.ReadFull(br, body); err != nil {
+			c.fail(err)
+			return
+		}
+		if h.Flags&binproto.FlagPush != 0 {
+			if h.Op == binproto.OpDisconnect {
+				r := binproto.NewReader(body, lim)
+				if v, err := r.Next(); err == nil && v.Kind == binproto.KindError {
+					disconnect = fmt.Errorf("server disconnected: %w", serverError(v))
+				}
+			}
+			continue // unknown pushes are ignored (§8)
+		}
+		c.mu.Lock()
+		cl := c.pending[h.ID]
+		if cl != nil {
+			delete(c.pending, h.ID)
+			c.inflight.Add(-1)
+		}
+		c.mu.Unlock()
+		if cl == nil {
+			continue // the caller gave up: discard the late reply
+		}
+		cl.body = body
+		close(cl.done)
+	}
+}

@@ -1,0 +1,34 @@
+// Package client is the Go SDK for ringdb over its binary protocol
+// (docs/PROTOCOL.md).
+//
+// A *Client is safe for concurrent use by many goroutines. It keeps a small
+// pool of connections (WithPoolSize) and multiplexes every call over them:
+// each request carries an id, and replies are matched back to their callers
+// by that id. A call goes to the connection with the fewest calls in
+// flight, so a lightly loaded client keeps using one warm connection.
+// Requests issued concurrently on one connection are coalesced into a single
+// vectored write: the caller that finds the connection's writer role free
+// yields once, then writes everything queued so far, and frames queued while
+// a write is under way are written by the next turn (automatic
+// pipelining). Many callers therefore cost few syscalls without any explicit
+// batching; Pipeline gives explicit batching on top of that.
+//
+// Every call takes a context.Context. When the context ends before the reply
+// arrives the call returns ctx.Err(); the late reply is discarded by id and
+// the connection stays usable for everyone else. A write whose context ended
+// may or may not have been applied by the server.
+//
+// A connection that breaks fails the calls in flight on it with an error
+// matching ErrConnLost, and is re-dialled with exponential backoff by the next
+// call that needs it. Calls that cannot change data (GET, MGET, EXISTS, TTL,
+// SCAN, DBSIZE, STATS, DIGEST, PING) are retried once on a fresh connection;
+// writes never are, because the server may already have applied them.
+//
+// Server errors are *ServerError values carrying the protocol's error class;
+// match them with errors.Is against ErrWrongType, ErrOOM, ErrReadOnly,
+// ErrAuth, ErrLimit, ErrProtocol and ErrNotFound, or errors.As for the
+// message.
+//
+// Byte slices returned by calls are owned by the caller; byte slices passed
+// in may be reused once the call has returned.
+package client

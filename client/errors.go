@@ -1,0 +1,99 @@
+package client
+
+import (
+	"errors"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// Sentinel errors. Server error replies match the class sentinels through
+// (*ServerError).Is; client-side failures wrap them with %w.
+var (
+	// ErrNotFound reports a missing key where the call has no (value,
+	// found) shape, e.g. Rename of a missing source.
+	ErrNotFound = errors.New("ringdb: key not found")
+	// ErrWrongType matches WRONGTYPE replies: the key holds another kind of
+	// value.
+	ErrWrongType = errors.New("ringdb: wrong type")
+	// ErrOOM matches OOM replies: the write needs memory the server's bound
+	// does not allow. Back off and retry later.
+	ErrOOM = errors.New("ringdb: out of memory")
+	// ErrReadOnly matches READONLY replies: a write was sent to a replica.
+	ErrReadOnly = errors.New("ringdb: read-only server")
+	// ErrAuth matches NOAUTH replies: authentication missing or wrong.
+	ErrAuth = errors.New("ringdb: authentication failed")
+	// ErrLimit matches LIMIT replies: a size or count limit was exceeded.
+	ErrLimit = errors.New("ringdb: limit exceeded")
+	// ErrProtocol matches PROTO replies and malformed frames or values
+	// received by the client.
+	ErrProtocol = errors.New("ringdb: protocol error")
+	// ErrConnLost is returned for calls in flight on a connection that
+	// broke, and wraps failures to connect or reconnect. A write that
+	// fails with it may or may not have been applied.
+	ErrConnLost = errors.New("ringdb: connection lost")
+	// ErrClosed is returned by calls on a closed Client.
+	ErrClosed = errors.New("ringdb: client closed")
+)
+
+// Class is a server error class (docs/PROTOCOL.md §6).
+type Class = binproto.Class
+
+// ServerError is an error reply from the server. Match its class with
+// errors.Is (ErrWrongType, ErrOOM, ...) or read it with errors.As.
+type ServerError struct {
+	// Class is the error class, e.g. binproto.ClassOOM.
+	Class Class
+	// Msg is the server's message, without the class prefix.
+	Msg string
+}
+
+// Error returns "ringdb: CLASS message".
+func (e *ServerError) Error() string { return "ringdb: " + e.Class.String() + " " + e.Msg }
+
+// Is maps the error class onto the package's sentinel errors. An ERR reply
+// "no such key" also matches ErrNotFound.
+func (e *ServerError) Is(target error) bool {
+	switch target {
+	case ErrWrongType:
+		return e.Class == binproto.ClassWrongType
+	case ErrOOM:
+		return e.Class == binproto.ClassOOM
+	case ErrReadOnly:
+		return e.Class == binproto.ClassReadOnly
+	case ErrAuth:
+		return e.Class == binproto.ClassNoAuth
+	case ErrLimit:
+		return e.Class == binproto.ClassLimit
+	case ErrProtocol:
+		return e.Class == binproto.ClassProto
+	case ErrNotFound:
+		return e.Class == binproto.ClassErr && e.Msg == "no such key"
+	}
+	return false
+}
+
+// serverError converts an ERROR value.
+func serverError(v binproto.Value) *ServerError {
+	c := v.Class
+	if c > binproto.ClassProto {
+		c = binproto.ClassErr // unknown classes are ERR (§6)
+	}
+	return &ServerError{Class: c, Msg: string(v.Bytes)}
+}
+
+// protoErr wraps a client-side decoding failure.
+func protoErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &wrapped{ErrProtocol, err}
+}
+
+// wrapped is an error that matches both sentinel and cause.
+type wrapped struct {
+	sentinel error
+	cause    error
+}
+
+func (w *wrapped) Error() string   { return w.sentinel.Error() + ": " + w.cause.Error() }
+func (w *wrapped) Unwrap() []error { return []error{w.sentinel, w.cause} }

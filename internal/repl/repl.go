@@ -1,0 +1,228 @@
+// Package repl is ringdb-cli: an interactive shell and one-shot command
+// runner speaking the binary protocol through the client SDK. It lives
+// apart from cmd/ringdb-cli so that it can be tested.
+package repl
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ringdb/ringdb/client"
+)
+
+// HistoryFile is the name of the history file in the user's home directory.
+const HistoryFile = ".ringdb_history"
+
+// maxHistory is how many lines of history are kept.
+const maxHistory = 1000
+
+// Run runs ringdb-cli with the command-line arguments args (without the
+// program name) and returns the process exit code: 0 on success, 1 when a
+// command got an error reply or the server cannot be reached, 2 for a bad
+// command line. With command arguments it runs that one command (one-shot
+// mode); otherwise it reads commands from stdin, one per line, printing a
+// prompt when stdin is a terminal. Fed a script (stdin not a terminal), it
+// exits 1 if any command got an error reply.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ringdb-cli", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("a", "127.0.0.1:7379", "server address host:port")
+	token := fs.String("auth", os.Getenv("RINGDB_AUTH_TOKEN"), "auth token (default $RINGDB_AUTH_TOKEN)")
+	name := fs.String("name", "ringdb-cli", "client name shown by the server")
+	timeout := fs.Duration("timeout", 10*time.Second, "timeout of each command")
+	useTLS := fs.Bool("tls", false, "connect with TLS")
+	insecure := fs.Bool("insecure", false, "with -tls: do not verify the server certificate")
+	histPath := fs.String("history", "", "history file (default ~/"+HistoryFile+"; \"off\" disables it)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: ringdb-cli [flags] [command [arg ...]]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	opts := []client.Option{client.WithPoolSize(1), client.WithClientName(*name), client.WithAuthToken(*token)}
+	if *useTLS {
+		opts = append(opts, client.WithTLS(&tls.Config{InsecureSkipVerify: *insecure}))
+	}
+	dctx, cancel := context.WithTimeout(ctx, *timeout)
+	c, err := client.New(dctx, *addr, opts...)
+	cancel()
+	if err != nil {
+		fmt.Fprintf(stderr, "Could not connect to ringdb at %s: %v\n", *addr, err)
+		return 1
+	}
+	defer c.Close()
+	s := &shell{c: c, timeout: *timeout, out: stdout}
+	if fs.NArg() > 0 {
+		if !s.exec(ctx, fs.Args()) {
+			return 1
+		}
+		return 0
+	}
+	if isTerminal(stdin) {
+		s.prompt = *addr + "> "
+	}
+	if *histPath == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			*histPath = filepath.Join(home, HistoryFile)
+		}
+	}
+	if *histPath != "off" {
+		s.histPath = *histPath
+	}
+	s.loadHistory()
+	if !s.loop(ctx, stdin) && s.prompt == "" {
+		return 1 // a script (stdin not a terminal) had an error reply
+	}
+	return 0
+}
+
+// isTerminal reports whether r is a character device, i.e. a person is
+// typing: only then does the shell print prompts.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// shell is one CLI session.
+type shell struct {
+	c        *client.Client
+	timeout  time.Duration
+	out      io.Writer
+	prompt   string
+	history  []string
+	histPath string
+}
+
+// exec runs one command and prints its reply; it reports success.
+func (s *shell) exec(ctx context.Context, args []string) bool {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	r, err := execute(ctx, s.c, args)
+	if err != nil {
+		fmt.Fprintln(s.out, errorText(err))
+		return false
+	}
+	r.write(s.out, "")
+	return true
+}
+
+// loop reads, evaluates and prints until EOF, "quit" or "exit". It reports
+// whether every command succeeded.
+func (s *shell) loop(ctx context.Context, in io.Reader) bool {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 1<<30)
+	allOK := true
+	for {
+		fmt.Fprint(s.out, s.prompt)
+		if !sc.Scan() {
+			if s.prompt != "" {
+				fmt.Fprintln(s.out)
+			}
+			return allOK
+		}
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		s.remember(line)
+		args, err := splitLine(line)
+		if err != nil {
+			fmt.Fprintln(s.out, "Invalid argument(s):", err)
+			allOK = false
+			continue
+		}
+		switch strings.ToLower(args[0]) {
+		case "quit", "exit":
+			return allOK
+		case "help", "?":
+			s.help(args[1:])
+			continue
+		case "history":
+			for i, h := range s.history {
+				fmt.Fprintf(s.out, "%4d  %s\n", i+1, h)
+			}
+			continue
+		}
+		if !s.exec(ctx, args) {
+			allOK = false
+		}
+	}
+}
+
+// help lists every command, or describes the named ones.
+func (s *shell) help(names []string) {
+	if len(names) == 0 {
+		fmt.Fprintln(s.out, "ringdb-cli commands (case-insensitive; quote arguments with \"...\" or '...'):")
+		all := make([]string, 0, len(commands))
+		for n := range commands {
+			all = append(all, n)
+		}
+		slices.Sort(all)
+		names = all
+		defer fmt.Fprintln(s.out, "  help [command], history, quit")
+	}
+	for _, n := range names {
+		cmd, ok := commands[strings.ToUpper(n)]
+		if !ok {
+			fmt.Fprintf(s.out, "unknown command '%s'\n", n)
+			continue
+		}
+		usage := strings.TrimRight(fmt.Sprintf("  %-10s %s", strings.ToUpper(n), cmd.args), " ")
+		fmt.Fprintf(s.out, "%s\n  %-10s   %s\n", usage, "", cmd.summary)
+	}
+}
+
+// loadHistory reads the history file, if any.
+func (s *shell) loadHistory() {
+	if s.histPath == "" {
+		return
+	}
+	b, err := os.ReadFile(s.histPath)
+	if err != nil {
+		return
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if l != "" {
+			s.history = append(s.history, l)
+		}
+	}
+	if len(s.history) > maxHistory {
+		s.history = s.history[len(s.history)-maxHistory:]
+	}
+}
+
+// remember adds line to the history in memory and appends it to the
+// history file.
+func (s *shell) remember(line string) {
+	s.history = append(s.history, line)
+	if len(s.history) > maxHistory {
+		s.history = s.history[1:]
+	}
+	if s.histPath == "" {
+		return
+	}
+	f, err := os.OpenFile(s.histPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return
+	}
+	fmt.Fprintln(f, line)
+	f.Close()
+}
