@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -69,4 +70,12 @@ func TestHeapObjectsDoNotGrowWithKeys(t *testing.T) {
 	// (about 80 pages of 256 KiB), and other runtime noise.
 	t.Logf("heap objects: %d with 10k keys, %d with 210k keys", base, grown)
 	require.Less(t, int64(grown)-int64(base), int64(2000))
+}
+
+// Shards sit in one array; each must start on a cache line so that its
+// reader-side fields and its mutex keep lines of their own.
+func TestShardLayout(t *testing.T) {
+	var s shard
+	require.Zero(t, unsafe.Sizeof(s)%64, "shard size %d", unsafe.Sizeof(s))
+	require.GreaterOrEqual(t, unsafe.Offsetof(s.mu), uintptr(64))
 }
