@@ -79,3 +79,23 @@ func TestShardLayout(t *testing.T) {
 	require.Zero(t, unsafe.Sizeof(s)%64, "shard size %d", unsafe.Sizeof(s))
 	require.GreaterOrEqual(t, unsafe.Offsetof(s.mu), uintptr(64))
 }
+
+// Reads of metadata count as keyspace hits or misses, as Redis counts
+// EXISTS, TTL and STRLEN; Meta, used on the way to a write, does not.
+func TestMetadataReadsCountHitsAndMisses(t *testing.T) {
+	ks, err := New(Options{NoActiveExpiry: true})
+	require.NoError(t, err)
+	defer ks.Close()
+	require.NoError(t, ks.Set([]byte("k"), []byte("v")))
+	before := ks.Stats()
+	ks.Exists([]byte("k"))
+	ks.PTTL([]byte("k"))
+	ks.StrLen([]byte("k"))
+	ks.TTL([]byte("missing"))
+	ks.PExpireTime([]byte("missing"))
+	ks.Meta([]byte("k"))
+	ks.Meta([]byte("missing"))
+	after := ks.Stats()
+	require.Equal(t, uint64(3), after.Hits-before.Hits)
+	require.Equal(t, uint64(2), after.Misses-before.Misses)
+}

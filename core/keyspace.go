@@ -218,29 +218,49 @@ type meta struct {
 	now      int64 // the clock, read only when the key has a TTL
 }
 
-// peek returns key's metadata, treating an expired key as missing.
-func (k *Keyspace) peek(key []byte) (meta, bool) {
+// peek returns key's metadata, treating an expired key as missing. With
+// count it is a read that counts as a hit or a miss (Redis counts EXISTS,
+// TTL, STRLEN, TYPE lookups in keyspace_hits/misses).
+func (k *Keyspace) peek(key []byte, count bool) (meta, bool) {
 	s, h := k.shardFor(key)
 	rs := k.ep.enter()
 	_, _, r, _, ok := s.lookup(s.table.Load(), h, key)
 	m := meta{vlen: len(r.val), expireAt: r.expireAt}
-	rs.exit()
 	if ok && m.expireAt != noExpiry {
 		m.now = k.clock()
 		ok = m.now <= m.expireAt
 	}
+	if count {
+		if ok {
+			rs.hits.Add(1)
+		} else {
+			rs.misses.Add(1)
+		}
+	}
+	rs.exit()
 	return m, ok
+}
+
+// Meta reports whether key exists and its absolute expiry in Unix ms (-1
+// without a TTL) without counting a hit or a miss: for commands that look at
+// a key on the way to writing it.
+func (k *Keyspace) Meta(key []byte) (exists bool, expireAt int64) {
+	m, ok := k.peek(key, false)
+	if !ok {
+		return false, -1
+	}
+	return true, m.expireAt
 }
 
 // Exists reports whether key exists (and has not expired).
 func (k *Keyspace) Exists(key []byte) bool {
-	_, ok := k.peek(key)
+	_, ok := k.peek(key, true)
 	return ok
 }
 
 // StrLen returns the length of key's value, or 0 when it does not exist.
 func (k *Keyspace) StrLen(key []byte) int {
-	m, ok := k.peek(key)
+	m, ok := k.peek(key, true)
 	if !ok {
 		return 0
 	}
@@ -250,7 +270,7 @@ func (k *Keyspace) StrLen(key []byte) int {
 // PTTL returns the remaining time to live of key in milliseconds, -2 when
 // the key does not exist and -1 when it has no TTL.
 func (k *Keyspace) PTTL(key []byte) int64 {
-	m, ok := k.peek(key)
+	m, ok := k.peek(key, true)
 	switch {
 	case !ok:
 		return -2
@@ -274,7 +294,7 @@ func (k *Keyspace) TTL(key []byte) int64 {
 // PExpireTime returns key's absolute expiry in Unix milliseconds, -2 when the
 // key does not exist and -1 when it has no TTL.
 func (k *Keyspace) PExpireTime(key []byte) int64 {
-	m, ok := k.peek(key)
+	m, ok := k.peek(key, true)
 	switch {
 	case !ok:
 		return -2

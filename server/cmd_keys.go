@@ -171,7 +171,7 @@ func cmdExpire(c *cmdCtx) {
 		c.invalidExpire()
 		return
 	}
-	if xx && lt && c.srv.ks.PTTL(c.argv[1]) == -1 {
+	if xx && lt && keyWithoutTTL(c.srv.ks, c.argv[1]) {
 		c.w.Int(0) // XX: the key must have a TTL; LT alone would set one
 		return
 	}
@@ -294,4 +294,11 @@ func cmdRandomKey(c *cmdCtx) {
 		c.w.Null()
 	}
 	c.sess.keepBuf(k)
+}
+
+// keyWithoutTTL reports whether key exists with no TTL, without counting a
+// keyspace hit or miss (EXPIRE looks the key up to write it).
+func keyWithoutTTL(ks *core.Keyspace, key []byte) bool {
+	exists, at := ks.Meta(key)
+	return exists && at == -1
 }
