@@ -241,6 +241,19 @@ func (k *Keyspace) peek(key []byte, count bool) (meta, bool) {
 	return m, ok
 }
 
+// countRead counts a hit or miss of a read done under a shard lock (GETEX,
+// GETDEL) on a reader slot, like lock-free reads, rather than on a shared
+// counter that every core would fight over.
+func (k *Keyspace) countRead(hit bool) {
+	rs := k.ep.enter()
+	if hit {
+		rs.hits.Add(1)
+	} else {
+		rs.misses.Add(1)
+	}
+	rs.exit()
+}
+
 // Meta reports whether key exists and its absolute expiry in Unix ms (-1
 // without a TTL) without counting a hit or a miss: for commands that look at
 // a key on the way to writing it.

@@ -300,11 +300,7 @@ func (k *Keyspace) GetDel(dst, key []byte) ([]byte, bool) {
 	defer s.mu.Unlock()
 	pos, v, r, _, ok, exp := s.find(h, key, k.clock)
 	// Counted as a read, as Redis counts GETDEL in keyspace_hits/misses.
-	if ok {
-		s.ks.ep.slots[0].hits.Add(1)
-	} else {
-		s.ks.ep.slots[0].misses.Add(1)
-	}
+	k.countRead(ok)
 	switch {
 	case exp:
 		s.reclaimExpired(pos, v)
@@ -371,10 +367,10 @@ func (k *Keyspace) GetEx(dst, key []byte, o GetExOptions) ([]byte, bool, error) 
 		if exp {
 			s.reclaimExpired(pos, v)
 		}
-		s.ks.ep.slots[0].misses.Add(1)
+		k.countRead(false)
 		return dst, false, nil
 	}
-	s.ks.ep.slots[0].hits.Add(1)
+	k.countRead(true)
 	dst = append(dst, r.val...)
 	switch {
 	case expireAt != noExpiry && expireAt <= now:
