@@ -95,12 +95,19 @@ func (s *shard) retire(p *page) {
 // alloc returns space for a record of n bytes at the tail of log qi.
 // REQUIRES s.mu held. Any slice into a normal page obtained before alloc may
 // be recycled by it.
-func (s *shard) alloc(n int, reloc bool, qi uint8) (uint64, []byte, error) {
+//
+// voff >= 0 asks for an aligned record (see record.go) whose value starts
+// voff bytes in: zero bytes before it put the value on an 8-byte boundary.
+func (s *shard) alloc(n int, reloc bool, qi uint8, voff int) (uint64, []byte, error) {
 	if n > s.ks.largeMin {
 		return s.allocLarge(n, reloc, qi)
 	}
 	t := s.q[qi].tail
-	if t == nil || t.used+n > len(t.buf) {
+	pad := 0
+	if voff >= 0 && t != nil {
+		pad = -(t.used + voff) & 7
+	}
+	if t == nil || t.used+pad+n > len(t.buf) {
 		if !reloc {
 			s.compactIfSparse()
 		}
@@ -112,8 +119,14 @@ func (s *shard) alloc(n int, reloc bool, qi uint8) (uint64, []byte, error) {
 			s.evictAhead()
 		}
 	}
-	off := t.used
-	t.used += n
+	if voff >= 0 {
+		// A recycled page still holds old bytes: the gap must read as
+		// zeros, which is how the record walk in processRecords skips it.
+		pad = -(t.used + voff) & 7
+		clear(t.buf[t.used : t.used+pad])
+	}
+	off := t.used + pad
+	t.used = off + n
 	t.live += n
 	return makeAddr(t.idx, off), t.buf[off : off+n : off+n], nil
 }
@@ -299,6 +312,12 @@ func (s *shard) processRecords(p *page, clock, force bool, n int) (done, ok bool
 	now := s.ks.clock()
 	t := s.table.Load()
 	for ; n > 0 && p.scan < p.used; n-- {
+		for p.scan < p.used && p.buf[p.scan] == 0 {
+			p.scan++ // the gap before an aligned record
+		}
+		if p.scan >= p.used {
+			break
+		}
 		off := p.scan
 		r := decodeRecord(p.buf[off:])
 		a := makeAddr(p.idx, off)
@@ -345,7 +364,11 @@ func (s *shard) processRecords(p *page, clock, force bool, n int) (done, ok bool
 			}
 			return true, true
 		}
-		na, buf, err := s.alloc(r.size, true, target)
+		voff := -1
+		if r.aligned {
+			voff = r.voff
+		}
+		na, buf, err := s.alloc(r.size, true, target, voff)
 		if err != nil {
 			// No room to move it: evict it if the policy allows at all.
 			if !evictable {

@@ -6,6 +6,7 @@ package core
 
 import (
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -188,27 +189,48 @@ func (k *Keyspace) checkKV(key, val []byte) error {
 func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
 	s, h := k.shardFor(key)
 	rs := k.ep.enter()
-	t := s.table.Load()
-	pos, v, r, pg, ok := s.lookup(t, h, key)
-	if ok && r.expireAt != noExpiry && r.expiredAt(k.clock()) {
-		ok = false
-	}
-	if !ok {
-		rs.misses.Add(1)
+	for spins := 0; ; spins++ {
+		if spins > 64 {
+			runtime.Gosched() // the writer lost its core mid-write
+		}
+		seq := s.seq.Load()
+		t := s.table.Load()
+		pos, v, r, pg, ok := s.lookup(t, h, key)
+		if ok && r.expireAt != noExpiry && r.expiredAt(k.clock()) {
+			ok = false
+		}
+		if !ok {
+			rs.misses.Add(1)
+			rs.exit()
+			return dst, false
+		}
+		if pg.large {
+			bumpFreq(t, pos, v)
+			rs.hits.Add(1)
+			// Large buffers are never reused, so the copy can run outside
+			// the epoch without holding back page reclamation.
+			rs.exit()
+			return append(dst, r.val...), true
+		}
+		if !r.aligned {
+			dst = append(dst, r.val...)
+		} else {
+			if seq&1 != 0 {
+				continue // an in-place write is under way
+			}
+			off := addrOff(slotAddr(v)) + r.voff
+			n := len(dst)
+			dst = appendWords(dst, pg.buf[off:off+roundUp8(len(r.val))], len(r.val))
+			if s.seq.Load() != seq {
+				dst = dst[:n] // written while we copied: read it again
+				continue
+			}
+		}
+		bumpFreq(t, pos, v)
+		rs.hits.Add(1)
 		rs.exit()
-		return dst, false
+		return dst, true
 	}
-	bumpFreq(t, pos, v)
-	rs.hits.Add(1)
-	if pg.large {
-		// Large buffers are never reused, so the copy can run outside the
-		// epoch without holding back page reclamation.
-		rs.exit()
-		return append(dst, r.val...), true
-	}
-	dst = append(dst, r.val...)
-	rs.exit()
-	return dst, true
 }
 
 // meta is what metadata reads need of a record.

@@ -14,7 +14,7 @@ const (
 	// DefaultMaxValueSize is the largest value accepted by default (512 MiB).
 	DefaultMaxValueSize = 512 << 20
 
-	defaultPageSize = 256 << 10
+	defaultPageSize = 128 << 10
 	minPageSize     = 4 << 10
 	maxPageSize     = 1 << pageOffBits // offsets must fit the slot's offset field
 )

@@ -35,7 +35,7 @@ func (s *shard) stable(r *record, pg *page) []byte {
 }
 
 func (k *Keyspace) lock(s *shard) error {
-	s.mu.Lock()
+	s.lock()
 	if k.closed {
 		s.mu.Unlock()
 		return ErrClosed

@@ -1,0 +1,222 @@
+package core
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// checkAlignment asserts the invariant in-place writes rely on: every
+// aligned record's value starts on an 8-byte boundary of its page.
+func checkAlignment(t *testing.T, ks *Keyspace) {
+	t.Helper()
+	aligned := 0
+	for i := range ks.shards {
+		s := &ks.shards[i]
+		s.mu.Lock()
+		tb := s.table.Load()
+		for j := range tb.slots {
+			a := slotAddr(tb.slots[j].Load())
+			if a == 0 {
+				continue
+			}
+			r, pg := s.recordAt(a)
+			if !r.aligned {
+				continue
+			}
+			aligned++
+			require.False(t, pg.large, "aligned record in a large buffer")
+			require.Zero(t, (addrOff(a)+r.voff)%8, "value of %q at page offset %d not 8-byte aligned", r.key, addrOff(a)+r.voff)
+		}
+		s.mu.Unlock()
+	}
+	require.NotZero(t, aligned, "no aligned records at all")
+}
+
+// Overwriting a value with one of the same length and deadline writes in
+// place: no new record, so no page fills up and nothing needs compacting.
+func TestInPlaceOverwriteMakesNoGarbage(t *testing.T) {
+	ks, err := New(Options{NoActiveExpiry: true, Shards: 4, PageSize: 16 << 10})
+	require.NoError(t, err)
+	defer ks.Close()
+	key := func(i int) []byte { return fmt.Appendf(nil, "key:%d", i) }
+	val := func(i, round, n int) []byte {
+		return bytes.Repeat([]byte{byte('a' + (i+round)%26)}, n)
+	}
+	lens := []int{0, 1, 7, 8, 13, 61, 64, alignedMax}
+	const keys = 2000
+	for i := range keys {
+		require.NoError(t, ks.Set(key(i), val(i, 0, lens[i%len(lens)])))
+	}
+	used := ks.Stats().UsedBytes
+	for round := 1; round <= 20; round++ {
+		for i := range keys {
+			require.NoError(t, ks.Set(key(i), val(i, round, lens[i%len(lens)])))
+		}
+	}
+	require.Equal(t, used, ks.Stats().UsedBytes, "same-length overwrites allocated memory")
+	require.EqualValues(t, keys*21, ks.Stats().Sets)
+	for i := range keys {
+		got, ok := ks.Get(nil, key(i))
+		require.True(t, ok)
+		require.Equal(t, string(val(i, 20, lens[i%len(lens)])), string(got))
+	}
+	checkAlignment(t, ks)
+
+	// A different length or a different deadline takes the ordinary path.
+	require.NoError(t, ks.Set(key(5), []byte("longer than before, surely")))
+	got, _ := ks.Get(nil, key(5))
+	require.Equal(t, "longer than before, surely", string(got))
+	_, err = ks.SetOpt(nil, key(6), val(6, 99, lens[6%len(lens)]), SetOptions{TTL: 100_000})
+	require.NoError(t, err)
+	pttl := ks.PTTL(key(6))
+	require.Greater(t, pttl, int64(90_000))
+	// KEEPTTL with the same length stays in place and keeps the deadline.
+	used = ks.Stats().UsedBytes
+	_, err = ks.SetOpt(nil, key(6), val(6, 100, lens[6%len(lens)]), SetOptions{KeepTTL: true})
+	require.NoError(t, err)
+	require.Equal(t, used, ks.Stats().UsedBytes)
+	got, _ = ks.Get(nil, key(6))
+	require.Equal(t, val(6, 100, lens[6%len(lens)]), got)
+	pttl = ks.PTTL(key(6))
+	require.Greater(t, pttl, int64(90_000))
+	// A plain SET drops the TTL: new deadline, new record.
+	require.NoError(t, ks.Set(key(6), val(6, 101, lens[6%len(lens)])))
+	pttl = ks.PTTL(key(6))
+	require.Equal(t, int64(-1), pttl)
+	checkAlignment(t, ks)
+}
+
+// INCR rewrites the number in place while its length stays the same.
+func TestInPlaceIncr(t *testing.T) {
+	ks, err := New(Options{NoActiveExpiry: true, Shards: 1, PageSize: 4 << 10})
+	require.NoError(t, err)
+	defer ks.Close()
+	_, err = ks.IncrBy([]byte("n"), 100)
+	require.NoError(t, err)
+	used := ks.Stats().UsedBytes
+	for want := int64(101); want <= 999; want++ {
+		got, err := ks.Incr([]byte("n"))
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+	require.Equal(t, used, ks.Stats().UsedBytes, "INCR of a same-length number allocated")
+	got, err := ks.Incr([]byte("n")) // 1000: one digit more, a new record
+	require.NoError(t, err)
+	require.Equal(t, int64(1000), got)
+	v, _ := ks.Get(nil, []byte("n"))
+	require.Equal(t, "1000", string(v))
+}
+
+// Readers racing in-place writers never see a value mixed from two writes,
+// also while compaction moves the records they read (run it with -race:
+// checkptr also checks every word's alignment).
+func TestInPlaceReadersNeverTear(t *testing.T) {
+	ks, err := New(Options{NoActiveExpiry: true, Shards: 2, PageSize: 8 << 10})
+	require.NoError(t, err)
+	defer ks.Close()
+	lens := []int{8, 37, 64, 200}
+	const keys = 16
+	key := func(i int) []byte { return fmt.Appendf(nil, "hot:%d", i) }
+	// A value is its writer's counter in every 8-byte word, the tail
+	// holding the counter's low bytes: a torn read mixes two counters.
+	mk := func(dst []byte, n int, c uint64) []byte {
+		dst = dst[:0]
+		for len(dst)+8 <= n {
+			dst = binary.LittleEndian.AppendUint64(dst, c)
+		}
+		var w [8]byte
+		binary.LittleEndian.PutUint64(w[:], c)
+		return append(dst, w[:n-len(dst)]...)
+	}
+	check := func(v []byte, n int) error {
+		if len(v) != n {
+			return fmt.Errorf("length %d, want %d", len(v), n)
+		}
+		var c uint64
+		if n >= 8 {
+			c = binary.LittleEndian.Uint64(v)
+		} else {
+			var w [8]byte
+			copy(w[:], v)
+			c = binary.LittleEndian.Uint64(w[:])
+		}
+		if want := mk(nil, n, c); !bytes.Equal(v, want) {
+			return fmt.Errorf("torn value %x", v)
+		}
+		return nil
+	}
+	for i := range keys {
+		require.NoError(t, ks.Set(key(i), mk(nil, lens[i%len(lens)], 0)))
+	}
+	iters := 20000
+	if testing.Short() {
+		iters = 5000
+	}
+	var wg sync.WaitGroup
+	var stop atomic.Bool
+	var failed atomic.Value
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf []byte
+			for c := uint64(1); c <= uint64(iters); c++ {
+				i := int(c*7+uint64(w)) % keys
+				buf = mk(buf, lens[i%len(lens)], c<<8|uint64(w))
+				if err := ks.Set(key(i), buf); err != nil {
+					failed.CompareAndSwap(nil, err)
+					return
+				}
+			}
+		}()
+	}
+	// Churn of other keys fills pages, so compaction keeps moving the hot
+	// records (aligned ones must stay aligned at their new place).
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rng := rand.New(rand.NewPCG(3, 4))
+		for j := 0; j < iters; j++ {
+			k := fmt.Appendf(nil, "churn:%d", rng.IntN(64))
+			if err := ks.Set(k, make([]byte, 1+rng.IntN(300))); err != nil {
+				failed.CompareAndSwap(nil, err)
+				return
+			}
+		}
+	}()
+	var readers sync.WaitGroup
+	for r := range 2 {
+		readers.Add(1)
+		go func() {
+			defer readers.Done()
+			var buf []byte
+			for n := 0; !stop.Load(); n++ {
+				i := (n + r*5) % keys
+				var ok bool
+				buf, ok = ks.Get(buf[:0], key(i))
+				if !ok {
+					failed.CompareAndSwap(nil, fmt.Errorf("key %d missing", i))
+					return
+				}
+				if err := check(buf, lens[i%len(lens)]); err != nil {
+					failed.CompareAndSwap(nil, fmt.Errorf("key %d: %w", i, err))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	stop.Store(true)
+	readers.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		t.Fatal(err)
+	}
+	checkAlignment(t, ks)
+}

@@ -1,0 +1,43 @@
+package core
+
+import (
+	"encoding/binary"
+	"slices"
+	"sync/atomic"
+	"unsafe"
+)
+
+// The value of an aligned record may be overwritten in place while
+// lock-free readers copy it, so both sides go through sync/atomic one 8-byte
+// word at a time: the words never tear, the race detector sees no race, and
+// the shard's write sequence (shard.seq) tells a reader whether the words it
+// copied all belong to one write. The value starts on an 8-byte boundary and
+// its last word is padded with zeros that belong to the same record.
+
+// appendWords appends the first n bytes of the padded value words w
+// (len(w) = roundUp8(n), 8-byte aligned) to dst.
+func appendWords(dst, w []byte, n int) []byte {
+	l := len(dst)
+	dst = slices.Grow(dst, len(w))[:l+len(w)]
+	out := dst[l:]
+	for i := 0; i+8 <= len(w) && i+8 <= len(out); i += 8 {
+		x := atomic.LoadUint64((*uint64)(unsafe.Pointer(&w[i])))
+		binary.LittleEndian.PutUint64(out[i:], x)
+	}
+	return dst[:l+n]
+}
+
+// storeWords overwrites the padded value words w (8-byte aligned,
+// len(w) = roundUp8(len(val))) with val, zero-padding the last word.
+// REQUIRES s.mu held and the shard's write sequence odd.
+func storeWords(w, val []byte) {
+	i := 0
+	for ; i+8 <= len(val) && i+8 <= len(w); i += 8 {
+		atomic.StoreUint64((*uint64)(unsafe.Pointer(&w[i])), binary.LittleEndian.Uint64(val[i:]))
+	}
+	if i < len(val) && i+8 <= len(w) {
+		var tail [8]byte
+		copy(tail[:], val[i:])
+		atomic.StoreUint64((*uint64)(unsafe.Pointer(&w[i])), binary.LittleEndian.Uint64(tail[:]))
+	}
+}
