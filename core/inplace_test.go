@@ -86,6 +86,22 @@ func TestInPlaceOverwriteMakesNoGarbage(t *testing.T) {
 	require.Equal(t, val(6, 100, lens[6%len(lens)]), got)
 	pttl = ks.PTTL(key(6))
 	require.Greater(t, pttl, int64(90_000))
+	// A new deadline of the same length of value is stored in place too,
+	// by SET ... PX and by PEXPIRE.
+	_, err = ks.SetOpt(nil, key(6), val(6, 102, lens[6%len(lens)]), SetOptions{TTL: 500_000})
+	require.NoError(t, err)
+	require.Equal(t, used, ks.Stats().UsedBytes)
+	pttl = ks.PTTL(key(6))
+	require.Greater(t, pttl, int64(490_000))
+	got, _ = ks.Get(nil, key(6))
+	require.Equal(t, val(6, 102, lens[6%len(lens)]), got)
+	ok, err := ks.PExpire(key(6), 200_000, ExpireAlways)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, used, ks.Stats().UsedBytes)
+	pttl = ks.PTTL(key(6))
+	require.Greater(t, pttl, int64(190_000))
+	require.LessOrEqual(t, pttl, int64(200_000))
 	// A plain SET drops the TTL: new deadline, new record.
 	require.NoError(t, ks.Set(key(6), val(6, 101, lens[6%len(lens)])))
 	pttl = ks.PTTL(key(6))
@@ -219,4 +235,71 @@ func TestInPlaceReadersNeverTear(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkAlignment(t, ks)
+}
+
+// Deadlines moved in place (SET ... PX, PEXPIRE) are read atomically by
+// lock-free readers: every reader sees one of the deadlines written (all
+// far in the future here), never a mix, and the race detector sees no race.
+func TestInPlaceDeadlinesUnderReaders(t *testing.T) {
+	ks, err := New(Options{NoActiveExpiry: true, Shards: 1, PageSize: 4 << 10})
+	require.NoError(t, err)
+	defer ks.Close()
+	keys := [][]byte{[]byte("a"), []byte("b"), []byte("c")}
+	val := []byte("twenty-four bytes, fixed")
+	for _, k := range keys {
+		_, err := ks.SetOpt(nil, k, val, SetOptions{TTL: 150_000})
+		require.NoError(t, err)
+	}
+	used := ks.Stats().UsedBytes
+	iters := 20000
+	if testing.Short() {
+		iters = 5000
+	}
+	var wg sync.WaitGroup
+	var stop atomic.Bool
+	var failed atomic.Value
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rng := rand.New(rand.NewPCG(5, 6))
+		for i := range iters {
+			k := keys[i%len(keys)]
+			ttl := 100_000 + rng.Int64N(100_000)
+			var err error
+			if i%2 == 0 {
+				_, err = ks.SetOpt(nil, k, val, SetOptions{TTL: ttl})
+			} else {
+				_, err = ks.PExpire(k, ttl, ExpireAlways)
+			}
+			if err != nil {
+				failed.CompareAndSwap(nil, err)
+				return
+			}
+		}
+	}()
+	var readers sync.WaitGroup
+	readers.Add(1)
+	go func() {
+		defer readers.Done()
+		var buf []byte
+		for n := 0; !stop.Load(); n++ {
+			k := keys[n%len(keys)]
+			if p := ks.PTTL(k); p <= 0 || p > 200_000 {
+				failed.CompareAndSwap(nil, fmt.Errorf("PTTL(%s) = %d", k, p))
+				return
+			}
+			var ok bool
+			if buf, ok = ks.Get(buf[:0], k); !ok || string(buf) != string(val) {
+				failed.CompareAndSwap(nil, fmt.Errorf("Get(%s) = %q, %v", k, buf, ok))
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	stop.Store(true)
+	readers.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		t.Fatal(err)
+	}
+	require.Equal(t, used, ks.Stats().UsedBytes, "deadline moves allocated records")
 }

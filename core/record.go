@@ -1,6 +1,10 @@
 package core
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"sync/atomic"
+	"unsafe"
+)
 
 // Record layout in an arena page:
 //
@@ -11,6 +15,11 @@ import "encoding/binary"
 //	key      keyLen bytes
 //	value    valLen bytes
 //	pad      0-7 zero bytes, only when recAligned is set
+//
+// In an aligned record the deadline, when there is one, comes after the
+// key, right before the value, so that it too sits on an 8-byte boundary:
+//
+//	flags, keyLen, valLen, key, expireAt (if recTTL), value, pad
 //
 // A record is written completely before the index slot that points to it is
 // stored (atomically), so a reader that loads the slot sees the whole record.
@@ -24,7 +33,10 @@ import "encoding/binary"
 // and the same deadline can store them in place, one atomic word at a time,
 // under the shard's write sequence (see shard.seq): no new record, no
 // garbage for compaction, no index update. Lock-free readers copy such a
-// value with atomic word loads and retry if the sequence moved.
+// value with atomic word loads and retry if the sequence moved. The deadline
+// of an aligned record with a TTL is one more such word: an overwrite that
+// moves the deadline (SET ... EX, EXPIRE) stores it in place too, and every
+// reader loads it atomically.
 
 const (
 	recPresent = 1 << 0
@@ -97,11 +109,15 @@ func encodeRecord(dst []byte, key, val []byte, expireAt int64, aligned bool) {
 	n := 1
 	n += binary.PutUvarint(dst[n:], uint64(len(key)))
 	n += binary.PutUvarint(dst[n:], uint64(len(val)))
-	if expireAt != noExpiry {
+	if expireAt != noExpiry && !aligned {
 		binary.LittleEndian.PutUint64(dst[n:], uint64(expireAt))
 		n += 8
 	}
 	n += copy(dst[n:], key)
+	if expireAt != noExpiry && aligned {
+		binary.LittleEndian.PutUint64(dst[n:], uint64(expireAt))
+		n += 8
+	}
 	n += copy(dst[n:], val)
 	clear(dst[n:])
 }
@@ -126,12 +142,21 @@ func decodeRecord(b []byte) record {
 		vlen, n = int(x), n+m
 	}
 	r := record{expireAt: noExpiry}
-	if flags&recTTL != 0 {
-		r.expireAt = int64(binary.LittleEndian.Uint64(b[n:]))
-		n += 8
+	if flags&recAligned != 0 {
+		r.key = b[n : n+klen : n+klen]
+		n += klen
+		if flags&recTTL != 0 {
+			r.expireAt = loadDeadline(b[n : n+8])
+			n += 8
+		}
+	} else {
+		if flags&recTTL != 0 {
+			r.expireAt = int64(binary.LittleEndian.Uint64(b[n:]))
+			n += 8
+		}
+		r.key = b[n : n+klen : n+klen]
+		n += klen
 	}
-	r.key = b[n : n+klen : n+klen]
-	n += klen
 	r.val = b[n : n+vlen : n+vlen]
 	r.voff = n
 	r.size = n + vlen
@@ -140,4 +165,16 @@ func decodeRecord(b []byte) record {
 		r.size = n + roundUp8(vlen)
 	}
 	return r
+}
+
+// loadDeadline reads the deadline word of an aligned record, which an
+// in-place overwrite may be storing concurrently (see storeDeadline).
+func loadDeadline(w []byte) int64 {
+	return int64(atomic.LoadUint64((*uint64)(unsafe.Pointer(&w[0]))))
+}
+
+// storeDeadline overwrites the deadline word of an aligned record.
+// REQUIRES s.mu held and the shard's write sequence odd.
+func storeDeadline(w []byte, expireAt int64) {
+	atomic.StoreUint64((*uint64)(unsafe.Pointer(&w[0])), uint64(expireAt))
 }

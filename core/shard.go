@@ -382,8 +382,8 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 	qi := uint8(qSmall)
 	if cur := t.slots[pos].Load(); slotAddr(cur) != 0 {
 		r, pg := s.recordAt(slotAddr(cur))
-		if r.aligned && len(r.val) == len(val) && r.expireAt == expireAt && !pg.large {
-			s.overwrite(pg, addrOff(slotAddr(cur))+r.voff, val)
+		if r.aligned && len(r.val) == len(val) && r.hasTTL() == ttl && !pg.large {
+			s.overwrite(pg, addrOff(slotAddr(cur))+r.voff, val, r.expireAt, expireAt)
 			return nil
 		}
 		qi = pg.q
@@ -425,9 +425,13 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 }
 
 // overwrite stores val over the value of the same length that starts at
-// offset off of pg, in place (see record.go). REQUIRES s.mu held.
-func (s *shard) overwrite(pg *page, off int, val []byte) {
+// offset off of pg, in place (see record.go), and moves the deadline from
+// old to expireAt (both noExpiry, or both deadlines). REQUIRES s.mu held.
+func (s *shard) overwrite(pg *page, off int, val []byte, old, expireAt int64) {
 	s.seq.Add(1)
+	if expireAt != old {
+		storeDeadline(pg.buf[off-8:off], expireAt)
+	}
 	storeWords(pg.buf[off:off+roundUp8(len(val))], val)
 	s.seq.Add(1)
 	s.sets.Add(1)
