@@ -18,7 +18,12 @@
 # Environment: ROUNDS (3), PIPELINES ("1 16"), TESTS ("set get incr mset"),
 # N_P1 / N_P1_MSET (-n at -P 1), N_P16 / N_P16_MSET (-n at -P 16), CLIENTS
 # (50), PORT_BASE (first of three loopback ports, 26379), MAXMEMORY (3GiB,
-# ringdb's --maxmemory), KEEP (a directory to copy the raw results into).
+# ringdb's --maxmemory), KEEP (a directory to copy the raw results into),
+# PIN (set to 1 to run every server on SERVER_CPUS, default 0, and
+# redis-benchmark on CLIENT_CPUS, default 1, with taskset: on a 2-core
+# machine the load generator then no longer competes with the server for
+# the cores; ringdb sees one CPU and runs one event loop, as Redis runs one
+# thread).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -33,6 +38,16 @@ N_P16_MSET=${N_P16_MSET:-400000}
 CLIENTS=${CLIENTS:-50}
 PORT_BASE=${PORT_BASE:-26379}
 MAXMEMORY=${MAXMEMORY:-3GiB}
+PIN=${PIN:-0}
+SERVER_CPUS=${SERVER_CPUS:-0}
+CLIENT_CPUS=${CLIENT_CPUS:-1}
+server_pin=()
+client_pin=()
+if [ "$PIN" = 1 ]; then
+	command -v taskset >/dev/null || { echo "PIN=1 needs taskset (util-linux)" >&2; exit 1; }
+	server_pin=(taskset -c "$SERVER_CPUS")
+	client_pin=(taskset -c "$CLIENT_CPUS")
+fi
 
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
 	apt-get install -y redis-server redis-tools ||
@@ -58,6 +73,7 @@ trap 'exit 130' INT TERM
 
 echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, $(uname -r)"
 echo "# load at start: $(uptime)"
+[ "$PIN" = 1 ] && echo "# pinned: servers on CPUs $SERVER_CPUS, redis-benchmark on CPUs $CLIENT_CPUS"
 echo "# $(redis-server --version)"
 echo "# ringdb $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes'), $(go version | cut -d' ' -f3)"
 
@@ -76,11 +92,11 @@ for s in "${servers[@]}"; do
 	fi
 done
 
-redis-server --port "${port[redis]}" --bind 127.0.0.1 --save '' --appendonly no \
+"${server_pin[@]}" redis-server --port "${port[redis]}" --bind 127.0.0.1 --save '' --appendonly no \
 	--daemonize no --loglevel warning >"$tmp/redis.log" 2>&1 &
 pid[redis]=$!
 for tr in gnet std; do
-	"$tmp/ringdb-server" --listen "127.0.0.1:${port[$tr]}" --transport "$tr" \
+	"${server_pin[@]}" "$tmp/ringdb-server" --listen "127.0.0.1:${port[$tr]}" --transport "$tr" \
 		--maxmemory "$MAXMEMORY" --metrics-listen '' >"$tmp/ringdb-$tr.log" 2>&1 &
 	pid[$tr]=$!
 done
@@ -117,7 +133,7 @@ for round in $(seq "$ROUNDS"); do
 			for s in "${order[@]}"; do
 				t0=$(cpu_ticks "${pid[$s]}")
 				w0=$(date +%s.%N)
-				redis-benchmark -h 127.0.0.1 -p "${port[$s]}" -c "$CLIENTS" -d 64 -r 100000 \
+				"${client_pin[@]}" redis-benchmark -h 127.0.0.1 -p "${port[$s]}" -c "$CLIENTS" -d 64 -r 100000 \
 					-n "$n" -P "$P" -t "$t" --csv >"$tmp/out" 2>"$tmp/err"
 				rc=$?
 				w1=$(date +%s.%N)
