@@ -109,15 +109,19 @@ func (k *Keyspace) SetOpt(dst, key, value []byte, o SetOptions) (SetResult, erro
 	if err := k.checkKV(key, value); err != nil {
 		return res, err
 	}
-	now := k.clock()
+	// The clock costs a vDSO call: read it only when a deadline is given
+	// (a plain SET is the common case and needs none).
+	var now int64
 	expireAt := noExpiry
 	var err error
 	switch {
 	case o.TTL > 0:
+		now = k.clock()
 		if expireAt, err = deadline(now, o.TTL); err != nil {
 			return res, err
 		}
 	case o.ExpireAt > 0:
+		now = k.clock()
 		expireAt = o.ExpireAt
 	}
 	s, h := k.shardFor(key)
