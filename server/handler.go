@@ -12,6 +12,13 @@ type connHandler struct {
 	s *Server
 }
 
+// Prefetch brings the keys of a pipelined batch into cache before the
+// batch runs (transport.Prefetcher). Keys of commands that take none are
+// looked up too, harmlessly: nothing is counted or changed.
+func (h *connHandler) Prefetch(c *transport.Conn, keys [][]byte) {
+	h.s.ks.Prefetch(keys)
+}
+
 // Open creates the connection's session.
 func (h *connHandler) Open(c *transport.Conn) error {
 	s := h.s

@@ -68,6 +68,7 @@ type connState struct {
 	abortive  bool // with quit: close without waiting for the output
 	rdec      *resp.Decoder
 	bdec      *binproto.Decoder
+	peeked    [][]byte // keys of the batch just read, for Prefetcher
 	args      []binproto.Value
 	req       Request
 	w         Writer
@@ -109,6 +110,10 @@ func (cs *connState) init(h *hub, tr connTransport, st *counters, remote net.Add
 	cs.lastRead = cs.born
 }
 
+// prefetchBatch is how many pipelined requests ahead the keys of are
+// prefetched.
+const prefetchBatch = 32
+
 // process consumes in (bytes just read, or nil for a wake-up) and returns
 // out extended with every reply, push and error it produced, to be written
 // with one write. REQUIRES: the processing context.
@@ -128,6 +133,12 @@ func (cs *connState) process(out, in []byte) []byte {
 			}
 		}
 		cs.feed(in)
+		if pf, ok := cs.hub.h.(Prefetcher); ok && cs.rdec != nil && !cs.parked {
+			if cs.peeked = cs.rdec.Peek(cs.peeked[:0], prefetchBatch); len(cs.peeked) >= 2 {
+				pf.Prefetch(&cs.Conn, cs.peeked)
+			}
+			clear(cs.peeked) // hold no reference to the read buffer
+		}
 	}
 	for {
 		if cs.detected && !cs.parked && !cs.quit {

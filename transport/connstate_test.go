@@ -140,3 +140,49 @@ func BenchmarkProcessRESP(b *testing.B) { benchmarkProcess(b, false) }
 
 // BenchmarkProcessBinary is BenchmarkProcessRESP on the binary protocol.
 func BenchmarkProcessBinary(b *testing.B) { benchmarkProcess(b, true) }
+
+// prefetchHandler is pingHandler recording what Prefetch was given and
+// whether any request had been served by then.
+type prefetchHandler struct {
+	pingHandler
+	calls  [][]string
+	served int
+	at     []int // requests served when each call came
+}
+
+func (h *prefetchHandler) Serve(c *Conn, r *Request, w *Writer) {
+	h.served++
+	h.pingHandler.Serve(c, r, w)
+}
+
+func (h *prefetchHandler) Prefetch(_ *Conn, keys [][]byte) {
+	var ks []string
+	for _, k := range keys {
+		ks = append(ks, string(k))
+	}
+	h.calls = append(h.calls, ks)
+	h.at = append(h.at, h.served)
+}
+
+// A Prefetcher sees the keys of a pipelined batch before any of it is
+// served; a read holding a single request is not prefetched.
+func TestPrefetcherGetsBatchKeys(t *testing.T) {
+	h := &prefetchHandler{}
+	cs, _ := newTestState(h, Config{})
+	out := cs.process(nil, cmd("GET", "solo"))
+	if len(h.calls) != 0 || h.served != 1 {
+		t.Fatalf("single request: %d prefetch calls, %d served", len(h.calls), h.served)
+	}
+	in := append(append(cmd("GET", "a"), cmd("SET", "b", "v")...), cmd("PING")...)
+	in = append(in, cmd("GET", "c")[:7]...) // cut short: not complete yet
+	out = cs.process(out[:0], in)
+	if len(h.calls) != 1 || len(h.calls[0]) != 2 || h.calls[0][0] != "a" || h.calls[0][1] != "b" {
+		t.Fatalf("prefetch calls %q, want one with [a b]", h.calls)
+	}
+	if h.at[0] != 1 {
+		t.Fatalf("prefetch came after %d requests of its batch were served", h.at[0]-1)
+	}
+	if h.served != 4 || string(out) != "+PONG\r\n+PONG\r\n+PONG\r\n" {
+		t.Fatalf("served %d, out %q", h.served, out)
+	}
+}

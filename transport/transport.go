@@ -61,6 +61,17 @@ type Handler interface {
 	Close(c *Conn)
 }
 
+// Prefetcher is an optional interface of a Handler. When one read brings
+// two or more complete RESP requests, the transport passes the second
+// argument of each (for most commands, the key) to Prefetch before serving
+// any of them, so that the handler can bring what they will touch into the
+// CPU cache at once: their memory misses then overlap instead of adding up.
+// Prefetch must not change any state or write anything; keys are valid only
+// during the call.
+type Prefetcher interface {
+	Prefetch(c *Conn, keys [][]byte)
+}
+
 // Config configures a transport. Zero values take the defaults in
 // docs/PROTOCOL.md (the Default... constants); a negative QueryBufferLimit,
 // OutputHardLimit, OutputSoftLimit or MaxClients disables that limit.

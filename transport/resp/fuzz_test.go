@@ -43,6 +43,25 @@ func FuzzRESPDecoder(f *testing.F) {
 				t.Fatalf("whole: %q %v\nbytewise: %q %v", whole, werr, bw, berr)
 			}
 		}
+		// Peek reports the second arguments of a prefix of the commands
+		// Next returns (those with at least two), and never panics.
+		pd := NewDecoder(fuzzLimits)
+		pd.Feed(data)
+		peeked := pd.Peek(nil, len(data))
+		var seconds []string
+		for _, c := range whole {
+			if len(c) >= 2 {
+				seconds = append(seconds, c[1])
+			}
+		}
+		if len(peeked) > len(seconds) {
+			t.Fatalf("Peek found %d keys, Next only %d commands with one", len(peeked), len(seconds))
+		}
+		for i, p := range peeked {
+			if string(p) != seconds[i] {
+				t.Fatalf("Peek key %d = %q, Next's command has %q", i, p, seconds[i])
+			}
+		}
 		if werr != nil {
 			return
 		}
