@@ -382,8 +382,7 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 	qi := uint8(qSmall)
 	if cur := t.slots[pos].Load(); slotAddr(cur) != 0 {
 		r, pg := s.recordAt(slotAddr(cur))
-		if r.aligned && len(r.val) == len(val) && r.hasTTL() == ttl && !pg.large {
-			s.overwrite(pg, addrOff(slotAddr(cur))+r.voff, val, r.expireAt, expireAt)
+		if s.tryOverwrite(cur, &r, pg, val, expireAt) {
 			return nil
 		}
 		qi = pg.q
@@ -422,6 +421,18 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 		s.workJob()
 	}
 	return nil
+}
+
+// tryOverwrite overwrites the live record r (in pg, at the address slot v
+// holds) in place when val and expireAt fit its layout, and reports
+// whether it did. It lets a writer that has just found the key skip
+// put's second lookup. REQUIRES s.mu held.
+func (s *shard) tryOverwrite(v uint64, r *record, pg *page, val []byte, expireAt int64) bool {
+	if !r.aligned || len(r.val) != len(val) || r.hasTTL() != (expireAt != noExpiry) || pg.large {
+		return false
+	}
+	s.overwrite(pg, addrOff(slotAddr(v))+r.voff, val, r.expireAt, expireAt)
+	return true
 }
 
 // overwrite stores val over the value of the same length that starts at

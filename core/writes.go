@@ -129,7 +129,7 @@ func (k *Keyspace) SetOpt(dst, key, value []byte, o SetOptions) (SetResult, erro
 		return res, err
 	}
 	defer s.mu.Unlock()
-	pos, v, r, _, ok, exp := s.find(h, key, k.clock)
+	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
 	if o.Get && ok {
 		res.Prev = append(res.Prev, r.val...)
 		res.HadPrev = true
@@ -149,6 +149,9 @@ func (k *Keyspace) SetOpt(dst, key, value []byte, o SetOptions) (SetResult, erro
 			s.remove(s.table.Load(), pos, v)
 			s.deletes.Add(1)
 		}
+		return res, nil
+	}
+	if ok && s.tryOverwrite(v, &r, pg, value, expireAt) {
 		return res, nil
 	}
 	return res, s.put(h, key, value, expireAt)
@@ -225,7 +228,7 @@ func (k *Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
 		return 0, err
 	}
 	defer s.mu.Unlock()
-	pos, v, r, _, ok, exp := s.find(h, key, k.clock)
+	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
 	var cur int64
 	expireAt := noExpiry
 	if ok {
@@ -243,7 +246,11 @@ func (k *Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
 		s.reclaimExpired(pos, v)
 	}
 	var num [20]byte
-	return cur, s.put(h, key, strconv.AppendInt(num[:0], cur, 10), expireAt)
+	nv := strconv.AppendInt(num[:0], cur, 10)
+	if ok && s.tryOverwrite(v, &r, pg, nv, expireAt) {
+		return cur, nil
+	}
+	return cur, s.put(h, key, nv, expireAt)
 }
 
 // Incr is IncrBy(key, 1).
