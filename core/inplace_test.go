@@ -32,7 +32,10 @@ func checkAlignment(t *testing.T, ks *Keyspace) {
 			}
 			aligned++
 			require.False(t, pg.large, "aligned record in a large buffer")
+			require.Zero(t, addrOff(a)%8, "record %q starts at page offset %d", r.key, addrOff(a))
 			require.Zero(t, (addrOff(a)+r.voff)%8, "value of %q at page offset %d not 8-byte aligned", r.key, addrOff(a)+r.voff)
+			require.Zero(t, (addrOff(a)+r.seqOff)%4, "sequence of %q at page offset %d not 4-byte aligned", r.key, addrOff(a)+r.seqOff)
+			require.Less(t, r.seqOff+4, r.voff+1)
 		}
 		s.mu.Unlock()
 	}

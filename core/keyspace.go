@@ -16,8 +16,10 @@ import (
 
 // Keyspace is a binary-safe key/value store. All methods are safe for
 // concurrent use. Reads (Get, Exists, StrLen, TTL, PTTL, PExpireTime, MGet)
-// take no lock and never wait for a writer; writes lock one shard (or, for
-// multi-key commands, each shard involved, in a fixed order).
+// take no lock and never wait for a writer of another key; a Get that
+// overlaps an in-place overwrite of the same key copies the value again
+// (record.go). Writes lock one shard (or, for multi-key commands, each shard
+// involved, in a fixed order).
 //
 // Values passed in are copied; values returned are appended to the caller's
 // buffer, which the caller owns.
@@ -193,7 +195,6 @@ func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
 		if spins > 64 {
 			runtime.Gosched() // the writer lost its core mid-write
 		}
-		seq := s.seq.Load()
 		t := s.table.Load()
 		pos, v, r, pg, ok := s.lookup(t, h, key)
 		if ok && r.expireAt != noExpiry && r.expiredAt(k.clock()) {
@@ -215,13 +216,22 @@ func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
 		if !r.aligned {
 			dst = append(dst, r.val...)
 		} else {
+			off := addrOff(slotAddr(v))
+			sw := seqWord(pg.buf[off+r.seqOff:])
+			seq := sw.Load()
 			if seq&1 != 0 {
-				continue // an in-place write is under way
+				continue // a write of this key is under way
 			}
-			off := addrOff(slotAddr(v)) + r.voff
+			if r.expireAt != noExpiry {
+				// The deadline may have moved with the value: check the
+				// one that goes with the value copied below.
+				if exp := loadDeadline(pg.buf[off+r.voff-8 : off+r.voff]); exp != r.expireAt && k.clock() > exp {
+					continue
+				}
+			}
 			n := len(dst)
-			dst = appendWords(dst, pg.buf[off:off+roundUp8(len(r.val))], len(r.val))
-			if s.seq.Load() != seq {
+			dst = appendWords(dst, pg.buf[off+r.voff:off+r.voff+roundUp8(len(r.val))], len(r.val))
+			if sw.Load() != seq {
 				dst = dst[:n] // written while we copied: read it again
 				continue
 			}

@@ -14,29 +14,32 @@ import (
 //	expireAt 8 bytes  little-endian Unix ms, only when recTTL is set
 //	key      keyLen bytes
 //	value    valLen bytes
-//	pad      0-7 zero bytes, only when recAligned is set
-//
-// In an aligned record the deadline, when there is one, comes after the
-// key, right before the value, so that it too sits on an 8-byte boundary:
-//
-//	flags, keyLen, valLen, key, expireAt (if recTTL), value, pad
 //
 // A record is written completely before the index slot that points to it is
 // stored (atomically), so a reader that loads the slot sees the whole record.
-// Apart from the value of an aligned record, a published record never
-// changes.
+// Apart from the value, deadline and sequence of an aligned record, a
+// published record never changes.
 //
-// An aligned record (small values, see alignedMax) starts wherever the page
-// needs it to for its value to begin on an 8-byte boundary (zero bytes fill
-// the gap before it) and pads its value to a multiple of 8. Its value words
-// then belong to it alone, so an overwrite with a value of the same length
-// and the same deadline can store them in place, one atomic word at a time,
-// under the shard's write sequence (see shard.seq): no new record, no
-// garbage for compaction, no index update. Lock-free readers copy such a
-// value with atomic word loads and retry if the sequence moved. The deadline
-// of an aligned record with a TTL is one more such word: an overwrite that
-// moves the deadline (SET ... EX, EXPIRE) stores it in place too, and every
-// reader loads it atomically.
+// An aligned record (small values, see alignedMax) starts on an 8-byte
+// boundary of its page (zero bytes fill any gap before it) and is laid out
+// so that its value can be overwritten in place:
+//
+//	flags, keyLen, valLen, key   as above
+//	pad      zero bytes up to the sequence
+//	seq      4 bytes  write sequence, 4-byte aligned
+//	expireAt 8 bytes  only when recTTL is set, 8-byte aligned
+//	value    valLen bytes, 8-byte aligned
+//	pad      zero bytes to the next multiple of 8
+//
+// Its value words belong to it alone, so a write that keeps the value's
+// length (and whether there is a TTL) stores the new value, and the new
+// deadline, over the old one word by word with sync/atomic, between two
+// increments of the record's seq (a seqlock): no new record, no garbage for
+// compaction, no index update. A lock-free reader copies the value with
+// atomic loads and keeps the copy only if seq was even and unchanged across
+// it, so only a reader that overlaps a write of the same key ever retries;
+// readers of other keys never notice. The deadline word is read atomically
+// everywhere.
 
 const (
 	recPresent = 1 << 0
@@ -60,6 +63,7 @@ type record struct {
 	expireAt int64 // noExpiry when the record has no TTL
 	size     int   // total encoded size, padding included
 	voff     int   // offset of the value from the record's start
+	seqOff   int   // offset of the sequence word (aligned records)
 	aligned  bool  // recAligned: the value may be overwritten in place
 }
 
@@ -79,16 +83,32 @@ func uvarintLen(x int) int {
 }
 
 // valueOffset is where the value starts in a record.
-func valueOffset(klen, vlen int, ttl bool) int {
+func valueOffset(klen, vlen int, ttl, aligned bool) int {
 	n := 1 + uvarintLen(klen) + uvarintLen(vlen) + klen
+	if aligned {
+		n += 4 // seq
+		if ttl {
+			n += 8
+		}
+		return roundUp8(n)
+	}
 	if ttl {
 		n += 8
 	}
 	return n
 }
 
+// seqOffset is where an aligned record's sequence word is, given the
+// offset of its value.
+func seqOffset(voff int, ttl bool) int {
+	if ttl {
+		return voff - 12
+	}
+	return voff - 4
+}
+
 func recordSize(klen, vlen int, ttl, aligned bool) int {
-	n := valueOffset(klen, vlen, ttl)
+	n := valueOffset(klen, vlen, ttl, aligned)
 	if aligned {
 		return n + roundUp8(vlen)
 	}
@@ -96,10 +116,12 @@ func recordSize(klen, vlen int, ttl, aligned bool) int {
 }
 
 // encodeRecord writes a record into dst, which must be exactly
-// recordSize(len(key), len(val), expireAt != noExpiry, aligned) bytes long.
+// recordSize(len(key), len(val), expireAt != noExpiry, aligned) bytes long
+// and, for an aligned record, start on an 8-byte boundary.
 func encodeRecord(dst []byte, key, val []byte, expireAt int64, aligned bool) {
 	flags := byte(recPresent)
-	if expireAt != noExpiry {
+	ttl := expireAt != noExpiry
+	if ttl {
 		flags |= recTTL
 	}
 	if aligned {
@@ -109,14 +131,18 @@ func encodeRecord(dst []byte, key, val []byte, expireAt int64, aligned bool) {
 	n := 1
 	n += binary.PutUvarint(dst[n:], uint64(len(key)))
 	n += binary.PutUvarint(dst[n:], uint64(len(val)))
-	if expireAt != noExpiry && !aligned {
+	if ttl && !aligned {
 		binary.LittleEndian.PutUint64(dst[n:], uint64(expireAt))
 		n += 8
 	}
 	n += copy(dst[n:], key)
-	if expireAt != noExpiry && aligned {
-		binary.LittleEndian.PutUint64(dst[n:], uint64(expireAt))
-		n += 8
+	if aligned {
+		voff := valueOffset(len(key), len(val), ttl, true)
+		clear(dst[n:voff]) // pad and seq
+		if ttl {
+			binary.LittleEndian.PutUint64(dst[voff-8:], uint64(expireAt))
+		}
+		n = voff
 	}
 	n += copy(dst[n:], val)
 	clear(dst[n:])
@@ -143,11 +169,12 @@ func decodeRecord(b []byte) record {
 	}
 	r := record{expireAt: noExpiry}
 	if flags&recAligned != 0 {
+		ttl := flags&recTTL != 0
 		r.key = b[n : n+klen : n+klen]
-		n += klen
-		if flags&recTTL != 0 {
-			r.expireAt = loadDeadline(b[n : n+8])
-			n += 8
+		n = valueOffset(klen, vlen, ttl, true)
+		r.seqOff = seqOffset(n, ttl)
+		if ttl {
+			r.expireAt = loadDeadline(b[n-8 : n])
 		}
 	} else {
 		if flags&recTTL != 0 {
@@ -169,12 +196,19 @@ func decodeRecord(b []byte) record {
 
 // loadDeadline reads the deadline word of an aligned record, which an
 // in-place overwrite may be storing concurrently (see storeDeadline).
+// Lock-free readers that only need the deadline (TTL, EXISTS) read it
+// without the sequence: one atomic word is consistent by itself.
 func loadDeadline(w []byte) int64 {
 	return int64(atomic.LoadUint64((*uint64)(unsafe.Pointer(&w[0]))))
 }
 
 // storeDeadline overwrites the deadline word of an aligned record.
-// REQUIRES s.mu held and the shard's write sequence odd.
+// REQUIRES s.mu held and the record's sequence odd.
 func storeDeadline(w []byte, expireAt int64) {
 	atomic.StoreUint64((*uint64)(unsafe.Pointer(&w[0])), uint64(expireAt))
+}
+
+// seqWord returns an aligned record's sequence word; b starts at the word.
+func seqWord(b []byte) *atomic.Uint32 {
+	return (*atomic.Uint32)(unsafe.Pointer(&b[0]))
 }

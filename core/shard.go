@@ -15,13 +15,7 @@ type shard struct {
 	ks    *Keyspace
 	table atomic.Pointer[table]
 	pages atomic.Pointer[pageTable]
-	// seq is the shard's write sequence for in-place overwrites (a
-	// seqlock): odd while a writer is storing value words in place. A
-	// reader that copied an aligned value keeps it only if seq was even and
-	// unchanged across the copy. It shares the readers' line: they read it
-	// with table and pages anyway.
-	seq atomic.Uint64
-	_   [32]byte
+	_     [40]byte
 
 	mu sync.Mutex
 
@@ -391,7 +385,7 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 	}
 	voff := -1
 	if aligned {
-		voff = valueOffset(len(key), len(val), ttl)
+		voff = valueOffset(len(key), len(val), ttl, true)
 	}
 	a, buf, err := s.alloc(n, false, qi, voff)
 	if err != nil {
@@ -431,24 +425,19 @@ func (s *shard) tryOverwrite(v uint64, r *record, pg *page, val []byte, expireAt
 	if !r.aligned || len(r.val) != len(val) || r.hasTTL() != (expireAt != noExpiry) || pg.large {
 		return false
 	}
-	s.overwrite(pg, addrOff(slotAddr(v))+r.voff, val, r.expireAt, expireAt)
-	return true
-}
-
-// overwrite stores val over the value of the same length that starts at
-// offset off of pg, in place (see record.go), and moves the deadline from
-// old to expireAt (both noExpiry, or both deadlines). REQUIRES s.mu held.
-func (s *shard) overwrite(pg *page, off int, val []byte, old, expireAt int64) {
-	s.seq.Add(1)
-	if expireAt != old {
-		storeDeadline(pg.buf[off-8:off], expireAt)
+	off := addrOff(slotAddr(v))
+	seq := seqWord(pg.buf[off+r.seqOff:])
+	seq.Add(1) // odd: readers of this record retry
+	if expireAt != r.expireAt {
+		storeDeadline(pg.buf[off+r.voff-8:off+r.voff], expireAt)
 	}
-	storeWords(pg.buf[off:off+roundUp8(len(val))], val)
-	s.seq.Add(1)
+	storeWords(pg.buf[off+r.voff:off+r.voff+roundUp8(len(val))], val)
+	seq.Add(1)
 	s.sets.Add(1)
 	if s.job != nil {
 		s.workJob()
 	}
+	return true
 }
 
 // insertPos returns the slot holding key, or the first free slot where it

@@ -10,8 +10,8 @@ import (
 // The value of an aligned record may be overwritten in place while
 // lock-free readers copy it, so both sides go through sync/atomic one 8-byte
 // word at a time: the words never tear, the race detector sees no race, and
-// the shard's write sequence (shard.seq) tells a reader whether the words it
-// copied all belong to one write. The value starts on an 8-byte boundary and
+// the record's write sequence (see record.go) tells a reader whether the
+// words it copied all belong to one write. The value starts on an 8-byte boundary and
 // its last word is padded with zeros that belong to the same record.
 
 // appendWords appends the first n bytes of the padded value words w
@@ -29,7 +29,7 @@ func appendWords(dst, w []byte, n int) []byte {
 
 // storeWords overwrites the padded value words w (8-byte aligned,
 // len(w) = roundUp8(len(val))) with val, zero-padding the last word.
-// REQUIRES s.mu held and the shard's write sequence odd.
+// REQUIRES s.mu held and the record's write sequence odd.
 func storeWords(w, val []byte) {
 	i := 0
 	for ; i+8 <= len(val) && i+8 <= len(w); i += 8 {
