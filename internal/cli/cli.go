@@ -50,6 +50,7 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 	metrics := fs.String("metrics-listen", server.DefaultMetricsAddr, "address of the /metrics HTTP endpoint (empty disables it)")
 	pprofOn := fs.Bool("pprof", false, "serve /debug/pprof on the --metrics-listen address")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	loops := fs.Int("loops", 0, "gnet event loops (0: one per core, GOMAXPROCS); 1 leaves the other cores to a load generator or application on the same host")
 	fs.BoolVar(&o.Version, "version", false, "print the version and exit")
 
 	// Environment first, so that the command line overrides it.
@@ -75,7 +76,10 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 		return o, nil
 	}
 
-	c := server.Config{Addr: *listen, Transport: *tr, TLSCertFile: *cert, TLSKeyFile: *key, MetricsAddr: *metrics, Pprof: *pprofOn}
+	c := server.Config{Addr: *listen, Transport: *tr, TLSCertFile: *cert, TLSKeyFile: *key, MetricsAddr: *metrics, Pprof: *pprofOn, Loops: *loops}
+	if c.Loops < 0 {
+		return o, fmt.Errorf("%w: --loops must not be negative, not %d", ErrUsage, c.Loops)
+	}
 	if c.MetricsAddr == "" {
 		c.MetricsAddr = "off"
 	}

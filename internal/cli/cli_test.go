@@ -57,6 +57,24 @@ func TestParsePprof(t *testing.T) {
 	require.Equal(t, "off", o.Config.MetricsAddr, "an empty address turns the endpoint off")
 }
 
+// --loops and RINGDB_LOOPS set the number of event loops; 0 (the default)
+// means one per core, and a negative count is a usage error.
+func TestParseLoops(t *testing.T) {
+	o, err := Parse(nil, env(nil), fourGiB, io.Discard)
+	require.NoError(t, err)
+	require.Zero(t, o.Config.Loops)
+	o, err = Parse([]string{"--loops", "1"}, env(nil), fourGiB, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 1, o.Config.Loops)
+	o, err = Parse(nil, env(map[string]string{"RINGDB_LOOPS": "3"}), fourGiB, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 3, o.Config.Loops)
+	_, err = Parse([]string{"--loops", "-1"}, env(nil), fourGiB, io.Discard)
+	require.ErrorIs(t, err, ErrUsage)
+	_, err = Parse([]string{"--loops", "many"}, env(nil), fourGiB, io.Discard)
+	require.ErrorIs(t, err, ErrUsage)
+}
+
 func TestParseFlagsAndEnv(t *testing.T) {
 	e := env(map[string]string{
 		"RINGDB_LISTEN":         "0.0.0.0:7000",
