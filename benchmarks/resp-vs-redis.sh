@@ -23,7 +23,7 @@
 # redis-benchmark on CLIENT_CPUS, default 1, with taskset: on a 2-core
 # machine the load generator then no longer competes with the server for
 # the cores; ringdb sees one CPU and runs one event loop, as Redis runs one
-# thread).
+# thread), RINGDB_FLAGS (extra ringdb-server flags, e.g. "--loops 1").
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -39,6 +39,7 @@ CLIENTS=${CLIENTS:-50}
 PORT_BASE=${PORT_BASE:-26379}
 MAXMEMORY=${MAXMEMORY:-3GiB}
 PIN=${PIN:-0}
+RINGDB_FLAGS=${RINGDB_FLAGS:-}
 SERVER_CPUS=${SERVER_CPUS:-0}
 CLIENT_CPUS=${CLIENT_CPUS:-1}
 server_pin=()
@@ -74,6 +75,7 @@ trap 'exit 130' INT TERM
 echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, $(uname -r)"
 echo "# load at start: $(uptime)"
 [ "$PIN" = 1 ] && echo "# pinned: servers on CPUs $SERVER_CPUS, redis-benchmark on CPUs $CLIENT_CPUS"
+[ -n "$RINGDB_FLAGS" ] && echo "# ringdb-server flags: $RINGDB_FLAGS"
 echo "# $(redis-server --version)"
 echo "# ringdb $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes'), $(go version | cut -d' ' -f3)"
 
@@ -97,7 +99,7 @@ done
 pid[redis]=$!
 for tr in gnet std; do
 	"${server_pin[@]}" "$tmp/ringdb-server" --listen "127.0.0.1:${port[$tr]}" --transport "$tr" \
-		--maxmemory "$MAXMEMORY" --metrics-listen '' >"$tmp/ringdb-$tr.log" 2>&1 &
+		--maxmemory "$MAXMEMORY" --metrics-listen '' $RINGDB_FLAGS >"$tmp/ringdb-$tr.log" 2>&1 &
 	pid[$tr]=$!
 done
 for s in "${servers[@]}"; do
