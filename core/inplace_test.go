@@ -42,6 +42,15 @@ func checkAlignment(t *testing.T, ks *Keyspace) {
 	require.NotZero(t, aligned, "no aligned records at all")
 }
 
+// recordOf returns key's current record.
+func recordOf(ks *Keyspace, key []byte) record {
+	s, h := ks.shardFor(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _, r, _, _ := s.lookup(s.table.Load(), h, key)
+	return r
+}
+
 // Overwriting a value with one of the same length and deadline writes in
 // place: no new record, so no page fills up and nothing needs compacting.
 func TestInPlaceOverwriteMakesNoGarbage(t *testing.T) {
@@ -57,8 +66,14 @@ func TestInPlaceOverwriteMakesNoGarbage(t *testing.T) {
 	for i := range keys {
 		require.NoError(t, ks.Set(key(i), val(i, 0, lens[i%len(lens)])))
 	}
+	// A first write is compact; the first rewrite makes the record aligned.
+	require.False(t, recordOf(ks, key(3)).aligned, "a key's first record is compact")
+	for i := range keys {
+		require.NoError(t, ks.Set(key(i), val(i, 1, lens[i%len(lens)])))
+	}
+	require.True(t, recordOf(ks, key(3)).aligned, "a rewritten key's record is aligned")
 	used := ks.Stats().UsedBytes
-	for round := 1; round <= 20; round++ {
+	for round := 2; round <= 20; round++ {
 		for i := range keys {
 			require.NoError(t, ks.Set(key(i), val(i, round, lens[i%len(lens)])))
 		}
@@ -119,8 +134,10 @@ func TestInPlaceIncr(t *testing.T) {
 	defer ks.Close()
 	_, err = ks.IncrBy([]byte("n"), 100)
 	require.NoError(t, err)
+	_, err = ks.Incr([]byte("n")) // the first rewrite: an aligned record
+	require.NoError(t, err)
 	used := ks.Stats().UsedBytes
-	for want := int64(101); want <= 999; want++ {
+	for want := int64(102); want <= 999; want++ {
 		got, err := ks.Incr([]byte("n"))
 		require.NoError(t, err)
 		require.Equal(t, want, got)
@@ -249,9 +266,11 @@ func TestInPlaceDeadlinesUnderReaders(t *testing.T) {
 	defer ks.Close()
 	keys := [][]byte{[]byte("a"), []byte("b"), []byte("c")}
 	val := []byte("twenty-four bytes, fixed")
-	for _, k := range keys {
-		_, err := ks.SetOpt(nil, k, val, SetOptions{TTL: 150_000})
-		require.NoError(t, err)
+	for range 2 { // written, then rewritten into an aligned record
+		for _, k := range keys {
+			_, err := ks.SetOpt(nil, k, val, SetOptions{TTL: 150_000})
+			require.NoError(t, err)
+		}
 	}
 	used := ks.Stats().UsedBytes
 	iters := 20000

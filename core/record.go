@@ -20,7 +20,9 @@ import (
 // Apart from the value, deadline and sequence of an aligned record, a
 // published record never changes.
 //
-// An aligned record (small values, see alignedMax) starts on an 8-byte
+// A key's first record is compact (byte-aligned, as above). When a key is
+// rewritten, its new record is aligned if the value is small (see
+// alignedMax). An aligned record starts on an 8-byte
 // boundary of its page (zero bytes fill any gap before it) and is laid out
 // so that its value can be overwritten in place:
 //
