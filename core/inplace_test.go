@@ -325,3 +325,20 @@ func TestInPlaceDeadlinesUnderReaders(t *testing.T) {
 	}
 	require.Equal(t, used, ks.Stats().UsedBytes, "deadline moves allocated records")
 }
+
+// SET ... KEEPTTL on a key whose kept deadline is now deletes it, as with
+// any deadline that is not in the future (the fuzzer found SetOpt skipping
+// the clock when no new deadline was given).
+func TestKeepTTLAtDeadline(t *testing.T) {
+	now := int64(1_700_000_000_000)
+	ks, err := New(Options{NoActiveExpiry: true, Clock: func() int64 { return now }})
+	require.NoError(t, err)
+	defer ks.Close()
+	_, err = ks.SetOpt(nil, []byte("a"), []byte("0"), SetOptions{TTL: 999})
+	require.NoError(t, err)
+	now += 999
+	_, err = ks.SetOpt(nil, []byte("a"), []byte("0"), SetOptions{KeepTTL: true})
+	require.NoError(t, err)
+	_, ok := ks.Get(nil, []byte("a"))
+	require.False(t, ok)
+}

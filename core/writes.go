@@ -144,6 +144,9 @@ func (k *Keyspace) SetOpt(dst, key, value []byte, o SetOptions) (SetResult, erro
 		expireAt = r.expireAt
 	}
 	res.Written = true
+	if expireAt != noExpiry && now == 0 {
+		now = k.clock() // KEEPTTL: the kept deadline may have just passed
+	}
 	if expireAt != noExpiry && expireAt <= now {
 		if ok {
 			s.remove(s.table.Load(), pos, v)
