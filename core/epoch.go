@@ -2,9 +2,9 @@ package core
 
 import (
 	"math"
-	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
+	_ "unsafe" // go:linkname
 )
 
 // Epoch-based reclamation protects arena pages from reuse while a lock-free
@@ -36,7 +36,7 @@ type epochs struct {
 }
 
 func newEpochs() *epochs {
-	n := runtime.GOMAXPROCS(0) * 32
+	n := runtime.GOMAXPROCS(0) * slotsPerP
 	if n < 64 {
 		n = 64
 	}
@@ -49,10 +49,28 @@ func newEpochs() *epochs {
 	return e
 }
 
+// slotsPerP is how many reader slots each P starts its search from: a
+// reader begins at the first slot of its P's group, so the slots a core
+// uses stay in that core's cache instead of moving between cores (with
+// random starting slots, every other read paid a cache-line transfer).
+const slotsPerP = 32
+
+//go:linkname procPin runtime.procPin
+func procPin() int
+
+//go:linkname procUnpin runtime.procUnpin
+func procUnpin()
+
 // enter announces a reader and returns its slot. The caller must call exit.
+//
+// The P is only a hint for where to start: the reader may move to another
+// P right after, so the slot is still claimed with a CAS, and a busy slot
+// (its owner was descheduled mid-read, or came from another P) is skipped.
 func (e *epochs) enter() *readerSlot {
 	cur := e.global.Load()
-	i := rand.Uint32() & e.mask
+	p := procPin()
+	procUnpin()
+	i := uint32(p*slotsPerP) & e.mask
 	for {
 		s := &e.slots[i]
 		if s.epoch.Load() == 0 && s.epoch.CompareAndSwap(0, cur) {
