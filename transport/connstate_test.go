@@ -186,3 +186,21 @@ func TestPrefetcherGetsBatchKeys(t *testing.T) {
 		t.Fatalf("served %d, out %q", h.served, out)
 	}
 }
+
+// nopPrefetcher is pingHandler with a Prefetch that does nothing, so that
+// the allocation test below measures the transport's side of prefetching.
+type nopPrefetcher struct{ pingHandler }
+
+func (nopPrefetcher) Prefetch(*Conn, [][]byte) {}
+
+// Peeking at a pipelined batch for a Prefetcher allocates nothing once warm.
+func TestProcessAllocsWithPrefetcher(t *testing.T) {
+	cs, _ := newTestState(nopPrefetcher{}, Config{})
+	in := pipeline(false, 64)
+	var out []byte
+	run := func() { out = cs.process(out[:0], in) }
+	run()
+	if n := testing.AllocsPerRun(100, run); n != 0 {
+		t.Errorf("%v allocations per batch", n)
+	}
+}
