@@ -50,11 +50,12 @@ func (d *Decoder) Peek(dst [][]byte, max int) [][]byte {
 
 // peekNumber parses a non-negative decimal followed by CRLF at in[i:],
 // returning it and the index after the CRLF. ok is false when the line is
-// incomplete, empty, too long or not a plain number.
+// incomplete, empty, too long or not a plain number: a sign or a leading
+// zero is left to Next, which rejects both.
 func peekNumber(in []byte, i int) (v int64, next int, ok bool) {
 	start := i
 	for ; i < len(in) && in[i] >= '0' && in[i] <= '9'; i++ {
-		if i-start >= 18 {
+		if i-start >= 18 || i > start && v == 0 {
 			return 0, 0, false
 		}
 		v = v*10 + int64(in[i]-'0')

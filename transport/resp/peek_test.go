@@ -50,7 +50,7 @@ func TestPeek(t *testing.T) {
 	_, _ = d.Next() // copies the partial command
 	d.Feed([]byte("T\r\n$1\r\nk\r\n*2\r\n$3\r\nGET\r\n$1\r\nj\r\n"))
 	require.Empty(t, d.Peek(nil, 100))
-	for _, bad := range []string{"*2\r\n$x\r\n", "*2\r\n$3\r\nGETXX", "*99999999999999999999\r\n", "*2\r\n$-1\r\n", "*1\r\n$9999999999\r\n"} {
+	for _, bad := range []string{"*2\r\n$03\r\nGET\r\n$1\r\nk\r\n", "*02\r\n$3\r\nGET\r\n$1\r\nk\r\n", "*2\r\n$x\r\n", "*2\r\n$3\r\nGETXX", "*99999999999999999999\r\n", "*2\r\n$-1\r\n", "*1\r\n$9999999999\r\n"} {
 		d = NewDecoder(Limits{})
 		d.Feed([]byte(bad))
 		require.Empty(t, d.Peek(nil, 100), "%q", bad)
