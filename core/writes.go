@@ -180,9 +180,11 @@ func (k *Keyspace) Delete(key []byte) bool {
 	return ok
 }
 
-// parseInt parses a decimal int64 the way Redis does: no sign other than a
-// leading '-', no leading zeros, no spaces, at most 20 characters.
-func parseInt(b []byte) (int64, bool) {
+// ParseInt parses a decimal int64 exactly as Redis's string2ll does: an
+// optional '-', no '+', no leading zeros, no spaces, at most 20 bytes. It is
+// what INCR accepts as a stored number; the server parses integer arguments
+// with it too.
+func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
@@ -236,7 +238,7 @@ func (k *Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
 	expireAt := noExpiry
 	if ok {
 		var valid bool
-		if cur, valid = parseInt(r.val); !valid {
+		if cur, valid = ParseInt(r.val); !valid {
 			return 0, ErrNotInteger
 		}
 		expireAt = r.expireAt

@@ -4,43 +4,12 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/ringdb/ringdb/core"
 )
 
-// parseInt parses a decimal int64 exactly as Redis's string2ll does: an
-// optional '-', no '+', no leading zeros, no spaces, at most 20 bytes.
-func parseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	digits := b
-	if neg {
-		digits = b[1:]
-	}
-	if len(digits) == 0 || digits[0] < '1' || digits[0] > '9' {
-		return 0, false
-	}
-	var u uint64
-	for _, c := range digits {
-		if c < '0' || c > '9' || u > (math.MaxUint64-9)/10 {
-			return 0, false
-		}
-		u = u*10 + uint64(c-'0')
-	}
-	if neg {
-		if u > 1<<63 {
-			return 0, false
-		}
-		return int64(-u), true
-	}
-	if u > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(u), true
-}
+// parseInt parses an integer argument (see core.ParseInt).
+func parseInt(b []byte) (int64, bool) { return core.ParseInt(b) }
 
 // eqFold reports whether b equals the lower-case ASCII word s, ignoring
 // case, without allocating.
