@@ -68,7 +68,8 @@ type connState struct {
 	abortive  bool // with quit: close without waiting for the output
 	rdec      *resp.Decoder
 	bdec      *binproto.Decoder
-	peeked    [][]byte // keys of the batch just read, for Prefetcher
+	pf        Prefetcher // the handler, if it prefetches; nil otherwise
+	peeked    [][]byte   // keys of the batch just read, for pf
 	args      []binproto.Value
 	req       Request
 	w         Writer
@@ -100,6 +101,7 @@ type connState struct {
 // by MaxClients.
 func (cs *connState) init(h *hub, tr connTransport, st *counters, remote net.Addr, reject bool) {
 	cs.hub, cs.tr, cs.st = h, tr, st
+	cs.pf, _ = h.h.(Prefetcher)
 	cs.id = connIDs.Add(1)
 	cs.remote = remote
 	cs.version.Store(2)
@@ -133,9 +135,9 @@ func (cs *connState) process(out, in []byte) []byte {
 			}
 		}
 		cs.feed(in)
-		if pf, ok := cs.hub.h.(Prefetcher); ok && cs.rdec != nil && !cs.parked {
+		if cs.pf != nil && cs.rdec != nil && !cs.parked {
 			if cs.peeked = cs.rdec.Peek(cs.peeked[:0], prefetchBatch); len(cs.peeked) >= 2 {
-				pf.Prefetch(&cs.Conn, cs.peeked)
+				cs.pf.Prefetch(&cs.Conn, cs.peeked)
 			}
 			clear(cs.peeked) // hold no reference to the read buffer
 		}
