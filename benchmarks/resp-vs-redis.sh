@@ -15,22 +15,27 @@
 # servers rotates from round to round. Ratios are the median over rounds of
 # the same-round ratio ringdb/Redis.
 #
-# Environment: ROUNDS (3), PIPELINES ("1 16"), TESTS ("set get incr mset"),
-# N_P1 / N_P1_MSET (-n at -P 1), N_P16 / N_P16_MSET (-n at -P 16), CLIENTS
-# (50), PORT_BASE (first of three loopback ports, 26379), MAXMEMORY (3GiB,
-# ringdb's --maxmemory), KEEP (a directory to copy the raw results into),
-# PIN (set to 1 to run every server on SERVER_CPUS, default 0, and
-# redis-benchmark on CLIENT_CPUS, default 1, with taskset: on a 2-core
-# machine the load generator then no longer competes with the server for
-# the cores; ringdb sees one CPU and runs one event loop, as Redis runs one
-# thread), RINGDB_FLAGS (extra ringdb-server flags, e.g. "--loops 1").
+# PING_MBULK runs first in every round: neither server does any work for it,
+# so its rate is the ceiling that redis-benchmark and the transport allow,
+# and its CPU per request is each server's cost of a request before any
+# command runs.
+#
+# Environment: ROUNDS (3), PIPELINES ("1 16"), TESTS ("ping_mbulk set get incr
+# mset"), N_P1 / N_P1_MSET (-n at -P 1), N_P16 / N_P16_MSET (-n at -P 16),
+# CLIENTS (50), PORT_BASE (first of three loopback ports, 26379), MAXMEMORY
+# (3GiB, ringdb's --maxmemory), KEEP (a directory to copy the raw results
+# into), PIN (set to 1 to run every server on SERVER_CPUS, default 0, and
+# redis-benchmark on CLIENT_CPUS, default 1, with taskset: on a 2-core machine
+# the load generator then no longer competes with the server for the cores;
+# ringdb sees one CPU and runs one event loop, as Redis runs one thread),
+# RINGDB_FLAGS (extra ringdb-server flags, e.g. "--loops 1").
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 
 ROUNDS=${ROUNDS:-3}
 PIPELINES=${PIPELINES:-"1 16"}
-TESTS=${TESTS:-"set get incr mset"}
+TESTS=${TESTS:-"ping_mbulk set get incr mset"}
 N_P1=${N_P1:-400000}
 N_P1_MSET=${N_P1_MSET:-200000}
 N_P16=${N_P16:-3000000}
