@@ -1,5 +1,11 @@
 package core
 
+// MatchGlob reports whether s matches the glob pattern as KEYS, SCAN MATCH
+// and PSUBSCRIBE match it (Redis's stringmatchlen, case-sensitive); see
+// matchGlob for the exact rules. It runs in O(len(pattern)·len(s)) time and
+// never allocates.
+func MatchGlob(pattern, s []byte) bool { return matchGlob(pattern, s) }
+
 // matchGlob reports whether s matches the glob pattern, with the semantics of
 // Redis's stringmatchlen (util.c, case-sensitive), as used by KEYS, SCAN MATCH
 // and PSUBSCRIBE:

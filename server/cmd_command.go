@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/ringdb/ringdb/core"
 	"strings"
 )
 
@@ -184,71 +185,10 @@ func commandHelp(c *cmdCtx) {
 	}
 }
 
-// globMatch is a small glob matcher (*, ?, [...] and \ escapes) for
-// COMMAND LIST and CONFIG GET patterns, which match short ASCII names.
+// globMatch matches COMMAND LIST and CONFIG GET patterns with the
+// keyspace's matcher, which runs in O(len(pattern)*len(s)) time: a
+// backtracking matcher let one CONFIG GET of many "*?*?...!" patterns
+// keep an event loop busy for minutes.
 func globMatch(pattern, s string) bool {
-	for len(pattern) > 0 {
-		switch pattern[0] {
-		case '*':
-			for len(pattern) > 1 && pattern[1] == '*' {
-				pattern = pattern[1:]
-			}
-			if len(pattern) == 1 {
-				return true
-			}
-			for i := 0; i <= len(s); i++ {
-				if globMatch(pattern[1:], s[i:]) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			if len(s) == 0 {
-				return false
-			}
-			s = s[1:]
-			pattern = pattern[1:]
-		case '[':
-			if len(s) == 0 {
-				return false
-			}
-			end := strings.IndexByte(pattern[1:], ']')
-			if end < 0 {
-				return pattern == s
-			}
-			class := pattern[1 : end+1]
-			neg := len(class) > 0 && class[0] == '^'
-			if neg {
-				class = class[1:]
-			}
-			hit := false
-			for i := 0; i < len(class); i++ {
-				if i+2 < len(class) && class[i+1] == '-' {
-					if class[i] <= s[0] && s[0] <= class[i+2] {
-						hit = true
-					}
-					i += 2
-				} else if class[i] == s[0] {
-					hit = true
-				}
-			}
-			if hit == neg {
-				return false
-			}
-			s = s[1:]
-			pattern = pattern[end+2:]
-		case '\\':
-			if len(pattern) > 1 {
-				pattern = pattern[1:]
-			}
-			fallthrough
-		default:
-			if len(s) == 0 || s[0] != pattern[0] {
-				return false
-			}
-			s = s[1:]
-			pattern = pattern[1:]
-		}
-	}
-	return len(s) == 0
+	return core.MatchGlob([]byte(pattern), []byte(s))
 }

@@ -153,13 +153,28 @@ func TestGlobMatch(t *testing.T) {
 		p, s string
 		want bool
 	}{
-		{"*", "", true}, {"max*", "maxmemory", true}, {"max*", "timeout", false},
+		{"*", "", false}, // Redis's stringmatchlen: an empty name matches only ""
+		{"max*", "maxmemory", true}, {"max*", "timeout", false},
 		{"?et", "get", true}, {"[gs]et", "set", true}, {"[^gs]et", "set", false},
 		{"[a-c]x", "bx", true}, {"a\\*", "a*", true}, {"a\\*", "ab", false}, {"*y*", "maxmemory-policy", true},
 	} {
 		if got := globMatch(tc.p, tc.s); got != tc.want {
 			t.Errorf("globMatch(%q, %q) = %v", tc.p, tc.s, got)
 		}
+	}
+}
+
+// TestGlobMatchIsNotExponential: CONFIG GET and COMMAND LIST take client
+// patterns. A backtracking matcher tries every way to split the subject
+// among the stars (here C(40,20), about 10^11 ways) and never finishes;
+// the keyspace's matcher answers at once.
+func TestGlobMatchIsNotExponential(t *testing.T) {
+	p := strings.Repeat("*a", 20) + "!"
+	if globMatch(p, strings.Repeat("a", 40)) {
+		t.Fatal("matched a subject without '!'")
+	}
+	if !globMatch(p, strings.Repeat("a", 40)+"!") {
+		t.Fatal("did not match")
 	}
 }
 
