@@ -237,9 +237,10 @@ func configSet(c *cmdCtx) {
 		c.syntaxErr()
 		return
 	}
-	seen := make(map[string]bool)
-	applies := make([]func() error, 0, len(args)/2)
-	names := make([]string, 0, len(args)/2)
+	// As Redis 7.0 does: first every name (unknown, duplicate, immutable;
+	// the first of these errors in argument order wins), then every value,
+	// then apply.
+	params := make([]*configParam, 0, len(args)/2)
 	for i := 0; i < len(args); i += 2 {
 		name := strings.ToLower(string(args[i]))
 		p := findConfigParam(name)
@@ -247,26 +248,31 @@ func configSet(c *cmdCtx) {
 			c.errReply("Unknown option or number of arguments for CONFIG SET - '" + clip(string(args[i]), 128) + "'")
 			return
 		}
-		if seen[name] {
-			c.errReply(configSetFailed(name, "duplicate parameter"))
-			return
-		}
-		seen[name] = true
-		val := string(args[i+1])
-		if p.parse == nil {
-			if val != p.get(c.srv) {
-				c.errReply(configSetFailed(name, "can't set immutable config"))
+		for _, q := range params {
+			if q == p {
+				c.errReply(configSetFailed(clip(string(args[i]), 128), "duplicate parameter"))
 				return
 			}
-			continue
 		}
-		apply, err := p.parse(c.srv, val)
+		if p.parse == nil && string(args[i+1]) != p.get(c.srv) {
+			c.errReply(configSetFailed(clip(string(args[i]), 128), "can't set immutable config"))
+			return
+		}
+		params = append(params, p)
+	}
+	applies := make([]func() error, 0, len(params))
+	names := make([]string, 0, len(params))
+	for i, p := range params {
+		if p.parse == nil {
+			continue // immutable, set to the value it has
+		}
+		apply, err := p.parse(c.srv, string(args[2*i+1]))
 		if err != nil {
-			c.errReply(configSetFailed(name, err.Error()))
+			c.errReply(configSetFailed(p.name, err.Error()))
 			return
 		}
 		applies = append(applies, apply)
-		names = append(names, name)
+		names = append(names, p.name)
 	}
 	for i, apply := range applies {
 		if err := apply(); err != nil {

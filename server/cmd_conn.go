@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/subtle"
+	"math"
 	"strings"
 
 	"github.com/ringdb/ringdb/transport/binproto"
@@ -33,6 +34,8 @@ func cmdSelect(c *cmdCtx) {
 	switch {
 	case !ok:
 		c.notInteger()
+	case db < math.MinInt32 || db > math.MaxInt32:
+		c.errReply(msgIntRange) // Redis reads the index as a C int
 	case db != 0:
 		c.errReply(msgDBRange)
 	default:
@@ -100,6 +103,10 @@ func cmdHello(c *cmdCtx) {
 			j += 2
 		case eqFold(argv[j], "setname") && more >= 1:
 			name = argv[j+1]
+			if !validName(name) { // checked here, before AUTH, as Redis does
+				c.errReply(msgBadClientName)
+				return
+			}
 			j++
 		default:
 			c.errReply("Syntax error in HELLO option '" + string(argv[j]) + "'")
@@ -145,7 +152,7 @@ func cmdHello(c *cmdCtx) {
 // setName validates and stores a client name, writing the error itself.
 func (c *cmdCtx) setName(name []byte) bool {
 	if !validName(name) {
-		c.errReply("Client names cannot contain spaces, newlines or special characters.")
+		c.errReply(msgBadClientName)
 		return false
 	}
 	c.sess.mu.Lock()
@@ -268,31 +275,34 @@ func clientList(c *cmdCtx) {
 	argv := c.argv
 	var ids map[uint64]bool
 	typ := ""
-	for i := 2; i < len(argv); i++ {
-		switch {
-		case eqFold(argv[i], "type") && i+1 < len(argv):
-			typ = strings.ToLower(string(argv[i+1]))
-			switch typ {
-			case "normal", "master", "replica", "slave", "pubsub":
-			default:
-				c.errReply("Unknown client type '" + clip(string(argv[i+1]), 128) + "'")
-				return
-			}
-			i++
-		case eqFold(argv[i], "id") && i+1 < len(argv):
-			ids = make(map[uint64]bool)
-			for i++; i < len(argv); i++ {
-				id, ok := parseInt(argv[i])
-				if !ok || id <= 0 {
-					c.errReply("Invalid client ID")
-					return
-				}
-				ids[uint64(id)] = true
-			}
+	// The forms Redis 7.0 takes: CLIENT LIST, CLIENT LIST TYPE type,
+	// CLIENT LIST ID id [id ...]; any integer is an id (0 or a negative
+	// one matches nobody).
+	switch {
+	case len(argv) == 2:
+	case len(argv) == 4 && eqFold(argv[2], "type"):
+		typ = strings.ToLower(string(argv[3]))
+		switch typ {
+		case "normal", "master", "replica", "slave", "pubsub":
 		default:
-			c.syntaxErr()
+			c.errReply("Unknown client type '" + clip(string(argv[3]), 128) + "'")
 			return
 		}
+	case len(argv) > 3 && eqFold(argv[2], "id"):
+		ids = make(map[uint64]bool)
+		for _, a := range argv[3:] {
+			id, ok := parseInt(a)
+			if !ok {
+				c.errReply("Invalid client ID")
+				return
+			}
+			if id > 0 {
+				ids[uint64(id)] = true
+			}
+		}
+	default:
+		c.syntaxErr()
+		return
 	}
 	var b strings.Builder
 	if typ == "" || typ == "normal" {

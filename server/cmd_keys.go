@@ -202,7 +202,13 @@ func cmdPersist(c *cmdCtx) { c.w.Int(b2i(c.srv.ks.Persist(c.argv[1]))) }
 func cmdExpireTime(c *cmdCtx) {
 	t := c.srv.ks.PExpireTime(c.argv[1])
 	if t > 0 {
-		t = (t + 500) / 1000
+		// (t+500)/1000 without the overflow near math.MaxInt64, which
+		// PEXPIREAT and SET PXAT accept.
+		r := t % 1000
+		t /= 1000
+		if r >= 500 {
+			t++
+		}
 	}
 	c.w.Int(t)
 }
@@ -240,8 +246,8 @@ func cmdKeys(c *cmdCtx) {
 // cmdScan is SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].
 func cmdScan(c *cmdCtx) {
 	argv := c.argv
-	cursor, err := strconv.ParseUint(string(argv[1]), 10, 64)
-	if err != nil {
+	cursor, ok := parseCursor(argv[1])
+	if !ok {
 		c.errReply(msgInvalidCursor)
 		return
 	}
@@ -301,4 +307,36 @@ func cmdRandomKey(c *cmdCtx) {
 func keyWithoutTTL(ks *core.Keyspace, key []byte) bool {
 	exists, at := ks.Meta(key)
 	return exists && at == -1
+}
+
+// parseCursor reads a SCAN cursor as Redis does, with strtoul in base 10:
+// an optional sign ("-1" wraps to the largest cursor) and digits, or an
+// empty string for 0; anything else, and a value past 64 bits, is invalid.
+func parseCursor(b []byte) (uint64, bool) {
+	if len(b) == 0 {
+		return 0, true
+	}
+	i, neg := 0, false
+	if b[0] == '+' || b[0] == '-' {
+		i, neg = 1, b[0] == '-'
+		if len(b) == 1 {
+			return 0, false
+		}
+	}
+	var v uint64
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if v > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }

@@ -19,6 +19,8 @@ const (
 	msgNoAuth        = "Authentication required."
 	msgWrongPass     = "invalid username-password pair or user is disabled."
 	msgDBRange       = "DB index is out of range"
+	msgBadClientName = "Client names cannot contain spaces, newlines or special characters."
+	msgIntRange      = "value is out of range, value must between -2147483648 and 2147483647"
 	msgInvalidCursor = "invalid cursor"
 	msgClosed        = "server is shutting down"
 )

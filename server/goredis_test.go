@@ -111,6 +111,10 @@ func goRedisSuite(t *testing.T, rdb *redis.Client, proto int) {
 	if err != nil || !strings.Contains(list, fmt.Sprintf("id=%d ", id)) {
 		t.Errorf("CLIENT LIST = %q, %v", list, err)
 	}
+	list, err = rdb.Do(ctx, "CLIENT", "LIST", "ID", 0, id, id+1000).Text()
+	if err != nil || !strings.Contains(list, fmt.Sprintf("id=%d ", id)) || strings.Count(list, "\n") != 1 {
+		t.Errorf("CLIENT LIST ID 0 %d %d = %q, %v", id, id+1000, list, err)
+	}
 	n, err := rdb.DBSize(ctx).Result()
 	check(t, "DBSIZE", n, err, 0)
 	tm, err := rdb.Time(ctx).Result()

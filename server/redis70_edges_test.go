@@ -1,0 +1,104 @@
+package server
+
+import (
+	"strings"
+	"testing"
+)
+
+// Edge cases where an earlier version answered differently from Redis
+// 7.0.15; every expected reply is what redis-server 7.0.15 answered.
+
+// TestExpireTimeNearMaxInt64: EXPIRETIME rounds the deadline to seconds;
+// (t+500)/1000 overflowed for deadlines within 500 ms of math.MaxInt64,
+// which PEXPIREAT and SET PXAT accept.
+func TestExpireTimeNearMaxInt64(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	c.expect(t, okR, "SET", "k", "v")
+	c.expect(t, intR(1), "PEXPIREAT", "k", "9223372036854775807")
+	c.expect(t, intR(9223372036854775807), "PEXPIRETIME", "k")
+	c.expect(t, intR(9223372036854776), "EXPIRETIME", "k")
+	c.expect(t, okR, "SET", "k2", "v", "PXAT", "9223372036854775500")
+	c.expect(t, intR(9223372036854776), "EXPIRETIME", "k2")
+	c.expect(t, okR, "SET", "k3", "v", "PXAT", "9223372036854775499")
+	c.expect(t, intR(9223372036854775), "EXPIRETIME", "k3")
+}
+
+// TestSelectIndexOutsideIntRange: Redis reads the SELECT index as a C int.
+func TestSelectIndexOutsideIntRange(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	for _, idx := range []string{"4294967296", "-2147483649", "9223372036854775807"} {
+		c.expect(t, errR("ERR value is out of range, value must between -2147483648 and 2147483647"), "SELECT", idx)
+	}
+	c.expect(t, errR("ERR DB index is out of range"), "SELECT", "2147483647")
+	c.expect(t, errR("ERR DB index is out of range"), "SELECT", "-1")
+	c.expect(t, okR, "SELECT", "0")
+}
+
+// TestScanCursorParsedLikeStrtoul: Redis parses the cursor with strtoul in
+// base 10: an empty string is 0, a sign is allowed ("-1" wraps), and
+// anything else, or more than 64 bits, is an invalid cursor.
+func TestScanCursorParsedLikeStrtoul(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	for _, cur := range []string{"", "+0", "-1", "-0", "18446744073709551615"} {
+		c.expect(t, arrR(bulkR("0"), arrR()), "SCAN", cur)
+	}
+	for _, cur := range []string{"+", "-", " 1", "1 ", "0x10", "1.5", "18446744073709551616", "-18446744073709551616"} {
+		c.expect(t, errR("ERR invalid cursor"), "SCAN", cur)
+	}
+	// Any cursor is safe to pass on a non-empty keyspace too: the scan
+	// goes on from wherever it points, and a full scan from 0 sees every key.
+	for i := 0; i < 100; i++ {
+		c.expect(t, okR, "SET", "key:"+strings.Repeat("x", i%7)+string(rune('a'+i%26))+string(rune('a'+i/26)), "v")
+	}
+	for _, cur := range []string{"-1", "18446744073709551615", "9223372036854775808", "12345"} {
+		if got := c.do(t, "SCAN", cur, "COUNT", "1000"); !strings.HasPrefix(got, "*2\r\n$") {
+			t.Errorf("SCAN %s = %q", cur, got)
+		}
+	}
+}
+
+// TestClientListFormsOfRedis70: CLIENT LIST takes no filter, TYPE t, or
+// ID id [id ...] with any integers (none matches 0 or a negative id); other
+// combinations are syntax errors.
+func TestClientListFormsOfRedis70(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	for _, id := range []string{"0", "-1"} {
+		c.expect(t, bulkR(""), "CLIENT", "LIST", "ID", id)
+	}
+	c.expect(t, errR("ERR Invalid client ID"), "CLIENT", "LIST", "ID", "abc")
+	c.expect(t, errR("ERR syntax error"), "CLIENT", "LIST", "TYPE", "normal", "ID", "1")
+	c.expect(t, errR("ERR syntax error"), "CLIENT", "LIST", "ID")
+	c.expect(t, errR("ERR Unknown client type 'bogus'"), "CLIENT", "LIST", "TYPE", "bogus")
+}
+
+// TestConfigSetChecksNamesBeforeValues: CONFIG SET looks up every name
+// before it checks any value, so an unknown name later in the command wins
+// over a bad value earlier; duplicate names are reported as typed.
+func TestConfigSetChecksNamesBeforeValues(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	c.expect(t, errR("ERR Unknown option or number of arguments for CONFIG SET - 'bogus'"),
+		"CONFIG", "SET", "maxmemory", "abc", "bogus", "1")
+	c.expect(t, errR("ERR CONFIG SET failed (possibly related to argument 'MAXMEMORY') - duplicate parameter"),
+		"CONFIG", "SET", "maxmemory", "abc", "MAXMEMORY", "1")
+	c.expect(t, okR, "CONFIG", "SET", "maxmemory", "1gb")
+	c.expect(t, arrR(bulkR("maxmemory"), bulkR("1073741824")), "CONFIG", "GET", "maxmemory")
+}
+
+// TestHelloValidatesNameBeforeAuth: HELLO checks SETNAME's name while it
+// reads the options, before it checks authentication.
+func TestHelloValidatesNameBeforeAuth(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{AuthToken: "pw"}))
+	c.expect(t, errR("ERR Client names cannot contain spaces, newlines or special characters."),
+		"HELLO", "3", "SETNAME", "a b")
+	if got := c.do(t, "HELLO", "3", "SETNAME", "ok"); !strings.HasPrefix(got, "-NOAUTH") {
+		t.Errorf("HELLO 3 SETNAME ok without AUTH = %q, want NOAUTH", got)
+	}
+}
+
+// expect sends args and checks the raw RESP reply.
+func (d *directClient) expect(t testing.TB, want string, args ...string) {
+	t.Helper()
+	if got := d.do(t, args...); got != want {
+		t.Errorf("%q = %q, want %q", args, got, want)
+	}
+}
