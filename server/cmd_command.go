@@ -41,7 +41,7 @@ func writeCommandInfo(c *cmdCtx, cmd *command) {
 			flags = append(flags, n)
 		}
 	}
-	w.Array(len(flags))
+	w.Set(len(flags)) // flags, categories, tips, key specs and subcommands are RESP3 sets in Redis 7.0
 	for _, f := range flags {
 		w.Simple(f)
 	}
@@ -49,13 +49,13 @@ func writeCommandInfo(c *cmdCtx, cmd *command) {
 	w.Int(int64(cmd.lastKey))
 	w.Int(int64(cmd.step))
 	cats := aclCategories(cmd)
-	w.Array(len(cats))
+	w.Set(len(cats))
 	for _, cat := range cats {
 		w.Simple(cat)
 	}
-	w.Array(0) // tips
-	w.Array(0) // key specifications
-	w.Array(0) // subcommands
+	w.Set(0) // tips
+	w.Set(0) // key specifications
+	w.Set(0) // subcommands
 }
 
 // aclCategories derives Redis ACL categories from the flags and group.

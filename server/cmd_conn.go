@@ -225,7 +225,7 @@ var clientSubs = nameSubcommands("client", map[string]*subcommand{
 	"trackinginfo": {arity: 2, run: func(c *cmdCtx) {
 		c.w.Map(3)
 		c.w.BulkString("flags")
-		c.w.Array(1)
+		c.w.Set(1)
 		c.w.BulkString("off")
 		c.w.BulkString("redirect")
 		c.w.Int(-1)

@@ -102,3 +102,19 @@ func (d *directClient) expect(t testing.TB, want string, args ...string) {
 		t.Errorf("%q = %q, want %q", args, got, want)
 	}
 }
+
+// TestRESP3SetsWhereRedisSendsSets: in RESP3, Redis 7.0 sends COMMAND
+// INFO's flags, ACL categories and tips, and CLIENT TRACKINGINFO's flags,
+// as sets (~), not arrays.
+func TestRESP3SetsWhereRedisSendsSets(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	c.do(t, "HELLO", "3") // written before the switch by this harness
+	if v := c.conn.RESPVersion(); v != 3 {
+		t.Fatalf("RESP version after HELLO 3 = %d", v)
+	}
+	want := "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n+@read\r\n+@string\r\n+@fast\r\n~0\r\n"
+	if got := c.do(t, "COMMAND", "INFO", "get"); !strings.HasPrefix(got, want) {
+		t.Errorf("COMMAND INFO get = %q, want it to start with %q (Redis 7.0.15)", got, want)
+	}
+	c.expect(t, "%3\r\n$5\r\nflags\r\n~1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n$8\r\nprefixes\r\n*0\r\n", "CLIENT", "TRACKINGINFO")
+}

@@ -183,6 +183,16 @@ func (w *Writer) Map(n int) {
 	w.buf = resp.AppendMapHeader(w.buf, w.version, n)
 }
 
+// Set writes the header of a set of n values (RESP3 ~n, RESP2 *n, binary
+// array), for the replies Redis sends as sets, such as command flags.
+func (w *Writer) Set(n int) {
+	if w.proto == ProtoBinary {
+		w.buf = binproto.AppendArrayHeader(w.buf, n)
+		return
+	}
+	w.buf = resp.AppendSetHeader(w.buf, w.version, n)
+}
+
 // Push writes the header of an out-of-band push of n values (RESP3 >n,
 // RESP2 *n). Binary pushes are framed by Conn.Push; there it writes an
 // array header.
