@@ -198,6 +198,9 @@ func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
 		t := s.table.Load()
 		pos, v, r, pg, ok := s.lookup(t, h, key)
 		if ok && r.expireAt != noExpiry && r.expiredAt(k.clock()) {
+			if s.deadlineMoved(t, pos, v, &r, pg) {
+				continue // a writer extended the TTL after we decoded it
+			}
 			ok = false
 		}
 		if !ok {
@@ -256,11 +259,24 @@ type meta struct {
 func (k *Keyspace) peek(key []byte, count bool) (meta, bool) {
 	s, h := k.shardFor(key)
 	rs := k.ep.enter()
-	_, _, r, _, ok := s.lookup(s.table.Load(), h, key)
-	m := meta{vlen: len(r.val), expireAt: r.expireAt}
-	if ok && m.expireAt != noExpiry {
-		m.now = k.clock()
-		ok = m.now <= m.expireAt
+	var m meta
+	var ok bool
+	for {
+		t := s.table.Load()
+		var pos int
+		var v uint64
+		var r record
+		var pg *page
+		pos, v, r, pg, ok = s.lookup(t, h, key)
+		m = meta{vlen: len(r.val), expireAt: r.expireAt}
+		if ok && m.expireAt != noExpiry {
+			m.now = k.clock()
+			ok = m.now <= m.expireAt
+			if !ok && s.deadlineMoved(t, pos, v, &r, pg) {
+				continue // a writer extended the TTL after we decoded it
+			}
+		}
+		break
 	}
 	if count {
 		if ok {

@@ -21,10 +21,23 @@ func (k *Keyspace) shardSetFor(keys func(yield func([]byte))) shardSet {
 }
 
 func (k *Keyspace) lockSet(set shardSet) error {
+	locked := false
 	for i := range k.shards {
 		if set[i/64]&(1<<(i%64)) != 0 {
 			k.shards[i].mu.Lock()
+			locked = true
 		}
+	}
+	if !locked {
+		// No keys (MSET with no pairs): take one lock only to read closed,
+		// which Close writes holding every lock.
+		k.shards[0].mu.Lock()
+		closed := k.closed
+		k.shards[0].mu.Unlock()
+		if closed {
+			return ErrClosed
+		}
+		return nil
 	}
 	if k.closed {
 		k.unlockSet(set)

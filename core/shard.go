@@ -110,6 +110,24 @@ func (s *shard) lookup(t *table, h uint64, key []byte) (pos int, v uint64, r rec
 	return
 }
 
+// deadlineMoved reports whether the deadline of the record r, decoded from
+// slot value v at pos in t, may have changed since: a writer replaced the
+// record (the slot or the table changed) or rewrote its deadline in place.
+// A lock-free reader that finds a key expired checks it before reporting a
+// miss: the reader may have decoded the old deadline, then a writer that
+// still saw the key live extended it, and only then did the clock pass the
+// old deadline; the key was live throughout, so the read must retry.
+func (s *shard) deadlineMoved(t *table, pos int, v uint64, r *record, pg *page) bool {
+	if s.table.Load() != t || t.slots[pos].Load() != v {
+		return true
+	}
+	if r.aligned && r.hasTTL() {
+		off := addrOff(slotAddr(v))
+		return loadDeadline(pg.buf[off+r.voff-8:off+r.voff]) != r.expireAt
+	}
+	return false // a compact record's deadline is never rewritten
+}
+
 // bumpFreq records an access for CLOCK eviction. A lost race only loses one
 // increment.
 func bumpFreq(t *table, pos int, v uint64) {
