@@ -71,12 +71,18 @@ func (e *epochs) enter() *readerSlot {
 	p := procPin()
 	procUnpin()
 	i := uint32(p*slotsPerP) & e.mask
-	for {
+	for n := uint32(1); ; n++ {
 		s := &e.slots[i]
 		if s.epoch.Load() == 0 && s.epoch.CompareAndSwap(0, cur) {
 			return s
 		}
 		i = (i + 1) & e.mask
+		if n&e.mask == 0 {
+			// Every slot is held: more readers than slots were preempted
+			// mid-read. Let them run and leave instead of spinning until
+			// this goroutine is preempted in turn.
+			runtime.Gosched()
+		}
 	}
 }
 
