@@ -170,7 +170,7 @@ func (c *Client) do(ctx context.Context, frame []byte, idempotent bool) ([]byte,
 			return nil, err
 		}
 		cl := &call{done: make(chan struct{})}
-		if err := cn.send([][]byte{frame}, []*call{cl}); err != nil {
+		if err := cn.send(ctx, [][]byte{frame}, []*call{cl}); err != nil {
 			if errors.Is(err, errNotSent) && attempt < 3 {
 				continue
 			}
@@ -183,6 +183,11 @@ func (c *Client) do(ctx context.Context, frame []byte, idempotent bool) ([]byte,
 			return nil, ctx.Err()
 		}
 		if cl.err != nil {
+			if err := ctxEnded(ctx); err != nil {
+				// The connection broke because this call's own write ran
+				// past its deadline (or it raced with the context's end).
+				return nil, err
+			}
 			if idempotent && !retriedInFlight && errors.Is(cl.err, ErrConnLost) {
 				retriedInFlight = true
 				continue
@@ -202,4 +207,17 @@ func (c *Client) writeCount() int64 {
 		}
 	}
 	return n
+}
+
+// ctxEnded returns ctx.Err(), or context.DeadlineExceeded once the deadline
+// has passed even if ctx's timer has not fired yet (a socket deadline set
+// from it can expire first).
+func ctxEnded(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }

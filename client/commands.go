@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"math"
 	"time"
 
 	op "github.com/ringdb/ringdb/transport/binproto"
@@ -250,8 +251,16 @@ func (c *Client) Decr(ctx context.Context, key string) (int64, error) {
 	return c.IncrBy(ctx, key, -1)
 }
 
-// DecrBy is IncrBy(ctx, key, -delta).
+// errDecrOverflow is Redis's DECRBY answer for a delta with no negation.
+var errDecrOverflow = &ServerError{Class: op.ClassErr, Msg: "decrement would overflow"}
+
+// DecrBy is IncrBy(ctx, key, -delta). A delta of math.MinInt64, which has
+// no negation, fails as Redis's DECRBY does, with a server-class error
+// "decrement would overflow", without a round trip.
 func (c *Client) DecrBy(ctx context.Context, key string, delta int64) (int64, error) {
+	if delta == math.MinInt64 {
+		return 0, errDecrOverflow
+	}
 	return c.IncrBy(ctx, key, -delta)
 }
 

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,11 +102,18 @@ func dial(ctx context.Context, addr string, o *options) (*conn, error) {
 }
 
 // hello sends HELLO and reads its reply before any other traffic.
-func (c *conn) hello(ctx context.Context, o *options) error {
+func (c *conn) hello(ctx context.Context, o *options) (err error) {
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.nc.SetDeadline(dl)
 		defer c.nc.SetDeadline(time.Time{})
 	}
+	// A cancelled context ends the handshake at once, not at the deadline.
+	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Now()) })
+	defer func() {
+		if !stop() && ctx.Err() != nil && err != nil {
+			err = &wrapped{ErrConnLost, ctx.Err()}
+		}
+	}()
 	e := newReq(binproto.OpHello, 4)
 	e.int(binproto.Version).int(binproto.Version)
 	if o.name != "" {
@@ -124,26 +132,33 @@ func (c *conn) hello(ctx context.Context, o *options) error {
 		return &wrapped{ErrConnLost, err}
 	}
 	var hdr [binproto.HeaderSize]byte
-	if _, err := io.ReadFull(c.nc, hdr[:]); err != nil {
-		return &wrapped{ErrConnLost, err}
-	}
-	h, err := binproto.ParseHeader(hdr[:])
-	if err != nil {
-		return protoErr(err)
-	}
-	if h.Length > 1<<20 {
-		return protoErr(binproto.ErrFrameTooLarge)
-	}
-	body := make([]byte, h.Length)
-	if _, err := io.ReadFull(c.nc, body); err != nil {
-		return &wrapped{ErrConnLost, err}
-	}
-	if h.Flags&binproto.FlagPush != 0 { // DISCONNECT before the reply
-		r := binproto.NewReader(body, binproto.Limits{})
-		if v, err := r.Next(); err == nil && v.Kind == binproto.KindError {
-			return serverError(v)
+	var body []byte
+	for {
+		if _, err := io.ReadFull(c.nc, hdr[:]); err != nil {
+			return &wrapped{ErrConnLost, err}
 		}
-		return protoErr(fmt.Errorf("unexpected push %v during HELLO", h.Op))
+		h, err := binproto.ParseHeader(hdr[:])
+		if err != nil {
+			return protoErr(err)
+		}
+		if h.Length > 1<<20 {
+			return protoErr(binproto.ErrFrameTooLarge)
+		}
+		body = make([]byte, h.Length)
+		if _, err := io.ReadFull(c.nc, body); err != nil {
+			return &wrapped{ErrConnLost, err}
+		}
+		if h.Flags&binproto.FlagPush == 0 {
+			break
+		}
+		if h.Op == binproto.OpDisconnect { // the server refuses us before the reply
+			r := binproto.NewReader(body, binproto.Limits{})
+			if v, err := r.Next(); err == nil && v.Kind == binproto.KindError {
+				return serverError(v)
+			}
+			return protoErr(fmt.Errorf("malformed DISCONNECT push during HELLO"))
+		}
+		// Any other push kind is ignored (§8).
 	}
 	r := binproto.NewReader(body, binproto.Limits{})
 	v, err := r.Next()
@@ -188,7 +203,7 @@ func (c *conn) hello(ctx context.Context, o *options) error {
 // It returns an error wrapping errNotSent if the connection is broken, and
 // one matching ErrLimit, sending nothing, if a frame is longer than the
 // server's maximum (the server would drop the connection for it).
-func (c *conn) send(frames [][]byte, calls []*call) error {
+func (c *conn) send(ctx context.Context, frames [][]byte, calls []*call) error {
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
@@ -213,7 +228,8 @@ func (c *conn) send(frames [][]byte, calls []*call) error {
 		c.out = append(c.out, f)
 	}
 	c.mu.Unlock()
-	c.flush()
+	dl, _ := ctx.Deadline()
+	c.flush(dl)
 	return nil
 }
 
@@ -269,7 +285,12 @@ func (c *conn) fail(cause error) {
 // since the last write, in one writev (or one Write of a gathered buffer
 // under TLS). It writes one batch only, so a caller never works for others
 // for long; what is queued meanwhile goes to the writer goroutine.
-func (c *conn) flush() {
+//
+// The caller's deadline, if earlier than the write timeout, bounds its
+// write: a caller must not stay blocked in a write (a server that stopped
+// reading) past its context. A write cut short breaks the connection, as
+// any failed write does, since the frame on the wire is incomplete.
+func (c *conn) flush(deadline time.Time) {
 	if !c.writing.CompareAndSwap(false, true) {
 		return
 	}
@@ -277,7 +298,7 @@ func (c *conn) flush() {
 	// carries their frames too: this yield is what coalesces concurrent
 	// calls. With nothing else runnable it returns at once.
 	runtime.Gosched()
-	c.writeBatch()
+	c.writeBatch(deadline)
 	c.release(true)
 }
 
@@ -308,7 +329,7 @@ func (c *conn) writeLoop() {
 			return
 		}
 		for c.writing.CompareAndSwap(false, true) {
-			for c.writeBatch() {
+			for c.writeBatch(time.Time{}) {
 			}
 			if !c.release(false) {
 				break
@@ -318,8 +339,9 @@ func (c *conn) writeLoop() {
 }
 
 // writeBatch writes everything queued in one write call and reports
-// whether it wrote anything. REQUIRES: c.writing held.
-func (c *conn) writeBatch() bool {
+// whether it wrote anything, within the write timeout or by deadline if
+// that is set and earlier. REQUIRES: c.writing held.
+func (c *conn) writeBatch(deadline time.Time) bool {
 	c.mu.Lock()
 	bufs := c.out
 	c.out, c.spare = c.spare, nil
@@ -331,8 +353,11 @@ func (c *conn) writeBatch() bool {
 		return false
 	}
 	if c.writeTimeout > 0 {
-		_ = c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+		if t := time.Now().Add(c.writeTimeout); deadline.IsZero() || t.Before(deadline) {
+			deadline = t
+		}
 	}
+	_ = c.nc.SetWriteDeadline(deadline) // zero: none (clears an earlier caller's)
 	var err error
 	c.writes.Add(1)
 	if c.gather && len(bufs) > 1 {
@@ -359,6 +384,30 @@ func (c *conn) writeBatch() bool {
 	return true
 }
 
+// readBody reads an n-byte body. Up to 1 MiB it is allocated at once;
+// beyond, the buffer doubles as data arrives, so a peer that declares a
+// huge length and sends nothing costs no more than it sent.
+func readBody(r io.Reader, n int) ([]byte, error) {
+	if n <= 1<<20 {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	b := make([]byte, 0, 1<<20)
+	for len(b) < n {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, min(cap(b), n-len(b)))
+		}
+		m := min(cap(b), n) - len(b)
+		k, err := io.ReadFull(r, b[len(b):len(b)+m])
+		b = b[:len(b)+k]
+		if err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
 // slabSize is the chunk small reply bodies are carved from, so a reply
 // costs no allocation of its own.
 const slabSize = 32 << 10
@@ -366,10 +415,11 @@ const slabSize = 32 << 10
 // readLoop reads frames and completes the call each reply belongs to.
 func (c *conn) readLoop() {
 	br := bufio.NewReaderSize(c.nc, 64<<10)
-	lim := c.lim
-	if lim.MaxFrame <= 0 {
-		lim.MaxFrame = binproto.DefaultMaxFrame
-	}
+	// The server's max_frame bounds requests, not replies (an MGET reply
+	// may be longer): a reply may use all the length field can say, and a
+	// long body's buffer grows as its bytes arrive (readBody) rather than
+	// being allocated from the declared length.
+	lim := replyLimits
 	var hdr [binproto.HeaderSize]byte
 	var slab []byte
 	var disconnect error
@@ -396,10 +446,11 @@ func (c *conn) readLoop() {
 				slab = make([]byte, slabSize)
 			}
 			body, slab = slab[:n:n], slab[n:]
-		} else {
-			body = make([]byte, n)
-		}
-		if _, err := io.ReadFull(br, body); err != nil {
+			if _, err := io.ReadFull(br, body); err != nil {
+				c.fail(err)
+				return
+			}
+		} else if body, err = readBody(br, n); err != nil {
 			c.fail(err)
 			return
 		}

@@ -76,7 +76,7 @@ func (p *Pipeline) Exec(ctx context.Context) error {
 					frames[i] = append([]byte(nil), f...)
 				}
 			}
-			if err = cn.send(frames, calls); err == nil {
+			if err = cn.send(ctx, frames, calls); err == nil {
 				break
 			}
 		}
@@ -93,7 +93,12 @@ func (p *Pipeline) Exec(ctx context.Context) error {
 		select {
 		case <-cl.done:
 			err = cl.err
-			parsers[i](cl.body, cl.err)
+			if err != nil {
+				if cerr := ctxEnded(ctx); cerr != nil {
+					err = cerr // its own write ran past the deadline
+				}
+			}
+			parsers[i](cl.body, err)
 			if err == nil {
 				_, _, err = first(cl.body) // a server error reply
 			}

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/ringdb/ringdb/transport/binproto"
 )
@@ -24,10 +25,17 @@ func run[T any](ctx context.Context, c *Client, cmd command[T]) (T, error) {
 	return cmd.parse(body)
 }
 
+// replyLimits parse a reply body, which is already in memory: the reader
+// still checks every length and count against the bytes left, so nothing
+// is allocated beyond the body's size. The server's HELLO limits bound what
+// it accepts, not what it answers (an MGET reply can hold more elements or
+// bytes than any request may).
+var replyLimits = binproto.Limits{MaxFrame: math.MaxUint32, MaxValue: math.MaxUint32, MaxArray: math.MaxUint32}
+
 // first reads the single top-level value of a reply body, turning an ERROR
 // value into a *ServerError.
 func first(body []byte) (binproto.Value, *binproto.Reader, error) {
-	r := binproto.NewReader(body, binproto.Limits{})
+	r := binproto.NewReader(body, replyLimits)
 	v, err := r.Next()
 	if err != nil {
 		return v, nil, protoErr(err)
