@@ -130,9 +130,13 @@ func (k *Keyspace) SetOpt(dst, key, value []byte, o SetOptions) (SetResult, erro
 	}
 	defer s.mu.Unlock()
 	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
-	if o.Get && ok {
-		res.Prev = append(res.Prev, r.val...)
-		res.HadPrev = true
+	if o.Get {
+		// A read, counted as Redis counts GETSET and SET ... GET.
+		k.countRead(ok)
+		if ok {
+			res.Prev = append(res.Prev, r.val...)
+			res.HadPrev = true
+		}
 	}
 	if o.NX && ok || o.XX && !ok {
 		return res, nil

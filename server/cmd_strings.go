@@ -259,7 +259,10 @@ func cmdGetEx(c *cmdCtx) {
 	if e.unit != 0 {
 		// Redis looks the key up before it validates the expiry: a
 		// missing key is a null reply whatever the argument.
-		if !c.srv.ks.Exists(argv[1]) {
+		if exists, _ := c.srv.ks.Meta(argv[1]); !exists {
+			// GetEx without options reads nothing and counts the miss, so
+			// the lookup counts once, as Redis's does.
+			_, _, _ = c.srv.ks.GetEx(nil, argv[1], core.GetExOptions{})
 			c.w.Null()
 			return
 		}

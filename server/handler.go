@@ -110,11 +110,11 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 		ctx.w.Error(binproto.ClassNoAuth, msgNoAuth)
 		return
 	}
-	sess.countCmd(cmd)
 	sess.lastCmd.Store(&cmd.name)
 	sess.lastActive.Store(s.clockSec.Load())
 	ctx.argv = argv
 	cmd.resp(ctx)
+	sess.countCmd(cmd) // after it ran, as Redis counts: INFO does not count itself
 }
 
 // serveBinary runs a binary-protocol request (docs/PROTOCOL.md §5, §7).
@@ -137,9 +137,9 @@ func (s *Server) serveBinary(ctx *cmdCtx, req *transport.Request) {
 		ctx.arityErr(cmd.name)
 		return
 	}
-	sess.countCmd(cmd)
 	sess.lastCmd.Store(&cmd.name)
 	sess.lastActive.Store(s.clockSec.Load())
 	ctx.args = req.Args
 	cmd.bin(ctx)
+	sess.countCmd(cmd) // after it ran, as Redis counts
 }

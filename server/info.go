@@ -104,7 +104,9 @@ func (s *Server) appendInfoSection(b []byte, sec string) []byte {
 		b = field(b, "mem_allocator", "ringdb-arena")
 	case "stats":
 		b = append(b, "# Stats\r\n"...)
-		b = fieldUint(b, "total_connections_received", max(ts.ConnectionsTotal, s.connsTotal.Load()))
+		// Redis leaves connections refused by maxclients out of this one
+		// (they are rejected_connections); ringdb_connections_total keeps them.
+		b = fieldUint(b, "total_connections_received", max(ts.ConnectionsTotal-min(ts.Rejected, ts.ConnectionsTotal), s.connsTotal.Load()))
 		b = fieldUint(b, "total_commands_processed", s.commandCount())
 		b = fieldUint(b, "total_net_input_bytes", ts.BytesIn)
 		b = fieldUint(b, "total_net_output_bytes", ts.BytesOut)

@@ -1,0 +1,104 @@
+package server
+
+import (
+	"testing"
+	"time"
+)
+
+// hitsMisses runs cmds (after setup) on a fresh server and returns how far
+// they moved keyspace_hits and keyspace_misses.
+func hitsMisses(t *testing.T, setup, cmds [][]string) (uint64, uint64) {
+	t.Helper()
+	s := newDirectServer(t, Config{})
+	d := newDirectClient(t, s)
+	for _, c := range setup {
+		d.do(t, c...)
+	}
+	st0 := s.ks.Stats()
+	for _, c := range cmds {
+		d.do(t, c...)
+	}
+	st1 := s.ks.Stats()
+	return st1.Hits - st0.Hits, st1.Misses - st0.Misses
+}
+
+// Redis 7.0 counts one keyspace hit for GETEX with an expiry option on an
+// existing key (getexCommand does one lookupKeyRead); ringdb once counted
+// two (an Exists before the GetEx).
+func TestGetExWithExpiryCountsOneHit(t *testing.T) {
+	for _, opt := range [][]string{{"EX", "100"}, {"PX", "100000"}, {"EXAT", "9999999999"}, {"PXAT", "9999999999999"}} {
+		getex := append([]string{"GETEX", "k"}, opt...)
+		h, m := hitsMisses(t, [][]string{{"SET", "k", "v"}}, [][]string{getex})
+		if h != 1 || m != 0 {
+			t.Errorf("%v on an existing key: keyspace_hits +%d, keyspace_misses +%d; Redis 7.0 gives +1, +0", getex, h, m)
+		}
+	}
+}
+
+// Redis 7.0 counts GETSET and SET ... GET as reads: both run
+// getGenericCommand (lookupKeyReadOrReply) before writing, so an existing
+// key is a keyspace hit and a missing one a miss (ringdb once counted
+// neither).
+func TestGetSetAndSetGetCountHitsAndMisses(t *testing.T) {
+	for _, tc := range []struct {
+		setup        [][]string
+		cmd          []string
+		hits, misses uint64
+	}{
+		{[][]string{{"SET", "k", "v"}}, []string{"GETSET", "k", "v2"}, 1, 0},
+		{nil, []string{"GETSET", "k", "v2"}, 0, 1},
+		{[][]string{{"SET", "k", "v"}}, []string{"SET", "k", "v2", "GET"}, 1, 0},
+		{nil, []string{"SET", "k", "v2", "GET"}, 0, 1},
+	} {
+		h, m := hitsMisses(t, tc.setup, [][]string{tc.cmd})
+		if h != tc.hits || m != tc.misses {
+			t.Errorf("%v (key exists: %v): keyspace_hits +%d, keyspace_misses +%d; Redis 7.0 gives +%d, +%d",
+				tc.cmd, tc.setup != nil, h, m, tc.hits, tc.misses)
+		}
+	}
+}
+
+// Redis increments total_commands_processed after a command has run, so
+// the INFO that reports it is not included: the first command on a fresh
+// server, INFO stats, reports 0.
+func TestInfoTotalCommandsExcludesItself(t *testing.T) {
+	s := newDirectServer(t, Config{})
+	d := newDirectClient(t, s)
+	info := d.do(t, "INFO", "stats")
+	if n := infoField(t, info, "total_commands_processed"); n != 0 {
+		t.Errorf("first command INFO stats: total_commands_processed:%d; Redis 7.0 reports 0", n)
+	}
+	d.do(t, "PING")
+	info = d.do(t, "INFO", "stats")
+	if n := infoField(t, info, "total_commands_processed"); n != 2 {
+		t.Errorf("after INFO, PING: total_commands_processed:%d; Redis 7.0 reports 2", n)
+	}
+}
+
+// Redis 7.0 refuses a connection over maxclients before it counts it in
+// total_connections_received (acceptCommonHandler bumps
+// stat_rejected_conn and returns before stat_numconnections++).
+func TestInfoConnectionsReceivedExcludesRejected(t *testing.T) {
+	ts := startServer(t, TransportStd, Config{MaxClients: 1})
+	c1 := ts.dial(t)
+	rawExchange(t, c1, respCmd("PING"), "+PONG\r\n")
+	before := string(ts.infoText([]string{"stats"}))
+
+	c2 := ts.dial(t)
+	rawExchange(t, c2, respCmd("PING"), "-ERR max number of clients reached\r\n")
+	deadline := time.Now().Add(5 * time.Second)
+	var after string
+	for {
+		after = string(ts.infoText([]string{"stats"}))
+		if infoField(t, after, "rejected_connections") == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if d := infoField(t, after, "rejected_connections") - infoField(t, before, "rejected_connections"); d != 1 {
+		t.Fatalf("rejected_connections +%d, want +1", d)
+	}
+	if d := infoField(t, after, "total_connections_received") - infoField(t, before, "total_connections_received"); d != 0 {
+		t.Errorf("a refused connection moved total_connections_received by +%d; Redis 7.0: +0 (only rejected_connections moves)", d)
+	}
+}
