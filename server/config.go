@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"time"
 
 	"github.com/ringdb/ringdb/core"
@@ -179,6 +180,14 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("transport %q: want %q or %q", c.Transport, TransportGnet, TransportStd))
 	}
+	if err := checkAddr(c.Addr); err != nil {
+		errs = append(errs, fmt.Errorf("listen address: %w", err))
+	}
+	if c.MetricsAddr != "off" {
+		if err := checkAddr(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("metrics address: %w", err))
+		}
+	}
 	if c.MaxMemory < 0 {
 		errs = append(errs, fmt.Errorf("maxmemory %d: must not be negative", c.MaxMemory))
 	}
@@ -224,4 +233,18 @@ func (c *Config) maxBulk() int64 { return int64(max(c.MaxValueSize, c.MaxKeySize
 // limits, 512 MiB + 1 MiB as docs/PROTOCOL.md §11 says).
 func (c *Config) maxFrame() int64 {
 	return int64(c.MaxValueSize) + max(1<<20, int64(c.MaxKeySize)+4096)
+}
+
+// checkAddr rejects a host:port a listener could never bind: no port, or
+// a port that is not a number from 0 to 65535 or a service name. Whether
+// the host can be bound is left to Run.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("%q: bad port %q", addr, port)
+	}
+	return nil
 }
