@@ -134,9 +134,10 @@ func parseLevel(s string) (slog.Level, error) {
 }
 
 // ParseSize parses a byte size: a plain number of bytes, or a number with a
-// unit: B, KB/MB/GB/TB (powers of 1000), KiB/MiB/GiB/TiB (powers of 1024).
-// Units are case-insensitive; "k", "m", "g" are accepted as KiB, MiB, GiB
-// (as Redis reads them). "0" means unbounded.
+// unit, case-insensitive. The redis.conf units mean what they mean to Redis
+// (and to CONFIG SET maxmemory): k, m, g, t are powers of 1000 and kb, mb,
+// gb, tb powers of 1024; KiB, MiB, GiB, TiB are powers of 1024 and B is one
+// byte. "0" means unbounded.
 func ParseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	i := 0
@@ -153,13 +154,13 @@ func ParseSize(s string) (int64, error) {
 	}
 	mult := map[string]float64{
 		"": 1, "b": 1,
-		"k": 1 << 10, "kib": 1 << 10, "kb": 1e3,
-		"m": 1 << 20, "mib": 1 << 20, "mb": 1e6,
-		"g": 1 << 30, "gib": 1 << 30, "gb": 1e9,
-		"t": 1 << 40, "tib": 1 << 40, "tb": 1e12,
+		"k": 1e3, "kb": 1 << 10, "kib": 1 << 10,
+		"m": 1e6, "mb": 1 << 20, "mib": 1 << 20,
+		"g": 1e9, "gb": 1 << 30, "gib": 1 << 30,
+		"t": 1e12, "tb": 1 << 40, "tib": 1 << 40,
 	}[unit]
 	if mult == 0 {
-		return 0, fmt.Errorf("%q: unknown unit %q (want B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)", s, t[i:])
+		return 0, fmt.Errorf("%q: unknown unit %q (want B, k, kb, m, mb, g, gb, t, tb, KiB, MiB, GiB or TiB)", s, t[i:])
 	}
 	v := f * mult
 	if v >= math.MaxInt64 {

@@ -17,8 +17,11 @@ func fourGiB() (int64, error) { return 4 << 30, nil }
 
 func TestParseSize(t *testing.T) {
 	for in, want := range map[string]int64{
-		"0": 0, "1024": 1024, "3GiB": 3 << 30, "3gib": 3 << 30, "512MB": 512e6, "512mb": 512e6,
-		"1.5GiB": 3 << 29, "64k": 64 << 10, "2g": 2 << 30, "10 KiB": 10 << 10, "7B": 7,
+		"0": 0, "1024": 1024, "3GiB": 3 << 30, "3gib": 3 << 30, "512MB": 512 << 20, "512mb": 512 << 20,
+		"1.5GiB": 3 << 29, "10 KiB": 10 << 10, "7B": 7,
+		// As Redis (and CONFIG SET maxmemory) read them: k/m/g are powers
+		// of 1000, kb/mb/gb powers of 1024.
+		"64k": 64e3, "64kb": 64 << 10, "2m": 2e6, "2g": 2e9, "2gb": 2 << 30, "1t": 1e12,
 	} {
 		got, err := ParseSize(in)
 		require.NoError(t, err, in)
