@@ -97,7 +97,10 @@ func (c *Client) conn(ctx context.Context) (*conn, error) {
 	if broken != nil && broken.dialling.CompareAndSwap(false, true) {
 		go func() {
 			defer broken.dialling.Store(false)
-			ctx, cancel := context.WithTimeout(context.Background(), c.o.dialTimeout+c.o.maxBackoff)
+			ctx, cancel := context.WithCancel(context.Background())
+			if c.o.dialTimeout > 0 {
+				ctx, cancel = context.WithTimeout(context.Background(), c.o.dialTimeout+c.o.maxBackoff)
+			}
 			defer cancel()
 			_, _ = c.redial(ctx, broken)
 		}()

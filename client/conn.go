@@ -61,7 +61,10 @@ type conn struct {
 // dial connects, runs the HELLO handshake synchronously and starts the
 // connection's goroutines.
 func dial(ctx context.Context, addr string, o *options) (*conn, error) {
-	dctx, cancel := context.WithTimeout(ctx, o.dialTimeout)
+	dctx, cancel := context.WithCancel(ctx)
+	if o.dialTimeout > 0 { // 0: no timeout of its own, as for reads and writes
+		dctx, cancel = context.WithTimeout(ctx, o.dialTimeout)
+	}
 	defer cancel()
 	var d net.Dialer
 	nc, err := d.DialContext(dctx, "tcp", addr)

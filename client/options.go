@@ -46,7 +46,7 @@ func defaultOptions() options {
 func WithPoolSize(n int) Option { return func(o *options) { o.poolSize = max(n, 1) } }
 
 // WithDialTimeout bounds connecting plus the HELLO handshake (default
-// DefaultDialTimeout).
+// DefaultDialTimeout; 0 means no bound but the context's).
 func WithDialTimeout(d time.Duration) Option { return func(o *options) { o.dialTimeout = d } }
 
 // WithReadTimeout bounds how long a call waits for its reply when its

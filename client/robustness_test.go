@@ -203,3 +203,14 @@ func TestReplyWithMoreElementsThanDefaultMaxArray(t *testing.T) {
 		t.Fatalf("got %d values", len(vals))
 	}
 }
+
+// TestDialTimeoutZeroMeansNone: as for the read and write timeouts, 0
+// means no bound of its own (it once made every dial time out at once).
+func TestDialTimeoutZeroMeansNone(t *testing.T) {
+	s := startServer(t, server.Config{})
+	c := newClient(t, s.Addr(), WithPoolSize(1), WithDialTimeout(0))
+	ctx := testCtx(t)
+	if err := c.Set(ctx, "k", []byte("v"), 0); err != nil {
+		t.Fatalf("Set with no dial timeout: %v", err)
+	}
+}
