@@ -47,7 +47,7 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 	evict := fs.String("eviction", "noeviction", "eviction policy at maxmemory: noeviction, allkeys or volatile")
 	cert := fs.String("tls-cert", "", "TLS certificate file (PEM); needs --tls-key and the std transport")
 	key := fs.String("tls-key", "", "TLS private key file (PEM)")
-	metrics := fs.String("metrics-listen", server.DefaultMetricsAddr, "address of the /metrics HTTP endpoint (empty disables it)")
+	metrics := fs.String("metrics-listen", server.DefaultMetricsAddr, "address of the /metrics HTTP endpoint (empty or off disables it; RINGDB_METRICS_LISTEN=off, since an empty variable counts as unset)")
 	pprofOn := fs.Bool("pprof", false, "serve /debug/pprof on the --metrics-listen address")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	loops := fs.Int("loops", 0, "gnet event loops (0: one per core, GOMAXPROCS); 1 leaves the other cores to a load generator or application on the same host")

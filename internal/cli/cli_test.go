@@ -124,3 +124,13 @@ func TestParseBadConfig(t *testing.T) {
 	_, err := Parse(nil, env(nil), func() (int64, error) { return 0, errors.New("no /proc") }, io.Discard)
 	require.ErrorIs(t, err, ErrUsage, "no memory size and no --maxmemory")
 }
+
+// TestMetricsOffFromEnvironment: an empty environment variable counts as
+// unset, so RINGDB_METRICS_LISTEN=off is how the environment disables the
+// endpoint.
+func TestMetricsOffFromEnvironment(t *testing.T) {
+	env := map[string]string{"RINGDB_METRICS_LISTEN": "off", "RINGDB_MAXMEMORY": "64MiB"}
+	o, err := Parse(nil, func(k string) string { return env[k] }, fourGiB, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "off", o.Config.MetricsAddr)
+}
