@@ -438,6 +438,20 @@ func (k *Keyspace) Stats() Stats {
 	return st
 }
 
+// Expires returns the number of keys that have a TTL, expired ones not yet
+// reclaimed included (as Len counts them), for INFO's expires field. It
+// takes each shard's lock in turn, briefly.
+func (k *Keyspace) Expires() int64 {
+	var n int64
+	for i := range k.shards {
+		s := &k.shards[i]
+		s.mu.Lock()
+		n += int64(s.ttlKeys)
+		s.mu.Unlock()
+	}
+	return n
+}
+
 // reset empties a shard. REQUIRES s.mu held.
 func (s *shard) reset() {
 	old := s.table.Load()

@@ -121,11 +121,13 @@ func (s *Server) appendInfoSection(b []byte, sec string) []byte {
 	case "keyspace":
 		b = append(b, "# Keyspace\r\n"...)
 		if n := s.ks.Len(); n > 0 {
-			// The keyspace does not count keys with a TTL yet, so expires
-			// and avg_ttl are reported as 0.
+			// avg_ttl, Redis's running estimate, is not kept: 0, as Redis
+			// reports before it has sampled.
 			b = append(b, "db0:keys="...)
 			b = strconv.AppendInt(b, int64(n), 10)
-			b = append(b, ",expires=0,avg_ttl=0\r\n"...)
+			b = append(b, ",expires="...)
+			b = strconv.AppendInt(b, s.ks.Expires(), 10)
+			b = append(b, ",avg_ttl=0\r\n"...)
 		}
 	}
 	return b

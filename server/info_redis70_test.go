@@ -102,3 +102,17 @@ func TestInfoConnectionsReceivedExcludesRejected(t *testing.T) {
 		t.Errorf("a refused connection moved total_connections_received by +%d; Redis 7.0: +0 (only rejected_connections moves)", d)
 	}
 }
+
+// TestInfoKeyspaceCountsExpires: INFO keyspace's expires is the number of
+// keys with a TTL (it was always 0).
+func TestInfoKeyspaceCountsExpires(t *testing.T) {
+	d := newDirectClient(t, newDirectServer(t, Config{}))
+	d.expect(t, okR, "SET", "a", "1")
+	d.expect(t, okR, "SET", "b", "1", "EX", "100")
+	d.expect(t, okR, "SET", "c", "1", "PX", "100000")
+	d.expect(t, bulkR("# Keyspace\r\ndb0:keys=3,expires=2,avg_ttl=0\r\n"), "INFO", "keyspace")
+	d.expect(t, intR(1), "PERSIST", "b")
+	d.expect(t, intR(1), "DEL", "c")
+	d.expect(t, intR(1), "EXPIRE", "a", "100")
+	d.expect(t, bulkR("# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\n"), "INFO", "keyspace")
+}
