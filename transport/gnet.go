@@ -288,11 +288,11 @@ func (s *gnetServer) OnTraffic(c gnet.Conn) gnet.Action {
 func (s *gnetServer) write(g *gnetConn, out []byte) gnet.Action {
 	l := g.loop
 	if len(out) > 0 {
-		l.bytesOut.Add(uint64(len(out)))
 		if _, err := g.c.Write(out); err != nil {
 			l.keep(out)
 			return gnet.Close
 		}
+		l.bytesOut.Add(uint64(len(out))) // written or buffered by gnet
 	}
 	l.keep(out)
 	pend := int64(g.c.OutboundBuffered())
@@ -307,7 +307,10 @@ func (s *gnetServer) write(g *gnetConn, out []byte) gnet.Action {
 		g.markOverflow()
 		g.setQuit(true)
 		if g.proto == ProtoBinary {
-			_, _ = g.c.Write(binproto.AppendDisconnect(l.out[:0], binproto.ClassLimit, outLimitMsg))
+			b := binproto.AppendDisconnect(l.out[:0], binproto.ClassLimit, outLimitMsg)
+			if _, err := g.c.Write(b); err == nil {
+				l.bytesOut.Add(uint64(len(b)))
+			}
 		}
 		return gnet.Close
 	}
