@@ -209,23 +209,38 @@ var configSubs = nameSubcommands("config", map[string]*subcommand{
 func cmdConfig(c *cmdCtx) { dispatchSub(c, configSubs) }
 
 // configGet is CONFIG GET pattern [pattern ...]: a map of the matching
-// settings, each once, sorted by name.
+// settings, each once, sorted by name. As in Redis 7.0, a name without
+// glob characters is answered under the name as typed (CONFIG GET
+// MAXMEMORY answers MAXMEMORY); a pattern answers canonical names.
 func configGet(c *cmdCtx) {
-	var hits []*configParam
-	for i := range configParams {
-		p := &configParams[i]
-		for _, pat := range c.argv[2:] {
-			if globMatch(strings.ToLower(string(pat)), p.name) {
-				hits = append(hits, p)
-				break
+	type hit struct {
+		name string
+		p    *configParam
+	}
+	var hits []hit
+	seen := make(map[*configParam]bool)
+	for _, pat := range c.argv[2:] {
+		if !strings.ContainsAny(string(pat), "[*?") {
+			if p := findConfigParam(strings.ToLower(string(pat))); p != nil && !seen[p] {
+				seen[p] = true
+				hits = append(hits, hit{string(pat), p})
+			}
+			continue
+		}
+		lower := strings.ToLower(string(pat))
+		for i := range configParams {
+			p := &configParams[i]
+			if !seen[p] && globMatch(lower, p.name) {
+				seen[p] = true
+				hits = append(hits, hit{p.name, p})
 			}
 		}
 	}
 	sort.Slice(hits, func(i, j int) bool { return hits[i].name < hits[j].name })
 	c.w.Map(len(hits))
-	for _, p := range hits {
-		c.w.BulkString(p.name)
-		c.w.BulkString(p.get(c.srv))
+	for _, h := range hits {
+		c.w.BulkString(h.name)
+		c.w.BulkString(h.p.get(c.srv))
 	}
 }
 

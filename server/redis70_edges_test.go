@@ -118,3 +118,13 @@ func TestRESP3SetsWhereRedisSendsSets(t *testing.T) {
 	}
 	c.expect(t, "%3\r\n$5\r\nflags\r\n~1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n$8\r\nprefixes\r\n*0\r\n", "CLIENT", "TRACKINGINFO")
 }
+
+// TestConfigGetEchoesExactName: CONFIG GET with a plain name answers under
+// the name as typed; a pattern answers canonical names.
+func TestConfigGetEchoesExactName(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{MaxMemory: 1 << 30}))
+	c.expect(t, arrR(bulkR("MAXMEMORY"), bulkR("1073741824")), "CONFIG", "GET", "MAXMEMORY")
+	c.expect(t, arrR(bulkR("maxmemory"), bulkR("1073741824")), "CONFIG", "GET", "MAXMEM[O]RY")
+	c.expect(t, arrR(bulkR("MaxMemory"), bulkR("1073741824")), "CONFIG", "GET", "MaxMemory", "maxmemory")
+	c.expect(t, arrR(), "CONFIG", "GET", "nosuchparam")
+}
