@@ -168,8 +168,14 @@ func (c *Client) do(ctx context.Context, frame []byte, idempotent bool) ([]byte,
 		if attempt > 0 {
 			frame = append([]byte(nil), frame...) // the old writer may still read it
 		}
+		if err := ctxEnded(ctx); err != nil {
+			return nil, err // nothing sent
+		}
 		cn, err := c.conn(ctx)
 		if err != nil {
+			if cerr := ctxEnded(ctx); cerr != nil {
+				return nil, cerr // the (re)dial ran out of the caller's time
+			}
 			return nil, err
 		}
 		cl := &call{done: make(chan struct{})}

@@ -232,8 +232,27 @@ func (c *conn) send(ctx context.Context, frames [][]byte, calls []*call) error {
 	}
 	c.mu.Unlock()
 	dl, _ := ctx.Deadline()
+	if !dl.IsZero() {
+		// A write to a server that reads takes microseconds: never cut one
+		// shorter than writeGrace, or a caller with a tight deadline would
+		// break the connection every call on it shares.
+		dl = later(dl, time.Now().Add(writeGrace))
+	}
 	c.flush(dl)
 	return nil
+}
+
+// writeGrace is the least time a caller's write gets, whatever its
+// context's deadline: past its deadline a call returns at once anyway;
+// the write only bounds how long a caller can be held by a server that
+// stopped reading.
+const writeGrace = 50 * time.Millisecond
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // forget drops a call whose caller stopped waiting; its reply, if it comes,
@@ -289,10 +308,11 @@ func (c *conn) fail(cause error) {
 // under TLS). It writes one batch only, so a caller never works for others
 // for long; what is queued meanwhile goes to the writer goroutine.
 //
-// The caller's deadline, if earlier than the write timeout, bounds its
-// write: a caller must not stay blocked in a write (a server that stopped
-// reading) past its context. A write cut short breaks the connection, as
-// any failed write does, since the frame on the wire is incomplete.
+// The caller's deadline (but at least writeGrace from now), if earlier
+// than the write timeout, bounds its write: a caller must not stay blocked
+// in a write (a server that stopped reading) long past its context. A
+// write cut short breaks the connection, as any failed write does, since
+// the frame on the wire is incomplete.
 func (c *conn) flush(deadline time.Time) {
 	if !c.writing.CompareAndSwap(false, true) {
 		return

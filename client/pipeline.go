@@ -81,6 +81,9 @@ func (p *Pipeline) Exec(ctx context.Context) error {
 			}
 		}
 		if cn == nil || attempt >= 3 || !errors.Is(err, errNotSent) {
+			if cerr := ctxEnded(ctx); cerr != nil {
+				err = cerr // the (re)dial ran out of the caller's time
+			}
 			for _, f := range parsers {
 				f(nil, err)
 			}

@@ -214,3 +214,31 @@ func TestDialTimeoutZeroMeansNone(t *testing.T) {
 		t.Fatalf("Set with no dial timeout: %v", err)
 	}
 }
+
+// TestTightDeadlinesKeepConnection: a call whose deadline is already past,
+// or a few microseconds away, must not break the connection it shares
+// with other calls: its write gets at least writeGrace, and a call whose
+// context has ended sends nothing.
+func TestTightDeadlinesKeepConnection(t *testing.T) {
+	s := startServer(t, server.Config{})
+	c := newClient(t, s.Addr(), WithPoolSize(1))
+	ctx := testCtx(t)
+	if err := c.Set(ctx, "k", []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	before := c.slots[0].cur.Load()
+	for i := range 2000 {
+		cctx, cancel := context.WithTimeout(ctx, time.Duration(i%5)*20*time.Microsecond)
+		err := c.Set(cctx, "k", []byte("v"), 0)
+		cancel()
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if after := c.slots[0].cur.Load(); after != before {
+		t.Fatal("tight deadlines broke the shared connection")
+	}
+	if v, ok, err := c.Get(ctx, "k"); err != nil || !ok || string(v) != "v" {
+		t.Fatalf("Get after = %q, %v, %v", v, ok, err)
+	}
+}
