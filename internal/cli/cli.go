@@ -53,21 +53,28 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 	loops := fs.Int("loops", 0, "gnet event loops (0: one per core, GOMAXPROCS); 1 leaves the other cores to a load generator or application on the same host")
 	fs.BoolVar(&o.Version, "version", false, "print the version and exit")
 
-	// Environment first, so that the command line overrides it.
-	var envErr error
+	// Environment first, so that the command line overrides it; a bad
+	// variable only matters if the command line does not override it.
+	type envError struct {
+		flag string
+		err  error
+	}
+	var envErrs []envError
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "RINGDB_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := getenv(name); v != "" && envErr == nil {
+		if v := getenv(name); v != "" {
 			if err := f.Value.Set(v); err != nil {
-				envErr = fmt.Errorf("%w: %s=%q: %v", ErrUsage, name, v, err)
+				envErrs = append(envErrs, envError{f.Name, fmt.Errorf("%w: %s=%q: %v", ErrUsage, name, v, err)})
 			}
 		}
 	})
-	if envErr != nil {
-		return o, envErr
-	}
 	if err := fs.Parse(args); err != nil {
 		return o, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	for _, e := range envErrs {
+		if !isSet(fs, e.flag) {
+			return o, e.err
+		}
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))

@@ -134,3 +134,16 @@ func TestMetricsOffFromEnvironment(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "off", o.Config.MetricsAddr)
 }
+
+// TestBadEnvironmentOverriddenByFlag: a malformed variable is an error
+// only when the command line does not set the same flag.
+func TestBadEnvironmentOverriddenByFlag(t *testing.T) {
+	env := map[string]string{"RINGDB_LOOPS": "many", "RINGDB_PPROF": "maybe", "RINGDB_MAXMEMORY": "64MiB"}
+	getenv := func(k string) string { return env[k] }
+	_, err := Parse(nil, getenv, fourGiB, io.Discard)
+	require.ErrorIs(t, err, ErrUsage)
+	o, err := Parse([]string{"--loops", "1", "--pprof=false"}, getenv, fourGiB, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 1, o.Config.Loops)
+	require.False(t, o.Config.Pprof)
+}
