@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -176,24 +178,71 @@ func ParseSize(s string) (int64, error) {
 	return int64(v), nil
 }
 
-// MemoryLimit returns the memory this process may use: the cgroup (v2, then
-// v1) limit when one is set, else the host's MemTotal.
+// MemoryLimit returns the memory this process may use: the tightest cgroup
+// memory limit (v2 memory.max, or v1 memory.limit_in_bytes) of this
+// process's cgroup and its ancestors, as /proc/self/cgroup names them, when
+// one is set and below the host's MemTotal; else MemTotal.
 func MemoryLimit() (int64, error) {
 	host, err := hostMemory()
-	for _, p := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
-		b, rerr := os.ReadFile(p)
-		if rerr != nil {
-			continue
-		}
-		v, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-		if perr != nil || v <= 0 {
-			continue // "max": no limit
-		}
-		if err != nil || v < host {
-			return v, nil
-		}
+	self, _ := os.ReadFile("/proc/self/cgroup")
+	if v, ok := cgroupMemoryLimit("/sys/fs/cgroup", string(self)); ok && (err != nil || v < host) {
+		return v, nil
 	}
 	return host, err
+}
+
+// cgroupMemoryLimit returns the smallest memory limit set on the cgroups
+// that /proc/self/cgroup's text selfCgroup places the process in, and on
+// their ancestors, under the cgroup mount root. Inside a cgroup namespace
+// the paths are "/" and the files at the root are the container's own;
+// without one the process's path is followed down from the host's root.
+// "max" (v2) and v1's near-MaxInt64 "unlimited" are no limit.
+func cgroupMemoryLimit(root, selfCgroup string) (int64, bool) {
+	var dirs []string
+	for _, line := range strings.Split(selfCgroup, "\n") {
+		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		switch {
+		case parts[0] == "0" && parts[1] == "": // v2 unified hierarchy
+			for _, d := range ancestors(parts[2]) {
+				dirs = append(dirs, root+d+"/memory.max", root+"/unified"+d+"/memory.max")
+			}
+		case slices.Contains(strings.Split(parts[1], ","), "memory"): // v1
+			for _, d := range ancestors(parts[2]) {
+				dirs = append(dirs, root+"/memory"+d+"/memory.limit_in_bytes")
+			}
+		}
+	}
+	dirs = append(dirs, root+"/memory.max", root+"/memory/memory.limit_in_bytes")
+	best, found := int64(0), false
+	for _, p := range dirs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		if err != nil || v <= 0 || v >= math.MaxInt64-(1<<20) {
+			continue // "max", or v1's page-rounded MaxInt64: no limit
+		}
+		if !found || v < best {
+			best, found = v, true
+		}
+	}
+	return best, found
+}
+
+// ancestors returns a cgroup path and its parents, "/a/b" -> "/a/b", "/a"
+// (the root itself is checked by the caller).
+func ancestors(p string) []string {
+	p = path.Clean("/" + p)
+	var out []string
+	for p != "/" && p != "." {
+		out = append(out, p)
+		p = path.Dir(p)
+	}
+	return out
 }
 
 func hostMemory() (int64, error) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/ringdb/ringdb/core"
@@ -146,4 +148,43 @@ func TestBadEnvironmentOverriddenByFlag(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, o.Config.Loops)
 	require.False(t, o.Config.Pprof)
+}
+
+// TestCgroupMemoryLimit: the limit is found at the namespace root, or down
+// the process's own path (no cgroup namespace, v1 or v2), the tightest of
+// the process's cgroup and its ancestors wins, and "max" or v1's
+// "unlimited" count as none.
+func TestCgroupMemoryLimit(t *testing.T) {
+	write := func(root, rel, v string) {
+		p := filepath.Join(root, rel)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(v+"\n"), 0o644))
+	}
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		self  string
+		want  int64
+		found bool
+	}{
+		{"v2 namespace root", map[string]string{"memory.max": "4294967296"}, "0::/\n", 4 << 30, true},
+		{"v2 max", map[string]string{"memory.max": "max"}, "0::/\n", 0, false},
+		{"v2 own path, no namespace", map[string]string{"memory.max": "max", "kubepods/pod1/c1/memory.max": "2147483648", "kubepods/memory.max": "8589934592"}, "0::/kubepods/pod1/c1\n", 2 << 30, true},
+		{"v2 tighter parent", map[string]string{"a/memory.max": "1073741824", "a/b/memory.max": "max"}, "0::/a/b\n", 1 << 30, true},
+		{"v2 hybrid unified mount", map[string]string{"unified/svc/memory.max": "3221225472"}, "0::/svc\n", 3 << 30, true},
+		{"v1 own path", map[string]string{"memory/memory.limit_in_bytes": "9223372036854771712", "memory/docker/abc/memory.limit_in_bytes": "1073741824"}, "4:memory:/docker/abc\n0::/\n", 1 << 30, true},
+		{"v1 joint controllers", map[string]string{"memory/x/memory.limit_in_bytes": "536870912"}, "5:cpu,memory:/x\n", 512 << 20, true},
+		{"v1 unlimited", map[string]string{"memory/memory.limit_in_bytes": "9223372036854771712"}, "4:memory:/\n", 0, false},
+		{"nothing", nil, "", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			for rel, v := range tc.files {
+				write(root, rel, v)
+			}
+			got, found := cgroupMemoryLimit(root, tc.self)
+			require.Equal(t, tc.found, found)
+			require.Equal(t, tc.want, got)
+		})
+	}
 }
