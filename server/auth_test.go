@@ -23,7 +23,7 @@ func TestAuth(t *testing.T) {
 			s(arity("get"), "GET"),
 			s(errR("WRONGPASS invalid username-password pair or user is disabled."), "AUTH", "wrong"),
 			s(errR("WRONGPASS invalid username-password pair or user is disabled."), "AUTH", "other", "s3cret"),
-			s(errR("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"), "HELLO", "2"),
+			s(errR("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"), "HELLO", "2"),
 			s(errR("WRONGPASS invalid username-password pair or user is disabled."), "HELLO", "2", "AUTH", "default", "nope"),
 			s(noAuth, "GET", "k"),
 			s(okR, "AUTH", "s3cret"),
