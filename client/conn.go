@@ -56,6 +56,11 @@ type conn struct {
 
 	inflight atomic.Int64 // calls sent and not yet answered or forgotten
 	writes   atomic.Int64 // write calls issued (tests)
+
+	// refusing is set when the server announced with a DISCONNECT push that
+	// it is closing the connection: calls already sent still get their
+	// replies (or ErrConnLost at EOF), new ones go to another connection.
+	refusing atomic.Bool
 }
 
 // dial connects, runs the HELLO handshake synchronously and starts the
@@ -213,6 +218,10 @@ func (c *conn) send(ctx context.Context, frames [][]byte, calls []*call) error {
 		c.mu.Unlock()
 		return &wrapped{errNotSent, err}
 	}
+	if c.refusing.Load() {
+		c.mu.Unlock()
+		return &wrapped{errNotSent, errors.New("the server is closing this connection")}
+	}
 	for _, f := range frames {
 		if n := int64(len(f) - binproto.HeaderSize); c.lim.MaxFrame > 0 && n > c.lim.MaxFrame {
 			c.mu.Unlock()
@@ -266,8 +275,12 @@ func (c *conn) forget(cl *call) {
 	c.mu.Unlock()
 }
 
-// broken reports whether the connection has failed.
+// broken reports whether the connection has failed, or takes no new calls
+// (the server said it is closing it).
 func (c *conn) broken() bool {
+	if c.refusing.Load() {
+		return true
+	}
 	select {
 	case <-c.dead:
 		return true
@@ -483,6 +496,16 @@ func (c *conn) readLoop() {
 				if v, err := r.Next(); err == nil && v.Kind == binproto.KindError {
 					disconnect = fmt.Errorf("server disconnected: %w", serverError(v))
 				}
+				if disconnect == nil {
+					disconnect = errors.New("server disconnected")
+				}
+				// Send nothing more here: a call sent now would be lost
+				// unexecuted, and a write could not be retried safely.
+				c.refusing.Store(true)
+				if c.idle() {
+					c.fail(disconnect) // nothing left to wait for
+					return
+				}
 			}
 			continue // unknown pushes are ignored (§8)
 		}
@@ -498,5 +521,16 @@ func (c *conn) readLoop() {
 		}
 		cl.body = body
 		close(cl.done)
+		if c.refusing.Load() && c.idle() {
+			c.fail(disconnect) // the last reply the server owed us
+			return
+		}
 	}
+}
+
+// idle reports whether no call waits for a reply.
+func (c *conn) idle() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pending) == 0
 }

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -240,5 +241,52 @@ func TestTightDeadlinesKeepConnection(t *testing.T) {
 	}
 	if v, ok, err := c.Get(ctx, "k"); err != nil || !ok || string(v) != "v" {
 		t.Fatalf("Get after = %q, %v, %v", v, ok, err)
+	}
+}
+
+// TestCallsAfterDisconnectPushGoElsewhere: once the server has announced
+// with a DISCONNECT push that it is closing a connection, new calls go to
+// a fresh connection instead of being sent on it and lost (a write would
+// then fail with ErrConnLost although the server never ran it).
+func TestCallsAfterDisconnectPushGoElsewhere(t *testing.T) {
+	var conns atomic.Int32
+	addr := scriptedServer(t, helloOK, func(nc net.Conn) {
+		if conns.Add(1) == 1 {
+			// The first connection: announce the close, read nothing more,
+			// close a while later.
+			out := binproto.AppendDisconnect(nil, binproto.ClassErr, "going away")
+			nc.Write(out)
+			time.Sleep(300 * time.Millisecond)
+			nc.Close()
+			return
+		}
+		// Later connections answer OK to everything.
+		var hdr [binproto.HeaderSize]byte
+		for {
+			if _, err := io.ReadFull(nc, hdr[:]); err != nil {
+				return
+			}
+			h, err := binproto.ParseHeader(hdr[:])
+			if err != nil {
+				return
+			}
+			if _, err := io.CopyN(io.Discard, nc, int64(h.Length)); err != nil {
+				return
+			}
+			out, mark := binproto.BeginFrame(nil, h.Op, binproto.FlagReply, h.ID)
+			out = binproto.AppendOK(out)
+			out, _ = binproto.EndFrame(out, mark)
+			nc.Write(out)
+		}
+	})
+	c := newClient(t, addr, WithPoolSize(1))
+	time.Sleep(100 * time.Millisecond) // the push has arrived
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.Set(ctx, "k", []byte("v"), 0); err != nil {
+		t.Fatalf("Set after the DISCONNECT push: %v", err)
+	}
+	if n := conns.Load(); n != 2 {
+		t.Fatalf("%d connections, want 2", n)
 	}
 }
