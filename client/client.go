@@ -15,6 +15,10 @@ type Client struct {
 	o      options
 	slots  []*slot
 	closed atomic.Bool
+	// bg is the context of background redials; Close cancels it, so that
+	// none outlives the Client.
+	bg       context.Context
+	bgCancel context.CancelFunc
 }
 
 // slot is one pooled connection and its reconnect state.
@@ -32,6 +36,7 @@ type slot struct {
 // errors.Is(err, ErrAuth) reports a missing or wrong token.
 func New(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	c := &Client{addr: addr, o: defaultOptions()}
+	c.bg, c.bgCancel = context.WithCancel(context.Background())
 	for _, opt := range opts {
 		opt(&c.o)
 	}
@@ -52,6 +57,7 @@ func New(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 // ErrClosed. Close is idempotent.
 func (c *Client) Close() error {
 	c.closed.Store(true)
+	c.bgCancel()
 	for _, s := range c.slots {
 		if s == nil {
 			continue
@@ -97,9 +103,9 @@ func (c *Client) conn(ctx context.Context) (*conn, error) {
 	if broken != nil && broken.dialling.CompareAndSwap(false, true) {
 		go func() {
 			defer broken.dialling.Store(false)
-			ctx, cancel := context.WithCancel(context.Background())
+			ctx, cancel := context.WithCancel(c.bg)
 			if c.o.dialTimeout > 0 {
-				ctx, cancel = context.WithTimeout(context.Background(), c.o.dialTimeout+c.o.maxBackoff)
+				ctx, cancel = context.WithTimeout(c.bg, c.o.dialTimeout+c.o.maxBackoff)
 			}
 			defer cancel()
 			_, _ = c.redial(ctx, broken)

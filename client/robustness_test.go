@@ -290,3 +290,63 @@ func TestCallsAfterDisconnectPushGoElsewhere(t *testing.T) {
 		t.Fatalf("%d connections, want 2", n)
 	}
 }
+
+// TestCloseEndsBackgroundRedial: a background redial stuck in a handshake
+// the server never answers ends when the Client is closed, not at the end
+// of its dial timeout.
+func TestCloseEndsBackgroundRedial(t *testing.T) {
+	var conns atomic.Int32
+	addr := scriptedServer(t, func(nc net.Conn, h binproto.Header) {
+		if conns.Add(1) <= 2 {
+			helloOK(nc, h) // the pool's first two; later HELLOs go unanswered
+		}
+	}, func(nc net.Conn) {
+		var hdr [binproto.HeaderSize]byte
+		for {
+			if _, err := io.ReadFull(nc, hdr[:]); err != nil {
+				return
+			}
+			h, err := binproto.ParseHeader(hdr[:])
+			if err != nil {
+				return
+			}
+			if _, err := io.CopyN(io.Discard, nc, int64(h.Length)); err != nil {
+				return
+			}
+			if h.Op == binproto.OpSet {
+				nc.Close() // break this connection
+				return
+			}
+			out, mark := binproto.BeginFrame(nil, h.Op, binproto.FlagReply, h.ID)
+			out = binproto.AppendOK(out)
+			out, _ = binproto.EndFrame(out, mark)
+			nc.Write(out)
+		}
+	})
+	c, err := New(testCtx(t), addr, WithPoolSize(2), WithDialTimeout(30*time.Second), WithReadTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Set(testCtx(t), "k", []byte("v"), 0) // breaks the connection it goes to
+	// The next calls find one slot broken and redial it in the background.
+	var redialling *slot
+	for deadline := time.Now().Add(5 * time.Second); redialling == nil; {
+		_ = c.Ping(testCtx(t))
+		for _, s := range c.slots {
+			if s.dialling.Load() {
+				redialling = s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no background redial started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.Close()
+	for deadline := time.Now().Add(2 * time.Second); redialling.dialling.Load(); {
+		if time.Now().After(deadline) {
+			t.Fatal("the background redial outlived Close by 2 s (dial timeout 30 s)")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
