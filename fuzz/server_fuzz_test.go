@@ -32,8 +32,9 @@ import (
 // that hold in Redis whatever the commands did: only keys of the
 // vocabulary exist, every key with PTTL -1 or above svMargin is a string
 // whose GET is a bulk string of STRLEN bytes listed by KEYS *, and, when
-// no key is about to expire, DBSIZE equals the number of keys KEYS *
-// returns and keys with PTTL -2 stay absent.
+// no key is about to expire, DBSIZE is the number of keys KEYS * returns
+// (plus at most the expired keys not reclaimed yet: ringdb's lock-free
+// reads do not delete them, Redis's do) and keys with PTTL -2 stay absent.
 //
 // Input layout: byte 0 picks the transport (bit 0), whether the first
 // svMaxSync commands of the sequence go one round trip each (bits 1 and 4
@@ -1103,8 +1104,19 @@ func svRunInput(t *testing.T, data []byte) {
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
 	if stable {
-		if n := replies[keysAt+1].n; n != int64(len(replies[keysAt].elems)) {
-			bad("DBSIZE is %d but KEYS * lists %d keys %s", n, len(replies[keysAt].elems), replies[keysAt].String())
+		// DBSIZE counts expired keys nobody has reclaimed yet: Redis
+		// deletes an expired key a read finds (the PTTLs above), ringdb's
+		// lock-free reads leave it to the active cycle. So it may exceed
+		// the keys listed by at most the keys found gone (PTTL -2).
+		gone := int64(0)
+		for i := range svKeys {
+			if pttl(i) == -2 {
+				gone++
+			}
+		}
+		listedN := int64(len(replies[keysAt].elems))
+		if n := replies[keysAt+1].n; n < listedN || n > listedN+gone {
+			bad("DBSIZE is %d but KEYS * lists %d keys %s (%d more may be expired, unreclaimed)", n, listedN, replies[keysAt].String(), gone)
 		}
 	}
 	for i, k := range svKeys {
