@@ -46,26 +46,46 @@ func scriptedServer(t *testing.T, onHello func(nc net.Conn, h binproto.Header), 
 			mu.Lock()
 			conns = append(conns, nc)
 			mu.Unlock()
-			go func() {
-				var hdr [binproto.HeaderSize]byte
-				if _, err := io.ReadFull(nc, hdr[:]); err != nil {
-					return
-				}
-				h, err := binproto.ParseHeader(hdr[:])
-				if err != nil {
-					return
-				}
-				if _, err := io.CopyN(io.Discard, nc, int64(h.Length)); err != nil {
-					return
-				}
+			go serveFrames(nc, func(h binproto.Header) bool { // the HELLO
 				onHello(nc, h)
 				if after != nil {
 					after(nc)
 				}
-			}()
+				return false
+			})
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// serveFrames reads request frames from nc and hands each header to
+// onFrame (the body is discarded) until a read fails or onFrame returns
+// false.
+func serveFrames(nc net.Conn, onFrame func(h binproto.Header) bool) {
+	var hdr [binproto.HeaderSize]byte
+	for {
+		if _, err := io.ReadFull(nc, hdr[:]); err != nil {
+			return
+		}
+		h, err := binproto.ParseHeader(hdr[:])
+		if err != nil {
+			return
+		}
+		if _, err := io.CopyN(io.Discard, nc, int64(h.Length)); err != nil {
+			return
+		}
+		if !onFrame(h) {
+			return
+		}
+	}
+}
+
+// replyOK answers the request with header h with OK.
+func replyOK(nc net.Conn, h binproto.Header) {
+	out, mark := binproto.BeginFrame(nil, h.Op, binproto.FlagReply, h.ID)
+	out = binproto.AppendOK(out)
+	out, _ = binproto.EndFrame(out, mark)
+	nc.Write(out)
 }
 
 // helloOK answers HELLO with a minimal map.
@@ -261,23 +281,7 @@ func TestCallsAfterDisconnectPushGoElsewhere(t *testing.T) {
 			return
 		}
 		// Later connections answer OK to everything.
-		var hdr [binproto.HeaderSize]byte
-		for {
-			if _, err := io.ReadFull(nc, hdr[:]); err != nil {
-				return
-			}
-			h, err := binproto.ParseHeader(hdr[:])
-			if err != nil {
-				return
-			}
-			if _, err := io.CopyN(io.Discard, nc, int64(h.Length)); err != nil {
-				return
-			}
-			out, mark := binproto.BeginFrame(nil, h.Op, binproto.FlagReply, h.ID)
-			out = binproto.AppendOK(out)
-			out, _ = binproto.EndFrame(out, mark)
-			nc.Write(out)
-		}
+		serveFrames(nc, func(h binproto.Header) bool { replyOK(nc, h); return true })
 	})
 	c := newClient(t, addr, WithPoolSize(1))
 	time.Sleep(100 * time.Millisecond) // the push has arrived
@@ -301,27 +305,14 @@ func TestCloseEndsBackgroundRedial(t *testing.T) {
 			helloOK(nc, h) // the pool's first two; later HELLOs go unanswered
 		}
 	}, func(nc net.Conn) {
-		var hdr [binproto.HeaderSize]byte
-		for {
-			if _, err := io.ReadFull(nc, hdr[:]); err != nil {
-				return
-			}
-			h, err := binproto.ParseHeader(hdr[:])
-			if err != nil {
-				return
-			}
-			if _, err := io.CopyN(io.Discard, nc, int64(h.Length)); err != nil {
-				return
-			}
+		serveFrames(nc, func(h binproto.Header) bool {
 			if h.Op == binproto.OpSet {
 				nc.Close() // break this connection
-				return
+				return false
 			}
-			out, mark := binproto.BeginFrame(nil, h.Op, binproto.FlagReply, h.ID)
-			out = binproto.AppendOK(out)
-			out, _ = binproto.EndFrame(out, mark)
-			nc.Write(out)
-		}
+			replyOK(nc, h)
+			return true
+		})
 	})
 	c, err := New(testCtx(t), addr, WithPoolSize(2), WithDialTimeout(30*time.Second), WithReadTimeout(time.Second))
 	if err != nil {

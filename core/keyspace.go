@@ -263,12 +263,8 @@ func (k *Keyspace) peek(key []byte, count bool) (meta, bool) {
 	var ok bool
 	for {
 		t := s.table.Load()
-		var pos int
-		var v uint64
-		var r record
-		var pg *page
-		pos, v, r, pg, ok = s.lookup(t, h, key)
-		m = meta{vlen: len(r.val), expireAt: r.expireAt}
+		pos, v, r, pg, found := s.lookup(t, h, key)
+		m, ok = meta{vlen: len(r.val), expireAt: r.expireAt}, found
 		if ok && m.expireAt != noExpiry {
 			m.now = k.clock()
 			ok = m.now <= m.expireAt

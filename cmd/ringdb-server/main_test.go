@@ -38,16 +38,8 @@ func TestServerStartsAndStopsOnSignal(t *testing.T) {
 		cmd := exec.Command(bin, "--listen", addr, "--transport", tr, "--maxmemory", "64MiB", "--metrics-listen", "")
 		cmd.Stderr = os.Stderr
 		require.NoError(t, cmd.Start())
-		var conn net.Conn
-		var err error
-		for i := 0; i < 100; i++ {
-			if conn, err = net.Dial("tcp", addr); err == nil {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		require.NoError(t, err, "server did not listen")
-		_, err = conn.Write([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"))
+		conn := dialRetry(t, addr)
+		_, err := conn.Write([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"))
 		require.NoError(t, err)
 		r := bufio.NewReader(conn)
 		line, err := r.ReadString('\n')
@@ -87,4 +79,19 @@ func TestBadConfigurationExits2(t *testing.T) {
 	out, err := exec.Command(bin, "--version").CombinedOutput()
 	require.NoError(t, err)
 	require.Contains(t, string(out), "ringdb-server")
+}
+
+// dialRetry connects to addr, retrying for 5 s while the server starts.
+func dialRetry(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	var conn net.Conn
+	var err error
+	for i := 0; i < 100; i++ {
+		if conn, err = net.Dial("tcp", addr); err == nil {
+			return conn
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	require.NoError(t, err, "server did not listen")
+	return nil
 }

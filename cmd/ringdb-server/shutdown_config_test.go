@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"net"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -45,17 +44,9 @@ func TestSIGTERMWithStalledReaderExits0Within5s(t *testing.T) {
 		addr := freeAddr(t)
 		cmd := exec.Command(bin, "--listen", addr, "--transport", tr, "--maxmemory", "512MiB", "--metrics-listen", "")
 		require.NoError(t, cmd.Start())
-		var conn net.Conn
-		var err error
-		for i := 0; i < 100; i++ {
-			if conn, err = net.Dial("tcp", addr); err == nil {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		require.NoError(t, err, "server did not listen")
+		conn := dialRetry(t, addr)
 		val := strings.Repeat("x", 1<<20)
-		_, err = fmt.Fprintf(conn, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n%s\r\n", len(val), val)
+		_, err := fmt.Fprintf(conn, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n%s\r\n", len(val), val)
 		require.NoError(t, err)
 		line, err := bufio.NewReader(conn).ReadString('\n')
 		require.NoError(t, err)
