@@ -202,6 +202,7 @@ func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
 				continue // a writer extended the TTL after we decoded it
 			}
 			ok = false
+			s.hintExpired(h >> tagShift)
 		}
 		if !ok {
 			rs.misses.Add(1)
@@ -270,6 +271,9 @@ func (k *Keyspace) peek(key []byte, count bool) (meta, bool) {
 			ok = m.now <= m.expireAt
 			if !ok && s.deadlineMoved(t, pos, v, &r, pg) {
 				continue // a writer extended the TTL after we decoded it
+			}
+			if !ok {
+				s.hintExpired(h >> tagShift)
 			}
 		}
 		break
@@ -396,8 +400,10 @@ func (k *Keyspace) MGet(buf []byte, vals [][]byte, keys ...[]byte) ([]byte, [][]
 }
 
 // Len returns the number of keys, including expired keys not yet reclaimed
-// (as Redis DBSIZE does).
+// (as Redis DBSIZE does). Keys that a read found expired are reclaimed
+// first, as Redis deletes them on access.
 func (k *Keyspace) Len() int {
+	k.drainAllHints()
 	var n int64
 	for i := range k.shards {
 		n += k.shards[i].keys.Load()
@@ -420,6 +426,7 @@ type Stats struct {
 
 // Stats sums the per-shard and per-reader counters.
 func (k *Keyspace) Stats() Stats {
+	k.drainAllHints()
 	st := Stats{MaxBytes: k.maxMemory.Load()}
 	st.Hits, st.Misses = k.ep.counts()
 	for i := range k.shards {
@@ -438,6 +445,7 @@ func (k *Keyspace) Stats() Stats {
 // reclaimed included (as Len counts them), for INFO's expires field. It
 // takes each shard's lock in turn, briefly.
 func (k *Keyspace) Expires() int64 {
+	k.drainAllHints()
 	var n int64
 	for i := range k.shards {
 		s := &k.shards[i]
@@ -486,8 +494,8 @@ func (k *Keyspace) ActiveExpireCycle(budget time.Duration) int {
 	for i := range k.shards {
 		s := &k.shards[i]
 		for {
-			checked, expired := s.expireSample(k.clock(), sample)
-			total += expired
+			checked, expired, hinted := s.expireSample(k.clock(), sample)
+			total += expired + hinted
 			if time.Since(start) > budget {
 				return total
 			}
@@ -515,14 +523,18 @@ func (k *Keyspace) activeExpiryLoop() {
 	}
 }
 
-// expireSample examines up to n keys from the shard's expiry cursor and
-// deletes the expired ones.
-func (s *shard) expireSample(now int64, n int) (checked, expired int) {
+// expireSample deletes the expired keys that readers left hints for
+// (hinted), then examines up to n keys from the shard's expiry cursor and
+// deletes the expired ones among them.
+func (s *shard) expireSample(now int64, n int) (checked, expired, hinted int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Keys that readers found expired go first; they are not part of the
+	// sample whose expired share decides whether to sample again.
+	hinted = s.drainHints(now)
 	t := s.table.Load()
 	if s.live == 0 {
-		return 0, 0
+		return 0, 0, hinted
 	}
 	// A cursor in tag space sweeps the whole table over successive passes,
 	// even while the table is rebuilt, so every expired key is found.
@@ -534,11 +546,8 @@ func (s *shard) expireSample(now int64, n int) (checked, expired int) {
 			continue
 		}
 		checked++
-		r, _ := s.recordAt(a)
-		if r.expiredAt(now) {
-			s.dropSlot(t, i)
-			s.markDead(a)
-			s.expired.Add(1)
+		if r, _ := s.recordAt(a); r.expiredAt(now) {
+			s.dropExpired(t, i, a)
 			expired++
 		}
 	}
@@ -551,7 +560,15 @@ func (s *shard) expireSample(now int64, n int) (checked, expired int) {
 		s.maybeShrink()
 		s.reclaimRetired(false, false)
 	}
-	return checked, expired
+	return checked, expired, hinted
+}
+
+// dropExpired deletes the expired record at address a, indexed at pos in t.
+// REQUIRES s.mu held.
+func (s *shard) dropExpired(t *table, pos int, a uint64) {
+	s.dropSlot(t, pos)
+	s.markDead(a)
+	s.expired.Add(1)
 }
 
 // PrefetchMax is the most keys one Prefetch call looks at.

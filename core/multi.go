@@ -201,7 +201,11 @@ func (k *Keyspace) scanShard(s *shard, prefix uint64, match []byte, want int, ex
 		}
 		n++
 		r, _ := s.recordAt(a)
-		if r.expiredAt(now) || match != nil && !matchGlob(match, r.key) {
+		if r.expiredAt(now) {
+			s.hintExpired(slotTag(v))
+			continue
+		}
+		if match != nil && !matchGlob(match, r.key) {
 			continue
 		}
 		dst = append(dst, append([]byte(nil), r.key...))
@@ -232,6 +236,7 @@ func (k *Keyspace) RandomKey(dst []byte) ([]byte, bool) {
 			}
 			r, _ := s.recordAt(a)
 			if r.expiredAt(now) {
+				s.hintExpired(slotTag(v))
 				continue
 			}
 			dst = append(dst, r.key...)

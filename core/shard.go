@@ -3,6 +3,7 @@ package core
 import (
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // shard owns a slice of the keyspace: an index table, a page table and a log
@@ -12,10 +13,11 @@ type shard struct {
 	// Read by every lock-free reader. Kept on a cache line of their own:
 	// when they shared one with mu, every lock taken by a writer on one
 	// core invalidated the line that readers on the other core needed.
-	ks    *Keyspace
-	table atomic.Pointer[table]
-	pages atomic.Pointer[pageTable]
-	_     [40]byte
+	ks       *Keyspace
+	table    atomic.Pointer[table]
+	pages    atomic.Pointer[pageTable]
+	hintFlag atomic.Uint32 // readers left expiry hints (hints.go)
+	_        [36]byte
 
 	mu sync.Mutex
 
@@ -43,8 +45,15 @@ type shard struct {
 	expired atomic.Uint64
 	evicted atomic.Uint64
 
-	_ [104]byte // round the struct to 512 bytes: shards start on cache lines
+	// Tags of keys that lock-free readers found expired (hints.go).
+	hints [hintCap]atomic.Uint32
+
+	_ [40]byte // round the struct to 512 bytes: shards start on cache lines
 }
+
+// Shards sit in an array; each must fill whole cache lines. This fails to
+// compile when a field change breaks that.
+var _ [0]struct{} = [unsafe.Sizeof(shard{}) % 64]struct{}{}
 
 func (s *shard) init(ks *Keyspace) {
 	s.ks = ks

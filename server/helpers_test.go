@@ -220,6 +220,12 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // newDirectServer builds a server on a fake transport, for handler tests.
 func newDirectServer(t testing.TB, cfg Config) *Server {
+	return newDirectServerOpts(t, cfg, core.Options{})
+}
+
+// newDirectServerOpts is newDirectServer with the keyspace options the
+// Config does not set (a fake clock, no active expiry).
+func newDirectServerOpts(t testing.TB, cfg Config, o core.Options) *Server {
 	t.Helper()
 	if cfg.MetricsAddr == "" {
 		cfg.MetricsAddr = metricsOff
@@ -228,7 +234,8 @@ func newDirectServer(t testing.TB, cfg Config) *Server {
 		t.Fatal(err)
 	}
 	cfg.applyDefaults()
-	ks, err := core.New(core.Options{MaxMemory: cfg.MaxMemory, Eviction: cfg.Eviction, MaxKeySize: cfg.MaxKeySize, MaxValueSize: cfg.MaxValueSize})
+	o.MaxMemory, o.Eviction, o.MaxKeySize, o.MaxValueSize = cfg.MaxMemory, cfg.Eviction, cfg.MaxKeySize, cfg.MaxValueSize
+	ks, err := core.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,11 @@ package server
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/ringdb/ringdb/core"
 )
 
 // Edge cases where an earlier version answered differently from Redis
@@ -127,4 +131,31 @@ func TestConfigGetEchoesExactName(t *testing.T) {
 	c.expect(t, arrR(bulkR("maxmemory"), bulkR("1073741824")), "CONFIG", "GET", "MAXMEM[O]RY")
 	c.expect(t, arrR(bulkR("MaxMemory"), bulkR("1073741824")), "CONFIG", "GET", "MaxMemory", "maxmemory")
 	c.expect(t, arrR(), "CONFIG", "GET", "nosuchparam")
+}
+
+// TestReadOfExpiredKeyDeletesIt: Redis deletes an expired key that a
+// command touches, so DBSIZE, INFO keyspace and expired_keys change at
+// once; ringdb's lock-free reads leave a hint that those drain first. The
+// active cycle is off, so only the reads can have reclaimed the keys.
+func TestReadOfExpiredKeyDeletesIt(t *testing.T) {
+	var now atomic.Int64
+	now.Store(time.Now().UnixMilli())
+	c := newDirectClient(t, newDirectServerOpts(t, Config{}, core.Options{NoActiveExpiry: true, Clock: now.Load}))
+	c.expect(t, okR, "SET", "live", "v")
+	for _, k := range []string{"a", "b", "c", "d"} {
+		c.expect(t, okR, "SET", k, "v", "PX", "100")
+	}
+	now.Add(101)
+	c.expect(t, intR(5), "DBSIZE") // expired, not touched: still counted, as in Redis
+	c.expect(t, nullR, "GET", "a")
+	c.expect(t, intR(0), "EXISTS", "b")
+	c.expect(t, intR(-2), "TTL", "c")
+	c.expect(t, intR(2), "DBSIZE")
+	info := c.do(t, "INFO", "keyspace")
+	if !strings.Contains(info, "db0:keys=2,expires=1,") {
+		t.Errorf("INFO keyspace = %q, want keys=2,expires=1", info)
+	}
+	if stats := c.do(t, "INFO", "stats"); !strings.Contains(stats, "expired_keys:3\r\n") {
+		t.Errorf("INFO stats has no expired_keys:3: %q", stats)
+	}
 }
