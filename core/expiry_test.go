@@ -109,3 +109,53 @@ func BenchmarkMassExpiry1M(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// ExpiryStats' average TTL follows Redis's avg_ttl: 0 before the active
+// cycle has sampled, then the TTL left on sampled keys with a TTL, moving
+// towards a new average by 1/50 per sample, and 0 again once no key has a
+// TTL.
+func TestExpiryStatsAverageTTL(t *testing.T) {
+	var now atomic.Int64
+	now.Store(1_000_000)
+	ks, err := New(Options{NoActiveExpiry: true, Clock: now.Load, Shards: 4})
+	require.NoError(t, err)
+	defer ks.Close()
+	for i := range 400 {
+		require.NoError(t, ks.Set(fmt.Appendf(nil, "plain-%d", i), []byte("v")))
+		_, err := ks.SetOpt(nil, fmt.Appendf(nil, "ttl-%d", i), []byte("v"), SetOptions{TTL: 10_000})
+		require.NoError(t, err)
+	}
+	n, avg := ks.ExpiryStats()
+	require.Equal(t, int64(400), n)
+	require.Zero(t, avg, "nothing sampled yet")
+
+	ks.ActiveExpireCycle(time.Second)
+	_, avg = ks.ExpiryStats()
+	require.Equal(t, int64(10_000), avg, "every sampled key has 10 s left")
+
+	// 4 s later the keys have 6 s left: the estimate moves there by a
+	// fiftieth of the gap per sample.
+	now.Add(4_000)
+	prev := avg
+	for range 5 {
+		ks.ActiveExpireCycle(time.Second)
+		_, avg = ks.ExpiryStats()
+		require.Less(t, avg, prev, "the estimate moves towards 6 s")
+		require.Greater(t, avg, int64(6_000))
+		prev = avg
+	}
+	for range 2000 {
+		ks.ActiveExpireCycle(time.Second)
+	}
+	_, avg = ks.ExpiryStats()
+	require.InDelta(t, 6_000, avg, 100)
+
+	for i := range 400 {
+		ks.Persist(fmt.Appendf(nil, "ttl-%d", i))
+	}
+	ks.ActiveExpireCycle(time.Second)
+	n, avg = ks.ExpiryStats()
+	require.Zero(t, n)
+	require.Zero(t, avg, "no key has a TTL")
+	require.Zero(t, ks.Expires())
+}

@@ -445,15 +445,35 @@ func (k *Keyspace) Stats() Stats {
 // reclaimed included (as Len counts them), for INFO's expires field. It
 // takes each shard's lock in turn, briefly.
 func (k *Keyspace) Expires() int64 {
+	n, _ := k.ExpiryStats()
+	return n
+}
+
+// ExpiryStats returns what Expires returns and, for INFO's avg_ttl, an
+// estimate of the average time to live left on keys with a TTL, in
+// milliseconds: a running average over the active expiry cycle's samples,
+// kept as Redis keeps it (0 until the cycle has sampled such a key, and
+// whenever no key has a TTL).
+func (k *Keyspace) ExpiryStats() (expires, avgTTL int64) {
 	k.drainAllHints()
-	var n int64
+	var weighted float64
+	var sampled int64
 	for i := range k.shards {
 		s := &k.shards[i]
 		s.mu.Lock()
-		n += int64(s.ttlKeys)
+		n := int64(s.ttlKeys)
+		avg := s.avgTTL
 		s.mu.Unlock()
+		expires += n
+		if avg > 0 && n > 0 {
+			weighted += float64(avg) * float64(n)
+			sampled += n
+		}
 	}
-	return n
+	if sampled > 0 {
+		avgTTL = int64(weighted / float64(sampled))
+	}
+	return expires, avgTTL
 }
 
 // reset empties a shard. REQUIRES s.mu held.
@@ -470,7 +490,7 @@ func (s *shard) reset() {
 			p = next
 		}
 	}
-	s.live, s.tombs, s.ttlKeys = 0, 0, 0
+	s.live, s.tombs, s.ttlKeys, s.avgTTL = 0, 0, 0, 0
 	s.keys.Store(0)
 }
 
@@ -538,6 +558,8 @@ func (s *shard) expireSample(now int64, n int) (checked, expired, hinted int) {
 	}
 	// A cursor in tag space sweeps the whole table over successive passes,
 	// even while the table is rebuilt, so every expired key is found.
+	var ttlSum float64
+	ttlN := 0
 	i := t.home(s.expCursor)
 	for ; i < len(t.slots) && checked < n; i++ {
 		v := t.slots[i].Load()
@@ -546,11 +568,17 @@ func (s *shard) expireSample(now int64, n int) (checked, expired, hinted int) {
 			continue
 		}
 		checked++
-		if r, _ := s.recordAt(a); r.expiredAt(now) {
+		r, _ := s.recordAt(a)
+		switch {
+		case r.expiredAt(now):
 			s.dropExpired(t, i, a)
 			expired++
+		case r.hasTTL():
+			ttlSum += float64(r.expireAt - now)
+			ttlN++
 		}
 	}
+	s.updateAvgTTL(ttlSum, ttlN)
 	if i >= len(t.slots) {
 		s.expCursor = 0
 	} else {
@@ -561,6 +589,26 @@ func (s *shard) expireSample(now int64, n int) (checked, expired, hinted int) {
 		s.reclaimRetired(false, false)
 	}
 	return checked, expired, hinted
+}
+
+// updateAvgTTL folds the TTLs left on the sample's live keys that have one
+// (sum ms over n keys) into the shard's running estimate, as Redis keeps
+// avg_ttl: the first sample sets it, each later one moves it by 1/50.
+// REQUIRES s.mu held.
+func (s *shard) updateAvgTTL(sum float64, n int) {
+	if s.ttlKeys == 0 {
+		s.avgTTL = 0
+		return
+	}
+	if n == 0 {
+		return
+	}
+	sample := int64(sum / float64(n))
+	avg := s.avgTTL
+	if avg == 0 {
+		avg = sample
+	}
+	s.avgTTL = avg/50*49 + sample/50
 }
 
 // dropExpired deletes the expired record at address a, indexed at pos in t.

@@ -36,6 +36,7 @@ type shard struct {
 	scratch     []byte
 	shrinkBelow int    // live count under which the table may shrink
 	expCursor   uint64 // active expiry position, in tag space
+	avgTTL      int64  // running estimate of the TTL left, ms (updateAvgTTL)
 
 	// Counters, written under mu, read by Stats without it.
 	keys    atomic.Int64
@@ -48,7 +49,7 @@ type shard struct {
 	// Tags of keys that lock-free readers found expired (hints.go).
 	hints [hintCap]atomic.Uint32
 
-	_ [40]byte // round the struct to 512 bytes: shards start on cache lines
+	_ [32]byte // round the struct to 512 bytes: shards start on cache lines
 }
 
 // Shards sit in an array; each must fill whole cache lines. This fails to

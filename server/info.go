@@ -121,13 +121,14 @@ func (s *Server) appendInfoSection(b []byte, sec string) []byte {
 	case "keyspace":
 		b = append(b, "# Keyspace\r\n"...)
 		if n := s.ks.Len(); n > 0 {
-			// avg_ttl, Redis's running estimate, is not kept: 0, as Redis
-			// reports before it has sampled.
+			expires, avgTTL := s.ks.ExpiryStats()
 			b = append(b, "db0:keys="...)
 			b = strconv.AppendInt(b, int64(n), 10)
 			b = append(b, ",expires="...)
-			b = strconv.AppendInt(b, s.ks.Expires(), 10)
-			b = append(b, ",avg_ttl=0\r\n"...)
+			b = strconv.AppendInt(b, expires, 10)
+			b = append(b, ",avg_ttl="...)
+			b = strconv.AppendInt(b, avgTTL, 10)
+			b = append(b, "\r\n"...)
 		}
 	}
 	return b

@@ -1,8 +1,11 @@
 package server
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ringdb/ringdb/core"
 )
 
 // hitsMisses runs cmds (after setup) on a fresh server and returns how far
@@ -104,15 +107,27 @@ func TestInfoConnectionsReceivedExcludesRejected(t *testing.T) {
 }
 
 // TestInfoKeyspaceCountsExpires: INFO keyspace's expires is the number of
-// keys with a TTL (it was always 0).
+// keys with a TTL (it was always 0), and avg_ttl Redis's running estimate of
+// the TTL left, from the active cycle's samples (it was always 0). The
+// cycle is run by hand here, with the clock stopped.
 func TestInfoKeyspaceCountsExpires(t *testing.T) {
-	d := newDirectClient(t, newDirectServer(t, Config{}))
+	var now atomic.Int64
+	now.Store(time.Now().UnixMilli())
+	s := newDirectServerOpts(t, Config{}, core.Options{NoActiveExpiry: true, Clock: now.Load})
+	d := newDirectClient(t, s)
 	d.expect(t, okR, "SET", "a", "1")
 	d.expect(t, okR, "SET", "b", "1", "EX", "100")
 	d.expect(t, okR, "SET", "c", "1", "PX", "100000")
+	// Redis 7.0.15 answers the same until its cycle has sampled.
 	d.expect(t, bulkR("# Keyspace\r\ndb0:keys=3,expires=2,avg_ttl=0\r\n"), "INFO", "keyspace")
+	s.ks.ActiveExpireCycle(time.Second)
+	d.expect(t, bulkR("# Keyspace\r\ndb0:keys=3,expires=2,avg_ttl=100000\r\n"), "INFO", "keyspace")
 	d.expect(t, intR(1), "PERSIST", "b")
 	d.expect(t, intR(1), "DEL", "c")
 	d.expect(t, intR(1), "EXPIRE", "a", "100")
-	d.expect(t, bulkR("# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\n"), "INFO", "keyspace")
+	s.ks.ActiveExpireCycle(time.Second)
+	d.expect(t, bulkR("# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=100000\r\n"), "INFO", "keyspace")
+	d.expect(t, intR(1), "PERSIST", "a")
+	s.ks.ActiveExpireCycle(time.Second)
+	d.expect(t, bulkR("# Keyspace\r\ndb0:keys=2,expires=0,avg_ttl=0\r\n"), "INFO", "keyspace")
 }
