@@ -80,9 +80,17 @@ func TestInfoTotalCommandsExcludesItself(t *testing.T) {
 
 // Redis 7.0 refuses a connection over maxclients before it counts it in
 // total_connections_received (acceptCommonHandler bumps
-// stat_rejected_conn and returns before stat_numconnections++).
+// stat_rejected_conn and returns before stat_numconnections++), and writes
+// the refusal straight to the socket, outside the reply buffers that
+// total_net_output_bytes counts; it reads nothing from it.
 func TestInfoConnectionsReceivedExcludesRejected(t *testing.T) {
-	ts := startServer(t, TransportStd, Config{MaxClients: 1})
+	for _, kind := range []string{TransportStd, TransportGnet} {
+		t.Run(kind, func(t *testing.T) { testInfoExcludesRejected(t, kind) })
+	}
+}
+
+func testInfoExcludesRejected(t *testing.T, kind string) {
+	ts := startServer(t, kind, Config{MaxClients: 1})
 	c1 := ts.dial(t)
 	rawExchange(t, c1, respCmd("PING"), "+PONG\r\n")
 	before := string(ts.infoText([]string{"stats"}))
@@ -103,6 +111,11 @@ func TestInfoConnectionsReceivedExcludesRejected(t *testing.T) {
 	}
 	if d := infoField(t, after, "total_connections_received") - infoField(t, before, "total_connections_received"); d != 0 {
 		t.Errorf("a refused connection moved total_connections_received by +%d; Redis 7.0: +0 (only rejected_connections moves)", d)
+	}
+	for _, f := range []string{"total_net_input_bytes", "total_net_output_bytes"} {
+		if d := infoField(t, after, f) - infoField(t, before, f); d != 0 {
+			t.Errorf("a refused connection moved %s by +%d; Redis 7.0: +0", f, d)
+		}
 	}
 }
 

@@ -122,7 +122,9 @@ const prefetchBatch = 32
 func (cs *connState) process(out, in []byte) []byte {
 	base := len(out)
 	if len(in) > 0 {
-		cs.st.bytesIn.Add(uint64(len(in)))
+		if !cs.reject { // Redis does not count a refused client's traffic
+			cs.st.bytesIn.Add(uint64(len(in)))
+		}
 		if cs.hub.cfg.IdleTimeout > 0 {
 			cs.lastRead = cs.hub.now()
 		}

@@ -292,7 +292,9 @@ func (s *gnetServer) write(g *gnetConn, out []byte) gnet.Action {
 			l.keep(out)
 			return gnet.Close
 		}
-		l.bytesOut.Add(uint64(len(out))) // written or buffered by gnet
+		if !g.reject {
+			l.bytesOut.Add(uint64(len(out))) // written or buffered by gnet
+		}
 	}
 	l.keep(out)
 	pend := int64(g.c.OutboundBuffered())

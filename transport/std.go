@@ -454,7 +454,9 @@ func (n *netConn) flush() bool {
 		n.mu.Unlock()
 
 		k, err := n.nc.Write(buf)
-		n.bytesOut.Add(uint64(k))
+		if !n.reject {
+			n.bytesOut.Add(uint64(k))
+		}
 
 		n.mu.Lock()
 		n.pendOut.Add(-int64(len(buf)))
