@@ -4,8 +4,10 @@ package benchmarks
 
 import (
 	"fmt"
+	"sync/atomic"
 	"syscall"
 	"testing"
+	"unsafe"
 )
 
 // BenchmarkDependentMisses models a lookup like a Get in BenchmarkCompare:
@@ -64,4 +66,95 @@ func mapTouched(b *testing.B, n int) []byte {
 		m[i] = byte(i * 7)
 	}
 	return m
+}
+
+// BenchmarkOverlappedMisses is BenchmarkDependentMisses at ringdb's index
+// size with independent iterations: the next lookup's index position does
+// not depend on this one's loads, so an out-of-order core may start the
+// next lookup's misses while this one's are outstanding, as it could for
+// back-to-back Gets of unrelated keys. work=N adds N steps of arithmetic
+// that depend on the record (as a Get's key compare, value copy and
+// bookkeeping do) before the next lookup; locked adds the three locked
+// instructions of a Get's epoch enter, hit count and exit. It shows how
+// much work per lookup the core's window can hide:
+//
+//	go test -run '^$' -bench OverlappedMisses -benchtime 1s -cpu 1
+func BenchmarkOverlappedMisses(b *testing.B) {
+	const arenaSize, idx = 100 << 20, 13 << 20
+	arena := mapTouched(b, arenaSize)
+	index := mapTouched(b, idx)
+	slots := uint64(idx / 8)
+	run := func(b *testing.B, work int, locked bool) {
+		var sum, acc uint64
+		var slot struct{ epoch, hits atomic.Uint64 }
+		for i := 0; i < b.N; i++ {
+			if locked {
+				slot.epoch.CompareAndSwap(0, 1)
+			}
+			h := mix64(uint64(i))
+			p := h % slots * 8
+			v := uint64(index[p]) | uint64(index[p+1])<<8
+			r := (h>>20 ^ v) % (arenaSize - 128)
+			d := uint64(arena[r]) + uint64(arena[r+64])
+			for j := 0; j < work; j++ {
+				d = d ^ d>>3 + uint64(j)
+			}
+			acc += d
+			if locked {
+				slot.hits.Add(1)
+				slot.epoch.Store(0)
+			}
+		}
+		sink = sum + acc
+	}
+	for _, work := range []int{0, 20, 50, 100} {
+		b.Run(fmt.Sprintf("work=%d", work), func(b *testing.B) { run(b, work, false) })
+	}
+	b.Run("work=0/locked", func(b *testing.B) { run(b, 0, true) })
+}
+
+// BenchmarkPageSizeChase follows a random cycle through 256 MiB mapped
+// with huge pages or with 4 KiB pages only: the latency of one miss with
+// and without TLB misses on top.
+//
+//	go test -run '^$' -bench PageSizeChase -benchtime 20000000x -cpu 1
+func BenchmarkPageSizeChase(b *testing.B) {
+	for _, huge := range []bool{true, false} {
+		b.Run(fmt.Sprintf("huge=%v", huge), func(b *testing.B) {
+			const n = 256 << 20
+			m, err := syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = syscall.Munmap(m) })
+			advice := 15 // MADV_NOHUGEPAGE
+			if huge {
+				advice = 14 // MADV_HUGEPAGE
+			}
+			_ = syscall.Madvise(m, advice)
+			// One pointer per 64-byte line, linking the lines in a random
+			// cycle (Sattolo's shuffle).
+			lines := n / 64
+			next := unsafe.Slice((*uint64)(unsafe.Pointer(&m[0])), n/8)
+			perm := make([]uint32, lines)
+			for i := range perm {
+				perm[i] = uint32(i)
+			}
+			x := uint64(88172645463325252)
+			for i := lines - 1; i > 0; i-- {
+				x = mix64(x + 1)
+				j := int(x % uint64(i))
+				perm[i], perm[j] = perm[j], perm[i]
+			}
+			for i := range perm {
+				next[int(perm[i])*8] = uint64(perm[(i+1)%lines]) * 8
+			}
+			b.ResetTimer()
+			p := uint64(0)
+			for i := 0; i < b.N; i++ {
+				p = next[p]
+			}
+			sink = p
+		})
+	}
 }
