@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 
@@ -84,8 +85,11 @@ func (c *cmdCtx) coreErr(err error) {
 // unknownCommandMsg is Redis's reply to an unknown command, without the
 // class:
 // ERR unknown command 'foo', with args beginning with: 'a' 'b'
+//
+// Redis formats the name and arguments with printf's %.*s, so each one also
+// ends at its first NUL byte.
 func unknownCommandMsg(argv [][]byte) string {
-	name := argv[0]
+	name := cString(argv[0])
 	if len(name) > 128 {
 		name = name[:128]
 	}
@@ -100,6 +104,7 @@ func unknownCommandMsg(argv [][]byte) string {
 		if args >= 128 {
 			break
 		}
+		a = cString(a)
 		if len(a) > 128-args {
 			a = a[:128-args]
 		}
@@ -110,4 +115,12 @@ func unknownCommandMsg(argv [][]byte) string {
 		args += len(b) - n
 	}
 	return string(b)
+}
+
+// cString returns b up to its first NUL byte, as C string functions see it.
+func cString(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
 }

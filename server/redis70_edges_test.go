@@ -159,3 +159,11 @@ func TestReadOfExpiredKeyDeletesIt(t *testing.T) {
 		t.Errorf("INFO stats has no expired_keys:3: %q", stats)
 	}
 }
+
+// TestUnknownCommandStopsAtNUL: Redis formats the unknown command's name
+// and arguments with %.*s, so each ends at its first NUL byte (found by
+// TestDifferentialAgainstRedis; ringdb showed the NUL as a space).
+func TestUnknownCommandStopsAtNUL(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	c.expect(t, errR("ERR unknown command 'nosuch', with args beginning with: 'a' '' 'c' "), "nosuch\x00x", "a\x00b", "\x00", "c")
+}
