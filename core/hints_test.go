@@ -166,3 +166,23 @@ func TestExpiryHintsConcurrent(t *testing.T) {
 		require.True(t, ok, "live%d lost", i)
 	}
 }
+
+// MSETNX that fails reclaims the expired keys it met before the live one
+// that stopped it, as Redis's lookupKeyWrite does; found by
+// TestDifferentialAgainstRedis (DBSIZE 2 against Redis's 1).
+func TestMSetNXReclaimsExpiredKeys(t *testing.T) {
+	var now atomic.Int64
+	now.Store(1_000_000)
+	ks, err := New(Options{NoActiveExpiry: true, Clock: now.Load})
+	require.NoError(t, err)
+	defer ks.Close()
+	_, err = ks.SetOpt(nil, []byte("old"), []byte("v"), SetOptions{ExpireAt: 1})
+	require.NoError(t, err)
+	require.NoError(t, ks.Set([]byte("live"), []byte("v")))
+	require.Equal(t, 2, ks.Len(), "a key set with a past deadline is counted until reclaimed")
+	ok, err := ks.MSetNX([]byte("old"), []byte("x"), []byte("live"), []byte("x"))
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.Equal(t, 1, ks.Len())
+	require.Equal(t, uint64(1), ks.Stats().Expired)
+}

@@ -91,9 +91,15 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 	}
 	defer k.unlockSet(set)
 	if nx {
+		// As Redis's lookupKeyWrite: expired keys met before the first
+		// live one are reclaimed on the way.
 		for i := 0; i < len(pairs); i += 2 {
 			s, h := k.shardFor(pairs[i])
-			if _, _, _, _, ok, _ := s.find(h, pairs[i], k.clock); ok {
+			pos, v, _, _, ok, exp := s.find(h, pairs[i], k.clock)
+			if exp {
+				s.reclaimExpired(pos, v)
+			}
+			if ok {
 				return false, nil
 			}
 		}

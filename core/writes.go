@@ -62,7 +62,10 @@ type SetOptions struct {
 	// TTL is a relative time to live in milliseconds; 0 means none.
 	TTL int64
 	// ExpireAt is an absolute deadline in Unix milliseconds; 0 means none.
-	// A deadline already past deletes the key (as Redis 7 does).
+	// A deadline already past stores the key already expired, as Redis
+	// 7.0 does: no read returns it, and until it is reclaimed like any
+	// expired key (by a read's hint or the active cycle, counted in
+	// Stats.Expired) Len counts it.
 	ExpireAt int64
 	// NX writes only when the key does not exist; XX only when it does.
 	NX, XX bool
@@ -148,16 +151,6 @@ func (k *Keyspace) SetOpt(dst, key, value []byte, o SetOptions) (SetResult, erro
 		expireAt = r.expireAt
 	}
 	res.Written = true
-	if expireAt != noExpiry && now == 0 {
-		now = k.clock() // KEEPTTL: the kept deadline may have just passed
-	}
-	if expireAt != noExpiry && expireAt <= now {
-		if ok {
-			s.remove(s.table.Load(), pos, v)
-			s.deletes.Add(1)
-		}
-		return res, nil
-	}
 	if ok && s.tryOverwrite(v, &r, pg, value, expireAt) {
 		return res, nil
 	}

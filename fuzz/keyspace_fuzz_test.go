@@ -413,12 +413,9 @@ func (r *fzRun) step(d *fzDec) {
 		case o.KeepTTL && exists:
 			deadline = e.deadline
 		}
-		if deadline != 0 && deadline <= m.now {
-			// A deadline not in the future deletes the key, as for
-			// EXPIRE and GETEX (Redis checkAlreadyExpired).
-			m.del(k)
-			return
-		}
+		// A deadline already past stores the key expired (Redis 7.0 SET
+		// sets it without checkAlreadyExpired, unlike EXPIRE and GETEX):
+		// absent to reads, counted by Len until reclaimed.
 		m.put(k, v, deadline)
 
 	case 2: // GET
