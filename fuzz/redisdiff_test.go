@@ -1,0 +1,428 @@
+package fuzz
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ringdb/ringdb/server"
+)
+
+// TestDifferentialAgainstRedis sends the same random command sequences to
+// ringdb and to a real redis-server 7.0 and compares every reply: values,
+// nulls, integers, error texts. Only what cannot match is relaxed: TTLs
+// within a tolerance (the two servers see each command a few microseconds
+// apart), KEYS and SCAN in any order, RANDOMKEY by nil-ness, and DBSIZE
+// after a SCAN when it differs (expired keys are reclaimed by each
+// server's active cycle at its own time).
+//
+// The sequences use deadlines that are either far in the future or already
+// past, so no key expires while a sequence runs and both servers always
+// hold the same live keys.
+//
+// It needs redis-server on PATH. Without it the test skips, unless
+// RINGDB_REQUIRE_REDIS is set: .ci/run installs redis-server with apt-get
+// and sets it, so CI never skips. RINGDB_REDISDIFF_SEQS sets the number of
+// sequences (default 300); RINGDB_REDISDIFF_SEED the seed (default: from
+// the clock, logged).
+func TestDifferentialAgainstRedis(t *testing.T) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("RINGDB_REQUIRE_REDIS") != "" {
+			t.Fatalf("redis-server not found and RINGDB_REQUIRE_REDIS is set: %v", err)
+		}
+		t.Skip("redis-server not installed (apt-get install redis-server); .ci/run installs it")
+	}
+	if testing.Short() {
+		t.Skip("starts a redis-server")
+	}
+	seqs := envInt(t, "RINGDB_REDISDIFF_SEQS", 300)
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("RINGDB_REDISDIFF_SEED"); s != "" {
+		seed = uint64(envInt(t, "RINGDB_REDISDIFF_SEED", 0))
+	}
+	t.Logf("seed %d (RINGDB_REDISDIFF_SEED=%d reruns it), %d sequences", seed, seed, seqs)
+
+	redis := startRedis(t, bin)
+	for _, kind := range []string{server.TransportGnet, server.TransportStd} {
+		t.Run(kind, func(t *testing.T) {
+			cfg := server.Config{Addr: "127.0.0.1:0", Transport: kind, MetricsAddr: "off", Loops: 1}
+			s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Shutdown(t.Context())
+			ours := dialRESP(t, s.Addr())
+			theirs := dialRESP(t, redis)
+			rng := rand.New(rand.NewPCG(seed, 0x5eed))
+			fails := 0
+			for i := 0; i < seqs && fails < 10; i++ {
+				ours.do(t, "FLUSHALL")
+				theirs.do(t, "FLUSHALL")
+				// A third of the sequences speak RESP3 (HELLO's own
+				// reply names the server, so it is not compared).
+				proto := 2 + rng.IntN(3)/2
+				ours.hello(t, proto)
+				theirs.hello(t, proto)
+				var log []string
+				n := 5 + rng.IntN(40)
+				for j := 0; j < n && fails < 10; j++ {
+					argv := rdGen(rng)
+					a, b := ours.do(t, argv...), theirs.do(t, argv...)
+					log = append(log, fmt.Sprintf("%q -> %s", argv, b.String()))
+					msg := rdCompare(argv, &a, &b)
+					if msg != "" && strings.EqualFold(argv[0], "DBSIZE") && len(argv) == 1 {
+						// Keys set with a past deadline count until
+						// reclaimed, and each server's active cycle
+						// reclaims them at its own time. A full SCAN
+						// reclaims every expired key in both; then the
+						// counts must agree.
+						ours.do(t, "SCAN", "0", "COUNT", "1000")
+						theirs.do(t, "SCAN", "0", "COUNT", "1000")
+						a, b = ours.do(t, argv...), theirs.do(t, argv...)
+						msg = rdCompare(argv, &a, &b)
+					}
+					if msg != "" {
+						fails++
+						t.Errorf("sequence %d, command %d %q:\n  ringdb: %s\n  redis:  %s\n  %s\n  sequence so far:\n    %s",
+							i, j, argv, a.String(), b.String(), msg, strings.Join(log, "\n    "))
+					}
+				}
+			}
+		})
+	}
+}
+
+func envInt(t *testing.T, name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", name, s, err)
+	}
+	return n
+}
+
+// startRedis starts redis-server on a free loopback port with persistence
+// off and returns its address.
+func startRedis(t *testing.T, bin string) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no")
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server did not listen on %s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+type respConn struct {
+	c     net.Conn
+	r     *bufio.Reader
+	proto int
+}
+
+// hello switches the connection to RESP proto.
+func (rc *respConn) hello(t *testing.T, proto int) {
+	t.Helper()
+	rc.proto = proto
+	if v := rc.do(t, "HELLO", strconv.Itoa(proto)); v.isErr() {
+		t.Fatalf("HELLO %d: %s", proto, v.String())
+	}
+}
+
+func dialRESP(t *testing.T, addr string) *respConn {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &respConn{c: c, r: bufio.NewReader(c), proto: 2}
+}
+
+func (rc *respConn) do(t *testing.T, argv ...string) svVal {
+	t.Helper()
+	_ = rc.c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := rc.c.Write(svAppendCommand(nil, argv)); err != nil {
+		t.Fatalf("%q: write: %v", argv, err)
+	}
+	v, err := svParse(rc.r, rc.proto, 0)
+	if err != nil {
+		t.Fatalf("%q: %v", argv, err)
+	}
+	return v
+}
+
+// ---- generator ----
+
+var (
+	rdKeys = []string{"a", "b", "k:1", "k:2", "", "\x00bin"}
+	rdVals = []string{"", "v", "0", "1", "-1", "10", "007", "9223372036854775807",
+		"-9223372036854775808", "9223372036854775806", "abc", "1.5", " 1", "+1", "xxxxxxxxxxxxxxxxxxxxxxxx"}
+	// Integers for INCRBY and friends, good and bad.
+	rdNums = []string{"0", "1", "-1", "2", "100", "-100", "9223372036854775807", "-9223372036854775808",
+		"9223372036854775808", "abc", "", "1.5", " 1", "+1", "01", "-0", "0x10"}
+	// Relative TTLs: far enough that nothing expires during a run, or
+	// already over (0, negative), or invalid.
+	rdTTLs = []string{"0", "-1", "-100", "100000", "1000000", "100000000", "9223372036854775807",
+		"9223372036854775", "9223372036854776", "abc", "", "1.5", "99999999999999999999", "+100000"}
+	// Absolute deadlines, in seconds or milliseconds: past, far future,
+	// or invalid.
+	rdAbs = []string{"0", "1", "-1", "100", "1000000000", "99999999999", "99999999999999",
+		"9223372036854775807", "abc", ""}
+	rdPatterns = []string{"*", "a", "k:*", "k:[12]", "[^a]*", "?", "??*", "*\\", "[", "\\*", "", "*:*", "[b-a]*"}
+)
+
+func pick(rng *rand.Rand, l []string) string { return l[rng.IntN(len(l))] }
+
+// rdGen returns one command: mostly well-formed, sometimes with options
+// in odd combinations, an argument too few or too many, or a wrong case.
+func rdGen(rng *rand.Rand) []string {
+	k := func() string { return pick(rng, rdKeys) }
+	v := func() string { return pick(rng, rdVals) }
+	keys := func(min int) []string {
+		n := min + rng.IntN(3)
+		out := make([]string, n)
+		for i := range out {
+			out[i] = k()
+		}
+		return out
+	}
+	ttlOpt := func(withPersist bool) []string {
+		switch rng.IntN(8) {
+		case 0:
+			return []string{"EX", pick(rng, rdTTLs)}
+		case 1:
+			return []string{"PX", pick(rng, rdTTLs)}
+		case 2:
+			return []string{"EXAT", pick(rng, rdAbs)}
+		case 3:
+			return []string{"PXAT", pick(rng, rdAbs)}
+		case 4:
+			if withPersist {
+				return []string{"PERSIST"}
+			}
+			return []string{"KEEPTTL"}
+		}
+		return nil
+	}
+	var argv []string
+	switch rng.IntN(40) {
+	case 0, 1, 2:
+		argv = []string{"GET", k()}
+	case 3, 4, 5:
+		argv = []string{"SET", k(), v()}
+		for range rng.IntN(4) {
+			switch rng.IntN(5) {
+			case 0:
+				argv = append(argv, "NX")
+			case 1:
+				argv = append(argv, "XX")
+			case 2:
+				argv = append(argv, "GET")
+			default:
+				argv = append(argv, ttlOpt(false)...)
+			}
+		}
+	case 6:
+		argv = []string{"SETNX", k(), v()}
+	case 7:
+		argv = []string{"SETEX", k(), pick(rng, rdTTLs), v()}
+	case 8:
+		argv = []string{"PSETEX", k(), pick(rng, rdTTLs), v()}
+	case 9:
+		argv = []string{"GETSET", k(), v()}
+	case 10:
+		argv = []string{"GETDEL", k()}
+	case 11:
+		argv = append([]string{"GETEX", k()}, ttlOpt(true)...)
+		if rng.IntN(6) == 0 {
+			argv = append(argv, ttlOpt(true)...)
+		}
+	case 12:
+		argv = append([]string{"MGET"}, keys(1)...)
+	case 13, 14:
+		cmd := "MSET"
+		if rng.IntN(2) == 0 {
+			cmd = "MSETNX"
+		}
+		argv = []string{cmd}
+		for range 1 + rng.IntN(3) {
+			argv = append(argv, k(), v())
+		}
+	case 15, 16:
+		argv = []string{pick(rng, []string{"INCR", "DECR"}), k()}
+	case 17, 18:
+		argv = []string{pick(rng, []string{"INCRBY", "DECRBY"}), k(), pick(rng, rdNums)}
+	case 19:
+		argv = []string{"APPEND", k(), v()}
+	case 20:
+		argv = []string{"STRLEN", k()}
+	case 21:
+		argv = append([]string{pick(rng, []string{"DEL", "UNLINK", "EXISTS"})}, keys(1)...)
+	case 22:
+		argv = []string{"TYPE", k()}
+	case 23, 24, 25:
+		cmd := pick(rng, []string{"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"})
+		t := pick(rng, rdTTLs)
+		if strings.HasSuffix(cmd, "AT") {
+			t = pick(rng, rdAbs)
+		}
+		argv = []string{cmd, k(), t}
+		for range rng.IntN(3) {
+			argv = append(argv, pick(rng, []string{"NX", "XX", "GT", "LT", "nx", "BAD"}))
+		}
+	case 26, 27:
+		argv = []string{pick(rng, []string{"TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME"}), k()}
+	case 28:
+		argv = []string{"PERSIST", k()}
+	case 29:
+		argv = []string{"RENAME", k(), k()}
+	case 30:
+		argv = []string{"KEYS", pick(rng, rdPatterns)}
+	case 31:
+		argv = []string{"DBSIZE"}
+	case 32:
+		argv = []string{"RANDOMKEY"}
+	case 33:
+		argv = []string{"ECHO", v()}
+	case 34:
+		argv = []string{"PING"}
+		if rng.IntN(2) == 0 {
+			argv = append(argv, v())
+		}
+	case 35:
+		argv = []string{"SELECT", pick(rng, []string{"0", "-1", "abc", "16", "", "00"})} // ringdb has db 0 only
+	case 36:
+		argv = []string{"EXISTS", k(), k()}
+	case 37:
+		switch rng.IntN(4) {
+		case 0:
+			argv = []string{"NOSUCHCOMMAND", k()}
+		case 1:
+			argv = []string{"CLIENT", "SETNAME", pick(rng, []string{"", "name", "a b", "x\ny", "ok-1"})}
+		case 2:
+			argv = []string{"CLIENT", "GETNAME"}
+		default:
+			argv = []string{"CLIENT", pick(rng, []string{"NOSUCH", "getname"})}
+		}
+	case 38:
+		argv = []string{"SET", k(), v(), "EX", pick(rng, rdTTLs), "PX", pick(rng, rdTTLs)}
+	default:
+		argv = []string{"SCAN", "0", "MATCH", pick(rng, rdPatterns), "COUNT", "1000"}
+	}
+	// Now and then: a wrong arity, or a lower-case name.
+	switch rng.IntN(25) {
+	case 0:
+		argv = argv[:len(argv)-1]
+	case 1:
+		argv = append(argv, "extra")
+	case 2:
+		argv[0] = strings.ToLower(argv[0])
+	}
+	if len(argv) == 0 {
+		argv = []string{"PING"}
+	}
+	return argv
+}
+
+// ---- comparison ----
+
+// rdCompare returns "" when ringdb's reply a matches Redis's b for argv.
+func rdCompare(argv []string, a, b *svVal) string {
+	if a.String() == b.String() {
+		return ""
+	}
+	if a.t != b.t || a.null != b.null {
+		return "reply types differ"
+	}
+	switch strings.ToUpper(argv[0]) {
+	case "TTL", "EXPIRETIME":
+		if a.t == ':' && b.t == ':' && a.n >= 0 && b.n >= 0 && abs64(a.n-b.n) <= 1 {
+			return ""
+		}
+	case "PTTL", "PEXPIRETIME":
+		if a.t == ':' && b.t == ':' && a.n >= 0 && b.n >= 0 && abs64(a.n-b.n) <= 100 {
+			return ""
+		}
+	case "KEYS":
+		if a.t == '*' && b.t == '*' {
+			as, bs := elemStrings(a), elemStrings(b)
+			slices.Sort(as)
+			slices.Sort(bs)
+			if slices.Equal(as, bs) {
+				return ""
+			}
+			return "KEYS lists different keys"
+		}
+	case "SCAN":
+		// One full pass (COUNT 1000 over a few keys): the cursor is 0 in
+		// both, the keys in any order.
+		if a.t == '*' && b.t == '*' && len(a.elems) == 2 && len(b.elems) == 2 &&
+			a.elems[0].String() == b.elems[0].String() {
+			as, bs := elemStrings(&a.elems[1]), elemStrings(&b.elems[1])
+			slices.Sort(as)
+			slices.Sort(bs)
+			if slices.Equal(as, bs) {
+				return ""
+			}
+			return "SCAN lists different keys"
+		}
+	case "RANDOMKEY":
+		if a.t == '$' && !a.null && !b.null {
+			return "" // both found a key (which one is random)
+		}
+	}
+	return "replies differ"
+}
+
+func elemStrings(v *svVal) []string {
+	out := make([]string, len(v.elems))
+	for i := range v.elems {
+		out[i] = v.elems[i].String()
+	}
+	return out
+}
+
+func abs64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
