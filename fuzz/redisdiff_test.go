@@ -82,7 +82,7 @@ func TestDifferentialAgainstRedis(t *testing.T) {
 				for j := 0; j < n && fails < 10; j++ {
 					argv := rdGen(rng)
 					a, b := ours.do(t, argv...), theirs.do(t, argv...)
-					log = append(log, fmt.Sprintf("%q -> %s", argv, b.String()))
+					log = append(log, fmt.Sprintf("%s -> %s", rdShort(argv), clip(b.String())))
 					msg := rdCompare(argv, &a, &b)
 					if msg != "" && strings.EqualFold(argv[0], "DBSIZE") && len(argv) == 1 {
 						// Keys set with a past deadline count until
@@ -97,8 +97,8 @@ func TestDifferentialAgainstRedis(t *testing.T) {
 					}
 					if msg != "" {
 						fails++
-						t.Errorf("sequence %d, command %d %q:\n  ringdb: %s\n  redis:  %s\n  %s\n  sequence so far:\n    %s",
-							i, j, argv, a.String(), b.String(), msg, strings.Join(log, "\n    "))
+						t.Errorf("sequence %d, command %d %s:\n  ringdb: %s\n  redis:  %s\n  %s\n  sequence so far:\n    %s",
+							i, j, rdShort(argv), clip(a.String()), clip(b.String()), msg, strings.Join(log, "\n    "))
 					}
 				}
 			}
@@ -192,9 +192,10 @@ func (rc *respConn) do(t *testing.T, argv ...string) svVal {
 // ---- generator ----
 
 var (
-	rdKeys = []string{"a", "b", "k:1", "k:2", "", "\x00bin"}
+	rdKeys = []string{"a", "b", "k:1", "k:2", "", "\x00bin", "k\r\n*", strings.Repeat("long", 100)}
 	rdVals = []string{"", "v", "0", "1", "-1", "10", "007", "9223372036854775807",
-		"-9223372036854775808", "9223372036854775806", "abc", "1.5", " 1", "+1", "xxxxxxxxxxxxxxxxxxxxxxxx"}
+		"-9223372036854775808", "9223372036854775806", "abc", "1.5", " 1", "+1", "xxxxxxxxxxxxxxxxxxxxxxxx",
+		"a\r\nb", "\x00\x00", "$3\r\nfoo", strings.Repeat("m", 600), strings.Repeat("L", 40_000), strings.Repeat("H", 200_000)}
 	// Integers for INCRBY and friends, good and bad.
 	rdNums = []string{"0", "1", "-1", "2", "100", "-100", "9223372036854775807", "-9223372036854775808",
 		"9223372036854775808", "abc", "", "1.5", " 1", "+1", "01", "-0", "0x10"}
@@ -425,4 +426,21 @@ func abs64(x int64) int64 {
 		return -x
 	}
 	return x
+}
+
+// rdShort quotes argv for a log, long arguments cut short.
+func rdShort(argv []string) string {
+	parts := make([]string, len(argv))
+	for i, a := range argv {
+		parts[i] = clip(strconv.Quote(a))
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// clip cuts s to 200 bytes, saying how long it was.
+func clip(s string) string {
+	if len(s) <= 200 {
+		return s
+	}
+	return s[:200] + fmt.Sprintf("...(%d bytes)", len(s))
 }
