@@ -388,10 +388,11 @@ func (k *Keyspace) MGet(buf []byte, vals [][]byte, keys ...[]byte) ([]byte, [][]
 		}
 	}
 	// buf may have moved while growing: point every value at the final one.
+	// Empty values keep emptyVal: a slice of a nil buf would be nil,
+	// which means missing.
 	off := base
 	for i, v := range vals {
-		if v != nil {
-			n := len(v)
+		if n := len(v); n > 0 {
 			vals[i] = buf[off : off+n : off+n]
 			off += n
 		}

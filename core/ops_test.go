@@ -501,6 +501,11 @@ func TestOpsMGet(t *testing.T) {
 		{name: "MGET a nope b", keys: []string{"a", "nope", "b"}, want: []*string{opsStr("1"), nil, opsStr("2")}},
 		{name: "MGET a b (buf prefix kept)", buf: opsB("prefix"), keys: []string{"a", "b"}, want: []*string{opsStr("1"), opsStr("2")}},
 		{name: "MGET empty (empty value is not nil)", keys: []string{"empty", "a"}, want: []*string{opsStr(""), opsStr("1")}},
+		// Found by TestDifferentialAgainstRedis: with only empty values
+		// found and a nil buf, nothing is appended and the value slices
+		// must not become slices of the nil buf (nil: missing).
+		{name: "MGET empty alone, nil buf", keys: []string{"empty"}, want: []*string{opsStr("")}},
+		{name: "MGET empty nope empty, nil buf", keys: []string{"empty", "nope", "empty"}, want: []*string{opsStr(""), nil, opsStr("")}},
 		{name: "MGET gone (expired)", keys: []string{"gone", "a"}, want: []*string{nil, opsStr("1")}},
 		{name: "MGET a a (duplicate keys)", keys: []string{"a", "a"}, want: []*string{opsStr("1"), opsStr("1")}},
 		{name: "MGET nope nope", keys: []string{"nope", "nope2"}, want: []*string{nil, nil}},
