@@ -153,6 +153,7 @@ func (s *Server) Sample(snap *stats.Snapshot) {
 	snap.Rejected = ts.Rejected
 	snap.OutputBufferDisconnects = ts.OutputBufferDisconnects
 	snap.Keys = st.Keys
+	snap.KeysExpiring, snap.AvgTTLMillis = s.ks.ExpiryStats()
 	snap.MemoryUsed = st.UsedBytes
 	snap.MemoryMax = s.maxMemory.Load()
 	snap.Evicted, snap.Expired = st.Evicted, st.Expired

@@ -141,7 +141,8 @@ func TestMetricsNames(t *testing.T) {
 				`ringdb_command_duration_seconds_count{cmd="get"}`,
 				"ringdb_connected_clients", "ringdb_connections_total",
 				"ringdb_rejected_connections_total", "ringdb_output_buffer_disconnects_total",
-				"ringdb_keys", "ringdb_memory_used_bytes", "ringdb_memory_max_bytes",
+				"ringdb_keys", "ringdb_keys_expiring", "ringdb_keys_avg_ttl_seconds",
+				"ringdb_memory_used_bytes", "ringdb_memory_max_bytes",
 				"ringdb_evicted_keys_total", "ringdb_expired_keys_total",
 				"go_goroutines", "process_resident_memory_bytes",
 			} {
@@ -311,5 +312,32 @@ func TestGetDelCountsHitsAndMisses(t *testing.T) {
 	st1 := ts.Keyspace().Stats()
 	if st1.Hits-st0.Hits != 1 || st1.Misses-st0.Misses != 1 {
 		t.Fatalf("hits +%d misses +%d, want +1 +1", st1.Hits-st0.Hits, st1.Misses-st0.Misses)
+	}
+}
+
+// ringdb_keys_expiring and ringdb_keys_avg_ttl_seconds follow INFO
+// keyspace's expires and avg_ttl (the latter once the 10 Hz expiry cycle
+// has sampled the keys).
+func TestMetricsKeysExpiring(t *testing.T) {
+	ts := startServer(t, TransportStd, Config{MetricsAddr: "127.0.0.1:0"})
+	c := ts.dial(t)
+	rawExchange(t, c, respCmd("SET", "plain", "v"), "+OK\r\n")
+	rawExchange(t, c, respCmd("SET", "t1", "v", "EX", "1000"), "+OK\r\n")
+	rawExchange(t, c, respCmd("SET", "t2", "v", "EX", "1000"), "+OK\r\n")
+	waitMetric(t, ts.MetricsAddr(), "ringdb_keys_expiring", 2)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		avg := scrape(t, ts.MetricsAddr())["ringdb_keys_avg_ttl_seconds"]
+		if avg > 990 && avg <= 1000 {
+			break
+		}
+		if avg != 0 || time.Now().After(deadline) {
+			t.Fatalf("ringdb_keys_avg_ttl_seconds = %v, want about 1000 once sampled", avg)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	info := string(ts.infoText([]string{"keyspace"}))
+	if !strings.Contains(info, "db0:keys=3,expires=2,avg_ttl=") {
+		t.Errorf("INFO keyspace = %q", info)
 	}
 }

@@ -160,6 +160,8 @@ func writeSnapshot(w io.Writer, sn *Snapshot) {
 	metrics.WriteCounterUint64(w, "ringdb_rejected_connections_total", sn.Rejected)
 	metrics.WriteCounterUint64(w, "ringdb_output_buffer_disconnects_total", sn.OutputBufferDisconnects)
 	metrics.WriteGaugeUint64(w, "ringdb_keys", uint64(max(sn.Keys, 0)))
+	metrics.WriteGaugeUint64(w, "ringdb_keys_expiring", uint64(max(sn.KeysExpiring, 0)))
+	metrics.WriteGaugeFloat64(w, "ringdb_keys_avg_ttl_seconds", float64(max(sn.AvgTTLMillis, 0))/1000)
 	metrics.WriteGaugeUint64(w, "ringdb_memory_used_bytes", uint64(max(sn.MemoryUsed, 0)))
 	metrics.WriteGaugeUint64(w, "ringdb_memory_max_bytes", uint64(max(sn.MemoryMax, 0)))
 	metrics.WriteCounterUint64(w, "ringdb_evicted_keys_total", sn.Evicted)

@@ -1,8 +1,8 @@
 package stats
 
 // Snapshot is the server's counters at one instant, filled in by a Source
-// at scrape time. Counters only grow; Connected, Keys, MemoryUsed and
-// MemoryMax are gauges.
+// at scrape time. Counters only grow; Connected, Keys, KeysExpiring,
+// AvgTTLMillis, MemoryUsed and MemoryMax are gauges.
 type Snapshot struct {
 	// Hits and Misses count key lookups by read commands that found or
 	// missed a key (Redis keyspace_hits and keyspace_misses).
@@ -20,6 +20,10 @@ type Snapshot struct {
 	Connected int64
 	// Keys is the number of keys, expired ones not yet reclaimed included.
 	Keys int64
+	// KeysExpiring is the number of those keys that have a TTL (Redis
+	// INFO's expires), and AvgTTLMillis the estimated TTL left on them
+	// (INFO's avg_ttl: 0 until the expiry cycle has sampled one).
+	KeysExpiring, AvgTTLMillis int64
 	// MemoryUsed and MemoryMax are the data's memory use and its bound
 	// (0: unbounded).
 	MemoryUsed, MemoryMax int64
