@@ -93,7 +93,20 @@ func testInfoExcludesRejected(t *testing.T, kind string) {
 	ts := startServer(t, kind, Config{MaxClients: 1})
 	c1 := ts.dial(t)
 	rawExchange(t, c1, respCmd("PING"), "+PONG\r\n")
-	before := string(ts.infoText([]string{"stats"}))
+	// The transport counts a reply's bytes once its write returns, which
+	// may be after the client has read it: wait for c1's bytes first.
+	var before string
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		before = string(ts.infoText([]string{"stats"}))
+		if infoField(t, before, "total_net_output_bytes") == int64(len("+PONG\r\n")) &&
+			infoField(t, before, "total_net_input_bytes") == int64(len(respCmd("PING"))) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("c1's PING never fully counted: %q", before)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 
 	c2 := ts.dial(t)
 	rawExchange(t, c2, respCmd("PING"), "-ERR max number of clients reached\r\n")

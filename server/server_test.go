@@ -77,7 +77,7 @@ func TestConfigValidate(t *testing.T) {
 func TestRunAndShutdown(t *testing.T) {
 	for _, kind := range []string{TransportGnet, TransportStd} {
 		t.Run(kind, func(t *testing.T) {
-			srv, err := New(Config{Addr: "127.0.0.1:0", Transport: kind, Loops: 2}, testLogger(t))
+			srv, err := New(Config{Addr: "127.0.0.1:0", Transport: kind, Loops: 2, MetricsAddr: "127.0.0.1:0"}, testLogger(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +135,7 @@ func TestRunAndShutdown(t *testing.T) {
 func TestShutdownInFlight(t *testing.T) {
 	for _, kind := range []string{TransportGnet, TransportStd} {
 		t.Run(kind, func(t *testing.T) {
-			srv, err := New(Config{Addr: "127.0.0.1:0", Transport: kind, Loops: 2, EnableDebugCommands: true}, testLogger(t))
+			srv, err := New(Config{Addr: "127.0.0.1:0", Transport: kind, Loops: 2, EnableDebugCommands: true, MetricsAddr: "127.0.0.1:0"}, testLogger(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -227,7 +227,7 @@ func TestListenError(t *testing.T) {
 	}
 	defer ln.Close()
 	for _, kind := range []string{TransportGnet, TransportStd} {
-		srv, err := New(Config{Addr: ln.Addr().String(), Transport: kind, Loops: 1}, testLogger(t))
+		srv, err := New(Config{Addr: ln.Addr().String(), Transport: kind, Loops: 1, MetricsAddr: "127.0.0.1:0"}, testLogger(t))
 		if err != nil {
 			t.Fatal(err)
 		}
