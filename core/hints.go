@@ -44,20 +44,32 @@ func (s *shard) hintExpired(tag uint64) {
 func (s *shard) hinted() bool { return s.hintFlag.Load() != 0 }
 
 // drainHints deletes the expired keys named by the shard's hints and
-// returns how many it deleted. REQUIRES s.mu held.
+// returns how many it deleted. now is a clock reading taken before the
+// caller locked the shard; the clock is read again once the hints are
+// taken, so that every reader that left one saw an earlier time (else a
+// key that expired after now would keep being counted with its hint used
+// up). REQUIRES s.mu held.
 func (s *shard) drainHints(now int64) int {
 	if !s.hinted() {
 		return 0
 	}
 	s.hintFlag.Store(0) // before the slots: see hintExpired
+	var tags [hintCap]uint32
+	n := 0
+	for i := range s.hints {
+		if h := s.hints[i].Swap(0); h != 0 {
+			tags[n] = h - 1
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	now = max(now, s.ks.clock())
 	expired := 0
 	t := s.table.Load()
-	for i := range s.hints {
-		h := s.hints[i].Swap(0)
-		if h == 0 {
-			continue
-		}
-		tag := uint64(h - 1)
+	for _, tag32 := range tags[:n] {
+		tag := uint64(tag32)
 		for j := t.home(tag); j < len(t.slots); j++ {
 			v := t.slots[j].Load()
 			if v == 0 {
@@ -84,18 +96,14 @@ func (s *shard) drainHints(now int64) int {
 // in turn. Len, Stats and Expires call it so that a key a read found expired
 // is no longer counted, as in Redis.
 func (k *Keyspace) drainAllHints() {
-	now := int64(-1)
 	for i := range k.shards {
 		s := &k.shards[i]
 		if !s.hinted() {
 			continue
 		}
-		if now < 0 {
-			now = k.clock()
-		}
 		s.mu.Lock()
 		if !k.closed {
-			s.drainHints(now)
+			s.drainHints(0) // it reads the clock itself
 		}
 		s.mu.Unlock()
 	}
