@@ -574,7 +574,7 @@ func (s *shard) expireSample(now int64, n int) (checked, expired, hinted int) {
 		case r.expiredAt(now):
 			s.dropExpired(t, i, a)
 			expired++
-		case r.hasTTL():
+		case r.hasTTL() && r.expireAt > now: // Redis counts ttl > 0 only
 			ttlSum += float64(r.expireAt - now)
 			ttlN++
 		}

@@ -3,7 +3,6 @@ package core
 import (
 	"sync"
 	"sync/atomic"
-	"unsafe"
 )
 
 // shard owns a slice of the keyspace: an index table, a page table and a log
@@ -13,10 +12,14 @@ type shard struct {
 	// Read by every lock-free reader. Kept on a cache line of their own:
 	// when they shared one with mu, every lock taken by a writer on one
 	// core invalidated the line that readers on the other core needed.
-	ks       *Keyspace
-	table    atomic.Pointer[table]
-	pages    atomic.Pointer[pageTable]
-	hintFlag atomic.Uint32 // readers left expiry hints (hints.go)
+	ks    *Keyspace
+	table atomic.Pointer[table]
+	pages atomic.Pointer[pageTable]
+	// hintFlag is the one field here that is written: by a read that
+	// finds a key expired (and only while the flag is down) and by the
+	// drain that lowers it, so the line still stays clean while no key
+	// expires under readers (hints.go).
+	hintFlag atomic.Uint32
 	_        [36]byte
 
 	mu sync.Mutex
@@ -49,12 +52,8 @@ type shard struct {
 	// Tags of keys that lock-free readers found expired (hints.go).
 	hints [hintCap]atomic.Uint32
 
-	_ [32]byte // round the struct to 512 bytes: shards start on cache lines
+	_ [32]byte // round the struct to 512 bytes on 64-bit platforms (shard_layout64.go)
 }
-
-// Shards sit in an array; each must fill whole cache lines. This fails to
-// compile when a field change breaks that.
-var _ [0]struct{} = [unsafe.Sizeof(shard{}) % 64]struct{}{}
 
 func (s *shard) init(ks *Keyspace) {
 	s.ks = ks
