@@ -109,7 +109,7 @@ func cmdHello(c *cmdCtx) {
 			}
 			j++
 		default:
-			c.errReply("Syntax error in HELLO option '" + string(argv[j]) + "'")
+			c.errReply("Syntax error in HELLO option '" + clip(string(argv[j]), len(argv[j])) + "'")
 			return
 		}
 	}
@@ -195,7 +195,13 @@ func dispatchSub(c *cmdCtx, subs map[string]*subcommand) {
 }
 
 // clip shortens s to at most n bytes.
+//
+// Redis formats such text with printf's %.*s, so it also ends at the first
+// NUL byte.
 func clip(s string, n int) string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i]
+	}
 	if len(s) > n {
 		return s[:n]
 	}
@@ -261,7 +267,7 @@ func clientSetInfo(c *cmdCtx) {
 		return
 	}
 	if !validName(val) {
-		c.errReply(string(attr) + " cannot contain spaces, newlines or special characters.")
+		c.errReply(clip(string(attr), len(attr)) + " cannot contain spaces, newlines or special characters.")
 		return
 	}
 	c.sess.mu.Lock()

@@ -135,7 +135,7 @@ func cmdExpire(c *cmdCtx) {
 		case eqFold(opt, "lt"):
 			lt = true
 		default:
-			c.errReply("Unsupported option " + string(opt))
+			c.errReply("Unsupported option " + clip(string(opt), len(opt)))
 			return
 		}
 	}

@@ -167,3 +167,15 @@ func TestUnknownCommandStopsAtNUL(t *testing.T) {
 	c := newDirectClient(t, newDirectServer(t, Config{}))
 	c.expect(t, errR("ERR unknown command 'nosuch', with args beginning with: 'a' '' 'c' "), "nosuch\x00x", "a\x00b", "\x00", "c")
 }
+
+// TestErrorTextsStopAtNUL: every error that quotes a client's argument is
+// formatted by Redis with printf's %s or %.*s, so the quote ends at the
+// first NUL byte. Replies recorded from redis-server 7.0.15.
+func TestErrorTextsStopAtNUL(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	c.expect(t, errR("ERR unknown subcommand 'fo'. Try CLIENT HELP."), "CLIENT", "fo\x00o")
+	c.expect(t, errR("ERR Syntax error in HELLO option 'BAD'"), "HELLO", "3", "BAD\x00x")
+	c.expect(t, errR("ERR Unsupported option BA"), "EXPIRE", "k", "10", "BA\x00D")
+	c.expect(t, errR("ERR Unknown option or number of arguments for CONFIG SET - 'nos'"), "CONFIG", "SET", "nos\x00uch", "1")
+	c.expect(t, errR("ERR Unknown client type 'no'"), "CLIENT", "LIST", "TYPE", "no\x00pe")
+}
