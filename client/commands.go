@@ -16,6 +16,10 @@ const (
 	// TTLMissing is returned by TTL for a key that does not exist (the
 	// protocol's -2).
 	TTLMissing time.Duration = -2
+	// TTLMax is returned by TTL for a deadline further away than a
+	// time.Duration can hold (about 292 years; Redis accepts deadlines up
+	// to year 292 million).
+	TTLMax time.Duration = math.MaxInt64
 )
 
 // SetOptions are the options of SetArgs and SetGet. The zero value is a
@@ -143,6 +147,9 @@ func cmdPTTL(key string) command[time.Duration] {
 		n, err := parseInt(b)
 		if err != nil || n < 0 {
 			return time.Duration(n), err
+		}
+		if n > math.MaxInt64/int64(time.Millisecond) {
+			return TTLMax, nil // past what a Duration holds (292 years)
 		}
 		return time.Duration(n) * time.Millisecond, nil
 	}}
@@ -307,7 +314,8 @@ func (c *Client) ExpireAt(ctx context.Context, key string, t time.Time, cond Exp
 
 // TTL returns the time key has left to live, with millisecond precision
 // (PTTL). It returns TTLPersistent for a key without expiry and TTLMissing
-// for a missing key, both with a nil error.
+// for a missing key, both with a nil error, and TTLMax for a deadline more
+// than 292 years away.
 func (c *Client) TTL(ctx context.Context, key string) (time.Duration, error) {
 	return run(ctx, c, cmdPTTL(key))
 }

@@ -318,3 +318,27 @@ func clientGoroutines() int {
 	}
 	return n
 }
+
+// TTL of a deadline past a Duration's range (Redis takes deadlines up to
+// about year 292 million) is TTLMax; the conversion to nanoseconds
+// overflowed and returned an arbitrary smaller TTL (found by
+// TestSDKDifferentialAgainstRedis).
+func TestTTLBeyondDuration(t *testing.T) {
+	s := startServer(t, server.Config{})
+	c := newClient(t, s.Addr())
+	ctx := testCtx(t)
+	far := time.Unix(99999999999, 0) // year 5138
+	if _, err := c.SetArgs(ctx, "far", []byte("v"), SetOptions{ExpireAt: far}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := c.TTL(ctx, "far"); err != nil || d != TTLMax {
+		t.Fatalf("TTL = %v, %v; want TTLMax", d, err)
+	}
+	near := time.Now().Add(200 * 365 * 24 * time.Hour) // within a Duration
+	if _, err := c.SetArgs(ctx, "near", []byte("v"), SetOptions{ExpireAt: near}); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := c.TTL(ctx, "near"); err != nil || d <= 199*365*24*time.Hour || d == TTLMax {
+		t.Fatalf("TTL = %v, %v; want about 200 years", d, err)
+	}
+}
