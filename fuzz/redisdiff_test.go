@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -277,6 +278,24 @@ var (
 
 func pick(rng *rand.Rand, l []string) string { return l[rng.IntN(len(l))] }
 
+// rdTTLSeq makes every far-future relative TTL unique (see rdTTL).
+var rdTTLSeq atomic.Int64
+
+// rdTTL picks a relative TTL from rdTTLs. A valid far-future one gets
+// 1000 more units than any before it: a deadline is now + TTL, and two
+// servers see a command at slightly different times, so two equal TTLs
+// given a few microseconds apart could compare (GT, LT) one way in ringdb
+// and the other in Redis if a millisecond ticks between them in one only.
+func rdTTL(rng *rand.Rand) string {
+	t := pick(rng, rdTTLs)
+	switch t {
+	case "100000", "1000000", "100000000":
+		n, _ := strconv.ParseInt(t, 10, 64)
+		return strconv.FormatInt(n+1000*rdTTLSeq.Add(1), 10)
+	}
+	return t
+}
+
 // rdGen returns one command: mostly well-formed, sometimes with options
 // in odd combinations, an argument too few or too many, or a wrong case.
 func rdGen(rng *rand.Rand) []string {
@@ -293,9 +312,9 @@ func rdGen(rng *rand.Rand) []string {
 	ttlOpt := func(withPersist bool) []string {
 		switch rng.IntN(8) {
 		case 0:
-			return []string{"EX", pick(rng, rdTTLs)}
+			return []string{"EX", rdTTL(rng)}
 		case 1:
-			return []string{"PX", pick(rng, rdTTLs)}
+			return []string{"PX", rdTTL(rng)}
 		case 2:
 			return []string{"EXAT", pick(rng, rdAbs)}
 		case 3:
@@ -329,9 +348,9 @@ func rdGen(rng *rand.Rand) []string {
 	case 6:
 		argv = []string{"SETNX", k(), v()}
 	case 7:
-		argv = []string{"SETEX", k(), pick(rng, rdTTLs), v()}
+		argv = []string{"SETEX", k(), rdTTL(rng), v()}
 	case 8:
-		argv = []string{"PSETEX", k(), pick(rng, rdTTLs), v()}
+		argv = []string{"PSETEX", k(), rdTTL(rng), v()}
 	case 9:
 		argv = []string{"GETSET", k(), v()}
 	case 10:
@@ -366,7 +385,7 @@ func rdGen(rng *rand.Rand) []string {
 		argv = []string{"TYPE", k()}
 	case 23, 24, 25:
 		cmd := pick(rng, []string{"EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"})
-		t := pick(rng, rdTTLs)
+		t := rdTTL(rng)
 		if strings.HasSuffix(cmd, "AT") {
 			t = pick(rng, rdAbs)
 		}
@@ -432,7 +451,7 @@ func rdGen(rng *rand.Rand) []string {
 			argv = []string{"CLIENT", pick(rng, []string{"NOSUCH", "getname", "no\x00such"})}
 		}
 	case 38:
-		argv = []string{"SET", k(), v(), "EX", pick(rng, rdTTLs), "PX", pick(rng, rdTTLs)}
+		argv = []string{"SET", k(), v(), "EX", rdTTL(rng), "PX", rdTTL(rng)}
 	default:
 		argv = []string{"SCAN", "0", "MATCH", pick(rng, rdPatterns), "COUNT", "1000"}
 	}
