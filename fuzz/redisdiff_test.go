@@ -446,7 +446,20 @@ func rdGen(rng *rand.Rand) []string {
 		case 1:
 			argv = []string{"CLIENT", "SETNAME", pick(rng, []string{"", "name", "a b", "x\ny", "ok-1"})}
 		case 2:
-			argv = []string{"CLIENT", "GETNAME"}
+			if rng.IntN(2) == 0 {
+				argv = []string{"CLIENT", "GETNAME"}
+				break
+			}
+			// Settings both servers have, without a memory bound (the
+			// two count memory differently, so eviction would differ).
+			switch rng.IntN(3) {
+			case 0:
+				argv = []string{"CONFIG", "GET", pick(rng, []string{"maxmemory", "maxmemory-policy", "MAXMEMORY", "nosuch"})}
+			case 1:
+				argv = []string{"CONFIG", "SET", "maxmemory-policy", pick(rng, []string{"noeviction", "allkeys-lru", "volatile-ttl", "ALLKEYS-LFU", "bogus", ""})}
+			default:
+				argv = []string{"CONFIG", "SET", "maxmemory", pick(rng, []string{"0", "abc", "-1", "", "0kb", "kb", " 0", "+0", "00"})}
+			}
 		default:
 			argv = []string{"CLIENT", pick(rng, []string{"NOSUCH", "getname", "no\x00such"})}
 		}

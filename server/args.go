@@ -30,10 +30,12 @@ func eqFold(b []byte, s string) bool {
 }
 
 // parseMemory parses a memory size the way Redis's memtoull does ("100",
-// "1k" = 1000, "1kb" = 1024, "3gb", case-insensitive), also accepting the
-// IEC forms "KiB", "MiB", "GiB" and "TiB".
+// "1k" = 1000, "1kb" = 1024, "3gb", case-insensitive; no sign or spaces;
+// no digits at all, as in "" or "kb", is 0), also accepting "t", "tb" and
+// the IEC forms "KiB", "MiB", "GiB" and "TiB". Sizes past int64 are
+// refused (Redis takes them, wrapping).
 func parseMemory(s string) (int64, bool) {
-	l := strings.ToLower(strings.TrimSpace(s))
+	l := strings.ToLower(s)
 	mul := int64(1)
 	for _, u := range []struct {
 		suffix string
@@ -48,8 +50,16 @@ func parseMemory(s string) (int64, bool) {
 			break
 		}
 	}
+	if l == "" {
+		return 0, true // memtoull: no digits reads as 0
+	}
+	for i := 0; i < len(l); i++ {
+		if l[i] < '0' || l[i] > '9' {
+			return 0, false
+		}
+	}
 	n, err := strconv.ParseInt(l, 10, 64)
-	if err != nil || n < 0 || n > math.MaxInt64/mul {
+	if err != nil || n > math.MaxInt64/mul {
 		return 0, false
 	}
 	return n * mul, true

@@ -135,13 +135,17 @@ func TestParseInt(t *testing.T) {
 	}
 }
 
+// TestParseMemory: CONFIG SET maxmemory as redis-server 7.0.15 answers it
+// ("", "b" and "kb" set 0; a space or a sign is an error), plus ringdb's
+// IEC units.
 func TestParseMemory(t *testing.T) {
-	for in, want := range map[string]int64{"0": 0, "100": 100, "1k": 1000, "1kb": 1024, "1KB": 1024, "3gb": 3 << 30, "2MiB": 2 << 20, "1g": 1e9} {
+	for in, want := range map[string]int64{"0": 0, "100": 100, "01": 1, "1k": 1000, "1K": 1000, "1kb": 1024, "1KB": 1024,
+		"1Gb": 1 << 30, "3gb": 3 << 30, "2MiB": 2 << 20, "1g": 1e9, "": 0, "b": 0, "kb": 0} {
 		if got, ok := parseMemory(in); !ok || got != want {
 			t.Errorf("parseMemory(%q) = %d, %v", in, got, ok)
 		}
 	}
-	for _, in := range []string{"", "abc", "-1", "1.5gb", "kb"} {
+	for _, in := range []string{"abc", "-1", "+1", " 1", "1 ", "1.5gb", "1kbb", "9223372036854775808", "9007199254740992kb"} {
 		if _, ok := parseMemory(in); ok {
 			t.Errorf("parseMemory(%q) accepted", in)
 		}
