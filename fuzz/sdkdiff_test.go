@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -203,6 +205,16 @@ var (
 	}{{client.ExpireAlways, ""}, {client.ExpireNX, "NX"}, {client.ExpireXX, "XX"}, {client.ExpireGT, "GT"}, {client.ExpireLT, "LT"}}
 )
 
+// sdKeyList renders keys sorted.
+func sdKeyList(keys []string) string {
+	slices.Sort(keys)
+	q := make([]string, len(keys))
+	for i, k := range keys {
+		q[i] = strconv.Quote(k)
+	}
+	return "keys [" + strings.Join(q, " ") + "]"
+}
+
 func msArg(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
 
 // sdTTL picks from sdTTLs; a positive TTL is made unique as rdTTL does.
@@ -224,7 +236,7 @@ func sdGen(rng *rand.Rand) sdOp {
 		}
 		return out
 	}
-	switch rng.IntN(20) {
+	switch rng.IntN(21) {
 	case 0, 1:
 		key := k()
 		return sdOp{"Get", func(ctx context.Context, c *client.Client) string { return sdValue(c.Get(ctx, key)) },
@@ -389,6 +401,36 @@ func sdGen(rng *rand.Rand) sdOp {
 				return "ttl beyond a Duration"
 			}
 			return "ttl " + strconv.FormatInt(r.n, 10)
+		}}
+	case 19:
+		// A whole SCAN: the SDK's Keys iterator against one SCAN call
+		// (COUNT 1000 covers these few keys). The SDK's "" matches all.
+		match := pick(rng, rdPatterns)
+		argv := []string{"SCAN", "0", "COUNT", "1000"}
+		if match != "" {
+			argv = append(argv, "MATCH", match)
+		}
+		return sdOp{"Keys", func(ctx context.Context, c *client.Client) string {
+			seen := map[string]bool{}
+			for k, err := range c.Keys(ctx, match) {
+				if err != nil {
+					return sdErr(err)
+				}
+				seen[k] = true
+			}
+			return sdKeyList(slices.Collect(maps.Keys(seen)))
+		}, argv, func(r svVal) string {
+			if e, ok := sdRespErr(r); ok {
+				return e
+			}
+			if len(r.elems) != 2 || r.elems[0].s != "0" {
+				return "SCAN did not finish in one call: " + r.String()
+			}
+			var keys []string
+			for _, e := range r.elems[1].elems {
+				keys = append(keys, e.s)
+			}
+			return sdKeyList(keys)
 		}}
 	case 18:
 		key := k()
