@@ -25,11 +25,14 @@ const (
 // SetOptions are the options of SetArgs and SetGet. The zero value is a
 // plain SET that clears any TTL.
 type SetOptions struct {
-	// TTL, when non-zero, expires the key after it (millisecond precision,
-	// rounded up to 1 ms); a negative TTL is an error from the server.
+	// TTL, when non-zero, expires the key after it, in whole milliseconds
+	// (a positive TTL under 1 ms counts as 1 ms); a negative TTL is an
+	// error from the server.
 	TTL time.Duration
-	// ExpireAt, when non-zero, expires the key at that time. It excludes
-	// TTL and KeepTTL.
+	// ExpireAt, when non-zero, expires the key at that time (a time before
+	// 1970 is as past as any: the key is stored already expired). Setting
+	// it with TTL or KeepTTL is a syntax error from the server, as in
+	// Redis.
 	ExpireAt time.Time
 	// NX writes only if the key does not exist.
 	NX bool
@@ -39,8 +42,9 @@ type SetOptions struct {
 	KeepTTL bool
 }
 
-// GetExOptions are the options of GetEx; at most one field may be set. The
-// zero value is a plain GET.
+// GetExOptions are the options of GetEx; at most one field may be set
+// (more is a syntax error from the server, as in Redis). The zero value is
+// a plain GET.
 type GetExOptions struct {
 	// TTL, when non-zero, sets the key's TTL (as SetOptions.TTL).
 	TTL time.Duration
@@ -98,13 +102,31 @@ func cmdGet(key string) command[optBytes] {
 	return command[optBytes]{keyCmd(op.OpGet, key).finish(), true, parseOptBytes}
 }
 
+// unixMs is t in Unix milliseconds, saturated at the int64 range (a
+// deadline hundreds of millions of years away wrapped around to one in the
+// past: the key was deleted).
+func unixMs(t time.Time) int64 {
+	switch s := t.Unix(); {
+	case s > math.MaxInt64/1000:
+		return math.MaxInt64
+	case s < math.MinInt64/1000:
+		return math.MinInt64
+	}
+	return t.UnixMilli()
+}
+
+// pxat is the PXAT argument for t: a time before 1970 is as past as 1 ms.
+func pxat(t time.Time) int64 { return max(unixMs(t), 1) }
+
 func setFrame(key string, value []byte, o SetOptions, mode int64) []byte {
 	var exp int64
-	switch {
-	case !o.ExpireAt.IsZero():
+	// Both a TTL and a deadline send both bits, which the server refuses
+	// with a syntax error, as Redis refuses SET ... PX ... PXAT.
+	if !o.ExpireAt.IsZero() {
 		mode |= op.ExpPXAt
-		exp = max(o.ExpireAt.UnixMilli(), 1)
-	case o.TTL != 0:
+		exp = pxat(o.ExpireAt)
+	}
+	if o.TTL != 0 {
 		mode |= op.ExpPX
 		exp = ms(o.TTL)
 	}
@@ -216,14 +238,26 @@ func (c *Client) GetDel(ctx context.Context, key string) (value []byte, found bo
 
 // GetEx returns the value of key and changes its TTL as o says.
 func (c *Client) GetEx(ctx context.Context, key string, o GetExOptions) (value []byte, found bool, err error) {
+	// More than one option sends more than one bit, which the server
+	// refuses with a syntax error, as Redis does.
+	var mode, exp int64
+	if o.Persist {
+		mode |= op.ExpPersist
+	}
+	if !o.ExpireAt.IsZero() {
+		mode |= op.ExpPXAt
+		exp = pxat(o.ExpireAt)
+	}
+	if o.TTL != 0 {
+		mode |= op.ExpPX
+		exp = ms(o.TTL)
+	}
 	var e *enc
 	switch {
-	case o.Persist:
-		e = newReq(op.OpGetEx, 2).str(key).int(op.ExpPersist)
-	case !o.ExpireAt.IsZero():
-		e = newReq(op.OpGetEx, 3).str(key).int(op.ExpPXAt).int(max(o.ExpireAt.UnixMilli(), 1))
-	case o.TTL != 0:
-		e = newReq(op.OpGetEx, 3).str(key).int(op.ExpPX).int(ms(o.TTL))
+	case mode&(op.ExpPX|op.ExpPXAt) != 0:
+		e = newReq(op.OpGetEx, 3).str(key).int(mode).int(exp)
+	case mode != 0:
+		e = newReq(op.OpGetEx, 2).str(key).int(mode)
 	default:
 		e = keyCmd(op.OpGetEx, key)
 	}
@@ -309,7 +343,7 @@ func (c *Client) ExpireSeconds(ctx context.Context, key string, seconds int64, c
 // under cond, and reports whether it was set. A t in the past deletes the
 // key.
 func (c *Client) ExpireAt(ctx context.Context, key string, t time.Time, cond ExpireCond) (bool, error) {
-	return run(ctx, c, cmdExpire(key, op.OpPExpireAt, t.UnixMilli(), cond))
+	return run(ctx, c, cmdExpire(key, op.OpPExpireAt, unixMs(t), cond))
 }
 
 // TTL returns the time key has left to live, with millisecond precision

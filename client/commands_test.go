@@ -342,3 +342,61 @@ func TestTTLBeyondDuration(t *testing.T) {
 		t.Fatalf("TTL = %v, %v; want about 200 years", d, err)
 	}
 }
+
+// Deadlines beyond the int64 millisecond range saturate instead of
+// wrapping into the past (which deleted the key, or lost the write), and
+// conflicting options get Redis's syntax error instead of one silently
+// winning (found in review).
+func TestFarDeadlinesAndConflictingOptions(t *testing.T) {
+	s := startServer(t, server.Config{})
+	c := newClient(t, s.Addr())
+	ctx := testCtx(t)
+	future := time.Unix(300_000_000*365*24*3600, 0) // year ~300 million
+	past := time.Unix(-300_000_000*365*24*3600, 0)
+
+	if ok, err := c.SetArgs(ctx, "a", []byte("v"), SetOptions{ExpireAt: future}); err != nil || !ok {
+		t.Fatalf("SetArgs far future: %v, %v", ok, err)
+	}
+	if d, err := c.TTL(ctx, "a"); err != nil || d != TTLMax {
+		t.Fatalf("TTL after SetArgs far future = %v, %v; want TTLMax", d, err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(c.Set(ctx, "b", []byte("v"), 0))
+	if ok, err := c.ExpireAt(ctx, "b", future, ExpireAlways); err != nil || !ok {
+		t.Fatalf("ExpireAt far future: %v, %v", ok, err)
+	}
+	if _, found, err := c.Get(ctx, "b"); err != nil || !found {
+		t.Fatalf("b lost after ExpireAt far future: %v, %v", found, err)
+	}
+	if _, found, err := c.GetEx(ctx, "b", GetExOptions{ExpireAt: future}); err != nil || !found {
+		t.Fatalf("GetEx far future: %v, %v", found, err)
+	}
+	if _, found, _ := c.Get(ctx, "b"); !found {
+		t.Fatal("b lost after GetEx far future")
+	}
+	if ok, err := c.ExpireAt(ctx, "b", past, ExpireAlways); err != nil || !ok {
+		t.Fatalf("ExpireAt far past: %v, %v", ok, err)
+	}
+	if d, _ := c.TTL(ctx, "b"); d != TTLMissing {
+		t.Fatalf("TTL after ExpireAt far past = %v; want TTLMissing", d)
+	}
+
+	var se *ServerError
+	_, err := c.SetArgs(ctx, "c", []byte("v"), SetOptions{TTL: time.Minute, ExpireAt: future})
+	if !errors.As(err, &se) || se.Msg != "syntax error" {
+		t.Fatalf("SetArgs with TTL and ExpireAt: %v; want a syntax error", err)
+	}
+	must(c.Set(ctx, "c", []byte("v"), 0))
+	_, _, err = c.GetEx(ctx, "c", GetExOptions{Persist: true, TTL: time.Minute})
+	if !errors.As(err, &se) || se.Msg != "syntax error" {
+		t.Fatalf("GetEx with Persist and TTL: %v; want a syntax error", err)
+	}
+	if d, _ := c.TTL(ctx, "c"); d != TTLPersistent {
+		t.Fatalf("GetEx that failed changed the TTL: %v", d)
+	}
+}

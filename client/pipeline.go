@@ -183,7 +183,7 @@ func (p *Pipeline) Append(key string, value []byte) *Result[int64] {
 
 // ExpireAt queues PEXPIREAT with cond.
 func (p *Pipeline) ExpireAt(key string, t time.Time, cond ExpireCond) *Result[bool] {
-	return queue(p, cmdExpire(key, op.OpPExpireAt, t.UnixMilli(), cond))
+	return queue(p, cmdExpire(key, op.OpPExpireAt, unixMs(t), cond))
 }
 
 // Persist queues PERSIST.
