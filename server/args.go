@@ -3,7 +3,6 @@ package server
 import (
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/ringdb/ringdb/core"
 )
@@ -30,35 +29,51 @@ func eqFold(b []byte, s string) bool {
 }
 
 // parseMemory parses a memory size the way Redis's memtoull does ("100",
-// "1k" = 1000, "1kb" = 1024, "3gb", case-insensitive; no sign or spaces;
-// no digits at all, as in "" or "kb", is 0), also accepting "t", "tb" and
-// the IEC forms "KiB", "MiB", "GiB" and "TiB". Sizes past int64 are
-// refused (Redis takes them, wrapping).
+// "1k" = 1000, "1kb" = 1024, "3gb", ASCII case-insensitive; no sign or
+// spaces; no digits at all, as in "" or "kb", is 0), also accepting "t",
+// "tb" and the IEC forms "KiB", "MiB", "GiB" and "TiB" after digits. Sizes
+// past int64 are refused (Redis takes them, wrapping).
 func parseMemory(s string) (int64, bool) {
-	l := strings.ToLower(s)
-	mul := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mul    int64
-	}{
-		{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"tib", 1 << 40},
-		{"kb", 1 << 10}, {"mb", 1 << 20}, {"gb", 1 << 30}, {"tb", 1 << 40},
-		{"k", 1e3}, {"m", 1e6}, {"g", 1e9}, {"t", 1e12}, {"b", 1},
-	} {
-		if strings.HasSuffix(l, u.suffix) {
-			l, mul = l[:len(l)-len(u.suffix)], u.mul
-			break
+	b := []byte(s)
+	i := 0
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	digits, unit := s[:i], b[i:]
+	mul, redisUnit := int64(0), true
+	switch {
+	case len(unit) == 0 || eqFold(unit, "b"):
+		mul = 1
+	case eqFold(unit, "k"):
+		mul = 1e3
+	case eqFold(unit, "kb"):
+		mul = 1 << 10
+	case eqFold(unit, "m"):
+		mul = 1e6
+	case eqFold(unit, "mb"):
+		mul = 1 << 20
+	case eqFold(unit, "g"):
+		mul = 1e9
+	case eqFold(unit, "gb"):
+		mul = 1 << 30
+	default:
+		redisUnit = false
+		for _, u := range []struct {
+			name string
+			mul  int64
+		}{{"t", 1e12}, {"tb", 1 << 40}, {"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"tib", 1 << 40}} {
+			if eqFold(unit, u.name) {
+				mul = u.mul
+			}
 		}
 	}
-	if l == "" {
-		return 0, true // memtoull: no digits reads as 0
+	switch {
+	case mul == 0:
+		return 0, false
+	case digits == "":
+		return 0, redisUnit // memtoull reads no digits as 0; ours need digits
 	}
-	for i := 0; i < len(l); i++ {
-		if l[i] < '0' || l[i] > '9' {
-			return 0, false
-		}
-	}
-	n, err := strconv.ParseInt(l, 10, 64)
+	n, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil || n > math.MaxInt64/mul {
 		return 0, false
 	}

@@ -145,7 +145,8 @@ func TestParseMemory(t *testing.T) {
 			t.Errorf("parseMemory(%q) = %d, %v", in, got, ok)
 		}
 	}
-	for _, in := range []string{"abc", "-1", "+1", " 1", "1 ", "1.5gb", "1kbb", "9223372036854775808", "9007199254740992kb"} {
+	for _, in := range []string{"abc", "-1", "+1", " 1", "1 ", "1.5gb", "1kbb", "9223372036854775808", "9007199254740992kb",
+		"1\u212a", "1\u212ab", "t", "tb", "kib", "GiB"} { // Kelvin sign; extension units need digits
 		if _, ok := parseMemory(in); ok {
 			t.Errorf("parseMemory(%q) accepted", in)
 		}
