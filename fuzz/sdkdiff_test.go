@@ -128,6 +128,9 @@ func sdRespValue(v svVal) string {
 	if e, ok := sdRespErr(v); ok {
 		return e
 	}
+	if v.t != '$' {
+		return "unexpected " + v.String()
+	}
 	if v.null {
 		return "nil"
 	}
@@ -145,6 +148,9 @@ func sdRespInt(v svVal) string {
 	if e, ok := sdRespErr(v); ok {
 		return e
 	}
+	if v.t != ':' {
+		return "unexpected " + v.String()
+	}
 	return "int " + strconv.FormatInt(v.n, 10)
 }
 
@@ -159,6 +165,9 @@ func sdBool(b bool, err error) string {
 func sdRespIntBool(v svVal) string {
 	if e, ok := sdRespErr(v); ok {
 		return e
+	}
+	if v.t != ':' || v.n != 0 && v.n != 1 {
+		return "unexpected " + v.String()
 	}
 	return "bool " + strconv.FormatBool(v.n == 1)
 }
@@ -195,7 +204,8 @@ func sdTTLClose(o sdOp, a, b string) bool {
 // expires while a sequence runs.
 var (
 	sdTTLs = []time.Duration{100 * time.Second, 1000 * time.Hour, -time.Millisecond, -time.Hour}
-	sdAbs  = []time.Time{time.UnixMilli(1), time.UnixMilli(1000), time.Now().Add(1000 * time.Hour), time.Unix(99999999999, 0)}
+	sdAbs  = []time.Time{time.UnixMilli(1), time.UnixMilli(1000), time.Now().Add(1000 * time.Hour), time.Unix(99999999999, 0),
+		time.Unix(300_000_000*365*24*3600, 0), time.Unix(-300_000_000*365*24*3600, 0), time.Unix(-1000, 0)}
 	sdVals = []string{"", "v", "0", "1", "-1", "10", "007", "9223372036854775807", "-9223372036854775808",
 		"abc", "a\r\nb", "\x00", strings.Repeat("m", 600), strings.Repeat("L", 40_000)}
 	sdDeltas = []int64{0, 1, -1, 100, 9223372036854775807, -9223372036854775808}
@@ -214,6 +224,20 @@ func sdKeyList(keys []string) string {
 	}
 	return "keys [" + strings.Join(q, " ") + "]"
 }
+
+// sdUnixMs is t in Unix ms saturated at the int64 range, and sdPXAT the
+// SET/GETEX deadline the SDK documents for t (before 1970: 1 ms, past).
+func sdUnixMs(t time.Time) int64 {
+	switch s := t.Unix(); {
+	case s > math.MaxInt64/1000:
+		return math.MaxInt64
+	case s < math.MinInt64/1000:
+		return math.MinInt64
+	}
+	return t.UnixMilli()
+}
+
+func sdPXAT(t time.Time) string { return strconv.FormatInt(max(sdUnixMs(t), 1), 10) }
 
 func msArg(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
 
@@ -245,16 +269,19 @@ func sdGen(rng *rand.Rand) sdOp {
 		key, val := k(), v()
 		var o client.SetOptions
 		argv := []string{"SET", key, val}
-		switch rng.IntN(4) {
+		switch rng.IntN(5) {
 		case 0:
 			o.TTL = sdTTL(rng)
 			argv = append(argv, "PX", msArg(o.TTL))
 		case 1:
 			o.ExpireAt = sdAbs[rng.IntN(len(sdAbs))]
-			argv = append(argv, "PXAT", strconv.FormatInt(o.ExpireAt.UnixMilli(), 10))
+			argv = append(argv, "PXAT", sdPXAT(o.ExpireAt))
 		case 2:
 			o.KeepTTL = true
 			argv = append(argv, "KEEPTTL")
+		case 3: // both: a syntax error in both
+			o.TTL, o.ExpireAt = sdTTL(rng), sdAbs[rng.IntN(len(sdAbs))]
+			argv = append(argv, "PX", msArg(o.TTL), "PXAT", sdPXAT(o.ExpireAt))
 		}
 		switch rng.IntN(3) {
 		case 0:
@@ -284,16 +311,19 @@ func sdGen(rng *rand.Rand) sdOp {
 		key := k()
 		var o client.GetExOptions
 		argv := []string{"GETEX", key}
-		switch rng.IntN(4) {
+		switch rng.IntN(5) {
 		case 0:
 			o.TTL = sdTTL(rng)
 			argv = append(argv, "PX", msArg(o.TTL))
 		case 1:
 			o.ExpireAt = sdAbs[rng.IntN(len(sdAbs))]
-			argv = append(argv, "PXAT", strconv.FormatInt(o.ExpireAt.UnixMilli(), 10))
+			argv = append(argv, "PXAT", sdPXAT(o.ExpireAt))
 		case 2:
 			o.Persist = true
 			argv = append(argv, "PERSIST")
+		case 3: // two options: a syntax error in both
+			o.Persist, o.TTL = true, sdTTL(rng)
+			argv = append(argv, "PERSIST", "PX", msArg(o.TTL))
 		}
 		return sdOp{"GetEx", func(ctx context.Context, c *client.Client) string { return sdValue(c.GetEx(ctx, key, o)) },
 			argv, sdRespValue}
@@ -373,7 +403,7 @@ func sdGen(rng *rand.Rand) sdOp {
 				argv, sdRespIntBool}
 		}
 		at := sdAbs[rng.IntN(len(sdAbs))]
-		argv := []string{"PEXPIREAT", key, strconv.FormatInt(at.UnixMilli(), 10)}
+		argv := []string{"PEXPIREAT", key, strconv.FormatInt(sdUnixMs(at), 10)}
 		if cond.word != "" {
 			argv = append(argv, cond.word)
 		}
