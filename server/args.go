@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"math"
 	"strconv"
 
@@ -11,8 +12,12 @@ import (
 func parseInt(b []byte) (int64, bool) { return core.ParseInt(b) }
 
 // eqFold reports whether b equals the lower-case ASCII word s, ignoring
-// case, without allocating.
+// case, without allocating. Like the strcasecmp Redis matches keywords
+// with, it reads b only up to a NUL byte ("NX\x00junk" is NX).
 func eqFold(b []byte, s string) bool {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
 	if len(b) != len(s) {
 		return false
 	}

@@ -287,7 +287,7 @@ func clientList(c *cmdCtx) {
 	switch {
 	case len(argv) == 2:
 	case len(argv) == 4 && eqFold(argv[2], "type"):
-		typ = strings.ToLower(string(argv[3]))
+		typ = strings.ToLower(clip(string(argv[3]), len(argv[3])))
 		switch typ {
 		case "normal", "master", "replica", "slave", "pubsub":
 		default:
@@ -324,38 +324,105 @@ func clientList(c *cmdCtx) {
 	c.w.Verbatim("txt", []byte(b.String()))
 }
 
-// clientKill is CLIENT KILL ID id (the new-style form with an ID filter)
-// or CLIENT KILL addr.
+// clientKill is CLIENT KILL, in Redis 7.0's two forms: CLIENT KILL addr
+// (the old form: +OK, or an error when no client has that address; it may
+// close the caller itself) and CLIENT KILL <filter> <value> ... with
+// filters ID, TYPE, ADDR, LADDR, USER and SKIPME (all must match; SKIPME
+// defaults to yes), answering the number of clients closed. Every
+// connection here is a normal one of the default user. A closed caller
+// gets its reply first.
 func clientKill(c *cmdCtx) {
 	argv := c.argv
+	var (
+		id          int64
+		typ         = ""
+		addr, laddr string
+		hasAddr     bool
+		hasLaddr    bool
+		skipme      = true
+	)
 	if len(argv) == 3 {
-		for _, s := range c.srv.sessionList() {
-			if s.addr == string(argv[2]) {
-				s.conn.Close()
-				c.w.OK()
+		addr, hasAddr, skipme = string(argv[2]), true, false
+	} else {
+		for i := 2; i < len(argv); i += 2 {
+			if i+1 >= len(argv) {
+				c.syntaxErr()
+				return
+			}
+			v := argv[i+1]
+			switch {
+			case eqFold(argv[i], "id"):
+				n, ok := parseInt(v)
+				if !ok || n <= 0 {
+					c.errReply("client-id should be greater than 0")
+					return
+				}
+				id = n
+			case eqFold(argv[i], "type"):
+				switch t := strings.ToLower(clip(string(v), len(v))); t {
+				case "normal", "master", "pubsub":
+					typ = t
+				case "replica", "slave":
+					typ = "replica"
+				default:
+					c.errReply("Unknown client type '" + clip(string(v), len(v)) + "'")
+					return
+				}
+			case eqFold(argv[i], "addr"):
+				addr, hasAddr = string(v), true
+			case eqFold(argv[i], "laddr"):
+				laddr, hasLaddr = string(v), true
+			case eqFold(argv[i], "user"):
+				if string(v) != "default" {
+					c.errReply("No such user '" + clip(string(v), len(v)) + "'")
+					return
+				}
+			case eqFold(argv[i], "skipme"):
+				switch {
+				case eqFold(v, "yes"):
+					skipme = true
+				case eqFold(v, "no"):
+					skipme = false
+				default:
+					c.syntaxErr()
+					return
+				}
+			default:
+				c.syntaxErr()
 				return
 			}
 		}
-		c.errReply("No such client")
-		return
 	}
-	if len(argv) != 4 || !eqFold(argv[2], "id") {
-		c.syntaxErr()
-		return
-	}
-	id, ok := parseInt(argv[3])
-	if !ok || id <= 0 {
-		c.errReply("client-id should be greater than 0")
-		return
-	}
-	var n int64
+	killed, self := int64(0), false
+	local := c.srv.localAddr()
 	for _, s := range c.srv.sessionList() {
-		if s.id == uint64(id) {
-			s.conn.Close()
-			n++
+		switch {
+		case hasAddr && s.addr != addr,
+			hasLaddr && local != laddr,
+			typ != "" && typ != "normal",
+			id != 0 && s.id != uint64(id),
+			s == c.sess && skipme:
+			continue
 		}
+		if s == c.sess {
+			self = true
+		} else {
+			s.killed.Store(true)
+			s.conn.Close()
+		}
+		killed++
 	}
-	c.w.Int(n)
+	switch {
+	case len(argv) != 3:
+		c.w.Int(killed)
+	case killed == 0:
+		c.errReply("No such client")
+	default:
+		c.w.OK()
+	}
+	if self {
+		c.conn.Close() // after the reply, as Redis's CLOSE_AFTER_REPLY
+	}
 }
 
 // clientOnOff accepts CLIENT NO-EVICT and NO-TOUCH on|off, which change

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bufio"
+	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -178,4 +180,90 @@ func TestErrorTextsStopAtNUL(t *testing.T) {
 	c.expect(t, errR("ERR Unsupported option BA"), "EXPIRE", "k", "10", "BA\x00D")
 	c.expect(t, errR("ERR Unknown option or number of arguments for CONFIG SET - 'nos'"), "CONFIG", "SET", "nos\x00uch", "1")
 	c.expect(t, errR("ERR Unknown client type 'no'"), "CLIENT", "LIST", "TYPE", "no\x00pe")
+}
+
+// TestClientKillFilters: CLIENT KILL's filter form as Redis 7.0 runs it:
+// every filter must match, SKIPME defaults to yes, the reply counts the
+// closed clients; the old form answers +OK and may close the caller (the
+// replies to argument errors were checked against redis-server 7.0.15).
+func TestClientKillFilters(t *testing.T) {
+	for _, kind := range []string{TransportGnet, TransportStd} {
+		t.Run(kind, func(t *testing.T) {
+			ts := startServer(t, kind, Config{})
+			me := ts.dial(t)
+			other := func() (net.Conn, string, string) {
+				c := ts.dial(t)
+				rawExchange(t, c, respCmd("PING"), "+PONG\r\n")
+				id := strings.TrimSuffix(strings.TrimPrefix(exchangeLine(t, c, respCmd("CLIENT", "ID")), ":"), "\r\n")
+				return c, id, c.LocalAddr().String()
+			}
+			closed := func(c net.Conn) bool {
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				_, err := c.Read(make([]byte, 1))
+				return err != nil
+			}
+			c1, id1, _ := other()
+			rawExchange(t, me, respCmd("CLIENT", "KILL", "ID", id1, "TYPE", "master"), ":0\r\n")
+			rawExchange(t, me, respCmd("CLIENT", "KILL", "ID", id1, "USER", "default", "LADDR", ts.Addr()), ":1\r\n")
+			if !closed(c1) {
+				t.Fatal("CLIENT KILL ID left the client open")
+			}
+			c2, _, addr2 := other()
+			rawExchange(t, me, respCmd("CLIENT", "KILL", addr2), "+OK\r\n")
+			if !closed(c2) {
+				t.Fatal("CLIENT KILL addr left the client open")
+			}
+			c3, _, _ := other()
+			rawExchange(t, me, respCmd("CLIENT", "KILL", "TYPE", "normal"), ":1\r\n") // c3, not me
+			if !closed(c3) {
+				t.Fatal("CLIENT KILL TYPE normal left the other client open")
+			}
+			rawExchange(t, me, respCmd("PING"), "+PONG\r\n")
+			rawExchange(t, me, respCmd("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "no"), ":1\r\n")
+			if !closed(me) {
+				t.Fatal("CLIENT KILL SKIPME no left the caller open after its reply")
+			}
+			d := newDirectClient(t, newDirectServer(t, Config{}))
+			d.expect(t, errR("ERR Unknown client type 'bogus'"), "CLIENT", "KILL", "TYPE", "bogus")
+			d.expect(t, errR("ERR client-id should be greater than 0"), "CLIENT", "KILL", "ID", "abc")
+			d.expect(t, errR("ERR No such user 'nobody'"), "CLIENT", "KILL", "USER", "nobody")
+			d.expect(t, errR("ERR syntax error"), "CLIENT", "KILL", "SKIPME", "maybe")
+			d.expect(t, errR("ERR syntax error"), "CLIENT", "KILL", "TYPE", "normal", "SKIPME")
+			d.expect(t, errR("ERR No such client"), "CLIENT", "KILL", "1.2.3.4:5")
+			d.expect(t, intR(0), "CLIENT", "KILL", "ADDR", "1.2.3.4:5")
+		})
+	}
+}
+
+// exchangeLine sends req and returns the first reply line, CRLF included.
+func exchangeLine(t *testing.T, c net.Conn, req []byte) string {
+	t.Helper()
+	if _, err := c.Write(req); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	return line
+}
+
+// TestKeywordsStopAtNUL: Redis matches option keywords with strcasecmp,
+// which reads a C string, so "EX\x00junk" is EX and "NORMAL\x00x" is
+// normal. Replies recorded from redis-server 7.0.15 for the same sequence.
+func TestKeywordsStopAtNUL(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	c.expect(t, okR, "SET", "k", "v", "EX\x00junk", "100")
+	c.expect(t, intR(100), "TTL", "k")
+	c.expect(t, bulkR("v"), "SET", "k", "v", "nx\x00", "GET")
+	c.expect(t, intR(1), "EXPIRE", "k", "50", "LT\x00x")
+	c.expect(t, intR(50), "TTL", "k")
+	c.expect(t, "*2\r\n$1\r\n0\r\n*1\r\n$1\r\nk\r\n", "SCAN", "0", "TYPE", "string\x00x")
+	c.expect(t, "*2\r\n$1\r\n0\r\n*1\r\n$1\r\nk\r\n", "SCAN", "0", "COUNT\x00", "10")
+	c.expect(t, intR(0), "CLIENT", "KILL", "TYPE", "NORMAL\x00x")
+	c.expect(t, intR(0), "CLIENT", "KILL", "SKIPME", "yes\x00no")
+	c.expect(t, okR, "CLIENT", "NO-EVICT", "on\x00")
+	c.expect(t, okR, "FLUSHALL", "ASYNC\x00x")
+	c.expect(t, nullR, "GETEX", "k", "PERSIST\x00")
 }

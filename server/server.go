@@ -298,12 +298,16 @@ func (s *Server) policy() core.EvictionPolicy { return evictionNames[*s.policyNa
 // now returns the coarse clock in unix seconds.
 func (s *Server) now() int64 { return s.clockSec.Load() }
 
-// sessionList returns the open sessions ordered by id.
+// sessionList returns the open sessions by id, leaving out those CLIENT
+// KILL has closed (Redis frees them at once; here the transport may take a
+// moment to finish them).
 func (s *Server) sessionList() []*session {
 	s.sessMu.Lock()
 	list := make([]*session, 0, len(s.sessions))
 	for _, ss := range s.sessions {
-		list = append(list, ss)
+		if !ss.killed.Load() {
+			list = append(list, ss)
+		}
 	}
 	s.sessMu.Unlock()
 	sort.Slice(list, func(i, j int) bool { return list[i].id < list[j].id })

@@ -46,6 +46,7 @@ type session struct {
 	lastCmd    atomic.Pointer[string] // name of the last command
 	lastActive atomic.Int64           // unix seconds of the last command
 	parked     atomic.Int32           // requests parked and not yet completed
+	killed     atomic.Bool            // closed by CLIENT KILL, maybe not gone yet
 
 	// Per-command counters (metrics.go), kept only with a metrics endpoint.
 	tick  uint32                     // requests served; picks the timed ones
