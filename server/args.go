@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/ringdb/ringdb/core"
 )
@@ -39,6 +40,9 @@ func eqFold(b []byte, s string) bool {
 // "tb" and the IEC forms "KiB", "MiB", "GiB" and "TiB" after digits. Sizes
 // past int64 are refused (Redis takes them, wrapping).
 func parseMemory(s string) (int64, bool) {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i] // memtoull reads a C string
+	}
 	b := []byte(s)
 	i := 0
 	for i < len(s) && '0' <= s[i] && s[i] <= '9' {

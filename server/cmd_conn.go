@@ -218,7 +218,7 @@ var clientSubs = nameSubcommands("client", map[string]*subcommand{
 	}},
 	"setinfo": {arity: 4, run: clientSetInfo},
 	"info": {arity: 2, run: func(c *cmdCtx) {
-		c.w.Verbatim("txt", []byte(c.sess.info(c.srv.now(), c.srv.localAddr())+"\n"))
+		c.w.Verbatim("txt", []byte(c.sess.info(c.srv.now())+"\n"))
 	}},
 	"list":     {arity: -2, run: clientList},
 	"no-evict": {arity: 3, run: clientOnOff},
@@ -312,12 +312,12 @@ func clientList(c *cmdCtx) {
 	}
 	var b strings.Builder
 	if typ == "" || typ == "normal" {
-		now, laddr := c.srv.now(), c.srv.localAddr()
+		now := c.srv.now()
 		for _, s := range c.srv.sessionList() {
 			if ids != nil && !ids[s.id] {
 				continue
 			}
-			b.WriteString(s.info(now, laddr))
+			b.WriteString(s.info(now))
 			b.WriteByte('\n')
 		}
 	}
@@ -342,7 +342,7 @@ func clientKill(c *cmdCtx) {
 		skipme      = true
 	)
 	if len(argv) == 3 {
-		addr, hasAddr, skipme = string(argv[2]), true, false
+		addr, hasAddr, skipme = clip(string(argv[2]), len(argv[2])), true, false // strcmp: up to a NUL
 	} else {
 		for i := 2; i < len(argv); i += 2 {
 			if i+1 >= len(argv) {
@@ -369,9 +369,9 @@ func clientKill(c *cmdCtx) {
 					return
 				}
 			case eqFold(argv[i], "addr"):
-				addr, hasAddr = string(v), true
+				addr, hasAddr = clip(string(v), len(v)), true
 			case eqFold(argv[i], "laddr"):
-				laddr, hasLaddr = string(v), true
+				laddr, hasLaddr = clip(string(v), len(v)), true
 			case eqFold(argv[i], "user"):
 				if string(v) != "default" {
 					c.errReply("No such user '" + clip(string(v), len(v)) + "'")
@@ -393,25 +393,17 @@ func clientKill(c *cmdCtx) {
 			}
 		}
 	}
-	killed, self := int64(0), false
-	local := c.srv.localAddr()
-	for _, s := range c.srv.sessionList() {
+	killed, self := c.srv.killSessions(func(s *session) bool {
 		switch {
 		case hasAddr && s.addr != addr,
-			hasLaddr && local != laddr,
+			hasLaddr && s.laddr != laddr,
 			typ != "" && typ != "normal",
 			id != 0 && s.id != uint64(id),
 			s == c.sess && skipme:
-			continue
+			return false
 		}
-		if s == c.sess {
-			self = true
-		} else {
-			s.killed.Store(true)
-			s.conn.Close()
-		}
-		killed++
-	}
+		return true
+	}, c.sess)
 	switch {
 	case len(argv) != 3:
 		c.w.Int(killed)

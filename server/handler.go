@@ -33,6 +33,10 @@ func (h *connHandler) Open(c *transport.Conn) error {
 	if a := c.RemoteAddr(); a != nil {
 		sess.addr = a.String()
 	}
+	sess.laddr = s.localAddr()
+	if a := c.LocalAddr(); a != nil {
+		sess.laddr = a.String()
+	}
 	sess.resp.Store(2)
 	sess.lastActive.Store(now)
 	sess.ctx = cmdCtx{srv: s, sess: sess, conn: c}
@@ -55,6 +59,9 @@ func (h *connHandler) Close(c *transport.Conn) {
 	s.sessMu.Lock()
 	if s.sessions[sess.id] == sess {
 		delete(s.sessions, sess.id)
+		if sess.killed.Load() {
+			s.killedOpen--
+		}
 		s.closedCmds.Add(sess.cmdCount())
 		s.foldSessionLocked(sess)
 	}

@@ -85,7 +85,7 @@ func (s *Server) appendInfoSection(b []byte, sec string) []byte {
 		b = append(b, "# Clients\r\n"...)
 		// The transport also counts connections that have not sent a byte
 		// yet (sessions open on the first byte).
-		b = fieldInt(b, "connected_clients", max(ts.Connected, int64(s.sessionCount())))
+		b = fieldInt(b, "connected_clients", s.connectedClients(ts.Connected))
 		b = fieldInt(b, "maxclients", s.maxClients.Load())
 		b = fieldInt(b, "blocked_clients", s.parkedCount())
 		b = fieldInt(b, "tracking_clients", 0)

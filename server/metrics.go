@@ -161,7 +161,7 @@ func (s *Server) Sample(snap *stats.Snapshot) {
 	calls := make([]uint64, len(s.cmds.all))
 	errs := make(map[errKey]uint64)
 	s.sessMu.Lock()
-	snap.Connected = max(ts.Connected, int64(len(s.sessions)))
+	snap.Connected = max(ts.Connected, int64(len(s.sessions))) - int64(s.killedOpen)
 	copy(calls, s.closed.calls)
 	for k, v := range s.closed.errs {
 		errs[k] += v

@@ -140,7 +140,8 @@ func TestParseInt(t *testing.T) {
 // IEC units.
 func TestParseMemory(t *testing.T) {
 	for in, want := range map[string]int64{"0": 0, "100": 100, "01": 1, "1k": 1000, "1K": 1000, "1kb": 1024, "1KB": 1024,
-		"1Gb": 1 << 30, "3gb": 3 << 30, "2MiB": 2 << 20, "1g": 1e9, "": 0, "b": 0, "kb": 0} {
+		"1Gb": 1 << 30, "3gb": 3 << 30, "2MiB": 2 << 20, "1g": 1e9, "": 0, "b": 0, "kb": 0,
+		"100\x00x": 100, "1\x002k": 1, "\x00": 0, "1k\x00x": 1000} { // a C string ends at NUL
 		if got, ok := parseMemory(in); !ok || got != want {
 			t.Errorf("parseMemory(%q) = %d, %v", in, got, ok)
 		}

@@ -267,3 +267,67 @@ func TestKeywordsStopAtNUL(t *testing.T) {
 	c.expect(t, okR, "FLUSHALL", "ASYNC\x00x")
 	c.expect(t, nullR, "GETEX", "k", "PERSIST\x00")
 }
+
+// TestClientKillCountsOnceAndLeavesAtOnce (from review): concurrent kills
+// of one client count it once in total, as Redis (which runs them one at a
+// time) does; a killed client leaves connected_clients at once; LADDR and
+// CLIENT LIST's laddr are the address the client reached, also when the
+// server listens on a wildcard address.
+func TestClientKillCountsOnceAndLeavesAtOnce(t *testing.T) {
+	for _, kind := range []string{TransportGnet, TransportStd} {
+		t.Run(kind, func(t *testing.T) {
+			ts := startServer(t, kind, Config{Addr: "0.0.0.0:0"})
+			_, port, _ := net.SplitHostPort(ts.Addr())
+			laddr := "127.0.0.1:" + port
+			dial := func() net.Conn {
+				c, err := net.DialTimeout("tcp", laddr, 5*time.Second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { c.Close() })
+				rawExchange(t, c, respCmd("PING"), "+PONG\r\n")
+				return c
+			}
+			for round := 0; round < 20; round++ {
+				victim := dial()
+				id := strings.TrimSuffix(strings.TrimPrefix(exchangeLine(t, victim, respCmd("CLIENT", "ID")), ":"), "\r\n")
+				killers := make([]net.Conn, 4)
+				for i := range killers {
+					killers[i] = dial()
+				}
+				replies := make(chan string, len(killers))
+				for _, k := range killers {
+					go func() {
+						k.Write(respCmd("CLIENT", "KILL", "ID", id, "LADDR", laddr))
+						line, _ := bufio.NewReader(k).ReadString('\n')
+						replies <- line
+					}()
+				}
+				total := 0
+				for range killers {
+					switch r := <-replies; r {
+					case ":1\r\n":
+						total++
+					case ":0\r\n":
+					default:
+						t.Fatalf("CLIENT KILL answered %q", r)
+					}
+				}
+				if total != 1 {
+					t.Fatalf("round %d: %d kills counted for one client", round, total)
+				}
+				info := string(ts.infoText([]string{"clients"}))
+				// Redis frees a killed client at once: the killers (and the
+				// killers of earlier rounds, still open) remain.
+				if n := infoField(t, info, "connected_clients"); n != int64(4*(round+1)) {
+					t.Fatalf("round %d: connected_clients %d right after the kill, want %d", round, n, 4*(round+1))
+				}
+			}
+			for _, s := range ts.sessionList() {
+				if !strings.Contains(s.info(0), " laddr="+laddr+" ") {
+					t.Fatalf("CLIENT LIST line %q: laddr is not %s", s.info(0), laddr)
+				}
+			}
+		})
+	}
+}

@@ -41,6 +41,7 @@ type Server struct {
 
 	sessMu     sync.Mutex
 	sessions   map[uint64]*session // REQUIRES: sessMu held
+	killedOpen int                 // sessions CLIENT KILL closed that are not gone yet; REQUIRES: sessMu held
 	connsTotal atomic.Uint64
 	closedCmds atomic.Uint64 // commands of sessions that have closed
 	clockSec   atomic.Int64  // unix seconds, refreshed once a second
@@ -314,10 +315,48 @@ func (s *Server) sessionList() []*session {
 	return list
 }
 
+// sessionCount is the number of open sessions, those CLIENT KILL closed
+// left out.
 func (s *Server) sessionCount() int {
 	s.sessMu.Lock()
 	defer s.sessMu.Unlock()
-	return len(s.sessions)
+	return len(s.sessions) - s.killedOpen
+}
+
+// connectedClients is INFO's connected_clients: the transport's count
+// (which includes connections that have not sent a byte, so have no
+// session yet) or the sessions', whichever is larger, without the clients
+// CLIENT KILL closed, which Redis frees at once.
+func (s *Server) connectedClients(transportConnected int64) int64 {
+	s.sessMu.Lock()
+	defer s.sessMu.Unlock()
+	return max(transportConnected, int64(len(s.sessions))) - int64(s.killedOpen)
+}
+
+// killSessions marks every session match accepts as killed, counting it
+// once even when several clients kill it at the same time, and closes it
+// after its pending output; the caller's own session (self) is left for
+// the caller to close after its reply.
+func (s *Server) killSessions(match func(*session) bool, self *session) (killed int64, selfKilled bool) {
+	var victims []*session
+	s.sessMu.Lock()
+	for _, ss := range s.sessions {
+		if ss.killed.Load() || !match(ss) || !ss.killed.CompareAndSwap(false, true) {
+			continue
+		}
+		s.killedOpen++
+		killed++
+		if ss == self {
+			selfKilled = true
+		} else {
+			victims = append(victims, ss)
+		}
+	}
+	s.sessMu.Unlock()
+	for _, ss := range victims {
+		ss.conn.Close()
+	}
+	return killed, selfKilled
 }
 
 // commandCount is the number of commands executed so far.
@@ -336,7 +375,9 @@ func (s *Server) parkedCount() int64 {
 	var n int64
 	s.sessMu.Lock()
 	for _, ss := range s.sessions {
-		n += int64(ss.parked.Load())
+		if !ss.killed.Load() {
+			n += int64(ss.parked.Load())
+		}
 	}
 	s.sessMu.Unlock()
 	return n

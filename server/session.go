@@ -26,6 +26,7 @@ type session struct {
 	id      uint64
 	created int64  // unix seconds
 	addr    string // peer address, fixed at open
+	laddr   string // the server's end of the connection, fixed at open
 	ctx     cmdCtx // reused for every request
 
 	authed    bool // AUTH/HELLO succeeded, or no token is configured
@@ -76,7 +77,7 @@ func (s *session) keepKeys(k [][]byte) {
 
 // info is the session's CLIENT LIST / CLIENT INFO line, without the
 // trailing newline, in Redis's field order.
-func (s *session) info(now int64, laddr string) string {
+func (s *session) info(now int64) string {
 	s.mu.Lock()
 	name, libName, libVer := s.name, s.libName, s.libVer
 	s.mu.Unlock()
@@ -94,7 +95,7 @@ func (s *session) info(now int64, laddr string) string {
 	b = append(b, " addr="...)
 	b = append(b, s.addr...)
 	b = append(b, " laddr="...)
-	b = append(b, laddr...)
+	b = append(b, s.laddr...)
 	b = append(b, " fd=-1 name="...)
 	b = append(b, name...)
 	b = append(b, " age="...)

@@ -16,6 +16,7 @@ type Conn struct {
 	proto   Proto
 	version atomic.Int32 // RESP version: 2 or 3
 	remote  net.Addr
+	local   net.Addr
 	session any
 	ops     connOps
 	w       *Writer // the Writer Serve is given; SetRESPVersion retargets it
@@ -55,6 +56,11 @@ func (c *Conn) SetRESPVersion(v int) {
 
 // RemoteAddr returns the peer's address.
 func (c *Conn) RemoteAddr() net.Addr { return c.remote }
+
+// LocalAddr returns the server's end of the connection (the address the
+// client connected to, which differs from the listen address when that is
+// a wildcard); nil when the transport does not know it.
+func (c *Conn) LocalAddr() net.Addr { return c.local }
 
 // Session returns the handler's per-connection state.
 func (c *Conn) Session() any { return c.session }

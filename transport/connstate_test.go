@@ -31,7 +31,7 @@ func newTestState(h Handler, cfg Config) (*connState, *nopTransport) {
 	hb.h = h
 	tr := &nopTransport{}
 	cs := &connState{}
-	cs.init(hb, tr, &counters{}, nil, false)
+	cs.init(hb, tr, &counters{}, nil, nil, false)
 	return cs, tr
 }
 
