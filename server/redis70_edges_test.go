@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"net"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -327,6 +328,45 @@ func TestClientKillCountsOnceAndLeavesAtOnce(t *testing.T) {
 				if !strings.Contains(s.info(0), " laddr="+laddr+" ") {
 					t.Fatalf("CLIENT LIST line %q: laddr is not %s", s.info(0), laddr)
 				}
+			}
+		})
+	}
+}
+
+// TestClientKillDropsPendingOutput: Redis frees a killed client with its
+// pending output at once. A client that stopped reading (the usual reason
+// to kill one) must not be kept, with its queued replies, until the
+// transport's 5 s drain limit runs out.
+func TestClientKillDropsPendingOutput(t *testing.T) {
+	for _, kind := range []string{TransportGnet, TransportStd} {
+		t.Run(kind, func(t *testing.T) {
+			ts := startServer(t, kind, Config{})
+			ts.Keyspace().Set([]byte("big"), make([]byte, 1<<20))
+			victim := ts.dial(t)
+			id := strings.TrimSuffix(strings.TrimPrefix(exchangeLine(t, victim, respCmd("CLIENT", "ID")), ":"), "\r\n")
+			var req []byte
+			for range 64 { // 64 MiB of replies, far more than socket buffers hold
+				req = append(req, respCmd("GET", "big")...)
+			}
+			if _, err := victim.Write(req); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(200 * time.Millisecond) // let the replies queue up
+			killer := ts.dial(t)
+			rawExchange(t, killer, respCmd("CLIENT", "KILL", "ID", id), ":1\r\n")
+			start := time.Now()
+			n, _ := strconv.ParseUint(id, 10, 64)
+			for {
+				ts.sessMu.Lock()
+				_, open := ts.sessions[n]
+				ts.sessMu.Unlock()
+				if !open {
+					break
+				}
+				if time.Since(start) > 2*time.Second {
+					t.Fatal("the killed client, which reads nothing, is still open 2 s after CLIENT KILL")
+				}
+				time.Sleep(10 * time.Millisecond)
 			}
 		})
 	}

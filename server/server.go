@@ -335,8 +335,8 @@ func (s *Server) connectedClients(transportConnected int64) int64 {
 
 // killSessions marks every session match accepts as killed, counting it
 // once even when several clients kill it at the same time, and closes it
-// after its pending output; the caller's own session (self) is left for
-// the caller to close after its reply.
+// at once, dropping its pending output; the caller's own session (self) is
+// left for the caller to close after its reply.
 func (s *Server) killSessions(match func(*session) bool, self *session) (killed int64, selfKilled bool) {
 	var victims []*session
 	s.sessMu.Lock()
@@ -354,7 +354,7 @@ func (s *Server) killSessions(match func(*session) bool, self *session) (killed 
 	}
 	s.sessMu.Unlock()
 	for _, ss := range victims {
-		ss.conn.Close()
+		ss.conn.Abort() // Redis frees a killed client with its pending output
 	}
 	return killed, selfKilled
 }

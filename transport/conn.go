@@ -31,6 +31,8 @@ type connOps interface {
 	push(c *Conn, op binproto.Opcode, fn func(w *Writer)) error
 	// close closes the connection once pending output is written.
 	close(c *Conn)
+	// abort closes the connection without waiting for pending output.
+	abort(c *Conn)
 }
 
 // ID returns the connection's unique id (CLIENT ID).
@@ -90,6 +92,11 @@ func (c *Conn) Push(op binproto.Opcode, fn func(w *Writer)) error { return c.ops
 // from Serve, it also stops the connection's later requests, pipelined or
 // not, from being served. Safe from any goroutine; later calls do nothing.
 func (c *Conn) Close() { c.ops.close(c) }
+
+// Abort closes the connection at once, dropping output not yet written
+// (CLIENT KILL: Redis frees the client with whatever it had pending).
+// Safe from any goroutine; after Close, it still cuts the wait short.
+func (c *Conn) Abort() { c.ops.abort(c) }
 
 // Parked is a request whose reply comes later.
 type Parked struct {

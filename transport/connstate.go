@@ -490,6 +490,17 @@ func (cs *connState) requestClose(class binproto.Class, msg string) {
 // close implements connOps.
 func (cs *connState) close(*Conn) { cs.requestClose(0, "") }
 
+// abort implements connOps: the transport closes the socket now, as
+// Shutdown's last resort does.
+func (cs *connState) abort(*Conn) {
+	cs.mu.Lock()
+	if !cs.closed {
+		cs.closing = true
+		cs.tr.abort()
+	}
+	cs.mu.Unlock()
+}
+
 // park implements connOps. REQUIRES: the processing context (Serve).
 func (cs *connState) park(*Conn) *Parked {
 	cs.parked = true
