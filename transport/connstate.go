@@ -454,16 +454,19 @@ func (cs *connState) finish() {
 	overflow := cs.overflow
 	cs.inbox = nil
 	cs.mu.Unlock()
+	// Counted gone before the handler forgets the session: a reader of
+	// both counts (INFO connected_clients) then never sees the connection
+	// gone from the handler but still open in the transport.
+	if !cs.reject {
+		cs.st.gone.Add(1)
+		cs.hub.active.Add(-1)
+	}
 	if cs.opened {
 		cs.opened = false
 		cs.hub.h.Close(&cs.Conn)
 	}
 	if overflow {
 		cs.st.obufDisc.Add(1)
-	}
-	if !cs.reject {
-		cs.st.gone.Add(1)
-		cs.hub.active.Add(-1)
 	}
 }
 
