@@ -115,11 +115,7 @@ func BenchmarkMassExpiry1M(b *testing.B) {
 // towards a new average by 1/50 per sample, and 0 again once no key has a
 // TTL.
 func TestExpiryStatsAverageTTL(t *testing.T) {
-	var now atomic.Int64
-	now.Store(1_000_000)
-	ks, err := New(Options{NoActiveExpiry: true, Clock: now.Load, Shards: 4})
-	require.NoError(t, err)
-	defer ks.Close()
+	ks, now := newOpsKS(t, Options{Shards: 4})
 	for i := range 400 {
 		require.NoError(t, ks.Set(fmt.Appendf(nil, "plain-%d", i), []byte("v")))
 		_, err := ks.SetOpt(nil, fmt.Appendf(nil, "ttl-%d", i), []byte("v"), SetOptions{TTL: 10_000})

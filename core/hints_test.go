@@ -3,7 +3,6 @@ package core
 import (
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -34,11 +33,8 @@ func TestReadOfExpiredKeyReclaimsIt(t *testing.T) {
 	}
 	for name, read := range reads {
 		t.Run(name, func(t *testing.T) {
-			var now atomic.Int64
-			now.Store(1_000_000)
-			ks, err := New(Options{NoActiveExpiry: true, Clock: now.Load, Shards: 4})
-			require.NoError(t, err)
-			defer ks.Close()
+			ks, now := newOpsKS(t, Options{Shards: 4})
+			var err error
 			key := []byte("gone")
 			require.NoError(t, ks.Set([]byte("live"), []byte("v")))
 			_, err = ks.SetOpt(nil, key, []byte("value-1"), SetOptions{TTL: 100})
@@ -69,11 +65,7 @@ func TestReadOfExpiredKeyReclaimsIt(t *testing.T) {
 // and leave a live key with the same tag, and the live keys of a full shard,
 // alone.
 func TestExpiryHintsDeleteOnlyExpiredKeys(t *testing.T) {
-	var now atomic.Int64
-	now.Store(1_000_000)
-	ks, err := New(Options{NoActiveExpiry: true, Clock: now.Load, Shards: 1})
-	require.NoError(t, err)
-	defer ks.Close()
+	ks, now := newOpsKS(t, Options{Shards: 1})
 	const n = 2000
 	for i := range n {
 		opt := SetOptions{}
@@ -116,11 +108,7 @@ func TestExpiryHintsDeleteOnlyExpiredKeys(t *testing.T) {
 // Readers leaving hints while writers and Len drain them: under -race this
 // checks the hint protocol, and no live key is ever lost.
 func TestExpiryHintsConcurrent(t *testing.T) {
-	var now atomic.Int64
-	now.Store(1_000_000)
-	ks, err := New(Options{NoActiveExpiry: true, Clock: now.Load, Shards: 2})
-	require.NoError(t, err)
-	defer ks.Close()
+	ks, now := newOpsKS(t, Options{Shards: 2})
 	const n = 500
 	for i := range n {
 		require.NoError(t, ks.Set(fmt.Appendf(nil, "live%d", i), []byte("v")))
@@ -174,12 +162,8 @@ func TestExpiryHintsConcurrent(t *testing.T) {
 // that stopped it, as Redis's lookupKeyWrite does; found by
 // TestDifferentialAgainstRedis (DBSIZE 2 against Redis's 1).
 func TestMSetNXReclaimsExpiredKeys(t *testing.T) {
-	var now atomic.Int64
-	now.Store(1_000_000)
-	ks, err := New(Options{NoActiveExpiry: true, Clock: now.Load})
-	require.NoError(t, err)
-	defer ks.Close()
-	_, err = ks.SetOpt(nil, []byte("old"), []byte("v"), SetOptions{ExpireAt: 1})
+	ks, _ := newOpsKS(t, Options{})
+	_, err := ks.SetOpt(nil, []byte("old"), []byte("v"), SetOptions{ExpireAt: 1})
 	require.NoError(t, err)
 	require.NoError(t, ks.Set([]byte("live"), []byte("v")))
 	require.Equal(t, 2, ks.Len(), "a key set with a past deadline is counted until reclaimed")
@@ -196,13 +180,9 @@ func TestMSetNXReclaimsExpiredKeys(t *testing.T) {
 // uses the hint up and leaves the key counted (found in review: Len with
 // a clock read once before locking every shard).
 func TestDrainJudgesHintsByFreshClock(t *testing.T) {
-	var now atomic.Int64
-	now.Store(1_000_000)
-	ks, err := New(Options{NoActiveExpiry: true, Clock: now.Load, Shards: 1})
-	require.NoError(t, err)
-	defer ks.Close()
+	ks, now := newOpsKS(t, Options{Shards: 1})
 	require.NoError(t, ks.Set([]byte("x"), []byte("v")))
-	_, err = ks.SetOpt(nil, []byte("y"), []byte("v"), SetOptions{TTL: 20})
+	_, err := ks.SetOpt(nil, []byte("y"), []byte("v"), SetOptions{TTL: 20})
 	require.NoError(t, err)
 	stale := now.Load() // read before the lock, as drainAllHints and expireSample's callers do
 	now.Add(21)

@@ -39,22 +39,7 @@ import (
 // sequences (default 300); RINGDB_REDISDIFF_SEED the seed (default: from
 // the clock, logged).
 func TestDifferentialAgainstRedis(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("RINGDB_REQUIRE_REDIS") != "" {
-			t.Fatalf("redis-server not found and RINGDB_REQUIRE_REDIS is set: %v", err)
-		}
-		t.Skip("redis-server not installed (apt-get install redis-server); .ci/run installs it")
-	}
-	if testing.Short() {
-		t.Skip("starts a redis-server")
-	}
-	seqs := envInt(t, "RINGDB_REDISDIFF_SEQS", 300)
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("RINGDB_REDISDIFF_SEED"); s != "" {
-		seed = uint64(envInt(t, "RINGDB_REDISDIFF_SEED", 0))
-	}
-	t.Logf("seed %d (RINGDB_REDISDIFF_SEED=%d reruns it), %d sequences", seed, seed, seqs)
+	bin, seqs, seed := rdSetup(t)
 
 	redis := startRedis(t, bin)
 	for _, kind := range []string{server.TransportGnet, server.TransportStd} {
@@ -136,6 +121,31 @@ func TestDifferentialAgainstRedis(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rdSetup finds redis-server (skipping, or failing under
+// RINGDB_REQUIRE_REDIS, without it) and reads the number of sequences and
+// the seed from the environment, logging the seed for a rerun.
+func rdSetup(t *testing.T) (bin string, seqs int, seed uint64) {
+	t.Helper()
+	var err error
+	bin, err = exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("RINGDB_REQUIRE_REDIS") != "" {
+			t.Fatalf("redis-server not found and RINGDB_REQUIRE_REDIS is set: %v", err)
+		}
+		t.Skip("redis-server not installed (apt-get install redis-server); .ci/run installs it")
+	}
+	if testing.Short() {
+		t.Skip("starts a redis-server")
+	}
+	seqs = envInt(t, "RINGDB_REDISDIFF_SEQS", 300)
+	seed = uint64(time.Now().UnixNano())
+	if s := os.Getenv("RINGDB_REDISDIFF_SEED"); s != "" {
+		seed = uint64(envInt(t, "RINGDB_REDISDIFF_SEED", 0))
+	}
+	t.Logf("seed %d (RINGDB_REDISDIFF_SEED=%d reruns it), %d sequences", seed, seed, seqs)
+	return bin, seqs, seed
 }
 
 func envInt(t *testing.T, name string, def int) int {

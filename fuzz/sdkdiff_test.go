@@ -9,8 +9,6 @@ import (
 	"maps"
 	"math"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,22 +29,7 @@ import (
 // Same requirements and knobs as TestDifferentialAgainstRedis
 // (RINGDB_REQUIRE_REDIS, RINGDB_REDISDIFF_SEQS, RINGDB_REDISDIFF_SEED).
 func TestSDKDifferentialAgainstRedis(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("RINGDB_REQUIRE_REDIS") != "" {
-			t.Fatalf("redis-server not found and RINGDB_REQUIRE_REDIS is set: %v", err)
-		}
-		t.Skip("redis-server not installed (apt-get install redis-server); .ci/run installs it")
-	}
-	if testing.Short() {
-		t.Skip("starts a redis-server")
-	}
-	seqs := envInt(t, "RINGDB_REDISDIFF_SEQS", 300)
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("RINGDB_REDISDIFF_SEED"); s != "" {
-		seed = uint64(envInt(t, "RINGDB_REDISDIFF_SEED", 0))
-	}
-	t.Logf("seed %d (RINGDB_REDISDIFF_SEED=%d reruns it), %d sequences", seed, seed, seqs)
+	bin, seqs, seed := rdSetup(t)
 
 	theirs := dialRESP(t, "unix", startRedis(t, bin))
 	cfg := server.Config{Addr: "127.0.0.1:0", MetricsAddr: "off", Loops: 1}

@@ -315,14 +315,6 @@ func (s *Server) sessionList() []*session {
 	return list
 }
 
-// sessionCount is the number of open sessions, those CLIENT KILL closed
-// left out.
-func (s *Server) sessionCount() int {
-	s.sessMu.Lock()
-	defer s.sessMu.Unlock()
-	return len(s.sessions) - s.killedOpen
-}
-
 // connectedClients is INFO's connected_clients: the transport's count
 // (which includes connections that have not sent a byte, so have no
 // session yet) or the sessions', whichever is larger, without the clients
