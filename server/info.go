@@ -83,8 +83,8 @@ func (s *Server) appendInfoSection(b []byte, sec string) []byte {
 		b = field(b, "config_file", "")
 	case "clients":
 		b = append(b, "# Clients\r\n"...)
-		// The transport also counts connections that have not sent a byte
-		// yet (sessions open on the first byte).
+		// The transport counts a connection from its accept, the session
+		// table from Handler.Open: the larger of the two never misses one.
 		b = fieldInt(b, "connected_clients", s.connectedClients(ts.Connected))
 		b = fieldInt(b, "maxclients", s.maxClients.Load())
 		b = fieldInt(b, "blocked_clients", s.parkedCount())

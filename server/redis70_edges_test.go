@@ -385,3 +385,66 @@ func TestClientKillDropsPendingOutput(t *testing.T) {
 		})
 	}
 }
+
+// TestSilentClientIsListedAndKillable: Redis creates a client when it
+// accepts the connection, so one that has not sent a byte yet is in CLIENT
+// LIST (cmd=NULL, resp=2) and CLIENT KILL finds it; ringdb opened the session
+// on the first byte, so such a client was counted in connected_clients but
+// could be neither seen nor killed.
+func TestSilentClientIsListedAndKillable(t *testing.T) {
+	for _, kind := range []string{TransportGnet, TransportStd} {
+		t.Run(kind, func(t *testing.T) {
+			ts := startServer(t, kind, Config{})
+			me := ts.raw(t)
+			silent := ts.dial(t)
+			addr := silent.LocalAddr().String()
+			var line string
+			deadline := time.Now().Add(5 * time.Second)
+			for line == "" && time.Now().Before(deadline) {
+				list := me.do(t, "CLIENT", "LIST")
+				for _, l := range strings.Split(list, "\n") {
+					if strings.Contains(l, " addr="+addr+" ") {
+						line = l
+					}
+				}
+				if line == "" {
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			if line == "" {
+				t.Fatalf("CLIENT LIST never showed the silent client %s", addr)
+			}
+			for _, f := range []string{" cmd=NULL ", " tot-cmds=0 ", " resp=2 "} {
+				if !strings.Contains(line, f) {
+					t.Errorf("silent client's line %q lacks %q", line, f)
+				}
+			}
+			if got := me.do(t, "CLIENT", "KILL", "ADDR", addr); got != intR(1) {
+				t.Fatalf("CLIENT KILL ADDR %s = %q, want :1", addr, got)
+			}
+			silent.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := silent.Read(make([]byte, 1)); err == nil {
+				t.Fatal("killed silent client got data instead of EOF")
+			}
+			if got := me.do(t, "CLIENT", "KILL", "ADDR", addr); got != intR(0) {
+				t.Fatalf("second CLIENT KILL ADDR = %q, want :0", got)
+			}
+			// A silent client that simply leaves is forgotten.
+			gone := ts.dial(t)
+			gaddr := gone.LocalAddr().String()
+			waitFor := func(what string, cond func(string) bool) {
+				t.Helper()
+				deadline := time.Now().Add(5 * time.Second)
+				for !cond(me.do(t, "CLIENT", "LIST")) {
+					if time.Now().After(deadline) {
+						t.Fatalf("timed out waiting for %s", what)
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			waitFor("the second silent client listed", func(l string) bool { return strings.Contains(l, " addr="+gaddr+" ") })
+			gone.Close()
+			waitFor("the second silent client forgotten", func(l string) bool { return !strings.Contains(l, " addr="+gaddr+" ") })
+		})
+	}
+}

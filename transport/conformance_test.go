@@ -182,9 +182,10 @@ func TestParked(t *testing.T) {
 		c.expect(t, "after")
 
 		// A client that leaves while parked: the late completion is ignored.
+		parks := e.h.parks.Load()
 		gone := e.conn(t)
 		gone.write(t, cmd("BLOCK", "30", "nobody"))
-		eventually(t, "parked", func() bool { return e.h.opened.Load() == 3 })
+		eventually(t, "parked", func() bool { return e.h.parks.Load() == parks+1 })
 		_ = gone.Close()
 		eventually(t, "closed", func() bool { return e.h.closed.Load() == 1 })
 		time.Sleep(50 * time.Millisecond)
@@ -650,7 +651,7 @@ func TestShutdown(t *testing.T) {
 		if _, err := busy.br.Peek(1); err != nil { // the batch is being served
 			t.Fatal(err)
 		}
-		eventually(t, "parked requests", func() bool { return e.h.opened.Load() == 4 })
+		eventually(t, "parked requests", func() bool { return e.h.parks.Load() == 2 })
 
 		start := time.Now()
 		done := make(chan error, 1)
@@ -775,4 +776,16 @@ func TestTLS(t *testing.T) {
 
 	c.write(t, cmd("PING"))
 	c.expect(t, "PONG")
+}
+
+// TestOpenBeforeFirstByte: a connection is opened with the handler when it
+// is accepted, not when its first byte arrives, and closed when it goes,
+// even if it never sent anything.
+func TestOpenBeforeFirstByte(t *testing.T) {
+	forEach(t, Config{}, func(t *testing.T, e *env) {
+		c := e.conn(t)
+		eventually(t, "silent connection opened", func() bool { return e.h.opened.Load() == 1 })
+		_ = c.Close()
+		eventually(t, "silent connection closed", func() bool { return e.h.closed.Load() == 1 })
+	})
 }

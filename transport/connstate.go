@@ -60,12 +60,13 @@ type connState struct {
 	st  *counters // where this connection's traffic is counted
 
 	// Processing context only.
-	detected  bool // the first byte has arrived and chosen the protocol
-	opened    bool // Handler.Open succeeded; Handler.Close is due
-	reject    bool // over MaxClients: answer the first byte with an error
-	parked    bool // a parked request holds back the rest of the input
-	quit      bool // close once out is written; process ignores input
-	abortive  bool // with quit: close without waiting for the output
+	detected  bool  // the first byte has arrived and chosen the protocol
+	opened    bool  // Handler.Open succeeded; Handler.Close is due
+	reject    bool  // over MaxClients: answer the first byte with an error
+	openErr   error // Handler.Open refused the connection: the first byte gets it
+	parked    bool  // a parked request holds back the rest of the input
+	quit      bool  // close once out is written; process ignores input
+	abortive  bool  // with quit: close without waiting for the output
 	rdec      *resp.Decoder
 	bdec      *binproto.Decoder
 	pf        Prefetcher // the handler, if it prefetches; nil otherwise
@@ -110,6 +111,21 @@ func (cs *connState) init(h *hub, tr connTransport, st *counters, remote, local 
 	cs.reject = reject
 	cs.born = h.now()
 	cs.lastRead = cs.born
+	if !reject {
+		cs.open()
+	}
+}
+
+// open opens the connection with the handler as soon as it is accepted, as
+// Redis creates its client, so that a client that has not sent a byte yet
+// is listed and can be killed. A refusal is answered when the first byte
+// tells in which protocol to say it.
+func (cs *connState) open() {
+	if err := cs.hub.h.Open(&cs.Conn); err != nil {
+		cs.openErr = err
+		return
+	}
+	cs.opened = true
 }
 
 // prefetchBatch is how many pipelined requests ahead the keys of are
@@ -163,8 +179,8 @@ func (cs *connState) process(out, in []byte) []byte {
 	return out
 }
 
-// begin handles the first byte: it picks the protocol and opens the
-// connection with the handler, or refuses it.
+// begin handles the first byte: it picks the protocol, and refuses the
+// connection if MaxClients or Handler.Open did.
 func (cs *connState) begin(out []byte, first byte) []byte {
 	cs.detected = true
 	if first == binproto.Magic {
@@ -177,7 +193,7 @@ func (cs *connState) begin(out []byte, first byte) []byte {
 	if cs.reject {
 		return cs.disconnect(out, binproto.ClassLimit, maxClientsMsg, true)
 	}
-	if err := cs.hub.h.Open(&cs.Conn); err != nil {
+	if err := cs.openErr; err != nil {
 		class, msg := binproto.ClassErr, err.Error()
 		var be *binproto.Error
 		if errors.As(err, &be) {
@@ -185,7 +201,6 @@ func (cs *connState) begin(out []byte, first byte) []byte {
 		}
 		return cs.disconnect(out, class, msg, true)
 	}
-	cs.opened = true
 	return out
 }
 

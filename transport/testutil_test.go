@@ -35,6 +35,7 @@ type testHandler struct {
 	big  []byte
 
 	opened, closed atomic.Int64
+	parks          atomic.Int64 // requests BLOCK has parked
 	rejectOpen     atomic.Pointer[binproto.Error] // Open fails with it when set
 
 	connMu sync.Mutex
@@ -80,6 +81,7 @@ func (h *testHandler) get(w *Writer, k []byte) {
 func (h *testHandler) block(c *Conn, d time.Duration, reply []byte) {
 	reply = append([]byte(nil), reply...)
 	p := c.Park()
+	h.parks.Add(1)
 	time.AfterFunc(d, func() { p.Complete(func(w *Writer) { w.Bulk(reply) }) })
 }
 

@@ -46,11 +46,14 @@ type Request struct {
 // A Handler is shared by all connections, so it must be safe for
 // concurrent use across connections.
 type Handler interface {
-	// Open is called for each accepted connection before any request: when
-	// its first byte arrives, so that c.Proto is known. A connection that
-	// closes before sending a byte is never opened. A non-nil error rejects
-	// it: the message is sent as an error (a *binproto.Error keeps its
-	// class; any other error is class ERR) and the connection closed.
+	// Open is called for each accepted connection that MaxClients admits,
+	// as soon as it is accepted and before any request, so a client that has
+	// not sent a byte yet already has its session (Redis lists and kills
+	// such clients too). c.Proto is not known yet: it reads ProtoRESP until
+	// the first byte arrives. A non-nil error rejects the connection: when
+	// its first byte arrives, the message is sent as an error in the
+	// protocol that byte chose (a *binproto.Error keeps its class; any other
+	// error is class ERR) and the connection closed.
 	Open(c *Conn) error
 	// Serve executes req and writes exactly one reply to w, or parks the
 	// request with c.Park and completes it later.
