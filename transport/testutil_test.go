@@ -35,7 +35,7 @@ type testHandler struct {
 	big  []byte
 
 	opened, closed atomic.Int64
-	parks          atomic.Int64 // requests BLOCK has parked
+	parks          atomic.Int64                   // requests BLOCK has parked
 	rejectOpen     atomic.Pointer[binproto.Error] // Open fails with it when set
 
 	connMu sync.Mutex
