@@ -200,3 +200,27 @@ func BenchmarkBatchGet(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMSet writes 10 random existing keys per MSet from every
+// goroutine, as redis-benchmark's MSET does: each MSet holds the locks of
+// the shards it touches (about 8 of 16) at once, so its locked section is
+// what two event loops queue on.
+func BenchmarkMSet(b *testing.B) {
+	ks, keys := benchKeyspace(b)
+	b.ReportAllocs()
+	b.SetBytes(10 * 80)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := newPicker()
+		val := make([]byte, 64)
+		pairs := make([][]byte, 20)
+		for pb.Next() {
+			for i := 0; i < 20; i += 2 {
+				pairs[i], pairs[i+1] = keys[r.next()&(benchKeys-1)], val
+			}
+			if err := ks.MSet(pairs...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -629,18 +629,20 @@ const PrefetchMax = 32
 // back to back and overlap. It changes nothing and counts nothing; only the
 // first PrefetchMax keys are looked at.
 func (k *Keyspace) Prefetch(keys [][]byte) {
-	k.prefetch(keys)
+	k.prefetch(keys, 1)
 }
 
 // prefetch returns a value computed from every load so that none of them
 // can be left out; it must not be inlined into a caller that drops it.
 //
 //go:noinline
-func (k *Keyspace) prefetch(keys [][]byte) uint64 {
-	if len(keys) > PrefetchMax {
-		keys = keys[:PrefetchMax]
-	}
+func (k *Keyspace) prefetch(keys [][]byte, stride int) uint64 {
 	var hs [PrefetchMax]uint64
+	n := 0
+	for i := 0; i < len(keys) && n < PrefetchMax; i += stride {
+		hs[n] = xxhash.Sum64(keys[i])
+		n++
+	}
 	var sink uint64
 	rs := k.ep.enter()
 	// First the home slot of every key, then (slots now in cache) the first
@@ -648,14 +650,12 @@ func (k *Keyspace) prefetch(keys [][]byte) uint64 {
 	// instead of calling lookup: lookup's key comparison waits for each
 	// record in turn (BenchmarkBatchGet: 113 ns per key through lookup, 79
 	// with the touch alone).
-	for i, key := range keys {
-		h := xxhash.Sum64(key)
-		hs[i] = h
+	for _, h := range hs[:n] {
 		s := &k.shards[h&k.mask]
 		t := s.table.Load()
 		sink += t.slots[t.home(h>>tagShift)].Load()
 	}
-	for _, h := range hs[:len(keys)] {
+	for _, h := range hs[:n] {
 		s := &k.shards[h&k.mask]
 		t := s.table.Load()
 		tag := h >> tagShift

@@ -85,6 +85,10 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 			return false, err
 		}
 	}
+	// Bring the keys' slots and records into cache before taking the
+	// locks: the locked section, which holds about half the shards for a
+	// 10-key MSET, then no longer waits for memory (BenchmarkMSet).
+	k.prefetch(pairs, 2)
 	set := k.shardSetFor(pairKeys(pairs))
 	if err := k.lockSet(set); err != nil {
 		return false, err
