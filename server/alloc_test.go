@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/ringdb/ringdb/transport"
@@ -98,6 +99,45 @@ func BenchmarkServe(b *testing.B) {
 					h.serve(req)
 				}
 			})
+		}
+	}
+}
+
+// BenchmarkCommandLookup finds a command by its name as sent (mixed case)
+// in the RESP command table, for the names redis-benchmark sends most.
+func BenchmarkCommandLookup(b *testing.B) {
+	t := newDirectServer(b, Config{}).cmds
+	names := [][]byte{[]byte("GET"), []byte("set"), []byte("INCR"), []byte("MSET"), []byte("lpush"), []byte("Ping")}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if t.lookup(names[i%len(names)]) == nil && i%len(names) != 4 {
+			b.Fatal("command not found")
+		}
+		i++
+	}
+}
+
+// TestCommandLookup: every RESP command is found by its name in any case,
+// and names that are not commands (prefixes, extensions, over-long, empty)
+// are not.
+func TestCommandLookup(t *testing.T) {
+	tab := newDirectServer(t, Config{}).cmds
+	for _, c := range tab.list {
+		for _, n := range []string{c.name, strings.ToUpper(c.name), strings.ToUpper(c.name[:1]) + c.name[1:]} {
+			if got := tab.lookup([]byte(n)); got != c {
+				t.Errorf("lookup(%q) = %v, want %q", n, got, c.name)
+			}
+		}
+		for _, n := range []string{c.name[:len(c.name)-1], c.name + "x", c.name + "\x00"} {
+			if got := tab.lookup([]byte(n)); got != nil && got.name != n {
+				t.Errorf("lookup(%q) = %q", n, got.name)
+			}
+		}
+	}
+	for _, n := range []string{"", "nope", strings.Repeat("get", 20), "g\xc3\xa9t"} {
+		if got := tab.lookup([]byte(n)); got != nil {
+			t.Errorf("lookup(%q) = %q, want nil", n, got.name)
 		}
 	}
 }
