@@ -28,7 +28,10 @@
 # redis-benchmark on CLIENT_CPUS, default 1, with taskset: on a 2-core machine
 # the load generator then no longer competes with the server for the cores;
 # ringdb sees one CPU and runs one event loop, as Redis runs one thread),
-# RINGDB_FLAGS (extra ringdb-server flags, e.g. "--loops 1").
+# RINGDB_FLAGS (extra ringdb-server flags, e.g. "--loops 1"), ALT_FLAGS
+# (when set, the third server is not the std transport but a second gnet
+# server started with RINGDB_FLAGS plus these flags, for a same-run A/B of
+# a setting: its column is headed "gnet ALT_FLAGS").
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -45,6 +48,13 @@ PORT_BASE=${PORT_BASE:-26379}
 MAXMEMORY=${MAXMEMORY:-3GiB}
 PIN=${PIN:-0}
 RINGDB_FLAGS=${RINGDB_FLAGS:-}
+ALT_FLAGS=${ALT_FLAGS:-}
+third_tr=std
+third_label=std
+if [ -n "$ALT_FLAGS" ]; then
+	third_tr=gnet
+	third_label="gnet $ALT_FLAGS"
+fi
 SERVER_CPUS=${SERVER_CPUS:-0}
 CLIENT_CPUS=${CLIENT_CPUS:-1}
 server_pin=()
@@ -81,6 +91,7 @@ echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, $(uname -r)"
 echo "# load at start: $(uptime)"
 [ "$PIN" = 1 ] && echo "# pinned: servers on CPUs $SERVER_CPUS, redis-benchmark on CPUs $CLIENT_CPUS"
 [ -n "$RINGDB_FLAGS" ] && echo "# ringdb-server flags: $RINGDB_FLAGS"
+[ -n "$ALT_FLAGS" ] && echo "# third server: gnet with $RINGDB_FLAGS $ALT_FLAGS (instead of std)"
 echo "# $(redis-server --version)"
 echo "# ringdb $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes'), $(go version | cut -d' ' -f3)"
 
@@ -103,8 +114,12 @@ done
 	--daemonize no --loglevel warning >"$tmp/redis.log" 2>&1 &
 pid[redis]=$!
 for tr in gnet std; do
-	"${server_pin[@]}" "$tmp/ringdb-server" --listen "127.0.0.1:${port[$tr]}" --transport "$tr" \
-		--maxmemory "$MAXMEMORY" --metrics-listen '' $RINGDB_FLAGS >"$tmp/ringdb-$tr.log" 2>&1 &
+	real=$tr extra=
+	if [ "$tr" = std ]; then
+		real=$third_tr extra=$ALT_FLAGS
+	fi
+	"${server_pin[@]}" "$tmp/ringdb-server" --listen "127.0.0.1:${port[$tr]}" --transport "$real" \
+		--maxmemory "$MAXMEMORY" --metrics-listen '' $RINGDB_FLAGS $extra >"$tmp/ringdb-$tr.log" 2>&1 &
 	pid[$tr]=$!
 done
 for s in "${servers[@]}"; do
@@ -187,7 +202,7 @@ if grep -qiE 'level=(WARN|ERROR)|panic' "$tmp"/ringdb-*.log; then
 fi
 
 echo
-awk -v rounds="$ROUNDS" '
+awk -v rounds="$ROUNDS" -v third="$third_label" '
 function median(list,    a, n, i, j, t) {
 	n = split(list, a, " ")
 	for (i = 2; i <= n; i++) {
@@ -218,7 +233,7 @@ END {
 		M = ms[m]
 		print "### " title[M]
 		print ""
-		print "| -P | test | Redis | ringdb gnet | gnet / Redis | ringdb std | std / Redis |"
+		print "| -P | test | Redis | ringdb gnet | gnet / Redis | ringdb " third " | " third " / Redis |"
 		print "| --- | --- | --- | --- | --- | --- | --- |"
 		for (k = 1; k <= nkeys; k++) {
 			split(keys[k], kp, SUBSEP)
