@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # redis-benchmark against Redis and against ringdb-server (gnet and std
-# transports), same flags, same -n, alternating run by run, over ROUNDS
+# transports, or gnet twice with ALT_FLAGS), same flags, same -n, alternating run by run, over ROUNDS
 # rounds; prints ops/s, server CPU time per request and p99 per run, then
 # tables of medians and of ringdb/Redis ratios.
 #

@@ -315,10 +315,9 @@ func (s *Server) sessionList() []*session {
 	return list
 }
 
-// connectedClients is INFO's connected_clients: the transport's count
-// (which includes connections that have not sent a byte, so have no
-// session yet) or the sessions', whichever is larger, without the clients
-// CLIENT KILL closed, which Redis frees at once.
+// connectedClients is INFO's connected_clients: the transport's count (from
+// accept; a session opens just after) or the sessions', whichever is
+// larger, without the clients CLIENT KILL closed, which Redis frees at once.
 func (s *Server) connectedClients(transportConnected int64) int64 {
 	s.sessMu.Lock()
 	defer s.sessMu.Unlock()

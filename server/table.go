@@ -134,10 +134,12 @@ func (t *commandTable) addName(c *command) {
 	if len(c.name) > maxNameLen {
 		panic("server: command name longer than maxNameLen: " + c.name)
 	}
-	for i, n := nameHash(c.name)&(nameSlots-1), 0; ; i, n = (i+1)&(nameSlots-1), n+1 {
-		if n == nameSlots {
-			panic("server: more RESP commands than nameSlots")
-		}
+	// Half full at most, so a lookup always meets an empty slot (and
+	// rarely probes far).
+	if len(t.list) >= nameSlots/2 {
+		panic("server: more RESP commands than nameSlots/2")
+	}
+	for i := nameHash(c.name) & (nameSlots - 1); ; i = (i + 1) & (nameSlots - 1) {
 		if old := t.byName[i]; old == nil || old.name == c.name {
 			t.byName[i] = c
 			return

@@ -789,3 +789,94 @@ func TestOpenBeforeFirstByte(t *testing.T) {
 		eventually(t, "silent connection closed", func() bool { return e.h.closed.Load() == 1 })
 	})
 }
+
+// TestPushBeforeFirstByte (from review): Open now runs before the first
+// byte, so a handler can hold the Conn before its protocol is known; a push
+// then fails with ErrNotReady instead of being written as RESP to what may
+// turn out a binary client (and racing with the first byte's choice), and
+// works once the protocol is known.
+func TestPushBeforeFirstByte(t *testing.T) {
+	forEach(t, Config{}, func(t *testing.T, e *env) {
+		c := e.conn(t)
+		eventually(t, "opened", func() bool { return e.h.opened.Load() == 1 })
+		e.h.connMu.Lock()
+		sc := e.h.conns[0]
+		e.h.connMu.Unlock()
+		stop := make(chan struct{})
+		done := make(chan error, 1)
+		go func() { // pushes racing the first byte
+			for {
+				select {
+				case <-stop:
+					done <- nil
+					return
+				default:
+				}
+				err := sc.Push(binproto.OpMessage, func(w *Writer) { w.Push(1); w.BulkString("x") })
+				if err != nil && !errors.Is(err, ErrNotReady) {
+					done <- err
+					return
+				}
+				if err == nil {
+					done <- nil
+					return
+				}
+			}
+		}()
+		if err := sc.Push(binproto.OpMessage, func(w *Writer) { w.Null() }); !errors.Is(err, ErrNotReady) && err != nil {
+			t.Fatalf("push before the first byte: %v", err)
+		}
+		c.write(t, binReq(binproto.OpPing, 7))
+		// Every frame before the PING's reply is a well-formed binary push.
+		for {
+			f, err := c.readFrame()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Flags == binproto.FlagPush {
+				continue
+			}
+			if f.ID != 7 {
+				t.Fatalf("frame %+v, want the reply to PING 7", f.Header)
+			}
+			break
+		}
+		close(stop)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if err := sc.Push(binproto.OpMessage, func(w *Writer) { w.Push(1); w.BulkString("y") }); err != nil {
+			t.Fatalf("push after the first byte: %v", err)
+		}
+		for { // the racing goroutine's one successful push may come first
+			f, err := c.readFrame()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Flags != binproto.FlagPush || f.Op != binproto.OpMessage {
+				t.Fatalf("frame %+v, want a push", f.Header)
+			}
+			if v := fmt.Sprint(f.Value); v == "[y]" {
+				break
+			} else if v != "[x]" {
+				t.Fatalf("push %s, want [x] or [y]", v)
+			}
+		}
+	})
+}
+
+// TestOpenRefusedSilentClosed (from review): a connection Handler.Open
+// refuses that never sends a byte is closed after rejectWait, as one
+// MaxClients refuses, instead of holding a client slot for ever.
+func TestOpenRefusedSilentClosed(t *testing.T) {
+	forEach(t, Config{}, func(t *testing.T, e *env) {
+		e.h.rejectOpen.Store(&binproto.Error{Class: binproto.ClassNoAuth, Msg: "go away"})
+		c := e.conn(t)
+		start := time.Now()
+		c.expectEOF(t)
+		if d := time.Since(start); d < rejectWait/2 {
+			t.Fatalf("closed after %v, want about %v", d, rejectWait)
+		}
+		eventually(t, "gone", func() bool { return e.stats().Connected == 0 })
+	})
+}

@@ -9,8 +9,9 @@ import (
 
 // Conn is one client connection as a Handler sees it. ID, Proto,
 // RemoteAddr and the session are safe to read from Serve; Park's completion,
-// Push, Close and RESPVersion are safe from any goroutine. Proto is known
-// from Handler.Open on and never changes.
+// Push, Close and RESPVersion are safe from any goroutine. Proto is set by
+// the connection's first byte, before its first Serve, and never changes;
+// in Handler.Open it is not known yet.
 type Conn struct {
 	id      uint64
 	proto   Proto
@@ -78,7 +79,8 @@ func (c *Conn) Park() *Parked { return c.ops.park(c) }
 
 // Push sends an out-of-band message written by fn: a RESP3 push (an array in
 // RESP2) or a binary push frame with opcode op and id 0. It never blocks; it
-// returns ErrConnClosed when the connection is closed, and ErrOutputLimit
+// returns ErrConnClosed when the connection is closed, ErrNotReady before the
+// connection's first byte has chosen its protocol, and ErrOutputLimit
 // (and disconnects the client) when the message would take the
 // connection's queued pushes over OutputHardLimit.
 //

@@ -94,6 +94,7 @@ type connState struct {
 	closing    bool           // no more pushes or completions. REQUIRES: mu
 	closed     bool           // finished; the transport is gone. REQUIRES: mu
 	overflow   bool           // disconnected by an output limit. REQUIRES: mu
+	protoKnown bool           // the first byte has set proto. REQUIRES: mu
 	closeClass binproto.Class // why closeReq was set. REQUIRES: mu
 	closeMsg   string         // REQUIRES: mu
 }
@@ -183,13 +184,17 @@ func (cs *connState) process(out, in []byte) []byte {
 // connection if MaxClients or Handler.Open did.
 func (cs *connState) begin(out []byte, first byte) []byte {
 	cs.detected = true
+	proto := ProtoRESP
 	if first == binproto.Magic {
-		cs.proto = ProtoBinary
+		proto = ProtoBinary
 		cs.bdec = binproto.NewDecoder(cs.hub.binLim)
 	} else {
-		cs.proto = ProtoRESP
 		cs.rdec = resp.NewDecoder(cs.hub.respLim)
 	}
+	// Under mu: Push, from any goroutine, writes in proto once it is known.
+	cs.mu.Lock()
+	cs.proto, cs.protoKnown = proto, true
+	cs.mu.Unlock()
 	if cs.reject {
 		return cs.disconnect(out, binproto.ClassLimit, maxClientsMsg, true)
 	}
@@ -453,6 +458,11 @@ func (cs *connState) outputOver(pend, now int64) bool {
 	return time.Duration(now-since) >= cfg.OutputSoftSeconds
 }
 
+// refused reports whether the connection is to be refused on its first
+// byte (by MaxClients or by Handler.Open); such a connection that stays
+// silent is closed after rejectWait. REQUIRES: the processing context.
+func (cs *connState) refused() bool { return cs.reject || cs.openErr != nil }
+
 // idle reports whether the connection has been idle past IdleTimeout at
 // time now. A parked (blocked) client is never idle, as in Redis.
 func (cs *connState) idle(now int64) bool {
@@ -556,6 +566,9 @@ func (cs *connState) push(_ *Conn, op binproto.Opcode, fn func(w *Writer)) error
 	defer cs.mu.Unlock()
 	if cs.closing {
 		return ErrConnClosed
+	}
+	if !cs.protoKnown {
+		return ErrNotReady
 	}
 	mark := len(cs.inbox)
 	buf, err := cs.appendAsyncLocked(cs.inbox, fn, binproto.FlagPush, op, 0)

@@ -9,6 +9,9 @@ var (
 	ErrServerClosed = errors.New("ringdb: server closed")
 	// ErrConnClosed is returned by Conn.Push on a closed connection.
 	ErrConnClosed = errors.New("ringdb: connection closed")
+	// ErrNotReady is returned by Conn.Push on a connection that has not
+	// sent its first byte yet, so has no protocol to write the push in.
+	ErrNotReady = errors.New("ringdb: connection has not chosen its protocol yet")
 	// ErrOutputLimit is returned by Conn.Push when the push would take the
 	// connection over its output hard limit; the client is disconnected.
 	ErrOutputLimit = errors.New("ringdb: output buffer limit reached")

@@ -356,7 +356,7 @@ func (s *gnetServer) sweep(l *gnetLoop) {
 			if pend == 0 || g.abortive || time.Duration(now-g.quitAt) > closeWait {
 				act = gnet.Close
 			}
-		case g.reject:
+		case g.refused():
 			if time.Duration(now-g.born) > rejectWait {
 				act = gnet.Close
 			}

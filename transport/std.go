@@ -314,7 +314,7 @@ func (n *netConn) readLoop() {
 	buf := make([]byte, minReadBuf)
 	for {
 		switch {
-		case n.reject:
+		case n.refused():
 			_ = n.nc.SetReadDeadline(time.Now().Add(rejectWait))
 		case cfg.IdleTimeout > 0:
 			_ = n.nc.SetReadDeadline(time.Now().Add(cfg.IdleTimeout))
@@ -359,11 +359,11 @@ func (n *netConn) timedOut() bool {
 	if n.quit {
 		return false
 	}
-	if !n.reject && !n.idle(n.srv.now()) {
+	if !n.refused() && !n.idle(n.srv.now()) {
 		return true
 	}
 	msg := idleMsg
-	if n.reject {
+	if n.refused() {
 		msg = ""
 	}
 	n.enqueue(n.disconnect(n.batch[:0], binproto.ClassErr, msg, false))

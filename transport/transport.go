@@ -50,10 +50,13 @@ type Handler interface {
 	// as soon as it is accepted and before any request, so a client that has
 	// not sent a byte yet already has its session (Redis lists and kills
 	// such clients too). c.Proto is not known yet: it reads ProtoRESP until
-	// the first byte arrives. A non-nil error rejects the connection: when
-	// its first byte arrives, the message is sent as an error in the
-	// protocol that byte chose (a *binproto.Error keeps its class; any other
-	// error is class ERR) and the connection closed.
+	// the first byte arrives. It runs where the transport accepts (the gnet
+	// event loop; the std and pipe accept loop), so it must not block. A
+	// non-nil error rejects the connection: when its first byte arrives, the
+	// message is sent as an error in the protocol that byte chose (a
+	// *binproto.Error keeps its class; any other error is class ERR) and the
+	// connection closed; one that sends nothing is closed after a second, as
+	// one refused by MaxClients.
 	Open(c *Conn) error
 	// Serve executes req and writes exactly one reply to w, or parks the
 	// request with c.Park and completes it later.
