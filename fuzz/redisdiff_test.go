@@ -25,9 +25,11 @@ import (
 // nulls, integers, error texts, one command at a time or a whole
 // sequence pipelined. Only what cannot match is relaxed: TTLs
 // within a tolerance (the two servers see each command a few microseconds
-// apart), KEYS and SCAN in any order, RANDOMKEY by nil-ness, and DBSIZE
-// after a SCAN when it differs (expired keys are reclaimed by each
-// server's active cycle at its own time).
+// apart), KEYS and SCAN in any order, RANDOMKEY by nil-ness, and DBSIZE and
+// INFO's key counts after a SCAN when they differ (expired keys are
+// reclaimed by each server's active cycle at its own time, and ringdb's
+// KEYS reclaims the expired keys it meets, as SCAN does in both, where
+// Redis's KEYS only skips them).
 //
 // The sequences use deadlines that are either far in the future or already
 // past, so no key expires while a sequence runs and both servers always
@@ -583,10 +585,11 @@ func rdCompare(argv []string, a, b *svVal) string {
 		// Only the keyspace line's keys and expires: avg_ttl depends on
 		// when each server's cycle sampled.
 		if a.t == b.t && (a.t == '$' || a.t == '=') {
-			if ka, kb := rdKeyspace(a.s), rdKeyspace(b.s); ka == kb {
+			ka, kb := rdKeyspace(a.s), rdKeyspace(b.s)
+			if ka == kb {
 				return ""
 			}
-			return "INFO keyspace counts differ"
+			return fmt.Sprintf("INFO keyspace counts differ: ringdb %q, redis %q", ka, kb)
 		}
 	case "RANDOMKEY":
 		if a.t == '$' && !a.null && !b.null {
@@ -632,8 +635,22 @@ func clip(s string) string {
 // keyspace), which a server's active expiry may have lowered before the
 // other's.
 func rdCountsKeys(argv []string) bool {
-	return len(argv) == 1 && strings.EqualFold(argv[0], "DBSIZE") ||
-		len(argv) == 2 && strings.EqualFold(argv[0], "INFO") && strings.EqualFold(argv[1], "keyspace")
+	if len(argv) == 1 && strings.EqualFold(argv[0], "DBSIZE") {
+		return true
+	}
+	if len(argv) == 0 || !strings.EqualFold(argv[0], "INFO") {
+		return false
+	}
+	if len(argv) == 1 {
+		return true // the default sections include keyspace
+	}
+	for _, sec := range argv[1:] {
+		switch strings.ToLower(sec) {
+		case "keyspace", "default", "all", "everything":
+			return true
+		}
+	}
+	return false
 }
 
 // rdKeyspace returns INFO keyspace's db0 line without avg_ttl.
