@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"strconv"
@@ -9,7 +10,7 @@ import (
 
 // infoSections are INFO's sections in output order; all of them are in
 // the default set.
-var infoSections = []string{"server", "clients", "memory", "stats", "keyspace"}
+var infoSections = []string{"server", "clients", "memory", "stats", "cpu", "keyspace"}
 
 // infoText renders INFO for the requested sections: none, "default", "all"
 // or "everything" give every section; unknown names are ignored, as in
@@ -118,6 +119,13 @@ func (s *Server) appendInfoSection(b []byte, sec string) []byte {
 		b = fieldUint(b, "keyspace_misses", st.Misses)
 		b = fieldUint(b, "total_sets", st.Sets)
 		b = fieldUint(b, "total_deletes", st.Deletes)
+	case "cpu":
+		b = append(b, "# CPU\r\n"...)
+		sys, user := processCPU()
+		b = field(b, "used_cpu_sys", formatSeconds(sys))
+		b = field(b, "used_cpu_user", formatSeconds(user))
+		b = field(b, "used_cpu_sys_children", "0.000000")
+		b = field(b, "used_cpu_user_children", "0.000000")
 	case "keyspace":
 		b = append(b, "# Keyspace\r\n"...)
 		if n := s.ks.Len(); n > 0 {
@@ -140,4 +148,11 @@ func (s *Server) configValue(name string) string {
 		return p.get(s)
 	}
 	return ""
+}
+
+// formatSeconds prints d as Redis prints CPU time: seconds with six
+// decimals.
+func formatSeconds(d time.Duration) string {
+	us := d.Microseconds()
+	return strconv.FormatInt(us/1e6, 10) + "." + fmt.Sprintf("%06d", us%1e6)
 }

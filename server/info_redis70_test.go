@@ -1,6 +1,9 @@
 package server
 
 import (
+	"regexp"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -156,4 +159,34 @@ func TestInfoKeyspaceCountsExpires(t *testing.T) {
 	d.expect(t, intR(1), "PERSIST", "a")
 	s.ks.ActiveExpireCycle(time.Second)
 	d.expect(t, bulkR("# Keyspace\r\ndb0:keys=2,expires=0,avg_ttl=0\r\n"), "INFO", "keyspace")
+}
+
+// TestInfoCPU: INFO cpu has Redis's fields, seconds with six decimals, and
+// the process's CPU time grows with work; it is in the default sections,
+// between stats and keyspace as in Redis.
+func TestInfoCPU(t *testing.T) {
+	s := newDirectServer(t, Config{})
+	d := newDirectClient(t, s)
+	re := regexp.MustCompile(`^\$\d+\r\n# CPU\r\nused_cpu_sys:(\d+\.\d{6})\r\nused_cpu_user:(\d+\.\d{6})\r\nused_cpu_sys_children:0\.000000\r\nused_cpu_user_children:0\.000000\r\n\r\n$`)
+	total := func() float64 {
+		m := re.FindStringSubmatch(d.do(t, "INFO", "cpu"))
+		if m == nil {
+			t.Fatalf("INFO cpu = %q", d.do(t, "INFO", "cpu"))
+		}
+		sys, _ := strconv.ParseFloat(m[1], 64)
+		user, _ := strconv.ParseFloat(m[2], 64)
+		return sys + user
+	}
+	before := total()
+	for start := time.Now(); time.Since(start) < 100*time.Millisecond; {
+		d.do(t, "SET", "k", "v")
+	}
+	if after := total(); after <= before {
+		t.Fatalf("CPU time did not grow: %v then %v", before, after)
+	}
+	info := d.do(t, "INFO")
+	st, cpu, ks := strings.Index(info, "# Stats\r\n"), strings.Index(info, "# CPU\r\n"), strings.Index(info, "# Keyspace\r\n")
+	if st < 0 || cpu < st || ks < cpu {
+		t.Fatalf("default INFO sections out of order: stats at %d, cpu at %d, keyspace at %d", st, cpu, ks)
+	}
 }
