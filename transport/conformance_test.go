@@ -880,3 +880,18 @@ func TestOpenRefusedSilentClosed(t *testing.T) {
 		eventually(t, "gone", func() bool { return e.stats().Connected == 0 })
 	})
 }
+
+// TestRefusedSilentHonoursIdleTimeout (from review): a refused connection
+// that stays silent is closed after IdleTimeout when that is shorter than
+// rejectWait, as it was before refusals waited for the first byte.
+func TestRefusedSilentHonoursIdleTimeout(t *testing.T) {
+	forEach(t, Config{IdleTimeout: 100 * time.Millisecond}, func(t *testing.T, e *env) {
+		e.h.rejectOpen.Store(&binproto.Error{Class: binproto.ClassNoAuth, Msg: "go away"})
+		c := e.conn(t)
+		start := time.Now()
+		c.expectEOF(t)
+		if d := time.Since(start); d >= rejectWait*3/4 {
+			t.Fatalf("closed after %v, want about the 100ms idle timeout", d)
+		}
+	})
+}

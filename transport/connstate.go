@@ -463,6 +463,15 @@ func (cs *connState) outputOver(pend, now int64) bool {
 // silent is closed after rejectWait. REQUIRES: the processing context.
 func (cs *connState) refused() bool { return cs.reject || cs.openErr != nil }
 
+// refuseWait is how long a refused connection may stay silent: rejectWait,
+// or IdleTimeout when that is shorter.
+func (cs *connState) refuseWait() time.Duration {
+	if t := cs.hub.cfg.IdleTimeout; t > 0 && t < rejectWait {
+		return t
+	}
+	return rejectWait
+}
+
 // idle reports whether the connection has been idle past IdleTimeout at
 // time now. A parked (blocked) client is never idle, as in Redis.
 func (cs *connState) idle(now int64) bool {

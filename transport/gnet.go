@@ -356,7 +356,7 @@ func (s *gnetServer) sweep(l *gnetLoop) {
 				act = gnet.Close
 			}
 		case g.refused():
-			if time.Duration(now-g.born) > rejectWait {
+			if time.Duration(now-g.born) > g.refuseWait() {
 				act = gnet.Close
 			}
 		case g.outputOver(pend, now):

@@ -315,7 +315,7 @@ func (n *netConn) readLoop() {
 	for {
 		switch {
 		case n.refused():
-			_ = n.nc.SetReadDeadline(time.Now().Add(rejectWait))
+			_ = n.nc.SetReadDeadline(time.Now().Add(n.refuseWait()))
 		case cfg.IdleTimeout > 0:
 			_ = n.nc.SetReadDeadline(time.Now().Add(cfg.IdleTimeout))
 		}
