@@ -118,18 +118,24 @@ func unixMs(t time.Time) int64 {
 // pxat is the PXAT argument for t: a time before 1970 is as past as 1 ms.
 func pxat(t time.Time) int64 { return max(unixMs(t), 1) }
 
-func setFrame(key string, value []byte, o SetOptions, mode int64) []byte {
-	var exp int64
-	// Both a TTL and a deadline send both bits, which the server refuses
-	// with a syntax error, as Redis refuses SET ... PX ... PXAT.
-	if !o.ExpireAt.IsZero() {
+// expiry returns the expiry mode bits and argument for a TTL and a
+// deadline, either of which may be zero. Both send both bits, which the
+// server refuses with a syntax error, as Redis refuses SET ... PX ... PXAT.
+func expiry(ttl time.Duration, at time.Time) (mode, exp int64) {
+	if !at.IsZero() {
 		mode |= op.ExpPXAt
-		exp = pxat(o.ExpireAt)
+		exp = pxat(at)
 	}
-	if o.TTL != 0 {
+	if ttl != 0 {
 		mode |= op.ExpPX
-		exp = ms(o.TTL)
+		exp = ms(ttl)
 	}
+	return mode, exp
+}
+
+func setFrame(key string, value []byte, o SetOptions, mode int64) []byte {
+	em, exp := expiry(o.TTL, o.ExpireAt)
+	mode |= em
 	if o.NX {
 		mode |= op.SetNX
 	}
@@ -240,17 +246,9 @@ func (c *Client) GetDel(ctx context.Context, key string) (value []byte, found bo
 func (c *Client) GetEx(ctx context.Context, key string, o GetExOptions) (value []byte, found bool, err error) {
 	// More than one option sends more than one bit, which the server
 	// refuses with a syntax error, as Redis does.
-	var mode, exp int64
+	mode, exp := expiry(o.TTL, o.ExpireAt)
 	if o.Persist {
 		mode |= op.ExpPersist
-	}
-	if !o.ExpireAt.IsZero() {
-		mode |= op.ExpPXAt
-		exp = pxat(o.ExpireAt)
-	}
-	if o.TTL != 0 {
-		mode |= op.ExpPX
-		exp = ms(o.TTL)
 	}
 	var e *enc
 	switch {

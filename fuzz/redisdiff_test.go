@@ -2,6 +2,7 @@ package fuzz
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,15 +47,7 @@ func TestDifferentialAgainstRedis(t *testing.T) {
 	redis := startRedis(t, bin)
 	for _, kind := range []string{server.TransportGnet, server.TransportStd} {
 		t.Run(kind, func(t *testing.T) {
-			cfg := server.Config{Addr: "127.0.0.1:0", Transport: kind, MetricsAddr: "off", Loops: 1}
-			s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer s.Shutdown(t.Context())
+			s := rdStartRingdb(t, kind)
 			ours := dialRESP(t, "tcp", s.Addr())
 			theirs := dialRESP(t, "unix", redis)
 			rng := rand.New(rand.NewPCG(seed, 0x5eed))
@@ -123,6 +116,23 @@ func TestDifferentialAgainstRedis(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rdStartRingdb starts a ringdb server on a free loopback port with the
+// given transport, one event loop and no metrics, shut down at the end of
+// the test.
+func rdStartRingdb(t *testing.T, transport string) *server.Server {
+	t.Helper()
+	cfg := server.Config{Addr: "127.0.0.1:0", Transport: transport, MetricsAddr: "off", Loops: 1}
+	s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	return s
 }
 
 // rdSetup finds redis-server (skipping, or failing under
@@ -554,10 +564,7 @@ func rdCompare(argv []string, a, b *svVal) string {
 		}
 	case "KEYS":
 		if a.t == '*' && b.t == '*' {
-			as, bs := elemStrings(a), elemStrings(b)
-			slices.Sort(as)
-			slices.Sort(bs)
-			if slices.Equal(as, bs) {
+			if sameElems(a, b) {
 				return ""
 			}
 			return "KEYS lists different keys"
@@ -573,10 +580,7 @@ func rdCompare(argv []string, a, b *svVal) string {
 			if !whole {
 				return ""
 			}
-			as, bs := elemStrings(&a.elems[1]), elemStrings(&b.elems[1])
-			slices.Sort(as)
-			slices.Sort(bs)
-			if slices.Equal(as, bs) {
+			if sameElems(&a.elems[1], &b.elems[1]) {
 				return ""
 			}
 			return "SCAN lists different keys"
@@ -597,6 +601,14 @@ func rdCompare(argv []string, a, b *svVal) string {
 		}
 	}
 	return "replies differ"
+}
+
+// sameElems reports whether two arrays hold the same elements in any order.
+func sameElems(a, b *svVal) bool {
+	as, bs := elemStrings(a), elemStrings(b)
+	slices.Sort(as)
+	slices.Sort(bs)
+	return slices.Equal(as, bs)
 }
 
 func elemStrings(v *svVal) []string {

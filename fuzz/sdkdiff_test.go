@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -32,15 +30,7 @@ func TestSDKDifferentialAgainstRedis(t *testing.T) {
 	bin, seqs, seed := rdSetup(t)
 
 	theirs := dialRESP(t, "unix", startRedis(t, bin))
-	cfg := server.Config{Addr: "127.0.0.1:0", MetricsAddr: "off", Loops: 1}
-	s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Shutdown(t.Context())
+	s := rdStartRingdb(t, server.TransportGnet)
 	ctx := t.Context()
 	c, err := client.New(ctx, s.Addr())
 	if err != nil {

@@ -154,5 +154,5 @@ func (s *Server) configValue(name string) string {
 // decimals.
 func formatSeconds(d time.Duration) string {
 	us := d.Microseconds()
-	return strconv.FormatInt(us/1e6, 10) + "." + fmt.Sprintf("%06d", us%1e6)
+	return fmt.Sprintf("%d.%06d", us/1e6, us%1e6)
 }

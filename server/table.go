@@ -97,15 +97,7 @@ func (t *commandTable) lookup(name []byte) *command {
 		return nil
 	}
 	var low [maxNameLen]byte
-	h := uint32(fnvOffset)
-	for i, c := range name {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		low[i] = c
-		h = (h ^ uint32(c)) * fnvPrime
-	}
-	for i := h & (nameSlots - 1); ; i = (i + 1) & (nameSlots - 1) {
+	for i := foldName(name, &low) & (nameSlots - 1); ; i = (i + 1) & (nameSlots - 1) {
 		c := t.byName[i]
 		if c == nil || c.name == string(low[:len(name)]) {
 			return c
@@ -119,11 +111,16 @@ const (
 	fnvPrime  = 16777619
 )
 
-// nameHash is the hash lookup computes over a lower-case name.
-func nameHash(name string) uint32 {
+// foldName writes name in lower case to low (len(name) <= maxNameLen) and
+// returns the hash of the lower-case name, in one pass.
+func foldName(name []byte, low *[maxNameLen]byte) uint32 {
 	h := uint32(fnvOffset)
-	for i := 0; i < len(name); i++ {
-		h = (h ^ uint32(name[i])) * fnvPrime
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		low[i] = c
+		h = (h ^ uint32(c)) * fnvPrime
 	}
 	return h
 }
@@ -139,7 +136,8 @@ func (t *commandTable) addName(c *command) {
 	if len(t.list) >= nameSlots/2 {
 		panic("server: more RESP commands than nameSlots/2")
 	}
-	for i := nameHash(c.name) & (nameSlots - 1); ; i = (i + 1) & (nameSlots - 1) {
+	var low [maxNameLen]byte
+	for i := foldName([]byte(c.name), &low) & (nameSlots - 1); ; i = (i + 1) & (nameSlots - 1) {
 		if old := t.byName[i]; old == nil || old.name == c.name {
 			t.byName[i] = c
 			return
