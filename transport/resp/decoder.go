@@ -61,8 +61,22 @@ type Decoder struct {
 	argv [][]byte // returned argv; the backing array is reused
 	inl  []byte   // unescaped inline arguments
 
+	// Commands Peek parsed whole, handed out by Next without parsing them
+	// again: pk[pkNext:] are still to come, their argument bounds (start/end
+	// pairs, indexes into in) in pkArgs. Anything that moves or replaces in
+	// empties it.
+	pk     []peeked
+	pkArgs []int
+	pkNext int
+
 	shrink bool  // release oversized scratch at the next call
 	err    error // sticky protocol error
+}
+
+// peeked is a command Peek parsed: it spans in[start:end] and its argc
+// arguments' bounds are pkArgs[args : args+2*argc].
+type peeked struct {
+	start, end, args, argc int
 }
 
 // NewDecoder returns a decoder enforcing lim; zero fields of lim take their
@@ -83,6 +97,7 @@ func (d *Decoder) Limits() Limits { return d.lim }
 // memory and buf is appended to it.
 func (d *Decoder) Feed(buf []byte) {
 	d.release()
+	d.forgetPeeked()
 	if d.pos < len(d.in) {
 		// Unparsed input remains; the state is stStart because Next only
 		// stops early at a command boundary.
@@ -107,6 +122,7 @@ func (d *Decoder) Stash() {
 	if d.owned || d.pos >= len(d.in) {
 		return
 	}
+	d.forgetPeeked()
 	d.back = append(d.back[:0], d.in[d.pos:]...)
 	d.in, d.pos, d.owned = d.back, 0, true
 }
@@ -130,6 +146,7 @@ func (d *Decoder) Reset() {
 	d.state, d.split, d.err = stStart, false, nil
 	d.pend, d.back, d.offs = d.pend[:0], d.back[:0], d.offs[:0]
 	d.shrink = true
+	d.forgetPeeked()
 	d.release()
 }
 
@@ -154,6 +171,13 @@ func (d *Decoder) Next() ([][]byte, error) {
 		return nil, d.err
 	}
 	d.release()
+	if d.pkNext < len(d.pk) {
+		if p := d.pk[d.pkNext]; p.start == d.pos && d.state == stStart && !d.split {
+			d.pkNext++
+			return d.handOutPeeked(p), nil
+		}
+		d.forgetPeeked() // not reached: the invariants above always hold
+	}
 	in := d.in
 	i := d.pos
 	for i < len(in) {
@@ -372,9 +396,30 @@ func (d *Decoder) skipCommand() {
 	}
 }
 
+// handOutPeeked returns the argv of p, a command Peek parsed whole, and
+// consumes it, as finishMultibulk does for one Next parsed.
+func (d *Decoder) handOutPeeked(p peeked) [][]byte {
+	argv := d.argv[:0]
+	for k := p.args; k < p.args+2*p.argc; k += 2 {
+		a, b := d.pkArgs[k], d.pkArgs[k+1]
+		argv = append(argv, d.in[a:b:b])
+	}
+	d.pos = p.end
+	d.argv = argv
+	d.shrink = d.shrink || cap(argv) > retainArgs ||
+		d.pkNext == len(d.pk) && cap(d.pkArgs) > 2*retainArgs
+	return argv
+}
+
+// forgetPeeked drops what Peek parsed; its indexes are into the current in.
+func (d *Decoder) forgetPeeked() {
+	d.pk, d.pkArgs, d.pkNext = d.pk[:0], d.pkArgs[:0], 0
+}
+
 // fail records a sticky protocol error and drops the input.
 func (d *Decoder) fail(err error) ([][]byte, error) {
 	d.err = err
+	d.forgetPeeked()
 	d.in, d.pos, d.owned = nil, 0, false
 	return nil, err
 }
@@ -391,6 +436,9 @@ func (d *Decoder) release() {
 	}
 	if cap(d.argv) > retainArgs {
 		d.argv, d.offs = nil, nil
+	}
+	if d.pkNext >= len(d.pk) && cap(d.pkArgs) > 2*retainArgs {
+		d.pk, d.pkArgs, d.pkNext = nil, nil, 0
 	}
 	if !d.owned && cap(d.back) > retainScratch {
 		d.back = nil

@@ -466,6 +466,29 @@ func BenchmarkDecoderPipeline(b *testing.B) {
 	}
 }
 
+// BenchmarkDecoderPipelinePeeked decodes as a server does: Peek at the batch
+// (to prefetch its keys), then Next every command.
+func BenchmarkDecoderPipelinePeeked(b *testing.B) {
+	batch := pipeline(16)
+	d := NewDecoder(Limits{})
+	keys := make([][]byte, 0, 32)
+	b.SetBytes(int64(len(batch)))
+	b.ReportAllocs()
+	for b.Loop() {
+		d.Feed(batch)
+		keys = d.Peek(keys[:0], 32)
+		for {
+			argv, err := d.Next()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if argv == nil {
+				break
+			}
+		}
+	}
+}
+
 func BenchmarkDecoderInline(b *testing.B) {
 	batch := []byte(strings.Repeat("SET key:000000000001 \"some value\"\r\n", 16))
 	d := NewDecoder(Limits{})

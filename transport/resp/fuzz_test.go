@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 )
@@ -43,6 +44,14 @@ func FuzzRESPDecoder(f *testing.F) {
 				t.Fatalf("whole: %q %v\nbytewise: %q %v", whole, werr, bw, berr)
 			}
 		}
+		// Peeking (which keeps what it parsed for Next) changes nothing Next
+		// returns, however the input is cut and however often it peeks.
+		for _, every := range []int{1, 3} {
+			peekd, perr := decodePeeking(fuzzLimits, every, chunks(data, cuts)...)
+			if !reflect.DeepEqual(whole, peekd) || !sameErr(werr, perr) {
+				t.Fatalf("whole: %q %v\npeeking every %d, cut %v: %q %v", whole, werr, every, cuts, peekd, perr)
+			}
+		}
 		// Peek reports the second arguments of a prefix of the commands
 		// Next returns (those with at least two), and never panics.
 		pd := NewDecoder(fuzzLimits)
@@ -81,4 +90,39 @@ func FuzzRESPDecoder(f *testing.F) {
 			t.Fatalf("re-encoded %q: got %q %v, want %q", enc, again, err, whole)
 		}
 	})
+}
+
+// decodePeeking is decodeChunks with Peek called after every Feed (at most
+// max commands ahead, as a server does) and again after every Next that
+// returns a command whose index is a multiple of every.
+func decodePeeking(lim Limits, every int, chunks ...[]byte) ([][]string, error) {
+	d := NewDecoder(lim)
+	var cmds [][]string
+	var keys [][]byte
+	for _, c := range chunks {
+		buf := bytes.Clone(c)
+		d.Feed(buf)
+		keys = d.Peek(keys[:0], 4)
+		for {
+			argv, err := d.Next()
+			if err != nil {
+				return cmds, err
+			}
+			if argv == nil {
+				break
+			}
+			cmd := make([]string, len(argv))
+			for i, a := range argv {
+				cmd[i] = string(a)
+			}
+			cmds = append(cmds, cmd)
+			if len(cmds)%every == 0 {
+				keys = d.Peek(keys[:0], 2)
+			}
+		}
+		for i := range buf {
+			buf[i] = '#' // the decoder must not read it any more
+		}
+	}
+	return cmds, nil
 }

@@ -7,11 +7,14 @@ package resp
 // max commands, at the first incomplete, inline, empty or malformed one
 // (Next reports the error, Peek does not), and does nothing while a command
 // is split across reads. The slices point into the fed input and are valid
-// as long as Next's results would be. It allocates nothing beyond dst.
+// as long as Next's results would be. It allocates nothing beyond dst once
+// the decoder has seen a batch as large.
 //
 // A server uses it to fetch the keys of a pipelined batch into cache before
-// executing the batch, so that their memory misses overlap.
+// executing the batch, so that their memory misses overlap. The commands it
+// parsed are kept, and Next hands them out without parsing them again.
 func (d *Decoder) Peek(dst [][]byte, max int) [][]byte {
+	d.forgetPeeked()
 	if d.err != nil || d.split || d.state != stStart {
 		return dst
 	}
@@ -20,28 +23,33 @@ func (d *Decoder) Peek(dst [][]byte, max int) [][]byte {
 	for n := 0; n < max && i < len(in) && in[i] == '*'; n++ {
 		argc, j, ok := peekNumber(in, i+1)
 		if !ok || argc < 1 || argc > d.lim.MaxArray {
-			return dst
+			break
 		}
-		var first []byte
-		for a := int64(0); a < argc; a++ {
+		args := len(d.pkArgs)
+		var a int64
+		for ; a < argc; a++ {
 			if j >= len(in) || in[j] != '$' {
-				return dst
+				break
 			}
 			size, k, ok := peekNumber(in, j+1)
-			if !ok || size < 0 || size > d.lim.MaxBulk || int64(len(in)-k) < size+2 {
-				return dst
+			if !ok || size > d.lim.MaxBulk || int64(len(in)-k) < size+2 {
+				break
 			}
 			end := k + int(size)
 			if in[end] != '\r' || in[end+1] != '\n' {
-				return dst
+				break
 			}
-			if a == 1 {
-				first = in[k:end:end]
-			}
+			d.pkArgs = append(d.pkArgs, k, end)
 			j = end + 2
 		}
-		if first != nil {
-			dst = append(dst, first)
+		if a < argc { // incomplete or malformed: Next's to parse
+			d.pkArgs = d.pkArgs[:args]
+			break
+		}
+		d.pk = append(d.pk, peeked{start: i, end: j, args: args, argc: int(argc)})
+		if argc >= 2 {
+			k := d.pkArgs[args+2]
+			dst = append(dst, in[k:d.pkArgs[args+3]:d.pkArgs[args+3]])
 		}
 		i = j
 	}
