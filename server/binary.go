@@ -126,7 +126,7 @@ func binHello(c *cmdCtx) {
 		}
 	}
 	c.sess.helloDone = true
-	c.sess.authed = true
+	c.sess.authenticate()
 	if name != nil {
 		// Keep CLIENT LIST parseable: the binary protocol allows any bytes.
 		clean := make([]byte, len(name))

@@ -74,7 +74,7 @@ func cmdAuth(c *cmdCtx) {
 		c.w.ErrorPrefix(binproto.ClassNoAuth, "WRONGPASS", msgWrongPass)
 		return
 	}
-	c.sess.authed = true
+	c.sess.authenticate()
 	c.w.OK()
 }
 
@@ -118,7 +118,7 @@ func cmdHello(c *cmdCtx) {
 			c.w.ErrorPrefix(binproto.ClassNoAuth, "WRONGPASS", msgWrongPass)
 			return
 		}
-		c.sess.authed = true
+		c.sess.authenticate()
 	}
 	if !c.sess.authed && c.srv.token() != "" {
 		c.w.Error(binproto.ClassNoAuth, "HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")

@@ -33,6 +33,9 @@ func (h *connHandler) Open(c *transport.Conn) error {
 	if a := c.RemoteAddr(); a != nil {
 		sess.addr = a.String()
 	}
+	if !sess.authed {
+		c.Restrict(true) // until AUTH or HELLO: no large requests from strangers
+	}
 	sess.laddr = s.localAddr()
 	if a := c.LocalAddr(); a != nil {
 		sess.laddr = a.String()
@@ -113,9 +116,15 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 		return
 	}
 	sess := ctx.sess
-	if !sess.authed && cmd.flags&flagNoAuth == 0 && s.token() != "" {
-		ctx.w.Error(binproto.ClassNoAuth, msgNoAuth)
-		return
+	if !sess.authed {
+		// Required as Redis's authRequired: only while a password is set
+		// (CONFIG SET requirepass may have changed it).
+		need := s.token() != ""
+		sess.conn.Restrict(need)
+		if need && cmd.flags&flagNoAuth == 0 {
+			ctx.w.Error(binproto.ClassNoAuth, msgNoAuth)
+			return
+		}
 	}
 	sess.lastCmd.Store(&cmd.name)
 	sess.lastActive.Store(s.clockSec.Load())

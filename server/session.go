@@ -149,3 +149,11 @@ func (s *session) stopTimers() {
 		delete(s.timers, t)
 	}
 }
+
+// authenticate records a successful AUTH or HELLO: the session may run
+// every command, and its requests are no longer held to the transport's
+// pre-authentication limits (transport.Conn.Restrict).
+func (s *session) authenticate() {
+	s.authed = true
+	s.conn.Restrict(false)
+}

@@ -21,6 +21,8 @@ type Conn struct {
 	session any
 	ops     connOps
 	w       *Writer // the Writer Serve is given; SetRESPVersion retargets it
+
+	restricted bool // Restrict(true) is in force; processing context only
 }
 
 // connOps is what each transport implements behind a Conn.
@@ -56,6 +58,15 @@ func (c *Conn) SetRESPVersion(v int) {
 		c.w.setVersion(v)
 	}
 }
+
+// Restrict applies (on) or lifts (off) the request limits for a client
+// that has not authenticated to a server that requires it, as Redis does
+// since CVE-2021-32675: a RESP request of at most resp.UnauthMaxArray
+// elements and resp.UnauthMaxBulk bytes per bulk string, a binary frame of
+// at most binproto.UnauthMaxFrame bytes. A larger one is a protocol error,
+// answered before its data is read, and the connection is closed. It
+// applies from the next request parsed. Call only from Open or Serve.
+func (c *Conn) Restrict(on bool) { c.restricted = on }
 
 // RemoteAddr returns the peer's address.
 func (c *Conn) RemoteAddr() net.Addr { return c.remote }

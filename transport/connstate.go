@@ -69,6 +69,7 @@ type connState struct {
 	abortive  bool  // with quit: close without waiting for the output
 	rdec      *resp.Decoder
 	bdec      *binproto.Decoder
+	decLimits bool // the decoder applies Restrict's limits
 	pf        Prefetcher // the handler, if it prefetches; nil otherwise
 	peeked    [][]byte   // keys of the batch just read, for pf
 	args      []binproto.Value
@@ -153,6 +154,7 @@ func (cs *connState) process(out, in []byte) []byte {
 				return out
 			}
 		}
+		cs.syncRestrict()
 		cs.feed(in)
 		if cs.pf != nil && cs.rdec != nil && !cs.parked {
 			if cs.peeked = cs.rdec.Peek(cs.peeked[:0], prefetchBatch); len(cs.peeked) >= 2 {
@@ -207,6 +209,20 @@ func (cs *connState) begin(out []byte, first byte) []byte {
 		return cs.disconnect(out, class, msg, true)
 	}
 	return out
+}
+
+// syncRestrict gives the decoder the limits Conn.Restrict asks for.
+func (cs *connState) syncRestrict() {
+	if cs.restricted == cs.decLimits {
+		return
+	}
+	cs.decLimits = cs.restricted
+	if cs.rdec != nil {
+		cs.rdec.Restrict(cs.restricted)
+	}
+	if cs.bdec != nil {
+		cs.bdec.Restrict(cs.restricted)
+	}
 }
 
 // feed hands in to the decoder; while a request is parked the input is
@@ -275,6 +291,7 @@ func (cs *connState) serve(out []byte, base int) []byte {
 				out = out[:mark]
 			}
 		}
+		cs.syncRestrict() // AUTH may have lifted it
 		switch {
 		case cs.quit:
 			return out

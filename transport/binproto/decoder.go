@@ -17,7 +17,8 @@ const retainScratch = 64 << 10
 //
 // A Decoder is not safe for concurrent use; a connection owns one.
 type Decoder struct {
-	lim Limits
+	lim    Limits
+	unauth bool // Restrict(true) is in force
 
 	in    []byte // input being parsed: the fed buffer, or back
 	pos   int    // next unparsed byte of in
@@ -45,6 +46,12 @@ func NewDecoder(lim Limits) *Decoder {
 
 // Limits returns the limits in force, defaults filled in.
 func (d *Decoder) Limits() Limits { return d.lim }
+
+// Restrict limits frame bodies to UnauthMaxFrame bytes (on), for a client
+// that has not authenticated to a server that requires it, or lifts that
+// limit (off). A longer frame is ErrUnauthFrameTooLarge. It applies from the
+// next header the decoder reads.
+func (d *Decoder) Restrict(on bool) { d.unauth = on }
 
 // Feed hands the decoder the next bytes read from the connection. buf must
 // stay valid and unmodified until Next returns a nil frame or an error, or
@@ -157,8 +164,12 @@ func (d *Decoder) Next() (*Frame, error) {
 			hb = d.hdr[:]
 		}
 		h, err := ParseHeader(hb)
-		if err == nil && int64(h.Length) > d.lim.MaxFrame {
+		switch {
+		case err != nil:
+		case int64(h.Length) > d.lim.MaxFrame:
 			err = ErrFrameTooLarge
+		case d.unauth && h.Length > UnauthMaxFrame:
+			err = ErrUnauthFrameTooLarge
 		}
 		if err != nil {
 			return d.fail(err)

@@ -410,3 +410,32 @@ func BenchmarkDecoderPipeline(b *testing.B) {
 		}
 	}
 }
+
+// A restricted decoder refuses a frame over UnauthMaxFrame as soon as its
+// header is in, before any body byte; lifted, it accepts the same frame.
+func TestDecoderRestrict(t *testing.T) {
+	big := AppendHeader(nil, Header{Op: OpHello, ID: 1, Length: UnauthMaxFrame + 1})
+	d := NewDecoder(Limits{})
+	d.Restrict(true)
+	d.Feed(big)
+	if _, err := d.Next(); err != ErrUnauthFrameTooLarge {
+		t.Fatalf("restricted: %v, want %v", err, ErrUnauthFrameTooLarge)
+	}
+
+	ok := AppendHeader(nil, Header{Op: OpHello, ID: 1, Length: UnauthMaxFrame})
+	ok = append(ok, make([]byte, UnauthMaxFrame)...)
+	d = NewDecoder(Limits{})
+	d.Restrict(true)
+	d.Feed(ok)
+	if f, err := d.Next(); err != nil || f == nil {
+		t.Fatalf("restricted, frame at the limit: %v %v", f, err)
+	}
+
+	d = NewDecoder(Limits{})
+	d.Restrict(true)
+	d.Restrict(false)
+	d.Feed(append(big, make([]byte, UnauthMaxFrame+1)...))
+	if f, err := d.Next(); err != nil || f == nil {
+		t.Fatalf("lifted: %v %v", f, err)
+	}
+}

@@ -65,6 +65,9 @@ var (
 	ErrBadOpcode = &Error{ClassProto, "invalid opcode"}
 	// ErrFrameTooLarge reports a body length over Limits.MaxFrame.
 	ErrFrameTooLarge = &Error{ClassLimit, "frame too large"}
+	// ErrUnauthFrameTooLarge reports a body length over UnauthMaxFrame while
+	// the decoder is restricted (Decoder.Restrict).
+	ErrUnauthFrameTooLarge = &Error{ClassLimit, "frame too large before authentication"}
 
 	// ErrTooManyArgs reports an argument, element or pair count over
 	// Limits.MaxArray.

@@ -14,6 +14,11 @@ const (
 	DefaultMaxArray = 1 << 20
 )
 
+// UnauthMaxFrame is the longest frame body a restricted decoder accepts
+// (Decoder.Restrict): a client that has not authenticated to a server that
+// requires it can send a HELLO with its token, and nothing large.
+const UnauthMaxFrame = 64 << 10
+
 // Limits bound what a peer may declare. A zero or negative field means its
 // default. Each declared length or count is checked before memory is
 // committed for it.

@@ -36,7 +36,9 @@ const (
 //
 // A Decoder is not safe for concurrent use; a connection owns one.
 type Decoder struct {
-	lim Limits
+	lim    Limits // in force: full, or tightened by Restrict
+	full   Limits // as configured
+	unauth bool   // Restrict(true) is in force
 
 	in    []byte // input being parsed: the fed buffer, or back
 	pos   int    // next unparsed byte of in
@@ -82,11 +84,30 @@ type peeked struct {
 // NewDecoder returns a decoder enforcing lim; zero fields of lim take their
 // defaults.
 func NewDecoder(lim Limits) *Decoder {
-	return &Decoder{lim: lim.withDefaults()}
+	lim = lim.withDefaults()
+	return &Decoder{lim: lim, full: lim}
 }
 
 // Limits returns the limits in force, defaults filled in.
 func (d *Decoder) Limits() Limits { return d.lim }
+
+// Restrict tightens the limits to UnauthMaxArray elements and UnauthMaxBulk
+// bytes per bulk string (on), as Redis does for a client that has not
+// authenticated to a server that requires it, or restores the configured
+// ones (off). A count or length over a restricted limit but within the
+// configured one is ErrUnauthMultibulkLength or ErrUnauthBulkLength. It
+// applies from the next length the decoder reads.
+func (d *Decoder) Restrict(on bool) {
+	if on == d.unauth {
+		return
+	}
+	d.unauth, d.lim = on, d.full
+	if on {
+		d.lim.MaxArray = min(d.lim.MaxArray, UnauthMaxArray)
+		d.lim.MaxBulk = min(d.lim.MaxBulk, UnauthMaxBulk)
+	}
+	d.forgetPeeked() // parsed under the other limits
+}
 
 // Feed hands the decoder the next bytes read from the connection. buf must
 // stay valid and unmodified until Next returns a nil argv or an error, or
@@ -222,7 +243,7 @@ func (d *Decoder) Next() ([][]byte, error) {
 				}
 				d.num = d.num*10 + int64(c-'0')
 				d.ndig++
-				if (!d.neg && d.num > d.lim.MaxArray) || d.ndig > 18 {
+				if (!d.neg && d.num > d.full.MaxArray) || d.ndig > 18 {
 					return d.fail(ErrInvalidMultibulkLength)
 				}
 			case c == '-' && d.ndig == 0 && !d.neg:
@@ -243,6 +264,9 @@ func (d *Decoder) Next() ([][]byte, error) {
 				d.skipCommand()
 				continue
 			}
+			if d.num > d.lim.MaxArray { // only a restricted limit is left
+				return d.fail(ErrUnauthMultibulkLength)
+			}
 			d.left, d.state = d.num, stDollar
 
 		case stDollar:
@@ -261,7 +285,7 @@ func (d *Decoder) Next() ([][]byte, error) {
 				}
 				d.num = d.num*10 + int64(c-'0')
 				d.ndig++
-				if d.num > d.lim.MaxBulk {
+				if d.num > d.full.MaxBulk {
 					return d.fail(ErrInvalidBulkLength)
 				}
 				if i++; i == len(in) {
@@ -273,6 +297,9 @@ func (d *Decoder) Next() ([][]byte, error) {
 			}
 			if c != '\r' || d.ndig == 0 {
 				return d.fail(ErrInvalidBulkLength)
+			}
+			if d.num > d.lim.MaxBulk { // only a restricted limit is left
+				return d.fail(ErrUnauthBulkLength)
 			}
 			d.state = stLenLF
 			i++

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // drain pulls every complete command out of d, copying each argv.
@@ -506,4 +508,51 @@ func BenchmarkDecoderInline(b *testing.B) {
 			}
 		}
 	}
+}
+
+// A restricted decoder refuses, with Redis's unauthenticated errors, what a
+// client that has not authenticated may not send; over the configured limit
+// the error stays the plain one; Restrict(false) lifts it.
+func TestDecoderRestrict(t *testing.T) {
+	for _, tc := range []struct {
+		in       string
+		want     error
+		restrict bool
+	}{
+		{"*11\r\n", ErrUnauthMultibulkLength, true},
+		{"*10\r\n", nil, true}, // incomplete, not refused
+		{"*2\r\n$4\r\necho\r\n$16385\r\n", ErrUnauthBulkLength, true},
+		{"*2\r\n$4\r\necho\r\n$16384\r\n", nil, true},
+		{"*2000000\r\n", ErrInvalidMultibulkLength, true}, // over MaxArray too
+		{"*2\r\n$4\r\necho\r\n$999999999999\r\n", ErrInvalidBulkLength, true},
+		{"*11\r\n", nil, false},
+		{"*2\r\n$4\r\necho\r\n$16385\r\n", nil, false},
+	} {
+		d := NewDecoder(Limits{})
+		d.Restrict(tc.restrict)
+		d.Feed([]byte(tc.in))
+		_, err := d.Next()
+		require.Equal(t, tc.want, err, "%q restricted=%v", tc.in, tc.restrict)
+	}
+
+	// Peek leaves a command over the restriction to Next, and lifting the
+	// restriction lets the same input through.
+	in := AppendCommand(nil, []byte("SET"), []byte("k"), bytes.Repeat([]byte("v"), UnauthMaxBulk+1))
+	d := NewDecoder(Limits{})
+	d.Restrict(true)
+	d.Feed(in)
+	require.Empty(t, d.Peek(nil, 8))
+	d.Restrict(false)
+	argv, err := d.Next()
+	require.NoError(t, err)
+	require.Len(t, argv, 3)
+
+	// A restriction set after Peek drops what Peek parsed under the wider
+	// limits.
+	d = NewDecoder(Limits{})
+	d.Feed(in)
+	require.Len(t, d.Peek(nil, 8), 1)
+	d.Restrict(true)
+	_, err = d.Next()
+	require.Equal(t, ErrUnauthBulkLength, err)
 }

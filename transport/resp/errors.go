@@ -23,6 +23,12 @@ var (
 	// ErrInlineTooBig reports an inline command line longer than
 	// Limits.MaxInline bytes.
 	ErrInlineTooBig = &ProtocolError{Msg: "Protocol error: too big inline request"}
+	// ErrUnauthMultibulkLength reports an array count over UnauthMaxArray
+	// while the decoder is restricted (Restrict).
+	ErrUnauthMultibulkLength = &ProtocolError{Msg: "Protocol error: unauthenticated multibulk length"}
+	// ErrUnauthBulkLength reports a bulk length over UnauthMaxBulk while the
+	// decoder is restricted (Restrict).
+	ErrUnauthBulkLength = &ProtocolError{Msg: "Protocol error: unauthenticated bulk length"}
 )
 
 // ProtocolError is a malformed or over-limit request. Msg is the text Redis

@@ -16,6 +16,18 @@ const (
 	DefaultMaxInline = 64 << 10
 )
 
+// Limits for a client that has not authenticated to a server that requires
+// it (Decoder.Restrict), Redis's since CVE-2021-32675: a stranger cannot make
+// the server hold a large request.
+const (
+	// UnauthMaxArray is the largest element count a restricted decoder
+	// accepts.
+	UnauthMaxArray = 10
+	// UnauthMaxBulk is the largest bulk string length a restricted decoder
+	// accepts.
+	UnauthMaxBulk = 16384
+)
+
 // maxLimit caps configured limits so that parsing a declared length digit by
 // digit can never overflow an int64, and a length always fits an int.
 const maxLimit = int64(math.MaxInt >> 5)

@@ -1,0 +1,112 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+	"github.com/ringdb/ringdb/transport/resp"
+)
+
+// With a password set, a client that has not authenticated may not make
+// the server hold a large request (Redis since CVE-2021-32675): more than
+// 10 elements or a bulk string over 16 KiB is refused as soon as its
+// header is read, and the connection is closed. AUTH lifts the limits,
+// from the very next command of the same pipeline.
+func TestPreAuthRequestLimits(t *testing.T) {
+	for _, kind := range []string{TransportGnet, TransportStd} {
+		t.Run(kind, func(t *testing.T) {
+			ts := startServer(t, kind, Config{AuthToken: "s3cret"})
+			for _, tc := range []struct{ raw, want string }{
+				{"*11\r\n", "ERR Protocol error: unauthenticated multibulk length"},
+				{"*2\r\n$4\r\necho\r\n$16385\r\n", "ERR Protocol error: unauthenticated bulk length"},
+			} {
+				c := ts.raw(t)
+				if _, err := c.conn.Write([]byte(tc.raw)); err != nil {
+					t.Fatal(err)
+				}
+				if got := c.read(t); got != errR(tc.want) {
+					t.Errorf("%q: got %q, want %q", tc.raw, got, errR(tc.want))
+				}
+				c.expectClosed(t)
+			}
+
+			// At the limits, a stranger still gets NOAUTH, not a
+			// protocol error.
+			c := ts.raw(t)
+			args := append([]string{"MSET"}, strings.Split("a 1 b 2 c 3 d 4 e", " ")...)
+			if got := c.do(t, args...); got != errR("NOAUTH "+msgNoAuth) {
+				t.Errorf("10-element MSET before AUTH = %q", got)
+			}
+			if got := c.do(t, "ECHO", strings.Repeat("x", resp.UnauthMaxBulk)); got != errR("NOAUTH "+msgNoAuth) {
+				t.Errorf("16 KiB ECHO before AUTH = %q", got)
+			}
+
+			// AUTH and a large SET in one write: the SET is parsed after
+			// AUTH ran, under the configured limits.
+			big := strings.Repeat("v", 100<<10)
+			c = ts.raw(t)
+			pipe := string(resp.AppendCommand(nil, []byte("AUTH"), []byte("s3cret")))
+			pipe += string(resp.AppendCommand(nil, []byte("SET"), []byte("k"), []byte(big)))
+			if _, err := c.conn.Write([]byte(pipe)); err != nil {
+				t.Fatal(err)
+			}
+			if a, b := c.read(t), c.read(t); a != "+OK\r\n" || b != "+OK\r\n" {
+				t.Fatalf("AUTH, big SET = %q, %q", a, b)
+			}
+			many := []string{"MSET"}
+			for i := range 20 {
+				many = append(many, "k"+string(rune('a'+i)), "v")
+			}
+			if got := c.do(t, many...); got != "+OK\r\n" {
+				t.Errorf("20-element MSET after AUTH = %q", got)
+			}
+		})
+	}
+}
+
+// Once the password is removed (CONFIG SET requirepass ""), a client that
+// never authenticated is held to the small limits no more, as in Redis,
+// where they apply only while authentication is required.
+func TestPreAuthLimitsFollowRequirepass(t *testing.T) {
+	ts := startServer(t, TransportGnet, Config{AuthToken: "s3cret"})
+	stranger := ts.raw(t)
+	if got := stranger.do(t, "PING"); got != errR("NOAUTH "+msgNoAuth) {
+		t.Fatalf("PING before AUTH = %q", got)
+	}
+	admin := ts.raw(t)
+	admin.do(t, "AUTH", "s3cret")
+	if got := admin.do(t, "CONFIG", "SET", "requirepass", ""); got != "+OK\r\n" {
+		t.Fatalf("CONFIG SET requirepass = %q", got)
+	}
+	if got := stranger.do(t, "PING"); got != "+PONG\r\n" {
+		t.Fatalf("PING once no password is required = %q", got)
+	}
+	big := strings.Repeat("v", 100<<10)
+	if got := stranger.do(t, "ECHO", big); got != "$"+"102400\r\n"+big+"\r\n" {
+		t.Fatalf("ECHO of 100 KiB = %.40q", got)
+	}
+}
+
+// The binary protocol's equivalent: before a HELLO with the token, a frame
+// over 64 KiB is refused at its header (DISCONNECT LIMIT); after it, a
+// large SET goes through.
+func TestPreAuthFrameLimit(t *testing.T) {
+	for _, kind := range []string{TransportGnet, TransportStd} {
+		t.Run(kind, func(t *testing.T) {
+			ts := startServer(t, kind, Config{AuthToken: "s3cret"})
+			b := newBinClient(t, ts)
+			b.writeRaw(binproto.AppendHeader(nil, binproto.Header{Op: binproto.OpHello, ID: 1, Length: binproto.UnauthMaxFrame + 1}))
+			h, body, err := b.readFrame()
+			if err != nil || h.Op != binproto.OpDisconnect {
+				t.Fatalf("frame over the limit before HELLO: %+v %v", h, err)
+			}
+			wantV(t, "DISCONNECT", decode(t, body), errV(0x06, "frame too large before authentication"))
+			b.expectClosed()
+
+			b = newBinClient(t, ts)
+			b.hello("app", "s3cret")
+			wantV(t, "SET 100 KiB after HELLO", b.call(0x0011, "k", strings.Repeat("v", 100<<10)), okV{})
+		})
+	}
+}
