@@ -69,7 +69,7 @@ type connState struct {
 	abortive  bool  // with quit: close without waiting for the output
 	rdec      *resp.Decoder
 	bdec      *binproto.Decoder
-	decLimits bool // the decoder applies Restrict's limits
+	decLimits bool       // the decoder applies Restrict's limits
 	pf        Prefetcher // the handler, if it prefetches; nil otherwise
 	peeked    [][]byte   // keys of the batch just read, for pf
 	args      []binproto.Value
