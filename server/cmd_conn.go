@@ -181,17 +181,25 @@ func nameSubcommands(parent string, subs map[string]*subcommand) map[string]*sub
 // dispatchSub runs argv[1] from subs, with Redis's errors for an unknown
 // subcommand or a wrong argument count.
 func dispatchSub(c *cmdCtx, subs map[string]*subcommand) {
+	if sub := lookupSub(c, subs); sub != nil {
+		c.sess.lastCmd.Store(&sub.full)
+		sub.run(c)
+	}
+}
+
+// lookupSub returns the subcommand argv[1] names, or answers Redis's error
+// for an unknown one or a wrong argument count and returns nil.
+func lookupSub(c *cmdCtx, subs map[string]*subcommand) *subcommand {
 	sub, ok := subs[strings.ToLower(string(c.argv[1]))]
 	if !ok {
 		c.errReply("unknown subcommand '" + clip(string(c.argv[1]), 128) + "'. Try " + strings.ToUpper(c.cmd.name) + " HELP.")
-		return
+		return nil
 	}
 	if !arityOK(sub.arity, len(c.argv)) {
 		c.arityErr(sub.full)
-		return
+		return nil
 	}
-	c.sess.lastCmd.Store(&sub.full)
-	sub.run(c)
+	return sub
 }
 
 // clip shortens s to at most n bytes.
@@ -279,7 +287,7 @@ func clientSetInfo(c *cmdCtx) {
 // clientList is CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...].
 func clientList(c *cmdCtx) {
 	argv := c.argv
-	var ids map[uint64]bool
+	var ids []uint64
 	typ := ""
 	// The forms Redis 7.0 takes: CLIENT LIST, CLIENT LIST TYPE type,
 	// CLIENT LIST ID id [id ...]; any integer is an id (0 or a negative
@@ -295,7 +303,7 @@ func clientList(c *cmdCtx) {
 			return
 		}
 	case len(argv) > 3 && eqFold(argv[2], "id"):
-		ids = make(map[uint64]bool)
+		ids = make([]uint64, 0, len(argv)-3)
 		for _, a := range argv[3:] {
 			id, ok := parseInt(a)
 			if !ok {
@@ -303,7 +311,7 @@ func clientList(c *cmdCtx) {
 				return
 			}
 			if id > 0 {
-				ids[uint64(id)] = true
+				ids = append(ids, uint64(id))
 			}
 		}
 	default:
@@ -311,12 +319,23 @@ func clientList(c *cmdCtx) {
 		return
 	}
 	var b strings.Builder
-	if typ == "" || typ == "normal" {
-		now := c.srv.now()
+	now := c.srv.now()
+	switch {
+	case ids != nil:
+		// One line per id argument, in their order, repeats included, as
+		// Redis walks its arguments.
+		byID := make(map[uint64]*session)
 		for _, s := range c.srv.sessionList() {
-			if ids != nil && !ids[s.id] {
-				continue
+			byID[s.id] = s
+		}
+		for _, id := range ids {
+			if s := byID[id]; s != nil {
+				b.WriteString(s.info(now))
+				b.WriteByte('\n')
 			}
+		}
+	case typ == "" || typ == "normal":
+		for _, s := range c.srv.sessionList() {
 			b.WriteString(s.info(now))
 			b.WriteByte('\n')
 		}

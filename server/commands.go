@@ -23,11 +23,11 @@ func commandList(cfg Config) []*command {
 		{name: "auth", arity: -2, flags: fConn | flagNoAuth, group: "connection", summary: "Authenticate the connection", resp: cmdAuth},
 		{name: "quit", arity: -1, flags: fConn | flagNoAuth, group: "connection", summary: "Close the connection", resp: cmdQuit},
 		{name: "select", arity: 2, flags: fConn, group: "connection", summary: "Select the database (only 0 exists)", resp: cmdSelect},
-		{name: "client", arity: -2, flags: flagLoose, group: "connection", summary: "Client connection commands", resp: cmdClient},
+		{name: "client", arity: -2, flags: flagLoose, group: "connection", summary: "Client connection commands", resp: cmdClient, subs: clientSubs},
 
 		// Server.
-		{name: "command", arity: -1, flags: flagLoose, group: "server", summary: "Describe the commands", resp: cmdCommand},
-		{name: "config", arity: -2, flags: flagAdmin, group: "server", summary: "Read and change settings", resp: cmdConfig},
+		{name: "command", arity: -1, flags: flagLoose, group: "server", summary: "Describe the commands", resp: cmdCommand, subs: commandSubs},
+		{name: "config", arity: -2, flags: flagAdmin, group: "server", summary: "Read and change settings", resp: cmdConfig, subs: configSubs},
 		{name: "info", arity: -1, flags: flagLoose, group: "server", summary: "Server information and statistics", resp: cmdInfo},
 		{name: "dbsize", op: binproto.OpDBSize, arity: 1, flags: fRead, group: "server", summary: "Number of keys", resp: cmdDBSize, bin: binDBSize},
 		{name: "flushdb", arity: -1, flags: flagWrite, group: "server", summary: "Remove every key", resp: cmdFlush},

@@ -110,7 +110,7 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 		ctx.errReply(unknownCommandMsg(argv))
 		return
 	}
-	ctx.cmd = cmd
+	ctx.cmd, ctx.argv = cmd, argv
 	if !arityOK(cmd.arity, len(argv)) {
 		ctx.arityErr(cmd.name)
 		return
@@ -122,13 +122,15 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 		need := s.token() != ""
 		sess.conn.Restrict(need)
 		if need && cmd.flags&flagNoAuth == 0 {
-			ctx.w.Error(binproto.ClassNoAuth, msgNoAuth)
+			// Redis resolves a subcommand, and checks its arity, first.
+			if cmd.subs == nil || len(argv) < 2 || lookupSub(ctx, cmd.subs) != nil {
+				ctx.w.Error(binproto.ClassNoAuth, msgNoAuth)
+			}
 			return
 		}
 	}
 	sess.lastCmd.Store(&cmd.name)
 	sess.lastActive.Store(s.clockSec.Load())
-	ctx.argv = argv
 	cmd.resp(ctx)
 	sess.countCmd(cmd) // after it ran, as Redis counts: INFO does not count itself
 }

@@ -52,6 +52,9 @@ type command struct {
 	// idx is the command's position in commandTable.all, which indexes the
 	// per-session call counters.
 	idx int
+	// subs are the subcommands of a container command (CLIENT, CONFIG,
+	// COMMAND), checked before authentication as Redis does.
+	subs map[string]*subcommand
 }
 
 // nameSlots is the size of commandTable.byName: a power of two several
