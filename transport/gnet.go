@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,7 +98,11 @@ func (s *gnetServer) Serve(h Handler) error {
 		return ErrTLSUnsupported
 	}
 	s.h = h
-	err := gnet.Run(s, "tcp://"+s.cfg.Addr,
+	addr, err := numericPort(s.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	err = gnet.Run(s, "tcp://"+addr,
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(s.cfg.Loops),
 		gnet.WithTicker(true),
@@ -112,6 +117,24 @@ func (s *gnetServer) Serve(h Handler) error {
 		return errEngineStopped
 	}
 	return nil
+}
+
+// numericPort returns addr with a port given as a service name ("x11")
+// replaced by its number: net.Listen takes either, gnet's address URL only
+// a number.
+func numericPort(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", err
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err == nil || port == "" {
+		return addr, nil
+	}
+	n, err := net.LookupPort("tcp", port)
+	if err != nil {
+		return "", err
+	}
+	return net.JoinHostPort(host, strconv.Itoa(n)), nil
 }
 
 // Ready implements Server.
