@@ -182,3 +182,42 @@ func TestOutputLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestLargeValuesReadableUnderOutputLimit: a value larger than the output
+// hard limit can be read back, and a reading client's pipeline of large
+// GETs is served whole, on both transports; neither counts as an
+// output-limit disconnect.
+func TestLargeValuesReadableUnderOutputLimit(t *testing.T) {
+	for _, kind := range []string{TransportGnet, TransportStd} {
+		t.Run(kind, func(t *testing.T) {
+			ts := startServer(t, kind, Config{OutputHardLimit: 1 << 20, OutputSoftLimit: 512 << 10})
+			ctx := context.Background()
+			rc := ts.redis(t, 2, nil)
+			huge := strings.Repeat("h", 3<<20)
+			if err := rc.Set(ctx, "huge", huge, 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := rc.Get(ctx, "huge").Result(); err != nil || got != huge {
+				t.Fatalf("GET of a 3 MiB value under a 1 MiB limit: %d bytes, %v", len(got), err)
+			}
+			mid := strings.Repeat("m", 300<<10)
+			rc.Set(ctx, "mid", mid, 0)
+			pipe := rc.Pipeline()
+			gets := make([]*redis.StringCmd, 20)
+			for i := range gets {
+				gets[i] = pipe.Get(ctx, "mid")
+			}
+			if _, err := pipe.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for i, g := range gets {
+				if g.Val() != mid {
+					t.Fatalf("pipelined GET %d: %d bytes", i, len(g.Val()))
+				}
+			}
+			if info := rc.Info(ctx, "stats").Val(); !strings.Contains(info, "client_output_buffer_disconnects:0\r\n") {
+				t.Fatalf("INFO stats: %s", info)
+			}
+		})
+	}
+}

@@ -895,3 +895,35 @@ func TestRefusedSilentHonoursIdleTimeout(t *testing.T) {
 		}
 	})
 }
+
+// TestOutputHardLimitReadingClient: the hard limit is for a client that
+// does not read. One that does gets every reply of a pipeline whose
+// replies add up to far more than the limit, and a single reply larger
+// than the limit (a large value must stay readable).
+func TestOutputHardLimitReadingClient(t *testing.T) {
+	t.Parallel()
+	forEach(t, Config{OutputHardLimit: 1 << 20}, func(t *testing.T, e *env) {
+		c := e.conn(t)
+		const n, size = 40, 100 << 10
+		c.write(t, bytes.Repeat(cmd("BIG", strconv.Itoa(size)), n))
+		for i := range n {
+			got, err := c.read()
+			if err != nil {
+				t.Fatalf("reply %d of %d (%d KiB each; hard limit 1 MiB): %v", i+1, n, size>>10, err)
+			}
+			if s, _ := got.(string); len(s) != size {
+				t.Fatalf("reply %d: %d bytes", i+1, len(s))
+			}
+		}
+		c.write(t, cmd("BIG", strconv.Itoa(3<<20)))
+		got, err := c.read()
+		if s, _ := got.(string); err != nil || len(s) != 3<<20 {
+			t.Fatalf("one 3 MiB reply over a 1 MiB limit: %d bytes, %v", len(s), err)
+		}
+		c.write(t, cmd("PING"))
+		c.expect(t, "PONG")
+		if d := e.stats().OutputBufferDisconnects; d != 0 {
+			t.Fatalf("%d output-limit disconnects", d)
+		}
+	})
+}

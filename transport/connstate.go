@@ -2,6 +2,7 @@ package transport
 
 import (
 	"errors"
+	"math"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -65,6 +66,7 @@ type connState struct {
 	reject    bool  // over MaxClients: answer the first byte with an error
 	openErr   error // Handler.Open refused the connection: the first byte gets it
 	parked    bool  // a parked request holds back the rest of the input
+	held      bool  // output backpressure holds back the rest of the input
 	quit      bool  // close once out is written; process ignores input
 	abortive  bool  // with quit: close without waiting for the output
 	rdec      *resp.Decoder
@@ -79,6 +81,16 @@ type connState struct {
 	lastRead  int64 // hub.now() at the last read
 	quitAt    int64 // hub.now() when quit was set
 	softSince atomic.Int64
+	// slack is how far the reply that put the connection on hold took its
+	// pending output past the hard limit: that one reply is let through,
+	// so that any value can be read, and the hard limit is raised by it
+	// until the output has drained.
+	slack atomic.Int64
+	// holdAt is when a connection on hold last showed its client reading
+	// (its pending output fell below holdPend); 0 when not on hold. Read by
+	// the sweeps of any goroutine.
+	holdAt   atomic.Int64
+	holdPend atomic.Int64
 
 	// pendOut is the output handed to the network and not yet written, as
 	// the transport last saw it.
@@ -156,15 +168,18 @@ func (cs *connState) process(out, in []byte) []byte {
 		}
 		cs.syncRestrict()
 		cs.feed(in)
-		if cs.pf != nil && cs.rdec != nil && !cs.parked {
+		if cs.pf != nil && cs.rdec != nil && !cs.parked && !cs.held {
 			if cs.peeked = cs.rdec.Peek(cs.peeked[:0], prefetchBatch); len(cs.peeked) >= 2 {
 				cs.pf.Prefetch(&cs.Conn, cs.peeked)
 			}
 			clear(cs.peeked) // hold no reference to the read buffer
 		}
 	}
+	if cs.held && cs.pendOut.Load() <= cs.resumeAt() {
+		cs.release()
+	}
 	for {
-		if cs.detected && !cs.parked && !cs.quit {
+		if cs.detected && !cs.parked && !cs.held && !cs.quit {
 			out = cs.serve(out, base)
 		}
 		if cs.quit {
@@ -233,7 +248,7 @@ func (cs *connState) feed(in []byte) {
 	} else {
 		cs.rdec.Feed(in)
 	}
-	if cs.parked {
+	if cs.parked || cs.held {
 		cs.stash()
 	}
 }
@@ -301,7 +316,7 @@ func (cs *connState) serve(out []byte, base int) []byte {
 		case cs.closeReq.Load():
 			return out
 		case hard > 0 && int64(len(out)) > room:
-			return cs.overflowed(out, base)
+			return cs.hold(out, room)
 		}
 	}
 }
@@ -417,6 +432,51 @@ func (cs *connState) disconnect(out []byte, class binproto.Class, msg string, to
 	return out
 }
 
+// hold stops serving once the replies of this batch (out) have taken the
+// pending output past the hard limit (room is what out could grow to):
+// the rest of the input waits, and the transport calls process again once
+// the client has read enough (resumeAt). So a client that reads is never
+// cut off by the size of its own pipeline, and one that does not is
+// disconnected by the soft limit, with the server holding at most the hard
+// limit plus one reply for it. REQUIRES: the processing context.
+func (cs *connState) hold(out []byte, room int64) []byte {
+	cs.held = true
+	cs.slack.Store(max(int64(len(out))-room, 0))
+	cs.holdPend.Store(math.MaxInt64)
+	cs.holdAt.Store(max(cs.hub.now(), 1))
+	cs.hub.held.Add(1)
+	cs.stash()
+	return out
+}
+
+// release ends a hold. REQUIRES: the processing context.
+func (cs *connState) release() {
+	cs.held = false
+	cs.slack.Store(0)
+	cs.holdAt.Store(0)
+	cs.hub.held.Add(-1)
+}
+
+// holdStalled reports whether a connection on hold has read none of its
+// pending output (pend, now) for holdWait: a client that stops reading at
+// the hard limit is disconnected then, as one that went past it would be.
+func (cs *connState) holdStalled(pend, now int64) bool {
+	at := cs.holdAt.Load()
+	if at == 0 {
+		return false
+	}
+	if pend < cs.holdPend.Load() {
+		cs.holdPend.Store(pend)
+		cs.holdAt.Store(max(now, 1))
+		return false
+	}
+	return time.Duration(now-at) > holdWait
+}
+
+// resumeAt is the pending output at or under which a held connection is
+// served again: half the hard limit.
+func (cs *connState) resumeAt() int64 { return cs.hub.cfg.OutputHardLimit / 2 }
+
 // overflowed drops the batch that took the connection over its hard
 // output limit and disconnects it at once.
 func (cs *connState) overflowed(out []byte, base int) []byte {
@@ -447,7 +507,7 @@ func (cs *connState) setQuit(abortive bool) {
 // pending output under both limits.
 func (cs *connState) overOutput(pend int64) bool {
 	cfg := &cs.hub.cfg
-	if (cfg.OutputSoftLimit <= 0 || pend <= cfg.OutputSoftLimit) && (cfg.OutputHardLimit <= 0 || pend <= cfg.OutputHardLimit) {
+	if (cfg.OutputSoftLimit <= 0 || pend <= cfg.OutputSoftLimit) && (cfg.OutputHardLimit <= 0 || pend <= cfg.OutputHardLimit+cs.slack.Load()) {
 		if cs.softSince.Load() != 0 {
 			cs.softSince.Store(0)
 		}
@@ -460,7 +520,7 @@ func (cs *connState) overOutput(pend int64) bool {
 // has stayed above the soft limit for OutputSoftSeconds at time now.
 func (cs *connState) outputOver(pend, now int64) bool {
 	cfg := &cs.hub.cfg
-	if cfg.OutputHardLimit > 0 && pend > cfg.OutputHardLimit {
+	if cfg.OutputHardLimit > 0 && pend > cfg.OutputHardLimit+cs.slack.Load() || cs.holdStalled(pend, now) {
 		return true
 	}
 	if cfg.OutputSoftLimit <= 0 || pend <= cfg.OutputSoftLimit {
@@ -515,6 +575,9 @@ func (cs *connState) finish() {
 	if cs.opened {
 		cs.opened = false
 		cs.hub.h.Close(&cs.Conn)
+	}
+	if cs.held {
+		cs.release()
 	}
 	if overflow {
 		cs.st.obufDisc.Add(1)

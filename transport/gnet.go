@@ -64,6 +64,9 @@ type gnetLoop struct {
 	conns map[*gnetConn]struct{}
 	out   []byte // output scratch, reused by every connection of the loop
 	sweep gnet.RunnableFunc
+
+	resume      gnet.RunnableFunc // serves held connections that have drained
+	resumeArmed bool              // a resume is scheduled
 }
 
 // keep retains out's storage for the next batch unless it grew large.
@@ -235,6 +238,10 @@ func (s *gnetServer) loopOf(el gnet.EventLoop) *gnetLoop {
 			s.sweep(l)
 			return nil
 		}
+		l.resume = func(context.Context) error {
+			s.resumeHeld(l)
+			return nil
+		}
 		s.loops[el] = l
 	}
 	return l
@@ -306,9 +313,70 @@ func (s *gnetServer) OnTraffic(c gnet.Conn) gnet.Action {
 	return s.write(g, g.process(g.loop.out[:0], in))
 }
 
-// write writes out with one write, updates the pending-output figure and
-// decides whether the connection closes now.
+// write writes out, and goes on serving a connection on hold for its
+// output (connState.hold) for as long as gnet takes the replies without
+// buffering much; a connection still on hold then is served again by
+// resumeHeld. It decides whether the connection closes now.
 func (s *gnetServer) write(g *gnetConn, out []byte) gnet.Action {
+	for {
+		act := s.writeOnce(g, out)
+		if act != gnet.None || !g.held || g.quit {
+			return act
+		}
+		if g.pendOut.Load() > g.resumeAt() {
+			s.armResume(g.loop)
+			return act
+		}
+		out = g.process(g.loop.out[:0], nil)
+	}
+}
+
+// armResume schedules resumeHeld on l's loop, soon, unless it is already.
+// REQUIRES: l's goroutine.
+func (s *gnetServer) armResume(l *gnetLoop) {
+	if l.resumeArmed {
+		return
+	}
+	l.resumeArmed = true
+	time.AfterFunc(minTick, func() {
+		s.engMu.Lock()
+		defer s.engMu.Unlock()
+		if !s.stopped {
+			_ = l.el.Execute(context.Background(), l.resume)
+		}
+	})
+}
+
+// resumeHeld serves again the connections of l on hold whose output has
+// drained enough, and reschedules itself while any stays on hold. It runs
+// on l's goroutine.
+func (s *gnetServer) resumeHeld(l *gnetLoop) {
+	l.resumeArmed = false
+	for g := range l.conns {
+		if !g.held || g.quit {
+			continue
+		}
+		pend := int64(g.c.OutboundBuffered())
+		g.pendOut.Store(pend)
+		var act gnet.Action
+		switch {
+		case g.outputOver(pend, s.now()):
+			act = s.write(g, g.overflowed(l.out[:0], 0))
+		case pend > g.resumeAt():
+			s.armResume(l)
+			continue
+		default:
+			act = s.write(g, g.process(l.out[:0], nil))
+		}
+		if act == gnet.Close {
+			_ = l.el.Close(g.c)
+		}
+	}
+}
+
+// writeOnce writes out with one write, updates the pending-output figure
+// and decides whether the connection closes now.
+func (s *gnetServer) writeOnce(g *gnetConn, out []byte) gnet.Action {
 	l := g.loop
 	if len(out) > 0 {
 		if _, err := g.c.Write(out); err != nil {

@@ -428,7 +428,27 @@ func (n *netConn) writeLoop() {
 		if !n.flush() {
 			return
 		}
+		for n.resumeHeld() {
+			if !n.flush() {
+				return
+			}
+		}
 	}
+}
+
+// resumeHeld serves a connection on hold for its output (connState.hold)
+// once the writer has drained it, and reports whether that produced more
+// output to flush.
+func (n *netConn) resumeHeld() bool {
+	n.procMu.Lock()
+	defer n.procMu.Unlock()
+	if !n.held || n.quit {
+		return false
+	}
+	out := n.process(n.batch[:0], nil)
+	more := len(out) > 0
+	n.enqueue(out)
+	return more
 }
 
 // flush writes the queued output. It returns false once the connection is
@@ -453,13 +473,24 @@ func (n *netConn) flush() bool {
 		n.outq, n.spare = n.spare[:0], nil
 		n.mu.Unlock()
 
-		k, err := n.nc.Write(buf)
-		if !n.reject {
-			n.bytesOut.Add(uint64(k))
+		// In pieces, so that pendOut follows a slow reader's progress
+		// (connState.holdStalled).
+		var err error
+		for rest := buf; len(rest) > 0 && err == nil; {
+			piece := rest[:min(len(rest), flushPiece)]
+			var k int
+			k, err = n.nc.Write(piece)
+			if !n.reject {
+				n.bytesOut.Add(uint64(k))
+			}
+			n.pendOut.Add(-int64(len(piece)))
+			rest = rest[len(piece):]
+			if err != nil {
+				n.pendOut.Add(-int64(len(rest)))
+			}
 		}
 
 		n.mu.Lock()
-		n.pendOut.Add(-int64(len(buf)))
 		if cap(buf) <= retainOut {
 			n.spare = buf[:0]
 		}
@@ -469,6 +500,9 @@ func (n *netConn) flush() bool {
 		n.mu.Unlock()
 	}
 }
+
+// flushPiece is the most the writer hands the network in one write.
+const flushPiece = 1 << 20
 
 // lingerWait bounds how long a graceful close drains unread input.
 const lingerWait = 500 * time.Millisecond

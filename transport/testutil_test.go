@@ -43,7 +43,7 @@ type testHandler struct {
 }
 
 func newTestHandler() *testHandler {
-	return &testHandler{data: make(map[string][]byte), big: make([]byte, 1<<20)}
+	return &testHandler{data: make(map[string][]byte), big: make([]byte, 4<<20)}
 }
 
 func (h *testHandler) Open(c *Conn) error {
