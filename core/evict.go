@@ -2,8 +2,6 @@ package core
 
 import (
 	"math"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // Eviction is S3-FIFO (Yang et al., SOSP '23) laid over the arena log.
@@ -431,7 +429,7 @@ func (s *shard) evictAhead() {
 // findAddr finds the slot of key that points at address a, and returns the
 // key's hash.
 func (s *shard) findAddr(t *table, key []byte, a uint64) (int, uint64, uint64, bool) {
-	h := xxhash.Sum64(key)
+	h := s.ks.hash(key)
 	for i := t.home(h >> tagShift); i < len(t.slots); i++ {
 		v := t.slots[i].Load()
 		if v == 0 {
@@ -500,6 +498,10 @@ func (s *shard) resizeGhost(n int) {
 	if size == len(s.ghost) {
 		return
 	}
-	s.used.Add(int64(size-len(s.ghost)) * 4)
+	grow := int64(size-len(s.ghost)) * 4
+	if grow > 0 && s.used.Load()+grow > s.budget(false) {
+		return // a smaller filter only forgets sooner; MaxMemory holds
+	}
+	s.used.Add(grow)
 	s.ghost = make([]uint32, size)
 }

@@ -13,7 +13,9 @@ import "sync/atomic"
 // tag*size>>22, which is monotone in the tag: keys sit in tag order apart from
 // linear-probing displacement, which is what lets Scan keep a cursor across
 // table growth. Probing never wraps: the slot array has pad slots past size,
-// and an insert that would run off the end grows the table instead.
+// and an insert that would run off the end rebuilds the table with twice
+// the pad (keys crowding the top of the tag space cost pad slots, not a
+// doubled table).
 //
 // Readers load the table pointer and slots atomically and never lock. Writers
 // (holding the shard mutex) store slots atomically and replace the whole
@@ -56,13 +58,21 @@ func newTable(size uint64) *table {
 	if size < minTableSize {
 		size = minTableSize
 	}
-	pad := size / 128
-	if pad < 32 {
-		pad = 32
-	}
+	return newTablePad(size, defaultPad(size))
+}
+
+// defaultPad is the number of slots past the last home position of a table
+// of size homes: room for the linear probes of the last homes.
+func defaultPad(size uint64) uint64 { return max(size/128, 32) }
+
+// newTablePad returns a table of size homes and pad slots past them.
+func newTablePad(size, pad uint64) *table {
 	slots, mem := allocSlots(int(size + pad))
 	return &table{slots: slots, size: size, mem: mem}
 }
+
+// pad returns the number of slots past the last home position.
+func (t *table) pad() uint64 { return uint64(len(t.slots)) - t.size }
 
 func (t *table) home(tag uint64) int { return int((tag * t.size) >> tagBits) }
 

@@ -6,6 +6,7 @@ package core
 
 import (
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,7 @@ import (
 type Keyspace struct {
 	shards      []shard
 	mask        uint64
+	seed        uint64 // keys the hash (hash); random per keyspace
 	ep          *epochs
 	clock       func() int64
 	policyV     atomic.Uint32 // EvictionPolicy; CONFIG SET may change it
@@ -51,6 +53,7 @@ func New(o Options) (*Keyspace, error) {
 	k := &Keyspace{
 		shards: make([]shard, n),
 		mask:   uint64(n - 1),
+		seed:   rand.Uint64(),
 		ep:     newEpochs(),
 		clock:  o.Clock,
 		maxKey: o.MaxKeySize,
@@ -166,8 +169,23 @@ func (k *Keyspace) unlockAll() {
 }
 
 func (k *Keyspace) shardFor(key []byte) (*shard, uint64) {
-	h := xxhash.Sum64(key)
+	h := k.hash(key)
 	return &k.shards[h&k.mask], h
+}
+
+// hash is a key's 64-bit hash: its shard (low bits) and index tag (top
+// bits). It is xxhash64 keyed with the keyspace's random seed through a
+// bijective finalizer (MurmurHash3's fmix64), so that no one outside can
+// pick keys that crowd one shard or one end of an index, as Redis seeds its
+// dict hash for the same reason.
+func (k *Keyspace) hash(key []byte) uint64 {
+	h := xxhash.Sum64(key) ^ k.seed
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
 }
 
 func (k *Keyspace) checkKey(key []byte) error {
@@ -502,6 +520,7 @@ func (k *Keyspace) Flush() {
 	defer k.unlockAll()
 	for i := range k.shards {
 		k.shards[i].reset()
+		k.shards[i].reclaimRetired(false, false) // what no reader holds
 	}
 }
 
@@ -556,6 +575,9 @@ func (s *shard) expireSample(now int64, n int) (checked, expired, hinted int) {
 	hinted = s.drainHints(now)
 	t := s.table.Load()
 	if s.live == 0 {
+		// Pages a write-free shard retired (FLUSHALL, GETDEL while a
+		// reader was about) are freed here, not at the next write.
+		s.reclaimRetired(false, false)
 		return 0, 0, hinted
 	}
 	// A cursor in tag space sweeps the whole table over successive passes,
@@ -641,7 +663,7 @@ func (k *Keyspace) prefetch(keys [][]byte, stride int) uint64 {
 	var hs [PrefetchMax]uint64
 	n := 0
 	for i := 0; i < len(keys) && n < PrefetchMax; i += stride {
-		hs[n] = xxhash.Sum64(keys[i])
+		hs[n] = k.hash(keys[i])
 		n++
 	}
 	var sink uint64

@@ -14,7 +14,7 @@ type shardSet []uint64
 func (k *Keyspace) shardSetFor(keys func(yield func([]byte))) shardSet {
 	set := make(shardSet, (len(k.shards)+63)/64)
 	keys(func(key []byte) {
-		i := xxhash.Sum64(key) & k.mask
+		i := k.hash(key) & k.mask
 		set[i/64] |= 1 << (i % 64)
 	})
 	return set

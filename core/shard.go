@@ -159,6 +159,11 @@ func (s *shard) budget(reloc bool) int64 {
 // allows. REQUIRES s.mu held.
 func (s *shard) reserve(n int64, reloc bool) error {
 	limit := s.budget(reloc)
+	if s.used.Load()+n > limit && n+s.table.Load().bytes() > limit {
+		// Not even an empty shard would have room: evicting every key for
+		// a write that fails anyway would only lose data.
+		return ErrOOM
+	}
 	maxTries := s.maxRoomTries()
 	for tries := 0; s.used.Load()+n > limit; tries++ {
 		if reloc || tries > maxTries || !s.makeRoom(true, tries) {
@@ -329,9 +334,18 @@ func newTableBytes(size uint64) int64 {
 // tombstones. Readers keep using the old table until they reload it.
 // REQUIRES s.mu held.
 func (s *shard) rebuild(size uint64) {
+	s.rebuildPad(size, 0)
+}
+
+// rebuildPad is rebuild with at least pad slots past the last home. Should
+// the keys not fit (too many crowd the top of the tag space), it doubles
+// the pad, not the table. REQUIRES s.mu held.
+func (s *shard) rebuildPad(size, pad uint64) {
 	old := s.table.Load()
+	size = max(size, minTableSize)
+	pad = max(pad, defaultPad(size))
 	for {
-		nt := newTable(size)
+		nt := newTablePad(size, pad)
 		if copySlots(old, nt) {
 			s.table.Store(nt)
 			s.retireTable(old)
@@ -344,7 +358,7 @@ func (s *shard) rebuild(size uint64) {
 		if nt.mem != nil {
 			freePage(nt.mem) // never published
 		}
-		size *= 2
+		pad *= 2
 	}
 }
 
@@ -387,7 +401,15 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 	t := s.table.Load()
 	pos := s.insertPos(t, h, key)
 	for pos < 0 {
-		s.rebuild(t.size * 2)
+		// The probe ran off the end: twice the pad, its memory reserved
+		// first (keys chosen to crowd one end of the index must not take
+		// it past MaxMemory).
+		if err := s.reserve(int64(t.pad())*8, false); err != nil {
+			return err
+		}
+		if t = s.table.Load(); s.insertPos(t, h, key) < 0 {
+			s.rebuildPad(t.size, t.pad()*2)
+		}
 		t = s.table.Load()
 		pos = s.insertPos(t, h, key)
 	}

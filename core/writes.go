@@ -322,6 +322,7 @@ func (k *Keyspace) GetDel(dst, key []byte) ([]byte, bool) {
 		s.remove(s.table.Load(), pos, v)
 		s.deletes.Add(1)
 	}
+	s.reclaimRetired(false, false) // as Delete: emptied pages go back now
 	return dst, ok
 }
 
@@ -389,6 +390,7 @@ func (k *Keyspace) GetEx(dst, key []byte, o GetExOptions) ([]byte, bool, error) 
 	case expireAt != noExpiry && expireAt <= now:
 		s.remove(s.table.Load(), pos, v)
 		s.deletes.Add(1)
+		s.reclaimRetired(false, false)
 	case expireAt != r.expireAt:
 		err = s.put(h, key, s.stable(&r, pg), expireAt)
 	}
@@ -474,6 +476,7 @@ func (k *Keyspace) PExpireAt(key []byte, unixMs int64, c ExpireCond) (bool, erro
 	if unixMs <= k.clock() {
 		s.remove(s.table.Load(), pos, v)
 		s.deletes.Add(1)
+		s.reclaimRetired(false, false)
 		return true, nil
 	}
 	return true, s.put(h, key, s.stable(&r, pg), unixMs)
