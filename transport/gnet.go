@@ -83,6 +83,33 @@ type gnetConn struct {
 	connState
 	c    gnet.Conn
 	loop *gnetLoop
+
+	// lingerAt is when the connection, quitting with its output written,
+	// was half-closed; 0 before. Until the peer closes, or lingerWait has
+	// passed, its input is read and dropped: closing a socket with unread
+	// input makes the kernel reset it, and the peer loses the replies it
+	// has not read yet (std's lingerClose does the same).
+	lingerAt int64
+}
+
+// closeWritten decides what a quitting connection whose pending output is
+// pend does at time now: close at once (aborted, or closeWait has passed),
+// linger half-closed once its output is written, or wait.
+func (g *gnetConn) closeWritten(pend, now int64) gnet.Action {
+	switch {
+	case g.abortive || time.Duration(now-g.quitAt) > closeWait:
+		return gnet.Close
+	case g.lingerAt != 0:
+		if time.Duration(now-g.lingerAt) > lingerWait {
+			return gnet.Close
+		}
+	case pend == 0:
+		if shutdownWrite(g.c) != nil {
+			return gnet.Close
+		}
+		g.lingerAt = max(now, 1)
+	}
+	return gnet.None
 }
 
 // wake implements connTransport: a gnet Wake runs OnTraffic on the loop.
@@ -393,9 +420,7 @@ func (s *gnetServer) writeOnce(g *gnetConn, out []byte) gnet.Action {
 	switch {
 	case g.quit:
 		// Close once gnet has written the rest; the sweep checks.
-		if pend == 0 || g.abortive || time.Duration(s.now()-g.quitAt) > closeWait {
-			return gnet.Close
-		}
+		return g.closeWritten(pend, s.now())
 	case g.overOutput(pend):
 		g.markOverflow()
 		g.setQuit(true)
@@ -443,9 +468,7 @@ func (s *gnetServer) sweep(l *gnetLoop) {
 		act := gnet.None
 		switch {
 		case g.quit:
-			if pend == 0 || g.abortive || time.Duration(now-g.quitAt) > closeWait {
-				act = gnet.Close
-			}
+			act = g.closeWritten(pend, now)
 		case g.refused():
 			if time.Duration(now-g.born) > g.refuseWait() {
 				act = gnet.Close

@@ -1,0 +1,113 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRepliesSurviveCloseWithInputInFlight: a pipelining client whose
+// connection the server closes (here a protocol error in the middle of a
+// pipeline, so the rest of the pipeline is still arriving) must still get
+// every reply the server wrote before closing, then the error, then EOF.
+// Both transports half-close and drain the input before closing (std's
+// lingerClose, gnet's closeWritten); gnet used to close the socket with
+// input unread, so the kernel sent a reset and the client lost replies
+// already written.
+func TestRepliesSurviveCloseWithInputInFlight(t *testing.T) {
+	forEach(t, Config{}, func(t *testing.T, e *env) {
+		c := e.conn(t)
+		const n = 2000
+		var p []byte
+		for range n {
+			p = append(p, cmd("ECHO", strings.Repeat("v", 100))...)
+		}
+		p = append(p, "*1\r\n$x\r\n"...)         // malformed: error, then close
+		tail := bytes.Repeat(cmd("PING"), 1<<18) // 3.5 MiB still on its way
+		go func() {
+			_, _ = c.Write(p)
+			_, _ = c.Write(tail)
+		}()
+		time.Sleep(300 * time.Millisecond) // read only once the server has closed
+		for i := range n {
+			got, err := c.read()
+			if err != nil {
+				t.Fatalf("reply %d of %d: %v", i+1, n, err)
+			}
+			if got != strings.Repeat("v", 100) {
+				t.Fatalf("reply %d: %v", i+1, got)
+			}
+		}
+		c.expect(t, respErr("ERR Protocol error: invalid bulk length"))
+		_, err := io.Copy(io.Discard, c.br)
+		if err != nil {
+			t.Fatalf("after the error: %v, want EOF", err)
+		}
+	})
+}
+
+// TestShutdownKeepsRepliesOfExecutedWrites: at Shutdown a client that
+// is still pipelining gets a reply for every write the server executed
+// (README: "finishes the replies in flight"), so it knows which were
+// applied.
+func TestShutdownKeepsRepliesOfExecutedWrites(t *testing.T) {
+	for _, kind := range []string{"gnet", "std"} { // a net.Pipe has no buffer to read later from
+		t.Run(kind, func(t *testing.T) { shutdownReplies(t, startEnv(t, kind, Config{})) })
+	}
+}
+
+func shutdownReplies(t *testing.T, e *env) {
+	{
+		c := e.conn(t)
+		const n = 300_000
+		var p []byte
+		for i := range n {
+			p = append(p, cmd("SET", "k"+strconv.Itoa(i), "v")...)
+			p = append(p, cmd("ECHO", strings.Repeat("e", 200))...) // a larger reply
+		}
+		go func() { // 10 MiB of pipelined requests, still arriving at Shutdown
+			_, _ = c.Write(p)
+		}()
+		replies := make(chan int, 1)
+		var lastErr error
+		shut := make(chan struct{})
+		go func() {
+			<-shut // this client reads its replies a moment later
+			k := 0
+			for {
+				got, err := c.read()
+				if err != nil {
+					lastErr = err
+					break
+				}
+				if got == "OK" {
+					k++
+				}
+			}
+			replies <- k
+		}()
+		eventually(t, "some writes executed", func() bool {
+			e.h.mu.Lock()
+			defer e.h.mu.Unlock()
+			return len(e.h.data) > 1000
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := e.srv.Shutdown(ctx); err != nil {
+			t.Fatal(err)
+		}
+		close(shut)
+		got := <-replies
+		e.h.mu.Lock()
+		executed := len(e.h.data)
+		e.h.mu.Unlock()
+		t.Logf("executed %d, replies %d, end %v", executed, got, lastErr)
+		if got != executed {
+			t.Fatalf("server executed %d SETs, client got %d replies (end: %v)", executed, got, lastErr)
+		}
+	}
+}
