@@ -34,7 +34,9 @@ func (h *connHandler) Open(c *transport.Conn) error {
 		sess.addr = a.String()
 	}
 	if !sess.authed {
-		c.Restrict(true) // until AUTH or HELLO: no large requests from strangers
+		// No large requests from strangers while a password is required
+		// (Redis's authRequired, so CONFIG SET requirepass counts).
+		c.RestrictUntil(func() bool { return sess.authed || s.token() == "" })
 	}
 	sess.laddr = s.localAddr()
 	if a := c.LocalAddr(); a != nil {
@@ -116,18 +118,12 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 		return
 	}
 	sess := ctx.sess
-	if !sess.authed {
-		// Required as Redis's authRequired: only while a password is set
-		// (CONFIG SET requirepass may have changed it).
-		need := s.token() != ""
-		sess.conn.Restrict(need)
-		if need && cmd.flags&flagNoAuth == 0 {
-			// Redis resolves a subcommand, and checks its arity, first.
-			if cmd.subs == nil || len(argv) < 2 || lookupSub(ctx, cmd.subs) != nil {
-				ctx.w.Error(binproto.ClassNoAuth, msgNoAuth)
-			}
-			return
+	if !sess.authed && cmd.flags&flagNoAuth == 0 && s.token() != "" {
+		// Redis resolves a subcommand, and checks its arity, first.
+		if cmd.subs == nil || len(argv) < 2 || lookupSub(ctx, cmd.subs) != nil {
+			ctx.w.Error(binproto.ClassNoAuth, msgNoAuth)
 		}
+		return
 	}
 	sess.lastCmd.Store(&cmd.name)
 	sess.lastActive.Store(s.clockSec.Load())

@@ -110,3 +110,32 @@ func TestPreAuthFrameLimit(t *testing.T) {
 		})
 	}
 }
+
+// The limits follow the password at the moment a request is read, not
+// after the client's next command: a stranger whose very first request
+// comes after CONFIG SET requirepass "" may send a large one.
+func TestPreAuthLimitsLiftedBeforeFirstCommand(t *testing.T) {
+	for _, kind := range []string{TransportGnet, TransportStd} {
+		t.Run(kind, func(t *testing.T) {
+			ts := startServer(t, kind, Config{AuthToken: "s3cret"})
+			stranger := ts.raw(t)
+			admin := ts.raw(t)
+			admin.do(t, "AUTH", "s3cret")
+			if got := admin.do(t, "CONFIG", "SET", "requirepass", ""); got != "+OK\r\n" {
+				t.Fatalf("CONFIG SET requirepass = %q", got)
+			}
+			big := strings.Repeat("v", 100<<10)
+			if got := stranger.do(t, "ECHO", big); got != "$"+"102400\r\n"+big+"\r\n" {
+				t.Fatalf("first command, ECHO of 100 KiB, once no password is required = %.80q", got)
+			}
+			// And back: with a password again, the stranger is limited again.
+			admin.do(t, "CONFIG", "SET", "requirepass", "s3cret")
+			if _, err := stranger.conn.Write([]byte("*11\r\n")); err != nil {
+				t.Fatal(err)
+			}
+			if got := stranger.read(t); got != errR("ERR Protocol error: unauthenticated multibulk length") {
+				t.Fatalf("*11 once a password is required again = %q", got)
+			}
+		})
+	}
+}

@@ -155,5 +155,5 @@ func (s *session) stopTimers() {
 // pre-authentication limits (transport.Conn.Restrict).
 func (s *session) authenticate() {
 	s.authed = true
-	s.conn.Restrict(false)
+	s.conn.RestrictUntil(nil)
 }

@@ -44,7 +44,7 @@ const (
 	handshakeWait = 10 * time.Second
 	// holdWait is how long a client on hold for its output at the hard
 	// limit may go without reading any of it before it is disconnected.
-	holdWait = time.Second
+	holdWait = 2 * time.Second
 	// maxTick is the longest interval between two housekeeping sweeps (idle
 	// timeout, soft output limit, refused connections).
 	maxTick = time.Second

@@ -22,7 +22,7 @@ type Conn struct {
 	ops     connOps
 	w       *Writer // the Writer Serve is given; SetRESPVersion retargets it
 
-	restricted bool // Restrict(true) is in force; processing context only
+	lifted func() bool // RestrictUntil's condition; processing context only
 }
 
 // connOps is what each transport implements behind a Conn.
@@ -59,14 +59,16 @@ func (c *Conn) SetRESPVersion(v int) {
 	}
 }
 
-// Restrict applies (on) or lifts (off) the request limits for a client
-// that has not authenticated to a server that requires it, as Redis does
-// since CVE-2021-32675: a RESP request of at most resp.UnauthMaxArray
-// elements and resp.UnauthMaxBulk bytes per bulk string, a binary frame of
-// at most binproto.UnauthMaxFrame bytes. A larger one is a protocol error,
-// answered before its data is read, and the connection is closed. It
-// applies from the next request parsed. Call only from Open or Serve.
-func (c *Conn) Restrict(on bool) { c.restricted = on }
+// RestrictUntil applies the request limits for a client that has not
+// authenticated to a server that requires it, as Redis does since
+// CVE-2021-32675, to every request parsed while lifted returns false: a
+// RESP request of at most resp.UnauthMaxArray elements and
+// resp.UnauthMaxBulk bytes per bulk string, a binary frame of at most
+// binproto.UnauthMaxFrame bytes. A larger one is a protocol error,
+// answered before its data is read, and the connection is closed. The
+// transport calls lifted before parsing each request, in the processing
+// context; nil removes the limits for good. Call only from Open or Serve.
+func (c *Conn) RestrictUntil(lifted func() bool) { c.lifted = lifted }
 
 // RemoteAddr returns the peer's address.
 func (c *Conn) RemoteAddr() net.Addr { return c.remote }

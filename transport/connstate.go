@@ -39,6 +39,9 @@ type connTransport interface {
 	// transport then finishes it as any closed connection. It must not
 	// block. REQUIRES: cs.mu held.
 	abort()
+	// sendQueued returns the output the kernel holds for the peer, not
+	// yet acknowledged (0 where unknown). Safe from any goroutine.
+	sendQueued() int64
 }
 
 // connState is the transport-independent state machine of one connection:
@@ -71,7 +74,7 @@ type connState struct {
 	abortive  bool  // with quit: close without waiting for the output
 	rdec      *resp.Decoder
 	bdec      *binproto.Decoder
-	decLimits bool       // the decoder applies Restrict's limits
+	decLimits bool       // the decoder applies RestrictUntil's limits
 	pf        Prefetcher // the handler, if it prefetches; nil otherwise
 	peeked    [][]byte   // keys of the batch just read, for pf
 	args      []binproto.Value
@@ -81,10 +84,10 @@ type connState struct {
 	lastRead  int64 // hub.now() at the last read
 	quitAt    int64 // hub.now() when quit was set
 	softSince atomic.Int64
-	// slack is how far the reply that put the connection on hold took its
-	// pending output past the hard limit: that one reply is let through,
-	// so that any value can be read, and the hard limit is raised by it
-	// until the output has drained.
+	// slack is the size of the batch of replies that put the connection on
+	// hold: that batch is let through, so that any value can be read, and
+	// the hard limit is raised by it (for pushes too) until the output has
+	// drained.
 	slack atomic.Int64
 	// holdAt is when a connection on hold last showed its client reading
 	// (its pending output fell below holdPend); 0 when not on hold. Read by
@@ -226,17 +229,19 @@ func (cs *connState) begin(out []byte, first byte) []byte {
 	return out
 }
 
-// syncRestrict gives the decoder the limits Conn.Restrict asks for.
+// syncRestrict gives the decoder the limits Conn.RestrictUntil asks for
+// the next request.
 func (cs *connState) syncRestrict() {
-	if cs.restricted == cs.decLimits {
+	on := cs.lifted != nil && !cs.lifted()
+	if on == cs.decLimits {
 		return
 	}
-	cs.decLimits = cs.restricted
+	cs.decLimits = on
 	if cs.rdec != nil {
-		cs.rdec.Restrict(cs.restricted)
+		cs.rdec.Restrict(on)
 	}
 	if cs.bdec != nil {
-		cs.bdec.Restrict(cs.restricted)
+		cs.bdec.Restrict(on)
 	}
 }
 
@@ -306,7 +311,7 @@ func (cs *connState) serve(out []byte, base int) []byte {
 				out = out[:mark]
 			}
 		}
-		cs.syncRestrict() // AUTH may have lifted it
+		cs.syncRestrict() // AUTH or CONFIG SET requirepass may have lifted it
 		switch {
 		case cs.quit:
 			return out
@@ -316,7 +321,7 @@ func (cs *connState) serve(out []byte, base int) []byte {
 		case cs.closeReq.Load():
 			return out
 		case hard > 0 && int64(len(out)) > room:
-			return cs.hold(out, room)
+			return cs.hold(out, base)
 		}
 	}
 }
@@ -432,16 +437,17 @@ func (cs *connState) disconnect(out []byte, class binproto.Class, msg string, to
 	return out
 }
 
-// hold stops serving once the replies of this batch (out) have taken the
-// pending output past the hard limit (room is what out could grow to):
-// the rest of the input waits, and the transport calls process again once
-// the client has read enough (resumeAt). So a client that reads is never
-// cut off by the size of its own pipeline, and one that does not is
-// disconnected by the soft limit, with the server holding at most the hard
-// limit plus one reply for it. REQUIRES: the processing context.
-func (cs *connState) hold(out []byte, room int64) []byte {
+// hold stops serving once the replies of this batch (out[base:]) have
+// taken the pending output past the hard limit: the batch is still
+// written, the rest of the input waits, and the transport calls process
+// again once the client has read enough (resumeAt). So a client that
+// reads is not cut off by the size of its own pipeline, and one that stops
+// reading is disconnected after holdWait (holdStalled), the server holding
+// at most the hard limit plus that batch for it. REQUIRES: the processing
+// context.
+func (cs *connState) hold(out []byte, base int) []byte {
 	cs.held = true
-	cs.slack.Store(max(int64(len(out))-room, 0))
+	cs.slack.Store(int64(len(out) - base))
 	cs.holdPend.Store(math.MaxInt64)
 	cs.holdAt.Store(max(cs.hub.now(), 1))
 	cs.hub.held.Add(1)
@@ -458,14 +464,17 @@ func (cs *connState) release() {
 }
 
 // holdStalled reports whether a connection on hold has read none of its
-// pending output (pend, now) for holdWait: a client that stops reading at
-// the hard limit is disconnected then, as one that went past it would be.
+// output for holdWait, given its pending output pend at time now: a client
+// that stops reading at the hard limit is disconnected then, as one that
+// went past it would be. Reading is seen in the kernel's send queue too, so
+// that a slow, steady reader shows progress while the transport's own
+// buffer waits for room in a full socket.
 func (cs *connState) holdStalled(pend, now int64) bool {
 	at := cs.holdAt.Load()
 	if at == 0 {
 		return false
 	}
-	if pend < cs.holdPend.Load() {
+	if pend += cs.tr.sendQueued(); pend < cs.holdPend.Load() {
 		cs.holdPend.Store(pend)
 		cs.holdAt.Store(max(now, 1))
 		return false
@@ -665,7 +674,7 @@ func (cs *connState) push(_ *Conn, op binproto.Opcode, fn func(w *Writer)) error
 		cs.inbox = buf[:mark]
 		return err
 	}
-	if hard := cs.hub.cfg.OutputHardLimit; hard > 0 && int64(len(buf))+cs.pendOut.Load() > hard {
+	if hard := cs.hub.cfg.OutputHardLimit; hard > 0 && int64(len(buf))+cs.pendOut.Load() > hard+cs.slack.Load() {
 		cs.inbox = buf[:mark]
 		cs.overflow, cs.closing = true, true
 		cs.tr.abort()

@@ -10,8 +10,9 @@ import (
 // nopTransport stands in for a transport in connState unit tests.
 type nopTransport struct{ wakes, aborts int }
 
-func (t *nopTransport) wake()  { t.wakes++ }
-func (t *nopTransport) abort() { t.aborts++ }
+func (t *nopTransport) wake()             { t.wakes++ }
+func (t *nopTransport) abort()            { t.aborts++ }
+func (t *nopTransport) sendQueued() int64 { return 0 }
 
 // pingHandler answers every request with PONG (RESP) or OK (binary).
 type pingHandler struct{}

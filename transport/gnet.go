@@ -115,6 +115,9 @@ func (g *gnetConn) closeWritten(pend, now int64) gnet.Action {
 // wake implements connTransport: a gnet Wake runs OnTraffic on the loop.
 func (g *gnetConn) wake() { _ = g.c.Wake(nil) }
 
+// sendQueued implements connTransport.
+func (g *gnetConn) sendQueued() int64 { return socketSendQueued(uintptr(g.c.Fd())) }
+
 // abort implements connTransport.
 func (g *gnetConn) abort() { _ = g.c.Close() }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ringdb/ringdb/transport/binproto"
@@ -278,6 +279,21 @@ func (n *netConn) wake() {
 	n.signal()
 }
 
+// sendQueued implements connTransport.
+func (n *netConn) sendQueued() int64 {
+	sc, ok := n.raw.(syscall.Conn)
+	if !ok {
+		return 0 // net.Pipe: writes complete only as they are read
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return 0
+	}
+	var q int64
+	_ = rc.Control(func(fd uintptr) { q = socketSendQueued(fd) })
+	return q
+}
+
 // abort implements connTransport.
 func (n *netConn) abort() {
 	n.stopped = true
@@ -501,8 +517,10 @@ func (n *netConn) flush() bool {
 	}
 }
 
-// flushPiece is the most the writer hands the network in one write.
-const flushPiece = 1 << 20
+// flushPiece is the most the writer hands the network in one write: small
+// enough that pendOut shows a slow reader's progress (on net.Pipe, where a
+// write returns only once read, within holdWait at a few dozen KB/s).
+const flushPiece = 64 << 10
 
 // lingerWait bounds how long a graceful close drains unread input.
 const lingerWait = 500 * time.Millisecond

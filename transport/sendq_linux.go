@@ -1,0 +1,18 @@
+//go:build linux
+
+package transport
+
+import (
+	"syscall"
+	"unsafe"
+)
+
+// socketSendQueued returns the bytes in the kernel's send queue of socket
+// fd that the peer has not acknowledged yet (SIOCOUTQ), or 0.
+func socketSendQueued(fd uintptr) int64 {
+	var n int32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCOUTQ, uintptr(unsafe.Pointer(&n))); e != 0 {
+		return 0
+	}
+	return int64(n)
+}
