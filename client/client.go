@@ -105,6 +105,7 @@ func (c *Client) conn(ctx context.Context) (*conn, error) {
 			defer broken.dialling.Store(false)
 			ctx, cancel := context.WithCancel(c.bg)
 			if c.o.dialTimeout > 0 {
+				cancel() // replaced, not leaked: c.bg would keep it until Close
 				ctx, cancel = context.WithTimeout(c.bg, c.o.dialTimeout+c.o.maxBackoff)
 			}
 			defer cancel()

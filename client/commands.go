@@ -352,6 +352,13 @@ func (c *Client) TTL(ctx context.Context, key string) (time.Duration, error) {
 	return run(ctx, c, cmdPTTL(key))
 }
 
+// PTTL returns the milliseconds key has left to live, as the server
+// counts them: -1 for a key without expiry, -2 for a missing key. Unlike
+// TTL it holds any deadline exactly, however far away.
+func (c *Client) PTTL(ctx context.Context, key string) (int64, error) {
+	return run(ctx, c, command[int64]{keyCmd(op.OpPTTL, key).finish(), true, parseInt})
+}
+
 // Persist removes key's TTL and reports whether it had one.
 func (c *Client) Persist(ctx context.Context, key string) (bool, error) {
 	return run(ctx, c, command[bool]{keyCmd(op.OpPersist, key).finish(), false, parseBool})

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -22,6 +23,9 @@ func main() { os.Exit(run()) }
 func run() int {
 	opts, err := cli.Parse(os.Args[1:], os.Getenv, cli.MemoryLimit, os.Stderr)
 	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // -h or --help: the usage is printed, nothing is wrong
+		}
 		if errors.Is(err, cli.ErrUsage) {
 			fmt.Fprintln(os.Stderr, err)
 			return 2

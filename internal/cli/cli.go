@@ -71,6 +71,9 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 		}
 	})
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
 		return o, fmt.Errorf("%w: %v", ErrUsage, err)
 	}
 	for _, e := range envErrs {

@@ -3,6 +3,7 @@ package repl
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -144,15 +145,31 @@ func expiry(a []string, i int) (ttl time.Duration, at time.Time, err error) {
 	}
 	switch strings.ToUpper(a[i]) {
 	case "EX":
-		ttl = time.Duration(n) * time.Second
+		return relative(n, time.Second)
 	case "PX":
-		ttl = time.Duration(n) * time.Millisecond
+		return relative(n, time.Millisecond)
 	case "EXAT":
 		at = time.Unix(n, 0)
 	case "PXAT":
 		at = time.UnixMilli(n)
 	}
 	return ttl, at, nil
+}
+
+// relative turns a TTL of n units (n > 0) into a time.Duration, or, past
+// the 292 years a Duration holds, into the deadline it means, as the
+// server computes it; a deadline past what a unix millisecond count holds
+// is Redis's "invalid expire time".
+func relative(n int64, unit time.Duration) (time.Duration, time.Time, error) {
+	if n <= math.MaxInt64/int64(unit) {
+		return time.Duration(n) * unit, time.Time{}, nil
+	}
+	per := int64(unit / time.Millisecond)
+	now := time.Now().UnixMilli()
+	if n > (math.MaxInt64-now)/per {
+		return 0, time.Time{}, usageError("invalid expire time")
+	}
+	return 0, time.UnixMilli(now + n*per), nil
 }
 
 func cmdSet(ctx context.Context, c *client.Client, a []string) (reply, error) {
@@ -254,7 +271,10 @@ func incr(sign int64, withDelta bool) func(context.Context, *client.Client, []st
 			}
 			delta = n
 		}
-		return integer(c.IncrBy(ctx, a[0], sign*delta))
+		if sign < 0 {
+			return integer(c.DecrBy(ctx, a[0], delta)) // refuses math.MinInt64
+		}
+		return integer(c.IncrBy(ctx, a[0], delta))
 	}
 }
 
@@ -283,7 +303,17 @@ func cmdExpire(name string) func(context.Context, *client.Client, []string) (rep
 		case "EXPIRE":
 			return boolean(c.ExpireSeconds(ctx, a[0], n, cond))
 		case "PEXPIRE":
-			return boolean(c.Expire(ctx, a[0], time.Duration(n)*time.Millisecond, cond))
+			if n <= 0 {
+				return boolean(c.Expire(ctx, a[0], time.Duration(n)*time.Millisecond, cond))
+			}
+			ttl, at, err := relative(n, time.Millisecond)
+			if err != nil {
+				return nil, err
+			}
+			if ttl == 0 {
+				return boolean(c.ExpireAt(ctx, a[0], at, cond))
+			}
+			return boolean(c.Expire(ctx, a[0], ttl, cond))
 		case "EXPIREAT":
 			return boolean(c.ExpireAt(ctx, a[0], time.Unix(n, 0), cond))
 		default:
@@ -294,11 +324,11 @@ func cmdExpire(name string) func(context.Context, *client.Client, []string) (rep
 
 func cmdTTL(unit time.Duration) func(context.Context, *client.Client, []string) (reply, error) {
 	return func(ctx context.Context, c *client.Client, a []string) (reply, error) {
-		d, err := c.TTL(ctx, a[0])
-		if err != nil || d < 0 { // TTLPersistent, TTLMissing: -1, -2
-			return intReply(d), err
+		ms, err := c.PTTL(ctx, a[0])
+		if err != nil || ms < 0 || unit == time.Millisecond { // -1 no TTL, -2 missing
+			return intReply(ms), err
 		}
-		return intReply((d + unit/2) / unit), nil
+		return intReply(ms/1000 + (ms%1000+500)/1000), nil // rounded, as Redis's TTL
 	}
 }
 

@@ -1,0 +1,56 @@
+package client
+
+import (
+	"net"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// TestBackgroundRedialLeavesNoContext: Client.conn's background redial
+// made ctx, cancel := context.WithCancel(c.bg) and, with a dial timeout
+// (the default), overwrote both with context.WithTimeout(c.bg, ...): the
+// first cancel was never called, so every background redial left one child
+// context registered in c.bg until Close (a slow leak in a long-lived
+// client that reconnects). The check reads the context package's private
+// children field, so a Go release that renames it fails here loudly.
+func TestBackgroundRedialLeavesNoContext(t *testing.T) {
+	addr := scriptedServer(t, helloOK, func(nc net.Conn) {
+		serveFrames(nc, func(h binproto.Header) bool {
+			if h.Op == binproto.OpSet {
+				nc.Close() // break this connection
+				return false
+			}
+			replyOK(nc, h)
+			return true
+		})
+	})
+	c := newClient(t, addr, WithPoolSize(2))
+	const rounds = 5
+	for i := 0; i < rounds; i++ {
+		_ = c.Set(testCtx(t), "k", []byte("v"), 0) // breaks one connection
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			_ = c.Ping(testCtx(t)) // starts the background redial of the broken slot
+			healthy := 0
+			for _, s := range c.slots {
+				if cn := s.cur.Load(); cn != nil && !cn.broken() && !s.dialling.Load() {
+					healthy++
+				}
+			}
+			if healthy == len(c.slots) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("pool not repaired")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	children := reflect.ValueOf(c.bg).Elem().FieldByName("children").Len()
+	if children != 0 {
+		t.Fatalf("after %d background redials, c.bg holds %d child contexts never cancelled (want 0)", rounds, children)
+	}
+}
