@@ -178,6 +178,10 @@ func ParseSize(s string) (int64, error) {
 	if v >= math.MaxInt64 {
 		return 0, fmt.Errorf("%q is too large", s)
 	}
+	if v < 1 && f != 0 {
+		// 0 means no bound; a fraction of a byte is a mistake, not that.
+		return 0, fmt.Errorf("%q is less than one byte", s)
+	}
 	return int64(v), nil
 }
 

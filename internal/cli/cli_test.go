@@ -29,7 +29,7 @@ func TestParseSize(t *testing.T) {
 		require.NoError(t, err, in)
 		require.Equal(t, want, got, in)
 	}
-	for _, bad := range []string{"", "GiB", "3XB", "-1", "1e30GiB", "abc"} {
+	for _, bad := range []string{"", "GiB", "3XB", "-1", "1e30GiB", "abc", "0.5", "0.4B"} { // a fraction of a byte is not "no bound"
 		_, err := ParseSize(bad)
 		require.Error(t, err, bad)
 	}
