@@ -33,11 +33,18 @@ func (h *connHandler) Open(c *transport.Conn) error {
 	if a := c.RemoteAddr(); a != nil {
 		sess.addr = a.String()
 	}
-	if !sess.authed {
-		// No large requests from strangers while a password is required
-		// (Redis's authRequired, so CONFIG SET requirepass counts).
-		c.RestrictUntil(func() bool { return sess.authed || s.token() == "" })
-	}
+	// No large requests from strangers while a token is required (Redis's
+	// authRequired, so CONFIG SET requirepass counts). A RESP session
+	// opened without a password is authenticated, as in Redis (serveRESP
+	// drops the check on its first command); a binary one is not until its
+	// HELLO, which must carry a token set in between.
+	c.RestrictUntil(func() bool {
+		if c.Proto() == transport.ProtoBinary {
+			return sess.helloDone || s.token() == ""
+		}
+		return sess.authed || s.token() == ""
+	})
+	sess.restricting = true
 	sess.laddr = s.localAddr()
 	if a := c.LocalAddr(); a != nil {
 		sess.laddr = a.String()
@@ -118,6 +125,10 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 		return
 	}
 	sess := ctx.sess
+	if sess.restricting && sess.authed {
+		sess.restricting = false
+		sess.conn.RestrictUntil(nil) // authenticated for good
+	}
 	if !sess.authed && cmd.flags&flagNoAuth == 0 && s.token() != "" {
 		// Redis resolves a subcommand, and checks its arity, first.
 		if cmd.subs == nil || len(argv) < 2 || lookupSub(ctx, cmd.subs) != nil {

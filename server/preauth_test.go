@@ -3,6 +3,7 @@ package server
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ringdb/ringdb/transport/binproto"
 	"github.com/ringdb/ringdb/transport/resp"
@@ -137,5 +138,54 @@ func TestPreAuthLimitsLiftedBeforeFirstCommand(t *testing.T) {
 				t.Fatalf("*11 once a password is required again = %q", got)
 			}
 		})
+	}
+}
+
+// A binary connection accepted before CONFIG SET requirepass has carried no
+// token (its HELLO is refused without one), so it is held to the 64 KiB
+// frame limit until a HELLO carries the token; it once was not.
+func TestPreAuthFrameLimitAfterRequirepass(t *testing.T) {
+	for _, kind := range []string{TransportGnet, TransportStd} {
+		t.Run(kind, func(t *testing.T) {
+			ts := startServer(t, kind, Config{})
+			admin := ts.raw(t)
+			admin.do(t, "PING")
+			b := newBinClient(t, ts) // accepted while no token is configured
+			waitSessions(t, ts, 2)
+			if got := admin.do(t, "CONFIG", "SET", "requirepass", "s3cret"); got != "+OK\r\n" {
+				t.Fatalf("CONFIG SET requirepass = %q", got)
+			}
+			wantV(t, "HELLO without token", b.call(binproto.OpHello, 1, 1, nil, nil),
+				errV(binproto.ClassNoAuth, "authentication required"))
+			b.send(binproto.OpHello, 1, 1, nil, strings.Repeat("x", 100<<10))
+			h, body, err := b.readFrame()
+			if err != nil || h.Op != binproto.OpDisconnect {
+				t.Fatalf("100 KiB HELLO before authentication: %+v %v, want DISCONNECT", h, err)
+			}
+			wantV(t, "DISCONNECT", decode(t, body), errV(0x06, "frame too large before authentication"))
+			b.expectClosed()
+
+			// A binary client that carries the token is not limited.
+			ok := newBinClient(t, ts)
+			ok.hello("app", "s3cret")
+			wantV(t, "SET 100 KiB", ok.call(0x0011, "k", strings.Repeat("v", 100<<10)), okV{})
+		})
+	}
+}
+
+// waitSessions waits until the server has opened n sessions.
+func waitSessions(t *testing.T, ts *testServer, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		ts.sessMu.Lock()
+		got := len(ts.sessions)
+		ts.sessMu.Unlock()
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions open, want %d", got, n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -32,6 +32,8 @@ type session struct {
 	authed    bool // AUTH/HELLO succeeded, or no token is configured
 	helloDone bool // binary protocol: a HELLO has succeeded
 
+	restricting bool // the transport checks the pre-authentication limits
+
 	buf  []byte   // scratch for values read from the keyspace
 	vals [][]byte // scratch for MGET
 	keys [][]byte // scratch for SCAN and KEYS
@@ -155,5 +157,6 @@ func (s *session) stopTimers() {
 // pre-authentication limits (transport.Conn.Restrict).
 func (s *session) authenticate() {
 	s.authed = true
+	s.restricting = false
 	s.conn.RestrictUntil(nil)
 }
