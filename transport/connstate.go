@@ -450,7 +450,6 @@ func (cs *connState) hold(out []byte, base int) []byte {
 	cs.slack.Store(int64(len(out) - base))
 	cs.holdPend.Store(math.MaxInt64)
 	cs.holdAt.Store(max(cs.hub.now(), 1))
-	cs.hub.held.Add(1)
 	cs.stash()
 	return out
 }
@@ -460,7 +459,6 @@ func (cs *connState) release() {
 	cs.held = false
 	cs.slack.Store(0)
 	cs.holdAt.Store(0)
-	cs.hub.held.Add(-1)
 }
 
 // holdStalled reports whether a connection on hold has read none of its

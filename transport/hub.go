@@ -25,7 +25,6 @@ type hub struct {
 	epoch   time.Time    // time origin of now
 	active  atomic.Int64 // open connections, refused ones excluded (MaxClients)
 	closing atomic.Bool  // Shutdown has begun
-	held    atomic.Int64 // connections on hold for their output (connState.hold)
 
 	mu    sync.Mutex
 	conns map[*connState]struct{} // REQUIRES: mu
