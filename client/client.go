@@ -103,10 +103,12 @@ func (c *Client) conn(ctx context.Context) (*conn, error) {
 	if broken != nil && broken.dialling.CompareAndSwap(false, true) {
 		go func() {
 			defer broken.dialling.Store(false)
-			ctx, cancel := context.WithCancel(c.bg)
+			var ctx context.Context
+			var cancel context.CancelFunc
 			if c.o.dialTimeout > 0 {
-				cancel() // replaced, not leaked: c.bg would keep it until Close
 				ctx, cancel = context.WithTimeout(c.bg, c.o.dialTimeout+c.o.maxBackoff)
+			} else {
+				ctx, cancel = context.WithCancel(c.bg)
 			}
 			defer cancel()
 			_, _ = c.redial(ctx, broken)

@@ -1,12 +1,9 @@
 package client
 
 import (
-	"net"
 	"reflect"
 	"testing"
 	"time"
-
-	"github.com/ringdb/ringdb/transport/binproto"
 )
 
 // TestBackgroundRedialLeavesNoContext: Client.conn's background redial
@@ -17,16 +14,7 @@ import (
 // client that reconnects). The check reads the context package's private
 // children field, so a Go release that renames it fails here loudly.
 func TestBackgroundRedialLeavesNoContext(t *testing.T) {
-	addr := scriptedServer(t, helloOK, func(nc net.Conn) {
-		serveFrames(nc, func(h binproto.Header) bool {
-			if h.Op == binproto.OpSet {
-				nc.Close() // break this connection
-				return false
-			}
-			replyOK(nc, h)
-			return true
-		})
-	})
+	addr := scriptedServer(t, helloOK, breakOnSet)
 	c := newClient(t, addr, WithPoolSize(2))
 	const rounds = 5
 	for i := 0; i < rounds; i++ {

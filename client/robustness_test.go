@@ -304,16 +304,7 @@ func TestCloseEndsBackgroundRedial(t *testing.T) {
 		if conns.Add(1) <= 2 {
 			helloOK(nc, h) // the pool's first two; later HELLOs go unanswered
 		}
-	}, func(nc net.Conn) {
-		serveFrames(nc, func(h binproto.Header) bool {
-			if h.Op == binproto.OpSet {
-				nc.Close() // break this connection
-				return false
-			}
-			replyOK(nc, h)
-			return true
-		})
-	})
+	}, breakOnSet)
 	c, err := New(testCtx(t), addr, WithPoolSize(2), WithDialTimeout(30*time.Second), WithReadTimeout(time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -340,4 +331,17 @@ func TestCloseEndsBackgroundRedial(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// breakOnSet serves a scripted connection: OK to every request until a SET,
+// which closes (breaks) the connection.
+func breakOnSet(nc net.Conn) {
+	serveFrames(nc, func(h binproto.Header) bool {
+		if h.Op == binproto.OpSet {
+			nc.Close()
+			return false
+		}
+		replyOK(nc, h)
+		return true
+	})
 }

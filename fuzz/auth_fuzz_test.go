@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"strconv"
 	"strings"
@@ -72,14 +71,7 @@ var (
 )
 
 func (tg *auTarget) start(t *testing.T) {
-	tg.once.Do(func() {
-		cfg := server.Config{Addr: "127.0.0.1:0", Transport: tg.kind, MetricsAddr: "off", Loops: 1, AuthToken: auToken0}
-		s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err == nil {
-			err = s.Start()
-		}
-		tg.srv, tg.err = s, err
-	})
+	tg.once.Do(func() { tg.srv, tg.err = startServer(tg.kind, auToken0) })
 	if tg.err != nil {
 		t.Fatalf("start %s server: %v", tg.kind, tg.err)
 	}

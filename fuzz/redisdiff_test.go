@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -123,12 +121,8 @@ func TestDifferentialAgainstRedis(t *testing.T) {
 // the test.
 func rdStartRingdb(t *testing.T, transport string) *server.Server {
 	t.Helper()
-	cfg := server.Config{Addr: "127.0.0.1:0", Transport: transport, MetricsAddr: "off", Loops: 1}
-	s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := startServer(transport, "")
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })

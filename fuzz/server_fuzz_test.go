@@ -115,14 +115,7 @@ var (
 // connect starts the server on first use and dials it if needed. The
 // server lives as long as the fuzz process.
 func (tg *svTarget) connect(t *testing.T) {
-	tg.once.Do(func() {
-		cfg := server.Config{Addr: "127.0.0.1:0", Transport: tg.kind, MetricsAddr: "off", Loops: 1}
-		s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err == nil {
-			err = s.Start()
-		}
-		tg.srv, tg.err = s, err
-	})
+	tg.once.Do(func() { tg.srv, tg.err = startServer(tg.kind, "") })
 	if tg.err != nil {
 		t.Fatalf("start %s server: %v", tg.kind, tg.err)
 	}
@@ -134,6 +127,17 @@ func (tg *svTarget) connect(t *testing.T) {
 		t.Fatalf("dial %s server: %v", tg.kind, err)
 	}
 	tg.conn, tg.r = c, bufio.NewReaderSize(c, 64<<10)
+}
+
+// startServer starts an in-process server on a loopback port, with one
+// event loop, no metrics endpoint, no log, and password token if set.
+func startServer(transport, token string) (*server.Server, error) {
+	cfg := server.Config{Addr: "127.0.0.1:0", Transport: transport, MetricsAddr: "off", Loops: 1, AuthToken: token}
+	s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err == nil {
+		err = s.Start()
+	}
+	return s, err
 }
 
 func (tg *svTarget) drop() {
