@@ -97,10 +97,17 @@ func shutdownReplies(t *testing.T, e *env) {
 		})
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := e.srv.Shutdown(ctx); err != nil {
+		shutErr := make(chan error, 1)
+		go func() { shutErr <- e.srv.Shutdown(ctx) }()
+		// The client starts reading only once Shutdown is under way. It
+		// must not wait for Shutdown to return: the replies to what was
+		// executed may not fit in the socket buffers, and Shutdown rightly
+		// waits for them to be read (up to closeWait).
+		time.Sleep(100 * time.Millisecond)
+		close(shut)
+		if err := <-shutErr; err != nil {
 			t.Fatal(err)
 		}
-		close(shut)
 		got := <-replies
 		e.h.mu.Lock()
 		executed := len(e.h.data)
