@@ -160,9 +160,11 @@ func (c *conn) hello(ctx context.Context, o *options) (err error) {
 			break
 		}
 		if h.Op == binproto.OpDisconnect { // the server refuses us before the reply
+			// A failure to connect (max clients, shutdown): ErrConnLost,
+			// as any other, and the push's class too.
 			r := binproto.NewReader(body, binproto.Limits{})
 			if v, err := r.Next(); err == nil && v.Kind == binproto.KindError {
-				return serverError(v)
+				return &wrapped{ErrConnLost, serverError(v)}
 			}
 			return protoErr(fmt.Errorf("malformed DISCONNECT push during HELLO"))
 		}
