@@ -118,7 +118,11 @@ func (c *conn) hello(ctx context.Context, o *options) (err error) {
 	// A cancelled context ends the handshake at once, not at the deadline.
 	stop := context.AfterFunc(ctx, func() { _ = c.nc.SetDeadline(time.Now()) })
 	defer func() {
-		if !stop() && ctx.Err() != nil && err != nil {
+		// stop reports false once the callback has started: it may still
+		// be moving the deadline to now after any reset above, leaving a
+		// connection that fails its first read. The context has ended, so
+		// the handshake fails with it, even if the reply came in.
+		if !stop() {
 			err = &wrapped{ErrConnLost, ctx.Err()}
 		}
 	}()
@@ -204,8 +208,15 @@ func (c *conn) hello(ctx context.Context, o *options) (err error) {
 		}
 	}
 	c.nextID = 1
+	if testHookHelloDone != nil {
+		testHookHelloDone()
+	}
 	return nil
 }
+
+// testHookHelloDone, if set by a test, runs when a handshake has read and
+// applied the server's reply.
+var testHookHelloDone func()
 
 // send registers calls[i] under a fresh id, patches the id into frames[i]
 // and queues the frames for the writer, all under one lock so a pipeline's
