@@ -94,16 +94,25 @@ func cmdHello(c *cmdCtx) {
 		}
 		ver = v
 	}
-	var user, pass, name []byte
+	// Redis 7.0 acts on each option as it reads it, in argument order:
+	// AUTH authenticates there and then (a wrong password ends the
+	// command before the options after it are looked at; a good one
+	// holds even when a later option is refused), and SETNAME's name is
+	// checked there, though set only at the end.
+	var name []byte
 	for j := 2; j < len(argv); j++ {
 		more := len(argv) - 1 - j
 		switch {
 		case eqFold(argv[j], "auth") && more >= 2:
-			user, pass = argv[j+1], argv[j+2]
+			if !c.srv.checkPassword(argv[j+1], argv[j+2]) {
+				c.w.ErrorPrefix(binproto.ClassNoAuth, "WRONGPASS", msgWrongPass)
+				return
+			}
+			c.sess.authenticate()
 			j += 2
 		case eqFold(argv[j], "setname") && more >= 1:
 			name = argv[j+1]
-			if !validName(name) { // checked here, before AUTH, as Redis does
+			if !validName(name) {
 				c.errReply(msgBadClientName)
 				return
 			}
@@ -112,13 +121,6 @@ func cmdHello(c *cmdCtx) {
 			c.errReply("Syntax error in HELLO option '" + clip(string(argv[j]), len(argv[j])) + "'")
 			return
 		}
-	}
-	if user != nil {
-		if !c.srv.checkPassword(user, pass) {
-			c.w.ErrorPrefix(binproto.ClassNoAuth, "WRONGPASS", msgWrongPass)
-			return
-		}
-		c.sess.authenticate()
 	}
 	if !c.sess.authed && c.srv.token() != "" {
 		c.w.Error(binproto.ClassNoAuth, "HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
