@@ -1,8 +1,11 @@
 package server
 
 import (
-	"github.com/ringdb/ringdb/core"
+	"bytes"
+	"sort"
 	"strings"
+
+	"github.com/ringdb/ringdb/core"
 )
 
 // COMMAND [COUNT | INFO name... | DOCS name... | LIST]: enough of Redis's
@@ -29,12 +32,44 @@ func cmdCommand(c *cmdCtx) {
 	dispatchSub(c, commandSubs)
 }
 
-// writeCommandInfo writes Redis 7's ten-element description of cmd.
+// writeCommandInfo writes Redis 7's ten-element description of cmd; a
+// container's last element describes its subcommands, as Redis's does.
 func writeCommandInfo(c *cmdCtx, cmd *command) {
+	writeInfoFields(c, cmd.name, cmd.arity, cmd, cmd.firstKey, cmd.lastKey, cmd.step)
+	if len(cmd.subs) == 0 {
+		c.w.Set(0) // subcommands
+		return
+	}
+	// An array, not a set, once there are any (Redis 7.0), in a fixed
+	// order (Redis's is its dict's).
+	names := make([]string, 0, len(cmd.subs))
+	for n := range cmd.subs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	c.w.Array(len(names))
+	for _, n := range names {
+		writeSubcommandInfo(c, cmd, cmd.subs[n])
+	}
+}
+
+// writeSubcommandInfo writes the description of sub, a subcommand of the
+// container parent, under its full name ("client|id"). It takes no keys;
+// its flags and categories are its container's, as ringdb keeps none of
+// its own.
+func writeSubcommandInfo(c *cmdCtx, parent *command, sub *subcommand) {
+	writeInfoFields(c, sub.full, sub.arity, parent, 0, 0, 0)
+	c.w.Set(0) // subcommands
+}
+
+// writeInfoFields writes the header and the first nine elements of a
+// COMMAND INFO description, with the flags and ACL categories of cmd; the
+// caller writes the tenth, the subcommands.
+func writeInfoFields(c *cmdCtx, name string, arity int, cmd *command, firstKey, lastKey, step int) {
 	w := c.w
 	w.Array(10)
-	w.BulkString(cmd.name)
-	w.Int(int64(cmd.arity))
+	w.BulkString(name)
+	w.Int(int64(arity))
 	var flags []string
 	for i, n := range flagNames {
 		if cmd.flags&(1<<i) != 0 && n != "" {
@@ -45,9 +80,9 @@ func writeCommandInfo(c *cmdCtx, cmd *command) {
 	for _, f := range flags {
 		w.Simple(f)
 	}
-	w.Int(int64(cmd.firstKey))
-	w.Int(int64(cmd.lastKey))
-	w.Int(int64(cmd.step))
+	w.Int(int64(firstKey))
+	w.Int(int64(lastKey))
+	w.Int(int64(step))
 	cats := aclCategories(cmd)
 	w.Set(len(cats))
 	for _, cat := range cats {
@@ -55,7 +90,6 @@ func writeCommandInfo(c *cmdCtx, cmd *command) {
 	}
 	w.Set(0) // tips
 	w.Set(0) // key specifications
-	w.Set(0) // subcommands
 }
 
 // aclCategories derives Redis ACL categories from the flags and group.
@@ -102,12 +136,32 @@ func commandInfo(c *cmdCtx) {
 	}
 	c.w.Array(len(names))
 	for _, n := range names {
-		if cmd := c.srv.cmds.lookup(n); cmd != nil {
+		cmd, sub := c.srv.cmds.lookupFull(n)
+		switch {
+		case sub != nil:
+			writeSubcommandInfo(c, cmd, sub)
+		case cmd != nil:
 			writeCommandInfo(c, cmd)
-		} else {
+		default:
 			c.w.Null()
 		}
 	}
+}
+
+// lookupFull finds a command by name, or a container's subcommand by the
+// full name Redis gives it, "container|subcommand" (case-insensitively,
+// like a command name). For a subcommand it returns its container too;
+// anything else, "get|x" or "client|id|x" included, is not found.
+func (t *commandTable) lookupFull(name []byte) (*command, *subcommand) {
+	parent, subName, isSub := bytes.Cut(name, []byte("|"))
+	cmd := t.lookup(parent)
+	if !isSub || cmd == nil {
+		return cmd, nil
+	}
+	if sub := cmd.subs[strings.ToLower(string(subName))]; sub != nil {
+		return cmd, sub
+	}
+	return nil, nil
 }
 
 // commandDocs is COMMAND DOCS [name ...]: a map from name to its summary,

@@ -34,3 +34,39 @@ func TestHelloAuthenticatesAsItReadsOptions(t *testing.T) {
 		t.Errorf("HELLO 2 AUTH default pw = %q", got)
 	}
 }
+
+// TestCommandInfoDescribesSubcommands: COMMAND INFO takes a subcommand's
+// full name ("client|id", in any case) and describes it, as Redis 7.0
+// does, and a container's description lists its subcommands; a name that
+// is no subcommand is null.
+func TestCommandInfoDescribesSubcommands(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	clientID := arrR(bulkR("client|id"), intR(2), arrR(), intR(0), intR(0), intR(0),
+		arrR(simpleR("@connection"), simpleR("@slow")), arrR(), arrR(), arrR())
+	c.expect(t, arrR(clientID), "COMMAND", "INFO", "client|id")
+	c.expect(t, arrR(clientID, "$-1\r\n"), "COMMAND", "INFO", "CLIENT|ID", "client|nosuch")
+	for _, name := range []string{"client|id|x", "get|x", "client|", "|id", "nosuch|id"} {
+		c.expect(t, arrR("$-1\r\n"), "COMMAND", "INFO", name)
+	}
+	if got := c.do(t, "COMMAND", "INFO", "config|set"); !strings.HasPrefix(got, "*1\r\n*10\r\n$10\r\nconfig|set\r\n:-4\r\n*1\r\n+admin\r\n") {
+		t.Errorf("COMMAND INFO config|set = %q", got)
+	}
+	// The container lists its subcommands, each described in full.
+	got := c.do(t, "COMMAND", "INFO", "client")
+	v, err := parseValue(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := v.([]any)[0].([]any)
+	subs := info[9].([]any)
+	if len(subs) != len(clientSubs) {
+		t.Fatalf("COMMAND INFO client lists %d subcommands, want %d: %q", len(subs), len(clientSubs), got)
+	}
+	if !strings.Contains(got, clientID) {
+		t.Errorf("COMMAND INFO client = %q, want it to hold %q", got, clientID)
+	}
+	// Commands that are no containers keep an empty list.
+	if got := c.do(t, "COMMAND", "INFO", "get"); !strings.HasSuffix(got, "*0\r\n*0\r\n*0\r\n") {
+		t.Errorf("COMMAND INFO get = %q", got)
+	}
+}
