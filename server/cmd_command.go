@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"slices"
 	"sort"
 	"strings"
 
@@ -196,26 +197,55 @@ func commandDocs(c *cmdCtx) {
 	}
 }
 
-// commandListSub is COMMAND LIST [FILTERBY PATTERN pattern]: command names.
+// commandListSub is COMMAND LIST [FILTERBY PATTERN pattern|ACLCAT
+// category|MODULE name]: the names of the commands and, as in Redis 7.0,
+// of their subcommands ("client|id"), those the filter keeps.
 func commandListSub(c *cmdCtx) {
-	var pattern string
+	keep := func(name string, cmd *command) bool { return true }
 	switch len(c.argv) {
 	case 2:
 	case 5:
-		if !eqFold(c.argv[2], "filterby") || !eqFold(c.argv[3], "pattern") {
+		arg := c.argv[4]
+		switch {
+		case !eqFold(c.argv[2], "filterby"):
+			c.syntaxErr()
+			return
+		case eqFold(c.argv[3], "pattern"):
+			pattern := strings.ToLower(string(arg))
+			keep = func(name string, _ *command) bool { return globMatch(pattern, name) }
+		case eqFold(c.argv[3], "aclcat"):
+			// A category no command is in, or no category at all, keeps
+			// nothing, as in Redis.
+			cat := "@" + strings.ToLower(string(arg))
+			keep = func(_ string, cmd *command) bool {
+				return slices.Contains(aclCategories(cmd), cat)
+			}
+		case eqFold(c.argv[3], "module"):
+			// No command comes from a module.
+			keep = func(string, *command) bool { return false }
+		default:
 			c.syntaxErr()
 			return
 		}
-		pattern = strings.ToLower(string(c.argv[4]))
 	default:
 		c.syntaxErr()
 		return
 	}
 	var names []string
 	for _, cmd := range c.srv.cmds.list {
-		if pattern == "" || globMatch(pattern, cmd.name) {
+		if keep(cmd.name, cmd) {
 			names = append(names, cmd.name)
 		}
+		// A subcommand has its container's categories (see
+		// writeSubcommandInfo).
+		var subs []string
+		for _, sub := range cmd.subs {
+			if keep(sub.full, cmd) {
+				subs = append(subs, sub.full)
+			}
+		}
+		sort.Strings(subs)
+		names = append(names, subs...)
 	}
 	c.w.Array(len(names))
 	for _, n := range names {
@@ -230,7 +260,7 @@ func commandHelp(c *cmdCtx) {
 		"COUNT", "    Return the total number of commands.",
 		"DOCS [<command-name> ...]", "    Return documentation details about commands.",
 		"INFO [<command-name> ...]", "    Return details about the given commands.",
-		"LIST [FILTERBY PATTERN <pattern>]", "    Return the names of the commands.",
+		"LIST [FILTERBY (PATTERN <pattern>|ACLCAT <category>|MODULE <module-name>)]", "    Return the names of the commands and their subcommands.",
 		"HELP", "    Print this help.",
 	}
 	c.w.Array(len(lines))

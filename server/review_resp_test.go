@@ -70,3 +70,26 @@ func TestCommandInfoDescribesSubcommands(t *testing.T) {
 		t.Errorf("COMMAND INFO get = %q", got)
 	}
 }
+
+// TestCommandListSubcommandsAndFilters: COMMAND LIST names the
+// subcommands too ("client|id"), as Redis 7.0 does, and takes its ACLCAT
+// and MODULE filters besides PATTERN.
+func TestCommandListSubcommandsAndFilters(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	c.expect(t, bulksR("client|id"), "COMMAND", "LIST", "FILTERBY", "PATTERN", "*|id")
+	c.expect(t, bulksR("config", "config|get", "config|help", "config|resetstat", "config|rewrite", "config|set"),
+		"COMMAND", "LIST", "FILTERBY", "PATTERN", "CONFIG*")
+	if got := c.do(t, "COMMAND", "LIST"); !strings.Contains(got, bulkR("client")+bulkR("client|getname")) {
+		t.Errorf("COMMAND LIST = %q, want client's subcommands after it", got)
+	}
+	c.expect(t, bulksR("config", "config|get", "config|help", "config|resetstat", "config|rewrite", "config|set"),
+		"COMMAND", "LIST", "FILTERBY", "ACLCAT", "Admin")
+	c.expect(t, arrR(), "COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch")
+	c.expect(t, arrR(), "COMMAND", "LIST", "FILTERBY", "ACLCAT", "@admin")
+	c.expect(t, arrR(), "COMMAND", "LIST", "FILTERBY", "MODULE", "x")
+	if got := c.do(t, "COMMAND", "LIST", "FILTERBY", "ACLCAT", "string"); !strings.HasPrefix(got, "*17\r\n"+bulkR("get")) {
+		t.Errorf("COMMAND LIST FILTERBY ACLCAT string = %q", got)
+	}
+	c.expect(t, errR("ERR syntax error"), "COMMAND", "LIST", "FILTERBY", "BOGUS", "x")
+	c.expect(t, errR("ERR syntax error"), "COMMAND", "LIST", "FILTERBY", "PATTERN")
+}
