@@ -451,11 +451,14 @@ func clientOnOff(c *cmdCtx) {
 // clientReply accepts CLIENT REPLY ON only: OFF and SKIP would break the
 // one-reply-per-request rule of the transport.
 func clientReply(c *cmdCtx) {
-	if eqFold(c.argv[2], "on") {
+	switch {
+	case eqFold(c.argv[2], "on"):
 		c.w.OK()
-		return
+	case eqFold(c.argv[2], "off"), eqFold(c.argv[2], "skip"):
+		c.errReply("CLIENT REPLY OFF and SKIP are not supported")
+	default:
+		c.syntaxErr() // as Redis answers any other mode
 	}
-	c.errReply("CLIENT REPLY OFF and SKIP are not supported")
 }
 
 func clientHelp(c *cmdCtx) {
