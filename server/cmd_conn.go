@@ -95,11 +95,10 @@ func cmdHello(c *cmdCtx) {
 		ver = v
 	}
 	// Redis 7.0 acts on each option as it reads it, in argument order:
-	// AUTH authenticates there and then (a wrong password ends the
-	// command before the options after it are looked at; a good one
-	// holds even when a later option is refused), and SETNAME's name is
-	// checked there, though set only at the end.
-	var name []byte
+	// AUTH authenticates and SETNAME names the client there and then. A
+	// wrong password or a bad name ends the command before the options
+	// after it are looked at; what the options before it did holds, even
+	// when the command then fails (a later bad option, or NOAUTH).
 	for j := 2; j < len(argv); j++ {
 		more := len(argv) - 1 - j
 		switch {
@@ -111,9 +110,7 @@ func cmdHello(c *cmdCtx) {
 			c.sess.authenticate()
 			j += 2
 		case eqFold(argv[j], "setname") && more >= 1:
-			name = argv[j+1]
-			if !validName(name) {
-				c.errReply(msgBadClientName)
+			if !c.setName(argv[j+1]) {
 				return
 			}
 			j++
@@ -124,9 +121,6 @@ func cmdHello(c *cmdCtx) {
 	}
 	if !c.sess.authed && c.srv.token() != "" {
 		c.w.Error(binproto.ClassNoAuth, "HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
-		return
-	}
-	if name != nil && !c.setName(name) {
 		return
 	}
 	if ver != 0 {

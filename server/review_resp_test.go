@@ -103,3 +103,26 @@ func TestClientReplyUnknownMode(t *testing.T) {
 	c.expect(t, okR, "CLIENT", "REPLY", "on")
 	c.expect(t, errR("ERR CLIENT REPLY OFF and SKIP are not supported"), "CLIENT", "REPLY", "Skip")
 }
+
+// TestHelloSetsNameAsItReadsOptions: Redis 7.0's HELLO names the client
+// at the SETNAME option, so the name holds when a later option is refused
+// or the command ends in NOAUTH.
+func TestHelloSetsNameAsItReadsOptions(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	c.expect(t, errR("ERR Syntax error in HELLO option 'bogus'"), "HELLO", "2", "SETNAME", "n1", "bogus")
+	c.expect(t, bulkR("n1"), "CLIENT", "GETNAME")
+	c.expect(t, errR("WRONGPASS "+msgWrongPass), "HELLO", "2", "SETNAME", "n2", "AUTH", "nobody", "pw")
+	c.expect(t, bulkR("n2"), "CLIENT", "GETNAME")
+	c.expect(t, errR("ERR "+msgBadClientName), "HELLO", "2", "SETNAME", "n3", "SETNAME", "a b")
+	c.expect(t, bulkR("n3"), "CLIENT", "GETNAME")
+	// The version is checked before any option.
+	c.expect(t, errR("NOPROTO unsupported protocol version"), "HELLO", "1", "SETNAME", "n4")
+	c.expect(t, bulkR("n3"), "CLIENT", "GETNAME")
+
+	c = newDirectClient(t, newDirectServer(t, Config{AuthToken: "pw"}))
+	if got := c.do(t, "HELLO", "3", "SETNAME", "early"); !strings.HasPrefix(got, "-NOAUTH HELLO must be called") {
+		t.Errorf("HELLO 3 SETNAME early without AUTH = %q", got)
+	}
+	c.expect(t, okR, "AUTH", "pw")
+	c.expect(t, bulkR("early"), "CLIENT", "GETNAME")
+}
