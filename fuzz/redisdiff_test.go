@@ -70,6 +70,7 @@ func TestDifferentialAgainstRedis(t *testing.T) {
 				cmds := make([][]string, n)
 				for j := range cmds {
 					cmds[j] = rdGen(rng)
+					rdHelloProto(cmds[j], proto)
 				}
 				// A third of the sequences go in one pipelined write.
 				pipelined := rng.IntN(3) == 0
@@ -518,6 +519,10 @@ func rdGen(rng *rand.Rand) []string {
 			}
 		}
 	case 38:
+		if rng.IntN(2) == 0 {
+			argv = rdGenHello(rng)
+			break
+		}
 		argv = []string{"SET", k(), v(), "EX", rdTTL(rng), "PX", rdTTL(rng)}
 	default:
 		argv = []string{"SCAN", "0", "MATCH", pick(rng, rdPatterns), "COUNT", "1000"}
@@ -535,6 +540,38 @@ func rdGen(rng *rand.Rand) []string {
 		argv = []string{"PING"}
 	}
 	return argv
+}
+
+// rdHelloVersion stands for the sequence's own protocol version in a
+// generated HELLO (see rdHelloProto).
+const rdHelloVersion = "<proto>"
+
+// rdGenHello returns HELLO with options in odd orders and combinations:
+// AUTH with the default user (which takes any password, none being set)
+// or an unknown one, SETNAME with good and bad names, options cut short,
+// unknown ones, and bad versions. A good version is the sequence's own,
+// so that the connection stays in the protocol its replies are parsed in.
+func rdGenHello(rng *rand.Rand) []string {
+	argv := []string{"HELLO", pick(rng, []string{rdHelloVersion, rdHelloVersion, rdHelloVersion, "1", "4", "abc", "-1", ""})}
+	for range rng.IntN(4) {
+		switch rng.IntN(5) {
+		case 0, 1:
+			argv = append(argv, pick(rng, []string{"AUTH", "auth"}), pick(rng, []string{"default", "default", "nobody"}), "pw")
+		case 2, 3:
+			argv = append(argv, pick(rng, []string{"SETNAME", "setname"}), pick(rng, []string{"name", "", "a b", "x\ny", "ok-1"}))
+		default:
+			argv = append(argv, pick(rng, []string{"AUTH", "SETNAME", "BOGUS", "AUTH default"}))
+		}
+	}
+	return argv
+}
+
+// rdHelloProto puts the sequence's protocol version into a HELLO from
+// rdGenHello.
+func rdHelloProto(argv []string, proto int) {
+	if len(argv) > 1 && argv[1] == rdHelloVersion {
+		argv[1] = strconv.Itoa(proto)
+	}
 }
 
 // ---- comparison ----
@@ -588,6 +625,17 @@ func rdCompare(argv []string, a, b *svVal) string {
 				return ""
 			}
 			return fmt.Sprintf("INFO keyspace counts differ: ringdb %q, redis %q", ka, kb)
+		}
+	case "HELLO":
+		// The same map but for the server's version and the connection's
+		// id, which are each server's own.
+		if (a.t == '%' || a.t == '*') && len(a.elems) == 14 && len(b.elems) == 14 {
+			for i := range a.elems {
+				if i != 3 && i != 7 && a.elems[i].String() != b.elems[i].String() {
+					return "HELLO replies differ"
+				}
+			}
+			return ""
 		}
 	case "RANDOMKEY":
 		if a.t == '$' && !a.null && !b.null {
