@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// infoSections are INFO's sections in output order; all of them are in
-// the default set.
-var infoSections = []string{"server", "clients", "memory", "stats", "cpu", "keyspace"}
+// infoSections are INFO's sections in output order (Redis's order); all of
+// them are in the default set.
+var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace"}
 
 // infoText renders INFO for the requested sections: none, "default", "all"
 // or "everything" give every section; unknown names are ignored, as in
@@ -119,6 +119,30 @@ func (s *Server) appendInfoSection(b []byte, sec string) []byte {
 		b = fieldUint(b, "keyspace_misses", st.Misses)
 		b = fieldUint(b, "total_sets", st.Sets)
 		b = fieldUint(b, "total_deletes", st.Deletes)
+	case "persistence":
+		// Nothing is persisted yet; tools and clients read loading (wait
+		// while a dataset loads) and the in-progress flags.
+		b = append(b, "# Persistence\r\n"...)
+		b = fieldInt(b, "loading", 0)
+		b = fieldInt(b, "async_loading", 0)
+		b = fieldInt(b, "rdb_bgsave_in_progress", 0)
+		b = fieldInt(b, "aof_enabled", 0)
+		b = fieldInt(b, "aof_rewrite_in_progress", 0)
+	case "replication":
+		// Clients, exporters and failover tools read role here; this
+		// server has no replicas attached.
+		b = append(b, "# Replication\r\n"...)
+		b = field(b, "role", "master")
+		b = fieldInt(b, "connected_slaves", 0)
+		b = field(b, "master_failover_state", "no-failover")
+		b = field(b, "master_replid", s.runID)
+		b = field(b, "master_replid2", "0000000000000000000000000000000000000000")
+		b = fieldInt(b, "master_repl_offset", 0)
+		b = fieldInt(b, "second_repl_offset", -1)
+		b = fieldInt(b, "repl_backlog_active", 0)
+		b = fieldInt(b, "repl_backlog_size", 0)
+		b = fieldInt(b, "repl_backlog_first_byte_offset", 0)
+		b = fieldInt(b, "repl_backlog_histlen", 0)
 	case "cpu":
 		b = append(b, "# CPU\r\n"...)
 		sys, user := processCPU()
@@ -126,6 +150,10 @@ func (s *Server) appendInfoSection(b []byte, sec string) []byte {
 		b = field(b, "used_cpu_user", formatSeconds(user))
 		b = field(b, "used_cpu_sys_children", "0.000000")
 		b = field(b, "used_cpu_user_children", "0.000000")
+	case "cluster":
+		// Cluster-aware clients check this before asking CLUSTER anything.
+		b = append(b, "# Cluster\r\n"...)
+		b = fieldInt(b, "cluster_enabled", 0)
 	case "keyspace":
 		b = append(b, "# Keyspace\r\n"...)
 		if n := s.ks.Len(); n > 0 {

@@ -259,3 +259,33 @@ func resp3Steps() []step {
 		s(nullR, "GET", "nokey"),
 	}
 }
+
+// TestInfoReplicationAndPersistence: clients and exporters read role from
+// INFO replication and loading from INFO persistence (go-redis's failover
+// client, redis_exporter), cluster_enabled from INFO cluster; Redis 7.0
+// lists the default sections in this order (with Modules and Errorstats,
+// which ringdb has nothing for).
+func TestInfoReplicationAndPersistence(t *testing.T) {
+	s := newDirectServer(t, Config{})
+	d := newDirectClient(t, s)
+	repl := d.do(t, "INFO", "replication")
+	if !strings.Contains(repl, "# Replication\r\nrole:master\r\n") {
+		t.Fatalf("INFO replication = %q", repl)
+	}
+	if infoField(t, repl, "connected_slaves") != 0 || infoField(t, repl, "master_repl_offset") != 0 {
+		t.Fatalf("INFO replication = %q", repl)
+	}
+	if p := d.do(t, "INFO", "persistence"); infoField(t, p, "loading") != 0 {
+		t.Fatalf("INFO persistence = %q", p)
+	}
+	var heads []string
+	for _, line := range strings.Split(d.do(t, "INFO"), "\r\n") {
+		if strings.HasPrefix(line, "# ") {
+			heads = append(heads, line[2:])
+		}
+	}
+	want := "Server Clients Memory Persistence Stats Replication CPU Cluster Keyspace"
+	if got := strings.Join(heads, " "); got != want {
+		t.Fatalf("INFO sections %q, want %q", got, want)
+	}
+}
