@@ -24,7 +24,8 @@ import (
 // nulls, integers, error texts, one command at a time or a whole
 // sequence pipelined. Only what cannot match is relaxed: TTLs
 // within a tolerance (the two servers see each command a few microseconds
-// apart), KEYS and SCAN in any order, RANDOMKEY by nil-ness, and DBSIZE and
+// apart), KEYS and SCAN in any order (a partial SCAN and RANDOMKEY only
+// by naming keys Redis holds under the pattern), and DBSIZE and
 // INFO's key counts after a SCAN when they differ (expired keys are
 // reclaimed by each server's active cycle at its own time, and ringdb's
 // KEYS reclaims the expired keys it meets, as SCAN does in both, where
@@ -102,6 +103,9 @@ func TestDifferentialAgainstRedis(t *testing.T) {
 						theirs.do(t, "SCAN", "0", "COUNT", "1000")
 						a, b = ours.do(t, argv...), theirs.do(t, argv...)
 						msg = rdCompare(argv, &a, &b)
+					}
+					if msg == "" && !pipelined {
+						msg = rdKeysExist(t, theirs, argv, &a)
 					}
 					if msg != "" {
 						fails++
@@ -643,6 +647,54 @@ func rdCompare(argv []string, a, b *svVal) string {
 		}
 	}
 	return "replies differ"
+}
+
+// rdKeysExist checks what rdCompare lets through by nil-ness or shape only:
+// every key ringdb's partial SCAN or RANDOMKEY (reply a) named must be one
+// Redis holds now (right after the same command) and, for SCAN, one its
+// MATCH pattern and TYPE filter select. It asks Redis with KEYS, which
+// changes nothing.
+func rdKeysExist(t *testing.T, theirs *respConn, argv []string, a *svVal) string {
+	var got []svVal
+	pattern := "*"
+	switch strings.ToUpper(argv[0]) {
+	case "SCAN":
+		if a.t != '*' || len(a.elems) != 2 {
+			return ""
+		}
+		got = a.elems[1].elems
+		for i := 2; i+1 < len(argv); i += 2 {
+			switch strings.ToUpper(argv[i]) {
+			case "MATCH":
+				pattern = argv[i+1]
+			case "TYPE":
+				if !strings.EqualFold(argv[i+1], "string") && len(got) > 0 {
+					return "SCAN TYPE " + argv[i+1] + " listed string keys"
+				}
+			}
+		}
+	case "RANDOMKEY":
+		if a.t != '$' || a.null {
+			return ""
+		}
+		got = []svVal{*a}
+	default:
+		return ""
+	}
+	if len(got) == 0 {
+		return ""
+	}
+	keys := theirs.do(t, "KEYS", pattern)
+	have := map[string]bool{}
+	for _, s := range elemStrings(&keys) {
+		have[s] = true
+	}
+	for i := range got {
+		if !have[got[i].String()] {
+			return fmt.Sprintf("%s named %s, which Redis does not hold under pattern %q", argv[0], got[i].String(), pattern)
+		}
+	}
+	return ""
 }
 
 // sameElems reports whether two arrays hold the same elements in any order.
