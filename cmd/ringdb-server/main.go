@@ -50,7 +50,7 @@ func run() int {
 
 	srv, err := server.New(cfg, log)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "ringdb:", err)
+		fmt.Fprintln(os.Stderr, err) // server's errors start with "ringdb: "
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -128,6 +129,13 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 	}
 	if err := c.Validate(); err != nil {
 		return o, fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	if c.TLSCertFile != "" {
+		// Loaded here too (server.New loads them again) so that a missing
+		// or malformed file is reported against the flags that name it.
+		if _, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile); err != nil {
+			return o, fmt.Errorf("%w: --tls-cert %s / --tls-key %s: %v", ErrUsage, c.TLSCertFile, c.TLSKeyFile, err)
+		}
 	}
 	o.Config = c
 	return o, nil
