@@ -89,6 +89,11 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 		return o, nil
 	}
 
+	if *listen == "" {
+		// server.Config would read an empty Addr as the default and
+		// listen where the operator did not ask.
+		return o, fmt.Errorf("%w: --listen must not be empty (default %s)", ErrUsage, server.DefaultAddr)
+	}
 	c := server.Config{Addr: *listen, Transport: *tr, TLSCertFile: *cert, TLSKeyFile: *key, MetricsAddr: *metrics, Pprof: *pprofOn, Loops: *loops}
 	if c.Loops < 0 {
 		return o, fmt.Errorf("%w: --loops must not be negative, not %d", ErrUsage, c.Loops)

@@ -3,6 +3,7 @@ package cli
 import (
 	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,4 +18,12 @@ func TestParseBadKeyPairNamesTheFlags(t *testing.T) {
 	require.ErrorIs(t, err, ErrUsage)
 	require.Contains(t, err.Error(), "--tls-cert")
 	require.Contains(t, err.Error(), "c.pem")
+}
+
+// An empty --listen is a usage error, not the default address: the
+// operator asked for something and would get a server somewhere else.
+func TestParseEmptyListen(t *testing.T) {
+	_, err := Parse([]string{"--listen", ""}, env(nil), fourGiB, io.Discard)
+	require.ErrorIs(t, err, ErrUsage)
+	require.True(t, strings.Contains(err.Error(), "--listen"), err.Error())
 }
