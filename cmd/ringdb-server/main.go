@@ -56,6 +56,14 @@ func run() int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	log.Info("starting", "maxmemory", cfg.MaxMemory, "eviction", cfg.Eviction.String(), "transport", cfg.Transport)
+	// An address that cannot be bound (in use, not this host's) is bad
+	// configuration like any other bad value: status 2, naming the flags,
+	// since gnet's bind error names neither the flag nor the address.
+	if err := srv.Start(); err != nil {
+		_ = srv.Shutdown(context.Background())
+		fmt.Fprintf(os.Stderr, "%v: cannot listen (--listen %s, --metrics-listen %s): %v\n", cli.ErrUsage, cfg.Addr, cfg.MetricsAddr, err)
+		return 2
+	}
 	if err := srv.Run(ctx); err != nil {
 		log.Error("server stopped", "err", err)
 		return 1

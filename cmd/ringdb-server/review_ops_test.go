@@ -242,3 +242,28 @@ func TestShutdownUnderLoad(t *testing.T) {
 		})
 	}
 }
+
+// A --listen or --metrics-listen address that cannot be bound (in use
+// here) is bad configuration: exit status 2 and a message naming the
+// flag. It used to exit 1 with gnet's bare "bind: address already in use",
+// which named neither the flag nor the address.
+func TestListenInUseExits2(t *testing.T) {
+	bin := buildServer(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	for _, tr := range []string{"gnet", "std"} {
+		for _, args := range [][]string{
+			{"--listen", busy.Addr().String(), "--metrics-listen", "off"},
+			{"--listen", freeAddr(t), "--metrics-listen", busy.Addr().String()},
+		} {
+			args = append(args, "--transport", tr, "--maxmemory", "64MiB")
+			out, err := exec.Command(bin, args...).CombinedOutput()
+			var ee *exec.ExitError
+			require.True(t, errors.As(err, &ee), "%v: %s", args, out)
+			if ee.ExitCode() != 2 || !strings.Contains(string(out), args[0]+" "+args[1]) && !strings.Contains(string(out), args[2]+" "+args[3]) {
+				t.Errorf("%v: exit status %d, output %q; want 2 and the flag named", args, ee.ExitCode(), out)
+			}
+		}
+	}
+}
