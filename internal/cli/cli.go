@@ -118,6 +118,11 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 		return o, fmt.Errorf("%w: --eviction: %v", ErrUsage, err)
 	}
 	c.Eviction = p
+	if *maxmem == "" && isSet(fs, "maxmemory") {
+		// Not the default: that is had by leaving the flag out, and "0"
+		// is how to ask for no bound.
+		return o, fmt.Errorf("%w: --maxmemory must not be empty (0 means unbounded)", ErrUsage)
+	}
 	if *maxmem != "" {
 		if c.MaxMemory, err = ParseSize(*maxmem); err != nil {
 			return o, fmt.Errorf("%w: --maxmemory: %v", ErrUsage, err)

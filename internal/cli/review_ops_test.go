@@ -27,3 +27,16 @@ func TestParseEmptyListen(t *testing.T) {
 	require.ErrorIs(t, err, ErrUsage)
 	require.True(t, strings.Contains(err.Error(), "--listen"), err.Error())
 }
+
+// An empty --maxmemory on the command line is a usage error rather than
+// the memory-share default: "0" is how to ask for no bound, and the
+// default is had by leaving the flag out.
+func TestParseEmptyMaxmemory(t *testing.T) {
+	_, err := Parse([]string{"--maxmemory", ""}, env(nil), fourGiB, io.Discard)
+	require.ErrorIs(t, err, ErrUsage)
+	require.Contains(t, err.Error(), "--maxmemory")
+	o, err := Parse(nil, env(map[string]string{"RINGDB_MAXMEMORY": ""}), fourGiB, io.Discard)
+	require.NoError(t, err, "an empty variable counts as unset")
+	total := float64(4 << 30)
+	require.Equal(t, int64(total*DefaultMemoryShare), o.Config.MaxMemory)
+}
