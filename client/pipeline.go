@@ -70,7 +70,11 @@ func (p *Pipeline) Exec(ctx context.Context) error {
 	var cn *conn
 	var err error
 	for attempt := 0; ; attempt++ {
-		if cn, err = p.c.conn(ctx); err == nil {
+		// An ended context sends nothing, as for a single call: the
+		// commands would fail with ctx.Err() yet their writes be applied.
+		if err = ctxEnded(ctx); err != nil {
+			cn = nil
+		} else if cn, err = p.c.conn(ctx); err == nil {
 			if attempt > 0 {
 				for i, f := range frames {
 					frames[i] = append([]byte(nil), f...)
