@@ -120,10 +120,16 @@ func (c *Client) conn(ctx context.Context) (*conn, error) {
 // redial replaces s's broken connection. Concurrent callers wait for one
 // dialler; a failed dial doubles the wait before the next attempt.
 func (c *Client) redial(ctx context.Context, s *slot) (*conn, error) {
+	// Close ends the wait and the dial too: a caller re-dialling a server
+	// that does not answer the handshake would otherwise hold on for the
+	// dial timeout (for ever with none) after Close.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(c.bg, cancel)()
 	select {
 	case s.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, c.closedOr(ctx.Err())
 	}
 	defer func() { <-s.sem }()
 	if cn := s.cur.Load(); cn != nil && !cn.broken() {
@@ -135,7 +141,7 @@ func (c *Client) redial(ctx context.Context, s *slot) (*conn, error) {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return nil, c.closedOr(ctx.Err())
 		}
 	}
 	if c.closed.Load() {
@@ -143,6 +149,9 @@ func (c *Client) redial(ctx context.Context, s *slot) (*conn, error) {
 	}
 	cn, err := dial(ctx, c.addr, &c.o)
 	if err != nil {
+		if c.closed.Load() {
+			return nil, ErrClosed // the dial was cut short by Close
+		}
 		s.backoff = min(max(2*s.backoff, c.o.minBackoff), c.o.maxBackoff)
 		s.next = time.Now().Add(s.backoff)
 		return nil, fmt.Errorf("ringdb: reconnect %s: %w", c.addr, err)
@@ -154,6 +163,14 @@ func (c *Client) redial(ctx context.Context, s *slot) (*conn, error) {
 		return nil, ErrClosed
 	}
 	return cn, nil
+}
+
+// closedOr returns ErrClosed once the Client is closed, else err.
+func (c *Client) closedOr(err error) error {
+	if c.closed.Load() {
+		return ErrClosed
+	}
+	return err
 }
 
 // callCtx applies the read timeout to a context without a deadline.

@@ -3,9 +3,13 @@ package client
 import (
 	"context"
 	"errors"
+	"net"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ringdb/ringdb/server"
+	"github.com/ringdb/ringdb/transport/binproto"
 )
 
 // TestPipelineEndedContextSendsNothing: Exec with a context that has
@@ -32,5 +36,45 @@ func TestPipelineEndedContextSendsNothing(t *testing.T) {
 	}
 	if _, found, err := c.Get(testCtx(t), "pipe-ended"); found || err != nil {
 		t.Fatalf("the pipeline's SET was applied (found %v, err %v)", found, err)
+	}
+}
+
+// TestCloseEndsForegroundRedial: a call that re-dials itself (no healthy
+// connection left) kept waiting for a handshake the server never answers
+// after Close, until the dial timeout (for ever with WithDialTimeout(0)),
+// instead of returning ErrClosed.
+func TestCloseEndsForegroundRedial(t *testing.T) {
+	var conns atomic.Int32
+	addr := scriptedServer(t, func(nc net.Conn, h binproto.Header) {
+		if conns.Add(1) == 1 {
+			helloOK(nc, h)
+			nc.Close() // the first connection breaks at once
+		}
+		// Later handshakes are never answered.
+	}, nil)
+	c := newClient(t, addr, WithPoolSize(1), withBackoff(time.Millisecond, time.Millisecond))
+	deadline := time.Now().Add(5 * time.Second)
+	for !c.slots[0].cur.Load().broken() {
+		if time.Now().After(deadline) {
+			t.Fatal("the connection did not break")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	done := make(chan error, 1)
+	go func() { _, _, err := c.Get(context.Background(), "k"); done <- err }()
+	for conns.Load() < 2 { // the call is in the handshake
+		if time.Now().After(deadline) {
+			t.Fatal("no redial")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("Get = %v, want ErrClosed", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Get still waits for its redial 2s after Close (dial timeout 5s)")
 	}
 }
