@@ -157,6 +157,12 @@ func (c *Client) redial(ctx context.Context, s *slot) (*conn, error) {
 		return nil, fmt.Errorf("ringdb: reconnect %s: %w", c.addr, err)
 	}
 	s.backoff, s.next = 0, time.Time{}
+	if old := s.cur.Load(); old != nil {
+		// A connection the server is closing (DISCONNECT) may still hold
+		// calls waiting for its end. Out of the slot, Close would not reach
+		// it: have it fail with ErrClosed too.
+		old.closeWith(c.bg)
+	}
 	s.cur.Store(cn)
 	if c.closed.Load() { // lost a race with Close
 		cn.fail(ErrClosed)

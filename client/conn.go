@@ -61,6 +61,10 @@ type conn struct {
 	// it is closing the connection: calls already sent still get their
 	// replies (or ErrConnLost at EOF), new ones go to another connection.
 	refusing atomic.Bool
+
+	// unwatch undoes closeWith once the connection is broken; REQUIRES: mu
+	// held.
+	unwatch func() bool
 }
 
 // dial connects, runs the HELLO handshake synchronously and starts the
@@ -302,6 +306,21 @@ func (c *conn) broken() bool {
 	}
 }
 
+// closeWith makes the connection fail with ErrClosed when ctx ends, for
+// as long as it is not broken otherwise.
+func (c *conn) closeWith(ctx context.Context) {
+	stop := context.AfterFunc(ctx, func() { c.fail(ErrClosed) })
+	c.mu.Lock()
+	if c.err == nil {
+		c.unwatch = stop
+		stop = nil
+	}
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
 // fail breaks the connection once: every pending call gets an error
 // wrapping ErrConnLost and cause.
 func (c *conn) fail(cause error) {
@@ -310,6 +329,8 @@ func (c *conn) fail(cause error) {
 		c.mu.Unlock()
 		return
 	}
+	unwatch := c.unwatch
+	c.unwatch = nil
 	err := error(&wrapped{ErrConnLost, cause})
 	if errors.Is(cause, ErrClosed) {
 		err = ErrClosed
@@ -320,6 +341,9 @@ func (c *conn) fail(cause error) {
 	c.out = nil
 	close(c.dead)
 	c.mu.Unlock()
+	if unwatch != nil {
+		unwatch()
+	}
 	c.nc.Close()
 	for _, cl := range pend {
 		cl.err = err

@@ -78,3 +78,49 @@ func TestCloseEndsForegroundRedial(t *testing.T) {
 		t.Fatal("Get still waits for its redial 2s after Close (dial timeout 5s)")
 	}
 }
+
+// TestCloseEndsDrainingConn: a connection the server announced it is
+// closing (DISCONNECT push) with a call still waiting on it is replaced in
+// its slot by the next call; Close then failed only the slot's current
+// connection, so the call on the replaced one (and its goroutines) waited
+// for the server to close it, for ever if it did not.
+func TestCloseEndsDrainingConn(t *testing.T) {
+	var conns atomic.Int32
+	addr := scriptedServer(t, helloOK, func(nc net.Conn) {
+		first := conns.Add(1) == 1
+		serveFrames(nc, func(h binproto.Header) bool {
+			if first { // announce the close, never answer, never close
+				nc.Write(binproto.AppendDisconnect(nil, binproto.ClassErr, "going away"))
+			} else {
+				replyOK(nc, h)
+			}
+			return true
+		})
+	})
+	c, err := New(testCtx(t), addr, WithPoolSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	done := make(chan error, 1)
+	go func() { _, _, err := c.Get(context.Background(), "k"); done <- err }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !c.slots[0].cur.Load().refusing.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("no DISCONNECT push")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := c.Ping(testCtx(t)); err != nil { // on a new connection
+		t.Fatal(err)
+	}
+	c.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("Get = %v, want ErrClosed", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Get on the replaced connection still waits 2s after Close")
+	}
+}
