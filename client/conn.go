@@ -54,6 +54,12 @@ type conn struct {
 	wake     chan struct{} // capacity 1: work for writeLoop
 	dead     chan struct{} // closed once broken
 
+	// The write deadline, and a cutWrite that may be running, while a
+	// caller whose context can be cancelled writes. REQUIRES: writing held.
+	cutBy      time.Time
+	cutting    sync.WaitGroup
+	cutWriteFn func() // c.cutWrite, bound once: no allocation per write
+
 	inflight atomic.Int64 // calls sent and not yet answered or forgotten
 	writes   atomic.Int64 // write calls issued (tests)
 
@@ -104,6 +110,7 @@ func dial(ctx context.Context, addr string, o *options) (*conn, error) {
 		wake:         make(chan struct{}, 1),
 		dead:         make(chan struct{}),
 	}
+	c.cutWriteFn = c.cutWrite
 	if err := c.hello(dctx, o); err != nil {
 		nc.Close()
 		return nil, err
@@ -264,7 +271,7 @@ func (c *conn) send(ctx context.Context, frames [][]byte, calls []*call) error {
 		// break the connection every call on it shares.
 		dl = later(dl, time.Now().Add(writeGrace))
 	}
-	c.flush(dl)
+	c.flush(ctx, dl)
 	return nil
 }
 
@@ -359,11 +366,12 @@ func (c *conn) fail(cause error) {
 // for long; what is queued meanwhile goes to the writer goroutine.
 //
 // The caller's deadline (but at least writeGrace from now), if earlier
-// than the write timeout, bounds its write: a caller must not stay blocked
-// in a write (a server that stopped reading) long past its context. A
-// write cut short breaks the connection, as any failed write does, since
-// the frame on the wire is incomplete.
-func (c *conn) flush(deadline time.Time) {
+// than the write timeout, bounds its write, and so does its context's
+// cancellation (the write then gets writeGrace more): a caller must not
+// stay blocked in a write (a server that stopped reading) long past its
+// context. A write cut short breaks the connection, as any failed write
+// does, since the frame on the wire is incomplete.
+func (c *conn) flush(ctx context.Context, deadline time.Time) {
 	if !c.writing.CompareAndSwap(false, true) {
 		return
 	}
@@ -371,7 +379,7 @@ func (c *conn) flush(deadline time.Time) {
 	// carries their frames too: this yield is what coalesces concurrent
 	// calls. With nothing else runnable it returns at once.
 	runtime.Gosched()
-	c.writeBatch(deadline)
+	c.writeBatch(ctx, deadline)
 	c.release(true)
 }
 
@@ -402,7 +410,7 @@ func (c *conn) writeLoop() {
 			return
 		}
 		for c.writing.CompareAndSwap(false, true) {
-			for c.writeBatch(time.Time{}) {
+			for c.writeBatch(context.Background(), time.Time{}) {
 			}
 			if !c.release(false) {
 				break
@@ -413,8 +421,9 @@ func (c *conn) writeLoop() {
 
 // writeBatch writes everything queued in one write call and reports
 // whether it wrote anything, within the write timeout or by deadline if
-// that is set and earlier. REQUIRES: c.writing held.
-func (c *conn) writeBatch(deadline time.Time) bool {
+// that is set and earlier, and within writeGrace of ctx's end.
+// REQUIRES: c.writing held.
+func (c *conn) writeBatch(ctx context.Context, deadline time.Time) bool {
 	c.mu.Lock()
 	bufs := c.out
 	c.out, c.spare = c.spare, nil
@@ -431,6 +440,20 @@ func (c *conn) writeBatch(deadline time.Time) bool {
 		}
 	}
 	_ = c.nc.SetWriteDeadline(deadline) // zero: none (clears an earlier caller's)
+	if ctx.Done() != nil {
+		// Cancellation has no deadline to set in advance: cutWrite moves
+		// it when it comes, and must be done before the next writer sets
+		// its own.
+		c.cutBy = deadline
+		c.cutting.Add(1)
+		stop := context.AfterFunc(ctx, c.cutWriteFn)
+		defer func() {
+			if stop() {
+				c.cutting.Done() // cutWrite will not run
+			}
+			c.cutting.Wait()
+		}()
+	}
 	var err error
 	c.writes.Add(1)
 	if c.gather && len(bufs) > 1 {
@@ -455,6 +478,15 @@ func (c *conn) writeBatch(deadline time.Time) bool {
 	c.spare = bufs[:0]
 	c.mu.Unlock()
 	return true
+}
+
+// cutWrite cuts the write under way short, writeGrace from now, when the
+// context of the caller writing it ends (see writeBatch).
+func (c *conn) cutWrite() {
+	defer c.cutting.Done()
+	if t := time.Now().Add(writeGrace); c.cutBy.IsZero() || t.Before(c.cutBy) {
+		_ = c.nc.SetWriteDeadline(t)
+	}
 }
 
 // readBody reads an n-byte body. Up to 1 MiB it is allocated at once;

@@ -124,3 +124,26 @@ func TestCloseEndsDrainingConn(t *testing.T) {
 		t.Fatal("Get on the replaced connection still waits 2s after Close")
 	}
 }
+
+// TestWriteStopsWhenContextCancelled: a caller writes its own frame, and
+// only its context's deadline bounded that write: when the server is not
+// reading, a call whose context is cancelled (no deadline) stayed blocked
+// in the write until the write timeout instead of returning ctx.Err()
+// (doc.go: "When the context ends before the reply arrives the call
+// returns ctx.Err()").
+func TestWriteStopsWhenContextCancelled(t *testing.T) {
+	addr := scriptedServer(t, helloOK, nil) // answers HELLO, then never reads
+	c := newClient(t, addr, WithPoolSize(1), WithWriteTimeout(10*time.Second))
+	big := make([]byte, 16<<20) // more than the socket buffers hold
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	err := c.Set(ctx, "k", big, 0)
+	if el := time.Since(start); el > 3*time.Second {
+		t.Fatalf("Set cancelled after 200ms returned after %v (err %v); the write timeout is 10s", el.Round(time.Millisecond), err)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Set = %v, want context.Canceled", err)
+	}
+}
