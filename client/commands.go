@@ -74,7 +74,9 @@ const (
 
 // KV is one key/value pair of MSet.
 type KV struct {
-	Key   string
+	// Key is the key to store under.
+	Key string
+	// Value is the value to store; it may be reused once MSet returns.
 	Value []byte
 }
 

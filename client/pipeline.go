@@ -52,9 +52,11 @@ func queue[T any](p *Pipeline, cmd command[T]) *Result[T] {
 }
 
 // Exec sends every queued command and waits for all replies, then empties
-// the pipeline. It returns the first command's error, if any; each
-// Result holds its own. If ctx ends first, the commands without a reply get
-// ctx.Err() (those that were writes may still be applied).
+// the pipeline. It returns the first command's error, if any (a failure
+// or an error reply; a missing key is not one, though Get's and GetDel's
+// Results report it as ErrNotFound); each Result holds its own. If ctx
+// ends first, the commands without a reply get ctx.Err() (those that were
+// writes may still be applied); if it has ended already, nothing is sent.
 func (p *Pipeline) Exec(ctx context.Context) error {
 	frames, parsers := p.frames, p.parsers
 	p.frames, p.parsers = nil, nil
