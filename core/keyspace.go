@@ -512,6 +512,13 @@ func (s *shard) reset() {
 	}
 	s.live, s.tombs, s.ttlKeys, s.avgTTL = 0, 0, 0, 0
 	s.keys.Store(0)
+	// The ghost filter is sized to the live keys (resizeGhost) and counted
+	// in used: left at the size the flushed keys needed, it would keep
+	// their 4 bytes a key counted after FLUSHALL, and route new keys past
+	// probation on fingerprints of keys that no longer exist.
+	s.used.Add(-int64(len(s.ghost)) * 4)
+	s.ghost = nil
+	s.resizeGhost(0)
 }
 
 // Flush removes every key.
