@@ -173,7 +173,7 @@ func (s *shard) newTail(reloc bool, qi uint8) (*page, error) {
 			return nil, ErrOOM
 		}
 	}
-	p.used, p.live, p.q = 0, 0, qi
+	p.used, p.live, p.ttl, p.q = 0, 0, 0, qi
 	q := &s.q[qi]
 	if old := q.tail; old != nil && old.live == 0 {
 		s.retire(old)
@@ -279,6 +279,15 @@ func (s *shard) pickVictim() (*page, bool) {
 	}
 	for _, q := range order {
 		p := q.head
+		if policy == Volatile {
+			// A page without TTL records has nothing Volatile may evict:
+			// going through it would copy every record and free nothing,
+			// which at the bound meant copying the whole log on every
+			// write. Leave such pages where they are.
+			for p != nil && p.ttl == 0 {
+				p = p.next
+			}
+		}
 		if p == nil || p == q.tail && p.next == nil && p.live == 0 {
 			continue
 		}
@@ -325,6 +334,9 @@ func (s *shard) processRecords(p *page, clock, force bool, n int) (done, ok bool
 			continue
 		}
 		p.live -= r.size // it leaves this page one way or another
+		if r.hasTTL() {
+			p.ttl -= r.size
+		}
 		if r.expiredAt(now) {
 			s.dropSlotRec(t, pos, &r)
 			s.expired.Add(1)
@@ -352,6 +364,9 @@ func (s *shard) processRecords(p *page, clock, force bool, n int) (done, ok bool
 		if p.large {
 			// A large record moves without a copy: its buffer changes log.
 			p.live += r.size
+			if r.hasTTL() {
+				p.ttl += r.size
+			}
 			t.slots[pos].Store(makeSlot(slotTag(v), freq, a))
 			s.logRemove(p)
 			p.q = target
@@ -371,6 +386,9 @@ func (s *shard) processRecords(p *page, clock, force bool, n int) (done, ok bool
 			// No room to move it: evict it if the policy allows at all.
 			if !evictable {
 				p.live += r.size
+				if r.hasTTL() {
+					p.ttl += r.size
+				}
 				p.scan = off
 				return true, false
 			}
@@ -379,6 +397,10 @@ func (s *shard) processRecords(p *page, clock, force bool, n int) (done, ok bool
 			continue
 		}
 		copy(buf, p.buf[off:off+r.size])
+		if r.hasTTL() {
+			s.pageAt(na).ttl += r.size
+		}
+		s.moved++
 		t.slots[pos].Store(makeSlot(slotTag(v), freq, na))
 	}
 	if p.scan >= p.used {

@@ -16,6 +16,7 @@ type page struct {
 	used  int // bytes appended
 	scan  int // job progress: offset of the next record to process
 	live  int // bytes of records the index still points to
+	ttl   int // bytes of those records that have a TTL (Volatile's victims)
 	stamp uint64
 
 	prev, next *page // its log, oldest first

@@ -29,6 +29,7 @@ type shard struct {
 	q           [2]queue // the small and main logs (evict.go)
 	ghost       []uint32 // fingerprints of keys evicted from the small log
 	ttlKeys     int      // live keys with a TTL (Volatile needs some to evict)
+	moved       int      // records moved to another page (compaction, eviction's second chances)
 	retired     []*page
 	oldTables   []*table // replaced tables in the arena, awaiting readers
 	job         *page    // page writes are compacting or evicting (evict.go)
@@ -52,7 +53,7 @@ type shard struct {
 	// Tags of keys that lock-free readers found expired (hints.go).
 	hints [hintCap]atomic.Uint32
 
-	_ [32]byte // round the struct to 512 bytes on 64-bit platforms (shard_layout64.go)
+	_ [24]byte // round the struct to 512 bytes on 64-bit platforms (shard_layout64.go)
 }
 
 func (s *shard) init(ks *Keyspace) {
@@ -266,9 +267,10 @@ func (s *shard) markDead(a uint64) {
 	r := decodeRecord(p.buf[addrOff(a):])
 	if r.hasTTL() {
 		s.ttlKeys--
+		p.ttl -= r.size
 	}
 	if p.large {
-		p.live = 0
+		p.live, p.ttl = 0, 0
 		s.retire(p)
 		return
 	}
@@ -419,6 +421,12 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 	rewrite := false
 	if cur := t.slots[pos].Load(); slotAddr(cur) != 0 {
 		r, pg := s.recordAt(slotAddr(cur))
+		if r.hasTTL() && r.expiredAt(s.ks.clock()) {
+			// Replacing a key that had expired reclaims it, as Redis
+			// counts it (callers that look first have reclaimed it
+			// already). Only a key with a TTL costs a clock read.
+			s.expired.Add(1)
+		}
 		if s.tryOverwrite(cur, &r, pg, val, expireAt) {
 			return nil
 		}
@@ -450,6 +458,7 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 	encodeRecord(buf, key, val, expireAt, aligned)
 	if expireAt != noExpiry {
 		s.ttlKeys++
+		s.pageAt(a).ttl += n
 	}
 	// alloc may have evicted or moved this key, but never rebuilds the
 	// table, so pos is still the key's place; reload what it holds now.
