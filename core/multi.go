@@ -118,7 +118,10 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 }
 
 // Rename moves src's value and TTL to dst, replacing dst. It returns
-// ErrNoSuchKey when src does not exist.
+// ErrNoSuchKey when src does not exist. Writers see it as atomic;
+// lock-free readers may see both keys for a moment (dst is written before
+// src is removed), never neither. Unlike Redis's RENAME it copies the
+// value, so under NoEviction at the bound it can fail with ErrOOM.
 func (k *Keyspace) Rename(src, dst []byte) error {
 	if err := k.checkKey(dst); err != nil {
 		return err
