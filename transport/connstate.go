@@ -454,9 +454,11 @@ func (cs *connState) hold(out []byte, base int) []byte {
 	return out
 }
 
-// release ends a hold. REQUIRES: the processing context.
+// release ends a hold. The requests held are served now, so the idle clock
+// restarts as if they had just been read. REQUIRES: the processing context.
 func (cs *connState) release() {
 	cs.held = false
+	cs.lastRead = cs.hub.now()
 	cs.slack.Store(0)
 	cs.holdAt.Store(0)
 }
@@ -557,10 +559,12 @@ func (cs *connState) refuseWait() time.Duration {
 }
 
 // idle reports whether the connection has been idle past IdleTimeout at
-// time now. A parked (blocked) client is never idle, as in Redis.
+// time now. A parked (blocked) client is never idle, as in Redis; nor is one
+// on hold, which has requests waiting for it to read its output and sends
+// nothing meanwhile (holdStalled catches one that stops reading).
 func (cs *connState) idle(now int64) bool {
 	t := cs.hub.cfg.IdleTimeout
-	return t > 0 && !cs.parked && !cs.quit && time.Duration(now-cs.lastRead) > t
+	return t > 0 && !cs.parked && !cs.held && !cs.quit && time.Duration(now-cs.lastRead) > t
 }
 
 // finish runs once the connection has closed: it stops pushes and
