@@ -42,6 +42,12 @@ type connTransport interface {
 	// sendQueued returns the output the kernel holds for the peer, not
 	// yet acknowledged (0 where unknown). Safe from any goroutine.
 	sendQueued() int64
+	// closeRequested learns that a close was requested (Close, Shutdown),
+	// so that a write already waiting on a client that does not read is
+	// bounded by closeWait too: the wake may not get its turn until that
+	// write ends. It must not block. REQUIRES: cs.mu held and the
+	// connection not closed.
+	closeRequested()
 }
 
 // connState is the transport-independent state machine of one connection:
@@ -610,6 +616,9 @@ func (cs *connState) requestClose(class binproto.Class, msg string) {
 	if !cs.closeReq.Load() {
 		cs.closeClass, cs.closeMsg = class, msg
 		cs.closeReq.Store(true)
+		if !cs.closed {
+			cs.tr.closeRequested()
+		}
 	}
 	cs.kick()
 	cs.mu.Unlock()

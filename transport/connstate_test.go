@@ -13,6 +13,7 @@ type nopTransport struct{ wakes, aborts int }
 func (t *nopTransport) wake()             { t.wakes++ }
 func (t *nopTransport) abort()            { t.aborts++ }
 func (t *nopTransport) sendQueued() int64 { return 0 }
+func (t *nopTransport) closeRequested()   {}
 
 // pingHandler answers every request with PONG (RESP) or OK (binary).
 type pingHandler struct{}

@@ -121,6 +121,10 @@ func (g *gnetConn) sendQueued() int64 { return socketSendQueued(uintptr(g.c.Fd()
 // abort implements connTransport.
 func (g *gnetConn) abort() { _ = g.c.Close() }
 
+// closeRequested implements connTransport: the wake runs on the loop
+// whatever the socket's state, and closeWritten bounds the close.
+func (g *gnetConn) closeRequested() {}
+
 // Serve implements Server.
 func (s *gnetServer) Serve(h Handler) error {
 	if !s.state.CompareAndSwap(stateNew, stateServing) {

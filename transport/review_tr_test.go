@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bytes"
+	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -32,4 +33,31 @@ func TestReviewIdleTimeoutSparesHeldClient(t *testing.T) {
 			time.Sleep(5 * time.Millisecond) // ~1 s in all: over IdleTimeout
 		}
 	})
+}
+
+// Shutdown closes a connection whose client does not read within closeWait,
+// as gnet does, instead of waiting for the context: std's writer, blocked in
+// a write, never turned the close request into a bounded close.
+func TestReviewShutdownBoundedForNonReader(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"gnet", "std", "pipe"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			e := startEnv(t, kind, Config{})
+			c := e.conn(t)
+			// 16 MiB of replies never read: more than the kernel's buffers
+			// hold, under the output limits.
+			c.write(t, bytes.Repeat(cmd("BIG", strconv.Itoa(4<<20)), 4))
+			time.Sleep(200 * time.Millisecond)
+			ctx, cancel := context.WithTimeout(context.Background(), closeWait+5*time.Second)
+			defer cancel()
+			start := time.Now()
+			if err := e.srv.Shutdown(ctx); err != nil {
+				t.Fatalf("Shutdown after %v: %v", time.Since(start), err)
+			}
+			if d := time.Since(start); d > closeWait+2*time.Second {
+				t.Fatalf("Shutdown took %v", d)
+			}
+		})
+	}
 }

@@ -294,6 +294,15 @@ func (n *netConn) sendQueued() int64 {
 	return q
 }
 
+// closeRequested implements connTransport: the writer may be blocked
+// writing to a client that does not read, and turns the request into a
+// close (enqueue's closeWait deadline) only once that write returns, so the
+// deadline is set now. Without it Shutdown waited for its context, and
+// Conn.Close from another goroutine never closed such a client.
+func (n *netConn) closeRequested() {
+	_ = n.nc.SetWriteDeadline(time.Now().Add(closeWait))
+}
+
 // abort implements connTransport.
 func (n *netConn) abort() {
 	n.stopped = true
