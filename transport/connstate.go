@@ -398,7 +398,10 @@ func (cs *connState) drain(out []byte) ([]byte, bool) {
 	class, msg := cs.closeClass, cs.closeMsg
 	cs.mu.Unlock()
 	if resumed {
+		// The reply goes out now: the idle clock restarts from it, as
+		// Redis's does, not from the read of a request blocked for long.
 		cs.parked = false
+		cs.lastRead = cs.hub.now()
 	}
 	switch {
 	case overflow:

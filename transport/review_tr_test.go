@@ -61,3 +61,19 @@ func TestReviewShutdownBoundedForNonReader(t *testing.T) {
 		})
 	}
 }
+
+// A parked (blocked) client is not idle, and its idle clock restarts when
+// its request completes, as Redis's does when it writes the reply: it used
+// to count from the request's read, so a client blocked for longer than
+// IdleTimeout was closed right after getting its reply.
+func TestReviewIdleClockRestartsAfterPark(t *testing.T) {
+	t.Parallel()
+	forEach(t, Config{IdleTimeout: 300 * time.Millisecond}, func(t *testing.T, e *env) {
+		c := e.conn(t)
+		c.write(t, cmd("BLOCK", "750", "done"))
+		c.expect(t, "done")
+		time.Sleep(200 * time.Millisecond) // under IdleTimeout
+		c.write(t, cmd("PING"))
+		c.expect(t, "PONG")
+	})
+}
