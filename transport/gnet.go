@@ -199,12 +199,19 @@ func (s *gnetServer) Shutdown(ctx context.Context) error {
 	if s.state.Swap(stateClosed) == stateNew {
 		return nil
 	}
+	// Ready first: a select would pick at random between ready and an
+	// ended ctx, and return leaving the connections open and the engine
+	// running. An engine not booted yet is stopped by OnBoot instead.
 	select {
 	case <-s.ready:
-	case <-s.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
+		select {
+		case <-s.ready:
+		case <-s.done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	s.closeAll()
 	t := time.NewTicker(5 * time.Millisecond)
@@ -282,13 +289,23 @@ func (s *gnetServer) loopOf(el gnet.EventLoop) *gnetLoop {
 }
 
 // OnBoot implements gnet.EventHandler: it learns the bound address (the
-// port may have been 0) and reports readiness.
+// port may have been 0) and reports readiness. If Shutdown has begun, it
+// stops the engine before it starts: a Shutdown that saw ready still open
+// may have returned already (its ctx had ended).
 func (s *gnetServer) OnBoot(eng gnet.Engine) gnet.Action {
 	s.engMu.Lock()
 	s.eng = eng
 	s.engMu.Unlock()
 	s.addr = boundAddr(eng, s.cfg.Addr)
 	close(s.ready)
+	// After close(ready): Shutdown sets closing before it looks at ready,
+	// so one of the two sees the other.
+	if s.closing.Load() {
+		s.engMu.Lock()
+		s.stopped = true // the engine never runs: nothing to stop (stopEngine)
+		s.engMu.Unlock()
+		return gnet.Shutdown
+	}
 	return gnet.None
 }
 

@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -76,4 +77,54 @@ func TestReviewIdleClockRestartsAfterPark(t *testing.T) {
 		c.write(t, cmd("PING"))
 		c.expect(t, "PONG")
 	})
+}
+
+// Shutdown with a context that has already ended still closes the
+// connections and stops the server, as std's does. gnet's picked at random
+// between its ready and ctx.Done cases and, half the time, returned at once
+// leaving every connection open and Serve running.
+func TestReviewGnetShutdownExpiredContext(t *testing.T) {
+	t.Parallel()
+	for i := range 8 {
+		e := startEnv(t, "gnet", Config{})
+		c := e.conn(t)
+		c.write(t, cmd("PING"))
+		c.expect(t, "PONG")
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = e.srv.Shutdown(ctx)
+		select {
+		case err := <-e.errc:
+			e.errc <- err // for the cleanup's Shutdown
+		case <-time.After(3 * time.Second):
+			t.Fatalf("try %d: Serve still running after Shutdown", i)
+		}
+		c.expectEOF(t)
+	}
+}
+
+// The same before the engine has booted: the engine must not start serving
+// after Shutdown has returned.
+func TestReviewGnetShutdownBeforeBoot(t *testing.T) {
+	t.Parallel()
+	for i := range 8 {
+		s := NewGnet(Config{Addr: "127.0.0.1:0", Loops: 1})
+		errc := make(chan error, 1)
+		go func() { errc <- s.Serve(newTestHandler()) }()
+		for s.(*gnetServer).state.Load() == stateNew {
+			runtime.Gosched()
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = s.Shutdown(ctx)
+		select {
+		case err := <-errc:
+			if err != nil {
+				t.Fatalf("try %d: Serve: %v", i, err)
+			}
+		case <-time.After(3 * time.Second):
+			_ = s.Shutdown(context.Background())
+			t.Fatalf("try %d: Serve still running after Shutdown", i)
+		}
+	}
 }
