@@ -483,12 +483,17 @@ func (cs *connState) holdStalled(pend, now int64) bool {
 	if at == 0 {
 		return false
 	}
+	// std's sweeper runs this beside the processing context, whose release
+	// may end the hold meanwhile: holdAt is only swapped, never stored, so
+	// that a hold ended is not put back (the connection, no longer held,
+	// would be taken for a stalled one holdWait later).
 	if pend += cs.tr.sendQueued(); pend < cs.holdPend.Load() {
-		cs.holdPend.Store(pend)
-		cs.holdAt.Store(max(now, 1))
+		if cs.holdAt.CompareAndSwap(at, max(now, 1)) {
+			cs.holdPend.Store(pend)
+		}
 		return false
 	}
-	return time.Duration(now-at) > holdWait
+	return time.Duration(now-at) > holdWait && cs.holdAt.Load() == at
 }
 
 // resumeAt is the pending output at or under which a held connection is

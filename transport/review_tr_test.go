@@ -128,3 +128,38 @@ func TestReviewGnetShutdownBeforeBoot(t *testing.T) {
 		}
 	}
 }
+
+// releasingTransport ends the hold of cs in the middle of a sweep's
+// holdStalled, as std's processing context may do on another goroutine
+// while the sweeper runs.
+type releasingTransport struct {
+	nopTransport
+	cs *connState
+}
+
+func (t *releasingTransport) sendQueued() int64 {
+	t.cs.release()
+	return 0
+}
+
+// A hold that ends while std's sweeper is in holdStalled stays ended: the
+// sweeper stored its progress time into holdAt after release had cleared
+// it, and the connection, no longer on hold, was then taken for a stalled
+// one and disconnected as an output-limit overflow holdWait later.
+func TestReviewHoldStalledRacingRelease(t *testing.T) {
+	cs, _ := newTestState(pingHandler{}, Config{OutputHardLimit: 1000})
+	tr := &releasingTransport{cs: cs}
+	cs.tr = tr
+	cs.process(nil, cmd("PING")) // detect the protocol
+	cs.hold(nil, 0)
+	now := cs.hub.now()
+	if cs.holdStalled(500, now) {
+		t.Fatal("stalled at once")
+	}
+	if at := cs.holdAt.Load(); at != 0 {
+		t.Fatalf("holdAt %d after release", at)
+	}
+	if cs.outputOver(0, now+int64(2*holdWait)) {
+		t.Fatal("a connection no longer on hold, with no output, is over its output limit")
+	}
+}
