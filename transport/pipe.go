@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"net"
 	"sync"
 )
@@ -34,6 +35,17 @@ func (p *Pipe) Dial() (net.Conn, error) {
 		_ = server.Close()
 		return nil, ErrServerClosed
 	}
+}
+
+// Shutdown implements Server. It closes the listener itself too, which
+// netServer does only once Serve has set it: after a Shutdown before Serve,
+// Dial would otherwise block for good instead of failing. Not before
+// netServer's Shutdown, whose closing flag tells a running Serve's Accept
+// error from a failure.
+func (p *Pipe) Shutdown(ctx context.Context) error {
+	err := p.netServer.Shutdown(ctx)
+	_ = p.ln.Close()
+	return err
 }
 
 // pipeListener is the net.Listener behind a Pipe.

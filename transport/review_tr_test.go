@@ -163,3 +163,30 @@ func TestReviewHoldStalledRacingRelease(t *testing.T) {
 		t.Fatal("a connection no longer on hold, with no output, is over its output limit")
 	}
 }
+
+// Pipe.Dial returns ErrServerClosed after Shutdown, also when Serve never
+// ran: the listener was closed only through Serve's, and Dial blocked for
+// good.
+func TestReviewPipeDialAfterShutdownBeforeServe(t *testing.T) {
+	t.Parallel()
+	p := NewPipe(Config{})
+	if err := p.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		c, err := p.Dial()
+		if err == nil {
+			_ = c.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != ErrServerClosed {
+			t.Fatalf("Dial: %v", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Dial blocked after Shutdown")
+	}
+}
