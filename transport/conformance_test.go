@@ -887,12 +887,21 @@ func TestOpenRefusedSilentClosed(t *testing.T) {
 func TestRefusedSilentHonoursIdleTimeout(t *testing.T) {
 	forEach(t, Config{IdleTimeout: 100 * time.Millisecond}, func(t *testing.T, e *env) {
 		e.h.rejectOpen.Store(&binproto.Error{Class: binproto.ClassNoAuth, Msg: "go away"})
-		c := e.conn(t)
-		start := time.Now()
-		c.expectEOF(t)
-		if d := time.Since(start); d >= rejectWait*3/4 {
-			t.Fatalf("closed after %v, want about the 100ms idle timeout", d)
+		// A timing check: on a loaded machine (CI running many packages'
+		// tests at once) one attempt took 883 ms. Closing after rejectWait
+		// would fail every attempt.
+		var took []time.Duration
+		for range 3 {
+			c := e.conn(t)
+			start := time.Now()
+			c.expectEOF(t)
+			d := time.Since(start)
+			if d < rejectWait*3/4 {
+				return
+			}
+			took = append(took, d)
 		}
+		t.Fatalf("closed after %v, want about the 100ms idle timeout", took)
 	})
 }
 

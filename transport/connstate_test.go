@@ -76,7 +76,9 @@ func TestProcessAllocs(t *testing.T) {
 func TestParkHoldsInput(t *testing.T) {
 	h := newTestHandler()
 	cs, tr := newTestState(h, Config{})
-	out := cs.process(nil, append(cmd("BLOCK", "1", "done"), cmd("ECHO", "x")...))
+	// Long enough that the block cannot end inside this process call even
+	// on a loaded machine (1 ms once did, under CI load).
+	out := cs.process(nil, append(cmd("BLOCK", "200", "done"), cmd("ECHO", "x")...))
 	if len(out) != 0 || !cs.parked {
 		t.Fatalf("out %q parked %v", out, cs.parked)
 	}
