@@ -352,8 +352,11 @@ func (s *Server) killSessions(match func(*session) bool, self *session) (killed 
 
 // commandCount is the number of commands executed so far.
 func (s *Server) commandCount() uint64 {
-	n := s.closedCmds.Load()
 	s.sessMu.Lock()
+	// Read under sessMu, as Close moves a session's count from the table to
+	// closedCmds: read before, a session closing in between would be in
+	// neither, and the counter would go back.
+	n := s.closedCmds.Load()
 	for _, ss := range s.sessions {
 		n += ss.cmdCount()
 	}
