@@ -18,7 +18,9 @@ type configParam struct {
 	get  func(s *Server) string
 	// parse validates a new value and returns a function that applies it;
 	// nil means the setting is read-only. CONFIG SET validates every pair
-	// before applying any.
+	// before applying any, so that it applies all or none as Redis 7.0
+	// does: whatever can refuse the value (a setter the keyspace or the
+	// transport lacks) is checked here, not in apply.
 	parse func(s *Server, v string) (apply func() error, err error)
 }
 
@@ -77,14 +79,14 @@ var configParams = []configParam{
 			if !ok {
 				return nil, errors.New("argument must be a memory value")
 			}
+			if n == s.maxMemory.Load() {
+				return func() error { return nil }, nil
+			}
+			ms, ok := any(s.ks).(maxMemorySetter)
+			if !ok {
+				return nil, errRuntimeChange
+			}
 			return func() error {
-				if n == s.maxMemory.Load() {
-					return nil
-				}
-				ms, ok := any(s.ks).(maxMemorySetter)
-				if !ok {
-					return errRuntimeChange
-				}
 				if err := ms.SetMaxMemory(n); err != nil {
 					return err
 				}
@@ -102,12 +104,12 @@ var configParams = []configParam{
 			if !ok {
 				return nil, errors.New("argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction")
 			}
+			es, ok := any(s.ks).(evictionSetter)
+			if p != s.policy() && !ok {
+				return nil, errRuntimeChange
+			}
 			return func() error {
 				if p != s.policy() {
-					es, ok := any(s.ks).(evictionSetter)
-					if !ok {
-						return errRuntimeChange
-					}
 					if err := es.SetEviction(p); err != nil {
 						return err
 					}
@@ -128,14 +130,14 @@ var configParams = []configParam{
 			if n < 1 || n > math.MaxUint32 {
 				return nil, errors.New("argument must be between 1 and 4294967295 inclusive")
 			}
+			if n == s.maxClients.Load() {
+				return func() error { return nil }, nil
+			}
+			ms, ok := s.tr.(maxClientsSetter)
+			if !ok {
+				return nil, errRuntimeChange
+			}
 			return func() error {
-				if n == s.maxClients.Load() {
-					return nil
-				}
-				ms, ok := s.tr.(maxClientsSetter)
-				if !ok {
-					return errRuntimeChange
-				}
 				ms.SetMaxClients(int(n))
 				s.maxClients.Store(n)
 				return nil
@@ -153,14 +155,14 @@ var configParams = []configParam{
 			if n < 0 || n > math.MaxInt32 {
 				return nil, errors.New("argument must be between 0 and 2147483647 inclusive")
 			}
+			if n == s.idleTimeout.Load() {
+				return func() error { return nil }, nil
+			}
+			ts, ok := s.tr.(idleTimeoutSetter)
+			if !ok {
+				return nil, errRuntimeChange
+			}
 			return func() error {
-				if n == s.idleTimeout.Load() {
-					return nil
-				}
-				ts, ok := s.tr.(idleTimeoutSetter)
-				if !ok {
-					return errRuntimeChange
-				}
 				ts.SetIdleTimeout(time.Duration(n) * time.Second)
 				s.idleTimeout.Store(n)
 				return nil
