@@ -104,6 +104,12 @@ var configParams = []configParam{
 			if !ok {
 				return nil, errors.New("argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction")
 			}
+			if name == p.String() {
+				// ringdb's own name ("allkeys", "volatile"): CONFIG GET and
+				// INFO report a Redis name, as for a policy set at startup,
+				// since tools compare it with Redis's.
+				name = redisPolicyName(p)
+			}
 			es, ok := any(s.ks).(evictionSetter)
 			if p != s.policy() && !ok {
 				return nil, errRuntimeChange

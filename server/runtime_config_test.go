@@ -36,3 +36,27 @@ func TestConfigSetAllOrNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigPolicyReportsRedisName: CONFIG GET maxmemory-policy and INFO's
+// maxmemory_policy report a Redis policy name, as they do for a policy set
+// at startup, also after CONFIG SET with ringdb's own names ("allkeys",
+// "volatile"): tools compare the value with Redis's names, and CONFIG SET
+// of what CONFIG GET answered must work on Redis too.
+func TestConfigPolicyReportsRedisName(t *testing.T) {
+	srv := newDirectServer(t, Config{})
+	c := newDirectClient(t, srv)
+	for _, tc := range [][2]string{
+		{"allkeys", "allkeys-lru"}, {"VOLATILE", "volatile-lru"}, {"allkeys-lfu", "allkeys-lfu"},
+		{"volatile-ttl", "volatile-ttl"}, {"NoEviction", "noeviction"},
+	} {
+		if got := c.do(t, "CONFIG", "SET", "maxmemory-policy", tc[0]); got != okR {
+			t.Fatalf("CONFIG SET maxmemory-policy %s = %q", tc[0], got)
+		}
+		if got := c.do(t, "CONFIG", "GET", "maxmemory-policy"); got != bulksR("maxmemory-policy", tc[1]) {
+			t.Errorf("after CONFIG SET maxmemory-policy %s: CONFIG GET = %q, want %q", tc[0], got, tc[1])
+		}
+		if got := c.do(t, "INFO", "memory"); !strings.Contains(got, "\r\nmaxmemory_policy:"+tc[1]+"\r\n") {
+			t.Errorf("after CONFIG SET maxmemory-policy %s: INFO memory = %q, want maxmemory_policy:%s", tc[0], got, tc[1])
+		}
+	}
+}
