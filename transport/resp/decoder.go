@@ -1,6 +1,9 @@
 package resp
 
-import "bytes"
+import (
+	"bytes"
+	"math"
+)
 
 // Scratch buffers that grew past these sizes for one unusually large command
 // are released once that command has been handed out, so an idle connection
@@ -52,7 +55,7 @@ type Decoder struct {
 	pend  []byte // the split command's bytes so far
 	base  int    // command offset of in[0]: -start, or len(pend) when split
 
-	num  int64 // number being parsed (count or bulk length)
+	num  int64 // number being parsed (count or bulk length); a negative count is negative
 	ndig int   // digits of num seen
 	neg  bool  // num had a leading '-'
 	left int64 // elements still expected
@@ -241,11 +244,20 @@ func (d *Decoder) Next() ([][]byte, error) {
 				if (d.ndig > 0 && d.num == 0) || (d.neg && d.ndig == 0 && c == '0') {
 					return d.fail(ErrInvalidMultibulkLength) // leading zero, or -0
 				}
-				d.num = d.num*10 + int64(c-'0')
-				d.ndig++
-				if (!d.neg && d.num > d.full.MaxArray) || d.ndig > 18 {
+				// A negative count is accumulated negatively, so that every
+				// one that fits an int64 (down to its minimum, 19 digits)
+				// skips the command as Redis's string2ll lets it, and one
+				// that does not is invalid.
+				digit := int64(c - '0')
+				if d.neg {
+					if d.num < (math.MinInt64+digit)/10 {
+						return d.fail(ErrInvalidMultibulkLength)
+					}
+					d.num = d.num*10 - digit
+				} else if d.num = d.num*10 + digit; d.num > d.full.MaxArray {
 					return d.fail(ErrInvalidMultibulkLength)
 				}
+				d.ndig++
 			case c == '-' && d.ndig == 0 && !d.neg:
 				d.neg = true
 			case c == '\r' && d.ndig > 0:

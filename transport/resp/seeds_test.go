@@ -92,6 +92,7 @@ func TestSeedCorpus(t *testing.T) {
 		"expected-dollar": {[]byte("*2\r\n$3\r\nGET\r\n:1\r\n"), []byte{}},
 		"bad-bulk-crlf":   {[]byte("*1\r\n$3\r\nGETX\r\n"), []byte{}},
 		"leading-zero":    {[]byte("*01\r\n"), []byte{}},
+		"neg-count-min":   {[]byte("*-9223372036854775808\r\n*1\r\n$4\r\nPING\r\n"), []byte{12}},
 		"half-command":    {c("SET", "k", "v")[:17], []byte{3}},
 	}
 	checkSeeds(t, "FuzzRESPDecoder", seeds)

@@ -1,0 +1,55 @@
+package resp
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+)
+
+// edgeCases are inputs whose outcome was checked against redis-server 7.0.15
+// byte for byte (printf '...' | nc).
+var edgeCases = []struct {
+	name string
+	in   string
+	want [][]string
+	err  error
+}{
+	// Redis parses a count with string2ll: any negative count that fits an
+	// int64 skips the command, however many digits it has.
+	{name: "count-neg-19-digits", in: "*-1000000000000000000\r\n*1\r\n$4\r\nPING\r\n", want: [][]string{cmd("PING")}},
+	{name: "count-neg-int64-min", in: "*-9223372036854775808\r\n*1\r\n$4\r\nPING\r\n", want: [][]string{cmd("PING")}},
+	{name: "count-neg-int64-min-minus-1", in: "*-9223372036854775809\r\n", err: ErrInvalidMultibulkLength},
+	{name: "count-neg-20-digits", in: "*-10000000000000000000\r\n", err: ErrInvalidMultibulkLength},
+	{name: "count-neg-leading-zero", in: "*-01\r\n", err: ErrInvalidMultibulkLength},
+	{name: "count-19-digits", in: "*1000000000000000000\r\n", err: ErrInvalidMultibulkLength},
+}
+
+// TestDecoderEdgeCases decodes every edge case whole, cut at every byte and
+// byte by byte, with and without peeking.
+func TestDecoderEdgeCases(t *testing.T) {
+	for _, c := range edgeCases {
+		t.Run(c.name, func(t *testing.T) {
+			in := []byte(c.in)
+			check := func(how string, cmds [][]string, err error) {
+				t.Helper()
+				if !reflect.DeepEqual(cmds, c.want) || !sameErr(err, c.err) {
+					t.Fatalf("%s: got %q, %v; want %q, %v", how, cmds, err, c.want, c.err)
+				}
+			}
+			cmds, err := decodeChunks(Limits{}, in)
+			check("whole", cmds, err)
+			for i := 0; i <= len(in); i++ {
+				cmds, err := decodeChunks(Limits{}, split(in, i)...)
+				check(fmt.Sprintf("split at %d", i), cmds, err)
+				cmds, err = decodePeeking(Limits{}, 1, split(in, i)...)
+				check(fmt.Sprintf("peeking, split at %d", i), cmds, err)
+			}
+			var bytewise [][]byte
+			for i := range in {
+				bytewise = append(bytewise, in[i:i+1])
+			}
+			cmds, err = decodeChunks(Limits{}, bytewise...)
+			check("bytewise", cmds, err)
+		})
+	}
+}
