@@ -53,3 +53,39 @@ func TestDecoderEdgeCases(t *testing.T) {
 		})
 	}
 }
+
+// TestAppendDoubleLayout checks doubles against redis-server 7.0.15's
+// ZSCORE replies (RESP2 bulk and RESP3 double): the digits are the
+// shortest that read back (Redis 7.2's; 7.0 prints 17 significant digits,
+// 1.0000000000000001e-05 for 1e-05), laid out as %.17g does, plain up to
+// an exponent of 16.
+func TestAppendDoubleLayout(t *testing.T) {
+	for _, c := range []struct {
+		f    float64
+		want string
+	}{
+		{1e6, "1000000"},
+		{123456789, "123456789"},
+		{-4096.5, "-4096.5"},
+		{1e16, "10000000000000000"},
+		{1e17, "1e+17"},
+		{1e20, "1e+20"},
+		{1.5e300, "1.5e+300"},
+		{12345.678, "12345.678"},
+		{0.0001, "0.0001"},
+		{1e-5, "1e-05"},
+		{-2.5e-7, "-2.5e-07"},
+		{1.5, "1.5"},
+		{0, "0"},
+		{5e-324, "5e-324"},
+	} {
+		want3 := "," + c.want + "\r\n"
+		if got := string(AppendDouble(nil, RESP3, c.f)); got != want3 {
+			t.Errorf("RESP3 %v: got %q, want %q", c.f, got, want3)
+		}
+		want2 := fmt.Sprintf("$%d\r\n%s\r\n", len(c.want), c.want)
+		if got := string(AppendDouble([]byte("x"), RESP2, c.f)); got != "x"+want2 {
+			t.Errorf("RESP2 %v: got %q, want %q", c.f, got, "x"+want2)
+		}
+	}
+}

@@ -132,7 +132,10 @@ func AppendPush(dst []byte, v Version, n int) []byte {
 }
 
 // appendFloat appends f as Redis prints doubles: the shortest decimal that
-// reads back as f, and inf, -inf or nan.
+// reads back as f, laid out as C's %.17g (Redis's format) lays out its
+// digits, plain unless the decimal exponent is under -4 or over 16, and
+// inf, -inf or nan. (Go's shortest 'g' switches to an exponent from 1e+06
+// on, where Redis prints 1000000.)
 func appendFloat(dst []byte, f float64) []byte {
 	switch {
 	case math.IsInf(f, 1):
@@ -142,7 +145,24 @@ func appendFloat(dst []byte, f float64) []byte {
 	case math.IsNaN(f):
 		return append(dst, "nan"...)
 	}
-	return strconv.AppendFloat(dst, f, 'g', -1, 64)
+	mark := len(dst)
+	dst = strconv.AppendFloat(dst, f, 'e', -1, 64)
+	// The exponent ends the text: 'e', a sign and at least two digits.
+	k := len(dst) - 1
+	for dst[k] != 'e' {
+		k--
+	}
+	exp := 0
+	for _, c := range dst[k+2:] {
+		exp = exp*10 + int(c-'0')
+	}
+	if dst[k+1] == '-' {
+		exp = -exp
+	}
+	if exp < -4 || exp > 16 {
+		return dst
+	}
+	return strconv.AppendFloat(dst[:mark], f, 'f', -1, 64)
 }
 
 // AppendDouble appends f: ,f\r\n in RESP3, or a bulk string holding the same
