@@ -268,6 +268,11 @@ func (d *Decoder) Next() ([][]byte, error) {
 			i++
 
 		case stCountLF:
+			// Only a restricted limit is left. Redis checks it before
+			// the byte after the CR, as stLen does for a bulk length.
+			if d.num > d.lim.MaxArray {
+				return d.fail(ErrUnauthMultibulkLength)
+			}
 			if c != '\n' {
 				return d.fail(ErrInvalidMultibulkLength)
 			}
@@ -275,9 +280,6 @@ func (d *Decoder) Next() ([][]byte, error) {
 			if d.neg || d.num == 0 {
 				d.skipCommand()
 				continue
-			}
-			if d.num > d.lim.MaxArray { // only a restricted limit is left
-				return d.fail(ErrUnauthMultibulkLength)
 			}
 			d.left, d.state = d.num, stDollar
 

@@ -89,3 +89,35 @@ func TestAppendDoubleLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestRestrictedCountBeforeLF: Redis finds the count's line by its CR and
+// refuses a count over the unauthenticated limit without looking at the
+// byte after the CR, as the decoder already does for a bulk length; a
+// broken LF after such a count is an unauthenticated multibulk length
+// there, however the input is cut.
+func TestRestrictedCountBeforeLF(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want error
+	}{
+		{"*11\rX", ErrUnauthMultibulkLength},
+		{"*2\r\n$4\r\necho\r\n$16385\rX", ErrUnauthBulkLength}, // already so
+		{"*10\rX", ErrInvalidMultibulkLength},
+		{"*-11\rX", ErrInvalidMultibulkLength},
+	} {
+		in := []byte(tc.in)
+		for i := 0; i <= len(in); i++ {
+			d := NewDecoder(Limits{})
+			d.Restrict(true)
+			var err error
+			for _, c := range split(in, i) {
+				if d.Feed(c); err == nil {
+					_, err = d.Next()
+				}
+			}
+			if err != tc.want {
+				t.Errorf("%q split at %d: got %v, want %v", tc.in, i, err, tc.want)
+			}
+		}
+	}
+}
