@@ -26,18 +26,22 @@ import (
 // Values passed in are copied; values returned are appended to the caller's
 // buffer, which the caller owns.
 type Keyspace struct {
-	shards      []shard
-	mask        uint64
-	seed        uint64 // keys the hash (hash); random per keyspace
-	ep          *epochs
-	clock       func() int64
-	policyV     atomic.Uint32 // EvictionPolicy; CONFIG SET may change it
-	pageSize    int
-	largeMin    int // records larger than this get their own buffer
-	maxKey      int
-	maxVal      int
-	maxMemory   atomic.Int64 // 0 when unbounded
-	shardBudget atomic.Int64
+	shards   []shard
+	mask     uint64
+	seed     uint64 // keys the hash (hash); random per keyspace
+	ep       *epochs
+	clock    func() int64
+	policyV  atomic.Uint32 // EvictionPolicy; CONFIG SET may change it
+	pageSize int
+	largeMin int // records larger than this get their own buffer
+	// fixedPageSize: Options.PageSize set the page size, so a new bound
+	// does not change it. pageSize and largeMin change only with every
+	// shard locked, and are read with one held.
+	fixedPageSize bool
+	maxKey        int
+	maxVal        int
+	maxMemory     atomic.Int64 // 0 when unbounded
+	shardBudget   atomic.Int64
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -77,6 +81,7 @@ func New(o Options) (*Keyspace, error) {
 	}
 	k.pageSize = pageSizeFor(o, n)
 	k.largeMin = k.pageSize / 4
+	k.fixedPageSize = o.PageSize > 0
 	k.setBudget(o.MaxMemory)
 	for i := range k.shards {
 		k.shards[i].init(k)
@@ -130,12 +135,36 @@ func (k *Keyspace) setBudget(maxMemory int64) {
 // SetMaxMemory changes the memory bound at run time (CONFIG SET
 // maxmemory); 0 removes it. A lower bound is enforced as writes need memory:
 // each shard evicts (or, under NoEviction, refuses writes) until it is back
-// under its share. The shard count and page size chosen by New stay.
+// under its share. The shard count chosen by New stays; unless
+// Options.PageSize fixed it, new pages take the size New would pick for
+// the new bound.
 func (k *Keyspace) SetMaxMemory(n int64) error {
 	if n < 0 {
 		return ErrSyntax
 	}
+	k.lockAll()
+	defer k.unlockAll()
 	k.setBudget(n)
+	if k.fixedPageSize {
+		return nil
+	}
+	// Eviction frees a page at a time and a write keeps a page of
+	// headroom: pages sized for a bound many times larger would leave a
+	// shard less than a page to work with, and every write failed with
+	// ErrOOM (or emptied the shard first). Pages already holding records
+	// keep their size; pooled ones of the old size are given back.
+	ps := pageSizeFor(Options{MaxMemory: n}, len(k.shards))
+	if ps == k.pageSize {
+		return nil
+	}
+	k.pageSize, k.largeMin = ps, ps/4
+	for i := range k.shards {
+		s := &k.shards[i]
+		for _, p := range s.free {
+			s.dropPage(p)
+		}
+		s.free = s.free[:0]
+	}
 	return nil
 }
 

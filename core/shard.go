@@ -236,7 +236,9 @@ func (s *shard) reclaimRetired(wait, pool bool) bool {
 			kept = append(kept, p)
 			continue
 		}
-		if pool && !p.large && len(s.free) < 2 {
+		// Only pages of the current size are pooled: one from before
+		// SetMaxMemory changed it would hold more than a page's share.
+		if pool && !p.large && len(s.free) < 2 && len(p.buf) == s.ks.pageSize {
 			s.free = append(s.free, p)
 		} else {
 			s.dropPage(p)

@@ -1,8 +1,11 @@
 package server
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ringdb/ringdb/core"
 )
 
 // TestConfigSetAllOrNothing: as in Redis 7.0, a CONFIG SET of several
@@ -58,5 +61,29 @@ func TestConfigPolicyReportsRedisName(t *testing.T) {
 		if got := c.do(t, "INFO", "memory"); !strings.Contains(got, "\r\nmaxmemory_policy:"+tc[1]+"\r\n") {
 			t.Errorf("after CONFIG SET maxmemory-policy %s: INFO memory = %q, want maxmemory_policy:%s", tc[0], got, tc[1])
 		}
+	}
+}
+
+// TestConfigSetLowerMaxMemoryEvicts: CONFIG SET maxmemory far below what
+// the server holds, under allkeys-lru, makes later SETs evict (Redis evicts
+// at once; ringdb as writes need room) instead of answering OOM.
+func TestConfigSetLowerMaxMemoryEvicts(t *testing.T) {
+	s := newDirectServer(t, Config{MaxMemory: 256 << 20, Eviction: core.AllKeys})
+	d := newDirectClient(t, s)
+	val := strings.Repeat("v", 64)
+	for i := range 20000 {
+		d.do(t, "SET", "k"+strconv.Itoa(i), val)
+	}
+	if got := d.do(t, "CONFIG", "SET", "maxmemory", "1mb"); got != "+OK\r\n" {
+		t.Fatalf("CONFIG SET maxmemory 1mb: %q", got)
+	}
+	for i := range 20000 {
+		if got := d.do(t, "SET", "n"+strconv.Itoa(i), val); got != "+OK\r\n" {
+			t.Fatalf("SET %d after lowering maxmemory: %q", i, got)
+		}
+	}
+	st := s.ks.Stats()
+	if st.Evicted == 0 || st.UsedBytes > 1<<20 {
+		t.Fatalf("evicted %d, used %d bytes against a 1 MiB bound", st.Evicted, st.UsedBytes)
 	}
 }
