@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ringdb/ringdb/core"
 )
@@ -86,4 +87,34 @@ func TestConfigSetLowerMaxMemoryEvicts(t *testing.T) {
 	if st.Evicted == 0 || st.UsedBytes > 1<<20 {
 		t.Fatalf("evicted %d, used %d bytes against a 1 MiB bound", st.Evicted, st.UsedBytes)
 	}
+}
+
+// TestConfigSetMaxClientsAndTimeoutLive: over the real transports, CONFIG
+// SET maxclients and timeout take effect at once, as in Redis (they used to
+// answer that a restart was needed).
+func TestConfigSetMaxClientsAndTimeoutLive(t *testing.T) {
+	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
+		c := ts.raw(t)
+		if got := c.do(t, "CONFIG", "SET", "maxclients", "1"); got != "+OK\r\n" {
+			t.Fatalf("CONFIG SET maxclients 1: %q", got)
+		}
+		over := ts.raw(t)
+		if got := over.do(t, "PING"); got != "-ERR max number of clients reached\r\n" {
+			t.Fatalf("a second client under maxclients 1: %q", got)
+		}
+		if got := c.do(t, "CONFIG", "SET", "timeout", "1"); got != "+OK\r\n" {
+			t.Fatalf("CONFIG SET timeout 1: %q", got)
+		}
+		if got := c.do(t, "CONFIG", "GET", "timeout"); !strings.Contains(got, "1") {
+			t.Fatalf("CONFIG GET timeout: %q", got)
+		}
+		start := time.Now()
+		_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.r.ReadByte(); err == nil {
+			t.Fatal("read a reply nobody asked for")
+		}
+		if d := time.Since(start); d < 900*time.Millisecond || d > 3*time.Second {
+			t.Fatalf("the idle client was closed after %v, want about 1 s", d)
+		}
+	})
 }

@@ -48,6 +48,10 @@ type connTransport interface {
 	// write ends. It must not block. REQUIRES: cs.mu held and the
 	// connection not closed.
 	closeRequested()
+	// idleChanged learns that SetIdleTimeout changed the idle timeout, for
+	// a transport whose reads wait under a deadline computed from it. It
+	// must not block. REQUIRES: cs.mu held and the connection not closed.
+	idleChanged()
 }
 
 // connState is the transport-independent state machine of one connection:
@@ -164,7 +168,7 @@ func (cs *connState) process(out, in []byte) []byte {
 		if !cs.reject { // Redis does not count a refused client's traffic
 			cs.st.bytesIn.Add(uint64(len(in)))
 		}
-		if cs.hub.cfg.IdleTimeout > 0 {
+		if cs.hub.idleTimeout.Load() > 0 {
 			cs.lastRead = cs.hub.now()
 		}
 		if cs.quit {
@@ -566,7 +570,7 @@ func (cs *connState) refused() bool { return cs.reject || cs.openErr != nil }
 // refuseWait is how long a refused connection may stay silent: rejectWait,
 // or IdleTimeout when that is shorter.
 func (cs *connState) refuseWait() time.Duration {
-	if t := cs.hub.cfg.IdleTimeout; t > 0 && t < rejectWait {
+	if t := cs.hub.idle(); t > 0 && t < rejectWait {
 		return t
 	}
 	return rejectWait
@@ -577,8 +581,11 @@ func (cs *connState) refuseWait() time.Duration {
 // on hold, which has requests waiting for it to read its output and sends
 // nothing meanwhile (holdStalled catches one that stops reading).
 func (cs *connState) idle(now int64) bool {
-	t := cs.hub.cfg.IdleTimeout
-	return t > 0 && !cs.parked && !cs.held && !cs.quit && time.Duration(now-cs.lastRead) > t
+	t := cs.hub.idle()
+	// lastRead is kept only while a timeout is on: one set later counts
+	// from when it was set.
+	last := max(cs.lastRead, cs.hub.idleFrom.Load())
+	return t > 0 && !cs.parked && !cs.held && !cs.quit && time.Duration(now-last) > t
 }
 
 // finish runs once the connection has closed: it stops pushes and

@@ -14,6 +14,7 @@ func (t *nopTransport) wake()             { t.wakes++ }
 func (t *nopTransport) abort()            { t.aborts++ }
 func (t *nopTransport) sendQueued() int64 { return 0 }
 func (t *nopTransport) closeRequested()   {}
+func (t *nopTransport) idleChanged()      {}
 
 // pingHandler answers every request with PONG (RESP) or OK (binary).
 type pingHandler struct{}

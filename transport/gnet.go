@@ -125,6 +125,10 @@ func (g *gnetConn) abort() { _ = g.c.Close() }
 // whatever the socket's state, and closeWritten bounds the close.
 func (g *gnetConn) closeRequested() {}
 
+// idleChanged implements connTransport: the loop's sweep reads the timeout
+// each time.
+func (g *gnetConn) idleChanged() {}
+
 // Serve implements Server.
 func (s *gnetServer) Serve(h Handler) error {
 	if !s.state.CompareAndSwap(stateNew, stateServing) {
@@ -479,6 +483,11 @@ func (s *gnetServer) OnTick() (time.Duration, gnet.Action) {
 	s.sweepAll()
 	if s.closing.Load() {
 		return minTick, gnet.None
+	}
+	// A timeout set at run time (SetIdleTimeout) shorter than the one the
+	// interval was chosen for is overshot by a quarter at most too.
+	if d := max(s.idle()/4, minTick); d < s.tick {
+		return d, gnet.None
 	}
 	return s.tick, gnet.None
 }

@@ -26,17 +26,49 @@ type hub struct {
 	active  atomic.Int64 // open connections, refused ones excluded (MaxClients)
 	closing atomic.Bool  // Shutdown has begun
 
+	// MaxClients and IdleTimeout as they are now (CONFIG SET changes
+	// them); idleFrom is now() when SetIdleTimeout last changed the
+	// timeout, so a connection is idle only from then on.
+	maxClients  atomic.Int64
+	idleTimeout atomic.Int64 // nanoseconds; 0: off
+	idleFrom    atomic.Int64
+
 	mu    sync.Mutex
 	conns map[*connState]struct{} // REQUIRES: mu
 }
 
 func newHub(cfg Config) *hub {
-	return &hub{
+	h := &hub{
 		settings: newSettings(cfg),
 		epoch:    time.Now(),
 		conns:    make(map[*connState]struct{}),
 	}
+	h.maxClients.Store(int64(h.cfg.MaxClients))
+	h.idleTimeout.Store(int64(h.cfg.IdleTimeout))
+	return h
 }
+
+// SetMaxClients changes MaxClients at run time (CONFIG SET maxclients).
+// Connections already open stay, as in Redis; new ones past n are refused.
+// n <= 0 means no limit.
+func (h *hub) SetMaxClients(n int) { h.maxClients.Store(int64(n)) }
+
+// SetIdleTimeout changes IdleTimeout at run time (CONFIG SET timeout); 0
+// turns it off. Every open connection gets the whole new timeout from now.
+func (h *hub) SetIdleTimeout(d time.Duration) {
+	h.idleFrom.Store(h.now())
+	h.idleTimeout.Store(int64(max(d, 0)))
+	for _, cs := range h.snapshot() {
+		cs.mu.Lock()
+		if !cs.closed {
+			cs.tr.idleChanged()
+		}
+		cs.mu.Unlock()
+	}
+}
+
+// idle returns the idle timeout now.
+func (h *hub) idle() time.Duration { return time.Duration(h.idleTimeout.Load()) }
 
 // now returns monotonic nanoseconds since the hub was made.
 func (h *hub) now() int64 { return int64(time.Since(h.epoch)) }
@@ -45,7 +77,7 @@ func (h *hub) now() int64 { return int64(time.Since(h.epoch)) }
 // may stay.
 func (h *hub) admit() bool {
 	n := h.active.Add(1)
-	if m := h.cfg.MaxClients; m > 0 && n > int64(m) {
+	if m := h.maxClients.Load(); m > 0 && n > m {
 		h.active.Add(-1)
 		return false
 	}

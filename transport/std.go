@@ -303,6 +303,13 @@ func (n *netConn) closeRequested() {
 	_ = n.nc.SetWriteDeadline(time.Now().Add(closeWait))
 }
 
+// idleChanged implements connTransport: the reader waits under a deadline
+// computed from the old timeout (or none). Ending its wait now makes it
+// look at the connection again (timedOut) and wait under the new one.
+func (n *netConn) idleChanged() {
+	_ = n.nc.SetReadDeadline(time.Now())
+}
+
 // abort implements connTransport.
 func (n *netConn) abort() {
 	n.stopped = true
@@ -326,7 +333,6 @@ func (n *netConn) run() {
 // readLoop reads and serves until the connection is to close; by then the
 // writer has been told to flush and close, or to stop.
 func (n *netConn) readLoop() {
-	cfg := &n.srv.cfg
 	if tc, ok := n.nc.(*tls.Conn); ok {
 		ctx, cancel := context.WithTimeout(context.Background(), handshakeWait)
 		err := tc.HandshakeContext(ctx)
@@ -337,12 +343,18 @@ func (n *netConn) readLoop() {
 		}
 	}
 	buf := make([]byte, minReadBuf)
+	deadline := false // a read deadline is set
 	for {
-		switch {
+		switch t := n.hub.idle(); {
 		case n.refused():
-			_ = n.nc.SetReadDeadline(time.Now().Add(n.refuseWait()))
-		case cfg.IdleTimeout > 0:
-			_ = n.nc.SetReadDeadline(time.Now().Add(cfg.IdleTimeout))
+			_ = n.nc.SetReadDeadline(time.Now().Add(n.refuseWait() - time.Duration(n.srv.now()-n.born)))
+			deadline = true
+		case t > 0:
+			_ = n.nc.SetReadDeadline(time.Now().Add(t))
+			deadline = true
+		case deadline:
+			_ = n.nc.SetReadDeadline(time.Time{}) // the timeout was turned off
+			deadline = false
 		}
 		k, err := n.nc.Read(buf)
 		if k > 0 {
@@ -359,6 +371,8 @@ func (n *netConn) readLoop() {
 		switch {
 		case err == nil:
 		case errors.Is(err, os.ErrDeadlineExceeded):
+			// Also set by idleChanged, from outside this loop.
+			deadline = true
 			if !n.timedOut() {
 				return
 			}
@@ -384,7 +398,11 @@ func (n *netConn) timedOut() bool {
 	if n.quit {
 		return false
 	}
-	if !n.refused() && !n.idle(n.srv.now()) {
+	now := n.srv.now()
+	if n.refused() && time.Duration(now-n.born) < n.refuseWait() {
+		return true // woken early by idleChanged
+	}
+	if !n.refused() && !n.idle(now) {
 		return true
 	}
 	msg := idleMsg
