@@ -33,7 +33,8 @@ type Keyspace struct {
 	clock    func() int64
 	policyV  atomic.Uint32 // EvictionPolicy; CONFIG SET may change it
 	pageSize int
-	largeMin int // records larger than this get their own buffer
+	largeMin int            // records larger than this get their own buffer
+	bg       sync.WaitGroup // evictToBudget goroutines; Close waits for them
 	// fixedPageSize: Options.PageSize set the page size, so a new bound
 	// does not change it. pageSize and largeMin change only with every
 	// shard locked, and are read with one held.
@@ -118,6 +119,7 @@ func (k *Keyspace) Close() {
 			s.free = nil
 		}
 		k.unlockAll()
+		k.bg.Wait() // each finds the keyspace closed at its next step
 	})
 }
 
@@ -133,9 +135,11 @@ func (k *Keyspace) setBudget(maxMemory int64) {
 }
 
 // SetMaxMemory changes the memory bound at run time (CONFIG SET
-// maxmemory); 0 removes it. A lower bound is enforced as writes need memory:
-// each shard evicts (or, under NoEviction, refuses writes) until it is back
-// under its share. The shard count chosen by New stays; unless
+// maxmemory); 0 removes it. Under AllKeys and Volatile a lower bound is
+// reached at once, as in Redis: a background goroutine evicts shard by
+// shard, a page at a time, taking each shard's lock only for a step.
+// Under NoEviction, writes that need memory fail until deletes bring each
+// shard back under its share. The shard count chosen by New stays; unless
 // Options.PageSize fixed it, new pages take the size New would pick for
 // the new bound.
 func (k *Keyspace) SetMaxMemory(n int64) error {
@@ -144,7 +148,14 @@ func (k *Keyspace) SetMaxMemory(n int64) error {
 	}
 	k.lockAll()
 	defer k.unlockAll()
+	if k.closed {
+		return ErrClosed
+	}
 	k.setBudget(n)
+	if n > 0 && k.policy() != NoEviction {
+		k.bg.Add(1)
+		go k.evictToBudget()
+	}
 	if k.fixedPageSize {
 		return nil
 	}
@@ -168,6 +179,26 @@ func (k *Keyspace) SetMaxMemory(n int64) error {
 	return nil
 }
 
+// evictToBudget evicts until every shard is within its share of the bound
+// (or has nothing left it may evict).
+func (k *Keyspace) evictToBudget() {
+	defer k.bg.Done()
+	for i := range k.shards {
+		s := &k.shards[i]
+		for tries := 0; ; tries++ {
+			if k.lock(s) != nil {
+				return // closed
+			}
+			over := s.used.Load() > s.budget(true)
+			ok := over && tries <= s.maxRoomTries() && s.makeRoom(true, tries)
+			s.mu.Unlock()
+			if !ok {
+				break
+			}
+		}
+	}
+}
+
 // SetEviction changes the eviction policy at run time.
 func (k *Keyspace) SetEviction(p EvictionPolicy) error {
 	if p > Volatile {
@@ -180,6 +211,12 @@ func (k *Keyspace) SetEviction(p EvictionPolicy) error {
 		for i := range k.shards {
 			s := &k.shards[i]
 			s.resizeGhost(s.live)
+		}
+		if !k.closed && k.maxMemory.Load() > 0 {
+			// Shards left over the bound under NoEviction get back
+			// under it now, as after SetMaxMemory.
+			k.bg.Add(1)
+			go k.evictToBudget()
 		}
 	}
 	return nil

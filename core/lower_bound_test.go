@@ -111,3 +111,41 @@ func TestSetMaxMemoryWhileWriting(t *testing.T) {
 		t.Fatalf("used %d bytes, over the last bound %d", st.UsedBytes, 2<<20)
 	}
 }
+
+// TestLoweredMaxMemoryEvictsAtOnce: as Redis does on CONFIG SET maxmemory,
+// a lower bound under AllKeys is reached without waiting for writes;
+// under NoEviction nothing is evicted.
+func TestLoweredMaxMemoryEvictsAtOnce(t *testing.T) {
+	for _, pol := range []EvictionPolicy{AllKeys, NoEviction} {
+		t.Run(pol.String(), func(t *testing.T) {
+			k, err := New(Options{NoActiveExpiry: true, MaxMemory: 64 << 20, Eviction: pol})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer k.Close()
+			for i := range 50000 {
+				if err := k.Set(fmt.Appendf(nil, "k%d", i), make([]byte, 100)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			used := k.Stats().UsedBytes
+			bound := used / 4
+			if err := k.SetMaxMemory(bound); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for pol == AllKeys && k.Stats().UsedBytes > bound && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			st := k.Stats()
+			switch {
+			case pol == AllKeys && st.UsedBytes > bound:
+				t.Fatalf("still %d bytes 10 s after lowering the bound to %d, with no writes", st.UsedBytes, bound)
+			case pol == AllKeys && st.Keys < 50000/4/4:
+				t.Fatalf("only %d keys left under a quarter of the memory", st.Keys)
+			case pol == NoEviction && (st.Evicted != 0 || st.Keys != 50000):
+				t.Fatalf("noeviction: %d evicted, %d keys", st.Evicted, st.Keys)
+			}
+		})
+	}
+}

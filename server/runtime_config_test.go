@@ -78,6 +78,14 @@ func TestConfigSetLowerMaxMemoryEvicts(t *testing.T) {
 	if got := d.do(t, "CONFIG", "SET", "maxmemory", "1mb"); got != "+OK\r\n" {
 		t.Fatalf("CONFIG SET maxmemory 1mb: %q", got)
 	}
+	// Redis evicts at once; so does ringdb, in the background.
+	deadline := time.Now().Add(10 * time.Second)
+	for s.ks.Stats().UsedBytes > 1<<20 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if used := s.ks.Stats().UsedBytes; used > 1<<20 {
+		t.Fatalf("%d bytes used 10 s after CONFIG SET maxmemory 1mb", used)
+	}
 	for i := range 20000 {
 		if got := d.do(t, "SET", "n"+strconv.Itoa(i), val); got != "+OK\r\n" {
 			t.Fatalf("SET %d after lowering maxmemory: %q", i, got)
