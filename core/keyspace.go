@@ -646,11 +646,15 @@ func (s *shard) expireSample(now int64, n int) (checked, expired, hinted int) {
 	// Keys that readers found expired go first; they are not part of the
 	// sample whose expired share decides whether to sample again.
 	hinted = s.drainHints(now)
+	// Pages and tables a write-free shard retired while a reader was
+	// about (FLUSHALL, DEL or GETDEL of a large value) are freed here,
+	// not at the next write: that may never come, and a shard that still
+	// holds keys would keep counting their memory.
+	if len(s.retired) > 0 || len(s.oldTables) > 0 {
+		s.reclaimRetired(false, false)
+	}
 	t := s.table.Load()
 	if s.live == 0 {
-		// Pages a write-free shard retired (FLUSHALL, GETDEL while a
-		// reader was about) are freed here, not at the next write.
-		s.reclaimRetired(false, false)
 		return 0, 0, hinted
 	}
 	// A cursor in tag space sweeps the whole table over successive passes,
