@@ -43,7 +43,7 @@ func reviewCheck(v []byte, fam int) error {
 // deleted while readers copy them (Get, MGet, Prefetch, Scan); every value
 // read must be whole and belong to its key, and once everything is deleted
 // the memory must be given back.
-func TestReviewChurnLargeValues(t *testing.T) {
+func TestEpochChurnLargeValues(t *testing.T) {
 	for _, o := range []Options{
 		{NoActiveExpiry: true, Shards: 2, PageSize: 4 << 10},
 		{Shards: 2, PageSize: 4 << 10, MaxMemory: 512 << 10, Eviction: AllKeys},
@@ -235,7 +235,7 @@ func reviewChurn(t *testing.T, o Options) {
 
 // More readers than epoch slots, each descheduled mid-read by the
 // scheduler; writers keep retiring pages. Nothing may deadlock or tear.
-func TestReviewSlotExhaustion(t *testing.T) {
+func TestEpochSlotExhaustion(t *testing.T) {
 	ks, err := New(Options{NoActiveExpiry: true, Shards: 2, PageSize: 4 << 10})
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +304,7 @@ func TestReviewSlotExhaustion(t *testing.T) {
 
 // Close while readers and writers run: no panic, writes after Close fail
 // with ErrClosed, reads after Close find nothing.
-func TestReviewCloseConcurrent(t *testing.T) {
+func TestEpochCloseConcurrent(t *testing.T) {
 	for round := 0; round < 20; round++ {
 		ks, err := New(Options{Shards: 4, PageSize: 4 << 10})
 		if err != nil {
@@ -373,7 +373,7 @@ var _ = bytes.Equal
 // Index tables big enough to live in the arena grow, shrink and are
 // rebuilt while Get, MGet, Scan and Prefetch read them; TTL keys expire
 // under the readers so that their hints are drained concurrently.
-func TestReviewArenaTablesChurn(t *testing.T) {
+func TestEpochArenaTablesChurn(t *testing.T) {
 	ks, err := New(Options{Shards: 1, PageSize: 16 << 10})
 	if err != nil {
 		t.Fatal(err)
@@ -458,7 +458,7 @@ func TestReviewArenaTablesChurn(t *testing.T) {
 // in a shard that still holds keys and sees no more writes, the expiry
 // cycle must give its memory back once the reader has left, as it does
 // for an empty shard.
-func TestReviewRetiredFreedByExpiryCycle(t *testing.T) {
+func TestEpochRetiredFreedByExpiryCycle(t *testing.T) {
 	ks, err := New(Options{NoActiveExpiry: true, Shards: 1, PageSize: 4 << 10})
 	if err != nil {
 		t.Fatal(err)
