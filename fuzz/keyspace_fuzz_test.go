@@ -25,21 +25,50 @@ import (
 // opcode byte followed by its arguments (see fzRun.step). A missing byte
 // reads as 0, so every input is valid.
 //
+// Configurations (byte 0): bits 1-3 = 4, 5, 6 pick a tight memory bound
+// (fzTight) under AllKeys, Volatile or NoEviction; otherwise bit 0 picks a
+// bound far above the data or none, and no write may fail for memory.
+// Under a tight bound every write may fail with ErrOOM, keys the policy may
+// evict may vanish after a write (fzRun.sync drops them from the model),
+// keys it may not evict must never vanish, and a failed write must leave
+// the keys it touches as they were (or evicted).
+//
 // Semantics follow Redis 7 (string2ll-strict integers, EXPIRE conditions and
 // overflow checks, a key with deadline D is live while now <= D; SET, GETEX
 // and EXPIRE with a deadline <= now delete the key).
 func FuzzKeyspace(f *testing.F) {
 	f.Add([]byte{0, 0, 1, 5, 'h', 'e', 'l', 'l', 'o', 2, 1, 15})
 	f.Add([]byte{1, 1, 2, 0x38, 200, 7, 100, 17, 4, 2, 2, 18, 0, 3})
+	// Tight bound, each policy: large values over a few keys, some with a
+	// TTL, then reads, MSETNX and a digest.
+	for _, cfg := range []byte{8, 10, 12} {
+		seed := []byte{cfg}
+		for i := 0; i < 24; i++ {
+			if i%2 == 0 { // SET key value
+				seed = append(seed, 1, byte(i), 0xc0, 80+byte(i), byte(i), 0)
+			} else { // SET key value PX 60000
+				seed = append(seed, 1, byte(i), 0xc0, 80+byte(i), byte(i), 0x10, 7)
+			}
+			seed = append(seed, 2, byte(i+3))
+		}
+		seed = append(seed, 16, 40, 1, 0, 3, 5, 0, 16, 250, 0, 16, 200, 1, 19, 15, 18, 0, 4)
+		f.Add(seed)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fzRunInput(t, data)
 	})
 }
 
 const (
-	fzMaxValue = 32 << 10
-	fzMaxOps   = 1000
-	fzStart    = int64(1_700_000_000_123)
+	// fzTight bounds a tight configuration: a few of the largest values
+	// overflow it. fzTightLow and fzTightHigh are what SetMaxMemory
+	// switches between.
+	fzTight     = 48 << 10
+	fzTightLow  = 24 << 10
+	fzTightHigh = 96 << 10
+	fzMaxValue  = 32 << 10
+	fzMaxOps    = 1000
+	fzStart     = int64(1_700_000_000_123)
 )
 
 var fzKeys = [][]byte{
@@ -268,6 +297,113 @@ type fzRun struct {
 	opts   core.Options
 	trace  []string
 	digest int
+	// tight: writes may fail with ErrOOM and keys may be evicted under
+	// policy. lost counts the evictions sync observed; lowered is set once
+	// SetMaxMemory has lowered the bound (used memory may then stay above
+	// it until writes make room).
+	tight     bool
+	policy    core.EvictionPolicy
+	lost      uint64
+	lowered   bool
+	everEvict bool
+}
+
+// failedOOM reports whether a write that the model expects to succeed
+// (want is empty) failed with ErrOOM under a tight bound, where that is
+// allowed; it then checks that the keys the write touches are unchanged.
+func (r *fzRun) failedOOM(op string, err error, want []error, keys ...[]byte) bool {
+	r.t.Helper()
+	if !r.tight || len(want) != 0 || !errors.Is(err, core.ErrOOM) {
+		return false
+	}
+	r.logf("(%s: ErrOOM)", op)
+	for _, k := range keys {
+		r.afterFail(op, k)
+	}
+	return true
+}
+
+// afterPartial reconciles the model with a multi-key write (MSET, MSETNX)
+// that failed with ErrOOM part-way: each key holds its old value or one of
+// the values the write assigned it, or is absent if it was absent before or
+// the policy may have evicted what it held.
+func (r *fzRun) afterPartial(op string, pairs [][]byte) {
+	r.t.Helper()
+	r.logf("(%s: ErrOOM)", op)
+	done := map[string]bool{}
+	for i := 0; i < len(pairs); i += 2 {
+		k := pairs[i]
+		if done[string(k)] {
+			continue
+		}
+		done[string(k)] = true
+		old, live := r.m.live(k)
+		got, ok := r.ks.Get(nil, k)
+		if !ok {
+			// A new value has no TTL: only AllKeys may evict it.
+			if live && !r.evictable(old) && r.policy != core.AllKeys {
+				r.fatalf("%s failed with ErrOOM and key %s (deadline %d) vanished under %v", op, fzShort(k), old.deadline, r.policy)
+			}
+			r.m.del(k)
+			continue
+		}
+		at := r.ks.PExpireTime(k)
+		if live && bytes.Equal(got, old.val) && (at == old.deadline || (at == -1 && old.deadline == 0)) {
+			continue
+		}
+		match := false
+		for j := i; j < len(pairs); j += 2 {
+			if bytes.Equal(pairs[j], k) && bytes.Equal(pairs[j+1], got) {
+				match = true
+			}
+		}
+		if !match || at != -1 {
+			r.fatalf("%s failed with ErrOOM; key %s holds %s (expire at %d), neither its old value nor one assigned", op, fzShort(k), fzShort(got), at)
+		}
+		r.m.put(k, got, 0)
+	}
+}
+
+// evictable reports whether the current policy may evict e.
+func (r *fzRun) evictable(e *fzEntry) bool {
+	return r.policy == core.AllKeys || (r.policy == core.Volatile && e.deadline != 0)
+}
+
+// sync reconciles the model with evictions under a tight bound: a key the
+// model holds live but the keyspace lost must be one the policy may evict,
+// and is dropped from the model; a key the keyspace has that the model
+// does not is an error.
+func (r *fzRun) sync() {
+	r.t.Helper()
+	for _, k := range fzKeys {
+		e, live := r.m.live(k)
+		has := r.ks.Exists(k)
+		switch {
+		case live && !has:
+			if !r.evictable(e) {
+				r.fatalf("key %s (deadline %d) vanished; policy %v may not evict it", fzShort(k), e.deadline, r.policy)
+			}
+			r.logf("(evicted %s)", fzShort(k))
+			r.m.del(k)
+			r.lost++
+		case !live && has:
+			r.fatalf("key %s exists; the model has it absent", fzShort(k))
+		}
+	}
+}
+
+// afterFail checks, after a write failed with ErrOOM, that key holds what
+// the model says (or was evicted, if the policy allows).
+func (r *fzRun) afterFail(op string, key []byte) {
+	r.t.Helper()
+	got, ok := r.ks.Get(nil, key)
+	if e, live := r.m.live(key); live && !ok && r.evictable(e) {
+		r.logf("(evicted %s)", fzShort(key))
+		r.m.del(key)
+		r.lost++
+		return
+	}
+	r.checkValue(op+" after ErrOOM", key, got, ok, nil)
 }
 
 func (r *fzRun) fatalf(format string, args ...any) {
@@ -333,22 +469,41 @@ func fzRunInput(t *testing.T, data []byte) {
 		NoActiveExpiry: true,
 		Clock:          func() int64 { return m.now },
 	}
-	if d.u8()&1 == 1 {
-		// A bound far above the live data (at most 8 x 32 KiB) on one shard:
-		// writes must never fail, but the log turns over its pages
-		// constantly (compaction with live records re-appended).
-		opts.MaxMemory = 1 << 20
+	cfg := d.u8()
+	tight := false
+	switch (cfg >> 1) & 7 {
+	case 4, 5, 6:
+		// A bound the largest values overflow, on one shard, with the
+		// page size derived from it (as SetMaxMemory re-derives it).
+		tight = true
+		opts.MaxMemory = fzTight
 		opts.Shards = 1
-		opts.Eviction = core.NoEviction
+		opts.PageSize = 0
+		opts.Eviction = []core.EvictionPolicy{core.AllKeys, core.Volatile, core.NoEviction}[(cfg>>1)&7-4]
+	default:
+		if cfg&1 == 1 {
+			// A bound far above the live data (at most 8 x 32 KiB) on one
+			// shard: writes must never fail, but the log turns over its
+			// pages constantly (compaction with live records re-appended).
+			opts.MaxMemory = 1 << 20
+			opts.Shards = 1
+			opts.Eviction = core.NoEviction
+		}
 	}
 	ks, err := core.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ks.Close()
-	r := &fzRun{t: t, ks: ks, m: m, opts: opts}
+	r := &fzRun{t: t, ks: ks, m: m, opts: opts, tight: tight, policy: opts.Eviction, everEvict: opts.Eviction != core.NoEviction}
 	for ops := 0; d.more() && ops < fzMaxOps; ops++ {
+		if tight {
+			r.sync()
+		}
 		r.step(d)
+	}
+	if tight {
+		r.sync()
 	}
 	r.finalCheck()
 }
@@ -364,7 +519,11 @@ func (r *fzRun) step(d *fzDec) {
 		if len(v) > fzMaxValue {
 			want = append(want, core.ErrValueTooLarge)
 		}
-		if !r.checkErr("SET", ks.Set(k, v), want) {
+		err := ks.Set(k, v)
+		if r.failedOOM("SET", err, want, k) {
+			return
+		}
+		if !r.checkErr("SET", err, want) {
 			m.put(k, v, 0)
 		}
 
@@ -390,6 +549,9 @@ func (r *fzRun) step(d *fzDec) {
 			want = append(want, core.ErrSyntax)
 		}
 		res, err := ks.SetOpt(bytes.Clone(pfx), k, v, o)
+		if r.failedOOM("SETOPT", err, want, k) {
+			return
+		}
 		if r.checkErr("SETOPT", err, want) {
 			return
 		}
@@ -474,6 +636,9 @@ func (r *fzRun) step(d *fzDec) {
 		if len(want) == 0 && fzAddOverflows(cur, delta) {
 			want = append(want, core.ErrOverflow)
 		}
+		if r.failedOOM("INCRBY", err, want, k) {
+			return
+		}
 		if r.checkErr("INCRBY", err, want) {
 			return
 		}
@@ -495,6 +660,9 @@ func (r *fzRun) step(d *fzDec) {
 			want = append(want, core.ErrValueTooLarge)
 		}
 		n, err := ks.Append(k, v)
+		if r.failedOOM("APPEND", err, want, k) {
+			return
+		}
 		if r.checkErr("APPEND", err, want) {
 			return
 		}
@@ -531,6 +699,9 @@ func (r *fzRun) step(d *fzDec) {
 			want = append(want, core.ErrInvalidExpire)
 		}
 		got, ok, err := ks.GetEx(bytes.Clone(pfx), k, o)
+		if r.failedOOM("GETEX", err, want, k) {
+			return
+		}
 		if r.checkErr("GETEX", err, want) {
 			return
 		}
@@ -556,7 +727,11 @@ func (r *fzRun) step(d *fzDec) {
 		if !exists {
 			want = append(want, core.ErrNoSuchKey)
 		}
-		if r.checkErr("RENAME", ks.Rename(src, dst), want) {
+		err := ks.Rename(src, dst)
+		if r.failedOOM("RENAME", err, want, src, dst) {
+			return
+		}
+		if r.checkErr("RENAME", err, want) {
 			return
 		}
 		if !bytes.Equal(src, dst) {
@@ -608,6 +783,9 @@ func (r *fzRun) step(d *fzDec) {
 		var want []error
 		if overflow {
 			want = append(want, core.ErrInvalidExpire)
+		}
+		if r.failedOOM("EXPIRE", err, want, k) {
+			return
 		}
 		if r.checkErr("EXPIRE", err, want) {
 			return
@@ -662,7 +840,12 @@ func (r *fzRun) step(d *fzDec) {
 			pairs = append(pairs, k, v)
 		}
 		r.logf("MSET %d pairs (%s ...)", n, fzShort(pairs[0]))
-		if r.checkErr("MSET", ks.MSet(pairs...), want) {
+		err := ks.MSet(pairs...)
+		if r.tight && len(want) == 0 && errors.Is(err, core.ErrOOM) {
+			r.afterPartial("MSET", pairs)
+			return
+		}
+		if r.checkErr("MSET", err, want) {
 			return
 		}
 		for i := 0; i < len(pairs); i += 2 {
@@ -735,14 +918,69 @@ func (r *fzRun) step(d *fzDec) {
 		r.logf("LEN")
 		r.checkLen()
 
-	case 16: // FLUSH (rare)
-		if d.u8() < 32 {
+	case 16: // FLUSH (rare), MSETNX, DECRBY, SetMaxMemory, SetEviction
+		switch b := d.u8(); {
+		case b < 32:
 			r.logf("FLUSH")
 			ks.Flush()
 			clear(m.m)
 			if n := ks.Len(); n != 0 {
 				r.fatalf("Len after FLUSH = %d", n)
 			}
+		case b < 128:
+			r.msetnx(d)
+		case b < 192:
+			k := d.key()
+			delta := fzDeltas[d.n(len(fzDeltas))]
+			r.logf("DECRBY %s %d", fzShort(k), delta)
+			got, err := ks.DecrBy(k, delta)
+			e, exists := m.live(k)
+			cur, deadline := int64(0), int64(0)
+			var want []error
+			if exists {
+				deadline = e.deadline
+				n, ok := fzParseInt(e.val)
+				if !ok {
+					want = append(want, core.ErrNotInteger)
+				}
+				cur = n
+			}
+			// Redis decrbyCommand refuses LLONG_MIN before it reads the key.
+			if delta == math.MinInt64 {
+				want = []error{core.ErrOverflow}
+			} else if len(want) == 0 && fzAddOverflows(cur, -delta) {
+				want = append(want, core.ErrOverflow)
+			}
+			if r.failedOOM("DECRBY", err, want, k) || r.checkErr("DECRBY", err, want) {
+				return
+			}
+			if got != cur-delta {
+				r.fatalf("DECRBY %s %d = %d, want %d", fzShort(k), delta, got, cur-delta)
+			}
+			m.put(k, []byte(strconv.FormatInt(cur-delta, 10)), deadline)
+		case b < 224:
+			if !r.tight {
+				return
+			}
+			n := []int64{fzTightLow, fzTight, fzTightHigh}[d.n(3)]
+			r.logf("SETMAXMEMORY %d", n)
+			if n < ks.Stats().MaxBytes {
+				r.lowered = true
+			}
+			if err := ks.SetMaxMemory(n); err != nil {
+				r.fatalf("SetMaxMemory(%d): %v", n, err)
+			}
+		default:
+			if !r.tight {
+				return
+			}
+			p := core.EvictionPolicy(d.n(3))
+			r.logf("SETEVICTION %v", p)
+			if err := ks.SetEviction(p); err != nil {
+				r.fatalf("SetEviction(%v): %v", p, err)
+			}
+			r.policy = p
+			r.everEvict = r.everEvict || p != core.NoEviction
 		}
 
 	case 17: // advance the clock
@@ -781,6 +1019,66 @@ func (r *fzRun) step(d *fzDec) {
 		if expired := len(m.m) - len(m.liveKeys()); n > expired {
 			r.fatalf("ActiveExpireCycle reclaimed %d keys; at most %d are expired", n, expired)
 		}
+	}
+}
+
+// msetnx is MSETNX over one to three pairs: it writes them all only when
+// none of the keys is live.
+func (r *fzRun) msetnx(d *fzDec) {
+	r.t.Helper()
+	n := 1 + d.n(3)
+	var pairs [][]byte
+	var want []error
+	for i := 0; i < n; i++ {
+		k, v := d.key(), d.value()
+		if len(v) > fzMaxValue && len(want) == 0 {
+			want = append(want, core.ErrValueTooLarge)
+		}
+		pairs = append(pairs, k, v)
+	}
+	r.logf("MSETNX %d pairs (%s ...)", n, fzShort(pairs[0]))
+	anyLive := false
+	for i := 0; i < len(pairs); i += 2 {
+		if _, ok := r.m.live(pairs[i]); ok {
+			anyLive = true
+		}
+	}
+	got, err := r.ks.MSetNX(pairs...)
+	if r.tight && len(want) == 0 && !anyLive && errors.Is(err, core.ErrOOM) {
+		r.afterPartial("MSETNX", pairs)
+		return
+	}
+	if r.checkErr("MSETNX", err, want) {
+		if got {
+			r.fatalf("MSETNX failed with %v but reported a write", err)
+		}
+		return
+	}
+	if got == anyLive {
+		r.fatalf("MSETNX = %v; a key among them is live: %v", got, anyLive)
+	}
+	if got {
+		for i := 0; i < len(pairs); i += 2 {
+			r.m.put(pairs[i], pairs[i+1], 0)
+		}
+	}
+}
+
+// checkMemory compares the keyspace's counters with what the run saw:
+// nothing evicted unless a policy allows it, at least every key sync saw
+// vanish counted as evicted, and the bound held (unless it was lowered:
+// memory then only shrinks as writes need it).
+func (r *fzRun) checkMemory() {
+	r.t.Helper()
+	st := r.ks.Stats()
+	if !r.everEvict && st.Evicted != 0 {
+		r.fatalf("Stats.Evicted = %d without an eviction policy", st.Evicted)
+	}
+	if st.Evicted < r.lost {
+		r.fatalf("Stats.Evicted = %d, but %d keys were seen evicted", st.Evicted, r.lost)
+	}
+	if st.MaxBytes > 0 && !r.lowered && st.UsedBytes > st.MaxBytes {
+		r.fatalf("UsedBytes = %d over the bound %d", st.UsedBytes, st.MaxBytes)
 	}
 }
 
@@ -876,4 +1174,5 @@ func (r *fzRun) finalCheck() {
 	}
 	r.checkLen()
 	r.checkDigest()
+	r.checkMemory()
 }
