@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // The memory bound is documented as hard ("MaxMemory bounds everything the
@@ -140,4 +142,31 @@ func TestHashIsSeeded(t *testing.T) {
 	if same == 64 {
 		t.Fatal("two keyspaces hash every key alike: the hash is not seeded")
 	}
+}
+
+// PERSIST rewrites the record without its TTL. Under NoEviction at the
+// bound that rewrite fails, and Persist returned false with no error: the
+// caller was told the key had no TTL while it kept it (and later expired).
+// Found by FuzzKeyspace's tight-bound configuration.
+func TestPersistAtBoundReportsOOM(t *testing.T) {
+	ks, _ := newOpsKS(t, Options{MaxMemory: 48 << 10, Shards: 1, Eviction: NoEviction})
+	big := make([]byte, 14200)
+	_, err := ks.SetOpt(nil, []byte("a"), big, SetOptions{TTL: 1500})
+	require.NoError(t, err)
+	require.NoError(t, ks.Set([]byte("b"), big))
+	// Fill what is left until a write fails.
+	for i := 0; ; i++ {
+		if err := ks.Set([]byte(fmt.Sprintf("f%d", i)), big[:2000]); err != nil {
+			require.ErrorIs(t, err, ErrOOM)
+			break
+		}
+	}
+	ok, err := ks.Persist([]byte("a"))
+	if ok {
+		require.NoError(t, err)
+		require.Equal(t, int64(-1), ks.PTTL([]byte("a")))
+		return
+	}
+	require.ErrorIs(t, err, ErrOOM, "PERSIST of a key with a TTL returned false")
+	require.Positive(t, ks.PTTL([]byte("a")), "a failed PERSIST keeps the TTL")
 }

@@ -482,11 +482,13 @@ func (k *Keyspace) PExpireAt(key []byte, unixMs int64, c ExpireCond) (bool, erro
 	return true, s.put(h, key, s.stable(&r, pg), unixMs)
 }
 
-// Persist removes key's TTL and reports whether it had one.
-func (k *Keyspace) Persist(key []byte) bool {
+// Persist removes key's TTL and reports whether it had one. Removing it
+// rewrites the record, so at the memory bound it can fail with ErrOOM (the
+// TTL then stays), as Expire can.
+func (k *Keyspace) Persist(key []byte) (bool, error) {
 	s, h := k.shardFor(key)
-	if k.lock(s) != nil {
-		return false
+	if err := k.lock(s); err != nil {
+		return false, err
 	}
 	defer s.mu.Unlock()
 	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
@@ -494,7 +496,10 @@ func (k *Keyspace) Persist(key []byte) bool {
 		s.reclaimExpired(pos, v)
 	}
 	if !ok || !r.hasTTL() {
-		return false
+		return false, nil
 	}
-	return s.put(h, key, s.stable(&r, pg), noExpiry) == nil
+	if err := s.put(h, key, s.stable(&r, pg), noExpiry); err != nil {
+		return false, err
+	}
+	return true, nil
 }

@@ -411,7 +411,12 @@ func binPTTL(c *cmdCtx) {
 
 func binPersist(c *cmdCtx) {
 	if key, ok := c.argKey(0); ok {
-		c.w.Int(b2i(c.srv.ks.Persist(key)))
+		ok, err := c.srv.ks.Persist(key)
+		if err != nil {
+			c.coreErr(err)
+			return
+		}
+		c.w.Int(b2i(ok))
 	}
 }
 

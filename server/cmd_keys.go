@@ -193,9 +193,16 @@ func expireInRange(kind expireKind, when int64) bool {
 	return true
 }
 
-func cmdTTL(c *cmdCtx)     { c.w.Int(c.srv.ks.TTL(c.argv[1])) }
-func cmdPTTL(c *cmdCtx)    { c.w.Int(c.srv.ks.PTTL(c.argv[1])) }
-func cmdPersist(c *cmdCtx) { c.w.Int(b2i(c.srv.ks.Persist(c.argv[1]))) }
+func cmdTTL(c *cmdCtx)  { c.w.Int(c.srv.ks.TTL(c.argv[1])) }
+func cmdPTTL(c *cmdCtx) { c.w.Int(c.srv.ks.PTTL(c.argv[1])) }
+func cmdPersist(c *cmdCtx) {
+	ok, err := c.srv.ks.Persist(c.argv[1])
+	if err != nil {
+		c.coreErr(err)
+		return
+	}
+	c.w.Int(b2i(ok))
+}
 
 // cmdExpireTime is EXPIRETIME key: the deadline in unix seconds, rounded
 // as Redis rounds it.
