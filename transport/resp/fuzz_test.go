@@ -23,13 +23,24 @@ func chunks(data, cuts []byte) [][]byte {
 
 // FuzzRESPDecoder feeds data to the decoder whole, cut at points taken from
 // cuts, and byte by byte, and checks that every way of feeding yields the
-// same commands and the same error, that nothing panics, and that a clean
-// parse survives a re-encoding round trip.
+// same commands and the same error, that these agree with an independent
+// reference for the multibulk grammar (refDecode), that nothing panics, and
+// that a clean parse survives a re-encoding round trip.
 func FuzzRESPDecoder(f *testing.F) {
 	f.Add([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"), []byte{5, 9})
 	f.Add([]byte("PING\r\nGET \"a b\"\r\n"), []byte{3})
 	f.Fuzz(func(t *testing.T, data, cuts []byte) {
 		whole, werr := decodeChunks(fuzzLimits, data)
+		// The commands (and the error) agree with the reference grammar,
+		// up to the first inline command, which it does not model.
+		ref, rerr, inline := refDecode(fuzzLimits, data)
+		if inline {
+			if len(whole) < len(ref) || (len(ref) > 0 && !reflect.DeepEqual(whole[:len(ref)], ref)) {
+				t.Fatalf("decoder: %q %v\nreference (up to an inline command): %q", whole, werr, ref)
+			}
+		} else if !reflect.DeepEqual(whole, ref) || !sameErr(werr, rerr) {
+			t.Fatalf("decoder: %q %v\nreference: %q %v", whole, werr, ref, rerr)
+		}
 		parts, perr := decodeChunks(fuzzLimits, chunks(data, cuts)...)
 		if !reflect.DeepEqual(whole, parts) || !sameErr(werr, perr) {
 			t.Fatalf("whole: %q %v\ncut %v: %q %v", whole, werr, cuts, parts, perr)

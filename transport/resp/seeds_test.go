@@ -94,6 +94,13 @@ func TestSeedCorpus(t *testing.T) {
 		"leading-zero":    {[]byte("*01\r\n"), []byte{}},
 		"neg-count-min":   {[]byte("*-9223372036854775808\r\n*1\r\n$4\r\nPING\r\n"), []byte{12}},
 		"half-command":    {c("SET", "k", "v")[:17], []byte{3}},
+		// Bulk lengths around what the grammar allows; only the reference
+		// (refDecode) tells a wrong verdict here from a right one.
+		"neg-bulk":          {[]byte("*1\r\n$-3\r\nabc\r\n*2\r\n$3\r\nGET\r\n$-1\r\n"), []byte{}},
+		"bulk-leading-zero": {[]byte("*1\r\n$03\r\nabc\r\n"), []byte{2}},
+		"bulk-at-limit":     {cat(c("SET", "k", string(bytes.Repeat([]byte("v"), int(fuzzLimits.MaxBulk)))), []byte("*1\r\n$4097\r\n")), []byte{}},
+		"bulk-bad-lf":       {[]byte("*1\r\n$1\r\na\rX*1\r\n$4\r\nPING\r\n"), []byte{}},
+		"count-plus":        {[]byte("*+1\r\n$4\r\nPING\r\n"), []byte{}},
 	}
 	checkSeeds(t, "FuzzRESPDecoder", seeds)
 }
