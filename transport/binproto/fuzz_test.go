@@ -53,7 +53,9 @@ func reencode(body []byte) ([]byte, error) {
 
 // FuzzBinaryDecoder feeds data to the decoder whole, cut at points taken
 // from cuts, and byte by byte, and checks that every way of feeding yields
-// the same frames and the same error; that re-encoding the frames gives back
+// the same frames and the same error, and the frames (and ParseArgs's
+// arguments and errors) an independent reference finds; that re-encoding
+// the frames gives back
 // the bytes they came from; and that parsing their bodies never panics and
 // round-trips when it succeeds.
 func FuzzBinaryDecoder(f *testing.F) {
@@ -61,6 +63,9 @@ func FuzzBinaryDecoder(f *testing.F) {
 	f.Add(cat(request(OpSet, 2, "k", "v"), reply), []byte{12, 3})
 	f.Fuzz(func(t *testing.T, data, cuts []byte) {
 		whole, werr := decodeChunks(fuzzLimits, data)
+		if ref, rerr := refFrames(fuzzLimits, data); !reflect.DeepEqual(whole, ref) || werr != rerr {
+			t.Fatalf("decoder: %v %v\nreference: %v %v", whole, werr, ref, rerr)
+		}
 		parts, perr := decodeChunks(fuzzLimits, chunks(data, cuts)...)
 		if !reflect.DeepEqual(whole, parts) || werr != perr {
 			t.Fatalf("whole: %v %v\ncut %v: %v %v", whole, werr, cuts, parts, perr)
@@ -81,7 +86,11 @@ func FuzzBinaryDecoder(f *testing.F) {
 			enc = append(enc, fr.Body...)
 
 			body := []byte(fr.Body)
-			if args, err := ParseArgs(nil, body, fuzzLimits); err == nil {
+			args, err := ParseArgs(nil, body, fuzzLimits)
+			if ref, rerr := refArgs(body, fuzzLimits); err != rerr || (err == nil && !reflect.DeepEqual(args, ref)) {
+				t.Fatalf("ParseArgs(%x): %v %v\nreference: %v %v", body, args, err, ref, rerr)
+			}
+			if err == nil {
 				re := AppendArgCount(nil, len(args))
 				for _, a := range args {
 					switch a.Kind {
