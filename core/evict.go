@@ -236,6 +236,33 @@ func (s *shard) makeRoom(dropFree bool, tries int) bool {
 	return s.processVictim(victim, clock, tries > s.maxRoomTries()/2)
 }
 
+// migrateOldPage moves the records of one page larger than the current
+// page size (SetMaxMemory lowered the bound) into pages of that size, then
+// frees it. It reports false when there is no such page or a record could
+// not be moved. While it runs the shard may go over its budget by the
+// page's size, which freeing the page gives back. REQUIRES s.mu held.
+func (s *shard) migrateOldPage() bool {
+	var old *page
+	for qi := range s.q {
+		for p := s.q[qi].head; p != nil && old == nil; p = p.next {
+			if !p.large && len(p.buf) > s.ks.pageSize {
+				old = p
+			}
+		}
+	}
+	if old == nil {
+		return false
+	}
+	if q := &s.q[old.q]; q.tail == old {
+		q.tail = nil // moved records go to a fresh page, not into it
+	}
+	s.migrateLimit = s.used.Load() + int64(len(old.buf))
+	ok := s.processVictim(old, false, false)
+	s.migrateLimit = 0
+	s.reclaimRetired(true, false)
+	return ok
+}
+
 // maxRoomTries bounds the makeRoom steps of one allocation: enough to go
 // round the logs a few times (and then evict by force).
 func (s *shard) maxRoomTries() int { return 4*(s.nlog()+len(s.retired)) + 16 }

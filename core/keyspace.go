@@ -180,17 +180,39 @@ func (k *Keyspace) SetMaxMemory(n int64) error {
 }
 
 // evictToBudget evicts until every shard is within its share of the bound
-// (or has nothing left it may evict).
+// (or has nothing left it may evict). Pages of a larger size than the
+// bound now calls for are first compacted into pages of the current size:
+// evicting them whole would take far more keys than the new bound needs
+// gone (every key, where a shard's share is less than one such page).
 func (k *Keyspace) evictToBudget() {
 	defer k.bg.Done()
 	for i := range k.shards {
 		s := &k.shards[i]
-		for tries := 0; ; tries++ {
+		for {
 			if k.lock(s) != nil {
 				return // closed
 			}
-			over := s.used.Load() > s.budget(true)
-			ok := over && tries <= s.maxRoomTries() && s.makeRoom(true, tries)
+			ok := s.used.Load() > s.budget(true) && s.migrateOldPage()
+			s.mu.Unlock()
+			if !ok {
+				break
+			}
+		}
+		// tries counts steps since memory last went down (a step may only
+		// retire a page, which the next one frees): one allocation's
+		// bound on steps applies to a stretch without progress, not to
+		// the whole shard.
+		for tries := 0; ; {
+			if k.lock(s) != nil {
+				return // closed
+			}
+			before := s.used.Load()
+			ok := before > s.budget(true) && tries <= s.maxRoomTries() && s.makeRoom(true, tries)
+			if s.used.Load() < before {
+				tries = 0
+			} else {
+				tries++
+			}
 			s.mu.Unlock()
 			if !ok {
 				break

@@ -138,6 +138,7 @@ func TestLoweredMaxMemoryEvictsAtOnce(t *testing.T) {
 				time.Sleep(10 * time.Millisecond)
 			}
 			st := k.Stats()
+			t.Logf("used %d -> %d bytes (bound %d), %d keys left", used, st.UsedBytes, bound, st.Keys)
 			switch {
 			case pol == AllKeys && st.UsedBytes > bound:
 				t.Fatalf("still %d bytes 10 s after lowering the bound to %d, with no writes", st.UsedBytes, bound)

@@ -30,17 +30,20 @@ type shard struct {
 	ghost       []uint32 // fingerprints of keys evicted from the small log
 	ttlKeys     int      // live keys with a TTL (Volatile needs some to evict)
 	moved       int      // records moved to another page (compaction, eviction's second chances)
-	retired     []*page
-	oldTables   []*table // replaced tables in the arena, awaiting readers
-	job         *page    // page writes are compacting or evicting (evict.go)
-	jobClock    bool     // the job evicts (S3-FIFO) rather than compacts
-	free        []*page  // recyclable normal pages (counted in used)
-	freeIdx     []int    // page-table indices free for reuse
-	nextIdx     int
-	scratch     []byte
-	shrinkBelow int    // live count under which the table may shrink
-	expCursor   uint64 // active expiry position, in tag space
-	avgTTL      int64  // running estimate of the TTL left, ms (updateAvgTTL)
+	// migrateLimit, while migrateOldPage runs, is what moving may take the
+	// shard's use up to; 0 otherwise.
+	migrateLimit int64
+	retired      []*page
+	oldTables    []*table // replaced tables in the arena, awaiting readers
+	job          *page    // page writes are compacting or evicting (evict.go)
+	jobClock     bool     // the job evicts (S3-FIFO) rather than compacts
+	free         []*page  // recyclable normal pages (counted in used)
+	freeIdx      []int    // page-table indices free for reuse
+	nextIdx      int
+	scratch      []byte
+	shrinkBelow  int    // live count under which the table may shrink
+	expCursor    uint64 // active expiry position, in tag space
+	avgTTL       int64  // running estimate of the TTL left, ms (updateAvgTTL)
 
 	// Counters, written under mu, read by Stats without it.
 	keys    atomic.Int64
@@ -53,7 +56,7 @@ type shard struct {
 	// Tags of keys that lock-free readers found expired (hints.go).
 	hints [hintCap]atomic.Uint32
 
-	_ [24]byte // round the struct to 512 bytes on 64-bit platforms (shard_layout64.go)
+	_ [16]byte // round the struct to 512 bytes on 64-bit platforms (shard_layout64.go)
 }
 
 func (s *shard) init(ks *Keyspace) {
@@ -152,6 +155,8 @@ func (s *shard) budget(reloc bool) int64 {
 	b := s.ks.shardBudget.Load()
 	if !reloc {
 		b -= int64(s.ks.pageSize)
+	} else if s.migrateLimit > b {
+		b = s.migrateLimit // migrateOldPage moving records out of a page
 	}
 	return b
 }
