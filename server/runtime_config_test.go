@@ -126,3 +126,14 @@ func TestConfigSetMaxClientsAndTimeoutLive(t *testing.T) {
 		}
 	})
 }
+
+// TestSubSecondIdleTimeoutReadsBack: CONFIG GET timeout is in whole
+// seconds; a sub-second Config.IdleTimeout used to read back as 0, which
+// means off.
+func TestSubSecondIdleTimeoutReadsBack(t *testing.T) {
+	s := newDirectServer(t, Config{IdleTimeout: 300 * time.Millisecond})
+	d := newDirectClient(t, s)
+	if got := d.do(t, "CONFIG", "GET", "timeout"); !strings.Contains(got, "$1\r\n1\r\n") {
+		t.Fatalf("CONFIG GET timeout with a 300 ms timeout: %q", got)
+	}
+}

@@ -120,7 +120,9 @@ func newServer(cfg Config, logger *slog.Logger, ks *core.Keyspace, tr transport.
 	name := redisPolicyName(cfg.Eviction)
 	s.policyName.Store(&name)
 	s.maxClients.Store(int64(cfg.MaxClients))
-	s.idleTimeout.Store(int64(cfg.IdleTimeout / time.Second))
+	// In whole seconds, as Redis's timeout; a fraction rounds up, so that
+	// a sub-second timeout does not read back as 0 ("off").
+	s.idleTimeout.Store(int64((cfg.IdleTimeout + time.Second - 1) / time.Second))
 	s.clockSec.Store(s.started.Unix())
 	return s
 }
