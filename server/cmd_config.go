@@ -22,6 +22,10 @@ type configParam struct {
 	// does: whatever can refuse the value (a setter the keyspace or the
 	// transport lacks) is checked here, not in apply.
 	parse func(s *Server, v string) (apply func() error, err error)
+	// immutable: Redis never lets CONFIG SET change it, not even to the
+	// value it has (databases, cluster-enabled). Other read-only settings
+	// accept their own value, as Redis accepts them.
+	immutable bool
 }
 
 // Optional abilities of the keyspace and the transport, detected by type
@@ -202,8 +206,8 @@ var configParams = []configParam{
 	},
 	constParam("appendonly", "no"),
 	constParam("save", ""),
-	constParam("databases", "1"),
-	constParam("cluster-enabled", "no"),
+	{name: "databases", get: func(*Server) string { return "1" }, immutable: true},
+	{name: "cluster-enabled", get: func(*Server) string { return "no" }, immutable: true},
 }
 
 var configSubs = nameSubcommands("config", map[string]*subcommand{
@@ -277,7 +281,7 @@ func configSet(c *cmdCtx) {
 				return
 			}
 		}
-		if p.parse == nil && string(args[i+1]) != p.get(c.srv) {
+		if p.immutable || p.parse == nil && string(args[i+1]) != p.get(c.srv) {
 			c.errReply(configSetFailed(clip(string(args[i]), 128), "can't set immutable config"))
 			return
 		}

@@ -137,3 +137,24 @@ func TestSubSecondIdleTimeoutReadsBack(t *testing.T) {
 		t.Fatalf("CONFIG GET timeout with a 300 ms timeout: %q", got)
 	}
 }
+
+// TestConfigSetImmutable: Redis 7.0 refuses CONFIG SET databases and
+// cluster-enabled even at their current value, and applies nothing else
+// given with them.
+func TestConfigSetImmutable(t *testing.T) {
+	s := newDirectServer(t, Config{})
+	d := newDirectClient(t, s)
+	for _, args := range [][]string{
+		{"CONFIG", "SET", "databases", "1"},
+		{"CONFIG", "SET", "cluster-enabled", "no"},
+		{"CONFIG", "SET", "databases", "1", "maxmemory", "10mb"},
+	} {
+		want := "-ERR CONFIG SET failed (possibly related to argument '" + args[2] + "') - can't set immutable config\r\n"
+		if got := d.do(t, args...); got != want {
+			t.Errorf("%q = %q, want %q", args, got, want)
+		}
+	}
+	if got := d.do(t, "CONFIG", "GET", "maxmemory"); strings.Contains(got, "10485760") {
+		t.Fatalf("maxmemory applied with a refused databases: %q", got)
+	}
+}
