@@ -142,8 +142,9 @@ func TestIdleTimeout(t *testing.T) {
 				time.Sleep(100 * time.Millisecond)
 			}
 			idle.expectClosed(t)
-			if got := busy.do(t, "CONFIG", "GET", "timeout"); got != bulksR("timeout", "0") {
-				// Redis reports whole seconds; 300ms rounds down to 0.
+			if got := busy.do(t, "CONFIG", "GET", "timeout"); got != bulksR("timeout", "1") {
+				// Redis reports whole seconds; 300ms rounds up to 1 (0
+				// would read as "off").
 				t.Errorf("CONFIG GET timeout = %q", got)
 			}
 		})
