@@ -53,6 +53,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return 2
 	}
+	if fs.NArg() > 0 && isHelp(fs.Arg(0)) { // needs no server
+		if !(&shell{out: stdout}).help(fs.Args()[1:]) {
+			return 1
+		}
+		return 0
+	}
 	opts := []client.Option{client.WithPoolSize(1), client.WithClientName(*name), client.WithAuthToken(*token)}
 	if *useTLS {
 		opts = append(opts, client.WithTLS(&tls.Config{InsecureSkipVerify: *insecure}))
@@ -149,12 +155,13 @@ func (s *shell) loop(ctx context.Context, in io.Reader) bool {
 			allOK = false
 			continue
 		}
+		if isHelp(args[0]) {
+			s.help(args[1:])
+			continue
+		}
 		switch strings.ToLower(args[0]) {
 		case "quit", "exit":
 			return allOK
-		case "help", "?":
-			s.help(args[1:])
-			continue
 		case "history":
 			for i, h := range s.history {
 				fmt.Fprintf(s.out, "%4d  %s\n", i+1, h)
@@ -167,8 +174,14 @@ func (s *shell) loop(ctx context.Context, in io.Reader) bool {
 	}
 }
 
-// help lists every command, or describes the named ones.
-func (s *shell) help(names []string) {
+// isHelp reports whether name is the help command.
+func isHelp(name string) bool {
+	return strings.EqualFold(name, "help") || name == "?"
+}
+
+// help lists every command, or describes the named ones. It reports
+// whether every name was a command.
+func (s *shell) help(names []string) bool {
 	if len(names) == 0 {
 		fmt.Fprintln(s.out, "ringdb-cli commands (case-insensitive; quote arguments with \"...\" or '...'):")
 		all := make([]string, 0, len(commands))
@@ -179,15 +192,18 @@ func (s *shell) help(names []string) {
 		names = all
 		defer fmt.Fprintln(s.out, "  help [command], history, quit")
 	}
+	known := true
 	for _, n := range names {
 		cmd, ok := commands[strings.ToUpper(n)]
 		if !ok {
 			fmt.Fprintf(s.out, "unknown command '%s'\n", n)
+			known = false
 			continue
 		}
 		usage := strings.TrimRight(fmt.Sprintf("  %-10s %s", strings.ToUpper(n), cmd.args), " ")
 		fmt.Fprintf(s.out, "%s\n  %-10s   %s\n", usage, "", cmd.summary)
 	}
+	return known
 }
 
 // loadHistory reads the history file, if any.

@@ -192,3 +192,21 @@ func TestScriptOK(t *testing.T) {
 		t.Fatalf("exit %d, output %q", code, out.String())
 	}
 }
+
+// TestOneShotHelp: "ringdb-cli help" answered "unknown command 'help'
+// (try 'help')"; it prints the command list, as "help" does in the shell,
+// and needs no server.
+func TestOneShotHelp(t *testing.T) {
+	out, errOut, code := oneShot(t, "-a", "127.0.0.1:1", "help")
+	if code != 0 || !strings.Contains(out, "  SET        key value") {
+		t.Errorf("help: %q (stderr %q) exit %d", out, errOut, code)
+	}
+	out, _, code = oneShot(t, "-a", "127.0.0.1:1", "HELP", "get")
+	if code != 0 || !strings.Contains(out, "  GET        key\n") || strings.Contains(out, "SET") {
+		t.Errorf("help get: %q exit %d", out, code)
+	}
+	out, _, code = oneShot(t, "-a", "127.0.0.1:1", "help", "nosuch")
+	if code != 1 || !strings.Contains(out, "unknown command 'nosuch'") {
+		t.Errorf("help nosuch: %q exit %d", out, code)
+	}
+}
