@@ -37,7 +37,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs := flag.NewFlagSet("ringdb-cli", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("a", "127.0.0.1:7379", "server address host:port")
-	token := fs.String("auth", os.Getenv("RINGDB_AUTH_TOKEN"), "auth token (default $RINGDB_AUTH_TOKEN)")
+	token := fs.String("auth", "", "auth token (default $RINGDB_AUTH_TOKEN)") // not the default value: -help would print it
 	name := fs.String("name", "ringdb-cli", "client name shown by the server")
 	timeout := fs.Duration("timeout", 10*time.Second, "timeout of each command")
 	useTLS := fs.Bool("tls", false, "connect with TLS")
@@ -52,6 +52,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return 0
 		}
 		return 2
+	}
+	authSet := false
+	fs.Visit(func(f *flag.Flag) { authSet = authSet || f.Name == "auth" })
+	if !authSet {
+		*token = os.Getenv("RINGDB_AUTH_TOKEN")
 	}
 	if fs.NArg() > 0 && isHelp(fs.Arg(0)) { // needs no server
 		if !(&shell{out: stdout}).help(fs.Args()[1:]) {

@@ -210,3 +210,21 @@ func TestOneShotHelp(t *testing.T) {
 		t.Errorf("help nosuch: %q exit %d", out, code)
 	}
 }
+
+// TestHelpHidesAuthToken: the -auth flag's default was $RINGDB_AUTH_TOKEN
+// itself, so -help printed the secret (`(default "s3cret")`). The token
+// is still read from the environment.
+func TestHelpHidesAuthToken(t *testing.T) {
+	t.Setenv("RINGDB_AUTH_TOKEN", "s3cret-token")
+	_, errOut, code := oneShot(t, "-help")
+	if code != 0 || !strings.Contains(errOut, "-auth") || strings.Contains(errOut, "s3cret-token") {
+		t.Errorf("-help: exit %d, %q", code, errOut)
+	}
+	addr := startServer(t, server.Config{AuthToken: "s3cret-token"})
+	if out, errOut, code := oneShot(t, "-a", addr, "PING"); code != 0 || out != "PONG\n" {
+		t.Errorf("token from the environment: %q (stderr %q) exit %d", out, errOut, code)
+	}
+	if _, _, code := oneShot(t, "-a", addr, "-auth", "wrong", "PING"); code != 1 {
+		t.Errorf("-auth wrong over the environment's token: exit %d, want 1", code)
+	}
+}
