@@ -69,3 +69,33 @@ func TestDecrByMinInt64(t *testing.T) {
 		t.Errorf("GET n after the failed DECRBY = %q, want \"1\"", out)
 	}
 }
+
+// TestUnixSecondsOutOfRange: a deadline in unix seconds whose
+// milliseconds overflow int64 is Redis's "invalid expire time". The CLI
+// passed it to the SDK, which saturates: EXPIREAT, SET ... EXAT and
+// GETEX ... EXAT set a TTL of 292 million years, and EXPIREAT with a
+// hugely negative time deleted the key.
+func TestUnixSecondsOutOfRange(t *testing.T) {
+	addr := startServer(t, server.Config{})
+	oneShot(t, "-a", addr, "SET", "k", "v")
+	for _, args := range [][]string{
+		{"EXPIREAT", "k", "-9223372036854775808"},
+		{"EXPIREAT", "k", "-9223372036854776"},
+		{"EXPIREAT", "k", "9223372036854776"},
+		{"EXPIREAT", "k", "9223372036854775807"},
+		{"GETEX", "k", "EXAT", "9223372036854776"},
+		{"SET", "k", "v", "EXAT", "9223372036854775807"},
+	} {
+		out, _, code := oneShot(t, append([]string{"-a", addr}, args...)...)
+		if code != 1 || !strings.Contains(out, "invalid expire time") {
+			t.Errorf("%q = %q exit %d, want invalid expire time", args, out, code)
+		}
+		if out, _, _ := oneShot(t, "-a", addr, "TTL", "k"); out != "(integer) -1\n" {
+			t.Fatalf("after %q: TTL k = %q, want -1 (key kept, no TTL)", args, out)
+		}
+	}
+	// The largest deadline that fits is accepted, as by Redis.
+	if out, _, code := oneShot(t, "-a", addr, "EXPIREAT", "k", "9223372036854775"); code != 0 || out != "(integer) 1\n" {
+		t.Errorf("EXPIREAT k 9223372036854775 = %q exit %d", out, code)
+	}
+}

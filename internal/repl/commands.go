@@ -149,6 +149,9 @@ func expiry(a []string, i int) (ttl time.Duration, at time.Time, err error) {
 	case "PX":
 		return relative(n, time.Millisecond)
 	case "EXAT":
+		if n > math.MaxInt64/1000 {
+			return 0, at, usageError("invalid expire time")
+		}
 		at = time.Unix(n, 0)
 	case "PXAT":
 		at = time.UnixMilli(n)
@@ -315,6 +318,9 @@ func cmdExpire(name string) func(context.Context, *client.Client, []string) (rep
 			}
 			return boolean(c.Expire(ctx, a[0], ttl, cond))
 		case "EXPIREAT":
+			if n > math.MaxInt64/1000 || n < math.MinInt64/1000 { // the SDK would saturate
+				return nil, usageError("invalid expire time")
+			}
 			return boolean(c.ExpireAt(ctx, a[0], time.Unix(n, 0), cond))
 		default:
 			return boolean(c.ExpireAt(ctx, a[0], time.UnixMilli(n), cond))
