@@ -169,6 +169,7 @@ func TestSplitLine(t *testing.T) {
 		`set k "x\ny\x41\"\\"`:   {"set", "k", "x\nyA\"\\"},
 		`set k 'it\'s'`:          {"set", "k", "it's"},
 		`set k ""`:               {"set", "k", ""},
+		`set k "\a\b\z"`:         {"set", "k", "\a\bz"}, // redis-cli's \a (bell) and \b (backspace)
 	}
 	for in, want := range cases {
 		got, err := splitLine(in)

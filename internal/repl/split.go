@@ -10,8 +10,8 @@ import (
 var errUnbalanced = errors.New("unbalanced quotes")
 
 // splitLine splits an input line into arguments with redis-cli's quoting:
-// "double quotes" with \n, \t, \", \\ and \xNN escapes, 'single quotes'
-// taken literally (with \' for a quote).
+// "double quotes" with \n, \r, \t, \b, \a, \", \\ and \xNN escapes,
+// 'single quotes' taken literally (with \' for a quote).
 func splitLine(line string) ([]string, error) {
 	var args []string
 	i := 0
@@ -44,6 +44,10 @@ func splitLine(line string) ([]string, error) {
 						sb.WriteByte('\r')
 					case 't':
 						sb.WriteByte('\t')
+					case 'b':
+						sb.WriteByte('\b')
+					case 'a':
+						sb.WriteByte('\a')
 					case 'x':
 						if i+2 < len(line) {
 							if v, err := strconv.ParseUint(line[i+1:i+3], 16, 8); err == nil {
