@@ -39,7 +39,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	addr := fs.String("a", "127.0.0.1:7379", "server address host:port")
 	token := fs.String("auth", "", "auth token (default $RINGDB_AUTH_TOKEN)") // not the default value: -help would print it
 	name := fs.String("name", "ringdb-cli", "client name shown by the server")
-	timeout := fs.Duration("timeout", 10*time.Second, "timeout of each command")
+	timeout := fs.Duration("timeout", 10*time.Second, "timeout of each command (0: none)")
 	useTLS := fs.Bool("tls", false, "connect with TLS")
 	insecure := fs.Bool("insecure", false, "with -tls: do not verify the server certificate")
 	histPath := fs.String("history", "", "history file (default ~/"+HistoryFile+"; \"off\" disables it)")
@@ -68,7 +68,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if *useTLS {
 		opts = append(opts, client.WithTLS(&tls.Config{InsecureSkipVerify: *insecure}))
 	}
-	dctx, cancel := context.WithTimeout(ctx, *timeout)
+	dctx, cancel := withTimeout(ctx, *timeout)
 	c, err := client.New(dctx, *addr, opts...)
 	cancel()
 	if err != nil {
@@ -122,9 +122,18 @@ type shell struct {
 	histPath string
 }
 
+// withTimeout is context.WithTimeout where d <= 0 means no timeout, as
+// for the SDK's own timeouts (a zero timeout made every command fail).
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
 // exec runs one command and prints its reply; it reports success.
 func (s *shell) exec(ctx context.Context, args []string) bool {
-	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	ctx, cancel := withTimeout(ctx, s.timeout)
 	defer cancel()
 	r, err := execute(ctx, s.c, args)
 	if err != nil {

@@ -229,3 +229,14 @@ func TestHelpHidesAuthToken(t *testing.T) {
 		t.Errorf("-auth wrong over the environment's token: exit %d, want 1", code)
 	}
 }
+
+// TestZeroTimeoutMeansNone: -timeout 0 made every command fail with an
+// i/o timeout (a context that had already ended); 0 now means none, as
+// for the SDK's timeouts.
+func TestZeroTimeoutMeansNone(t *testing.T) {
+	addr := startServer(t, server.Config{})
+	out, errOut, code := oneShot(t, "-a", addr, "-timeout", "0", "PING")
+	if code != 0 || out != "PONG\n" {
+		t.Fatalf("-timeout 0 PING: code %d, out %q, err %q", code, out, errOut)
+	}
+}
