@@ -33,8 +33,12 @@ type Keyspace struct {
 	clock    func() int64
 	policyV  atomic.Uint32 // EvictionPolicy; CONFIG SET may change it
 	pageSize int
-	largeMin int            // records larger than this get their own buffer
-	bg       sync.WaitGroup // evictToBudget goroutines; Close waits for them
+	largeMin int // records larger than this get their own buffer
+	// bgN counts evictToBudget goroutines (under bgMu); Settle and Close
+	// wait for it to reach 0.
+	bgMu   sync.Mutex
+	bgN    int
+	bgDone sync.Cond
 	// fixedPageSize: Options.PageSize set the page size, so a new bound
 	// does not change it. pageSize and largeMin change only with every
 	// shard locked, and are read with one held.
@@ -71,6 +75,7 @@ func New(o Options) (*Keyspace, error) {
 		return nil, ErrSyntax
 	}
 	k.policyV.Store(uint32(o.Eviction))
+	k.bgDone.L = &k.bgMu
 	if k.clock == nil {
 		k.clock = wallClockMillis
 	}
@@ -119,7 +124,7 @@ func (k *Keyspace) Close() {
 			s.free = nil
 		}
 		k.unlockAll()
-		k.bg.Wait() // each finds the keyspace closed at its next step
+		k.Settle() // each finds the keyspace closed at its next step
 	})
 }
 
@@ -153,8 +158,7 @@ func (k *Keyspace) SetMaxMemory(n int64) error {
 	}
 	k.setBudget(n)
 	if n > 0 && k.policy() != NoEviction {
-		k.bg.Add(1)
-		go k.evictToBudget()
+		k.startEvictToBudget()
 	}
 	if k.fixedPageSize {
 		return nil
@@ -179,13 +183,39 @@ func (k *Keyspace) SetMaxMemory(n int64) error {
 	return nil
 }
 
+// startEvictToBudget runs evictToBudget in the background.
+func (k *Keyspace) startEvictToBudget() {
+	k.bgMu.Lock()
+	k.bgN++
+	k.bgMu.Unlock()
+	go k.evictToBudget()
+}
+
+// Settle waits until the eviction that SetMaxMemory or SetEviction started
+// in the background has finished, so that Stats and Len show the keyspace
+// within the new bound (or with nothing left it may evict). It is safe to
+// call from any goroutine at any time.
+func (k *Keyspace) Settle() {
+	k.bgMu.Lock()
+	for k.bgN > 0 {
+		k.bgDone.Wait()
+	}
+	k.bgMu.Unlock()
+}
+
 // evictToBudget evicts until every shard is within its share of the bound
 // (or has nothing left it may evict). Pages of a larger size than the
 // bound now calls for are first compacted into pages of the current size:
 // evicting them whole would take far more keys than the new bound needs
 // gone (every key, where a shard's share is less than one such page).
 func (k *Keyspace) evictToBudget() {
-	defer k.bg.Done()
+	defer func() {
+		k.bgMu.Lock()
+		if k.bgN--; k.bgN == 0 {
+			k.bgDone.Broadcast()
+		}
+		k.bgMu.Unlock()
+	}()
 	for i := range k.shards {
 		s := &k.shards[i]
 		for {
@@ -237,8 +267,7 @@ func (k *Keyspace) SetEviction(p EvictionPolicy) error {
 		if !k.closed && k.maxMemory.Load() > 0 {
 			// Shards left over the bound under NoEviction get back
 			// under it now, as after SetMaxMemory.
-			k.bg.Add(1)
-			go k.evictToBudget()
+			k.startEvictToBudget()
 		}
 	}
 	return nil

@@ -976,6 +976,9 @@ func (r *fzRun) step(d *fzDec) {
 			if err := ks.SetMaxMemory(n); err != nil {
 				r.fatalf("SetMaxMemory(%d): %v", n, err)
 			}
+			// A lower bound is reached in the background; the model
+			// learns of its evictions at the next sync, once it is done.
+			ks.Settle()
 		default:
 			if !r.tight {
 				return
@@ -985,6 +988,7 @@ func (r *fzRun) step(d *fzDec) {
 			if err := ks.SetEviction(p); err != nil {
 				r.fatalf("SetEviction(%v): %v", p, err)
 			}
+			ks.Settle()
 			r.policy = p
 			r.everEvict = r.everEvict || p != core.NoEviction
 		}
