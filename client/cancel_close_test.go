@@ -53,30 +53,12 @@ func TestCloseEndsForegroundRedial(t *testing.T) {
 		// Later handshakes are never answered.
 	}, nil)
 	c := newClient(t, addr, WithPoolSize(1), withBackoff(time.Millisecond, time.Millisecond))
-	deadline := time.Now().Add(5 * time.Second)
-	for !c.slots[0].cur.Load().broken() {
-		if time.Now().After(deadline) {
-			t.Fatal("the connection did not break")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "the connection breaks", func() bool { return c.slots[0].cur.Load().broken() })
 	done := make(chan error, 1)
 	go func() { _, _, err := c.Get(context.Background(), "k"); done <- err }()
-	for conns.Load() < 2 { // the call is in the handshake
-		if time.Now().After(deadline) {
-			t.Fatal("no redial")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "the call redials", func() bool { return conns.Load() >= 2 }) // in the handshake
 	c.Close()
-	select {
-	case err := <-done:
-		if !errors.Is(err, ErrClosed) {
-			t.Fatalf("Get = %v, want ErrClosed", err)
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("Get still waits for its redial 2s after Close (dial timeout 5s)")
-	}
+	expectClosed(t, done, "Get still waits for its redial 2s after Close (dial timeout 5s)")
 }
 
 // TestCloseEndsDrainingConn: a connection the server announced it is
@@ -104,24 +86,38 @@ func TestCloseEndsDrainingConn(t *testing.T) {
 	defer c.Close()
 	done := make(chan error, 1)
 	go func() { _, _, err := c.Get(context.Background(), "k"); done <- err }()
-	deadline := time.Now().Add(5 * time.Second)
-	for !c.slots[0].cur.Load().refusing.Load() {
-		if time.Now().After(deadline) {
-			t.Fatal("no DISCONNECT push")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "the DISCONNECT push", func() bool { return c.slots[0].cur.Load().refusing.Load() })
 	if err := c.Ping(testCtx(t)); err != nil { // on a new connection
 		t.Fatal(err)
 	}
 	c.Close()
+	expectClosed(t, done, "Get on the replaced connection still waits 2s after Close")
+}
+
+// waitUntil polls cond for up to 5 s, failing the test with what it waited
+// for.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 5s for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// expectClosed waits up to 2 s for a call's result on done, which must be
+// ErrClosed; stuck says what it means if none comes.
+func expectClosed(t *testing.T, done <-chan error, stuck string) {
+	t.Helper()
 	select {
 	case err := <-done:
 		if !errors.Is(err, ErrClosed) {
 			t.Fatalf("Get = %v, want ErrClosed", err)
 		}
 	case <-time.After(2 * time.Second):
-		t.Fatal("Get on the replaced connection still waits 2s after Close")
+		t.Fatal(stuck)
 	}
 }
 

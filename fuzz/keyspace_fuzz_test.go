@@ -835,17 +835,8 @@ func (r *fzRun) step(d *fzDec) {
 		}
 
 	case 12: // MSET
-		n := 1 + d.n(3)
-		var pairs [][]byte
-		var want []error
-		for i := 0; i < n; i++ {
-			k, v := d.key(), d.value()
-			if len(v) > fzMaxValue && len(want) == 0 {
-				want = append(want, core.ErrValueTooLarge)
-			}
-			pairs = append(pairs, k, v)
-		}
-		r.logf("MSET %d pairs (%s ...)", n, fzShort(pairs[0]))
+		pairs, want := fzPairs(d)
+		r.logf("MSET %d pairs (%s ...)", len(pairs)/2, fzShort(pairs[0]))
 		err := ks.MSet(pairs...)
 		if r.tight && len(want) == 0 && errors.Is(err, core.ErrOOM) {
 			r.afterPartial("MSET", pairs)
@@ -1032,13 +1023,10 @@ func (r *fzRun) step(d *fzDec) {
 	}
 }
 
-// msetnx is MSETNX over one to three pairs: it writes them all only when
-// none of the keys is live.
-func (r *fzRun) msetnx(d *fzDec) {
-	r.t.Helper()
+// fzPairs draws one to three key/value pairs for MSET or MSETNX, and the
+// error expected of them (a value over the limit).
+func fzPairs(d *fzDec) (pairs [][]byte, want []error) {
 	n := 1 + d.n(3)
-	var pairs [][]byte
-	var want []error
 	for i := 0; i < n; i++ {
 		k, v := d.key(), d.value()
 		if len(v) > fzMaxValue && len(want) == 0 {
@@ -1046,7 +1034,15 @@ func (r *fzRun) msetnx(d *fzDec) {
 		}
 		pairs = append(pairs, k, v)
 	}
-	r.logf("MSETNX %d pairs (%s ...)", n, fzShort(pairs[0]))
+	return pairs, want
+}
+
+// msetnx is MSETNX over one to three pairs: it writes them all only when
+// none of the keys is live.
+func (r *fzRun) msetnx(d *fzDec) {
+	r.t.Helper()
+	pairs, want := fzPairs(d)
+	r.logf("MSETNX %d pairs (%s ...)", len(pairs)/2, fzShort(pairs[0]))
 	anyLive := false
 	for i := 0; i < len(pairs); i += 2 {
 		if _, ok := r.m.live(pairs[i]); ok {

@@ -570,7 +570,7 @@ func (cs *connState) refused() bool { return cs.reject || cs.openErr != nil }
 // refuseWait is how long a refused connection may stay silent: rejectWait,
 // or IdleTimeout when that is shorter.
 func (cs *connState) refuseWait() time.Duration {
-	if t := cs.hub.idle(); t > 0 && t < rejectWait {
+	if t := cs.hub.idleTimeoutNow(); t > 0 && t < rejectWait {
 		return t
 	}
 	return rejectWait
@@ -581,7 +581,7 @@ func (cs *connState) refuseWait() time.Duration {
 // on hold, which has requests waiting for it to read its output and sends
 // nothing meanwhile (holdStalled catches one that stops reading).
 func (cs *connState) idle(now int64) bool {
-	t := cs.hub.idle()
+	t := cs.hub.idleTimeoutNow()
 	// lastRead is kept only while a timeout is on: one set later counts
 	// from when it was set.
 	last := max(cs.lastRead, cs.hub.idleFrom.Load())

@@ -486,7 +486,7 @@ func (s *gnetServer) OnTick() (time.Duration, gnet.Action) {
 	}
 	// A timeout set at run time (SetIdleTimeout) shorter than the one the
 	// interval was chosen for is overshot by a quarter at most too.
-	if d := max(s.idle()/4, minTick); d < s.tick {
+	if d := max(s.idleTimeoutNow()/4, minTick); d < s.tick {
 		return d, gnet.None
 	}
 	return s.tick, gnet.None

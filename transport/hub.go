@@ -67,8 +67,8 @@ func (h *hub) SetIdleTimeout(d time.Duration) {
 	}
 }
 
-// idle returns the idle timeout now.
-func (h *hub) idle() time.Duration { return time.Duration(h.idleTimeout.Load()) }
+// idleTimeoutNow returns the idle timeout as SetIdleTimeout last set it.
+func (h *hub) idleTimeoutNow() time.Duration { return time.Duration(h.idleTimeout.Load()) }
 
 // now returns monotonic nanoseconds since the hub was made.
 func (h *hub) now() int64 { return int64(time.Since(h.epoch)) }

@@ -345,7 +345,7 @@ func (n *netConn) readLoop() {
 	buf := make([]byte, minReadBuf)
 	deadline := false // a read deadline is set
 	for {
-		switch t := n.hub.idle(); {
+		switch t := n.hub.idleTimeoutNow(); {
 		case n.refused():
 			_ = n.nc.SetReadDeadline(time.Now().Add(n.refuseWait() - time.Duration(n.srv.now()-n.born)))
 			deadline = true
