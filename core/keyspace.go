@@ -119,9 +119,11 @@ func (k *Keyspace) Close() {
 			k.ep.waitSafe(k.ep.retireStamp())
 			s.reclaimRetired(false, false) // the old tables
 			for _, p := range s.free {
-				s.dropPage(p)
+				s.dropPage(p, false)
 			}
 			s.free = nil
+			for s.dropPooledLarge() {
+			}
 		}
 		k.unlockAll()
 		k.Settle() // each finds the keyspace closed at its next step
@@ -176,7 +178,7 @@ func (k *Keyspace) SetMaxMemory(n int64) error {
 	for i := range k.shards {
 		s := &k.shards[i]
 		for _, p := range s.free {
-			s.dropPage(p)
+			s.dropPage(p, false)
 		}
 		s.free = s.free[:0]
 	}
@@ -348,10 +350,13 @@ func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
 		if pg.large {
 			bumpFreq(t, pos, v)
 			rs.hits.Add(1)
-			// Large buffers are never reused, so the copy can run outside
-			// the epoch without holding back page reclamation.
+			// Large buffers are never reused: pinned, the copy can run
+			// outside the epoch without holding back page reclamation.
+			pg.pin()
 			rs.exit()
-			return append(dst, r.val...), true
+			dst = append(dst, r.val...)
+			pg.unpin()
+			return dst, true
 		}
 		if !r.aligned {
 			dst = append(dst, r.val...)
@@ -643,8 +648,11 @@ func (k *Keyspace) Flush() {
 	k.lockAll()
 	defer k.unlockAll()
 	for i := range k.shards {
-		k.shards[i].reset()
-		k.shards[i].reclaimRetired(false, false) // what no reader holds
+		s := &k.shards[i]
+		s.reset()
+		s.reclaimRetired(false, false) // what no reader holds
+		for s.dropPooledLarge() {
+		}
 	}
 }
 
@@ -658,8 +666,8 @@ func (k *Keyspace) ActiveExpireCycle(budget time.Duration) int {
 	total := 0
 	for i := range k.shards {
 		s := &k.shards[i]
-		for {
-			checked, expired, hinted := s.expireSample(k.clock(), sample)
+		for pass := 0; ; pass++ {
+			checked, expired, hinted := s.expireSample(k.clock(), sample, pass == 0)
 			total += expired + hinted
 			if time.Since(start) > budget {
 				return total
@@ -691,7 +699,7 @@ func (k *Keyspace) activeExpiryLoop() {
 // expireSample deletes the expired keys that readers left hints for
 // (hinted), then examines up to n keys from the shard's expiry cursor and
 // deletes the expired ones among them.
-func (s *shard) expireSample(now int64, n int) (checked, expired, hinted int) {
+func (s *shard) expireSample(now int64, n int, first bool) (checked, expired, hinted int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Keys that readers found expired go first; they are not part of the
@@ -703,6 +711,9 @@ func (s *shard) expireSample(now int64, n int) (checked, expired, hinted int) {
 	// holds keys would keep counting their memory.
 	if len(s.retired) > 0 || len(s.oldTables) > 0 {
 		s.reclaimRetired(false, false)
+	}
+	if first {
+		s.decayPooledLarge()
 	}
 	t := s.table.Load()
 	if s.live == 0 {

@@ -144,7 +144,11 @@ func (k *Keyspace) Rename(src, dst []byte) error {
 	}
 	val := ss.stable(&r, pg)
 	ds, dh := k.shardFor(dst)
-	if err := ds.put(dh, dst, val, r.expireAt); err != nil {
+	err := ds.put(dh, dst, val, r.expireAt)
+	if pg.large {
+		pg.unpin()
+	}
+	if err != nil {
 		return err
 	}
 	// put may have rebuilt the table or moved src's record: find it again.

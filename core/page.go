@@ -10,8 +10,13 @@ import "sync/atomic"
 type page struct {
 	buf   []byte
 	idx   int   // index in the shard's page table (part of record addresses)
-	large bool  // a heap buffer holding one record; never reused
+	large bool  // a buffer of its own holding one record; never reused
 	q     uint8 // the log it belongs to: qSmall or qMain
+
+	// refs counts the readers copying a large page's value outside their
+	// epoch section, plus largeDropped once the shard has let the page go:
+	// whoever brings it to exactly largeDropped frees the buffer.
+	refs atomic.Int64
 
 	used  int // bytes appended
 	scan  int // job progress: offset of the next record to process
@@ -28,4 +33,28 @@ type page struct {
 // (copy-on-grow) under the lock.
 type pageTable struct {
 	p []atomic.Pointer[page]
+}
+
+// largeDropped is the bit of page.refs the shard sets when it drops a large
+// page; readers never count that high.
+const largeDropped = 1 << 62
+
+// pin keeps a large page's buffer mapped after the caller leaves its epoch
+// section. Call it inside the section that found the page; unpin when done.
+func (p *page) pin() { p.refs.Add(1) }
+
+// unpin ends a pin, freeing the buffer if the shard dropped the page
+// meanwhile.
+func (p *page) unpin() {
+	if p.refs.Add(-1) == largeDropped {
+		freeLarge(p.buf)
+	}
+}
+
+// release is the shard letting a large page go. It reports whether the
+// buffer is the shard's again (no reader holds it); otherwise its last
+// reader frees it. The epoch protocol has already made sure that no reader
+// can find the page any more.
+func (p *page) release() bool {
+	return p.refs.Add(largeDropped) == largeDropped
 }

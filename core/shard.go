@@ -38,7 +38,8 @@ type shard struct {
 	job          *page    // page writes are compacting or evicting (evict.go)
 	jobClock     bool     // the job evicts (S3-FIFO) rather than compacts
 	free         []*page  // recyclable normal pages (counted in used)
-	freeIdx      []int    // page-table indices free for reuse
+	largeFree    *largePool
+	freeIdx      []int // page-table indices free for reuse
 	nextIdx      int
 	scratch      []byte
 	shrinkBelow  int    // live count under which the table may shrink
@@ -56,7 +57,7 @@ type shard struct {
 	// Tags of keys that lock-free readers found expired (hints.go).
 	hints [hintCap]atomic.Uint32
 
-	_ [16]byte // round the struct to 512 bytes on 64-bit platforms (shard_layout64.go)
+	_ [8]byte // round the struct to 512 bytes on 64-bit platforms (shard_layout64.go)
 }
 
 func (s *shard) init(ks *Keyspace) {
@@ -164,6 +165,13 @@ func (s *shard) budget(reloc bool) int64 {
 // reserve makes room for n more bytes, evicting or compacting as the policy
 // allows. REQUIRES s.mu held.
 func (s *shard) reserve(n int64, reloc bool) error {
+	return s.reserveFor(n, reloc, 0)
+}
+
+// reserveFor is reserve for a large value's buffer of size class class,
+// when class is not 0: a buffer of that class pooled meanwhile (a victim's,
+// say) is room enough, since the caller takes it instead of a new one.
+func (s *shard) reserveFor(n int64, reloc bool, class int) error {
 	limit := s.budget(reloc)
 	if s.used.Load()+n > limit && n+s.table.Load().bytes() > limit {
 		// Not even an empty shard would have room: evicting every key for
@@ -172,7 +180,17 @@ func (s *shard) reserve(n int64, reloc bool) error {
 	}
 	maxTries := s.maxRoomTries()
 	for tries := 0; s.used.Load()+n > limit; tries++ {
-		if reloc || tries > maxTries || !s.makeRoom(true, tries) {
+		if class != 0 && s.hasPooledLarge(class) {
+			return nil
+		}
+		if reloc || tries > maxTries {
+			return ErrOOM
+		}
+		lp := s.largePool()
+		lp.want = class
+		ok := s.makeRoom(true, tries)
+		lp.want = 0
+		if !ok {
 			return ErrOOM
 		}
 	}
@@ -209,8 +227,9 @@ func (s *shard) setPage(idx int, p *page) {
 	pt.p[idx].Store(p)
 }
 
-// reclaimRetired recycles retired pages whose readers have left: up to two
-// are pooled for the next tail page when pool is set, the rest are freed.
+// reclaimRetired recycles retired pages whose readers have left: when pool
+// is set, up to two are pooled for the next tail page and large buffers for
+// the next large values (poolLarge); the rest are freed.
 // With wait it first waits for all of them. It reports whether anything was
 // reclaimed.
 func (s *shard) reclaimRetired(wait, pool bool) bool {
@@ -246,7 +265,7 @@ func (s *shard) reclaimRetired(wait, pool bool) bool {
 		if pool && !p.large && len(s.free) < 2 && len(p.buf) == s.ks.pageSize {
 			s.free = append(s.free, p)
 		} else {
-			s.dropPage(p)
+			s.dropPage(p, pool)
 		}
 		done = true
 	}
@@ -257,14 +276,26 @@ func (s *shard) reclaimRetired(wait, pool bool) bool {
 	return done
 }
 
-func (s *shard) dropPage(p *page) {
+// dropPage frees a page no reader can reach; a large page's buffer is
+// pooled instead when pool is set.
+func (s *shard) dropPage(p *page, pool bool) {
 	s.pages.Load().p[p.idx].Store(nil)
 	s.freeIdx = append(s.freeIdx, p.idx)
-	s.used.Add(-int64(len(p.buf)))
-	if !p.large {
+	if p.large {
+		s.used.Add(-int64(cap(p.buf)))
+		switch {
+		case !p.release():
+			// A pinned reader is still copying from buf and frees it.
+		case pool || s.largeFree != nil && cap(p.buf) == s.largeFree.want:
+			s.poolLarge(p.buf)
+		default:
+			freeLarge(p.buf)
+		}
+	} else {
+		s.used.Add(-int64(len(p.buf)))
 		freePage(p.buf)
+		p.buf = nil
 	}
-	p.buf = nil
 }
 
 // markDead accounts for a record the index no longer points to, retiring its

@@ -23,15 +23,28 @@ func (s *shard) reclaimExpired(pos int, v uint64) {
 	s.expired.Add(1)
 }
 
-// stable returns a copy of r's value that survives alloc: values in normal
-// pages are copied into the shard's scratch buffer; large buffers are never
-// reused and are returned as they are. REQUIRES s.mu held.
+// stable returns r's value in a form that survives alloc: values in normal
+// pages are copied into the shard's scratch buffer; a large value's buffer
+// is returned as it is, pinned, because making room may evict its key and
+// drop the page. The caller calls pg.unpin when stable pinned it (pg.large).
+// REQUIRES s.mu held.
 func (s *shard) stable(r *record, pg *page) []byte {
 	if pg.large {
+		pg.pin()
 		return r.val
 	}
 	s.scratch = append(s.scratch[:0], r.val...)
 	return s.scratch
+}
+
+// rewrite stores key's current value r again with a new deadline.
+// REQUIRES s.mu held.
+func (s *shard) rewrite(h uint64, key []byte, r *record, pg *page, expireAt int64) error {
+	err := s.put(h, key, s.stable(r, pg), expireAt)
+	if pg.large {
+		pg.unpin()
+	}
+	return err
 }
 
 func (k *Keyspace) lock(s *shard) error {
@@ -392,7 +405,7 @@ func (k *Keyspace) GetEx(dst, key []byte, o GetExOptions) ([]byte, bool, error) 
 		s.deletes.Add(1)
 		s.reclaimRetired(false, false)
 	case expireAt != r.expireAt:
-		err = s.put(h, key, s.stable(&r, pg), expireAt)
+		err = s.rewrite(h, key, &r, pg, expireAt)
 	}
 	return dst, true, err
 }
@@ -479,7 +492,7 @@ func (k *Keyspace) PExpireAt(key []byte, unixMs int64, c ExpireCond) (bool, erro
 		s.reclaimRetired(false, false)
 		return true, nil
 	}
-	return true, s.put(h, key, s.stable(&r, pg), unixMs)
+	return true, s.rewrite(h, key, &r, pg, unixMs)
 }
 
 // Persist removes key's TTL and reports whether it had one. Removing it
@@ -498,7 +511,7 @@ func (k *Keyspace) Persist(key []byte) (bool, error) {
 	if !ok || !r.hasTTL() {
 		return false, nil
 	}
-	if err := s.put(h, key, s.stable(&r, pg), noExpiry); err != nil {
+	if err := s.rewrite(h, key, &r, pg, noExpiry); err != nil {
 		return false, err
 	}
 	return true, nil
