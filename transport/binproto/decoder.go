@@ -1,5 +1,7 @@
 package binproto
 
+import "github.com/ringdb/ringdb/internal/bufpool"
+
 // retainScratch is the largest split-frame scratch kept between frames; a
 // bigger one is released once the frame that needed it has been handed out.
 const retainScratch = 64 << 10
@@ -133,7 +135,13 @@ func (d *Decoder) Next() (*Frame, error) {
 	for d.pos < len(in) {
 		if d.inBody {
 			n := min(d.need, len(in)-d.pos)
-			d.pend = append(d.pend, in[d.pos:d.pos+n]...)
+			if len(d.pend)+d.need > retainScratch {
+				// A large split body grows in buffers shared by all
+				// connections, as the RESP decoder's commands do.
+				d.pend = bufpool.Grow(d.pend, in[d.pos:d.pos+n], 2*retainScratch)
+			} else {
+				d.pend = append(d.pend, in[d.pos:d.pos+n]...)
+			}
 			d.pos += n
 			if d.need -= n; d.need > 0 {
 				break
@@ -208,6 +216,7 @@ func (d *Decoder) release() {
 	}
 	d.shrink = false
 	if cap(d.pend) > retainScratch {
+		bufpool.Put(d.pend)
 		d.pend = nil
 	}
 	if !d.owned && cap(d.back) > retainScratch {

@@ -3,6 +3,8 @@ package resp
 import (
 	"bytes"
 	"math"
+
+	"github.com/ringdb/ringdb/internal/bufpool"
 )
 
 // Scratch buffers that grew past these sizes for one unusually large command
@@ -376,9 +378,10 @@ func (d *Decoder) Next() ([][]byte, error) {
 	// buffer is released.
 	if d.state != stStart {
 		if d.split {
-			d.pend = append(d.pend, in...)
+			d.appendPend(in)
 		} else {
-			d.pend = append(d.pend[:0], in[d.start:]...)
+			d.pend = d.pend[:0]
+			d.appendPend(in[d.start:])
 			d.split = true
 		}
 		d.base = len(d.pend)
@@ -398,7 +401,7 @@ func (d *Decoder) command(end int) []byte {
 	if !d.split {
 		return d.in[d.start:end]
 	}
-	d.pend = append(d.pend, d.in[:end]...)
+	d.appendPend(d.in[:end])
 	d.split = false
 	d.shrink = d.shrink || cap(d.pend) > retainScratch
 	return d.pend
@@ -465,6 +468,21 @@ func (d *Decoder) fail(err error) ([][]byte, error) {
 	return nil, err
 }
 
+// appendPend appends b to pend. Past retainScratch, pend grows in buffers
+// shared by all connections (bufpool): a command of hundreds of KiB (a large
+// SET) otherwise took fresh heap memory, and page faults on it, every time.
+// A bulk still expecting over retainScratch bytes goes to the pool at once,
+// skipping the small buffers a growing append would allocate on the way.
+// The size asked for is twice what is held, not what the bulk claims.
+func (d *Decoder) appendPend(b []byte) {
+	n := len(d.pend) + len(b)
+	if n <= retainScratch && !(d.state == stData && d.bulk > retainScratch) {
+		d.pend = append(d.pend, b...)
+		return
+	}
+	d.pend = bufpool.Grow(d.pend, b, 2*retainScratch)
+}
+
 // release frees scratch that grew past its retention size, once no returned
 // argv and no partial command can point into it any more.
 func (d *Decoder) release() {
@@ -473,6 +491,7 @@ func (d *Decoder) release() {
 	}
 	d.shrink = false
 	if cap(d.pend) > retainScratch {
+		bufpool.Put(d.pend)
 		d.pend = nil
 	}
 	if cap(d.argv) > retainArgs {

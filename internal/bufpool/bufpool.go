@@ -1,0 +1,56 @@
+// Package bufpool shares large scratch buffers between the protocol
+// decoders of all connections. A command or frame of hundreds of KiB that
+// arrives over many reads is gathered into scratch; allocated afresh each
+// time, that scratch cost the server a page fault per 4 KiB as the Go heap
+// gave memory back and took it again (a SET load of 300 KB values spent as
+// much CPU there as in the keyspace). Buffers are pooled by power-of-two
+// capacity through sync.Pool, so the garbage collector still frees those
+// nobody asks for.
+package bufpool
+
+import (
+	"math/bits"
+	"sync"
+)
+
+// Min is the smallest capacity the pool deals in; Put drops smaller
+// buffers and Get rounds smaller requests up to it.
+const Min = 4 << 10
+
+var pools [64]sync.Pool
+
+// Get returns an empty buffer with a capacity of at least n: the next power
+// of two, and at least Min.
+func Get(n int) []byte {
+	k := bits.Len(uint(max(n, Min) - 1))
+	if p, _ := pools[k].Get().(*[]byte); p != nil {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, 1<<k)
+}
+
+// Put gives b to the pool for a later Get. The caller must hold no other
+// reference to it. Buffers whose capacity is not a power of two of at least
+// Min (not from Get) are left to the garbage collector.
+func Put(b []byte) {
+	c := cap(b)
+	if c < Min || c&(c-1) != 0 {
+		return
+	}
+	b = b[:0]
+	pools[bits.Len(uint(c))-1].Put(&b)
+}
+
+// Grow returns b with extra appended, moving to a pooled buffer (and giving
+// b back) when b lacks the room: the new capacity is at least twice b's and
+// at least atLeast. Callers use it for scratch they expect to grow large.
+func Grow(b []byte, extra []byte, atLeast int) []byte {
+	n := len(b) + len(extra)
+	if n <= cap(b) {
+		return append(b, extra...)
+	}
+	nb := Get(max(n, 2*cap(b), atLeast))
+	nb = append(append(nb, b...), extra...)
+	Put(b)
+	return nb
+}
