@@ -14,8 +14,8 @@
 #   KEYS=100000 CONNS=1000 ./memory-vs-redis.sh
 #
 # Redis runs with --save '' --appendonly no --maxclients 20000. ringdb's
-# maximum client count is its default, 10,000 (it has no flag, and CONFIG SET
-# maxclients is refused at runtime); if ringdb refuses any of 10,000
+# maximum client count is its default, 10,000 (it has no flag; the script
+# does not raise it with CONFIG SET maxclients); if ringdb refuses any of 10,000
 # connections, the connection test is run again with 9,990 for every server.
 #
 # Environment: KEYS (1048576), CONNS (10000), SETTLE (3 s), PORT_BASE (first

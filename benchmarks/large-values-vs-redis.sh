@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Large values at the memory bound: Redis (allkeys-lru) against
+# ringdb-server (gnet, allkeys), both with a MAXMEMORY bound far below the
+# data written. redis-benchmark SETs values of each size in SIZES under
+# random keys (-r 10000000), so every write past the bound evicts, at -P 1
+# and -P 8 with 50 clients. For each run: ops/s, server CPU per request
+# (utime+stime from /proc/PID/stat over the run) and RSS (VmRSS) after it.
+# Servers alternate within every round, each round on fresh servers; the
+# ratios are medians of the same-round ratios.
+#
+#   ./large-values-vs-redis.sh
+#   ROUNDS=5 SIZES="40000 300000 2000000" ./large-values-vs-redis.sh
+#
+# Environment: ROUNDS (3), SIZES ("40000 300000"), MAXMEMORY_MB (64),
+# BYTES (of values written per run, 1.6e9: 25x the bound), PORT_BASE
+# (26579; ringdb takes the next port).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+
+ROUNDS=${ROUNDS:-3}
+SIZES=${SIZES:-"40000 300000"}
+MAXMEMORY_MB=${MAXMEMORY_MB:-64}
+BYTES=${BYTES:-1600000000}
+PORT_BASE=${PORT_BASE:-26579}
+
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+	apt-get install -y redis-server redis-tools ||
+		{ apt-get update && apt-get install -y redis-server redis-tools; } || exit 1
+fi
+
+tmp=$(mktemp -d)
+declare -A pid port
+cleanup() {
+	for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null; done
+	for s in "${!pid[@]}"; do wait "${pid[$s]}" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, $(uname -r)"
+echo "# load at start: $(uptime)"
+echo "# $(redis-server --version)"
+echo "# ringdb $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes'), $(go version | cut -d' ' -f3)"
+echo "# maxmemory ${MAXMEMORY_MB} MiB, ${BYTES} bytes of values per run"
+(cd "$root" && go build -o "$tmp/ringdb-server" ./cmd/ringdb-server) || exit 1
+
+servers=(redis ringdb)
+port[redis]=$PORT_BASE
+port[ringdb]=$((PORT_BASE + 1))
+
+start() { # SERVER
+	local s=$1
+	if redis-cli -p "${port[$s]}" ping >/dev/null 2>&1; then
+		echo "port ${port[$s]} is already in use" >&2
+		exit 1
+	fi
+	if [ "$s" = redis ]; then
+		redis-server --port "${port[$s]}" --bind 127.0.0.1 --save '' --appendonly no \
+			--maxmemory "${MAXMEMORY_MB}mb" --maxmemory-policy allkeys-lru --daemonize no >"$tmp/$s.log" 2>&1 &
+	else
+		"$tmp/ringdb-server" --listen "127.0.0.1:${port[$s]}" --maxmemory "${MAXMEMORY_MB}MiB" \
+			--eviction allkeys --metrics-listen '' >"$tmp/$s.log" 2>&1 &
+	fi
+	pid[$s]=$!
+	for _ in $(seq 100); do
+		redis-cli -p "${port[$s]}" ping 2>/dev/null | grep -q PONG && return
+		sleep 0.1
+	done
+	echo "$s did not start:" >&2
+	cat "$tmp/$s.log" >&2
+	exit 1
+}
+
+stop() { # SERVER
+	local s=$1
+	kill -0 "${pid[$s]}" 2>/dev/null || { echo "$s died:" >&2; tail -n 20 "$tmp/$s.log" >&2; exit 1; }
+	kill "${pid[$s]}" 2>/dev/null
+	wait "${pid[$s]}" 2>/dev/null
+	unset "pid[$s]"
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+hz=$(getconf CLK_TCK)
+
+: >"$tmp/results"
+for round in $(seq "$ROUNDS"); do
+	order=("${servers[@]}")
+	[ $((round % 2)) -eq 0 ] && order=(ringdb redis)
+	for s in "${order[@]}"; do
+		start "$s"
+		for size in $SIZES; do
+			n=$((BYTES / size))
+			for P in 1 8; do
+				c0=$(cpu_ticks "${pid[$s]}")
+				ops=$(redis-benchmark -p "${port[$s]}" -c 50 -P "$P" -d "$size" -r 10000000 -n "$n" -t set --csv |
+					tail -n 1 | cut -d, -f2 | tr -d '"')
+				c1=$(cpu_ticks "${pid[$s]}")
+				echo "$round $s $size $P $ops $(awk -v d=$((c1 - c0)) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }') $(rss_kb "${pid[$s]}")" |
+					tee -a "$tmp/results"
+			done
+		done
+		used=$(redis-cli -p "${port[$s]}" info memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }')
+		echo "# round $round $s: used_memory $used"
+		stop "$s"
+	done
+done
+
+echo
+echo "| value bytes | -P | Redis ops/s | ringdb ops/s | ops ratio | Redis CPU us/req | ringdb CPU us/req | CPU ratio | Redis RSS MiB | ringdb RSS MiB | RSS ratio |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+awk '
+function median(list,    a, n, i, j, t) {
+	n = split(list, a, " ")
+	for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+{ k = $1 SUBSEP $3 SUBSEP $4; ops[$2, k] = $5; cpu[$2, k] = $6; rss[$2, k] = $7; if (!(($3, $4) in seen)) { seen[$3, $4] = 1; keys[++nk] = $3 " " $4 } ; rounds[$1] = 1 }
+END {
+	for (i = 1; i <= nk; i++) {
+		split(keys[i], kv, " ")
+		ro = rc = rr = ""; ao = bo = ac = bc = ar = br = ""
+		for (r in rounds) {
+			k = r SUBSEP kv[1] SUBSEP kv[2]
+			if (!(("redis", k) in ops) || !(("ringdb", k) in ops)) continue
+			ro = ro " " ops["ringdb", k] / ops["redis", k]; rc = rc " " cpu["ringdb", k] / cpu["redis", k]; rr = rr " " rss["ringdb", k] / rss["redis", k]
+			ao = ao " " ops["redis", k]; bo = bo " " ops["ringdb", k]; ac = ac " " cpu["redis", k]; bc = bc " " cpu["ringdb", k]
+			ar = ar " " rss["redis", k] / 1024; br = br " " rss["ringdb", k] / 1024
+		}
+		printf "| %s | %s | %.0f | %.0f | **%.2f** | %.1f | %.1f | **%.2f** | %.0f | %.0f | **%.2f** |\n", kv[1], kv[2],
+			median(ao), median(bo), median(ro), median(ac), median(bc), median(rc), median(ar), median(br), median(rr)
+	}
+}' "$tmp/results"
+echo
+echo "# load at end: $(uptime)"
