@@ -354,7 +354,7 @@ func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
 			// outside the epoch without holding back page reclamation.
 			pg.pin()
 			rs.exit()
-			dst = append(dst, r.val...)
+			dst = appendValue(dst, r.val)
 			pg.unpin()
 			return dst, true
 		}

@@ -161,3 +161,48 @@ func TestLargePoolCountedAndDecays(t *testing.T) {
 		t.Fatalf("pool holds %d bytes after Flush", got)
 	}
 }
+
+// A large value read into a buffer too small for it comes back in a fresh
+// buffer (from the pool) that starts with the caller's bytes; the caller's
+// buffer is left as it was, so MGet's earlier values, which point into it,
+// stay intact.
+func TestReadLargeValuesIntoSmallBuffers(t *testing.T) {
+	ks, err := New(Options{NoActiveExpiry: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	vals := make([][]byte, 5)
+	keys := make([][]byte, len(vals))
+	for i := range vals {
+		vals[i] = bytes.Repeat([]byte{byte('a' + i)}, 70_000+i*50_000)
+		keys[i] = fmt.Appendf(nil, "k%d", i)
+		if err := ks.Set(keys[i], vals[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	small := append(make([]byte, 0, 16), "prefix"...)
+	got, ok := ks.Get(small, keys[1])
+	if !ok || string(got[:6]) != "prefix" || !bytes.Equal(got[6:], vals[1]) {
+		t.Fatalf("Get into a small buffer: %v, %d bytes", ok, len(got))
+	}
+	if string(small) != "prefix" || cap(small) != 16 {
+		t.Fatal("Get changed the caller's buffer")
+	}
+	buf, out := ks.MGet(nil, nil, keys[0], []byte("missing"), keys[1], keys[2], keys[3], keys[4])
+	want := [][]byte{vals[0], nil, vals[1], vals[2], vals[3], vals[4]}
+	for i := range want {
+		if !bytes.Equal(out[i], want[i]) || (want[i] == nil) != (out[i] == nil) {
+			t.Fatalf("MGet value %d wrong (%d bytes)", i, len(out[i]))
+		}
+	}
+	_ = buf
+	prev, err := ks.SetOpt(nil, keys[2], []byte("x"), SetOptions{Get: true})
+	if err != nil || !prev.HadPrev || !bytes.Equal(prev.Prev, vals[2]) {
+		t.Fatalf("SET GET: %v, %d bytes", err, len(prev.Prev))
+	}
+	gd, ok := ks.GetDel(append(make([]byte, 0, 8), 'p'), keys[3])
+	if !ok || gd[0] != 'p' || !bytes.Equal(gd[1:], vals[3]) {
+		t.Fatal("GetDel of a large value wrong")
+	}
+}

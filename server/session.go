@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ringdb/ringdb/internal/bufpool"
 	"github.com/ringdb/ringdb/transport"
 )
 
@@ -58,10 +59,15 @@ type session struct {
 }
 
 // keepBuf stores b's backing array for reuse unless it has grown too large.
+//
+// A large one came from the pool shared with the protocol scratch (core
+// puts large values read into it there) and goes back to it; b must not be
+// used after the call.
 func (s *session) keepBuf(b []byte) {
 	if cap(b) <= maxKeptBuffer {
 		s.buf = b[:0]
 	} else {
+		bufpool.Put(b)
 		s.buf = nil
 	}
 }

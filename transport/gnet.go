@@ -14,6 +14,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 	gerrors "github.com/panjf2000/gnet/v2/pkg/errors"
 
+	"github.com/ringdb/ringdb/internal/bufpool"
 	"github.com/ringdb/ringdb/transport/binproto"
 )
 
@@ -69,9 +70,12 @@ type gnetLoop struct {
 	resumeArmed bool              // a resume is scheduled
 }
 
-// keep retains out's storage for the next batch unless it grew large.
+// keep retains out's storage for the next batch unless it grew large; a
+// large one goes back to the pool shared with the decoders (gnet has
+// copied whatever it did not write).
 func (l *gnetLoop) keep(out []byte) {
 	if cap(out) > retainOut {
+		bufpool.Put(out)
 		l.out = nil
 		return
 	}

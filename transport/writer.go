@@ -3,6 +3,7 @@ package transport
 import (
 	"strconv"
 
+	"github.com/ringdb/ringdb/internal/bufpool"
 	"github.com/ringdb/ringdb/transport/binproto"
 	"github.com/ringdb/ringdb/transport/resp"
 )
@@ -44,6 +45,26 @@ func (w *Writer) setVersion(version int) {
 	w.version = resp.RESP2
 	if version == 3 {
 		w.version = resp.RESP3
+	}
+}
+
+// room makes space for a value of n bytes and its header. A large value
+// moves the output into a buffer from the pool shared with the decoders
+// (internal/bufpool), which the transport gives back after the write;
+// growing it on the Go heap, batch after batch, made GET of 300 KB values
+// churn the heap. The buffer left behind goes to the pool too when it is
+// larger than any the transports keep between batches (retainOut), so it
+// can only be one that grew within this batch, which nothing else holds.
+func (w *Writer) room(n int) {
+	const big = 64 << 10
+	if n <= big || cap(w.buf)-len(w.buf) >= n+32 {
+		return
+	}
+	old := w.buf
+	nb := bufpool.Get(max(len(old)+n+32, 2*cap(old)))
+	w.buf = append(nb, old...)
+	if cap(old) > retainOut {
+		bufpool.Put(old)
 	}
 }
 
@@ -130,6 +151,7 @@ func (w *Writer) Int(n int64) {
 
 // Bulk writes a binary-safe string.
 func (w *Writer) Bulk(b []byte) {
+	w.room(len(b))
 	if w.proto == ProtoBinary {
 		w.buf = binproto.AppendBytes(w.buf, b)
 		return
@@ -139,6 +161,7 @@ func (w *Writer) Bulk(b []byte) {
 
 // BulkString writes s as a bulk string.
 func (w *Writer) BulkString(s string) {
+	w.room(len(s))
 	if w.proto == ProtoBinary {
 		w.buf = binproto.AppendString(w.buf, s)
 		return
