@@ -2,9 +2,12 @@
 # Large values at the memory bound: Redis (allkeys-lru) against
 # ringdb-server (gnet, allkeys), both with a MAXMEMORY bound far below the
 # data written. redis-benchmark SETs values of each size in SIZES under
-# random keys (-r 10000000), so every write past the bound evicts, at -P 1
-# and -P 8 with 50 clients. For each run: ops/s, server CPU per request
-# (utime+stime from /proc/PID/stat over the run) and RSS (VmRSS) after it.
+# random keys (-r 10000000), so every write past the bound evicts; then,
+# on fresh servers bounded at GET_MAXMEMORY_MB, GETs 100 keys of that size
+# written first, each at -P 1 and -P 8 with 50 clients. For each run:
+# ops/s, server CPU per request (utime+stime from /proc/PID/stat over the
+# run), RSS (VmRSS) after it, and for GET the hits and misses (INFO stats):
+# a GET run that missed is not a like-for-like comparison.
 # Servers alternate within every round, each round on fresh servers; the
 # ratios are medians of the same-round ratios.
 #
@@ -12,6 +15,7 @@
 #   ROUNDS=5 SIZES="40000 300000 2000000" ./large-values-vs-redis.sh
 #
 # Environment: ROUNDS (3), SIZES ("40000 300000"), MAXMEMORY_MB (64),
+# GET_MAXMEMORY_MB (1024),
 # BYTES (of values written per run, 1.6e9: 25x the bound), PORT_BASE
 # (26579; ringdb takes the next port).
 set -uo pipefail
@@ -21,6 +25,7 @@ root=$(dirname "$here")
 ROUNDS=${ROUNDS:-3}
 SIZES=${SIZES:-"40000 300000"}
 MAXMEMORY_MB=${MAXMEMORY_MB:-64}
+GET_MAXMEMORY_MB=${GET_MAXMEMORY_MB:-1024}
 BYTES=${BYTES:-1600000000}
 PORT_BASE=${PORT_BASE:-26579}
 
@@ -50,17 +55,17 @@ servers=(redis ringdb)
 port[redis]=$PORT_BASE
 port[ringdb]=$((PORT_BASE + 1))
 
-start() { # SERVER
-	local s=$1
+start() { # SERVER MAXMEMORY_MB
+	local s=$1 mb=$2
 	if redis-cli -p "${port[$s]}" ping >/dev/null 2>&1; then
 		echo "port ${port[$s]} is already in use" >&2
 		exit 1
 	fi
 	if [ "$s" = redis ]; then
 		redis-server --port "${port[$s]}" --bind 127.0.0.1 --save '' --appendonly no \
-			--maxmemory "${MAXMEMORY_MB}mb" --maxmemory-policy allkeys-lru --daemonize no >"$tmp/$s.log" 2>&1 &
+			--maxmemory "${mb}mb" --maxmemory-policy allkeys-lru --daemonize no >"$tmp/$s.log" 2>&1 &
 	else
-		"$tmp/ringdb-server" --listen "127.0.0.1:${port[$s]}" --maxmemory "${MAXMEMORY_MB}MiB" \
+		"$tmp/ringdb-server" --listen "127.0.0.1:${port[$s]}" --maxmemory "${mb}MiB" \
 			--eviction allkeys --metrics-listen '' >"$tmp/$s.log" 2>&1 &
 	fi
 	pid[$s]=$!
@@ -86,38 +91,59 @@ rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
 
 : >"$tmp/results"
+run() { # ROUND SERVER OP SIZE KEYS N: one redis-benchmark run per pipeline depth
+	local round=$1 s=$2 op=$3 size=$4 keys=$5 n=$6 P c0 c1 ops h0 h1 m0 m1
+	for P in 1 8; do
+		h0=$(stat_field "$s" keyspace_hits)
+		m0=$(stat_field "$s" keyspace_misses)
+		c0=$(cpu_ticks "${pid[$s]}")
+		ops=$(redis-benchmark -p "${port[$s]}" -c 50 -P "$P" -d "$size" -r "$keys" -n "$n" -t "$op" --csv |
+			tail -n 1 | cut -d, -f2 | tr -d '"')
+		c1=$(cpu_ticks "${pid[$s]}")
+		h1=$(stat_field "$s" keyspace_hits)
+		m1=$(stat_field "$s" keyspace_misses)
+		echo "$round $s $op:$size $P $ops $(awk -v d=$((c1 - c0)) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }') $(rss_kb "${pid[$s]}") $((h1 - h0)) $((m1 - m0))" |
+			tee -a "$tmp/results"
+	done
+}
+stat_field() { # SERVER FIELD
+	redis-cli -p "${port[$1]}" info stats | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'
+}
+
 for round in $(seq "$ROUNDS"); do
 	order=("${servers[@]}")
 	[ $((round % 2)) -eq 0 ] && order=(ringdb redis)
 	for s in "${order[@]}"; do
-		start "$s"
+		# SET under random keys at the bound: every write past it evicts.
+		start "$s" "$MAXMEMORY_MB"
 		for size in $SIZES; do
-			n=$((BYTES / size))
-			for P in 1 8; do
-				c0=$(cpu_ticks "${pid[$s]}")
-				ops=$(redis-benchmark -p "${port[$s]}" -c 50 -P "$P" -d "$size" -r 10000000 -n "$n" -t set --csv |
-					tail -n 1 | cut -d, -f2 | tr -d '"')
-				c1=$(cpu_ticks "${pid[$s]}")
-				echo "$round $s $size $P $ops $(awk -v d=$((c1 - c0)) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }') $(rss_kb "${pid[$s]}")" |
-					tee -a "$tmp/results"
-			done
+			run "$round" "$s" set "$size" 10000000 $((BYTES / size))
 		done
 		used=$(redis-cli -p "${port[$s]}" info memory | tr -d '\r' | awk -F: '$1 == "used_memory" { print $2 }')
-		echo "# round $round $s: used_memory $used"
+		echo "# round $round $s: used_memory $used after the SETs"
+		stop "$s"
+		# GET of 100 keys, on a server with room for them and for the
+		# clients' buffers: Redis counts query buffers in used_memory and
+		# at a 64 MiB bound evicts the keys to pay for them.
+		start "$s" "$GET_MAXMEMORY_MB"
+		for size in $SIZES; do
+			redis-benchmark -p "${port[$s]}" -c 10 -d "$size" -r 100 -n 2000 -t set -q >/dev/null
+			run "$round" "$s" get "$size" 100 $((BYTES / size))
+		done
 		stop "$s"
 	done
 done
 
 echo
-echo "| value bytes | -P | Redis ops/s | ringdb ops/s | ops ratio | Redis CPU us/req | ringdb CPU us/req | CPU ratio | Redis RSS MiB | ringdb RSS MiB | RSS ratio |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+echo "| op:value bytes | -P | Redis ops/s | ringdb ops/s | ops ratio | Redis CPU us/req | ringdb CPU us/req | CPU ratio | Redis RSS MiB | ringdb RSS MiB | RSS ratio | misses Redis / ringdb |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 awk '
 function median(list,    a, n, i, j, t) {
 	n = split(list, a, " ")
 	for (i = 2; i <= n; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
-{ k = $1 SUBSEP $3 SUBSEP $4; ops[$2, k] = $5; cpu[$2, k] = $6; rss[$2, k] = $7; if (!(($3, $4) in seen)) { seen[$3, $4] = 1; keys[++nk] = $3 " " $4 } ; rounds[$1] = 1 }
+{ k = $1 SUBSEP $3 SUBSEP $4; ops[$2, k] = $5; cpu[$2, k] = $6; rss[$2, k] = $7; miss[$2, $3, $4] += $9; if (!(($3, $4) in seen)) { seen[$3, $4] = 1; keys[++nk] = $3 " " $4 } ; rounds[$1] = 1 }
 END {
 	for (i = 1; i <= nk; i++) {
 		split(keys[i], kv, " ")
@@ -129,8 +155,9 @@ END {
 			ao = ao " " ops["redis", k]; bo = bo " " ops["ringdb", k]; ac = ac " " cpu["redis", k]; bc = bc " " cpu["ringdb", k]
 			ar = ar " " rss["redis", k] / 1024; br = br " " rss["ringdb", k] / 1024
 		}
-		printf "| %s | %s | %.0f | %.0f | **%.2f** | %.1f | %.1f | **%.2f** | %.0f | %.0f | **%.2f** |\n", kv[1], kv[2],
-			median(ao), median(bo), median(ro), median(ac), median(bc), median(rc), median(ar), median(br), median(rr)
+		printf "| %s | %s | %.0f | %.0f | **%.2f** | %.1f | %.1f | **%.2f** | %.0f | %.0f | **%.2f** | %s |\n", kv[1], kv[2],
+			median(ao), median(bo), median(ro), median(ac), median(bc), median(rc), median(ar), median(br), median(rr),
+			(kv[1] ~ /^get/ ? miss["redis", kv[1], kv[2]] + 0 " / " miss["ringdb", kv[1], kv[2]] + 0 : "-")
 	}
 }' "$tmp/results"
 echo

@@ -48,8 +48,9 @@ func (w *Writer) setVersion(version int) {
 	}
 }
 
-// room makes space for a value of n bytes and its header. A large value
-// moves the output into a buffer from the pool shared with the decoders
+// room makes space for a value of n bytes and its header. Output growing
+// past 64 KiB (a large value, or a batch of 40 KB ones) moves into a
+// buffer from the pool shared with the decoders
 // (internal/bufpool), which the transport gives back after the write;
 // growing it on the Go heap, batch after batch, made GET of 300 KB values
 // churn the heap. The buffer left behind goes to the pool too when it is
@@ -57,11 +58,14 @@ func (w *Writer) setVersion(version int) {
 // can only be one that grew within this batch, which nothing else holds.
 func (w *Writer) room(n int) {
 	const big = 64 << 10
-	if n <= big || cap(w.buf)-len(w.buf) >= n+32 {
+	if cap(w.buf)-len(w.buf) >= n+32 || len(w.buf)+n <= big {
 		return
 	}
 	old := w.buf
-	nb := bufpool.Get(max(len(old)+n+32, 2*cap(old)))
+	// At least twice retainOut, so that every pooled buffer is one the
+	// transports never keep, and each goes back to the pool: here when
+	// it is outgrown, or after the write.
+	nb := bufpool.Get(max(len(old)+n+32, 2*cap(old), 2*retainOut))
 	w.buf = append(nb, old...)
 	if cap(old) > retainOut {
 		bufpool.Put(old)
