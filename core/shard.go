@@ -186,10 +186,15 @@ func (s *shard) reserveFor(n int64, reloc bool, class int) error {
 		if reloc || tries > maxTries {
 			return ErrOOM
 		}
-		lp := s.largePool()
-		lp.want = class
+		var lp *largePool
+		if class != 0 {
+			lp = s.largePool()
+			lp.want = class
+		}
 		ok := s.makeRoom(true, tries)
-		lp.want = 0
+		if lp != nil {
+			lp.want = 0
+		}
 		if !ok {
 			return ErrOOM
 		}
