@@ -191,8 +191,9 @@ const largePoolMax = 4
 // largeClass rounds a large record's size up to its buffer's size class:
 // whole 4 KiB pages, then, up to 1 MiB, four classes for each doubling, so
 // that buffers are reused across values of similar size at a cost of under
-// 25% (about 12% on average) of the value. Larger buffers are never pooled
-// (they would pass the pool's byte limit) and only round to 4 KiB.
+// 25% (about 12% on average) of the value. Larger buffers only round to
+// 4 KiB: at the default page size they pass the pool's byte limit (16
+// pages) and are never pooled.
 func largeClass(n int) int {
 	c := (n + 4095) &^ 4095
 	if c <= 16<<10 || c > 1<<20 {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ringdb/ringdb/internal/bufpool"
 	"github.com/ringdb/ringdb/transport/binproto"
 )
 
@@ -536,6 +537,10 @@ func (n *netConn) flush() bool {
 		n.mu.Lock()
 		if cap(buf) <= retainOut {
 			n.spare = buf[:0]
+		} else {
+			// Only this goroutine holds buf (outq was swapped above): a
+			// large one goes back to the pool Writer.room took it from.
+			bufpool.Put(buf)
 		}
 		if err != nil {
 			n.abort()

@@ -17,11 +17,20 @@ import (
 // buffers and Get rounds smaller requests up to it.
 const Min = 4 << 10
 
+// Max is the largest capacity the pool keeps. A bigger request gets a
+// buffer of exactly its size, which Put leaves to the garbage collector:
+// rounding a 100 MB value up to 128 MiB and keeping it until two
+// collections have passed would hold far more than it saves.
+const Max = 16 << 20
+
 var pools [64]sync.Pool
 
 // Get returns an empty buffer with a capacity of at least n: the next power
-// of two, and at least Min.
+// of two, and at least Min; over Max, exactly n.
 func Get(n int) []byte {
+	if n > Max {
+		return make([]byte, 0, n)
+	}
 	k := bits.Len(uint(max(n, Min) - 1))
 	if p, _ := pools[k].Get().(*[]byte); p != nil {
 		return (*p)[:0]
@@ -30,11 +39,11 @@ func Get(n int) []byte {
 }
 
 // Put gives b to the pool for a later Get. The caller must hold no other
-// reference to it. Buffers whose capacity is not a power of two of at least
-// Min (not from Get) are left to the garbage collector.
+// reference to it. Buffers whose capacity is not a power of two from Min to
+// Max (not from Get) are left to the garbage collector.
 func Put(b []byte) {
 	c := cap(b)
-	if c < Min || c&(c-1) != 0 {
+	if c < Min || c > Max || c&(c-1) != 0 {
 		return
 	}
 	b = b[:0]

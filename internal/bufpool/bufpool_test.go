@@ -8,6 +8,7 @@ import (
 func TestGetCapacity(t *testing.T) {
 	for _, tc := range []struct{ n, want int }{
 		{0, Min}, {1, Min}, {Min, Min}, {Min + 1, 2 * Min}, {300_000, 512 << 10}, {1 << 20, 1 << 20},
+		{Max, Max}, {Max + 1, Max + 1}, {100_000_000, 100_000_000},
 	} {
 		b := Get(tc.n)
 		if len(b) != 0 || cap(b) != tc.want {
