@@ -670,6 +670,15 @@ func (k *Keyspace) ActiveExpireCycle(budget time.Duration) int {
 			checked, expired, hinted := s.expireSample(k.clock(), sample, pass == 0)
 			total += expired + hinted
 			if time.Since(start) > budget {
+				// The shards this cycle does not sample still age their
+				// pools of large buffers, or a busy shard first in line
+				// would keep the others' pools for ever.
+				for j := i + 1; j < len(k.shards); j++ {
+					o := &k.shards[j]
+					o.mu.Lock()
+					o.decayPooledLarge()
+					o.mu.Unlock()
+				}
 				return total
 			}
 			if checked == 0 || expired*10 <= checked {

@@ -206,3 +206,45 @@ func TestReadLargeValuesIntoSmallBuffers(t *testing.T) {
 		t.Fatal("GetDel of a large value wrong")
 	}
 }
+
+// A cycle that spends its budget on the first shard still ages the other
+// shards' pools.
+func TestLargePoolDecaysPastAnExhaustedBudget(t *testing.T) {
+	ks, err := New(Options{NoActiveExpiry: true, Shards: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	// Fill the second shard's pool: values of changing size classes
+	// under one key that hashes there.
+	var key []byte
+	for i := 0; ; i++ {
+		key = fmt.Appendf(key[:0], "k%d", i)
+		if s, _ := ks.shardFor(key); s == &ks.shards[1] {
+			break
+		}
+	}
+	for _, n := range []int{50_000, 100_000, 200_000, 70_000} {
+		if err := ks.Set(key, make([]byte, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &ks.shards[1]
+	pooled := func() int64 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.largeFree == nil {
+			return 0
+		}
+		return s.largeFree.bytes
+	}
+	if pooled() == 0 {
+		t.Fatal("nothing pooled: the test does not exercise the pool")
+	}
+	for range largePoolIdle {
+		ks.ActiveExpireCycle(0) // the budget runs out in the first shard
+	}
+	if got := pooled(); got != 0 {
+		t.Fatalf("pool still holds %d bytes after %d cycles that stopped at shard 0", got, largePoolIdle)
+	}
+}
