@@ -107,25 +107,8 @@ func TestLargePoolCountedAndDecays(t *testing.T) {
 	}
 	defer ks.Close()
 	s := &ks.shards[0]
-	fill := func() {
-		t.Helper()
-		// Each write retires the previous value's buffer, of another class;
-		// the next write's reclaim pools it, where nothing of the new
-		// class can use it.
-		for _, n := range []int{50_000, 100_000, 200_000, 70_000} {
-			if err := ks.Set([]byte("k"), make([]byte, n)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	pooled := func() int64 {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.largeFree == nil {
-			return 0
-		}
-		return s.largeFree.bytes
-	}
+	fill := func() { fillLargePool(t, ks, []byte("k")) }
+	pooled := func() int64 { return pooledBytes(s) }
 	fill()
 	p := pooled()
 	if p == 0 {
@@ -215,8 +198,7 @@ func TestLargePoolDecaysPastAnExhaustedBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ks.Close()
-	// Fill the second shard's pool: values of changing size classes
-	// under one key that hashes there.
+	// Fill the second shard's pool, through a key that hashes there.
 	var key []byte
 	for i := 0; ; i++ {
 		key = fmt.Appendf(key[:0], "k%d", i)
@@ -224,20 +206,9 @@ func TestLargePoolDecaysPastAnExhaustedBudget(t *testing.T) {
 			break
 		}
 	}
-	for _, n := range []int{50_000, 100_000, 200_000, 70_000} {
-		if err := ks.Set(key, make([]byte, n)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	fillLargePool(t, ks, key)
 	s := &ks.shards[1]
-	pooled := func() int64 {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.largeFree == nil {
-			return 0
-		}
-		return s.largeFree.bytes
-	}
+	pooled := func() int64 { return pooledBytes(s) }
 	if pooled() == 0 {
 		t.Fatal("nothing pooled: the test does not exercise the pool")
 	}
@@ -246,5 +217,27 @@ func TestLargePoolDecaysPastAnExhaustedBudget(t *testing.T) {
 	}
 	if got := pooled(); got != 0 {
 		t.Fatalf("pool still holds %d bytes after %d cycles that stopped at shard 0", got, largePoolIdle)
+	}
+}
+
+// pooledBytes is what s's pool of large buffers holds.
+func pooledBytes(s *shard) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.largeFree == nil {
+		return 0
+	}
+	return s.largeFree.bytes
+}
+
+// fillLargePool leaves buffers in the pool of key's shard: each write
+// retires the previous value's buffer, of another size class, and the next
+// write's reclaim pools it where nothing of the new class can use it.
+func fillLargePool(t *testing.T, ks *Keyspace, key []byte) {
+	t.Helper()
+	for _, n := range []int{50_000, 100_000, 200_000, 70_000} {
+		if err := ks.Set(key, make([]byte, n)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
