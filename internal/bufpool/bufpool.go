@@ -1,11 +1,12 @@
-// Package bufpool shares large scratch buffers between the protocol
-// decoders of all connections. A command or frame of hundreds of KiB that
-// arrives over many reads is gathered into scratch; allocated afresh each
-// time, that scratch cost the server a page fault per 4 KiB as the Go heap
-// gave memory back and took it again (a SET load of 300 KB values spent as
-// much CPU there as in the keyspace). Buffers are pooled by power-of-two
-// capacity through sync.Pool, so the garbage collector still frees those
-// nobody asks for.
+// Package bufpool shares large scratch buffers across connections: the
+// protocol decoders' split commands and frames, the reply output that grows
+// past 64 KiB, and large values the keyspace reads for a reply. Each was
+// allocated afresh and dropped per command, which cost the server a page
+// fault per 4 KiB as the Go heap gave memory back and took it again, plus
+// collections (a SET load of 300 KB values spent as much CPU there as in
+// the keyspace; pipelined GETs of them more than in anything else).
+// Buffers are pooled by power-of-two capacity through sync.Pool, so the
+// garbage collector still frees those nobody asks for.
 package bufpool
 
 import (
