@@ -133,6 +133,9 @@ func (s *shard) alloc(n int, reloc bool, qi uint8, voff int) (uint64, []byte, er
 
 func (s *shard) allocLarge(n int, reloc bool, qi uint8) (uint64, []byte, error) {
 	c := largeClass(n)
+	if lp := s.largeFree; lp != nil && lp.headroom > 0 {
+		c = largeClass(n + lp.headroom)
+	}
 	buf := s.takePooledLarge(c)
 	if buf == nil && len(s.retired) > 0 {
 		s.reclaimRetired(false, true)
@@ -175,6 +178,9 @@ type largePool struct {
 	// want is, while reserveFor makes room for a large value, its size
 	// class: a victim's buffer of that class is pooled, not freed.
 	want int
+	// headroom is, while Append stores a value that grew past largeMin,
+	// the spare capacity its buffer gets for the appends to come.
+	headroom int
 	// idle counts the active expiry cycles since a buffer was last
 	// reused; decayPooledLarge frees the pool after about a second.
 	idle int
@@ -510,7 +516,7 @@ func (s *shard) processRecords(p *page, clock, force bool, n int) (done, ok bool
 			break
 		}
 		off := p.scan
-		r := decodeRecord(p.buf[off:])
+		r := p.record(off)
 		a := makeAddr(p.idx, off)
 		p.scan += r.size
 		pos, v, h, found := s.findAddr(t, r.key, a)

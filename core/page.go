@@ -17,6 +17,11 @@ type page struct {
 	// epoch section, plus largeDropped once the shard has let the page go:
 	// whoever brings it to exactly largeDropped frees the buffer.
 	refs atomic.Int64
+	// grown counts the bytes APPEND has added in place to a large page's
+	// value, past the length its record header states (appendInPlace).
+	// Readers load it once per decode: bytes up to it were written before
+	// it was stored.
+	grown atomic.Int64
 
 	used  int // bytes appended
 	scan  int // job progress: offset of the next record to process
@@ -57,4 +62,24 @@ func (p *page) unpin() {
 // can find the page any more.
 func (p *page) release() bool {
 	return p.refs.Add(largeDropped) == largeDropped
+}
+
+// extend adds to r, decoded from large page p, the bytes APPEND has added
+// in place since the record was written.
+func (p *page) extend(r *record) {
+	if g := int(p.grown.Load()); g > 0 {
+		end := r.voff + len(r.val) + g
+		r.val = p.buf[r.voff:end:end]
+		r.size += g
+	}
+}
+
+// record decodes the record at off in p, with a large value's in-place
+// appends.
+func (p *page) record(off int) record {
+	r := decodeRecord(p.buf[off:])
+	if p.large {
+		p.extend(&r)
+	}
+	return r
 }

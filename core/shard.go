@@ -96,7 +96,7 @@ func (s *shard) pageAt(a uint64) *page {
 // recordAt decodes the record at address a.
 func (s *shard) recordAt(a uint64) (record, *page) {
 	p := s.pageAt(a)
-	return decodeRecord(p.buf[addrOff(a):]), p
+	return p.record(addrOff(a)), p
 }
 
 // lookup finds key in t. It is used by readers (inside an epoch) and by the
@@ -117,6 +117,9 @@ func (s *shard) lookup(t *table, h uint64, key []byte) (pos int, v uint64, r rec
 		// page before any slot that points into it.
 		pg = s.pages.Load().p[addrPage(a)].Load()
 		r = decodeRecord(pg.buf[addrOff(a):])
+		if pg.large {
+			pg.extend(&r)
+		}
 		if string(r.key) == string(key) {
 			return i, v, r, pg, true
 		}
@@ -307,7 +310,7 @@ func (s *shard) dropPage(p *page, pool bool) {
 // page when nothing live is left in it. REQUIRES s.mu held.
 func (s *shard) markDead(a uint64) {
 	p := s.pageAt(a)
-	r := decodeRecord(p.buf[addrOff(a):])
+	r := p.record(addrOff(a))
 	if r.hasTTL() {
 		s.ttlKeys--
 		p.ttl -= r.size

@@ -314,7 +314,7 @@ func (k *Keyspace) Append(key, value []byte) (int, error) {
 		return 0, err
 	}
 	defer s.mu.Unlock()
-	pos, v, r, _, ok, exp := s.find(h, key, k.clock)
+	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
 	if !ok {
 		if exp {
 			s.reclaimExpired(pos, v)
@@ -325,17 +325,46 @@ func (k *Keyspace) Append(key, value []byte) (int, error) {
 	if n > k.maxVal {
 		return 0, &LimitError{Kind: ErrValueTooLarge, Size: n, Limit: k.maxVal}
 	}
-	var nv []byte
-	if n > k.largeMin {
-		nv = make([]byte, 0, n) // large: its own buffer either way
-	} else {
-		nv = s.scratch[:0]
+	if pg.large && s.appendInPlace(pg, &r, value) {
+		return n, nil
 	}
-	nv = append(append(nv, r.val...), value...)
 	if n <= k.largeMin {
+		nv := append(append(s.scratch[:0], r.val...), value...)
 		s.scratch = nv
+		return n, s.put(h, key, nv, r.expireAt)
 	}
-	return n, s.put(h, key, nv, r.expireAt)
+	// A large value is copied to a new buffer with room for the appends
+	// to come, as Redis's strings grow (doubling up to 1 MiB, then 1 MiB
+	// at a time): without it, building a 10 MB value from 1 KB appends
+	// copied the whole value every time (50 s against Redis's 0.04 s).
+	nv := bufpool.Get(n)
+	nv = append(append(nv, r.val...), value...)
+	lp := s.largePool()
+	lp.headroom = min(n, 1<<20)
+	err := s.put(h, key, nv, r.expireAt)
+	lp.headroom = 0
+	bufpool.Put(nv)
+	return n, err
+}
+
+// appendInPlace appends add to the value of r, the record of large page pg,
+// in its buffer's spare capacity, and reports whether there was room. The
+// new bytes go past every byte a reader may be copying; grown, stored
+// after them, makes them part of the value. REQUIRES s.mu held.
+func (s *shard) appendInPlace(pg *page, r *record, add []byte) bool {
+	end := r.voff + len(r.val)
+	if cap(pg.buf)-end < len(add) {
+		return false
+	}
+	copy(pg.buf[end:cap(pg.buf)], add)
+	pg.grown.Add(int64(len(add)))
+	pg.used += len(add)
+	pg.live += len(add)
+	if r.hasTTL() {
+		pg.ttl += len(add)
+	}
+	s.sets.Add(1)
+	return true
 }
 
 // GetDel appends key's value to dst and deletes the key.
