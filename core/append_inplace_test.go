@@ -165,3 +165,85 @@ func TestAppendInPlaceUnderReaders(t *testing.T) {
 		t.Fatalf("%d reads saw a torn or foreign value", n)
 	}
 }
+
+// largePageOf returns the page key's record lives in.
+func largePageOf(t *testing.T, ks *Keyspace, key []byte) *page {
+	t.Helper()
+	s, h := ks.shardFor(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _, _, pg, ok, _ := s.find(h, key, ks.clock)
+	if !ok || !pg.large {
+		t.Fatalf("%q: found %v, large %v", key, ok, ok && pg.large)
+	}
+	return pg
+}
+
+// A sliding TTL on a large value (EXPIRE, GETEX EX at every read) changes
+// its deadline in place instead of copying the value, and the TTL
+// bookkeeping Volatile eviction relies on follows.
+func TestLargeValueDeadlineInPlace(t *testing.T) {
+	ks, err := New(Options{NoActiveExpiry: true, Shards: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	key := []byte("big")
+	val := bytes.Repeat([]byte("v"), 300_000)
+	if err := ks.Set(key, val); err != nil {
+		t.Fatal(err)
+	}
+	pg := largePageOf(t, ks, key)
+	s := &ks.shards[0]
+	ttlState := func() (int, int) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.ttlKeys, pg.ttl
+	}
+	if n, b := ttlState(); n != 0 || b != 0 {
+		t.Fatalf("before EXPIRE: ttlKeys %d, page TTL bytes %d", n, b)
+	}
+	for i := range 20 {
+		if ok, err := ks.PExpire(key, int64(60_000+i), ExpireAlways); !ok || err != nil {
+			t.Fatalf("PEXPIRE %d: %v %v", i, ok, err)
+		}
+	}
+	if ttl := ks.PTTL(key); ttl < 59_000 || ttl > 60_019 {
+		t.Fatalf("PTTL %d after PEXPIRE 60019", ttl)
+	}
+	if n, b := ttlState(); n != 1 || b != pg.live {
+		t.Fatalf("after EXPIRE: ttlKeys %d, page TTL bytes %d of %d", n, b, pg.live)
+	}
+	if _, ok, err := ks.GetEx(nil, key, GetExOptions{TTL: 120_000}); !ok || err != nil {
+		t.Fatalf("GETEX: %v %v", ok, err)
+	}
+	if ttl := ks.PTTL(key); ttl < 119_000 {
+		t.Fatalf("PTTL %d after GETEX PX 120000", ttl)
+	}
+	if ok, err := ks.Persist(key); !ok || err != nil {
+		t.Fatalf("PERSIST: %v %v", ok, err)
+	}
+	if ttl := ks.PTTL(key); ttl != -1 {
+		t.Fatalf("PTTL %d after PERSIST", ttl)
+	}
+	if n, b := ttlState(); n != 0 || b != 0 {
+		t.Fatalf("after PERSIST: ttlKeys %d, page TTL bytes %d", n, b)
+	}
+	if got := largePageOf(t, ks, key); got != pg {
+		t.Fatal("the value moved to another page: it was copied")
+	}
+	if got, _ := ks.Get(nil, key); !bytes.Equal(got, val) {
+		t.Fatal("value changed")
+	}
+	// A deadline set in place expires the key like any other.
+	if ok, err := ks.PExpire(key, 1, ExpireAlways); !ok || err != nil {
+		t.Fatalf("PEXPIRE 1: %v %v", ok, err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	if _, ok := ks.Get(nil, key); ok {
+		t.Fatal("Get found the key after its in-place deadline")
+	}
+	if ks.Exists(key) {
+		t.Fatal("Exists found the key after its in-place deadline")
+	}
+}

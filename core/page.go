@@ -22,6 +22,10 @@ type page struct {
 	// Readers load it once per decode: bytes up to it were written before
 	// it was stored.
 	grown atomic.Int64
+	// deadline, when not 0, is a large record's expireAt (noExpiry after
+	// PERSIST), set in place by EXPIRE and its kin over what the record
+	// header says (setDeadlineInPlace).
+	deadline atomic.Int64
 
 	used  int // bytes appended
 	scan  int // job progress: offset of the next record to process
@@ -64,13 +68,17 @@ func (p *page) release() bool {
 	return p.refs.Add(largeDropped) == largeDropped
 }
 
-// extend adds to r, decoded from large page p, the bytes APPEND has added
-// in place since the record was written.
+// extend applies to r, decoded from large page p, what has changed in
+// place since the record was written: the bytes APPEND added, and the
+// deadline EXPIRE, PERSIST or GETEX set.
 func (p *page) extend(r *record) {
 	if g := int(p.grown.Load()); g > 0 {
 		end := r.voff + len(r.val) + g
 		r.val = p.buf[r.voff:end:end]
 		r.size += g
+	}
+	if d := p.deadline.Load(); d != 0 {
+		r.expireAt = d
 	}
 }
 

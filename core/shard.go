@@ -142,6 +142,9 @@ func (s *shard) deadlineMoved(t *table, pos int, v uint64, r *record, pg *page) 
 		off := addrOff(slotAddr(v))
 		return loadDeadline(pg.buf[off+r.voff-8:off+r.voff]) != r.expireAt
 	}
+	if pg.large {
+		return pg.record(0).expireAt != r.expireAt // setDeadlineInPlace
+	}
 	return false // a compact record's deadline is never rewritten
 }
 

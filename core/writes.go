@@ -58,9 +58,14 @@ func (s *shard) stable(r *record, pg *page) []byte {
 	return s.scratch
 }
 
-// rewrite stores key's current value r again with a new deadline.
+// rewrite stores key's current value r again with a new deadline. A large
+// value keeps its buffer: only the deadline changes, in place.
 // REQUIRES s.mu held.
 func (s *shard) rewrite(h uint64, key []byte, r *record, pg *page, expireAt int64) error {
+	if pg.large {
+		s.setDeadlineInPlace(pg, r, expireAt)
+		return nil
+	}
 	err := s.put(h, key, s.stable(r, pg), expireAt)
 	if pg.large {
 		pg.unpin()
@@ -345,6 +350,26 @@ func (k *Keyspace) Append(key, value []byte) (int, error) {
 	lp.headroom = 0
 	bufpool.Put(nv)
 	return n, err
+}
+
+// setDeadlineInPlace gives the record r of large page pg the deadline
+// expireAt (noExpiry for none). A sliding TTL on a large value (EXPIRE or
+// GETEX EX at every read) used to copy the whole value each time. Readers
+// see the old deadline or the new one; one that found the key expired
+// checks again (deadlineMoved). REQUIRES s.mu held.
+func (s *shard) setDeadlineInPlace(pg *page, r *record, expireAt int64) {
+	had, has := r.hasTTL(), expireAt != noExpiry
+	pg.deadline.Store(expireAt)
+	switch {
+	case has && !had:
+		s.ttlKeys++
+		pg.ttl = pg.live
+	case had && !has:
+		s.ttlKeys--
+		pg.ttl = 0
+	}
+	r.expireAt = expireAt
+	s.sets.Add(1)
 }
 
 // appendInPlace appends add to the value of r, the record of large page pg,
