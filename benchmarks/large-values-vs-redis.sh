@@ -7,7 +7,8 @@
 # written first, each at -P 1 and -P 8 with 50 clients. For each run:
 # ops/s, server CPU per request (utime+stime from /proc/PID/stat over the
 # run), RSS (VmRSS) after it, and for GET the hits and misses (INFO stats):
-# a GET run that missed is not a like-for-like comparison.
+# a GET run that missed is not a like-for-like comparison. Last, one client
+# APPENDs 1,000 bytes 10,000 times (-P 16) to one key.
 # Servers alternate within every round, each round on fresh servers; the
 # ratios are medians of the same-round ratios.
 #
@@ -89,6 +90,7 @@ stop() { # SERVER
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
+chunk=$(head -c 1000 /dev/zero | tr '\0' x)
 
 : >"$tmp/results"
 run() { # ROUND SERVER OP SIZE KEYS N: one redis-benchmark run per pipeline depth
@@ -130,6 +132,15 @@ for round in $(seq "$ROUNDS"); do
 			redis-benchmark -p "${port[$s]}" -c 10 -d "$size" -r 100 -n 2000 -t set -q >/dev/null
 			run "$round" "$s" get "$size" 100 $((BYTES / size))
 		done
+		# A 10 MB value built by APPENDs of 1 KB (a log, a time series).
+		c0=$(cpu_ticks "${pid[$s]}")
+		ops=$(redis-benchmark -p "${port[$s]}" -c 1 -P 16 -n 10000 --csv APPEND applog "$chunk" |
+			tail -n 1 | cut -d, -f2 | tr -d '"')
+		c1=$(cpu_ticks "${pid[$s]}")
+		len=$(redis-cli -p "${port[$s]}" strlen applog)
+		[ "$len" = 10000000 ] || echo "# $s: APPEND built $len bytes, want 10000000"
+		echo "$round $s append:1000 16 $ops $(awk -v d=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%.1f", d / hz * 1e6 / 10000 }') $(rss_kb "${pid[$s]}") 0 0" |
+			tee -a "$tmp/results"
 		stop "$s"
 	done
 done
