@@ -138,12 +138,15 @@ func (s *shard) deadlineMoved(t *table, pos int, v uint64, r *record, pg *page) 
 	if s.table.Load() != t || t.slots[pos].Load() != v {
 		return true
 	}
+	if pg.large {
+		// Before the aligned case: a record moved into a large page
+		// (SetMaxMemory's smaller pages) keeps its aligned layout, but
+		// its deadline is the page's once set in place.
+		return pg.record(0).expireAt != r.expireAt // setDeadlineInPlace
+	}
 	if r.aligned && r.hasTTL() {
 		off := addrOff(slotAddr(v))
 		return loadDeadline(pg.buf[off+r.voff-8:off+r.voff]) != r.expireAt
-	}
-	if pg.large {
-		return pg.record(0).expireAt != r.expireAt // setDeadlineInPlace
 	}
 	return false // a compact record's deadline is never rewritten
 }

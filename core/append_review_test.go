@@ -1,0 +1,60 @@
+package core
+
+import (
+	"bytes"
+	"testing"
+	"time"
+)
+
+// A record that SetMaxMemory's smaller pages turned into a large value keeps
+// the aligned layout it had in its arena page. Once its deadline has been
+// set in place, a reader that finds it expired must still see a miss, not
+// retry for ever.
+func TestLargeAlignedRecordDeadlineInPlace(t *testing.T) {
+	ks, err := New(Options{NoActiveExpiry: true, Shards: 1, Eviction: AllKeys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	key := bytes.Repeat([]byte("K"), 2000)
+	val := bytes.Repeat([]byte("v"), 300)
+	for range 2 { // a rewrite: the record is aligned
+		if err := ks.Set(key, val); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ks.SetMaxMemory(64 << 10); err != nil {
+		t.Fatal(err)
+	}
+	ks.Settle()
+	largePageOf(t, ks, key)
+	s := &ks.shards[0]
+	s.mu.Lock()
+	_, _, r, _, _, _ := s.find(ks.hash(key), key, ks.clock)
+	s.mu.Unlock()
+	if !r.aligned {
+		t.Skip("the record was not moved as an aligned record")
+	}
+	if ok, err := ks.PExpire(key, 1, ExpireAlways); !ok || err != nil {
+		t.Fatalf("PEXPIRE: %v %v", ok, err)
+	}
+	time.Sleep(5 * time.Millisecond)
+	done := make(chan bool, 2)
+	go func() {
+		_, ok := ks.Get(nil, key)
+		done <- ok
+	}()
+	go func() {
+		done <- ks.Exists(key)
+	}()
+	for range 2 {
+		select {
+		case ok := <-done:
+			if ok {
+				t.Fatal("the key was found after its deadline")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a read of the expired key did not return")
+		}
+	}
+}
