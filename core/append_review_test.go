@@ -58,3 +58,30 @@ func TestLargeAlignedRecordDeadlineInPlace(t *testing.T) {
 		}
 	}
 }
+
+// The spare room APPEND gives a large value is an optimization: it must
+// never make an APPEND fail where storing the grown value would succeed.
+func TestAppendHeadroomNeverCausesOOM(t *testing.T) {
+	ks, err := New(Options{NoActiveExpiry: true, Shards: 1, MaxMemory: 256 << 10, Eviction: AllKeys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	key := []byte("k")
+	val := bytes.Repeat([]byte("v"), 130_000)
+	if err := ks.Set(key, val); err != nil {
+		t.Fatal(err)
+	}
+	add := bytes.Repeat([]byte("w"), 20_000)
+	n, err := ks.Append(key, add)
+	if err != nil || n != len(val)+len(add) {
+		t.Fatalf("APPEND: %d %v (SET of the grown value succeeds: %v)", n, err,
+			ks.Set([]byte("k2"), append(val, add...)))
+	}
+	if got, _ := ks.Get(nil, key); !bytes.Equal(got, append(val, add...)) {
+		t.Fatal("value differs after APPEND")
+	}
+	if st := ks.Stats(); st.UsedBytes > st.MaxBytes {
+		t.Fatalf("UsedBytes %d over MaxMemory %d", st.UsedBytes, st.MaxBytes)
+	}
+}

@@ -133,7 +133,9 @@ func (s *shard) alloc(n int, reloc bool, qi uint8, voff int) (uint64, []byte, er
 
 func (s *shard) allocLarge(n int, reloc bool, qi uint8) (uint64, []byte, error) {
 	c := largeClass(n)
-	if lp := s.largeFree; lp != nil && lp.headroom > 0 {
+	if lp := s.largeFree; lp != nil && lp.headroom > 0 && !reloc {
+		// Only for the value Append stores, not for records moved
+		// meanwhile.
 		c = largeClass(n + lp.headroom)
 	}
 	buf := s.takePooledLarge(c)
@@ -143,6 +145,12 @@ func (s *shard) allocLarge(n int, reloc bool, qi uint8) (uint64, []byte, error) 
 	}
 	if buf == nil {
 		if err := s.reserveFor(int64(c), reloc, c); err != nil {
+			if c != largeClass(n) {
+				// The room to grow does not fit: it must not be what
+				// makes the write fail. Store the value alone.
+				s.largeFree.headroom = 0
+				return s.allocLarge(n, reloc, qi)
+			}
 			return 0, nil, err
 		}
 		// Making room may have pooled a victim's buffer of this class.
