@@ -1096,6 +1096,26 @@ func (r *fzRun) checkLen() {
 	}
 }
 
+// checkExpires compares Expires, the keys the keyspace counts with a TTL
+// (what Volatile eviction relies on), with the model's.
+func (r *fzRun) checkExpires() {
+	r.t.Helper()
+	lo, hi := 0, 0
+	for _, k := range r.m.liveKeys() {
+		if r.m.m[k].deadline != 0 {
+			lo++
+		}
+	}
+	for _, e := range r.m.m {
+		if e.deadline != 0 {
+			hi++
+		}
+	}
+	if n := r.ks.Expires(); n < int64(lo) || n > int64(hi) {
+		r.fatalf("Expires = %d, want %d keys with a TTL (up to %d counting expired keys not yet reclaimed)", n, lo, hi)
+	}
+}
+
 func (r *fzRun) checkScan(pat []byte, count int) {
 	r.t.Helper()
 	seen := map[string]bool{}
@@ -1179,6 +1199,7 @@ func (r *fzRun) finalCheck() {
 		}
 	}
 	r.checkLen()
+	r.checkExpires()
 	r.checkDigest()
 	r.checkMemory()
 }
