@@ -66,11 +66,7 @@ func (s *shard) rewrite(h uint64, key []byte, r *record, pg *page, expireAt int6
 		s.setDeadlineInPlace(pg, r, expireAt)
 		return nil
 	}
-	err := s.put(h, key, s.stable(r, pg), expireAt)
-	if pg.large {
-		pg.unpin()
-	}
-	return err
+	return s.put(h, key, s.stable(r, pg), expireAt) // stable pins only large pages
 }
 
 func (k *Keyspace) lock(s *shard) error {
