@@ -226,38 +226,42 @@ func (s *shard) largePool() *largePool {
 	return s.largeFree
 }
 
-// hasPooledLarge reports whether a buffer of capacity c is pooled.
-// REQUIRES s.mu held.
-func (s *shard) hasPooledLarge(c int) bool {
-	if lp := s.largeFree; lp != nil {
-		for _, b := range lp.bufs {
+// index returns the position of a pooled buffer of capacity c, or -1.
+func (lp *largePool) index(c int) int {
+	if lp != nil {
+		for i, b := range lp.bufs {
 			if cap(b) == c {
-				return true
+				return i
 			}
 		}
 	}
-	return false
+	return -1
 }
+
+// remove takes the buffer at position i out of the pool.
+func (lp *largePool) remove(i int) []byte {
+	b := lp.bufs[i]
+	last := len(lp.bufs) - 1
+	lp.bufs[i] = lp.bufs[last]
+	lp.bufs[last] = nil
+	lp.bufs = lp.bufs[:last]
+	lp.bytes -= int64(cap(b))
+	return b
+}
+
+// hasPooledLarge reports whether a buffer of capacity c is pooled.
+// REQUIRES s.mu held.
+func (s *shard) hasPooledLarge(c int) bool { return s.largeFree.index(c) >= 0 }
 
 // takePooledLarge returns a pooled buffer of capacity c, still counted in
 // used, or nil. REQUIRES s.mu held.
 func (s *shard) takePooledLarge(c int) []byte {
-	lp := s.largeFree
-	if lp == nil {
+	i := s.largeFree.index(c)
+	if i < 0 {
 		return nil
 	}
-	for i, b := range lp.bufs {
-		if cap(b) == c {
-			last := len(lp.bufs) - 1
-			lp.bufs[i] = lp.bufs[last]
-			lp.bufs[last] = nil
-			lp.bufs = lp.bufs[:last]
-			lp.bytes -= int64(c)
-			lp.idle = 0
-			return b
-		}
-	}
-	return nil
+	s.largeFree.idle = 0
+	return s.largeFree.remove(i)
 }
 
 // poolLarge keeps b, no longer counted in used, for reuse, or frees it.
@@ -302,11 +306,7 @@ func (s *shard) dropPooledLarge() bool {
 	if lp == nil || len(lp.bufs) == 0 {
 		return false
 	}
-	last := len(lp.bufs) - 1
-	b := lp.bufs[last]
-	lp.bufs[last] = nil
-	lp.bufs = lp.bufs[:last]
-	lp.bytes -= int64(cap(b))
+	b := lp.remove(len(lp.bufs) - 1)
 	s.used.Add(-int64(cap(b)))
 	freeLarge(b)
 	return true

@@ -364,7 +364,6 @@ func (s *shard) setDeadlineInPlace(pg *page, r *record, expireAt int64) {
 		s.ttlKeys--
 		pg.ttl = 0
 	}
-	r.expireAt = expireAt
 	s.sets.Add(1)
 }
 
