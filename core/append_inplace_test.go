@@ -30,8 +30,7 @@ func TestAppendLargeValueGrowsInPlace(t *testing.T) {
 	var want []byte
 	before := largeBufsMade.Load()
 	setsBefore := ks.Stats().Sets
-	const chunks = 3000 // 3 MB
-	s := &ks.shards[0]
+	const chunks = 3000       // 3 MB
 	pages := map[*page]bool{} // the pages the value has lived in
 	for i := range chunks {
 		c := appendChunk(i)
@@ -40,10 +39,7 @@ func TestAppendLargeValueGrowsInPlace(t *testing.T) {
 		if err != nil || n != len(want) {
 			t.Fatalf("append %d: n %d err %v, want %d", i, n, err, len(want))
 		}
-		s.mu.Lock()
-		_, _, _, pg, _, _ := s.find(ks.hash(key), key, ks.clock)
-		s.mu.Unlock()
-		if pg.large {
+		if _, pg, _ := entryOf(ks, key); pg.large {
 			pages[pg] = true
 		}
 	}
@@ -109,10 +105,7 @@ func TestAppendInPlaceKeepsTTL(t *testing.T) {
 	if ttl := ks.PTTL(key); ttl <= 0 {
 		t.Fatalf("PTTL %d after appends", ttl)
 	}
-	s := &ks.shards[0]
-	s.mu.Lock()
-	_, _, r, pg, ok, _ := s.find(ks.hash(key), key, ks.clock)
-	s.mu.Unlock()
+	r, pg, ok := entryOf(ks, key)
 	if !ok || !pg.large || len(r.val) != 250_000 || pg.ttl != pg.live || pg.live != r.size {
 		t.Fatalf("found %v large %v: value %d, page live %d ttl %d, record %d", ok, pg.large, len(r.val), pg.live, pg.ttl, r.size)
 	}
@@ -169,10 +162,7 @@ func TestAppendInPlaceUnderReaders(t *testing.T) {
 // largePageOf returns the page key's record lives in.
 func largePageOf(t *testing.T, ks *Keyspace, key []byte) *page {
 	t.Helper()
-	s, h := ks.shardFor(key)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, _, _, pg, ok, _ := s.find(h, key, ks.clock)
+	_, pg, ok := entryOf(ks, key)
 	if !ok || !pg.large {
 		t.Fatalf("%q: found %v, large %v", key, ok, ok && pg.large)
 	}

@@ -44,11 +44,18 @@ func checkAlignment(t *testing.T, ks *Keyspace) {
 
 // recordOf returns key's current record.
 func recordOf(ks *Keyspace, key []byte) record {
+	r, _, _ := entryOf(ks, key)
+	return r
+}
+
+// entryOf returns key's current record, its page, and whether it was
+// found, looked up under the shard's lock.
+func entryOf(ks *Keyspace, key []byte) (record, *page, bool) {
 	s, h := ks.shardFor(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, _, r, _, _ := s.lookup(s.table.Load(), h, key)
-	return r
+	_, _, r, pg, ok := s.lookup(s.table.Load(), h, key)
+	return r, pg, ok
 }
 
 // Overwriting a value with one of the same length and deadline writes in

@@ -28,10 +28,7 @@ func TestLargeAlignedRecordDeadlineInPlace(t *testing.T) {
 	}
 	ks.Settle()
 	largePageOf(t, ks, key)
-	s := &ks.shards[0]
-	s.mu.Lock()
-	_, _, r, _, _, _ := s.find(ks.hash(key), key, ks.clock)
-	s.mu.Unlock()
+	r, _, _ := entryOf(ks, key)
 	if !r.aligned {
 		t.Skip("the record was not moved as an aligned record")
 	}
