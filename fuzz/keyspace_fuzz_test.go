@@ -150,6 +150,20 @@ func (m *fzModel) live(k []byte) (*fzEntry, bool) {
 	return e, true
 }
 
+// counter is what INCRBY and DECRBY find at k: its number (0 when absent),
+// its deadline, and ErrNotInteger when the value is not a number.
+func (m *fzModel) counter(k []byte) (cur, deadline int64, want []error) {
+	e, exists := m.live(k)
+	if !exists {
+		return 0, 0, nil
+	}
+	n, ok := fzParseInt(e.val)
+	if !ok {
+		want = append(want, core.ErrNotInteger)
+	}
+	return n, e.deadline, want
+}
+
 func (m *fzModel) liveKeys() []string {
 	var ks []string
 	for k, e := range m.m {
@@ -622,17 +636,7 @@ func (r *fzRun) step(d *fzDec) {
 			r.logf("INCRBY %s %d", fzShort(k), delta)
 			got, err = ks.IncrBy(k, delta)
 		}
-		e, exists := m.live(k)
-		cur, deadline := int64(0), int64(0)
-		var want []error
-		if exists {
-			deadline = e.deadline
-			n, ok := fzParseInt(e.val)
-			if !ok {
-				want = append(want, core.ErrNotInteger)
-			}
-			cur = n
-		}
+		cur, deadline, want := m.counter(k)
 		if len(want) == 0 && fzAddOverflows(cur, delta) {
 			want = append(want, core.ErrOverflow)
 		}
@@ -931,17 +935,7 @@ func (r *fzRun) step(d *fzDec) {
 			delta := fzDeltas[d.n(len(fzDeltas))]
 			r.logf("DECRBY %s %d", fzShort(k), delta)
 			got, err := ks.DecrBy(k, delta)
-			e, exists := m.live(k)
-			cur, deadline := int64(0), int64(0)
-			var want []error
-			if exists {
-				deadline = e.deadline
-				n, ok := fzParseInt(e.val)
-				if !ok {
-					want = append(want, core.ErrNotInteger)
-				}
-				cur = n
-			}
+			cur, deadline, want := m.counter(k)
 			// Redis decrbyCommand refuses LLONG_MIN before it reads the key.
 			if delta == math.MinInt64 {
 				want = []error{core.ErrOverflow}
