@@ -663,15 +663,19 @@ func rdKeysExist(t *testing.T, theirs *respConn, argv []string, a *svVal) string
 			return ""
 		}
 		got = a.elems[1].elems
+		typ := "string"
 		for i := 2; i+1 < len(argv); i += 2 {
+			// A repeated option counts once, at its last value, as in
+			// Redis's scanGenericCommand.
 			switch strings.ToUpper(argv[i]) {
 			case "MATCH":
 				pattern = argv[i+1]
 			case "TYPE":
-				if !strings.EqualFold(argv[i+1], "string") && len(got) > 0 {
-					return "SCAN TYPE " + argv[i+1] + " listed string keys"
-				}
+				typ = argv[i+1]
 			}
+		}
+		if !strings.EqualFold(typ, "string") && len(got) > 0 {
+			return "SCAN TYPE " + typ + " listed string keys"
 		}
 	case "RANDOMKEY":
 		if a.t != '$' || a.null {
