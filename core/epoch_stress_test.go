@@ -212,7 +212,9 @@ func reviewChurn(t *testing.T, o Options) {
 	}
 	ks.Flush()
 	st := ks.Stats()
-	if st.UsedBytes > baseUsed+int64(2*ks.pageSize)+int64(len(ks.shards))*4*64 {
+	// Up to two pooled pages per shard stay (newTail's reserve), as
+	// TestReviewFlushShrinksGhost allows.
+	if st.UsedBytes > baseUsed+int64(2*len(ks.shards)*ks.pageSize)+int64(len(ks.shards))*4*64 {
 		t.Errorf("UsedBytes %d after Flush, empty keyspace %d", st.UsedBytes, baseUsed)
 	}
 	var sum int64
