@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ringdb/ringdb/client"
+	"github.com/ringdb/ringdb/core"
 )
 
 // command is one CLI command mapped onto an SDK call.
@@ -111,9 +112,12 @@ func opt(v []byte, found bool, err error) (reply, error) {
 	return strReply(v), err
 }
 
+// parseInt parses an integer argument as the server parses RESP ones
+// (Redis's string2ll): no '+', no leading zeros or blanks, so that a
+// command means the same here as in redis-cli.
 func parseInt(s string) (int64, error) {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
+	n, ok := core.ParseInt([]byte(s))
+	if !ok {
 		return 0, usageError("value is not an integer or out of range")
 	}
 	return n, nil

@@ -156,6 +156,10 @@ func (s *shell) loop(ctx context.Context, in io.Reader) bool {
 			if s.prompt != "" {
 				fmt.Fprintln(s.out)
 			}
+			if err := sc.Err(); err != nil { // a line over 1 GiB, or a read error
+				fmt.Fprintln(s.out, "Error reading input:", err)
+				return false
+			}
 			return allOK
 		}
 		line := strings.TrimSpace(sc.Text())

@@ -3,12 +3,14 @@ package repl
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/ringdb/ringdb/server"
@@ -170,6 +172,12 @@ func TestSplitLine(t *testing.T) {
 		`set k 'it\'s'`:          {"set", "k", "it's"},
 		`set k ""`:               {"set", "k", ""},
 		`set k "\a\b\z"`:         {"set", "k", "\a\bz"}, // redis-cli's \a (bell) and \b (backspace)
+		// As redis-cli: a quote may open mid-word, \x needs two hex
+		// digits, a trailing escape is an escaped character.
+		`set ab"c d" e'f g'`:         {"set", "abc d", "ef g"},
+		`set k "\x4" "\xZZ" "\x41B"`: {"set", "k", "x4", "xZZ", "AB"},
+		"set\vk\fv":                  {"set", "k", "v"},
+		`set k "a\\"`:                {"set", "k", "a\\"},
 	}
 	for in, want := range cases {
 		got, err := splitLine(in)
@@ -177,7 +185,7 @@ func TestSplitLine(t *testing.T) {
 			t.Errorf("splitLine(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{`set "k`, `set 'k`, `set "a"b`} {
+	for _, in := range []string{`set "k`, `set 'k`, `set "a"b`, `set a"b"c`, `set "a\"`, `set 'a\'`} {
 		if _, err := splitLine(in); err == nil {
 			t.Errorf("splitLine(%q): no error", in)
 		}
@@ -238,5 +246,34 @@ func TestZeroTimeoutMeansNone(t *testing.T) {
 	out, errOut, code := oneShot(t, "-a", addr, "-timeout", "0", "PING")
 	if code != 0 || out != "PONG\n" {
 		t.Fatalf("-timeout 0 PING: code %d, out %q, err %q", code, out, errOut)
+	}
+}
+
+// TestIntegersParsedAsRedisDoes: integer arguments went through
+// strconv.ParseInt, which takes "+5" and "010"; redis-cli sends them to
+// Redis, which refuses both, so the same script meant different things.
+func TestIntegersParsedAsRedisDoes(t *testing.T) {
+	addr := startServer(t, server.Config{})
+	for _, n := range []string{"+5", "010", " 5", "-0", "5.0", "9223372036854775808"} {
+		out, _, code := oneShot(t, "-a", addr, "incrby", "k", n)
+		if code != 1 || !strings.Contains(out, "not an integer") {
+			t.Errorf("incrby k %q: %q exit %d, want the integer error", n, out, code)
+		}
+	}
+	if out, _, code := oneShot(t, "-a", addr, "incrby", "k", "-5"); code != 0 || out != "(integer) -5\n" {
+		t.Errorf("incrby k -5: %q exit %d", out, code)
+	}
+}
+
+// TestScriptReadError: a read error on stdin (or a line over the
+// scanner's 1 GiB) ended the script silently with exit 0, as if every
+// command had run.
+func TestScriptReadError(t *testing.T) {
+	addr := startServer(t, server.Config{})
+	var out bytes.Buffer
+	in := io.MultiReader(strings.NewReader("set a 1\n"), iotest.ErrReader(errors.New("disk gone")))
+	code := Run(context.Background(), []string{"-a", addr, "-history", "off"}, in, &out, io.Discard)
+	if code != 1 || !strings.Contains(out.String(), "Error reading input: disk gone") || !strings.HasPrefix(out.String(), "OK\n") {
+		t.Fatalf("exit %d, output %q", code, out.String())
 	}
 }
