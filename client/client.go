@@ -157,12 +157,6 @@ func (c *Client) redial(ctx context.Context, s *slot) (*conn, error) {
 		return nil, fmt.Errorf("ringdb: reconnect %s: %w", c.addr, err)
 	}
 	s.backoff, s.next = 0, time.Time{}
-	if old := s.cur.Load(); old != nil {
-		// A connection the server is closing (DISCONNECT) may still hold
-		// calls waiting for its end. Out of the slot, Close would not reach
-		// it: have it fail with ErrClosed too.
-		old.closeWith(c.bg)
-	}
 	s.cur.Store(cn)
 	if c.closed.Load() { // lost a race with Close
 		cn.fail(ErrClosed)
@@ -189,9 +183,11 @@ func (c *Client) callCtx(ctx context.Context) (context.Context, context.CancelFu
 	return ctx, func() {}
 }
 
-// do sends one request frame and returns its reply body. A request that
-// never reached a broken connection is re-sent on a fresh one; a request
-// lost in flight is retried once only when idempotent.
+// do sends one request frame and returns its reply body. A request the
+// server is known not to have executed (ErrNotExecuted: it never reached
+// a broken connection, or a DISCONNECT push came before its reply) is
+// re-sent on a fresh connection, up to three times; a request lost in
+// flight otherwise is retried once only when idempotent.
 func (c *Client) do(ctx context.Context, frame []byte, idempotent bool) ([]byte, error) {
 	ctx, cancel := c.callCtx(ctx)
 	defer cancel()
@@ -212,7 +208,7 @@ func (c *Client) do(ctx context.Context, frame []byte, idempotent bool) ([]byte,
 		}
 		cl := &call{done: make(chan struct{})}
 		if err := cn.send(ctx, [][]byte{frame}, []*call{cl}); err != nil {
-			if errors.Is(err, errNotSent) && attempt < 3 {
+			if errors.Is(err, ErrNotExecuted) && attempt < 3 {
 				continue
 			}
 			return nil, err
@@ -228,6 +224,9 @@ func (c *Client) do(ctx context.Context, frame []byte, idempotent bool) ([]byte,
 				// The connection broke because this call's own write ran
 				// past its deadline (or it raced with the context's end).
 				return nil, err
+			}
+			if errors.Is(cl.err, ErrNotExecuted) && attempt < 3 {
+				continue
 			}
 			if idempotent && !retriedInFlight && errors.Is(cl.err, ErrConnLost) {
 				retriedInFlight = true

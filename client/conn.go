@@ -18,10 +18,6 @@ import (
 	"github.com/ringdb/ringdb/transport/binproto"
 )
 
-// errNotSent marks a request refused by a connection that was already
-// broken: it never reached the wire, so any call may be retried.
-var errNotSent = errors.New("ringdb: connection broken before send")
-
 // call is one request waiting for its reply. body and err are written once,
 // by whoever removes the call from conn.pending, before done is closed.
 type call struct {
@@ -62,15 +58,6 @@ type conn struct {
 
 	inflight atomic.Int64 // calls sent and not yet answered or forgotten
 	writes   atomic.Int64 // write calls issued (tests)
-
-	// refusing is set when the server announced with a DISCONNECT push that
-	// it is closing the connection: calls already sent still get their
-	// replies (or ErrConnLost at EOF), new ones go to another connection.
-	refusing atomic.Bool
-
-	// unwatch undoes closeWith once the connection is broken; REQUIRES: mu
-	// held.
-	unwatch func() bool
 }
 
 // dial connects, runs the HELLO handshake synchronously and starts the
@@ -232,19 +219,18 @@ var testHookHelloDone func()
 // send registers calls[i] under a fresh id, patches the id into frames[i]
 // and queues the frames for the writer, all under one lock so a pipeline's
 // frames stay contiguous. The frames are owned by the connection afterwards.
-// It returns an error wrapping errNotSent if the connection is broken, and
-// one matching ErrLimit, sending nothing, if a frame is longer than the
+// It returns an error matching ErrNotExecuted if the connection is broken,
+// and one matching ErrLimit, sending nothing, if a frame is longer than the
 // server's maximum (the server would drop the connection for it).
 func (c *conn) send(ctx context.Context, frames [][]byte, calls []*call) error {
 	c.mu.Lock()
 	if c.err != nil {
 		err := c.err
 		c.mu.Unlock()
-		return &wrapped{errNotSent, err}
-	}
-	if c.refusing.Load() {
-		c.mu.Unlock()
-		return &wrapped{errNotSent, errors.New("the server is closing this connection")}
+		if errors.Is(err, ErrNotExecuted) {
+			return err
+		}
+		return &wrapped{ErrNotExecuted, err}
 	}
 	for _, f := range frames {
 		if n := int64(len(f) - binproto.HeaderSize); c.lim.MaxFrame > 0 && n > c.lim.MaxFrame {
@@ -299,12 +285,8 @@ func (c *conn) forget(cl *call) {
 	c.mu.Unlock()
 }
 
-// broken reports whether the connection has failed, or takes no new calls
-// (the server said it is closing it).
+// broken reports whether the connection has failed.
 func (c *conn) broken() bool {
-	if c.refusing.Load() {
-		return true
-	}
 	select {
 	case <-c.dead:
 		return true
@@ -313,31 +295,16 @@ func (c *conn) broken() bool {
 	}
 }
 
-// closeWith makes the connection fail with ErrClosed when ctx ends, for
-// as long as it is not broken otherwise.
-func (c *conn) closeWith(ctx context.Context) {
-	stop := context.AfterFunc(ctx, func() { c.fail(ErrClosed) })
-	c.mu.Lock()
-	if c.err == nil {
-		c.unwatch = stop
-		stop = nil
-	}
-	c.mu.Unlock()
-	if stop != nil {
-		stop()
-	}
-}
-
 // fail breaks the connection once: every pending call gets an error
-// wrapping ErrConnLost and cause.
+// wrapping ErrConnLost and cause (ErrClosed alone if cause is ErrClosed).
+// A cause matching ErrNotExecuted asserts that the server has executed
+// none of the pending calls.
 func (c *conn) fail(cause error) {
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
 		return
 	}
-	unwatch := c.unwatch
-	c.unwatch = nil
 	err := error(&wrapped{ErrConnLost, cause})
 	if errors.Is(cause, ErrClosed) {
 		err = ErrClosed
@@ -348,9 +315,6 @@ func (c *conn) fail(cause error) {
 	c.out = nil
 	close(c.dead)
 	c.mu.Unlock()
-	if unwatch != nil {
-		unwatch()
-	}
 	c.nc.Close()
 	for _, cl := range pend {
 		cl.err = err
@@ -527,12 +491,8 @@ func (c *conn) readLoop() {
 	lim := replyLimits
 	var hdr [binproto.HeaderSize]byte
 	var slab []byte
-	var disconnect error
 	for {
 		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			if disconnect != nil {
-				err = disconnect
-			}
 			c.fail(err)
 			return
 		}
@@ -561,20 +521,18 @@ func (c *conn) readLoop() {
 		}
 		if h.Flags&binproto.FlagPush != 0 {
 			if h.Op == binproto.OpDisconnect {
+				// The server has answered every request it executed and
+				// will execute and send nothing more (§8): every call
+				// still pending, or queued or sent from now on, never
+				// ran, so fail them now as not executed (safe to retry)
+				// rather than wait for the server to close the socket.
+				disconnect := errors.New("server disconnected")
 				r := binproto.NewReader(body, lim)
 				if v, err := r.Next(); err == nil && v.Kind == binproto.KindError {
 					disconnect = fmt.Errorf("server disconnected: %w", serverError(v))
 				}
-				if disconnect == nil {
-					disconnect = errors.New("server disconnected")
-				}
-				// Send nothing more here: a call sent now would be lost
-				// unexecuted, and a write could not be retried safely.
-				c.refusing.Store(true)
-				if c.idle() {
-					c.fail(disconnect) // nothing left to wait for
-					return
-				}
+				c.fail(&wrapped{ErrNotExecuted, disconnect})
+				return
 			}
 			continue // unknown pushes are ignored (§8)
 		}
@@ -590,16 +548,5 @@ func (c *conn) readLoop() {
 		}
 		cl.body = body
 		close(cl.done)
-		if c.refusing.Load() && c.idle() {
-			c.fail(disconnect) // the last reply the server owed us
-			return
-		}
 	}
-}
-
-// idle reports whether no call waits for a reply.
-func (c *conn) idle() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.pending) == 0
 }

@@ -22,7 +22,14 @@
 // matching ErrConnLost, and is re-dialled with exponential backoff by the next
 // call that needs it. Calls that cannot change data (GET, MGET, EXISTS, TTL,
 // SCAN, DBSIZE, STATS, DIGEST, PING) are retried once on a fresh connection;
-// writes never are, because the server may already have applied them.
+// writes are not, because the server may already have applied them.
+// The exception is a call the server is known not to have run: one that
+// never reached the wire, or one still waiting when the server announced
+// with a DISCONNECT push (shutdown, idle timeout, a buffer limit) that it
+// was closing the connection, since the server answers everything it ran
+// before that push and runs nothing after it. Such a call, read or write,
+// is re-sent on a fresh connection, and if it still fails its error
+// matches ErrNotExecuted as well as ErrConnLost.
 //
 // Server errors are *ServerError values carrying the protocol's error class;
 // match them with errors.Is against ErrWrongType, ErrOOM, ErrReadOnly,

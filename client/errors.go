@@ -29,8 +29,22 @@ var (
 	ErrProtocol = errors.New("ringdb: protocol error")
 	// ErrConnLost is returned for calls in flight on a connection that
 	// broke, and wraps failures to connect or reconnect. A write that
-	// fails with it may or may not have been applied.
+	// fails with it may or may not have been applied, unless the error
+	// also matches ErrNotExecuted.
 	ErrConnLost = errors.New("ringdb: connection lost")
+	// ErrNotExecuted is matched, together with ErrConnLost, by the error
+	// of a call the server is known not to have executed: the connection
+	// broke before the request was written, or the server announced with a
+	// DISCONNECT push (shutdown, idle timeout, a buffer limit) that it was
+	// closing the connection before it ran the request. The server
+	// executes nothing after that push and has answered everything it
+	// executed before it (docs/PROTOCOL.md §8), so such a call, even a
+	// write, is safe to retry. Single calls are re-sent on another
+	// connection automatically; the error reaches the caller when the
+	// re-sends fail too, and for the commands of a Pipeline, which is
+	// never re-sent. When the cause was a DISCONNECT push, its class
+	// matches too (e.g. ErrLimit).
+	ErrNotExecuted = errors.New("ringdb: request not executed")
 	// ErrClosed is returned by calls on a closed Client.
 	ErrClosed = errors.New("ringdb: client closed")
 )

@@ -57,6 +57,10 @@ func queue[T any](p *Pipeline, cmd command[T]) *Result[T] {
 // Results report it as ErrNotFound); each Result holds its own. If ctx
 // ends first, the commands without a reply get ctx.Err() (those that were
 // writes may still be applied); if it has ended already, nothing is sent.
+// If the connection breaks, the commands without a reply get an error
+// matching ErrConnLost; when it also matches ErrNotExecuted (the server
+// closed the connection with a DISCONNECT push before running them) they
+// were not applied and may be queued again.
 func (p *Pipeline) Exec(ctx context.Context) error {
 	frames, parsers := p.frames, p.parsers
 	p.frames, p.parsers = nil, nil
@@ -86,7 +90,7 @@ func (p *Pipeline) Exec(ctx context.Context) error {
 				break
 			}
 		}
-		if cn == nil || attempt >= 3 || !errors.Is(err, errNotSent) {
+		if cn == nil || attempt >= 3 || !errors.Is(err, ErrNotExecuted) {
 			if cerr := ctxEnded(ctx); cerr != nil {
 				err = cerr // the (re)dial ran out of the caller's time
 			}
