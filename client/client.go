@@ -165,6 +165,15 @@ func (c *Client) redial(ctx context.Context, s *slot) (*conn, error) {
 	return cn, nil
 }
 
+// notExecuted marks err, the failure of a call that no attempt sent, as
+// matching ErrNotExecuted. ErrClosed stays as it is.
+func notExecuted(err error) error {
+	if errors.Is(err, ErrNotExecuted) || err == ErrClosed {
+		return err
+	}
+	return &wrapped{ErrNotExecuted, err}
+}
+
 // closedOr returns ErrClosed once the Client is closed, else err.
 func (c *Client) closedOr(err error) error {
 	if c.closed.Load() {
@@ -203,6 +212,9 @@ func (c *Client) do(ctx context.Context, frame []byte, idempotent bool) ([]byte,
 		if err != nil {
 			if cerr := ctxEnded(ctx); cerr != nil {
 				return nil, cerr // the (re)dial ran out of the caller's time
+			}
+			if !retriedInFlight {
+				err = notExecuted(err) // no attempt reached the server
 			}
 			return nil, err
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringdb/ringdb/server"
 	"github.com/ringdb/ringdb/transport/binproto"
 )
 
@@ -108,5 +109,29 @@ func TestDisconnectPushRetriesBounded(t *testing.T) {
 	}
 	if n := d.sets.Load(); n < 2 || n > 4 {
 		t.Fatalf("server read %d SETs; want a bounded number of re-sends (2 to 4)", n)
+	}
+}
+
+// TestDownServerIsNotExecuted: a call that finds no connection and cannot
+// dial one (the server is down) sent nothing, yet failed with a bare
+// ErrConnLost, which says a write may have been applied.
+func TestDownServerIsNotExecuted(t *testing.T) {
+	s := startServer(t, server.Config{})
+	c := newClient(t, s.Addr(), WithPoolSize(1), withBackoff(time.Millisecond, time.Millisecond))
+	ctx := testCtx(t)
+	if err := c.Set(ctx, "k", []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	stopServer(t, s)
+	waitUntil(t, "the connection breaks", func() bool { return c.slots[0].cur.Load().broken() })
+	err := c.Set(ctx, "k", []byte("v"), 0)
+	if !errors.Is(err, ErrConnLost) || !errors.Is(err, ErrNotExecuted) {
+		t.Fatalf("Set with the server down = %v; want ErrConnLost and ErrNotExecuted", err)
+	}
+	p := c.Pipeline()
+	r := p.Set("k", []byte("v"), SetOptions{})
+	err = p.Exec(ctx)
+	if !errors.Is(err, ErrConnLost) || !errors.Is(err, ErrNotExecuted) || !errors.Is(r.Err(), ErrNotExecuted) {
+		t.Fatalf("Exec with the server down = %v (result %v); want ErrConnLost and ErrNotExecuted", err, r.Err())
 	}
 }

@@ -33,8 +33,9 @@ var (
 	// also matches ErrNotExecuted.
 	ErrConnLost = errors.New("ringdb: connection lost")
 	// ErrNotExecuted is matched, together with ErrConnLost, by the error
-	// of a call the server is known not to have executed: the connection
-	// broke before the request was written, or the server announced with a
+	// of a call the server is known not to have executed: no connection
+	// could be opened for it (the server is down), the connection broke
+	// before the request was written, or the server announced with a
 	// DISCONNECT push (shutdown, idle timeout, a buffer limit) that it was
 	// closing the connection before it ran the request. The server
 	// executes nothing after that push and has answered everything it

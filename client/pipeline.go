@@ -93,6 +93,8 @@ func (p *Pipeline) Exec(ctx context.Context) error {
 		if cn == nil || attempt >= 3 || !errors.Is(err, ErrNotExecuted) {
 			if cerr := ctxEnded(ctx); cerr != nil {
 				err = cerr // the (re)dial ran out of the caller's time
+			} else if cn == nil {
+				err = notExecuted(err) // no connection: nothing was sent
 			}
 			for _, f := range parsers {
 				f(nil, err)
