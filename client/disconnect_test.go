@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -133,5 +135,43 @@ func TestDownServerIsNotExecuted(t *testing.T) {
 	err = p.Exec(ctx)
 	if !errors.Is(err, ErrConnLost) || !errors.Is(err, ErrNotExecuted) || !errors.Is(r.Err(), ErrNotExecuted) {
 		t.Fatalf("Exec with the server down = %v (result %v); want ErrConnLost and ErrNotExecuted", err, r.Err())
+	}
+}
+
+// TestIdleTimeoutRace: writes sent just as the server closes an idle
+// connection (DISCONNECT "idle timeout") failed with a bare ErrConnLost
+// ("may have been applied") although the server never ran them. Every
+// such write is now re-sent, and none is applied twice: the counter equals
+// the number of INCRs that succeeded. The sleeps only make the race
+// likely; the checks do not depend on timing.
+func TestIdleTimeoutRace(t *testing.T) {
+	for _, tr := range []string{server.TransportStd, server.TransportGnet} {
+		t.Run(tr, func(t *testing.T) {
+			s := startServer(t, server.Config{Transport: tr, IdleTimeout: 30 * time.Millisecond})
+			c := newClient(t, s.Addr(), WithPoolSize(2), withBackoff(time.Millisecond, 5*time.Millisecond))
+			var ok atomic.Int64
+			var wg sync.WaitGroup
+			for g := range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range 20 {
+						time.Sleep(time.Duration(20+(i*7+g*3)%25) * time.Millisecond)
+						_, err := c.Incr(testCtx(t), "n")
+						switch {
+						case err == nil:
+							ok.Add(1)
+						case !errors.Is(err, ErrNotExecuted):
+							t.Errorf("Incr around the idle timeout = %v; want success or ErrNotExecuted", err)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			v, _, err := c.Get(testCtx(t), "n")
+			if err != nil || string(v) != strconv.FormatInt(ok.Load(), 10) {
+				t.Fatalf("counter = %q, %v; want %d, the INCRs that succeeded", v, err, ok.Load())
+			}
+		})
 	}
 }
