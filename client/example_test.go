@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"math"
 	"os"
 	"testing"
 	"time"
@@ -163,5 +164,83 @@ func ExampleServerError() {
 	fmt.Println(errors.Is(err, client.ErrNotFound))
 	// Output:
 	// ERR value is not an integer or out of range
+	// true
+}
+
+func ExampleClient_Set() {
+	ctx := context.Background()
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	// Bound each call with its own deadline; the connection stays usable
+	// for other calls if this one gives up.
+	cctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	// Cache a token-check result for 30 seconds.
+	if err := c.Set(cctx, "auth:token123", []byte(`{"user":42}`), 30*time.Second); err != nil {
+		log.Fatal(err)
+	}
+	ttl, _ := c.TTL(cctx, "auth:token123")
+	fmt.Println(ttl > 29*time.Second && ttl <= 30*time.Second)
+	// Output: true
+}
+
+// Example_errorHandling classifies failures: errors.Is against the
+// package's sentinels for what to do, errors.As for the server's message.
+func Example_errorHandling() {
+	ctx := context.Background()
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	// Retry what is safe to retry: a call the server did not run
+	// (ErrNotExecuted; the client has already re-sent it a few times), or
+	// a write refused for memory (ErrOOM), after a pause. A bare
+	// ErrConnLost means a write may or may not have been applied.
+	for attempt := 1; ; attempt++ {
+		err := c.Set(ctx, "report", []byte("42"), time.Hour)
+		if err == nil || attempt == 3 {
+			fmt.Println(err)
+			break
+		}
+		switch {
+		case errors.Is(err, client.ErrNotExecuted): // never ran: retry
+			continue
+		case errors.Is(err, client.ErrOOM): // the server is full
+			time.Sleep(100 * time.Millisecond)
+			continue
+		case errors.Is(err, client.ErrConnLost):
+			err = fmt.Errorf("outcome unknown: %w", err)
+		}
+		log.Print(err) // context errors, ErrClosed, other server errors
+		break
+	}
+
+	_, err = c.Incr(ctx, "report") // works: "42" is an integer
+	fmt.Println(err)
+	_, err = c.IncrBy(ctx, "report", math.MaxInt64) // overflows
+	var se *client.ServerError
+	if errors.As(err, &se) {
+		fmt.Println(se.Class, se.Msg)
+	}
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, _, err = c.Get(cctx, "report")
+	fmt.Println(errors.Is(err, context.Canceled))
+
+	c.Close()
+	_, _, err = c.Get(ctx, "report")
+	fmt.Println(errors.Is(err, client.ErrClosed))
+	// Output:
+	// <nil>
+	// <nil>
+	// ERR increment or decrement would overflow
+	// true
 	// true
 }
