@@ -63,9 +63,12 @@ type conn struct {
 // dial connects, runs the HELLO handshake synchronously and starts the
 // connection's goroutines.
 func dial(ctx context.Context, addr string, o *options) (*conn, error) {
-	dctx, cancel := context.WithCancel(ctx)
+	var dctx context.Context
+	var cancel context.CancelFunc
 	if o.dialTimeout > 0 { // 0: no timeout of its own, as for reads and writes
 		dctx, cancel = context.WithTimeout(ctx, o.dialTimeout)
+	} else {
+		dctx, cancel = context.WithCancel(ctx)
 	}
 	defer cancel()
 	var d net.Dialer

@@ -1,9 +1,12 @@
 package client
 
 import (
+	"context"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/ringdb/ringdb/server"
 )
 
 // TestBackgroundRedialLeavesNoContext: Client.conn's background redial
@@ -40,5 +43,26 @@ func TestBackgroundRedialLeavesNoContext(t *testing.T) {
 	children := reflect.ValueOf(c.bg).Elem().FieldByName("children").Len()
 	if children != 0 {
 		t.Fatalf("after %d background redials, c.bg holds %d child contexts never cancelled (want 0)", rounds, children)
+	}
+}
+
+// TestNewLeavesNoContext: dial made dctx, cancel := context.WithCancel(ctx)
+// and, with a dial timeout (the default), overwrote both with
+// context.WithTimeout(ctx, ...), so each connection New opened left one
+// child context registered in the caller's context (an application's
+// long-lived one, say) until that context ended.
+func TestNewLeavesNoContext(t *testing.T) {
+	s := startServer(t, server.Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for range 3 {
+		c, err := New(ctx, s.Addr(), WithPoolSize(2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	}
+	if n := reflect.ValueOf(ctx).Elem().FieldByName("children").Len(); n != 0 {
+		t.Fatalf("after 3 New calls with pool size 2, the caller's context holds %d child contexts never cancelled (want 0)", n)
 	}
 }
