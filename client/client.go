@@ -53,8 +53,9 @@ func New(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// Close closes every connection. Calls in flight and later calls fail with
-// ErrClosed. Close is idempotent.
+// Close closes every connection at once, without waiting for replies.
+// Calls in flight (whose writes may or may not have been applied) and later
+// calls fail with ErrClosed. Close is idempotent.
 func (c *Client) Close() error {
 	c.closed.Store(true)
 	c.bgCancel()

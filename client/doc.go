@@ -36,6 +36,9 @@
 // ErrAuth, ErrLimit, ErrProtocol and ErrNotFound, or errors.As for the
 // message.
 //
-// Byte slices returned by calls are owned by the caller; byte slices passed
+// Byte slices returned by calls are owned by the caller: the client never
+// writes to them again. Values of replies up to 512 bytes share 32 KiB
+// blocks with other replies, so a caller that keeps a few small values for
+// long keeps their blocks alive and should copy them. Byte slices passed
 // in may be reused once the call has returned.
 package client

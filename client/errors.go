@@ -46,7 +46,9 @@ var (
 	// never re-sent. When the cause was a DISCONNECT push, its class
 	// matches too (e.g. ErrLimit).
 	ErrNotExecuted = errors.New("ringdb: request not executed")
-	// ErrClosed is returned by calls on a closed Client.
+	// ErrClosed is returned by calls on a closed Client, including calls
+	// in flight when Close was called: a write among those may or may not
+	// have been applied.
 	ErrClosed = errors.New("ringdb: client closed")
 )
 
