@@ -35,6 +35,7 @@ func NewGnet(cfg Config) Server {
 		ready: make(chan struct{}),
 		done:  make(chan struct{}),
 		loops: make(map[gnet.EventLoop]*gnetLoop),
+		lnDup: -1,
 	}
 }
 
@@ -52,9 +53,13 @@ type gnetServer struct {
 	// engine's shutdown: once OnShutdown has run, the pollers are about to
 	// close and no task may be queued on them.
 	engMu   sync.Mutex
-	eng     gnet.Engine                  // REQUIRES: engMu
-	stopped bool                         // REQUIRES: engMu
-	loops   map[gnet.EventLoop]*gnetLoop // REQUIRES: engMu
+	eng     gnet.Engine // REQUIRES: engMu
+	stopped bool        // REQUIRES: engMu
+	// lnDup is a duplicate of the engine's listening descriptor, taken at
+	// boot for stopAccepting (-1: none), closed once the engine has
+	// stopped. REQUIRES: engMu
+	lnDup int
+	loops map[gnet.EventLoop]*gnetLoop // REQUIRES: engMu
 }
 
 // gnetLoop is the transport's state for one event loop. Everything but the
@@ -153,8 +158,12 @@ func (s *gnetServer) Serve(h Handler) error {
 		gnet.WithTicker(true),
 		gnet.WithReuseAddr(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
-		gnet.WithLogger(gnetLogger{}),
+		gnet.WithLogger(gnetLogger{closing: &s.closing}),
 	)
+	s.engMu.Lock()
+	closeListenerDup(s.lnDup)
+	s.lnDup = -1
+	s.engMu.Unlock()
 	switch {
 	case err != nil:
 		return err
@@ -243,10 +252,34 @@ func (s *gnetServer) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// stopEngine makes the engine shut down: a task returning
-// ErrEngineShutdown on any loop stops them all at once (Engine.Stop polls
-// every 500 ms).
+// stopEngine makes the engine shut down. Where it can (Linux), it shuts
+// the listening socket first: gnet's acceptor then fails its next accept,
+// exits and stops the engine, and only then the event loops, which run
+// the registrations of the connections it accepted before (OnOpen closes
+// them). Stopping the loops first, as a task returning ErrEngineShutdown
+// on any loop does, left the acceptor running for a while: it kept
+// accepting, and queued each connection to a loop that never ran again,
+// so the socket stayed open, unanswered, until the process exited. The
+// task remains the way elsewhere, and the fallback should the acceptor
+// not stop.
 func (s *gnetServer) stopEngine() {
+	s.engMu.Lock()
+	if s.stopped {
+		s.engMu.Unlock()
+		return
+	}
+	shut := stopAccepting(s.lnDup) // under engMu: Serve closes lnDup
+	s.engMu.Unlock()
+	if shut {
+		time.AfterFunc(time.Second, s.stopLoops)
+		return
+	}
+	s.stopLoops()
+}
+
+// stopLoops queues a task returning ErrEngineShutdown on a loop, which
+// stops them all at once (Engine.Stop polls every 500 ms).
+func (s *gnetServer) stopLoops() {
 	s.engMu.Lock()
 	defer s.engMu.Unlock()
 	if s.stopped {
@@ -303,6 +336,7 @@ func (s *gnetServer) loopOf(el gnet.EventLoop) *gnetLoop {
 func (s *gnetServer) OnBoot(eng gnet.Engine) gnet.Action {
 	s.engMu.Lock()
 	s.eng = eng
+	s.lnDup = dupListener(eng)
 	s.engMu.Unlock()
 	s.addr = boundAddr(eng, s.cfg.Addr)
 	close(s.ready)
@@ -348,6 +382,11 @@ func (s *gnetServer) OnShutdown(gnet.Engine) {
 func (s *gnetServer) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	l := s.loopOf(c.EventLoop())
 	l.accepted.Add(1)
+	if s.closing.Load() {
+		// Shutting down: accepted before the listener was shut, this
+		// connection is closed at once, as a refused one would be.
+		return nil, gnet.Close
+	}
 	reject := !s.admit()
 	if reject {
 		l.rejected.Add(1)
@@ -522,11 +561,19 @@ func (s *gnetServer) sweep(l *gnetLoop) {
 }
 
 // gnetLogger sends gnet's log lines to slog: its routine messages at debug
-// level, its warnings and errors as such.
-type gnetLogger struct{}
+// level, its warnings and errors as such, except once the server is
+// shutting down: the acceptor's failure on the listener stopAccepting
+// shut is how the engine stops then, and is logged at debug level.
+type gnetLogger struct{ closing *atomic.Bool }
 
 func (gnetLogger) Debugf(format string, args ...any) { slog.Debug(fmt.Sprintf(format, args...)) }
 func (gnetLogger) Infof(format string, args ...any)  { slog.Debug(fmt.Sprintf(format, args...)) }
 func (gnetLogger) Warnf(format string, args ...any)  { slog.Warn(fmt.Sprintf(format, args...)) }
-func (gnetLogger) Errorf(format string, args ...any) { slog.Error(fmt.Sprintf(format, args...)) }
-func (gnetLogger) Fatalf(format string, args ...any) { slog.Error(fmt.Sprintf(format, args...)) }
+func (l gnetLogger) Errorf(format string, args ...any) {
+	if l.closing != nil && l.closing.Load() {
+		slog.Debug(fmt.Sprintf(format, args...))
+		return
+	}
+	slog.Error(fmt.Sprintf(format, args...))
+}
+func (l gnetLogger) Fatalf(format string, args ...any) { l.Errorf(format, args...) }
