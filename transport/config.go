@@ -15,6 +15,13 @@ const (
 	DefaultAddr = "127.0.0.1:7379"
 	// DefaultMaxClients is the default cap on concurrent connections.
 	DefaultMaxClients = 10_000
+	// ReservedFDs is how many file descriptors are kept out of the
+	// clients' reach for the process's own use (listeners, pollers, the
+	// metrics endpoint, logs), as Redis's CONFIG_MIN_RESERVED_FDS.
+	ReservedFDs = 32
+	// refuseRoom is how many connections past MaxClientsForFDs can be open
+	// at once awaiting their refusal (which waits for the first byte).
+	refuseRoom = 16
 	// DefaultQueryBufferLimit is the default cap on the input a connection
 	// may have buffered and not yet executed: 1 GiB.
 	DefaultQueryBufferLimit = 1 << 30
@@ -54,6 +61,33 @@ const (
 	retainOut = 256 << 10
 )
 
+// maxOpenFor returns the most connections, refused ones included, that the
+// process's open-file limit leaves room for when the transport runs loops
+// event loops (each holds two descriptors: its poller and its wake-up
+// event), ReservedFDs kept aside; 0 when no limit is known.
+func maxOpenFor(loops int) int {
+	n := openFileLimit()
+	if n <= 0 {
+		return 0
+	}
+	if loops <= 0 {
+		loops = runtime.GOMAXPROCS(0)
+	}
+	return max(n-ReservedFDs-2*(loops+1), 1)
+}
+
+// MaxClientsForFDs returns the most clients the process's open-file limit
+// leaves room for with loops event loops (0: GOMAXPROCS), with room for
+// refusals past them, or 0 when no limit is known. As Redis does, the
+// server caps maxclients at it.
+func MaxClientsForFDs(loops int) int {
+	n := maxOpenFor(loops)
+	if n == 0 {
+		return 0
+	}
+	return max(n-refuseRoom, 1)
+}
+
 // settings is a Config with its defaults filled in and the decoder limits
 // converted, shared read-only by every connection of a server.
 type settings struct {
@@ -81,6 +115,9 @@ func newSettings(cfg Config) *settings {
 	}
 	if cfg.OutputSoftSeconds <= 0 {
 		cfg.OutputSoftSeconds = DefaultOutputSoftSeconds
+	}
+	if cfg.MaxOpen == 0 {
+		cfg.MaxOpen = maxOpenFor(cfg.Loops)
 	}
 	if cfg.IdleTimeout < 0 {
 		cfg.IdleTimeout = 0

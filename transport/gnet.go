@@ -387,6 +387,10 @@ func (s *gnetServer) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		// connection is closed at once, as a refused one would be.
 		return nil, gnet.Close
 	}
+	if s.overOpen() {
+		l.rejected.Add(1)
+		return nil, gnet.Close
+	}
 	reject := !s.admit()
 	if reject {
 		l.rejected.Add(1)

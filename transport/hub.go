@@ -84,6 +84,13 @@ func (h *hub) admit() bool {
 	return true
 }
 
+// overOpen reports whether a new connection would take the open connections,
+// refused ones included, past MaxOpen: it is then closed at once, before
+// it holds a file descriptor the process needs.
+func (h *hub) overOpen() bool {
+	return h.cfg.MaxOpen > 0 && h.count() >= h.cfg.MaxOpen
+}
+
 // register adds cs to the registry; once Shutdown has begun, cs is asked to
 // close at once, so that no connection slips past Shutdown's snapshot.
 func (h *hub) register(cs *connState) {

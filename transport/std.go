@@ -127,6 +127,11 @@ func isTemporary(err error) bool {
 // accept starts serving c.
 func (s *netServer) accept(c net.Conn) {
 	s.accepted.Add(1)
+	if s.overOpen() {
+		s.rejected.Add(1)
+		_ = c.Close()
+		return
+	}
 	reject := !s.admit()
 	if reject {
 		s.rejected.Add(1)

@@ -89,6 +89,14 @@ type Config struct {
 	// MaxClients caps concurrent connections (default 10,000). Past it a new
 	// client gets an error and is closed.
 	MaxClients int
+	// MaxOpen caps open connections, refused ones included, so that a
+	// burst of connections cannot use up the process's file descriptors
+	// (gnet's accept loop stops the whole server when accept fails with
+	// EMFILE). Past it a new connection is closed at once, unanswered, and
+	// counted as rejected. Default: the open-file limit less ReservedFDs and
+	// two per event loop, or none when that limit is unknown; negative: no
+	// cap.
+	MaxOpen int
 	// IdleTimeout closes connections idle that long; 0 disables it.
 	IdleTimeout time.Duration
 	// QueryBufferLimit caps the unprocessed input buffered per connection.
