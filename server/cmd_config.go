@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"net"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ringdb/ringdb/core"
+	"github.com/ringdb/ringdb/transport"
 )
 
 // configParam is one CONFIG GET/SET setting.
@@ -139,6 +141,9 @@ var configParams = []configParam{
 			}
 			if n < 1 || n > math.MaxUint32 {
 				return nil, errors.New("argument must be between 1 and 4294967295 inclusive")
+			}
+			if m := transport.MaxClientsForFDs(s.cfg.Loops); m > 0 && n > int64(m) {
+				return nil, fmt.Errorf("The operating system is not able to handle the specified number of clients, try with %d", m)
 			}
 			if n == s.maxClients.Load() {
 				return func() error { return nil }, nil

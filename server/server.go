@@ -72,6 +72,12 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	// As Redis: clients past what the open-file limit allows would make
+	// accept fail, which stops a gnet server.
+	if n := transport.MaxClientsForFDs(cfg.Loops); n > 0 && cfg.MaxClients > n {
+		logger.Warn("maxclients reduced to fit the open-file limit; raise ulimit -n for more", "requested", cfg.MaxClients, "maxclients", n)
+		cfg.MaxClients = n
+	}
 	tcfg, err := cfg.transportConfig()
 	if err != nil {
 		return nil, err

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bufio"
+	"net"
+	"os"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestClientsPastOpenFileLimit: with a low open-file limit (ulimit -n 128),
+// clients connecting one after another past it used to make accept fail
+// with EMFILE, and gnet then stopped the whole server. Now maxclients is
+// reduced to fit, as in Redis: the clients past it are refused or closed,
+// and the server keeps serving.
+func TestClientsPastOpenFileLimit(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("needs sh for ulimit")
+	}
+	bin := buildServer(t)
+	for _, tr := range []string{"gnet", "std"} {
+		addr := freeAddr(t)
+		cmd := exec.Command("sh", "-c", `ulimit -n 128 && exec "$0" "$@"`, bin,
+			"--listen", addr, "--transport", tr, "--loops", "1", "--maxmemory", "64MiB", "--metrics-listen", "off")
+		cmd.Stderr = os.Stderr
+		require.NoError(t, cmd.Start())
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+
+		first := dialRetry(t, addr)
+		first.Close()
+		var served []net.Conn
+		refused := 0
+		for i := 0; i < 150; i++ {
+			c := dialRetry(t, addr)
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			_, _ = c.Write([]byte("PING\r\n"))
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			switch {
+			case line == "+PONG\r\n":
+				served = append(served, c)
+				continue
+			case line == "" || line == "-ERR max number of clients reached\r\n":
+				refused++
+			default:
+				t.Fatalf("%s: client %d got %q", tr, i, line)
+			}
+			c.Close()
+		}
+		require.NotEmpty(t, served, tr)
+		require.Positive(t, refused, tr)
+
+		for _, c := range served {
+			c.Close()
+		}
+		// A slot freed by a close is counted free a moment later.
+		var line string
+		for i := 0; i < 50 && line != "+PONG\r\n"; i++ {
+			if i > 0 {
+				time.Sleep(100 * time.Millisecond)
+			}
+			c := dialRetry(t, addr)
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			_, _ = c.Write([]byte("PING\r\n"))
+			line, _ = bufio.NewReader(c).ReadString('\n')
+			c.Close()
+		}
+		require.Equal(t, "+PONG\r\n", line, "%s: still serving", tr)
+
+		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+		select {
+		case err := <-exited:
+			require.NoError(t, err, "%s: exit status after SIGTERM", tr)
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Fatalf("%s: still running 10 s after SIGTERM", tr)
+		}
+	}
+}
