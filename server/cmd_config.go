@@ -218,7 +218,7 @@ var configParams = []configParam{
 var configSubs = nameSubcommands("config", map[string]*subcommand{
 	"get":       {arity: -3, run: configGet},
 	"set":       {arity: -4, run: configSet},
-	"resetstat": {arity: 2, run: func(c *cmdCtx) { c.w.OK() }},
+	"resetstat": {arity: 2, run: func(c *cmdCtx) { c.srv.resetStats(); c.w.OK() }},
 	"rewrite":   {arity: 2, run: func(c *cmdCtx) { c.errReply("The server is running without a config file") }},
 	"help":      {arity: 2, run: configHelp},
 })
@@ -334,7 +334,7 @@ func configHelp(c *cmdCtx) {
 		"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
 		"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
 		"SET <directive> <value>", "    Set the configuration <directive> to <value>.",
-		"RESETSTAT", "    Accepted; counters are not reset.",
+		"RESETSTAT", "    Reset statistics reported by the INFO command.",
 		"HELP", "    Print this help.",
 	}
 	c.w.Array(len(lines))

@@ -6,6 +6,9 @@ import (
 	"runtime"
 	"strconv"
 	"time"
+
+	"github.com/ringdb/ringdb/core"
+	"github.com/ringdb/ringdb/transport"
 )
 
 // infoSections are INFO's sections in output order (Redis's order); all of
@@ -105,20 +108,22 @@ func (s *Server) appendInfoSection(b []byte, sec string) []byte {
 		b = field(b, "mem_allocator", "ringdb-arena")
 	case "stats":
 		b = append(b, "# Stats\r\n"...)
-		// Redis leaves connections refused by maxclients out of this one
-		// (they are rejected_connections); ringdb_connections_total keeps them.
-		b = fieldUint(b, "total_connections_received", max(ts.ConnectionsTotal-min(ts.Rejected, ts.ConnectionsTotal), s.connsTotal.Load()))
-		b = fieldUint(b, "total_commands_processed", s.commandCount())
-		b = fieldUint(b, "total_net_input_bytes", ts.BytesIn)
-		b = fieldUint(b, "total_net_output_bytes", ts.BytesOut)
-		b = fieldUint(b, "rejected_connections", ts.Rejected)
-		b = fieldUint(b, "client_output_buffer_disconnects", ts.OutputBufferDisconnects)
-		b = fieldUint(b, "expired_keys", st.Expired)
-		b = fieldUint(b, "evicted_keys", st.Evicted)
-		b = fieldUint(b, "keyspace_hits", st.Hits)
-		b = fieldUint(b, "keyspace_misses", st.Misses)
-		b = fieldUint(b, "total_sets", st.Sets)
-		b = fieldUint(b, "total_deletes", st.Deletes)
+		d := s.infoStatsNow(&st, &ts)
+		if base := s.statBase.Load(); base != nil {
+			d = d.since(base)
+		}
+		b = fieldUint(b, "total_connections_received", d.conns)
+		b = fieldUint(b, "total_commands_processed", d.cmds)
+		b = fieldUint(b, "total_net_input_bytes", d.in)
+		b = fieldUint(b, "total_net_output_bytes", d.out)
+		b = fieldUint(b, "rejected_connections", d.rejected)
+		b = fieldUint(b, "client_output_buffer_disconnects", d.outDisc)
+		b = fieldUint(b, "expired_keys", d.expired)
+		b = fieldUint(b, "evicted_keys", d.evicted)
+		b = fieldUint(b, "keyspace_hits", d.hits)
+		b = fieldUint(b, "keyspace_misses", d.misses)
+		b = fieldUint(b, "total_sets", d.sets)
+		b = fieldUint(b, "total_deletes", d.deletes)
 	case "persistence":
 		// Nothing is persisted yet; tools and clients read loading (wait
 		// while a dataset loads) and the in-progress flags.
@@ -183,4 +188,54 @@ func (s *Server) configValue(name string) string {
 func formatSeconds(d time.Duration) string {
 	us := d.Microseconds()
 	return fmt.Sprintf("%d.%06d", us/1e6, us%1e6)
+}
+
+// infoStats are the counters of INFO's stats section: the ones CONFIG
+// RESETSTAT resets there, as Redis does. /metrics and the binary
+// protocol's STATS keep counting from the start, as monitoring counters
+// must not go back.
+type infoStats struct {
+	conns, cmds, in, out, rejected, outDisc       uint64
+	expired, evicted, hits, misses, sets, deletes uint64
+}
+
+// infoStatsNow reads the counters from st and ts, and the server's own.
+func (s *Server) infoStatsNow(st *core.Stats, ts *transport.Stats) infoStats {
+	return infoStats{
+		// Redis leaves connections refused by maxclients out of this one
+		// (they are rejected_connections); ringdb_connections_total keeps them.
+		conns:    max(ts.ConnectionsTotal-min(ts.Rejected, ts.ConnectionsTotal), s.connsTotal.Load()),
+		cmds:     s.commandCount(),
+		in:       ts.BytesIn,
+		out:      ts.BytesOut,
+		rejected: ts.Rejected,
+		outDisc:  ts.OutputBufferDisconnects,
+		expired:  st.Expired,
+		evicted:  st.Evicted,
+		hits:     st.Hits,
+		misses:   st.Misses,
+		sets:     st.Sets,
+		deletes:  st.Deletes,
+	}
+}
+
+// since returns the counts from base to d (never below 0).
+func (d infoStats) since(base *infoStats) infoStats {
+	sub := func(a, b uint64) uint64 { return a - min(a, b) }
+	return infoStats{
+		conns: sub(d.conns, base.conns), cmds: sub(d.cmds, base.cmds),
+		in: sub(d.in, base.in), out: sub(d.out, base.out),
+		rejected: sub(d.rejected, base.rejected), outDisc: sub(d.outDisc, base.outDisc),
+		expired: sub(d.expired, base.expired), evicted: sub(d.evicted, base.evicted),
+		hits: sub(d.hits, base.hits), misses: sub(d.misses, base.misses),
+		sets: sub(d.sets, base.sets), deletes: sub(d.deletes, base.deletes),
+	}
+}
+
+// resetStats is CONFIG RESETSTAT: INFO's stats counters start again
+// from 0.
+func (s *Server) resetStats() {
+	st, ts := s.ks.Stats(), s.transportStats()
+	base := s.infoStatsNow(&st, &ts)
+	s.statBase.Store(&base)
 }

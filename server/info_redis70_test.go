@@ -190,3 +190,36 @@ func TestInfoCPU(t *testing.T) {
 		t.Fatalf("default INFO sections out of order: stats at %d, cpu at %d, keyspace at %d", st, cpu, ks)
 	}
 }
+
+// CONFIG RESETSTAT was accepted and reset nothing, so a user measuring a
+// hit ratio over a window with it (as with Redis) read totals since the
+// start. INFO's stats counters now start again from 0, Redis 7.0's
+// command counted after it ran; the counters behind /metrics keep
+// counting, as monitoring counters must.
+func TestConfigResetStat(t *testing.T) {
+	s := newDirectServer(t, Config{})
+	d := newDirectClient(t, s)
+	d.do(t, "SET", "k", "v")
+	for range 3 {
+		d.do(t, "GET", "k")
+	}
+	d.do(t, "GET", "nosuch")
+	info := d.do(t, "INFO", "stats")
+	if h, m := infoField(t, info, "keyspace_hits"), infoField(t, info, "keyspace_misses"); h != 3 || m != 1 {
+		t.Fatalf("before RESETSTAT: keyspace_hits:%d keyspace_misses:%d, want 3 and 1", h, m)
+	}
+	d.do(t, "CONFIG", "RESETSTAT")
+	d.do(t, "GET", "k")
+	info = d.do(t, "INFO", "stats")
+	for name, want := range map[string]int64{
+		"keyspace_hits": 1, "keyspace_misses": 0, "total_commands_processed": 2, // RESETSTAT and GET
+		"total_connections_received": 0, "total_sets": 0, "expired_keys": 0, "evicted_keys": 0,
+	} {
+		if got := infoField(t, info, name); got != want {
+			t.Errorf("after RESETSTAT and a GET: %s:%d, want %d", name, got, want)
+		}
+	}
+	if st := s.ks.Stats(); st.Hits != 4 || st.Misses != 1 {
+		t.Errorf("the counters behind /metrics after RESETSTAT: hits %d misses %d, want 4 and 1 (not reset)", st.Hits, st.Misses)
+	}
+}

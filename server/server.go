@@ -45,6 +45,9 @@ type Server struct {
 	connsTotal atomic.Uint64
 	closedCmds atomic.Uint64 // commands of sessions that have closed
 	clockSec   atomic.Int64  // unix seconds, refreshed once a second
+	// statBase holds INFO's stats counters as CONFIG RESETSTAT found them
+	// (nil: never reset); INFO shows the counts since.
+	statBase atomic.Pointer[infoStats]
 
 	startOnce sync.Once
 	startErr  error
