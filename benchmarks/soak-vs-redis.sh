@@ -92,7 +92,7 @@ echo
 echo "## summary (ringdb / Redis, same bound, same workload)"
 printf '| %s | %s | %s | %s |\n' measure ringdb Redis ratio
 printf '| --- | --- | --- | --- |\n'
-for k in rss_peak_mib rss_median_2nd_half_mib ops_per_sec hit_ratio evicted expired corrupt malformed; do
+for k in rss_peak_mib rss_median_2nd_half_mib ops_per_sec server_cpu_us_per_op hit_ratio evicted expired corrupt malformed; do
 	a=$(field ringdb "$k")
 	b=$(field redis "$k")
 	r=$(awk -v a="${a:-0}" -v b="${b:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
