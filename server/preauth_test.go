@@ -122,6 +122,11 @@ func TestPreAuthLimitsLiftedBeforeFirstCommand(t *testing.T) {
 			stranger := ts.raw(t)
 			admin := ts.raw(t)
 			admin.do(t, "AUTH", "s3cret")
+			// The stranger's session must open while the password is
+			// required: one opened without (its accept can lag behind
+			// the admin's commands) is authenticated for good, as in
+			// Redis, and would not be limited again below.
+			waitSessions(t, ts, 2)
 			if got := admin.do(t, "CONFIG", "SET", "requirepass", ""); got != "+OK\r\n" {
 				t.Fatalf("CONFIG SET requirepass = %q", got)
 			}
