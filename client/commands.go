@@ -261,7 +261,11 @@ func (c *Client) GetEx(ctx context.Context, key string, o GetExOptions) (value [
 	default:
 		e = keyCmd(op.OpGetEx, key)
 	}
-	r, err := run(ctx, c, command[optBytes]{e.finish(), false, parseOptBytes})
+	// Without a relative TTL, doing it twice leaves what doing it once
+	// does: a plain read, an absolute deadline or PERSIST may be retried
+	// when the connection breaks, as GET is.
+	idempotent := mode&op.ExpPX == 0
+	r, err := run(ctx, c, command[optBytes]{e.finish(), idempotent, parseOptBytes})
 	return r.val, r.found, err
 }
 

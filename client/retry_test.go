@@ -75,7 +75,7 @@ func (f *flakyServer) serve(nc net.Conn) {
 				return // drop the connection with the request unanswered
 			}
 			first = false
-			if h.Op == binproto.OpGet {
+			if h.Op == binproto.OpGet || h.Op == binproto.OpGetEx {
 				out = binproto.AppendString(out, "v")
 			} else {
 				out = binproto.AppendOK(out)
@@ -113,6 +113,31 @@ func TestRetryPolicy(t *testing.T) {
 	}
 	if err := c.Set(ctx, "k", []byte("v"), 0); err != nil {
 		t.Fatalf("set after reconnect: %v", err)
+	}
+}
+
+// TestGetExRetryPolicy: GETEX without a relative TTL leaves the same state
+// whether it runs once or twice, so it is retried across a lost connection
+// as GET is (it was not, whatever its options); with a relative TTL it is
+// not, as a retry would extend the TTL.
+func TestGetExRetryPolicy(t *testing.T) {
+	ctx := testCtx(t)
+	f := startFlaky(t, 0)
+	c := newClient(t, f.ln.Addr().String(), WithPoolSize(1), withBackoff(time.Millisecond, 10*time.Millisecond))
+	for i, o := range []GetExOptions{{}, {Persist: true}, {ExpireAt: time.Now().Add(time.Hour)}} {
+		f.drops.Store(1)
+		c.slots[0].cur.Load().fail(errors.New("test: force a new connection"))
+		if v, found, err := c.GetEx(ctx, "k", o); err != nil || !found || string(v) != "v" {
+			t.Fatalf("GetEx %+v across a dropped connection: %q %v %v", o, v, found, err)
+		}
+		if n := f.count(binproto.OpGetEx); n != int64(2*(i+1)) {
+			t.Fatalf("GetEx %+v: server saw %d GETEX in all, want %d (one retry each)", o, n, 2*(i+1))
+		}
+	}
+	f.drops.Store(1)
+	c.slots[0].cur.Load().fail(errors.New("test: force a new connection"))
+	if _, _, err := c.GetEx(ctx, "k", GetExOptions{TTL: time.Minute}); !errors.Is(err, ErrConnLost) {
+		t.Fatalf("GetEx with a TTL across a dropped connection: %v, want ErrConnLost", err)
 	}
 }
 
