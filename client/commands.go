@@ -261,10 +261,11 @@ func (c *Client) GetEx(ctx context.Context, key string, o GetExOptions) (value [
 	default:
 		e = keyCmd(op.OpGetEx, key)
 	}
-	// Without a relative TTL, doing it twice leaves what doing it once
-	// does: a plain read, an absolute deadline or PERSIST may be retried
-	// when the connection breaks, as GET is.
-	idempotent := mode&op.ExpPX == 0
+	// A plain read, or PERSIST, run twice answers and leaves what it does
+	// run once, so it may be retried when the connection breaks, as GET
+	// is. A relative TTL would be extended by a retry, and a deadline may
+	// have passed and deleted the key (as GETDEL).
+	idempotent := mode&(op.ExpPX|op.ExpPXAt) == 0
 	r, err := run(ctx, c, command[optBytes]{e.finish(), idempotent, parseOptBytes})
 	return r.val, r.found, err
 }

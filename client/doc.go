@@ -21,10 +21,9 @@
 // A connection that breaks fails the calls in flight on it with an error
 // matching ErrConnLost, and is re-dialled with exponential backoff by the next
 // call that needs it. Calls that cannot change data (GET, MGET, EXISTS, TTL,
-// SCAN, DBSIZE, STATS, DIGEST, PING), and GETEX without a relative TTL
-// (running it twice leaves what running it once does), are retried once on
-// a fresh connection; writes are not, because the server may already have
-// applied them.
+// SCAN, DBSIZE, STATS, DIGEST, PING), and GETEX without a TTL or deadline
+// (plain, or PERSIST), are retried once on a fresh connection; writes are
+// not, because the server may already have applied them.
 // The exception is a call the server is known not to have run: one that
 // never reached the wire, or one still waiting when the server announced
 // with a DISCONNECT push (shutdown, idle timeout, a buffer limit) that it
