@@ -505,22 +505,29 @@ func (cs *connState) holdStalled(pend, now int64) bool {
 func (cs *connState) resumeAt() int64 { return cs.hub.cfg.OutputHardLimit / 2 }
 
 // overflowed drops the batch that took the connection over its hard
-// output limit and disconnects it at once.
+// output limit and disconnects it at once. A DISCONNECT push tells the
+// client that the requests it has no reply for were not executed (§8), so
+// it is left out when the output dropped holds the reply of a parked
+// request already completed: the client then sees the connection end, and
+// does not re-send a request that ran.
 func (cs *connState) overflowed(out []byte, base int) []byte {
 	out = out[:base]
-	cs.markOverflow()
-	if cs.proto == ProtoBinary {
+	if dropsReply := cs.markOverflow(); cs.proto == ProtoBinary && !dropsReply {
 		out = binproto.AppendDisconnect(out, binproto.ClassLimit, outLimitMsg)
 	}
 	cs.setQuit(true)
 	return out
 }
 
-// markOverflow records a disconnection by an output limit.
-func (cs *connState) markOverflow() {
+// markOverflow records a disconnection by an output limit, and reports
+// whether the inbox it drops holds the reply of a completed parked
+// request.
+func (cs *connState) markOverflow() (dropsReply bool) {
 	cs.mu.Lock()
 	cs.overflow, cs.closing = true, true
+	dropsReply = cs.resumed
 	cs.mu.Unlock()
+	return dropsReply
 }
 
 func (cs *connState) setQuit(abortive bool) {

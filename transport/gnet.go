@@ -497,10 +497,7 @@ func (s *gnetServer) writeOnce(g *gnetConn, out []byte) gnet.Action {
 		// Close once gnet has written the rest; the sweep checks.
 		return g.closeWritten(pend, s.now())
 	case g.overOutput(pend):
-		g.markOverflow()
-		g.setQuit(true)
-		if g.proto == ProtoBinary {
-			b := binproto.AppendDisconnect(l.out[:0], binproto.ClassLimit, outLimitMsg)
+		if b := g.overflowed(l.out[:0], 0); len(b) > 0 {
 			if _, err := g.c.Write(b); err == nil {
 				l.bytesOut.Add(uint64(len(b)))
 			}
