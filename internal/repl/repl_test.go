@@ -176,8 +176,9 @@ func TestSplitLine(t *testing.T) {
 		// digits, a trailing escape is an escaped character.
 		`set ab"c d" e'f g'`:         {"set", "abc d", "ef g"},
 		`set k "\x4" "\xZZ" "\x41B"`: {"set", "k", "x4", "xZZ", "AB"},
-		"set\vk\fv":                  {"set", "k", "v"},
-		`set k "a\\"`:                {"set", "k", "a\\"},
+		// \v and \f are skipped between arguments, but do not end one.
+		"set \vk\fv \fx": {"set", "k\fv", "x"},
+		`set k "a\\"`:    {"set", "k", "a\\"},
 	}
 	for in, want := range cases {
 		got, err := splitLine(in)

@@ -27,7 +27,7 @@ func splitLine(line string) ([]string, error) {
 		var sb strings.Builder
 		for done := false; !done; {
 			switch {
-			case i >= len(line) || isBlank(line[i]):
+			case i >= len(line) || endsWord(line[i]):
 				done = true
 			case line[i] == '"':
 				end, err := doubleQuoted(line, i+1, &sb)
@@ -50,9 +50,17 @@ func splitLine(line string) ([]string, error) {
 	}
 }
 
-// isBlank reports whether c separates arguments (C's isspace).
+// isBlank reports whether c is skipped before an argument, and may
+// follow a closing quote (C's isspace).
 func isBlank(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// endsWord reports whether c ends an unquoted argument: sdssplitargs
+// stops a word at a space, tab, CR or LF only, so a \v or \f inside one
+// is part of it (they are skipped only before an argument).
+func endsWord(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
 }
 
 // closeQuote checks that the quote closing at i ends the argument and
