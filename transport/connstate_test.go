@@ -209,27 +209,3 @@ func TestProcessAllocsWithPrefetcher(t *testing.T) {
 		t.Errorf("%v allocations per batch", n)
 	}
 }
-
-// The gnet transport takes a port given as a service name, as net.Listen
-// (and so the std transport) does: gnet's address URL wants a number, and
-// "127.0.0.1:x11" used to pass the server's validation and then fail.
-func TestNumericPort(t *testing.T) {
-	for in, want := range map[string]string{
-		"127.0.0.1:7379":  "127.0.0.1:7379",
-		"127.0.0.1:0":     "127.0.0.1:0",
-		"127.0.0.1:http":  "127.0.0.1:80", // in Go's built-in table
-		"[::1]:https":     "[::1]:443",
-		":7379":           ":7379",
-		"localhost:https": "localhost:443",
-	} {
-		got, err := numericPort(in)
-		if err != nil || got != want {
-			t.Errorf("numericPort(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"127.0.0.1", "127.0.0.1:no-such-service-here"} {
-		if _, err := numericPort(bad); err == nil {
-			t.Errorf("numericPort(%q): no error", bad)
-		}
-	}
-}

@@ -2,17 +2,16 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
-	gerrors "github.com/panjf2000/gnet/v2/pkg/errors"
 
 	"github.com/ringdb/ringdb/internal/bufpool"
 	"github.com/ringdb/ringdb/transport/binproto"
@@ -35,7 +34,7 @@ func NewGnet(cfg Config) Server {
 		ready: make(chan struct{}),
 		done:  make(chan struct{}),
 		loops: make(map[gnet.EventLoop]*gnetLoop),
-		lnDup: -1,
+		stop:  make(chan struct{}),
 	}
 }
 
@@ -55,11 +54,14 @@ type gnetServer struct {
 	engMu   sync.Mutex
 	eng     gnet.Engine // REQUIRES: engMu
 	stopped bool        // REQUIRES: engMu
-	// lnDup is a duplicate of the engine's listening descriptor, taken at
-	// boot for stopAccepting (-1: none), closed once the engine has
-	// stopped. REQUIRES: engMu
-	lnDup int
-	loops map[gnet.EventLoop]*gnetLoop // REQUIRES: engMu
+	// ln is the listener the accept loop takes connections from; Shutdown
+	// closes it first, as the std transport does. REQUIRES: engMu
+	ln net.Listener
+	// stop is closed when the engine should stop: by Shutdown once the
+	// connections have drained, or by the accept loop on a fatal error.
+	stop     chan struct{}
+	stopOnce sync.Once
+	loops    map[gnet.EventLoop]*gnetLoop // REQUIRES: engMu
 }
 
 // gnetLoop is the transport's state for one event loop. Everything but the
@@ -138,7 +140,13 @@ func (g *gnetConn) closeRequested() {}
 // each time.
 func (g *gnetConn) idleChanged() {}
 
-// Serve implements Server.
+// Serve implements Server. The event loops are a gnet client engine: the
+// transport accepts connections itself and enrolls each in a loop. gnet's
+// own acceptor (gnet.Run) stops the whole engine on any accept error but
+// a few, EMFILE included, so a burst of connections past the open-file
+// limit stopped the server; here the accept loop backs off and retries,
+// as net/http and the std transport do, and the connections wait in the
+// listen backlog.
 func (s *gnetServer) Serve(h Handler) error {
 	if !s.state.CompareAndSwap(stateNew, stateServing) {
 		return ErrServerClosed
@@ -148,47 +156,85 @@ func (s *gnetServer) Serve(h Handler) error {
 		return ErrTLSUnsupported
 	}
 	s.h = h
-	addr, err := numericPort(s.cfg.Addr)
+	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return err
 	}
-	err = gnet.Run(s, "tcp://"+addr,
+	cli, err := gnet.NewClient(s,
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(s.cfg.Loops),
 		gnet.WithTicker(true),
-		gnet.WithReuseAddr(true),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithLogger(gnetLogger{closing: &s.closing}),
 	)
-	s.engMu.Lock()
-	closeListenerDup(s.lnDup)
-	s.lnDup = -1
-	s.engMu.Unlock()
-	switch {
-	case err != nil:
+	if err != nil {
+		_ = ln.Close()
 		return err
+	}
+	s.addr = ln.Addr()
+	s.engMu.Lock()
+	s.ln = ln
+	s.engMu.Unlock()
+	if s.closing.Load() { // Shutdown came first
+		_ = ln.Close()
+		return nil
+	}
+	if err := cli.Start(); err != nil { // OnBoot closes ready
+		_ = ln.Close()
+		return err
+	}
+	accepted := make(chan error, 1)
+	go func() { accepted <- s.acceptLoop(ln, cli) }()
+	var acceptErr error
+	select {
+	case <-s.stop:
+		_ = ln.Close()
+		acceptErr = <-accepted
+	case acceptErr = <-accepted:
+		if acceptErr == nil && s.closing.Load() {
+			// Shutdown closed the listener: the connections drain
+			// before it stops the engine.
+			<-s.stop
+		}
+	}
+	_ = cli.Stop() // OnShutdown: no task is queued on a loop from now on
+	switch {
+	case acceptErr != nil:
+		return acceptErr
 	case !s.closing.Load():
 		return errEngineStopped
 	}
 	return nil
 }
 
-// numericPort returns addr with a port given as a service name ("x11")
-// replaced by its number: net.Listen takes either, gnet's address URL only
-// a number.
-func numericPort(addr string) (string, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", err
+// acceptLoop accepts connections and enrolls each in an event loop (where
+// OnOpen decides whether it is served) until the listener is closed. An
+// error that may go away by itself (out of file descriptors) is waited
+// out; it returns any other.
+func (s *gnetServer) acceptLoop(ln net.Listener, cli *gnet.Client) error {
+	var delay time.Duration
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			if isTemporary(err) {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+				continue
+			}
+			return err
+		}
+		delay = 0
+		if _, err := cli.Enroll(c); err != nil { // it closes c
+			if isTemporary(err) || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				// No descriptor to duplicate c's into: wait as for accept.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
+			}
+		}
 	}
-	if _, err := strconv.ParseUint(port, 10, 16); err == nil || port == "" {
-		return addr, nil
-	}
-	n, err := net.LookupPort("tcp", port)
-	if err != nil {
-		return "", err
-	}
-	return net.JoinHostPort(host, strconv.Itoa(n)), nil
 }
 
 // Ready implements Server.
@@ -216,6 +262,7 @@ func (s *gnetServer) Shutdown(ctx context.Context) error {
 	if s.state.Swap(stateClosed) == stateNew {
 		return nil
 	}
+	s.stopAccepting()
 	// Ready first: a select would pick at random between ready and an
 	// ended ctx, and return leaving the connections open and the engine
 	// running. An engine not booted yet is stopped by OnBoot instead.
@@ -252,49 +299,18 @@ func (s *gnetServer) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// stopEngine makes the engine shut down. Where it can (Linux), it shuts
-// the listening socket first: gnet's acceptor then fails its next accept,
-// exits and stops the engine, and only then the event loops, which run
-// the registrations of the connections it accepted before (OnOpen closes
-// them). Stopping the loops first, as a task returning ErrEngineShutdown
-// on any loop does, left the acceptor running for a while: it kept
-// accepting, and queued each connection to a loop that never ran again,
-// so the socket stayed open, unanswered, until the process exited. The
-// task remains the way elsewhere, and the fallback should the acceptor
-// not stop.
-func (s *gnetServer) stopEngine() {
-	s.engMu.Lock()
-	if s.stopped {
-		s.engMu.Unlock()
-		return
-	}
-	shut := stopAccepting(s.lnDup) // under engMu: Serve closes lnDup
-	s.engMu.Unlock()
-	if shut {
-		time.AfterFunc(time.Second, s.stopLoops)
-		return
-	}
-	s.stopLoops()
-}
+// stopEngine makes Serve stop the engine (the listener is closed by then).
+func (s *gnetServer) stopEngine() { s.stopOnce.Do(func() { close(s.stop) }) }
 
-// stopLoops queues a task returning ErrEngineShutdown on a loop, which
-// stops them all at once (Engine.Stop polls every 500 ms).
-func (s *gnetServer) stopLoops() {
+// stopAccepting closes the listener: new connections are refused from now
+// on, as in Redis and the std transport, while those open drain.
+func (s *gnetServer) stopAccepting() {
 	s.engMu.Lock()
-	defer s.engMu.Unlock()
-	if s.stopped {
-		return
+	ln := s.ln
+	s.engMu.Unlock()
+	if ln != nil {
+		_ = ln.Close()
 	}
-	for _, l := range s.loops {
-		err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-			return gerrors.ErrEngineShutdown
-		}))
-		if err == nil {
-			return
-		}
-	}
-	eng := s.eng
-	go func() { _ = eng.Stop(context.Background()) }()
 }
 
 // sweepAll queues a housekeeping sweep on every loop.
@@ -329,45 +345,14 @@ func (s *gnetServer) loopOf(el gnet.EventLoop) *gnetLoop {
 	return l
 }
 
-// OnBoot implements gnet.EventHandler: it learns the bound address (the
-// port may have been 0) and reports readiness. If Shutdown has begun, it
-// stops the engine before it starts: a Shutdown that saw ready still open
-// may have returned already (its ctx had ended).
+// OnBoot implements gnet.EventHandler: it reports readiness (Serve has
+// learnt the bound address from its listener).
 func (s *gnetServer) OnBoot(eng gnet.Engine) gnet.Action {
 	s.engMu.Lock()
 	s.eng = eng
-	s.lnDup = dupListener(eng)
 	s.engMu.Unlock()
-	s.addr = boundAddr(eng, s.cfg.Addr)
 	close(s.ready)
-	// After close(ready): Shutdown sets closing before it looks at ready,
-	// so one of the two sees the other.
-	if s.closing.Load() {
-		s.engMu.Lock()
-		s.stopped = true // the engine never runs: nothing to stop (stopEngine)
-		s.engMu.Unlock()
-		return gnet.Shutdown
-	}
 	return gnet.None
-}
-
-// boundAddr returns the address of the engine's listener, or addr resolved
-// if it cannot be read.
-func boundAddr(eng gnet.Engine, addr string) net.Addr {
-	if fd, err := eng.Dup(); err == nil {
-		f := os.NewFile(uintptr(fd), "gnet-listener")
-		ln, err := net.FileListener(f)
-		_ = f.Close()
-		if err == nil {
-			a := ln.Addr()
-			_ = ln.Close()
-			return a
-		}
-	}
-	if a, err := net.ResolveTCPAddr("tcp", addr); err == nil {
-		return a
-	}
-	return nil
 }
 
 // OnShutdown implements gnet.EventHandler: from here on no task may be
@@ -383,7 +368,7 @@ func (s *gnetServer) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	l := s.loopOf(c.EventLoop())
 	l.accepted.Add(1)
 	if s.closing.Load() {
-		// Shutting down: accepted before the listener was shut, this
+		// Shutting down: accepted just before the listener closed, this
 		// connection is closed at once, as a refused one would be.
 		return nil, gnet.Close
 	}
@@ -563,8 +548,7 @@ func (s *gnetServer) sweep(l *gnetLoop) {
 
 // gnetLogger sends gnet's log lines to slog: its routine messages at debug
 // level, its warnings and errors as such, except once the server is
-// shutting down: the acceptor's failure on the listener stopAccepting
-// shut is how the engine stops then, and is logged at debug level.
+// shutting down, when they are logged at debug level.
 type gnetLogger struct{ closing *atomic.Bool }
 
 func (gnetLogger) Debugf(format string, args ...any) { slog.Debug(fmt.Sprintf(format, args...)) }
