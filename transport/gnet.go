@@ -57,8 +57,8 @@ type gnetServer struct {
 	// ln is the listener the accept loop takes connections from; Shutdown
 	// closes it first, as the std transport does. REQUIRES: engMu
 	ln net.Listener
-	// stop is closed when the engine should stop: by Shutdown once the
-	// connections have drained, or by the accept loop on a fatal error.
+	// stop is closed by Shutdown once the connections have drained: Serve
+	// then stops the engine.
 	stop     chan struct{}
 	stopOnce sync.Once
 	loops    map[gnet.EventLoop]*gnetLoop // REQUIRES: engMu
