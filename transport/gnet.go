@@ -274,6 +274,12 @@ func (s *gnetServer) Shutdown(ctx context.Context) error {
 		case <-s.done:
 			return nil
 		case <-ctx.Done():
+			// Serve has not started the engine yet, or is starting it
+			// with the listener closed: no connection can have been
+			// enrolled, so it may stop the engine as soon as it has one
+			// (gnet.Run's OnBoot used to). Otherwise nobody would close
+			// stop, and Serve would wait for it for ever.
+			s.stopEngine()
 			return ctx.Err()
 		}
 	}
