@@ -227,7 +227,10 @@ func (s *gnetServer) acceptLoop(ln net.Listener, cli *gnet.Client) error {
 			return err
 		}
 		delay = 0
-		if _, err := cli.Enroll(c); err != nil { // it closes c
+		if _, err := cli.Enroll(c); err != nil {
+			// gnet closes c on Unix, not on every failure on Windows; a
+			// second Close is harmless.
+			_ = c.Close()
 			if isTemporary(err) || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
 				// No descriptor to duplicate c's into: wait as for accept.
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
