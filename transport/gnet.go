@@ -268,7 +268,7 @@ func (s *gnetServer) Shutdown(ctx context.Context) error {
 	s.stopAccepting()
 	// Ready first: a select would pick at random between ready and an
 	// ended ctx, and return leaving the connections open and the engine
-	// running. An engine not booted yet is stopped by OnBoot instead.
+	// running.
 	select {
 	case <-s.ready:
 	default:
