@@ -52,8 +52,7 @@ type gnetServer struct {
 	// engine's shutdown: once OnShutdown has run, the pollers are about to
 	// close and no task may be queued on them.
 	engMu   sync.Mutex
-	eng     gnet.Engine // REQUIRES: engMu
-	stopped bool        // REQUIRES: engMu
+	stopped bool // REQUIRES: engMu
 	// ln is the listener the accept loop takes connections from; Shutdown
 	// closes it first, as the std transport does. REQUIRES: engMu
 	ln net.Listener
@@ -356,10 +355,7 @@ func (s *gnetServer) loopOf(el gnet.EventLoop) *gnetLoop {
 
 // OnBoot implements gnet.EventHandler: it reports readiness (Serve has
 // learnt the bound address from its listener).
-func (s *gnetServer) OnBoot(eng gnet.Engine) gnet.Action {
-	s.engMu.Lock()
-	s.eng = eng
-	s.engMu.Unlock()
+func (s *gnetServer) OnBoot(gnet.Engine) gnet.Action {
 	close(s.ready)
 	return gnet.None
 }

@@ -24,13 +24,7 @@ func TestClientsPastOpenFileLimit(t *testing.T) {
 	}
 	bin := buildServer(t)
 	for _, tr := range []string{"gnet", "std"} {
-		addr := freeAddr(t)
-		cmd := exec.Command("sh", "-c", `ulimit -n 128 && exec "$0" "$@"`, bin,
-			"--listen", addr, "--transport", tr, "--loops", "1", "--maxmemory", "64MiB", "--metrics-listen", "off")
-		cmd.Stderr = os.Stderr
-		require.NoError(t, cmd.Start())
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
+		addr, stop := startLowFD(t, bin, tr)
 
 		first := dialRetry(t, addr)
 		first.Close()
@@ -59,27 +53,9 @@ func TestClientsPastOpenFileLimit(t *testing.T) {
 			c.Close()
 		}
 		// A slot freed by a close is counted free a moment later.
-		var line string
-		for i := 0; i < 50 && line != "+PONG\r\n"; i++ {
-			if i > 0 {
-				time.Sleep(100 * time.Millisecond)
-			}
-			c := dialRetry(t, addr)
-			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-			_, _ = c.Write([]byte("PING\r\n"))
-			line, _ = bufio.NewReader(c).ReadString('\n')
-			c.Close()
-		}
-		require.Equal(t, "+PONG\r\n", line, "%s: still serving", tr)
+		require.Equal(t, "+PONG\r\n", pingEventually(addr), "%s: still serving", tr)
 
-		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-		select {
-		case err := <-exited:
-			require.NoError(t, err, "%s: exit status after SIGTERM", tr)
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Fatalf("%s: still running 10 s after SIGTERM", tr)
-		}
+		stop()
 	}
 }
 
@@ -91,13 +67,7 @@ func TestClientsPastOpenFileLimit(t *testing.T) {
 func TestClientsBurstPastOpenFileLimit(t *testing.T) {
 	bin := buildServer(t)
 	for _, tr := range []string{"gnet", "std"} {
-		addr := freeAddr(t)
-		cmd := exec.Command("sh", "-c", `ulimit -n 128 && exec "$0" "$@"`, bin,
-			"--listen", addr, "--transport", tr, "--loops", "1", "--maxmemory", "64MiB", "--metrics-listen", "off")
-		cmd.Stderr = os.Stderr
-		require.NoError(t, cmd.Start())
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
+		addr, stop := startLowFD(t, bin, tr)
 		first := dialRetry(t, addr)
 		first.Close()
 		var mu sync.Mutex
@@ -121,21 +91,25 @@ func TestClientsBurstPastOpenFileLimit(t *testing.T) {
 		for _, c := range conns {
 			c.Close()
 		}
-		var line string
-		for i := 0; i < 50 && line != "+PONG\r\n"; i++ {
-			if i > 0 {
-				time.Sleep(100 * time.Millisecond)
-			}
-			c, err := net.DialTimeout("tcp", addr, time.Second)
-			if err != nil {
-				continue
-			}
-			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-			_, _ = c.Write([]byte("PING\r\n"))
-			line, _ = bufio.NewReader(c).ReadString('\n')
-			c.Close()
-		}
-		require.Equal(t, "+PONG\r\n", line, "%s: still serving after a burst of connections", tr)
+		require.Equal(t, "+PONG\r\n", pingEventually(addr), "%s: still serving after a burst of connections", tr)
+		stop()
+	}
+}
+
+// startLowFD starts the server binary bin with transport tr under
+// ulimit -n 128 and returns its address and a function that sends it
+// SIGTERM and requires it to exit with status 0 within 10 s.
+func startLowFD(t *testing.T, bin, tr string) (string, func()) {
+	t.Helper()
+	addr := freeAddr(t)
+	cmd := exec.Command("sh", "-c", `ulimit -n 128 && exec "$0" "$@"`, bin,
+		"--listen", addr, "--transport", tr, "--loops", "1", "--maxmemory", "64MiB", "--metrics-listen", "off")
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	return addr, func() {
+		t.Helper()
 		require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 		select {
 		case err := <-exited:
@@ -145,4 +119,25 @@ func TestClientsBurstPastOpenFileLimit(t *testing.T) {
 			t.Fatalf("%s: still running 10 s after SIGTERM", tr)
 		}
 	}
+}
+
+// pingEventually sends PING on fresh connections to addr, up to 50 times
+// 100 ms apart, until one is answered +PONG, and returns the last line
+// read.
+func pingEventually(addr string) string {
+	var line string
+	for i := 0; i < 50 && line != "+PONG\r\n"; i++ {
+		if i > 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			continue
+		}
+		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+		_, _ = c.Write([]byte("PING\r\n"))
+		line, _ = bufio.NewReader(c).ReadString('\n')
+		c.Close()
+	}
+	return line
 }
