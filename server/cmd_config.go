@@ -209,6 +209,34 @@ var configParams = []configParam{
 		name: "proto-max-bulk-len",
 		get:  func(s *Server) string { return strconv.FormatInt(s.cfg.maxBulk(), 10) },
 	},
+	{
+		name: "slowlog-log-slower-than",
+		get:  func(s *Server) string { return strconv.FormatInt(s.slow.threshold.Load(), 10) },
+		parse: func(s *Server, v string) (func() error, error) {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, errors.New("argument couldn't be parsed into an integer")
+			}
+			if n < -1 {
+				return nil, errors.New("argument must be between -1 and 9223372036854775807 inclusive")
+			}
+			return func() error { s.slow.threshold.Store(n); return nil }, nil
+		},
+	},
+	{
+		name: "slowlog-max-len",
+		get:  func(s *Server) string { return strconv.FormatInt(s.slow.maxLen.Load(), 10) },
+		parse: func(s *Server, v string) (func() error, error) {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return nil, errors.New("argument couldn't be parsed into an integer")
+			}
+			if n < 0 {
+				return nil, errors.New("argument must be between 0 and 9223372036854775807 inclusive")
+			}
+			return func() error { s.slow.setMaxLen(n); return nil }, nil
+		},
+	},
 	constParam("appendonly", "no"),
 	constParam("save", ""),
 	{name: "databases", get: func(*Server) string { return "1" }, immutable: true},

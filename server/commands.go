@@ -32,6 +32,7 @@ func commandList(cfg Config) []*command {
 		{name: "dbsize", op: binproto.OpDBSize, arity: 1, flags: fRead, group: "server", summary: "Number of keys", resp: cmdDBSize, bin: binDBSize},
 		{name: "flushdb", arity: -1, flags: flagWrite, group: "server", summary: "Remove every key", resp: cmdFlush},
 		{name: "flushall", op: binproto.OpFlushAll, arity: -1, flags: flagWrite, group: "server", summary: "Remove every key", resp: cmdFlush, bin: binFlushAll},
+		{name: "slowlog", arity: -2, flags: flagAdmin, group: "server", summary: "Read or reset the log of slow commands", resp: cmdSlowlog, subs: slowlogSubs},
 		{name: "time", arity: 1, flags: fConn, group: "server", summary: "Server time", resp: cmdTime},
 		{name: "stats", op: binproto.OpStats, flags: flagLoose, group: "server", bin: binStats},
 		{name: "digest", op: binproto.OpDigest, flags: flagRead, group: "server", bin: binDigest},

@@ -138,7 +138,7 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 	}
 	sess.lastCmd.Store(&cmd.name)
 	sess.lastActive.Store(s.clockSec.Load())
-	cmd.resp(ctx)
+	s.timeRESP(ctx, cmd, argv)
 	sess.countCmd(cmd) // after it ran, as Redis counts: INFO does not count itself
 }
 
@@ -165,6 +165,6 @@ func (s *Server) serveBinary(ctx *cmdCtx, req *transport.Request) {
 	sess.lastCmd.Store(&cmd.name)
 	sess.lastActive.Store(s.clockSec.Load())
 	ctx.args = req.Args
-	cmd.bin(ctx)
+	s.timeBinary(ctx, cmd)
 	sess.countCmd(cmd) // after it ran, as Redis counts
 }

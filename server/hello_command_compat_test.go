@@ -82,7 +82,8 @@ func TestCommandListSubcommandsAndFilters(t *testing.T) {
 	if got := c.do(t, "COMMAND", "LIST"); !strings.Contains(got, bulkR("client")+bulkR("client|getname")) {
 		t.Errorf("COMMAND LIST = %q, want client's subcommands after it", got)
 	}
-	c.expect(t, bulksR("config", "config|get", "config|help", "config|resetstat", "config|rewrite", "config|set"),
+	c.expect(t, bulksR("config", "config|get", "config|help", "config|resetstat", "config|rewrite", "config|set",
+		"slowlog", "slowlog|get", "slowlog|help", "slowlog|len", "slowlog|reset"),
 		"COMMAND", "LIST", "FILTERBY", "ACLCAT", "Admin")
 	c.expect(t, arrR(), "COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch")
 	c.expect(t, arrR(), "COMMAND", "LIST", "FILTERBY", "ACLCAT", "@admin")

@@ -157,6 +157,7 @@ func (s *Server) Sample(snap *stats.Snapshot) {
 	snap.MemoryUsed = st.UsedBytes
 	snap.MemoryMax = s.maxMemory.Load()
 	snap.Evicted, snap.Expired = st.Evicted, st.Expired
+	snap.SlowCommands = s.slow.logged()
 
 	calls := make([]uint64, len(s.cmds.all))
 	errs := make(map[errKey]uint64)

@@ -28,6 +28,7 @@ type Server struct {
 	tr   transport.Server
 	cmds *commandTable
 	h    *connHandler
+	slow *slowlog
 
 	started time.Time
 	runID   string
@@ -117,6 +118,7 @@ func newServer(cfg Config, logger *slog.Logger, ks *core.Keyspace, tr transport.
 		sessions: make(map[uint64]*session),
 		served:   make(chan struct{}),
 		stopTick: make(chan struct{}),
+		slow:     newSlowlog(),
 	}
 	s.h = &connHandler{s: s}
 	s.newMetrics()

@@ -35,6 +35,8 @@ type session struct {
 
 	restricting bool // the transport checks the pre-authentication limits
 
+	timedAt int64 // transport.Monotime when the slow log last timed a command of this session
+
 	buf  []byte   // scratch for values read from the keyspace
 	vals [][]byte // scratch for MGET
 	keys [][]byte // scratch for SCAN and KEYS

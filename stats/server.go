@@ -166,4 +166,5 @@ func writeSnapshot(w io.Writer, sn *Snapshot) {
 	metrics.WriteGaugeUint64(w, "ringdb_memory_max_bytes", uint64(max(sn.MemoryMax, 0)))
 	metrics.WriteCounterUint64(w, "ringdb_evicted_keys_total", sn.Evicted)
 	metrics.WriteCounterUint64(w, "ringdb_expired_keys_total", sn.Expired)
+	metrics.WriteCounterUint64(w, "ringdb_slow_commands_total", sn.SlowCommands)
 }

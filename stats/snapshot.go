@@ -29,6 +29,10 @@ type Snapshot struct {
 	MemoryUsed, MemoryMax int64
 	// Evicted and Expired count keys removed by eviction and by expiry.
 	Evicted, Expired uint64
+	// SlowCommands counts the commands that ran at least the slow log's
+	// threshold (slowlog-log-slower-than), whether or not the slow log
+	// still holds them.
+	SlowCommands uint64
 	// Commands holds one entry per command that has run at least once.
 	Commands []CommandCount
 	// Errors holds one entry per (command, class) that has failed at least

@@ -164,6 +164,7 @@ const prefetchBatch = 32
 // with one write. REQUIRES: the processing context.
 func (cs *connState) process(out, in []byte) []byte {
 	base := len(out)
+	cs.Conn.batchAt = Monotime()
 	if len(in) > 0 {
 		if !cs.reject { // Redis does not count a refused client's traffic
 			cs.st.bytesIn.Add(uint64(len(in)))

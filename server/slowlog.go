@@ -1,0 +1,368 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ringdb/ringdb/transport"
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// The slow log keeps the most recent commands that ran longer than
+// slowlog-log-slower-than microseconds, as Redis's SLOWLOG does.
+//
+// Reading the clock costs about 25 ns here, a few percent of a pipelined
+// GET's whole server cost, so not every command is timed (Redis times
+// every one):
+//   - commands without the fast flag (KEYS, SCAN, DEL, MSET, FLUSHALL,
+//     INFO, ...), commands whose arguments add up to slowArgBytes or more,
+//     and every command when the threshold is 0, are timed exactly;
+//   - any other command whose reply added slowReplyBytes or more (a GET of
+//     a large value) is charged the time since its batch began
+//     (transport.Conn.BatchStart) or since the last command timed in it,
+//     whichever is later: an upper bound, since fast commands before it in
+//     the same pipelined batch are included;
+//   - the rest, fast commands on small values, are not timed: each takes
+//     well under a microsecond.
+const (
+	slowArgBytes   = 64 << 10
+	slowReplyBytes = 64 << 10
+
+	// Redis's defaults and its truncation of logged arguments.
+	defaultSlowlogThreshold = 10000 // µs
+	defaultSlowlogMaxLen    = 128
+	slowlogMaxArgc          = 32
+	slowlogMaxString        = 128
+)
+
+// slowEntry is one logged command.
+type slowEntry struct {
+	id       int64
+	unix     int64 // seconds
+	micros   int64
+	args     [][]byte
+	addr     string
+	name     string
+	truncArg int // arguments left out past slowlogMaxArgc (0: none)
+}
+
+// slowlog is the server's slow log. Entries are added rarely (only
+// commands over the threshold), so a mutex is enough.
+type slowlog struct {
+	threshold atomic.Int64 // µs; negative disables
+	maxLen    atomic.Int64
+
+	mu      sync.Mutex
+	entries []slowEntry // oldest first; REQUIRES: mu
+	nextID  int64       // REQUIRES: mu
+}
+
+func newSlowlog() *slowlog {
+	l := &slowlog{}
+	l.threshold.Store(defaultSlowlogThreshold)
+	l.maxLen.Store(defaultSlowlogMaxLen)
+	return l
+}
+
+// add logs a command that ran for ns nanoseconds if that is over the
+// threshold. args[0] is the command's name.
+func (l *slowlog) add(sess *session, now int64, ns int64, args [][]byte, redact func(i int) bool) {
+	th := l.threshold.Load()
+	if th < 0 || ns/1000 < th {
+		return
+	}
+	e := slowEntry{unix: now, micros: ns / 1000, addr: sess.addr}
+	sess.mu.Lock()
+	e.name = sess.name
+	sess.mu.Unlock()
+	n := len(args)
+	if n > slowlogMaxArgc {
+		e.truncArg = n - (slowlogMaxArgc - 1)
+		n = slowlogMaxArgc - 1
+	}
+	e.args = make([][]byte, n)
+	for i := range n {
+		a := args[i]
+		switch {
+		case i > 0 && redact != nil && redact(i):
+			a = []byte("(redacted)")
+		case len(a) > slowlogMaxString:
+			a = append(a[:slowlogMaxString:slowlogMaxString], "... ("+strconv.Itoa(len(a)-slowlogMaxString)+" more bytes)"...)
+		default:
+			a = append([]byte(nil), a...)
+		}
+		e.args[i] = a
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e.id = l.nextID
+	l.nextID++
+	limit := l.maxLen.Load()
+	if limit <= 0 {
+		clear(l.entries)
+		l.entries = l.entries[:0]
+		return
+	}
+	l.entries = append(l.entries, e)
+	l.trimLocked(limit)
+}
+
+// trimLocked keeps the newest limit entries. REQUIRES: mu.
+func (l *slowlog) trimLocked(limit int64) {
+	if over := int64(len(l.entries)) - limit; over > 0 {
+		n := copy(l.entries, l.entries[over:])
+		clear(l.entries[n:])
+		l.entries = l.entries[:n]
+	}
+}
+
+// setMaxLen applies slowlog-max-len, dropping the oldest entries past it.
+func (l *slowlog) setMaxLen(n int64) {
+	l.mu.Lock()
+	l.maxLen.Store(n)
+	l.trimLocked(max(n, 0))
+	l.mu.Unlock()
+}
+
+// redactRESP reports, for a command as sent, which arguments the slow log
+// must not show, as Redis hides them: AUTH's, HELLO's after AUTH, and the
+// value CONFIG SET gives requirepass. nil when none.
+func redactRESP(argv [][]byte) func(i int) bool {
+	switch {
+	case eqFold(argv[0], "auth"):
+		return func(int) bool { return true }
+	case eqFold(argv[0], "hello"):
+		from := -1
+		for i := 2; i < len(argv); i++ {
+			if eqFold(argv[i], "auth") {
+				from = i + 1
+				break
+			}
+		}
+		if from < 0 {
+			return nil
+		}
+		return func(i int) bool { return i >= from && i < from+2 }
+	case eqFold(argv[0], "config") && len(argv) > 1 && eqFold(argv[1], "set"):
+		return func(i int) bool { return i >= 3 && i%2 == 1 && eqFold(argv[i-1], "requirepass") }
+	}
+	return nil
+}
+
+// timeRESP runs cmd for argv and logs it if it was slow (see the comment
+// at the top of this file for which commands are timed).
+func (s *Server) timeRESP(ctx *cmdCtx, cmd *command, argv [][]byte) {
+	l := s.slow
+	th := l.threshold.Load()
+	if th < 0 {
+		cmd.resp(ctx)
+		return
+	}
+	if th == 0 || cmd.flags&flagFast == 0 || argsOver(argv, slowArgBytes) {
+		t0 := transport.Monotime()
+		cmd.resp(ctx)
+		t1 := transport.Monotime()
+		ctx.sess.timedAt = t1
+		l.add(ctx.sess, s.clockSec.Load(), t1-t0, argv, redactRESP(argv))
+		return
+	}
+	n0 := len(ctx.w.Bytes())
+	cmd.resp(ctx)
+	if len(ctx.w.Bytes())-n0 >= slowReplyBytes {
+		s.logUntimed(ctx, argv, nil)
+	}
+}
+
+// logUntimed logs a command that was not timed, charging it the time since
+// its batch began or since the last command timed in it.
+func (s *Server) logUntimed(ctx *cmdCtx, argv [][]byte, redact func(int) bool) {
+	start := ctx.conn.BatchStart()
+	if start == 0 {
+		return // not served by a transport (handler tests)
+	}
+	start = max(start, ctx.sess.timedAt)
+	t1 := transport.Monotime()
+	ctx.sess.timedAt = t1
+	s.slow.add(ctx.sess, s.clockSec.Load(), t1-start, argv, redact)
+}
+
+// timeBinary is timeRESP for a binary-protocol request; the log shows it
+// under its command's name, with integer arguments in decimal.
+func (s *Server) timeBinary(ctx *cmdCtx, cmd *command) {
+	l := s.slow
+	th := l.threshold.Load()
+	if th < 0 {
+		cmd.bin(ctx)
+		return
+	}
+	big := false
+	if th != 0 && cmd.flags&flagFast != 0 {
+		n := 0
+		for i := range ctx.args {
+			n += len(ctx.args[i].Bytes)
+		}
+		big = n >= slowArgBytes
+	}
+	if th == 0 || cmd.flags&flagFast == 0 || big {
+		t0 := transport.Monotime()
+		cmd.bin(ctx)
+		t1 := transport.Monotime()
+		ctx.sess.timedAt = t1
+		if (t1-t0)/1000 >= th {
+			l.add(ctx.sess, s.clockSec.Load(), t1-t0, binArgv(cmd, ctx.args), binRedact(cmd))
+		}
+		return
+	}
+	n0 := len(ctx.w.Bytes())
+	cmd.bin(ctx)
+	if len(ctx.w.Bytes())-n0 >= slowReplyBytes {
+		start := ctx.conn.BatchStart()
+		if start == 0 {
+			return
+		}
+		start = max(start, ctx.sess.timedAt)
+		t1 := transport.Monotime()
+		ctx.sess.timedAt = t1
+		if (t1-start)/1000 >= th {
+			l.add(ctx.sess, s.clockSec.Load(), t1-start, binArgv(cmd, ctx.args), nil)
+		}
+	}
+}
+
+// binArgv renders a binary request as a command line for the slow log.
+func binArgv(cmd *command, args []binproto.Value) [][]byte {
+	argv := make([][]byte, 0, 1+min(len(args), slowlogMaxArgc))
+	argv = append(argv, []byte(cmd.name))
+	for i := range args {
+		if len(argv) > slowlogMaxArgc {
+			// add counts only how many are left out.
+			argv = append(argv, nil)
+			continue
+		}
+		v := &args[i]
+		switch v.Kind {
+		case binproto.KindInt:
+			argv = append(argv, strconv.AppendInt(nil, v.Int, 10))
+		default:
+			argv = append(argv, v.Bytes)
+		}
+	}
+	return argv
+}
+
+// binRedact hides a binary HELLO's token.
+func binRedact(cmd *command) func(int) bool {
+	if cmd.op == binproto.OpHello {
+		return func(int) bool { return true }
+	}
+	return nil
+}
+
+// argsOver reports whether argv's arguments add up to n bytes or more.
+func argsOver(argv [][]byte, n int) bool {
+	for _, a := range argv[1:] {
+		if n -= len(a); n <= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+var slowlogSubs = nameSubcommands("slowlog", map[string]*subcommand{
+	"get":   {arity: -2, run: slowlogGet},
+	"len":   {arity: 2, run: func(c *cmdCtx) { c.w.Int(int64(c.srv.slow.len())) }},
+	"reset": {arity: 2, run: func(c *cmdCtx) { c.srv.slow.reset(); c.w.OK() }},
+	"help":  {arity: 2, run: slowlogHelp},
+})
+
+func cmdSlowlog(c *cmdCtx) { dispatchSub(c, slowlogSubs) }
+
+// logged returns the number of commands ever logged (the next id).
+func (l *slowlog) logged() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return uint64(l.nextID)
+}
+
+func (l *slowlog) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.entries)
+}
+
+func (l *slowlog) reset() {
+	l.mu.Lock()
+	clear(l.entries)
+	l.entries = l.entries[:0]
+	l.mu.Unlock()
+}
+
+// slowlogGet is SLOWLOG GET [count]: the newest count entries (10 by
+// default, -1 for all), newest first.
+func slowlogGet(c *cmdCtx) {
+	if len(c.argv) > 3 {
+		c.errReply("unknown subcommand or wrong number of arguments for '" + clip(string(c.argv[1]), 128) + "'. Try SLOWLOG HELP.")
+		return
+	}
+	count := int64(10)
+	if len(c.argv) == 3 {
+		n, ok := parseInt(c.argv[2])
+		if !ok || n < -1 {
+			c.errReply("count should be greater than or equal to -1")
+			return
+		}
+		count = n
+	}
+	l := c.srv.slow
+	l.mu.Lock()
+	n := int64(len(l.entries))
+	if count >= 0 && count < n {
+		n = count
+	}
+	picked := make([]slowEntry, n)
+	for i := range picked {
+		picked[i] = l.entries[len(l.entries)-1-i]
+	}
+	l.mu.Unlock()
+	c.w.Array(len(picked))
+	for _, e := range picked {
+		c.w.Array(6)
+		c.w.Int(e.id)
+		c.w.Int(e.unix)
+		c.w.Int(e.micros)
+		nargs := len(e.args)
+		if e.truncArg > 0 {
+			nargs++
+		}
+		c.w.Array(nargs)
+		for _, a := range e.args {
+			c.w.Bulk(a)
+		}
+		if e.truncArg > 0 {
+			c.w.BulkString("... (" + strconv.Itoa(e.truncArg) + " more arguments)")
+		}
+		c.w.BulkString(e.addr)
+		c.w.BulkString(e.name)
+	}
+}
+
+func slowlogHelp(c *cmdCtx) {
+	lines := strings.Split(`SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:
+GET [<count>]
+    Return top <count> entries from the slowlog (default: 10, -1 mean all).
+    Entries are made of:
+    id, timestamp, time in microseconds, arguments array, client IP and port,
+    client name
+LEN
+    Return the length of the slowlog.
+RESET
+    Reset the slowlog.
+HELP
+    Prints this help.`, "\n")
+	c.w.Array(len(lines))
+	for _, l := range lines {
+		c.w.Simple(l)
+	}
+}
