@@ -22,6 +22,9 @@ var (
 	ErrOverflow = errors.New("ringdb: increment or decrement would overflow")
 	// ErrNoSuchKey is returned by Rename when the source key does not exist.
 	ErrNoSuchKey = errors.New("ringdb: no such key")
+	// ErrSameKey is returned by Copy when the source and the destination
+	// are the same key.
+	ErrSameKey = errors.New("ringdb: source and destination are the same key")
 	// ErrInvalidExpire is returned for a TTL or deadline that is zero or
 	// negative where a positive one is required, or that overflows.
 	ErrInvalidExpire = errors.New("ringdb: invalid expire time")

@@ -397,8 +397,9 @@ type meta struct {
 
 // peek returns key's metadata, treating an expired key as missing. With
 // count it is a read that counts as a hit or a miss (Redis counts EXISTS,
-// TTL, STRLEN, TYPE lookups in keyspace_hits/misses).
-func (k *Keyspace) peek(key []byte, count bool) (meta, bool) {
+// TTL, STRLEN, TYPE lookups in keyspace_hits/misses). With touch a live
+// key's access frequency goes up, as a Get's does.
+func (k *Keyspace) peek(key []byte, count, touch bool) (meta, bool) {
 	s, h := k.shardFor(key)
 	rs := k.ep.enter()
 	var m meta
@@ -416,6 +417,9 @@ func (k *Keyspace) peek(key []byte, count bool) (meta, bool) {
 			if !ok {
 				s.hintExpired(h >> tagShift)
 			}
+		}
+		if ok && touch {
+			bumpFreq(t, pos, v)
 		}
 		break
 	}
@@ -447,7 +451,7 @@ func (k *Keyspace) countRead(hit bool) {
 // without a TTL) without counting a hit or a miss: for commands that look at
 // a key on the way to writing it.
 func (k *Keyspace) Meta(key []byte) (exists bool, expireAt int64) {
-	m, ok := k.peek(key, false)
+	m, ok := k.peek(key, false, false)
 	if !ok {
 		return false, -1
 	}
@@ -456,13 +460,13 @@ func (k *Keyspace) Meta(key []byte) (exists bool, expireAt int64) {
 
 // Exists reports whether key exists (and has not expired).
 func (k *Keyspace) Exists(key []byte) bool {
-	_, ok := k.peek(key, true)
+	_, ok := k.peek(key, true, false)
 	return ok
 }
 
 // StrLen returns the length of key's value, or 0 when it does not exist.
 func (k *Keyspace) StrLen(key []byte) int {
-	m, ok := k.peek(key, true)
+	m, ok := k.peek(key, true, false)
 	if !ok {
 		return 0
 	}
@@ -472,7 +476,7 @@ func (k *Keyspace) StrLen(key []byte) int {
 // PTTL returns the remaining time to live of key in milliseconds, -2 when
 // the key does not exist and -1 when it has no TTL.
 func (k *Keyspace) PTTL(key []byte) int64 {
-	m, ok := k.peek(key, true)
+	m, ok := k.peek(key, true, false)
 	switch {
 	case !ok:
 		return -2
@@ -496,7 +500,7 @@ func (k *Keyspace) TTL(key []byte) int64 {
 // PExpireTime returns key's absolute expiry in Unix milliseconds, -2 when the
 // key does not exist and -1 when it has no TTL.
 func (k *Keyspace) PExpireTime(key []byte) int64 {
-	m, ok := k.peek(key, true)
+	m, ok := k.peek(key, true, false)
 	switch {
 	case !ok:
 		return -2

@@ -123,12 +123,27 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 // src is removed), never neither. Unlike Redis's RENAME it copies the
 // value, so under NoEviction at the bound it can fail with ErrOOM.
 func (k *Keyspace) Rename(src, dst []byte) error {
+	_, err := k.rename(src, dst, false)
+	return err
+}
+
+// RenameNX is Rename only when dst does not exist (an expired dst counts
+// as absent), as Redis's RENAMENX: it reports whether it moved the key.
+// A missing src is ErrNoSuchKey whether or not dst exists; src == dst
+// moves nothing and reports false. Writers see the check and the move as
+// one step; the rest is as for Rename.
+func (k *Keyspace) RenameNX(src, dst []byte) (bool, error) {
+	return k.rename(src, dst, true)
+}
+
+// rename is Rename and, with nx, RenameNX.
+func (k *Keyspace) rename(src, dst []byte, nx bool) (bool, error) {
 	if err := k.checkKey(dst); err != nil {
-		return err
+		return false, err
 	}
 	set := k.shardSetFor(func(yield func([]byte)) { yield(src); yield(dst) })
 	if err := k.lockSet(set); err != nil {
-		return err
+		return false, err
 	}
 	defer k.unlockSet(set)
 	ss, sh := k.shardFor(src)
@@ -137,26 +152,74 @@ func (k *Keyspace) Rename(src, dst []byte) error {
 		if exp {
 			ss.reclaimExpired(pos, v)
 		}
-		return ErrNoSuchKey
+		return false, ErrNoSuchKey
 	}
 	if string(src) == string(dst) {
-		return nil
+		return !nx, nil
+	}
+	ds, dh := k.shardFor(dst)
+	if nx {
+		// An expired dst is left for put, which replaces it and counts it
+		// expired: reclaiming it here could rebuild the table under src.
+		if _, _, _, _, live, _ := ds.find(dh, dst, k.clock); live {
+			return false, nil
+		}
 	}
 	val := ss.stable(&r, pg)
-	ds, dh := k.shardFor(dst)
 	err := ds.put(dh, dst, val, r.expireAt)
 	if pg.large {
 		pg.unpin()
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	// put may have rebuilt the table or moved src's record: find it again.
 	t := ss.table.Load()
 	if pos, v, _, _, ok := ss.lookup(t, sh, src); ok {
 		ss.remove(t, pos, v)
 	}
-	return nil
+	return true, nil
+}
+
+// Copy stores src's value and TTL under dst as well, as Redis's COPY, and
+// reports whether it did: not when src does not exist, nor when dst exists
+// (live) and replace is false. src == dst is ErrSameKey. Looking src up
+// counts as a read (a hit or a miss), as in Redis. The copy is a new
+// record, counted against the bound: under NoEviction at the bound it
+// fails with ErrOOM and dst is unchanged. Writers see it as atomic.
+func (k *Keyspace) Copy(src, dst []byte, replace bool) (bool, error) {
+	if string(src) == string(dst) {
+		return false, ErrSameKey
+	}
+	if err := k.checkKey(dst); err != nil {
+		return false, err
+	}
+	set := k.shardSetFor(func(yield func([]byte)) { yield(src); yield(dst) })
+	if err := k.lockSet(set); err != nil {
+		return false, err
+	}
+	defer k.unlockSet(set)
+	ss, sh := k.shardFor(src)
+	pos, v, r, pg, ok, exp := ss.find(sh, src, k.clock)
+	k.countRead(ok)
+	if !ok {
+		if exp {
+			ss.reclaimExpired(pos, v)
+		}
+		return false, nil
+	}
+	ds, dh := k.shardFor(dst)
+	if !replace {
+		if _, _, _, _, live, _ := ds.find(dh, dst, k.clock); live {
+			return false, nil
+		}
+	}
+	val := ss.stable(&r, pg)
+	err := ds.put(dh, dst, val, r.expireAt)
+	if pg.large {
+		pg.unpin()
+	}
+	return err == nil, err
 }
 
 // Scan iterates the keyspace like Redis SCAN. Start with cursor 0; a
