@@ -258,7 +258,10 @@ func TestInspectBytesAddUp(t *testing.T) {
 		sum += info.Bytes
 	}
 	used := ks.UsedBytes()
-	assert.Equal(t, ks.Stats().UsedBytes, used)
+	st := ks.Stats()
+	assert.Equal(t, st.UsedBytes, used)
+	assert.GreaterOrEqual(t, st.IndexBytes, int64(8*n), "an 8-byte slot per key at least")
+	assert.Less(t, st.IndexBytes, used/4)
 	assert.Greater(t, sum, raw)
 	assert.LessOrEqual(t, sum, used)
 	assert.Greater(t, sum, used*7/10, "sum %d of used %d", sum, used)

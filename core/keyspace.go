@@ -567,7 +567,10 @@ type Stats struct {
 	Evicted   uint64 // keys evicted by the memory bound
 	Keys      int64  // keys held, including expired ones not yet reclaimed
 	UsedBytes int64  // arena pages, index and large values
-	MaxBytes  int64  // the memory bound; 0 when unbounded
+	// IndexBytes is the part of UsedBytes that the index tables take (one
+	// 8-byte slot per key and the free slots around them).
+	IndexBytes int64
+	MaxBytes   int64 // the memory bound; 0 when unbounded
 }
 
 // Stats sums the per-shard and per-reader counters.
@@ -583,6 +586,7 @@ func (k *Keyspace) Stats() Stats {
 		st.Evicted += s.evicted.Load()
 		st.Keys += s.keys.Load()
 		st.UsedBytes += s.used.Load()
+		st.IndexBytes += s.table.Load().bytes()
 	}
 	return st
 }
