@@ -55,12 +55,23 @@ func writeCommandInfo(c *cmdCtx, cmd *command) {
 }
 
 // writeSubcommandInfo writes the description of sub, a subcommand of the
-// container parent, under its full name ("client|id"). It takes no keys;
-// its flags and categories are its container's, as ringdb keeps none of
-// its own.
+// container parent, under its full name ("client|id"), with its own key
+// positions; its flags and categories are its container's plus its own
+// flags (subView).
 func writeSubcommandInfo(c *cmdCtx, parent *command, sub *subcommand) {
-	writeInfoFields(c, sub.full, sub.arity, parent, 0, 0, 0)
+	writeInfoFields(c, sub.full, sub.arity, subView(parent, sub), sub.firstKey, sub.lastKey, sub.step)
 	c.w.Set(0) // subcommands
+}
+
+// subView returns parent as sub describes itself to COMMAND INFO and
+// COMMAND LIST: the container with sub's flags added.
+func subView(parent *command, sub *subcommand) *command {
+	if sub.flags == 0 {
+		return parent
+	}
+	v := *parent
+	v.flags |= sub.flags
+	return &v
 }
 
 // writeInfoFields writes the header and the first nine elements of a
@@ -236,11 +247,11 @@ func commandListSub(c *cmdCtx) {
 		if keep(cmd.name, cmd) {
 			names = append(names, cmd.name)
 		}
-		// A subcommand has its container's categories (see
-		// writeSubcommandInfo).
+		// A subcommand has its container's categories and those of its
+		// own flags (see writeSubcommandInfo).
 		var subs []string
 		for _, sub := range cmd.subs {
-			if keep(sub.full, cmd) {
+			if keep(sub.full, subView(cmd, sub)) {
 				subs = append(subs, sub.full)
 			}
 		}

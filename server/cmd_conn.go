@@ -163,6 +163,12 @@ type subcommand struct {
 	arity int
 	run   handlerFunc
 	full  string // "client|setname": set by nameSubcommands
+	// flags are added to the container's for COMMAND INFO (OBJECT
+	// ENCODING is readonly where OBJECT is not).
+	flags cmdFlags
+	// firstKey, lastKey and step locate the keys in argv (counting the
+	// container's name), for COMMAND INFO; 0 for none.
+	firstKey, lastKey, step int
 }
 
 // nameSubcommands fills in the full names, such as "client|id", that
