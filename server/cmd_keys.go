@@ -224,6 +224,61 @@ func cmdPExpireTime(c *cmdCtx) { c.w.Int(c.srv.ks.PExpireTime(c.argv[1])) }
 
 func cmdRename(c *cmdCtx) { c.replyRename(c.argv[1], c.argv[2]) }
 
+// cmdRenameNX is RENAMENX key newkey: 1 when it renamed, 0 when newkey
+// exists (or is key itself), ERR no such key when key does not exist.
+func cmdRenameNX(c *cmdCtx) {
+	ok, err := c.srv.ks.RenameNX(c.argv[1], c.argv[2])
+	if err != nil {
+		c.coreErr(err)
+		return
+	}
+	c.w.Int(b2i(ok))
+}
+
+// cmdCopy is COPY source destination [DB destination-db] [REPLACE]: 1
+// when it copied the value and its TTL, 0 when source does not exist or
+// destination does (without REPLACE). Options are read in order, as Redis
+// reads them. Only database 0 exists: DB 0 is accepted and any other
+// index gets SELECT's answer (where Redis, with 16 databases, would copy
+// into another one).
+func cmdCopy(c *cmdCtx) {
+	argv := c.argv
+	replace := false
+	for j := 3; j < len(argv); j++ {
+		switch {
+		case eqFold(argv[j], "replace"):
+			replace = true
+		case eqFold(argv[j], "db") && j+1 < len(argv):
+			db, ok := parseInt(argv[j+1])
+			switch {
+			case !ok:
+				c.notInteger()
+				return
+			case db < math.MinInt32 || db > math.MaxInt32:
+				c.errReply(msgIntRange) // Redis reads the index as a C int
+				return
+			case db != 0:
+				c.errReply(msgDBRange)
+				return
+			}
+			j++
+		default:
+			c.syntaxErr()
+			return
+		}
+	}
+	ok, err := c.srv.ks.Copy(argv[1], argv[2], replace)
+	if err != nil {
+		c.coreErr(err)
+		return
+	}
+	c.w.Int(b2i(ok))
+}
+
+// cmdTouch is TOUCH key [key ...]: how many of the keys exist, each
+// marked as read for eviction.
+func cmdTouch(c *cmdCtx) { c.w.Int(int64(c.srv.ks.Touch(c.argv[1:]...))) }
+
 // cmdKeys is KEYS pattern: a full SCAN, without the duplicates a SCAN may
 // return while tables resize.
 func cmdKeys(c *cmdCtx) {

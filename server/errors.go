@@ -16,6 +16,7 @@ const (
 	msgOverflow      = "increment or decrement would overflow"
 	msgDecrOverflow  = "decrement would overflow"
 	msgNoSuchKey     = "no such key"
+	msgSameKey       = "source and destination objects are the same"
 	msgOOM           = "command not allowed when used memory > 'maxmemory'."
 	msgNoAuth        = "Authentication required."
 	msgWrongPass     = "invalid username-password pair or user is disabled."
@@ -75,6 +76,8 @@ func (c *cmdCtx) coreErr(err error) {
 		c.syntaxErr()
 	case errors.Is(err, core.ErrNoSuchKey):
 		c.errReply(msgNoSuchKey)
+	case errors.Is(err, core.ErrSameKey):
+		c.errReply(msgSameKey)
 	case errors.Is(err, core.ErrClosed):
 		c.errReply(msgClosed)
 	default:

@@ -46,6 +46,11 @@ type Server struct {
 	connsTotal atomic.Uint64
 	closedCmds atomic.Uint64 // commands of sessions that have closed
 	clockSec   atomic.Int64  // unix seconds, refreshed once a second
+	// peakMem is the highest used memory seen (MEMORY STATS), sampled
+	// once a second and at each MEMORY STATS; startupMem what the empty
+	// keyspace took at start.
+	peakMem    atomic.Int64
+	startupMem int64
 	// statBase holds INFO's stats counters as CONFIG RESETSTAT found them
 	// (nil: never reset); INFO shows the counts since.
 	statBase atomic.Pointer[infoStats]
@@ -135,6 +140,8 @@ func newServer(cfg Config, logger *slog.Logger, ks *core.Keyspace, tr transport.
 	// a sub-second timeout does not read back as 0 ("off").
 	s.idleTimeout.Store(int64((cfg.IdleTimeout + time.Second - 1) / time.Second))
 	s.clockSec.Store(s.started.Unix())
+	s.startupMem = ks.UsedBytes()
+	s.peakMem.Store(s.startupMem)
 	return s
 }
 
@@ -201,7 +208,8 @@ func (s *Server) Start() error {
 	return s.startErr
 }
 
-// tick refreshes the coarse clock used for client idle times.
+// tick refreshes the coarse clock used for client idle times, and samples
+// the peak of used memory.
 func (s *Server) tick() {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -211,6 +219,7 @@ func (s *Server) tick() {
 			return
 		case now := <-t.C:
 			s.clockSec.Store(now.Unix())
+			s.notePeak(s.ks.UsedBytes())
 		}
 	}
 }
