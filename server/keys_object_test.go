@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ringdb/ringdb/core"
 )
 
 // Tests of RENAMENX, COPY, TOUCH, OBJECT and MEMORY beyond the
@@ -65,8 +67,10 @@ func TestObjectCountsReads(t *testing.T) {
 	}
 }
 
-// TestMemoryUsageFollowsValue: MEMORY USAGE grows with the value, is at
-// least the key and value, and a large value counts its whole buffer.
+// TestMemoryUsageFollowsValue: MEMORY USAGE is at least the key and value
+// and at most a little more (its shard's index share, a large value's size
+// class), so it grows with the value; a large value counts its whole
+// buffer.
 func TestMemoryUsageFollowsValue(t *testing.T) {
 	c := newDirectClient(t, newDirectServer(t, Config{}))
 	usage := func(key string) int64 {
@@ -83,7 +87,8 @@ func TestMemoryUsageFollowsValue(t *testing.T) {
 		key := fmt.Sprintf("k%d", n)
 		c.expect(t, okR, "SET", key, strings.Repeat("v", n))
 		u := usage(key)
-		if u < int64(n+len(key)) || u <= prev {
+		// A key alone in its shard has the whole (smallest) index to itself.
+		if u < int64(n+len(key)) || u > int64(n+n/4+1024) || n >= 1000 && u <= prev {
 			t.Errorf("MEMORY USAGE of a %d-byte value = %d (previous %d)", n, u, prev)
 		}
 		prev = u
@@ -127,7 +132,9 @@ func memoryStatsOf(t *testing.T, c *directClient) map[string]int64 {
 // TestMemoryStatsFromKeyspace: MEMORY STATS reports the keyspace's own
 // numbers, consistent with INFO and DBSIZE.
 func TestMemoryStatsFromKeyspace(t *testing.T) {
-	s := newDirectServer(t, Config{})
+	// No active expiry: it frees retired tables in the background, which
+	// would change used memory between MEMORY STATS and Stats below.
+	s := newDirectServerOpts(t, Config{}, core.Options{NoActiveExpiry: true})
 	c := newDirectClient(t, s)
 	for i := range 300 {
 		c.expect(t, okR, "SET", fmt.Sprintf("key:%d", i), strings.Repeat("x", i))
@@ -143,12 +150,16 @@ func TestMemoryStatsFromKeyspace(t *testing.T) {
 		"dataset.bytes":                   st.UsedBytes - st.IndexBytes,
 		"startup.allocated":               s.startupMem,
 		"keys.bytes-per-key":              (st.UsedBytes - s.startupMem) / 300,
-		"peak.percentage":                 100,
 	}
 	for name, v := range want {
 		if got, ok := m[name]; !ok || got != v {
 			t.Errorf("MEMORY STATS %s = %d (present %v), want %d", name, got, ok, v)
 		}
+	}
+	// The peak is sampled (every second and here): memory may have been
+	// higher a moment ago (a table grown, the old one not yet freed).
+	if p := m["peak.allocated"]; p < st.UsedBytes || m["peak.percentage"] < 50 || m["peak.percentage"] > 100 {
+		t.Errorf("MEMORY STATS peak.allocated %d, peak.percentage %d, used %d", p, m["peak.percentage"], st.UsedBytes)
 	}
 	if len(m) != 18 {
 		t.Errorf("MEMORY STATS has %d fields: %v", len(m), m)
@@ -165,15 +176,15 @@ func TestMemoryStatsFromKeyspace(t *testing.T) {
 // doctor warns that writes are about to fail; with little memory in use
 // it answers Redis's text for an empty instance.
 func TestMemoryDoctorNearNoEvictionBound(t *testing.T) {
-	c := newDirectClient(t, newDirectServer(t, Config{MaxMemory: 16 << 20}))
+	c := newDirectClient(t, newDirectServer(t, Config{MaxMemory: 64 << 20}))
 	if got := c.do(t, "MEMORY", "DOCTOR"); !strings.Contains(got, "this instance is empty") {
 		t.Fatalf("empty instance: %q", got)
 	}
 	// Fill every shard: the first OOM only says one shard is full.
 	val := strings.Repeat("v", 4000)
 	ooms := 0
-	for i := 0; ooms < 200; i++ {
-		if i > 10_000 {
+	for i := 0; ooms < 2000; i++ {
+		if i > 40_000 {
 			t.Fatal("no OOM")
 		}
 		if got := c.do(t, "SET", fmt.Sprintf("k%d", i), val); got != okR {
