@@ -20,6 +20,8 @@ var (
 	ErrNotInteger = errors.New("ringdb: value is not an integer or out of range")
 	// ErrOverflow is returned by IncrBy when the result would overflow int64.
 	ErrOverflow = errors.New("ringdb: increment or decrement would overflow")
+	// ErrOffsetRange is returned by SetRange for a negative offset.
+	ErrOffsetRange = errors.New("ringdb: offset is out of range")
 	// ErrNoSuchKey is returned by Rename when the source key does not exist.
 	ErrNoSuchKey = errors.New("ringdb: no such key")
 	// ErrSameKey is returned by Copy when the source and the destination

@@ -327,6 +327,48 @@ func (k *Keyspace) checkKV(key, val []byte) error {
 // Get appends the value of key to dst. It reports false, and returns dst
 // unchanged, when the key does not exist or has expired.
 func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
+	return k.getRange(dst, key, 0, -1)
+}
+
+// GetRange appends to dst the part of key's value that Redis's GETRANGE
+// key start end selects: bytes start to end, both included, where a
+// negative index counts from the end (-1 is the last byte) and indexes
+// past either end are clamped; nothing when start comes after end once
+// resolved, or when both are negative and start > end. Only that part is
+// copied, however large the value. It reports false, and returns dst
+// unchanged, when the key does not exist or has expired; it counts a hit
+// or a miss as Get does, and takes no lock.
+func (k *Keyspace) GetRange(dst, key []byte, start, end int64) ([]byte, bool) {
+	return k.getRange(dst, key, start, end)
+}
+
+// valueSpan returns the bytes [lo, hi) of a value of length n that
+// GETRANGE start end selects, as Redis 7.0's getrangeCommand computes it.
+// (0, -1) is always the whole value.
+func valueSpan(n int, start, end int64) (lo, hi int) {
+	if start < 0 && end < 0 && start > end {
+		return 0, 0
+	}
+	l := int64(n)
+	if start < 0 {
+		start += l // no overflow: l >= 0
+	}
+	if end < 0 {
+		end += l
+	}
+	start, end = max(start, 0), max(end, 0)
+	if end >= l {
+		end = l - 1
+	}
+	if start > end || l == 0 {
+		return 0, 0
+	}
+	return int(start), int(end) + 1
+}
+
+// getRange is Get and GetRange: it appends the span of key's value that
+// valueSpan(len, start, end) selects.
+func (k *Keyspace) getRange(dst, key []byte, start, end int64) ([]byte, bool) {
 	s, h := k.shardFor(key)
 	rs := k.ep.enter()
 	for spins := 0; ; spins++ {
@@ -347,6 +389,9 @@ func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
 			rs.exit()
 			return dst, false
 		}
+		// The length of a record's value never changes (an in-place
+		// overwrite keeps it), so the span holds for every copy below.
+		lo, hi := valueSpan(len(r.val), start, end)
 		if pg.large {
 			bumpFreq(t, pos, v)
 			rs.hits.Add(1)
@@ -354,12 +399,12 @@ func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
 			// outside the epoch without holding back page reclamation.
 			pg.pin()
 			rs.exit()
-			dst = appendValue(dst, r.val)
+			dst = appendValue(dst, r.val[lo:hi])
 			pg.unpin()
 			return dst, true
 		}
 		if !r.aligned {
-			dst = append(dst, r.val...)
+			dst = append(dst, r.val[lo:hi]...)
 		} else {
 			off := addrOff(slotAddr(v))
 			sw := seqWord(pg.buf[off+r.seqOff:])
@@ -375,7 +420,12 @@ func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
 				}
 			}
 			n := len(dst)
-			dst = appendWords(dst, pg.buf[off+r.voff:off+r.voff+roundUp8(len(r.val))], len(r.val))
+			w := pg.buf[off+r.voff : off+r.voff+roundUp8(len(r.val))]
+			if lo == 0 && hi == len(r.val) {
+				dst = appendWords(dst, w, len(r.val))
+			} else {
+				dst = appendWordsRange(dst, w, lo, hi)
+			}
 			if sw.Load() != seq {
 				dst = dst[:n] // written while we copied: read it again
 				continue

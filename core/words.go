@@ -27,6 +27,18 @@ func appendWords(dst, w []byte, n int) []byte {
 	return dst[:l+n]
 }
 
+// appendWordsRange appends bytes [lo, hi) of the padded value words w
+// (8-byte aligned) to dst, loading only the words that hold them.
+func appendWordsRange(dst, w []byte, lo, hi int) []byte {
+	var b [8]byte
+	for i := lo &^ 7; i < hi && i+8 <= len(w); i += 8 {
+		x := atomic.LoadUint64((*uint64)(unsafe.Pointer(&w[i])))
+		binary.LittleEndian.PutUint64(b[:], x)
+		dst = append(dst, b[max(lo-i, 0):min(hi-i, 8)]...)
+	}
+	return dst
+}
+
 // storeWords overwrites the padded value words w (8-byte aligned,
 // len(w) = roundUp8(len(val))) with val, zero-padding the last word.
 // REQUIRES s.mu held and the record's write sequence odd.
