@@ -20,6 +20,12 @@ var (
 	ErrNotInteger = errors.New("ringdb: value is not an integer or out of range")
 	// ErrOverflow is returned by IncrBy when the result would overflow int64.
 	ErrOverflow = errors.New("ringdb: increment or decrement would overflow")
+	// ErrNotFloat is returned by IncrByFloat when the stored value or the
+	// increment is not a number Redis's string2ld accepts.
+	ErrNotFloat = errors.New("ringdb: value is not a valid float")
+	// ErrNaNOrInf is returned by IncrByFloat when the sum is not finite
+	// (an infinite operand included).
+	ErrNaNOrInf = errors.New("ringdb: increment would produce NaN or Infinity")
 	// ErrOffsetRange is returned by SetRange for a negative offset.
 	ErrOffsetRange = errors.New("ringdb: offset is out of range")
 	// ErrNoSuchKey is returned by Rename when the source key does not exist.
