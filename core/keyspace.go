@@ -17,10 +17,10 @@ import (
 )
 
 // Keyspace is a binary-safe key/value store. All methods are safe for
-// concurrent use. Reads (Get, Exists, StrLen, TTL, PTTL, PExpireTime, MGet)
-// take no lock and never wait for a writer of another key; a Get that
-// overlaps an in-place overwrite of the same key copies the value again
-// (record.go). Writes lock one shard (or, for multi-key commands, each shard
+// concurrent use. Reads (Get, GetRange, Exists, StrLen, TTL, PTTL,
+// PExpireTime, MGet) take no lock and never wait for a writer of another
+// key; a Get that overlaps an in-place overwrite of the same key copies
+// the value again (record.go). Writes lock one shard (or, for multi-key commands, each shard
 // involved, in a fixed order).
 //
 // Values passed in are copied; values returned are appended to the caller's
