@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"math"
 
 	"github.com/ringdb/ringdb/core"
@@ -332,6 +333,58 @@ func cmdDecrBy(c *cmdCtx) {
 }
 
 func cmdAppend(c *cmdCtx) { c.replyAppend(c.argv[1], c.argv[2]) }
+
+// cmdGetRange is GETRANGE key start end, and SUBSTR, its old name: the
+// bytes from start to end (negative indexes count from the end), or an
+// empty string, also for a missing key. Like Redis it parses both indexes
+// before looking at the key.
+func cmdGetRange(c *cmdCtx) {
+	start, ok := parseInt(c.argv[2])
+	if !ok {
+		c.notInteger()
+		return
+	}
+	end, ok := parseInt(c.argv[3])
+	if !ok {
+		c.notInteger()
+		return
+	}
+	v, _ := c.srv.ks.GetRange(c.sess.buf[:0], c.argv[1], start, end)
+	c.w.Bulk(v)
+	c.sess.keepBuf(v)
+}
+
+// cmdSetRange is SETRANGE key offset value: the new length. A result over
+// the value limit gets Redis's error for it, not the LIMIT class SET's
+// value gets: Redis answers SETRANGE so whatever the limit.
+func cmdSetRange(c *cmdCtx) {
+	off, ok := parseInt(c.argv[2])
+	if !ok {
+		c.notInteger()
+		return
+	}
+	n, err := c.srv.ks.SetRange(c.argv[1], off, c.argv[3])
+	switch {
+	case errors.Is(err, core.ErrValueTooLarge):
+		c.errReply(msgStringTooLong)
+	case err != nil:
+		c.coreErr(err)
+	default:
+		c.w.Int(int64(n))
+	}
+}
+
+// cmdIncrByFloat is INCRBYFLOAT key increment: the new value, as stored
+// (see core.Keyspace.IncrByFloat for its format).
+func cmdIncrByFloat(c *cmdCtx) {
+	v, err := c.srv.ks.IncrByFloat(c.sess.buf[:0], c.argv[1], c.argv[2])
+	if err != nil {
+		c.coreErr(err)
+		return
+	}
+	c.w.Bulk(v)
+	c.sess.keepBuf(v)
+}
 
 func cmdStrLen(c *cmdCtx) { c.w.Int(int64(c.srv.ks.StrLen(c.argv[1]))) }
 

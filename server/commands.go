@@ -55,6 +55,10 @@ func commandList(cfg Config) []*command {
 		{name: "incrby", op: binproto.OpIncrBy, arity: 3, binMin: 2, binMax: 2, flags: fWrite, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Increment an integer", resp: cmdIncrBy, bin: binIncrBy},
 		{name: "decrby", arity: 3, flags: fWrite, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Decrement an integer", resp: cmdDecrBy},
 		{name: "append", op: binproto.OpAppend, arity: 3, binMin: 2, binMax: 2, flags: fWrite, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Append to the value of a key", resp: cmdAppend, bin: binAppend},
+		{name: "incrbyfloat", arity: 3, flags: fWrite, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Increment a floating-point number", resp: cmdIncrByFloat},
+		{name: "getrange", arity: 4, flags: flagRead, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Get a substring of the value of a key", resp: cmdGetRange},
+		{name: "substr", arity: 4, flags: flagRead, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Get a substring of the value of a key (GETRANGE's old name)", resp: cmdGetRange},
+		{name: "setrange", arity: 4, flags: fWrite &^ flagFast, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Overwrite part of the value of a key from an offset", resp: cmdSetRange},
 		{name: "strlen", arity: 2, flags: fRead, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Length of the value of a key", resp: cmdStrLen},
 
 		// Keys.

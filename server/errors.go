@@ -17,6 +17,10 @@ const (
 	msgDecrOverflow  = "decrement would overflow"
 	msgNoSuchKey     = "no such key"
 	msgSameKey       = "source and destination objects are the same"
+	msgNotFloat      = "value is not a valid float"
+	msgNaNOrInf      = "increment would produce NaN or Infinity"
+	msgOffsetRange   = "offset is out of range"
+	msgStringTooLong = "string exceeds maximum allowed size (proto-max-bulk-len)"
 	msgOOM           = "command not allowed when used memory > 'maxmemory'."
 	msgNoAuth        = "Authentication required."
 	msgWrongPass     = "invalid username-password pair or user is disabled."
@@ -78,6 +82,12 @@ func (c *cmdCtx) coreErr(err error) {
 		c.errReply(msgNoSuchKey)
 	case errors.Is(err, core.ErrSameKey):
 		c.errReply(msgSameKey)
+	case errors.Is(err, core.ErrNotFloat):
+		c.errReply(msgNotFloat)
+	case errors.Is(err, core.ErrNaNOrInf):
+		c.errReply(msgNaNOrInf)
+	case errors.Is(err, core.ErrOffsetRange):
+		c.errReply(msgOffsetRange)
 	case errors.Is(err, core.ErrClosed):
 		c.errReply(msgClosed)
 	default:

@@ -88,7 +88,7 @@ func TestCommandListSubcommandsAndFilters(t *testing.T) {
 	c.expect(t, arrR(), "COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch")
 	c.expect(t, arrR(), "COMMAND", "LIST", "FILTERBY", "ACLCAT", "@admin")
 	c.expect(t, arrR(), "COMMAND", "LIST", "FILTERBY", "MODULE", "x")
-	if got := c.do(t, "COMMAND", "LIST", "FILTERBY", "ACLCAT", "string"); !strings.HasPrefix(got, "*17\r\n"+bulkR("get")) {
+	if got := c.do(t, "COMMAND", "LIST", "FILTERBY", "ACLCAT", "string"); !strings.HasPrefix(got, "*21\r\n"+bulkR("get")) {
 		t.Errorf("COMMAND LIST FILTERBY ACLCAT string = %q", got)
 	}
 	c.expect(t, errR("ERR syntax error"), "COMMAND", "LIST", "FILTERBY", "BOGUS", "x")

@@ -222,3 +222,29 @@ func TestLargeValuesReadableUnderOutputLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestStringRangeLimits: SETRANGE past MaxValueSize gets Redis's
+// proto-max-bulk-len error (MaxValueSize is our proto-max-bulk-len), before
+// any allocation; INCRBYFLOAT's result obeys the limit too; under
+// noeviction a SETRANGE whose result cannot fit the memory bound gets OOM
+// and leaves the key as it was.
+func TestStringRangeLimits(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{MaxValueSize: 64}))
+	c.expect(t, intR(64), "SETRANGE", "k", "63", "x")
+	c.expect(t, errR("ERR string exceeds maximum allowed size (proto-max-bulk-len)"), "SETRANGE", "k", "63", "xy")
+	c.expect(t, errR("ERR string exceeds maximum allowed size (proto-max-bulk-len)"), "SETRANGE", "new", "64", "x")
+	c.expect(t, errR("ERR string exceeds maximum allowed size (proto-max-bulk-len)"), "SETRANGE", "new", "9223372036854775807", "x")
+	c.expect(t, intR(64), "SETRANGE", "k", "9223372036854775807", "")
+	c.expect(t, intR(0), "EXISTS", "new")
+	c.expect(t, bulkR("1"+strings.Repeat("0", 19)), "INCRBYFLOAT", "f", "1e19")
+	c.expect(t, errR("ERR value too large (71 bytes, limit 64)"), "INCRBYFLOAT", "f", "1e70")
+	c.expect(t, bulkR("1"+strings.Repeat("0", 19)), "GET", "f")
+
+	c = newDirectClient(t, newDirectServer(t, Config{MaxMemory: 4 << 20}))
+	c.expect(t, okR, "SET", "k", "hello")
+	c.expect(t, errR("OOM command not allowed when used memory > 'maxmemory'."), "SETRANGE", "k", "104857600", "x")
+	c.expect(t, errR("OOM command not allowed when used memory > 'maxmemory'."), "SETRANGE", "new", "104857600", "x")
+	c.expect(t, bulkR("hello"), "GET", "k")
+	c.expect(t, intR(0), "EXISTS", "new")
+	c.expect(t, intR(100_001), "SETRANGE", "k", "100000", "x")
+}

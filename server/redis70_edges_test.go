@@ -448,3 +448,21 @@ func TestSilentClientIsListedAndKillable(t *testing.T) {
 		})
 	}
 }
+
+// TestStringRangeCommandsCountReads: GETRANGE and SUBSTR count a hit or a
+// miss, as Redis 7.0's lookupKeyRead does; SETRANGE and INCRBYFLOAT look
+// keys up for writing and count neither (checked against redis-server
+// 7.0.15 with CONFIG RESETSTAT and INFO stats).
+func TestStringRangeCommandsCountReads(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	c.expect(t, okR, "SET", "k", "v")
+	c.expect(t, bulkR("v"), "GETRANGE", "k", "0", "-1")
+	c.expect(t, bulkR(""), "SUBSTR", "nokey", "0", "-1")
+	c.expect(t, intR(1), "SETRANGE", "k", "0", "x")
+	c.expect(t, intR(5), "SETRANGE", "new", "4", "x")
+	c.expect(t, bulkR("1"), "INCRBYFLOAT", "k2", "1")
+	info := c.do(t, "INFO", "stats")
+	if !strings.Contains(info, "keyspace_hits:1\r\n") || !strings.Contains(info, "keyspace_misses:1\r\n") {
+		t.Errorf("INFO stats = %q, want keyspace_hits:1 and keyspace_misses:1", info)
+	}
+}
