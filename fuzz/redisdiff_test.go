@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -308,6 +309,21 @@ var (
 	// or invalid.
 	rdAbs = []string{"0", "1", "-1", "100", "1000000000", "99999999999", "99999999999999",
 		"9223372036854775807", "abc", ""}
+	// Indexes for GETRANGE and offsets for SETRANGE: inside and around
+	// the values of rdVals, negative, at the int64 ends, past the 512 MiB
+	// value limit (refused before any allocation in both servers), and
+	// not integers. No offset makes either server build a large value.
+	rdIdx = []string{"0", "1", "2", "-1", "-2", "-3", "5", "10", "23", "599", "600", "40000", "100000",
+		"-600", "-40001", "9223372036854775807", "-9223372036854775808", "536870912",
+		"9223372036854775808", "abc", "", "1.5", " 1", "+1", "01", "-0"}
+	// Operands for INCRBYFLOAT, good and bad: Redis parses them as C's
+	// long double (hex, inf and exponents included) and prints 17
+	// decimals, trailing zeros dropped.
+	rdFloats = []string{"0", "1", "-1", "0.1", "0.2", "-0.3", "10.5", "1.5", "5.0e3", "2.0e2", "1e20", "-1e20",
+		"1e-17", "5e-18", "3.0000000000000000001", "0.000003814697265625", "123456789.123456789",
+		"1e308", "1e4932", "-1e4932", "1e-4950", "1.2e4932", "1e5000", "1e-5000", "0x10", "0x1p-3", "0X1.8P1",
+		"inf", "-inf", "Infinity", "nan", "-0", "+1.5", ".5", "5.", ".", "1e", "0x", " 1", "1 ", "abc", "",
+		"9223372036854775807", "1_0", "0b1", strings.Repeat("9", 400)}
 	rdPatterns = []string{"*", "a", "k:*", "k:[12]", "[^a]*", "?", "??*", "*\\", "[", "\\*", "", "*:*", "[b-a]*"}
 )
 
@@ -363,7 +379,7 @@ func rdGen(rng *rand.Rand) []string {
 		return nil
 	}
 	var argv []string
-	switch rng.IntN(40) {
+	switch rng.IntN(44) {
 	case 0, 1, 2:
 		argv = []string{"GET", k()}
 	case 3, 4, 5:
@@ -562,6 +578,22 @@ func rdGen(rng *rand.Rand) []string {
 			break
 		}
 		argv = []string{"SET", k(), v(), "EX", rdTTL(rng), "PX", rdTTL(rng)}
+	case 39, 40:
+		argv = []string{pick(rng, []string{"GETRANGE", "GETRANGE", "SUBSTR"}), k(), pick(rng, rdIdx), pick(rng, rdIdx)}
+	case 41:
+		val := v()
+		if rng.IntN(2) == 0 {
+			val = pick(rng, []string{"x", "", "\x00", "ab\r\n"})
+		}
+		argv = []string{"SETRANGE", k(), pick(rng, rdIdx), val}
+	case 42:
+		incr := pick(rng, rdFloats)
+		if rng.IntN(3) == 0 {
+			// Any float64 in a form both parse: most need all 17
+			// decimals of the long double sum.
+			incr = strconv.FormatFloat(rng.NormFloat64()*math.Pow(10, float64(rng.IntN(12)-4)), "gfe"[rng.IntN(3)], -1, 64)
+		}
+		argv = []string{"INCRBYFLOAT", k(), incr}
 	default:
 		argv = []string{"SCAN", "0", "MATCH", pick(rng, rdPatterns), "COUNT", "1000"}
 	}
