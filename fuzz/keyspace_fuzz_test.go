@@ -58,6 +58,17 @@ func FuzzKeyspace(f *testing.F) {
 		seed = append(seed, 16, 40, 1, 0, 3, 5, 0, 16, 250, 0, 16, 200, 1, 19, 15, 18, 0, 4)
 		f.Add(seed)
 	}
+	// SETRANGE and GETRANGE (fzRangeOp): into a missing key, a small value
+	// made aligned by a rewrite, across into a large value, under the
+	// roomy bound and the tight NoEviction one.
+	for _, cfg := range []byte{1, 12} {
+		f.Add([]byte{cfg,
+			fzRangeOp, 0, 2, 3, 'x', 'y', 'z', fzRangeOp + 1, 0, 0, 14,
+			0, 2, 5, 'h', 'e', 'l', 'l', 'o', 0, 2, 5, 'w', 'o', 'r', 'l', 'd', // SET b twice: aligned
+			fzRangeOp, 2, 1, 3, 'i', 'p', 'p', fzRangeOp + 1, 2, 14, 16, 2, 2,
+			fzRangeOp, 2, 10, 0xc0, 60, 7, fzRangeOp + 1, 2, 17, 14, 14, 4, 2,
+			fzRangeOp, 3, 12, 0xc0, 0, 1, fzRangeOp, 3, 19, 1, 'q', 19, 15})
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fzRunInput(t, data)
 	})
@@ -526,14 +537,33 @@ func fzRunInput(t *testing.T, data []byte) {
 	r.finalCheck()
 }
 
+// fzRangeOp is the first of the opcode bytes (fzRangeOp, fzRangeOp+1) for
+// SETRANGE and GETRANGE. Other bytes pick one of the 23 older operations
+// modulo 23; taking the two highest bytes for the range operations left
+// every regression input in testdata/ meaning what it meant.
+const fzRangeOp = 0xfe
+
+// fzOffsets are SETRANGE offsets and GETRANGE indexes: inside, at and past
+// the ends of small and large values, past fzMaxValue, and negative.
+var fzOffsets = []int64{0, 1, 2, 3, 7, 8, 31, 100, 1000, 5000, 30000, fzMaxValue - 1, fzMaxValue, 40000, -1, -2, -8, -100, -40000, math.MaxInt64, math.MinInt64}
+
 func (r *fzRun) step(d *fzDec) {
 	ks, m := r.ks, r.m
 	pfx := []byte("dst:")
 	// Op bytes 23, 47, ... (23 mod 24) were among ops 0 to 22; they are
 	// now the key operations added later (RENAMENX, COPY, TOUCH,
 	// Inspect), so that the corpus's regression inputs, which use none of
-	// those bytes, still mean what they did.
+	// those bytes, still mean what they did. Bytes fzRangeOp and the one
+	// after it are SETRANGE and GETRANGE, for the same reason.
 	c := d.u8()
+	switch c {
+	case fzRangeOp:
+		r.setRange(d)
+		return
+	case fzRangeOp + 1:
+		r.getRange(d)
+		return
+	}
 	op := int(c) % 23
 	if c%24 == 23 {
 		op = 23
@@ -1119,6 +1149,79 @@ func (r *fzRun) keyOps(d *fzDec) {
 
 // fzPairs draws one to three key/value pairs for MSET or MSETNX, and the
 // error expected of them (a value over the limit).
+// setRange runs SETRANGE against the model: zero padding up to the
+// offset, the TTL kept, nothing written (nor created) for an empty value,
+// ErrOffsetRange for a negative offset before anything else, and
+// ErrValueTooLarge past fzMaxValue.
+func (r *fzRun) setRange(d *fzDec) {
+	k := d.key()
+	off := fzOffsets[d.n(len(fzOffsets))]
+	v := d.value()
+	r.logf("SETRANGE %s %d %s", fzShort(k), off, fzShort(v))
+	e, exists := r.m.live(k)
+	var old []byte
+	var deadline int64
+	if exists {
+		old, deadline = e.val, e.deadline
+	}
+	var want []error
+	var nv []byte
+	switch {
+	case off < 0:
+		want = append(want, core.ErrOffsetRange)
+	case len(v) == 0:
+		nv = old
+	case off > int64(fzMaxValue-len(v)):
+		want = append(want, core.ErrValueTooLarge)
+	default:
+		nv = bytes.Clone(old)
+		if end := int(off) + len(v); end > len(nv) {
+			nv = append(nv, make([]byte, end-len(nv))...)
+		}
+		copy(nv[off:], v)
+	}
+	n, err := r.ks.SetRange(k, off, v)
+	if r.failedOOM("SETRANGE", err, want, k) || r.checkErr("SETRANGE", err, want) {
+		return
+	}
+	if n != len(nv) {
+		r.fatalf("SETRANGE %s %d %s = %d, want %d", fzShort(k), off, fzShort(v), n, len(nv))
+	}
+	if len(v) > 0 {
+		r.m.put(k, nv, deadline)
+	}
+}
+
+// getRange runs GETRANGE against the model, Redis's getrangeCommand
+// written out again on the model's value.
+func (r *fzRun) getRange(d *fzDec) {
+	k := d.key()
+	start, end := fzOffsets[d.n(len(fzOffsets))], fzOffsets[d.n(len(fzOffsets))]
+	r.logf("GETRANGE %s %d %d", fzShort(k), start, end)
+	pfx := []byte("dst:")
+	got, ok := r.ks.GetRange(bytes.Clone(pfx), k, start, end)
+	e, exists := r.m.live(k)
+	want := pfx
+	if s, t := start, end; exists && !(s < 0 && t < 0 && s > t) {
+		l := int64(len(e.val))
+		if s < 0 {
+			s = max(l+s, 0)
+		}
+		if t < 0 {
+			t = max(l+t, 0)
+		}
+		if t >= l {
+			t = l - 1
+		}
+		if s <= t {
+			want = append(want, e.val[s:t+1]...)
+		}
+	}
+	if ok != exists || !bytes.Equal(got, want) {
+		r.fatalf("GETRANGE %s %d %d = %s (found %v), want %s (found %v)", fzShort(k), start, end, fzShort(got), ok, fzShort(want), exists)
+	}
+}
+
 func fzPairs(d *fzDec) (pairs [][]byte, want []error) {
 	n := 1 + d.n(3)
 	for i := 0; i < n; i++ {
