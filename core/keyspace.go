@@ -327,7 +327,65 @@ func (k *Keyspace) checkKV(key, val []byte) error {
 // Get appends the value of key to dst. It reports false, and returns dst
 // unchanged, when the key does not exist or has expired.
 func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
-	return k.getRange(dst, key, 0, -1)
+	s, h := k.shardFor(key)
+	rs := k.ep.enter()
+	for spins := 0; ; spins++ {
+		if spins > 64 {
+			runtime.Gosched() // the writer lost its core mid-write
+		}
+		t := s.table.Load()
+		pos, v, r, pg, ok := s.lookup(t, h, key)
+		if ok && r.expireAt != noExpiry && r.expiredAt(k.clock()) {
+			if s.deadlineMoved(t, pos, v, &r, pg) {
+				continue // a writer extended the TTL after we decoded it
+			}
+			ok = false
+			s.hintExpired(h >> tagShift)
+		}
+		if !ok {
+			rs.misses.Add(1)
+			rs.exit()
+			return dst, false
+		}
+		if pg.large {
+			bumpFreq(t, pos, v)
+			rs.hits.Add(1)
+			// Large buffers are never reused: pinned, the copy can run
+			// outside the epoch without holding back page reclamation.
+			pg.pin()
+			rs.exit()
+			dst = appendValue(dst, r.val)
+			pg.unpin()
+			return dst, true
+		}
+		if !r.aligned {
+			dst = append(dst, r.val...)
+		} else {
+			off := addrOff(slotAddr(v))
+			sw := seqWord(pg.buf[off+r.seqOff:])
+			seq := sw.Load()
+			if seq&1 != 0 {
+				continue // a write of this key is under way
+			}
+			if r.expireAt != noExpiry {
+				// The deadline may have moved with the value: check the
+				// one that goes with the value copied below.
+				if exp := loadDeadline(pg.buf[off+r.voff-8 : off+r.voff]); exp != r.expireAt && k.clock() > exp {
+					continue
+				}
+			}
+			n := len(dst)
+			dst = appendWords(dst, pg.buf[off+r.voff:off+r.voff+roundUp8(len(r.val))], len(r.val))
+			if sw.Load() != seq {
+				dst = dst[:n] // written while we copied: read it again
+				continue
+			}
+		}
+		bumpFreq(t, pos, v)
+		rs.hits.Add(1)
+		rs.exit()
+		return dst, true
+	}
 }
 
 // GetRange appends to dst the part of key's value that Redis's GETRANGE
@@ -366,8 +424,10 @@ func valueSpan(n int, start, end int64) (lo, hi int) {
 	return int(start), int(end) + 1
 }
 
-// getRange is Get and GetRange: it appends the span of key's value that
-// valueSpan(len, start, end) selects.
+// getRange is GetRange: Get's read with the copy limited to the span of
+// key's value that valueSpan(len, start, end) selects. Get keeps its own
+// copy of this loop: served by getRange(0, -1), BenchmarkGet went from
+// 280-335 to 338-420 ns (-cpu 2, alternating test binaries, session 15).
 func (k *Keyspace) getRange(dst, key []byte, start, end int64) ([]byte, bool) {
 	s, h := k.shardFor(key)
 	rs := k.ep.enter()
