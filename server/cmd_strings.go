@@ -80,13 +80,19 @@ func (c *cmdCtx) replyIncrBy(key []byte, delta int64) {
 }
 
 // replyAppend appends and writes the new length.
+//
+// Over RESP, a result over the value limit gets Redis's error for it, as
+// SETRANGE's does; binary clients get the LIMIT class.
 func (c *cmdCtx) replyAppend(key, val []byte) {
 	n, err := c.srv.ks.Append(key, val)
-	if err != nil {
+	switch {
+	case err != nil && !c.bin && errors.Is(err, core.ErrValueTooLarge):
+		c.errReply(msgStringTooLong)
+	case err != nil:
 		c.coreErr(err)
-		return
+	default:
+		c.w.Int(int64(n))
 	}
-	c.w.Int(int64(n))
 }
 
 // replyMSet stores the pairs and writes OK.

@@ -79,7 +79,7 @@ func TestSizeLimits(t *testing.T) {
 			s(errR("ERR key too large (17 bytes, limit 16)"), "SET", long, "v"),
 			s(nullR, "GET", long),
 			s(okR, "SET", "k", strings.Repeat("v", 60)),
-			s(errR("ERR value too large (65 bytes, limit 64)"), "APPEND", "k", "12345"),
+			s(errR("ERR string exceeds maximum allowed size (proto-max-bulk-len)"), "APPEND", "k", "12345"),
 			s(intR(64), "APPEND", "k", "1234"),
 		}, false)
 		c.send(t, "SET", "k", strings.Repeat("v", 65))

@@ -466,3 +466,12 @@ func TestStringRangeCommandsCountReads(t *testing.T) {
 		t.Errorf("INFO stats = %q, want keyspace_hits:1 and keyspace_misses:1", info)
 	}
 }
+
+// TestAppendPastValueLimit: an APPEND whose result would pass the value
+// limit gets Redis's error for it (as SETRANGE's), and the value stays.
+func TestAppendPastValueLimit(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{MaxValueSize: 10}))
+	c.expect(t, intR(6), "APPEND", "k", "123456")
+	c.expect(t, errR("ERR string exceeds maximum allowed size (proto-max-bulk-len)"), "APPEND", "k", "123456")
+	c.expect(t, bulkR("123456"), "GET", "k")
+}
