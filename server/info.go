@@ -99,6 +99,25 @@ func (s *Server) appendInfoSection(b []byte, sec string) []byte {
 		b = field(b, "used_memory_human", formatMemory(st.UsedBytes))
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
+		// What Redis's exporters and dashboards read besides used_memory:
+		// the process's resident memory, the peak (sampled every second
+		// and at each read), the memory of the empty keyspace, and the
+		// index (overhead) against the records (dataset).
+		rss := processRSS(int64(ms.Sys))
+		m := s.memStats()
+		b = fieldInt(b, "used_memory_rss", rss)
+		b = field(b, "used_memory_rss_human", formatMemory(rss))
+		b = fieldInt(b, "used_memory_peak", m.peak)
+		b = field(b, "used_memory_peak_human", formatMemory(m.peak))
+		if m.peak > 0 {
+			b = field(b, "used_memory_peak_perc", strconv.FormatFloat(percent(m.total, m.peak), 'f', 2, 64)+"%")
+		}
+		b = fieldInt(b, "used_memory_overhead", m.overhead)
+		b = fieldInt(b, "used_memory_startup", m.startup)
+		b = fieldInt(b, "used_memory_dataset", m.dataset)
+		if m.total > 0 {
+			b = field(b, "mem_fragmentation_ratio", strconv.FormatFloat(float64(rss)/float64(m.total), 'f', 2, 64))
+		}
 		b = fieldUint(b, "used_memory_go_heap", ms.HeapAlloc)
 		b = fieldUint(b, "used_memory_go_sys", ms.Sys)
 		b = fieldInt(b, "maxmemory", s.maxMemory.Load())

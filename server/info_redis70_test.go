@@ -223,3 +223,34 @@ func TestConfigResetStat(t *testing.T) {
 		t.Errorf("the counters behind /metrics after RESETSTAT: hits %d misses %d, want 4 and 1 (not reset)", st.Hits, st.Misses)
 	}
 }
+
+// TestInfoMemoryPeakAndRSS: INFO memory carries the fields Redis's
+// exporters read besides used_memory: the process's RSS, and a peak that
+// stays at the highest used_memory seen after keys are deleted.
+func TestInfoMemoryPeakAndRSS(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	before := c.do(t, "INFO", "memory")
+	if rss := infoField(t, before, "used_memory_rss"); rss < 1<<20 {
+		t.Errorf("used_memory_rss = %d", rss)
+	}
+	val := strings.Repeat("v", 1000)
+	for i := range 5000 {
+		c.expect(t, okR, "SET", "k"+strconv.Itoa(i), val)
+	}
+	full := c.do(t, "INFO", "memory")
+	used := infoField(t, full, "used_memory")
+	if peak := infoField(t, full, "used_memory_peak"); peak < used || used < 5_000_000 {
+		t.Fatalf("used_memory %d, used_memory_peak %d", used, peak)
+	}
+	c.expect(t, okR, "FLUSHALL")
+	after := c.do(t, "INFO", "memory")
+	if peak := infoField(t, after, "used_memory_peak"); peak < used {
+		t.Errorf("after FLUSHALL used_memory_peak = %d, below the %d used before", peak, used)
+	}
+	if u := infoField(t, after, "used_memory"); u >= used {
+		t.Errorf("used_memory %d after FLUSHALL, %d before", u, used)
+	}
+	for _, f := range []string{"used_memory_startup", "used_memory_dataset", "used_memory_overhead"} {
+		infoField(t, after, f)
+	}
+}
