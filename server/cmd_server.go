@@ -69,3 +69,46 @@ func cmdDebugSleepReply(c *cmdCtx) {
 	sess.addTimerLocked(t)
 	sess.mu.Unlock()
 }
+
+// cmdShutdown is SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: a graceful
+// stop, as SIGTERM's (the server stops accepting, writes the replies in
+// flight and exits 0). As in Redis, the client gets no reply: its
+// connection closes. ringdb keeps nothing on disk, so NOSAVE, NOW and
+// FORCE change nothing, SAVE fails (there is no snapshot to write) and
+// ABORT finds no shutdown to cancel (one that has begun cannot be).
+func cmdShutdown(c *cmdCtx) {
+	var save, nosave, now, force, abort bool
+	for _, a := range c.argv[1:] {
+		switch {
+		case eqFold(a, "nosave"):
+			nosave = true
+		case eqFold(a, "save"):
+			save = true
+		case eqFold(a, "now"):
+			now = true
+		case eqFold(a, "force"):
+			force = true
+		case eqFold(a, "abort"):
+			abort = true
+		default:
+			c.syntaxErr()
+			return
+		}
+	}
+	if save && nosave || abort && (save || nosave || now || force) {
+		c.syntaxErr()
+		return
+	}
+	if abort {
+		c.errReply("No shutdown in progress.")
+		return
+	}
+	if save {
+		c.srv.log.Warn("SHUTDOWN SAVE refused: ringdb keeps no snapshot on disk; SHUTDOWN or SHUTDOWN NOSAVE stops the server", "client", c.sess.addr)
+		c.errReply("Errors trying to SHUTDOWN. Check logs.")
+		return
+	}
+	c.srv.log.Info("shutdown requested by a client", "client", c.sess.addr, "id", c.sess.id)
+	c.conn.Close()
+	c.srv.requestShutdown()
+}

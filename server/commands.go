@@ -34,6 +34,7 @@ func commandList(cfg Config) []*command {
 		{name: "flushall", op: binproto.OpFlushAll, arity: -1, flags: flagWrite, group: "server", summary: "Remove every key", resp: cmdFlush, bin: binFlushAll},
 		{name: "slowlog", arity: -2, flags: flagAdmin, group: "server", summary: "Read or reset the log of slow commands", resp: cmdSlowlog, subs: slowlogSubs},
 		{name: "memory", arity: -2, group: "server", summary: "Memory use of keys and of the server", resp: cmdMemory, subs: memorySubs},
+		{name: "shutdown", arity: -1, flags: flagAdmin, group: "server", summary: "Stop the server gracefully", resp: cmdShutdown},
 		{name: "time", arity: 1, flags: fConn, group: "server", summary: "Server time", resp: cmdTime},
 		{name: "stats", op: binproto.OpStats, flags: flagLoose, group: "server", bin: binStats},
 		{name: "digest", op: binproto.OpDigest, flags: flagRead, group: "server", bin: binDigest},

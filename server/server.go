@@ -64,6 +64,12 @@ type Server struct {
 	shutOnce sync.Once
 	shutErr  error
 
+	// SHUTDOWN asks for a graceful stop: Run wakes on shutReq; a server
+	// not in Run shuts itself down.
+	shutReqOnce sync.Once
+	shutReq     chan struct{}
+	inRun       atomic.Bool
+
 	// Monitoring (metrics.go); met and lat are nil when MetricsAddr is off.
 	met    *stats.Server
 	lat    *stats.Latency
@@ -123,6 +129,7 @@ func newServer(cfg Config, logger *slog.Logger, ks *core.Keyspace, tr transport.
 		sessions: make(map[uint64]*session),
 		served:   make(chan struct{}),
 		stopTick: make(chan struct{}),
+		shutReq:  make(chan struct{}),
 		slow:     newSlowlog(),
 	}
 	s.h = &connHandler{s: s}
@@ -228,14 +235,17 @@ func (s *Server) tick() {
 // gracefully: in-flight replies get up to drainWait to be written, then
 // connections still holding output (clients that stopped reading) are
 // dropped, so that Run returns within 5 seconds. It returns nil after a
-// shutdown, dropped connections included (they are logged).
+// shutdown, dropped connections included (they are logged). A client's
+// SHUTDOWN ends it as ctx would.
 func (s *Server) Run(ctx context.Context) error {
+	s.inRun.Store(true)
 	if err := s.Start(); err != nil {
 		s.Shutdown(context.Background())
 		return err
 	}
 	select {
 	case <-ctx.Done():
+	case <-s.shutReq:
 	case <-s.served:
 		s.Shutdown(context.Background())
 		if s.serveErr != nil {
@@ -251,6 +261,22 @@ func (s *Server) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// requestShutdown starts a graceful shutdown on a client's behalf (the
+// SHUTDOWN command): Run's, or, for a server not in Run, the same steps on
+// a goroutine of its own.
+func (s *Server) requestShutdown() {
+	s.shutReqOnce.Do(func() {
+		close(s.shutReq)
+		if !s.inRun.Load() {
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), drainWait)
+				defer cancel()
+				_ = s.Shutdown(ctx)
+			}()
+		}
+	})
 }
 
 // drainWait is how long Run lets connections take their last replies at
