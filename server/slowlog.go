@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -134,17 +135,26 @@ func redactRESP(argv [][]byte) func(i int) bool {
 	case eqFold(argv[0], "auth"):
 		return func(int) bool { return true }
 	case eqFold(argv[0], "hello"):
-		from := -1
-		for i := 2; i < len(argv); i++ {
-			if eqFold(argv[i], "auth") {
-				from = i + 1
-				break
+		// Walk the options as HELLO parses them (Redis's helloCommand
+		// redacts as it goes): a SETNAME value spelled "auth" is not an
+		// AUTH, and every AUTH pair is hidden, not only the first.
+		var hide []int
+		for j := 2; j < len(argv); j++ {
+			more := len(argv) - 1 - j
+			switch {
+			case eqFold(argv[j], "auth") && more >= 2:
+				hide = append(hide, j+1, j+2)
+				j += 2
+			case eqFold(argv[j], "setname") && more >= 1:
+				j++
+			default:
+				j = len(argv) // a syntax error: Redis stops parsing there
 			}
 		}
-		if from < 0 {
+		if hide == nil {
 			return nil
 		}
-		return func(i int) bool { return i >= from && i < from+2 }
+		return func(i int) bool { return slices.Contains(hide, i) }
 	case eqFold(argv[0], "config") && len(argv) > 1 && eqFold(argv[1], "set"):
 		return func(i int) bool { return i >= 3 && i%2 == 1 && eqFold(argv[i-1], "requirepass") }
 	}

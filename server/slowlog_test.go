@@ -246,3 +246,27 @@ func TestSlowCommandsMetric(t *testing.T) {
 	c.expectDo(t, okR, "SET", "k", "v")
 	waitMetric(t, ts.MetricsAddr(), "ringdb_slow_commands_total", 3)
 }
+
+// TestSlowlogRedactsEveryHelloAuth: HELLO's options are walked as HELLO
+// parses them, so a client name spelled "auth" does not shift the
+// redaction onto the wrong arguments, and a second AUTH pair is hidden
+// too (redis-server 7.0.15 logs exactly these).
+func TestSlowlogRedactsEveryHelloAuth(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	c.expect(t, okR, "CONFIG", "SET", "slowlog-log-slower-than", "0")
+	c.do(t, "HELLO", "2", "SETNAME", "auth", "AUTH", "default", "pw1")
+	c.do(t, "HELLO", "2", "AUTH", "default", "x", "AUTH", "default", "pw2")
+	args, _, _ := slowEntries(t, c.do(t, "SLOWLOG", "GET", "2"))
+	want := [][]string{
+		{"HELLO", "2", "AUTH", "(redacted)", "(redacted)", "AUTH", "(redacted)", "(redacted)"},
+		{"HELLO", "2", "SETNAME", "auth", "AUTH", "(redacted)", "(redacted)"},
+	}
+	if len(args) != len(want) {
+		t.Fatalf("%d entries: %q", len(args), args)
+	}
+	for i := range want {
+		if strings.Join(args[i], " ") != strings.Join(want[i], " ") {
+			t.Errorf("entry %d: %q, want %q", i, args[i], want[i])
+		}
+	}
+}
