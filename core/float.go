@@ -283,10 +283,21 @@ func parseHexFloat(b []byte) (*big.Float, bool) {
 	return f, true
 }
 
+// tinyExp bounds the values that print as 0 at 17 decimals: below
+// 2^tinyExp (3.5e-18), under the 5e-18 that rounds up to 1e-17.
+const tinyExp = -58
+
 // appendLongDouble appends x as Redis's ld2string in LD_STR_HUMAN mode
 // writes it: printf's "%.17Lf", then trailing zeros and a trailing point
 // dropped, and "-0" written "0". x must be finite.
 func appendLongDouble(dst []byte, x *big.Float) []byte {
+	if x.Sign() != 0 && x.MantExp(nil) <= tinyExp {
+		// Rounds to 0 at 17 decimals. Printed the long way, such a value
+		// (1e-4950 is a valid operand) costs milliseconds under the
+		// shard lock: big.Float's decimal conversion shifts all of its
+		// thousands of digits.
+		return append(dst, '0')
+	}
 	n := len(dst)
 	dst = x.Append(dst, 'f', 17)
 	s := dst[n:]
