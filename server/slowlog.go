@@ -55,9 +55,15 @@ type slowlog struct {
 	threshold atomic.Int64 // µs; negative disables
 	maxLen    atomic.Int64
 
-	mu      sync.Mutex
-	entries []slowEntry // oldest first; REQUIRES: mu
-	nextID  int64       // REQUIRES: mu
+	mu sync.Mutex
+	// entries[head:] is the log, oldest first: dropping the oldest entry
+	// moves head, and the slice is compacted once head reaches half its
+	// length, so an add costs O(1) amortized however long the log
+	// (copying the whole log on each add cost 180 µs per command at a
+	// slowlog-max-len of 50000). REQUIRES: mu
+	entries []slowEntry
+	head    int   // REQUIRES: mu
+	nextID  int64 // REQUIRES: mu
 }
 
 func newSlowlog() *slowlog {
@@ -102,21 +108,35 @@ func (l *slowlog) add(sess *session, now int64, ns int64, args [][]byte, redact 
 	l.nextID++
 	limit := l.maxLen.Load()
 	if limit <= 0 {
-		clear(l.entries)
-		l.entries = l.entries[:0]
+		l.resetLocked()
 		return
 	}
 	l.entries = append(l.entries, e)
 	l.trimLocked(limit)
 }
 
+// logLocked returns the entries held, oldest first. REQUIRES: mu.
+func (l *slowlog) logLocked() []slowEntry { return l.entries[l.head:] }
+
 // trimLocked keeps the newest limit entries. REQUIRES: mu.
 func (l *slowlog) trimLocked(limit int64) {
-	if over := int64(len(l.entries)) - limit; over > 0 {
-		n := copy(l.entries, l.entries[over:])
+	if over := int64(len(l.logLocked())) - limit; over > 0 {
+		clear(l.entries[l.head : l.head+int(over)]) // let their arguments go
+		l.head += int(over)
+	}
+	if l.head > 0 && l.head >= len(l.entries)/2 {
+		n := copy(l.entries, l.entries[l.head:])
 		clear(l.entries[n:])
 		l.entries = l.entries[:n]
+		l.head = 0
 	}
+}
+
+// resetLocked empties the log. REQUIRES: mu.
+func (l *slowlog) resetLocked() {
+	clear(l.entries)
+	l.entries = l.entries[:0]
+	l.head = 0
 }
 
 // setMaxLen applies slowlog-max-len, dropping the oldest entries past it.
@@ -299,13 +319,12 @@ func (l *slowlog) logged() uint64 {
 func (l *slowlog) len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.entries)
+	return len(l.logLocked())
 }
 
 func (l *slowlog) reset() {
 	l.mu.Lock()
-	clear(l.entries)
-	l.entries = l.entries[:0]
+	l.resetLocked()
 	l.mu.Unlock()
 }
 
@@ -327,13 +346,14 @@ func slowlogGet(c *cmdCtx) {
 	}
 	l := c.srv.slow
 	l.mu.Lock()
-	n := int64(len(l.entries))
+	log := l.logLocked()
+	n := int64(len(log))
 	if count >= 0 && count < n {
 		n = count
 	}
 	picked := make([]slowEntry, n)
 	for i := range picked {
-		picked[i] = l.entries[len(l.entries)-1-i]
+		picked[i] = log[len(log)-1-i]
 	}
 	l.mu.Unlock()
 	c.w.Array(len(picked))
