@@ -41,10 +41,10 @@ func commandList(cfg Config) []*command {
 
 		// Strings.
 		{name: "get", op: binproto.OpGet, arity: 2, binMin: 1, binMax: 1, flags: fRead, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Get the value of a key", resp: cmdGet, bin: binGet},
-		{name: "set", op: binproto.OpSet, arity: -3, binMin: 2, binMax: 4, flags: fWrite &^ flagFast, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Set the value of a key, with options", resp: cmdSet, bin: binSet},
+		{name: "set", op: binproto.OpSet, arity: -3, binMin: 2, binMax: 4, flags: fWrite&^flagFast | flagO1, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Set the value of a key, with options", resp: cmdSet, bin: binSet},
 		{name: "setnx", arity: 3, flags: fWrite, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Set a key only if it does not exist", resp: cmdSetNX},
-		{name: "setex", arity: 4, flags: fWrite &^ flagFast, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Set a key with a TTL in seconds", resp: cmdSetEx},
-		{name: "psetex", arity: 4, flags: fWrite &^ flagFast, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Set a key with a TTL in milliseconds", resp: cmdSetEx},
+		{name: "setex", arity: 4, flags: fWrite&^flagFast | flagO1, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Set a key with a TTL in seconds", resp: cmdSetEx},
+		{name: "psetex", arity: 4, flags: fWrite&^flagFast | flagO1, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Set a key with a TTL in milliseconds", resp: cmdSetEx},
 		{name: "getset", arity: 3, flags: fWrite, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Set a key and return its old value", resp: cmdGetSet},
 		{name: "getdel", op: binproto.OpGetDel, arity: 2, binMin: 1, binMax: 1, flags: fWriteNoOM, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Get the value of a key and delete it", resp: cmdGetDel, bin: binGetDel},
 		{name: "getex", op: binproto.OpGetEx, arity: -2, binMin: 1, binMax: 3, flags: fWrite, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Get the value of a key and change its TTL", resp: cmdGetEx, bin: binGetEx},

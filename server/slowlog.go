@@ -18,8 +18,10 @@ import (
 // GET's whole server cost, so not every command is timed (Redis times
 // every one):
 //   - commands without the fast flag (KEYS, SCAN, DEL, MSET, FLUSHALL,
-//     INFO, ...), commands whose arguments add up to slowArgBytes or more,
-//     and every command when the threshold is 0, are timed exactly;
+//     INFO, ...) other than SET, SETEX and PSETEX (flagO1: O(1), not
+//     flagged fast by Redis only for their options), commands whose
+//     arguments add up to slowArgBytes or more, and every command when
+//     the threshold is 0, are timed exactly;
 //   - any other command whose reply added slowReplyBytes or more (a GET of
 //     a large value) is charged the time since its batch began
 //     (transport.Conn.BatchStart) or since the last command timed in it,
@@ -190,12 +192,16 @@ func (s *Server) timeRESP(ctx *cmdCtx, cmd *command, argv [][]byte) {
 		cmd.resp(ctx)
 		return
 	}
-	if th == 0 || cmd.flags&flagFast == 0 || argsOver(argv, slowArgBytes) {
+	if th == 0 || cmd.flags&(flagFast|flagO1) == 0 || argsOver(argv, slowArgBytes) {
 		t0 := transport.Monotime()
 		cmd.resp(ctx)
 		t1 := transport.Monotime()
 		ctx.sess.timedAt = t1
-		l.add(ctx.sess, s.clockSec.Load(), t1-t0, argv, redactRESP(argv))
+		// The threshold is read again: a CONFIG SET may have just
+		// changed it, and Redis compares with the new one.
+		if (t1-t0)/1000 >= l.threshold.Load() {
+			l.add(ctx.sess, s.clockSec.Load(), t1-t0, argv, redactRESP(argv))
+		}
 		return
 	}
 	n0 := len(ctx.w.Bytes())
@@ -228,14 +234,14 @@ func (s *Server) timeBinary(ctx *cmdCtx, cmd *command) {
 		return
 	}
 	big := false
-	if th != 0 && cmd.flags&flagFast != 0 {
+	if th != 0 && cmd.flags&(flagFast|flagO1) != 0 {
 		n := 0
 		for i := range ctx.args {
 			n += len(ctx.args[i].Bytes)
 		}
 		big = n >= slowArgBytes
 	}
-	if th == 0 || cmd.flags&flagFast == 0 || big {
+	if th == 0 || cmd.flags&(flagFast|flagO1) == 0 || big {
 		t0 := transport.Monotime()
 		cmd.bin(ctx)
 		t1 := transport.Monotime()

@@ -17,10 +17,14 @@ const (
 	flagFast                          // O(1) or O(log N)
 	flagDenyOOM                       // may need memory (rejected with OOM)
 	flagLoose                         // connection-level, neither read nor write
+	// flagO1 marks commands Redis does not flag fast only for their
+	// options (SET, SETEX, PSETEX) that are O(1) on small arguments: the
+	// slow log leaves them untimed as it leaves fast ones (slowlog.go).
+	flagO1
 )
 
 // flagNames are the COMMAND INFO names of the flags, in bit order.
-var flagNames = [...]string{"readonly", "write", "admin", "blocking", "no_auth", "fast", "denyoom", ""}
+var flagNames = [...]string{"readonly", "write", "admin", "blocking", "no_auth", "fast", "denyoom", "", ""}
 
 // handlerFunc executes one request. It runs inline on the connection's
 // event loop, must not block, and writes exactly one reply through c.w
