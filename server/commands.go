@@ -21,7 +21,7 @@ func commandList(cfg Config) []*command {
 		{name: "echo", arity: 2, flags: fConn, group: "connection", summary: "Return the message given", resp: cmdEcho},
 		{name: "hello", op: binproto.OpHello, arity: -1, binMin: 0, binMax: -1, flags: fConn | flagNoAuth, group: "connection", summary: "Handshake: protocol version, authentication, client name", resp: cmdHello, bin: binHello},
 		{name: "auth", arity: -2, flags: fConn | flagNoAuth, group: "connection", summary: "Authenticate the connection", resp: cmdAuth},
-		{name: "quit", arity: -1, flags: fConn | flagNoAuth, group: "connection", summary: "Close the connection", resp: cmdQuit},
+		{name: "quit", arity: -1, flags: fConn | flagNoAuth | flagTxCtl, group: "connection", summary: "Close the connection", resp: cmdQuit},
 		{name: "select", arity: 2, flags: fConn, group: "connection", summary: "Select the database (only 0 exists)", resp: cmdSelect},
 		{name: "client", arity: -2, flags: flagLoose, group: "connection", summary: "Client connection commands", resp: cmdClient, subs: clientSubs},
 
@@ -34,7 +34,7 @@ func commandList(cfg Config) []*command {
 		{name: "flushall", op: binproto.OpFlushAll, arity: -1, flags: flagWrite, group: "server", summary: "Remove every key", resp: cmdFlush, bin: binFlushAll},
 		{name: "slowlog", arity: -2, flags: flagAdmin, group: "server", summary: "Read or reset the log of slow commands", resp: cmdSlowlog, subs: slowlogSubs},
 		{name: "memory", arity: -2, group: "server", summary: "Memory use of keys and of the server", resp: cmdMemory, subs: memorySubs},
-		{name: "shutdown", arity: -1, flags: flagAdmin, group: "server", summary: "Stop the server gracefully", resp: cmdShutdown},
+		{name: "shutdown", arity: -1, flags: flagAdmin | flagNoMulti, group: "server", summary: "Stop the server gracefully", resp: cmdShutdown},
 		{name: "time", arity: 1, flags: fConn, group: "server", summary: "Server time", resp: cmdTime},
 		{name: "stats", op: binproto.OpStats, flags: flagLoose, group: "server", bin: binStats},
 		{name: "digest", op: binproto.OpDigest, flags: flagRead, group: "server", bin: binDigest},
@@ -61,6 +61,13 @@ func commandList(cfg Config) []*command {
 		{name: "substr", arity: 4, flags: flagRead, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Get a substring of the value of a key (GETRANGE's old name)", resp: cmdGetRange},
 		{name: "setrange", arity: 4, flags: fWrite &^ flagFast, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Overwrite part of the value of a key from an offset", resp: cmdSetRange},
 		{name: "strlen", arity: 2, flags: fRead, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Length of the value of a key", resp: cmdStrLen},
+
+		// Transactions (cmd_tx.go).
+		{name: "multi", arity: 1, flags: fConn | flagTxCtl, group: "transactions", summary: "Start a transaction", resp: cmdMulti},
+		{name: "exec", arity: 1, flags: flagLoose | flagTxCtl, group: "transactions", summary: "Run the commands queued since MULTI", resp: cmdExec},
+		{name: "discard", arity: 1, flags: fConn | flagTxCtl, group: "transactions", summary: "Drop the commands queued since MULTI", resp: cmdDiscard},
+		{name: "watch", arity: -2, flags: fConn | flagTxCtl, firstKey: 1, lastKey: -1, step: 1, group: "transactions", summary: "Make EXEC run only if the keys have not changed", resp: cmdWatch},
+		{name: "unwatch", arity: 1, flags: fConn, group: "transactions", summary: "Forget the watched keys", resp: cmdUnwatch},
 
 		// Keys.
 		{name: "del", op: binproto.OpDel, arity: -2, binMin: 1, binMax: -1, flags: flagWrite, firstKey: 1, lastKey: -1, step: 1, group: "generic", summary: "Delete keys", resp: cmdDel, bin: binDel},

@@ -89,12 +89,15 @@ func (h *connHandler) Serve(c *transport.Conn, req *transport.Request, w *transp
 	}
 	ctx := &sess.ctx
 	ctx.w = w
+	g := h.s.gate
+	ctx.gate = g.enter() // EXEC may leave it and enter another
 	if h.s.met != nil {
 		h.serveCounted(sess, c, req, w)
 	} else {
 		h.dispatch(ctx, c, req)
 	}
-	ctx.w, ctx.argv, ctx.args, ctx.cmd = nil, nil, nil, nil
+	g.exit(ctx.gate)
+	ctx.w, ctx.argv, ctx.args, ctx.cmd, ctx.gate = nil, nil, nil, nil, nil
 }
 
 // dispatch runs req in the protocol of c.
@@ -114,22 +117,24 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 		ctx.errReply("empty command")
 		return
 	}
+	sess := ctx.sess
 	cmd := s.cmds.lookup(argv[0])
 	if cmd == nil {
+		sess.flagTx()
 		ctx.errReply(unknownCommandMsg(argv))
 		return
 	}
 	ctx.cmd, ctx.argv = cmd, argv
 	if !arityOK(cmd.arity, len(argv)) {
-		ctx.arityErr(cmd.name)
+		ctx.rejectArity(cmd)
 		return
 	}
-	sess := ctx.sess
 	if sess.restricting && sess.authed {
 		sess.restricting = false
 		sess.conn.RestrictUntil(nil) // authenticated for good
 	}
 	if !sess.authed && cmd.flags&flagNoAuth == 0 && s.token() != "" {
+		sess.flagTx()
 		// Redis resolves a subcommand, and checks its arity, first.
 		if cmd.subs == nil || len(argv) < 2 || lookupSub(ctx, cmd.subs) != nil {
 			ctx.w.Error(binproto.ClassNoAuth, msgNoAuth)
@@ -138,6 +143,11 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 	}
 	sess.lastCmd.Store(&cmd.name)
 	sess.lastActive.Store(s.clockSec.Load())
+	if sess.tx != nil && cmd.flags&flagTxCtl == 0 {
+		s.queueTx(ctx, cmd, argv)
+		ctx.cmd = nil // queued, not run: nothing to count
+		return
+	}
 	s.timeRESP(ctx, cmd, argv)
 	sess.countCmd(cmd) // after it ran, as Redis counts: INFO does not count itself
 }

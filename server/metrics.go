@@ -85,14 +85,23 @@ func (h *connHandler) serveCounted(sess *session, c *transport.Conn, req *transp
 	if timed {
 		h.s.lat.Observe(cmd.idx, time.Since(t0))
 	}
-	if n, class := w.Errors(); n != errs0 {
-		sess.mu.Lock()
-		if sess.errs == nil {
-			sess.errs = make(map[errKey]uint64)
-		}
-		sess.errs[errKey{cmd.idx, class}]++
-		sess.mu.Unlock()
+	if ctx.errsCounted {
+		ctx.errsCounted = false // EXEC counted its commands' errors (runQueued)
+		return
 	}
+	if n, class := w.Errors(); n != errs0 {
+		sess.countErr(cmd.idx, class)
+	}
+}
+
+// countErr counts a failed call of the command at idx, by error class.
+func (s *session) countErr(idx int, class binproto.Class) {
+	s.mu.Lock()
+	if s.errs == nil {
+		s.errs = make(map[errKey]uint64)
+	}
+	s.errs[errKey{idx, class}]++
+	s.mu.Unlock()
 }
 
 // countCmd counts an executed command (past arity and authentication

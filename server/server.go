@@ -29,6 +29,7 @@ type Server struct {
 	cmds *commandTable
 	h    *connHandler
 	slow *slowlog
+	gate *execGate // entered by every command, taken by EXEC
 
 	started time.Time
 	runID   string
@@ -131,6 +132,7 @@ func newServer(cfg Config, logger *slog.Logger, ks *core.Keyspace, tr transport.
 		stopTick: make(chan struct{}),
 		shutReq:  make(chan struct{}),
 		slow:     newSlowlog(),
+		gate:     newExecGate(),
 	}
 	s.h = &connHandler{s: s}
 	s.newMetrics()

@@ -41,6 +41,9 @@ type session struct {
 	vals [][]byte // scratch for MGET
 	keys [][]byte // scratch for SCAN and KEYS
 
+	tx      *txState     // the open transaction (MULTI), nil outside one
+	watched []watchedKey // WATCH snapshots, until EXEC, DISCARD or UNWATCH
+
 	mu      sync.Mutex // guards name, libName, libVer, timers, errs
 	name    string
 	libName string

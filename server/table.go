@@ -21,10 +21,15 @@ const (
 	// options (SET, SETEX, PSETEX) that are O(1) on small arguments: the
 	// slow log leaves them untimed as it leaves fast ones (slowlog.go).
 	flagO1
+	// flagTxCtl marks the commands MULTI does not queue: they act at once
+	// (MULTI, EXEC, DISCARD, WATCH, QUIT), as in Redis.
+	flagTxCtl
+	// flagNoMulti marks commands refused inside MULTI (Redis's no-multi).
+	flagNoMulti
 )
 
 // flagNames are the COMMAND INFO names of the flags, in bit order.
-var flagNames = [...]string{"readonly", "write", "admin", "blocking", "no_auth", "fast", "denyoom", "", ""}
+var flagNames = [...]string{"readonly", "write", "admin", "blocking", "no_auth", "fast", "denyoom", "", "", "", ""}
 
 // handlerFunc executes one request. It runs inline on the connection's
 // event loop, must not block, and writes exactly one reply through c.w
@@ -179,6 +184,12 @@ type cmdCtx struct {
 	argv [][]byte         // RESP: the command, name first
 	args []binproto.Value // binary: the arguments
 	bin  bool             // the request came over the binary protocol
+	// gate is the execution-gate slot Serve entered with; EXEC leaves it
+	// and enters again (gate.go).
+	gate *gateSlot
+	// errsCounted tells serveCounted that EXEC counted its commands'
+	// errors itself.
+	errsCounted bool
 }
 
 // name returns the command's lower-case name for error messages.

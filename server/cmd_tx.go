@@ -1,0 +1,288 @@
+package server
+
+import (
+	"bytes"
+	"strconv"
+
+	"github.com/ringdb/ringdb/core"
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// Transactions: MULTI, EXEC, DISCARD, WATCH and UNWATCH, over RESP, with
+// Redis 7.0's replies.
+//
+// After MULTI, serveRESP looks up and checks each command as usual, then
+// queues a copy of it (queueTx) instead of running it. EXEC takes the
+// execution gate exclusively (gate.go), so that no other command of any
+// client runs meanwhile, checks the watched keys, and runs the queue,
+// answering an array of the replies.
+//
+// WATCH differs from Redis: it snapshots each key (whether it exists, its
+// deadline, a digest of its value) and EXEC compares the snapshots. Redis
+// aborts on any write to a watched key, even one that writes the same
+// value back; here such a write goes unnoticed. For an optimistic
+// read-modify-write that is harmless: what was read is still what is
+// there.
+
+// Transaction limits (docs/PROTOCOL.md, "Limits"). A command past them
+// gets a LIMIT error and marks the transaction failed, as any rejected
+// command does: EXEC then answers EXECABORT.
+const (
+	// maxTxCommands bounds the commands one MULTI may queue.
+	maxTxCommands = 100_000
+	// maxTxBytes bounds the memory one MULTI may queue: its arguments'
+	// bytes plus txArgCost per argument and txCmdCost per command. It is
+	// the binary protocol's largest frame, so one SET of a value of the
+	// largest default size can be queued.
+	maxTxBytes = 512<<20 + 1<<20
+	txArgCost  = 24 // a slice header
+	txCmdCost  = 48 // a queued entry and its argv header
+	// maxWatchedKeys bounds the keys one connection may WATCH, a repeated
+	// key counting each time it is named.
+	maxWatchedKeys = 1024
+)
+
+// Replies, as Redis 7.0 words them.
+const (
+	msgNotInTx       = "Command not allowed inside a transaction"
+	msgExecAbort     = "Transaction discarded because of previous errors."
+	msgExecAbortWhy  = "Transaction discarded because of: "
+	msgMultiNested   = "MULTI calls can not be nested"
+	msgWatchInMulti  = "WATCH inside MULTI is not allowed"
+	msgExecNoMulti   = "EXEC without MULTI"
+	msgDiscardNoMult = "DISCARD without MULTI"
+)
+
+var (
+	msgTxLimit    = "transaction queue limit reached (" + strconv.Itoa(maxTxCommands) + " commands or " + strconv.Itoa(maxTxBytes) + " bytes)"
+	msgWatchLimit = "too many watched keys (" + strconv.Itoa(maxWatchedKeys) + " at most)"
+)
+
+// txState is a session's open transaction (MULTI until EXEC or DISCARD).
+type txState struct {
+	cmds  []queuedCmd
+	bytes int  // charged against maxTxBytes
+	dirty bool // a command was rejected: EXEC answers EXECABORT
+}
+
+// queuedCmd is a command queued by MULTI, with its own copy of argv.
+type queuedCmd struct {
+	cmd  *command
+	argv [][]byte
+}
+
+// watchedKey is a key WATCH took a snapshot of.
+type watchedKey struct {
+	key []byte
+	fp  core.Fingerprint
+}
+
+// flagTx marks the session's open transaction, if any, failed: a command
+// was rejected while queuing.
+func (s *session) flagTx() {
+	if s.tx != nil {
+		s.tx.dirty = true
+	}
+}
+
+// unwatch forgets the session's watched keys.
+func (s *session) unwatch() {
+	clear(s.watched)
+	s.watched = s.watched[:0]
+}
+
+// rejectArity answers a wrong argument count for cmd, as Redis's
+// rejectCommand: the transaction is marked failed, and for EXEC itself,
+// inside MULTI or not, the transaction is discarded with EXECABORT.
+func (c *cmdCtx) rejectArity(cmd *command) {
+	sess := c.sess
+	if cmd.resp != nil && cmd.name == "exec" {
+		sess.tx = nil
+		sess.unwatch()
+		c.w.ErrorPrefix(binproto.ClassErr, "EXECABORT", msgExecAbortWhy+"wrong number of arguments for 'exec' command")
+		return
+	}
+	sess.flagTx()
+	c.arityErr(cmd.name)
+}
+
+// queueTx queues argv, which names cmd, in the session's open transaction
+// and answers QUEUED, or answers why it cannot be queued and marks the
+// transaction failed. argv is copied: the transport owns it. The limits
+// are checked before anything is copied.
+func (s *Server) queueTx(ctx *cmdCtx, cmd *command, argv [][]byte) {
+	sess := ctx.sess
+	tx := sess.tx
+	if cmd.flags&(flagBlocking|flagNoMulti) != 0 {
+		// Blocking commands run non-blocking inside a Redis EXEC; here
+		// they would park in the middle of EXEC's reply, so they are
+		// refused as Redis refuses its no-multi commands.
+		tx.dirty = true
+		ctx.errReply(msgNotInTx)
+		return
+	}
+	if cmd.subs != nil && lookupSub(ctx, cmd.subs) == nil {
+		tx.dirty = true // lookupSub answered: unknown subcommand or arity
+		return
+	}
+	if tx.dirty {
+		// EXEC will discard it all: nothing is worth keeping.
+		ctx.w.Simple("QUEUED")
+		return
+	}
+	args := 0
+	for _, a := range argv {
+		args += len(a)
+	}
+	cost := args + len(argv)*txArgCost + txCmdCost
+	if len(tx.cmds) >= maxTxCommands || cost > maxTxBytes-tx.bytes {
+		tx.dirty = true
+		ctx.w.Error(binproto.ClassLimit, msgTxLimit)
+		return
+	}
+	buf := make([]byte, 0, args)
+	cp := make([][]byte, len(argv))
+	for i, a := range argv {
+		n := len(buf)
+		buf = append(buf, a...)
+		cp[i] = buf[n:len(buf):len(buf)]
+	}
+	tx.cmds = append(tx.cmds, queuedCmd{cmd: cmd, argv: cp})
+	tx.bytes += cost
+	ctx.w.Simple("QUEUED")
+}
+
+// cmdMulti is MULTI.
+func cmdMulti(c *cmdCtx) {
+	if c.sess.tx != nil {
+		c.errReply(msgMultiNested)
+		return
+	}
+	c.sess.tx = &txState{}
+	c.w.OK()
+}
+
+// cmdDiscard is DISCARD: drop the queue and the watched keys.
+func cmdDiscard(c *cmdCtx) {
+	if c.sess.tx == nil {
+		c.errReply(msgDiscardNoMult)
+		return
+	}
+	c.sess.tx = nil
+	c.sess.unwatch()
+	c.w.OK()
+}
+
+// cmdWatch is WATCH key [key ...].
+func cmdWatch(c *cmdCtx) {
+	sess := c.sess
+	if sess.tx != nil {
+		c.errReply(msgWatchInMulti)
+		return
+	}
+	keys := c.argv[1:]
+	if len(keys) > maxWatchedKeys-len(sess.watched) {
+		c.w.Error(binproto.ClassLimit, msgWatchLimit)
+		return
+	}
+	for _, k := range keys {
+		if len(k) > c.srv.cfg.MaxKeySize {
+			c.w.Error(binproto.ClassLimit, "key too large")
+			return
+		}
+	}
+	ks := c.srv.ks
+outer:
+	for _, k := range keys {
+		for i := range sess.watched {
+			if bytes.Equal(sess.watched[i].key, k) {
+				continue outer // watched already: the first snapshot holds
+			}
+		}
+		sess.watched = append(sess.watched, watchedKey{key: bytes.Clone(k), fp: ks.Fingerprint(k)})
+	}
+	c.w.OK()
+}
+
+// cmdUnwatch is UNWATCH.
+func cmdUnwatch(c *cmdCtx) {
+	c.sess.unwatch()
+	c.w.OK()
+}
+
+// watchedSame reports whether every watched key still has its snapshot.
+// REQUIRES: the execution gate held exclusively.
+func (s *session) watchedSame() bool {
+	for i := range s.watched {
+		if s.srv.ks.Fingerprint(s.watched[i].key) != s.watched[i].fp {
+			return false
+		}
+	}
+	return true
+}
+
+// cmdExec is EXEC: run the queue with no other command running, or
+// answer a null array when a watched key changed, or EXECABORT when a
+// command was rejected while queuing.
+func cmdExec(c *cmdCtx) {
+	sess := c.sess
+	tx := sess.tx
+	if tx == nil {
+		c.errReply(msgExecNoMulti)
+		return
+	}
+	sess.tx = nil
+	if tx.dirty {
+		sess.unwatch()
+		c.w.ErrorPrefix(binproto.ClassErr, "EXECABORT", msgExecAbort)
+		return
+	}
+	if len(tx.cmds) == 0 && len(sess.watched) == 0 {
+		c.w.Array(0)
+		return
+	}
+	exec, argv := c.cmd, c.argv
+	c.srv.execLocked(c, tx.cmds)
+	c.cmd, c.argv = exec, argv
+	sess.unwatch()
+}
+
+// execLocked takes the execution gate exclusively, then checks the
+// watched keys and runs cmds, writing EXEC's reply. The gate is given
+// back (and c re-enters it) however the queue ends.
+func (s *Server) execLocked(c *cmdCtx, cmds []queuedCmd) {
+	had := c.gate != nil
+	s.gate.lock(c.gate)
+	c.gate = nil
+	defer func() { c.gate = s.gate.unlock(had) }()
+	if !c.sess.watchedSame() {
+		c.w.NullArray()
+		return
+	}
+	c.w.Array(len(cmds))
+	for _, q := range cmds {
+		s.runQueued(c, q.cmd, q.argv)
+	}
+	if s.met != nil {
+		c.errsCounted = true
+	}
+}
+
+// runQueued runs one queued command inside EXEC: its handler, then the
+// counts serveRESP and serveCounted keep for a command run on its own.
+// The slow log times EXEC as a whole.
+func (s *Server) runQueued(c *cmdCtx, cmd *command, argv [][]byte) {
+	c.cmd, c.argv = cmd, argv
+	sess := c.sess
+	sess.lastCmd.Store(&cmd.name)
+	if s.met == nil {
+		cmd.resp(c)
+	} else {
+		errs0, _ := c.w.Errors()
+		cmd.resp(c)
+		if n, class := c.w.Errors(); n != errs0 {
+			sess.countErr(cmd.idx, class)
+		}
+	}
+	sess.countCmd(cmd)
+}
