@@ -416,6 +416,21 @@ func (g *bfGen) specArgs(op bp.Opcode) []bfArg {
 	return nil
 }
 
+// bfIsKeyArg reports whether argument i of op is a key (§10).
+func bfIsKeyArg(op bp.Opcode, i int) bool {
+	switch op {
+	case bp.OpMGet, bp.OpDel, bp.OpExists:
+		return true
+	case bp.OpRename:
+		return i < 2
+	case bp.OpMSet:
+		return i%2 == 0
+	case bp.OpPing, bp.OpScan, bp.OpHello:
+		return false
+	}
+	return i == 0
+}
+
 // randomArgs returns up to 5 arguments of random kinds.
 func (g *bfGen) randomArgs() []bfArg {
 	var args []bfArg
@@ -712,10 +727,11 @@ func bfCheck(r *bfReq, v *bfVal) error {
 		// error.
 		return want(v.Class == bp.ClassErr || v.Class == bp.ClassLimit, "an error of class ERR or LIMIT")
 	}
-	for _, a := range r.args {
-		// Only keys are this long (values are short), but PING's
-		// message and SCAN's pattern are no keys.
-		if a.kind == bp.KindBytes && len(a.b) > core.DefaultMaxKeySize && r.op != bp.OpPing && r.op != bp.OpScan {
+	for i, a := range r.args {
+		// A key over the limit must have failed. Random shapes put long
+		// keys anywhere; elsewhere they are values, messages or
+		// patterns, which may be that long.
+		if a.kind == bp.KindBytes && len(a.b) > core.DefaultMaxKeySize && bfIsKeyArg(r.op, i) {
 			return fmt.Errorf("want LIMIT key too large")
 		}
 	}
