@@ -121,7 +121,9 @@ func (s *Server) queueTx(ctx *cmdCtx, cmd *command, argv [][]byte) {
 		ctx.errReply(msgNotInTx)
 		return
 	}
-	if cmd.subs != nil && lookupSub(ctx, cmd.subs) == nil {
+	// COMMAND alone takes no subcommand: resolve one only when named, as
+	// serveRESP's authentication check does.
+	if cmd.subs != nil && len(argv) >= 2 && lookupSub(ctx, cmd.subs) == nil {
 		tx.dirty = true // lookupSub answered: unknown subcommand or arity
 		return
 	}

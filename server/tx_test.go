@@ -99,6 +99,11 @@ func TestTxReplies(t *testing.T) {
 		{cmdArgs("SET", "t", "4"), simpleR("QUEUED")},
 		{cmdArgs("DISCARD"), okR},
 		{cmdArgs("GET", "t"), bulkR("1")},
+		// A command that takes a subcommand may come without one (COMMAND).
+		{cmdArgs("MULTI"), okR},
+		{cmdArgs("COMMAND"), simpleR("QUEUED")},
+		{cmdArgs("COMMAND", "COUNT"), simpleR("QUEUED")},
+		{cmdArgs("DISCARD"), okR},
 		// AUTH is queued and runs in EXEC.
 		{cmdArgs("MULTI"), okR},
 		{cmdArgs("AUTH", "x"), simpleR("QUEUED")},
