@@ -95,15 +95,24 @@ func (s *session) unwatch() {
 // rejectCommand: the transaction is marked failed, and for EXEC itself,
 // inside MULTI or not, the transaction is discarded with EXECABORT.
 func (c *cmdCtx) rejectArity(cmd *command) {
-	sess := c.sess
-	if cmd.resp != nil && cmd.name == "exec" {
-		sess.tx = nil
-		sess.unwatch()
-		c.w.ErrorPrefix(binproto.ClassErr, "EXECABORT", msgExecAbortWhy+"wrong number of arguments for 'exec' command")
+	if isExec(cmd) {
+		c.execAbort("wrong number of arguments for 'exec' command")
 		return
 	}
-	sess.flagTx()
+	c.sess.flagTx()
 	c.arityErr(cmd.name)
+}
+
+// isExec reports whether cmd is RESP's EXEC.
+func isExec(cmd *command) bool { return cmd.resp != nil && cmd.name == "exec" }
+
+// execAbort answers an EXEC rejected before it ran (Redis's
+// execCommandAbort, from rejectCommand): the transaction, if any, and the
+// watched keys are discarded, and the error says why.
+func (c *cmdCtx) execAbort(why string) {
+	c.sess.tx = nil
+	c.sess.unwatch()
+	c.w.ErrorPrefix(binproto.ClassErr, "EXECABORT", msgExecAbortWhy+why)
 }
 
 // queueTx queues argv, which names cmd, in the session's open transaction

@@ -134,6 +134,11 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 		sess.conn.RestrictUntil(nil) // authenticated for good
 	}
 	if !sess.authed && cmd.flags&flagNoAuth == 0 && s.token() != "" {
+		if isExec(cmd) {
+			// Redis's rejectCommand: EXEC's refusal is EXECABORT's.
+			ctx.execAbort("NOAUTH " + msgNoAuth)
+			return
+		}
 		sess.flagTx()
 		// Redis resolves a subcommand, and checks its arity, first.
 		if cmd.subs == nil || len(argv) < 2 || lookupSub(ctx, cmd.subs) != nil {

@@ -118,7 +118,7 @@ func TestTxReplies(t *testing.T) {
 func TestTxNoAuth(t *testing.T) {
 	runTxCases(t, Config{AuthToken: "pw"}, []txCase{
 		{cmdArgs("MULTI"), errR("NOAUTH Authentication required.")},
-		{cmdArgs("EXEC"), errR("NOAUTH Authentication required.")},
+		{cmdArgs("EXEC"), errR("EXECABORT Transaction discarded because of: NOAUTH Authentication required.")},
 		{cmdArgs("AUTH", "pw"), okR},
 		{cmdArgs("MULTI"), okR},
 		{cmdArgs("INCR", "n"), simpleR("QUEUED")},
