@@ -184,7 +184,9 @@ func nameSubcommands(parent string, subs map[string]*subcommand) map[string]*sub
 // subcommand or a wrong argument count.
 func dispatchSub(c *cmdCtx, subs map[string]*subcommand) {
 	if sub := lookupSub(c, subs); sub != nil {
-		c.sess.lastCmd.Store(&sub.full)
+		if !c.inExec {
+			c.sess.lastCmd.Store(&sub.full)
+		}
 		sub.run(c)
 	}
 }

@@ -111,6 +111,7 @@ func isExec(cmd *command) bool { return cmd.resp != nil && cmd.name == "exec" }
 // watched keys are discarded, and the error says why.
 func (c *cmdCtx) execAbort(why string) {
 	c.sess.tx = nil
+	c.sess.multi.Store(0)
 	c.sess.unwatch()
 	c.w.ErrorPrefix(binproto.ClassErr, "EXECABORT", msgExecAbortWhy+why)
 }
@@ -132,9 +133,13 @@ func (s *Server) queueTx(ctx *cmdCtx, cmd *command, argv [][]byte) {
 	}
 	// COMMAND alone takes no subcommand: resolve one only when named, as
 	// serveRESP's authentication check does.
-	if cmd.subs != nil && len(argv) >= 2 && lookupSub(ctx, cmd.subs) == nil {
-		tx.dirty = true // lookupSub answered: unknown subcommand or arity
-		return
+	if cmd.subs != nil && len(argv) >= 2 {
+		sub := lookupSub(ctx, cmd.subs)
+		if sub == nil {
+			tx.dirty = true // lookupSub answered: unknown subcommand or arity
+			return
+		}
+		sess.lastCmd.Store(&sub.full) // as Redis shows a queued one
 	}
 	if tx.dirty {
 		// EXEC will discard it all: nothing is worth keeping.
@@ -160,6 +165,7 @@ func (s *Server) queueTx(ctx *cmdCtx, cmd *command, argv [][]byte) {
 	}
 	tx.cmds = append(tx.cmds, queuedCmd{cmd: cmd, argv: cp})
 	tx.bytes += cost
+	sess.multi.Store(int32(len(tx.cmds)) + 1)
 	ctx.w.Simple("QUEUED")
 }
 
@@ -170,6 +176,7 @@ func cmdMulti(c *cmdCtx) {
 		return
 	}
 	c.sess.tx = &txState{}
+	c.sess.multi.Store(1)
 	c.w.OK()
 }
 
@@ -180,6 +187,7 @@ func cmdDiscard(c *cmdCtx) {
 		return
 	}
 	c.sess.tx = nil
+	c.sess.multi.Store(0)
 	c.sess.unwatch()
 	c.w.OK()
 }
@@ -243,6 +251,8 @@ func cmdExec(c *cmdCtx) {
 		return
 	}
 	sess.tx = nil
+	// CLIENT LIST shows the queue until it has run, as Redis does.
+	defer sess.multi.Store(0)
 	if tx.dirty {
 		sess.unwatch()
 		c.w.ErrorPrefix(binproto.ClassErr, "EXECABORT", msgExecAbort)
@@ -253,7 +263,9 @@ func cmdExec(c *cmdCtx) {
 		return
 	}
 	exec, argv := c.cmd, c.argv
+	c.inExec = true
 	c.srv.execLocked(c, tx.cmds)
+	c.inExec = false
 	c.cmd, c.argv = exec, argv
 	sess.unwatch()
 }
@@ -285,7 +297,6 @@ func (s *Server) execLocked(c *cmdCtx, cmds []queuedCmd) {
 func (s *Server) runQueued(c *cmdCtx, cmd *command, argv [][]byte) {
 	c.cmd, c.argv = cmd, argv
 	sess := c.sess
-	sess.lastCmd.Store(&cmd.name)
 	if s.met == nil {
 		cmd.resp(c)
 	} else {

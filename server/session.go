@@ -43,6 +43,10 @@ type session struct {
 
 	tx      *txState     // the open transaction (MULTI), nil outside one
 	watched []watchedKey // WATCH snapshots, until EXEC, DISCARD or UNWATCH
+	// multi is CLIENT LIST's multi= for other sessions to read: the
+	// commands queued plus one from MULTI until EXEC has run them (or
+	// DISCARD), 0 outside a transaction.
+	multi atomic.Int32
 
 	mu      sync.Mutex // guards name, libName, libVer, timers, errs
 	name    string
@@ -98,9 +102,16 @@ func (s *session) info(now int64) string {
 	if p := s.lastCmd.Load(); p != nil {
 		cmd = *p
 	}
-	flags := "N"
+	multi := int64(s.multi.Load()) - 1
+	flags := ""
+	if multi >= 0 {
+		flags = "x"
+	}
 	if s.parked.Load() > 0 {
-		flags = "b"
+		flags += "b"
+	}
+	if flags == "" {
+		flags = "N"
 	}
 	b := make([]byte, 0, 256)
 	b = append(b, "id="...)
@@ -117,7 +128,9 @@ func (s *session) info(now int64) string {
 	b = strconv.AppendInt(b, max(0, now-s.lastActive.Load()), 10)
 	b = append(b, " flags="...)
 	b = append(b, flags...)
-	b = append(b, " db=0 sub=0 psub=0 ssub=0 multi=-1 tot-cmds="...)
+	b = append(b, " db=0 sub=0 psub=0 ssub=0 multi="...)
+	b = strconv.AppendInt(b, multi, 10)
+	b = append(b, " tot-cmds="...)
 	b = strconv.AppendUint(b, s.cmdCount(), 10)
 	b = append(b, " cmd="...)
 	b = append(b, cmd...)

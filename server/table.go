@@ -190,6 +190,9 @@ type cmdCtx struct {
 	// errsCounted tells serveCounted that EXEC counted its commands'
 	// errors itself.
 	errsCounted bool
+	// inExec is set while EXEC runs its queue: CLIENT LIST then shows
+	// exec as the session's command, as Redis does.
+	inExec bool
 }
 
 // name returns the command's lower-case name for error messages.

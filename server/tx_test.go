@@ -391,3 +391,38 @@ func noErr(t *testing.T, what string, err error) {
 		t.Fatalf("%s: %v", what, err)
 	}
 }
+
+// TestTxClientList: CLIENT LIST shows a client inside MULTI as
+// redis-server 7.0.15 does: flag x, multi= the commands queued, cmd= the
+// last one queued (a subcommand by its full name); inside and after EXEC,
+// cmd=exec.
+func TestTxClientList(t *testing.T) {
+	ts := startServer(t, TransportStd, Config{})
+	a, b := ts.raw(t), ts.raw(t)
+	line := func(list, name string) string {
+		t.Helper()
+		for _, l := range strings.Split(list, "\n") {
+			if strings.Contains(l, " name="+name+" ") {
+				return l
+			}
+		}
+		t.Fatalf("no client %q in %q", name, list)
+		return ""
+	}
+	want := func(l string, fields ...string) {
+		t.Helper()
+		for _, f := range fields {
+			if !strings.Contains(l, " "+f+" ") {
+				t.Errorf("%q lacks %q", l, f)
+			}
+		}
+	}
+	a.do(t, "CLIENT", "SETNAME", "aa")
+	a.do(t, "MULTI")
+	a.do(t, "SET", "a", "1")
+	a.do(t, "CLIENT", "SETNAME", "bee")
+	want(line(b.do(t, "CLIENT", "LIST"), "aa"), "flags=x", "multi=2", "cmd=client|setname")
+	a.do(t, "CLIENT", "INFO")
+	want(line(a.do(t, "EXEC"), "bee"), "flags=x", "multi=3", "cmd=exec")
+	want(line(b.do(t, "CLIENT", "LIST"), "bee"), "flags=N", "multi=-1", "cmd=exec")
+}
