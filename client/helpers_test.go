@@ -20,6 +20,7 @@ func startServer(t testing.TB, cfg server.Config) *server.Server {
 		cfg.Loops = 2
 	}
 	cfg.MetricsAddr = "off"
+	cfg.CrashOnPanic = true
 	s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

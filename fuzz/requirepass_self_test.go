@@ -20,7 +20,7 @@ func TestRequirepassBySelfRestricts(t *testing.T) {
 	for _, kind := range []string{server.TransportGnet, server.TransportStd} {
 		for _, pipelined := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/pipelined=%v", kind, pipelined), func(t *testing.T) {
-				cfg := server.Config{Addr: "127.0.0.1:0", Transport: kind, MetricsAddr: "off", Loops: 1, AuthToken: "pw0"}
+				cfg := server.Config{Addr: "127.0.0.1:0", Transport: kind, MetricsAddr: "off", Loops: 1, AuthToken: "pw0", CrashOnPanic: true}
 				s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 				if err != nil {
 					t.Fatal(err)

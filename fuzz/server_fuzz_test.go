@@ -132,7 +132,7 @@ func (tg *svTarget) connect(t *testing.T) {
 // startServer starts an in-process server on a loopback port, with one
 // event loop, no metrics endpoint, no log, and password token if set.
 func startServer(transport, token string) (*server.Server, error) {
-	cfg := server.Config{Addr: "127.0.0.1:0", Transport: transport, MetricsAddr: "off", Loops: 1, AuthToken: token}
+	cfg := server.Config{Addr: "127.0.0.1:0", Transport: transport, MetricsAddr: "off", Loops: 1, AuthToken: token, CrashOnPanic: true}
 	s, err := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err == nil {
 		err = s.Start()

@@ -93,6 +93,7 @@ func commandList(cfg Config) []*command {
 		{name: "randomkey", arity: 1, flags: flagRead, group: "generic", summary: "A random key", resp: cmdRandomKey},
 	}
 	if cfg.EnableDebugCommands {
+		cmds = append(cmds, &command{name: "debug.panic", arity: 1, flags: flagAdmin, group: "server", summary: "Test only: panic, as a bug in a command would", resp: func(*cmdCtx) { panic("debug.panic") }})
 		cmds = append(cmds, &command{name: "debug.sleepreply", arity: 2, flags: flagBlocking, group: "server", summary: "Test only: reply +OK after the given milliseconds, parking the request", resp: cmdDebugSleepReply})
 	}
 	return cmds

@@ -121,6 +121,12 @@ type Config struct {
 	// EnableDebugCommands registers test-only commands such as
 	// DEBUG.SLEEPREPLY. Never set it in production.
 	EnableDebugCommands bool
+	// CrashOnPanic lets a command that panics crash the process, for
+	// tests and fuzzing, where a bug must not go unnoticed. By default
+	// the server recovers: it logs the panic with its stack, counts it
+	// (ringdb_command_panics_total), and closes that client's connection,
+	// so that one bad request does not take every client's data down.
+	CrashOnPanic bool
 }
 
 // DefaultConfig returns a Config with every default filled in.

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"fmt"
+	"runtime/debug"
 	"strconv"
 
 	"github.com/ringdb/ringdb/transport"
@@ -89,14 +91,34 @@ func (h *connHandler) Serve(c *transport.Conn, req *transport.Request, w *transp
 	}
 	ctx := &sess.ctx
 	ctx.w = w
-	g := h.s.gate
-	ctx.gate = g.enter() // EXEC may leave it and enter another
+	ctx.gate = h.s.gate.enter() // EXEC may leave it and enter another
+	defer h.finish(ctx)
 	if h.s.met != nil {
 		h.serveCounted(sess, c, req, w)
 	} else {
 		h.dispatch(ctx, c, req)
 	}
-	g.exit(ctx.gate)
+}
+
+// finish ends Serve: it leaves the gate and clears the request from the
+// context, and, unless CrashOnPanic is set, recovers a panicking command:
+// it is logged with its stack and counted, and its connection aborted
+// (whatever the command had written of its reply is dropped).
+func (h *connHandler) finish(ctx *cmdCtx) {
+	if !h.s.cfg.CrashOnPanic {
+		if r := recover(); r != nil {
+			name := "?"
+			if ctx.cmd != nil {
+				name = ctx.cmd.name
+			}
+			h.s.panics.Add(1)
+			h.s.log.Error("command panicked: closing its connection", "command", name, "client", ctx.sess.addr, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			ctx.conn.Abort()
+		}
+	}
+	if ctx.gate != nil {
+		h.s.gate.exit(ctx.gate)
+	}
 	ctx.w, ctx.argv, ctx.args, ctx.cmd, ctx.gate = nil, nil, nil, nil, nil
 }
 

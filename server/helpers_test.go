@@ -239,6 +239,7 @@ func newDirectServerOpts(t testing.TB, cfg Config, o core.Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.CrashOnPanic = true // a panic is a bug: fail the test
 	s := newServer(cfg, testLogger(t), ks, newFakeTransport())
 	if err := s.Start(); err != nil {
 		t.Fatal(err)

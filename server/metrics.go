@@ -167,6 +167,7 @@ func (s *Server) Sample(snap *stats.Snapshot) {
 	snap.MemoryMax = s.maxMemory.Load()
 	snap.Evicted, snap.Expired = st.Evicted, st.Expired
 	snap.SlowCommands = s.slow.logged()
+	snap.CommandPanics = s.panics.Load()
 
 	calls := make([]uint64, len(s.cmds.all))
 	errs := make(map[errKey]uint64)

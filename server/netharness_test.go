@@ -28,6 +28,7 @@ type testServer struct {
 func startServer(t testing.TB, kind string, cfg Config) *testServer {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
+	cfg.CrashOnPanic = true // a panic is a bug: fail the test
 	if cfg.MetricsAddr == "" {
 		cfg.MetricsAddr = metricsOff
 	}

@@ -71,6 +71,8 @@ type Server struct {
 	shutReq     chan struct{}
 	inRun       atomic.Bool
 
+	panics atomic.Uint64 // commands that panicked and were recovered
+
 	// Monitoring (metrics.go); met and lat are nil when MetricsAddr is off.
 	met    *stats.Server
 	lat    *stats.Latency

@@ -167,4 +167,5 @@ func writeSnapshot(w io.Writer, sn *Snapshot) {
 	metrics.WriteCounterUint64(w, "ringdb_evicted_keys_total", sn.Evicted)
 	metrics.WriteCounterUint64(w, "ringdb_expired_keys_total", sn.Expired)
 	metrics.WriteCounterUint64(w, "ringdb_slow_commands_total", sn.SlowCommands)
+	metrics.WriteCounterUint64(w, "ringdb_command_panics_total", sn.CommandPanics)
 }

@@ -33,6 +33,9 @@ type Snapshot struct {
 	// threshold (slowlog-log-slower-than), whether or not the slow log
 	// still holds them.
 	SlowCommands uint64
+	// CommandPanics counts commands that panicked and were recovered
+	// (their connections closed). Any is a bug.
+	CommandPanics uint64
 	// Commands holds one entry per command that has run at least once.
 	Commands []CommandCount
 	// Errors holds one entry per (command, class) that has failed at least

@@ -1,0 +1,46 @@
+package server
+
+import (
+	"io"
+	"testing"
+	"time"
+)
+
+// TestCommandPanicIsContained: by default a command that panics (a bug)
+// closes only its own connection: the server logs and counts it, and
+// every other client goes on, its data intact.
+func TestCommandPanicIsContained(t *testing.T) {
+	for _, kind := range []string{TransportGnet, TransportStd} {
+		t.Run(kind, func(t *testing.T) {
+			s, err := New(Config{Addr: "127.0.0.1:0", Transport: kind, Loops: 2, EnableDebugCommands: true, MetricsAddr: "127.0.0.1:0"}, testLogger(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Shutdown(t.Context()) })
+			other := dialRaw(t, s.Addr())
+			if got := other.do(t, "SET", "k", "v"); got != okR {
+				t.Fatalf("SET = %q", got)
+			}
+			bad := dialRaw(t, s.Addr())
+			bad.send(t, "DEBUG.PANIC")
+			bad.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if b, err := io.ReadAll(bad.conn); err != nil || len(b) != 0 {
+				t.Fatalf("after the panic: read %q, %v; want the connection closed", b, err)
+			}
+			if got := other.do(t, "GET", "k"); got != bulkR("v") {
+				t.Fatalf("other client's GET = %q", got)
+			}
+			// The gate was left: a transaction still runs.
+			for _, c := range [][]string{{"MULTI"}, {"INCR", "n"}} {
+				other.do(t, c...)
+			}
+			if got := other.do(t, "EXEC"); got != arrR(intR(1)) {
+				t.Fatalf("EXEC = %q", got)
+			}
+			waitMetric(t, s.MetricsAddr(), "ringdb_command_panics_total", 1)
+		})
+	}
+}
