@@ -373,7 +373,11 @@ func (r *fzRun) afterPartial(op string, pairs [][]byte) {
 			if live && !r.evictable(old) && r.policy != core.AllKeys {
 				r.fatalf("%s failed with ErrOOM and key %s (deadline %d) vanished under %v", op, fzShort(k), old.deadline, r.policy)
 			}
-			r.m.del(k)
+			if live {
+				// Evicted. An expired key stays in the model: the
+				// keyspace may still hold it for the expiry cycle.
+				r.m.del(k)
+			}
 			continue
 		}
 		at := r.ks.PExpireTime(k)
