@@ -43,6 +43,28 @@ var (
 	ErrClosed = errors.New("ringdb: keyspace closed")
 )
 
+// ShareError is the ErrOOM of a write that no eviction could make room
+// for: the memory bound is divided evenly among the keyspace's shards
+// (a shard's budget is Options.MaxMemory / Shards, less a page it keeps
+// in reserve), and the write needs more than one shard's Share. A value
+// larger than that cannot be stored whatever else the keyspace holds.
+// It matches ErrOOM with errors.Is.
+type ShareError struct {
+	Need   int64 // bytes the write needed in its shard
+	Share  int64 // a shard's budget
+	Shards int   // the number of shards the bound is divided among
+}
+
+func (e *ShareError) Error() string {
+	return fmt.Sprintf("%v: %d bytes needed, more than one shard's share of the memory bound (%d bytes, the bound divided among %d shards)", ErrOOM, e.Need, e.Share, e.Shards)
+}
+
+// Is reports whether target is ErrOOM.
+func (e *ShareError) Is(target error) bool { return target == ErrOOM }
+
+// Unwrap returns ErrOOM.
+func (e *ShareError) Unwrap() error { return ErrOOM }
+
 // LimitError reports a key or value over its configured limit. It matches
 // ErrKeyTooLarge or ErrValueTooLarge with errors.Is.
 type LimitError struct {

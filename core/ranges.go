@@ -72,7 +72,7 @@ func (k *Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error)
 		return n, nil
 	}
 	if s.cannotHold(n) {
-		return 0, ErrOOM
+		return 0, s.shareError(int64(n))
 	}
 	nv := bufpool.Get(n)[:n]
 	if ok {

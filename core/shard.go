@@ -171,6 +171,12 @@ func (s *shard) budget(reloc bool) int64 {
 	return b
 }
 
+// shareError is the ErrOOM of a write of n bytes that this shard could
+// not hold even empty.
+func (s *shard) shareError(n int64) error {
+	return &ShareError{Need: n + s.table.Load().bytes(), Share: s.budget(false), Shards: len(s.ks.shards)}
+}
+
 // reserve makes room for n more bytes, evicting or compacting as the policy
 // allows. REQUIRES s.mu held.
 func (s *shard) reserve(n int64, reloc bool) error {
@@ -185,7 +191,7 @@ func (s *shard) reserveFor(n int64, reloc bool, class int) error {
 	if s.used.Load()+n > limit && n+s.table.Load().bytes() > limit {
 		// Not even an empty shard would have room: evicting every key for
 		// a write that fails anyway would only lose data.
-		return ErrOOM
+		return s.shareError(n)
 	}
 	maxTries := s.maxRoomTries()
 	for tries := 0; s.used.Load()+n > limit; tries++ {

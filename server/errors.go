@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/ringdb/ringdb/core"
@@ -58,7 +59,13 @@ func (c *cmdCtx) arityErr(name string) {
 // coreErr writes the wire error for an error returned by the keyspace.
 func (c *cmdCtx) coreErr(err error) {
 	var le *core.LimitError
+	var se *core.ShareError
 	switch {
+	case errors.As(err, &se):
+		// Not Redis's text: used memory may be far below maxmemory, and
+		// saying otherwise would send the operator looking for data that
+		// is not there.
+		c.w.Error(binproto.ClassOOM, fmt.Sprintf("value needs %d bytes, more than one shard's share of maxmemory (%d bytes: maxmemory divided among %d shards)", se.Need, se.Share, se.Shards))
 	case errors.Is(err, core.ErrOOM):
 		c.w.Error(binproto.ClassOOM, msgOOM)
 	case errors.As(err, &le):
