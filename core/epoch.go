@@ -4,7 +4,8 @@ import (
 	"math"
 	"runtime"
 	"sync/atomic"
-	_ "unsafe" // go:linkname
+
+	"github.com/ringdb/ringdb/internal/procid"
 )
 
 // Epoch-based reclamation protects arena pages from reuse while a lock-free
@@ -55,12 +56,6 @@ func newEpochs() *epochs {
 // random starting slots, every other read paid a cache-line transfer).
 const slotsPerP = 32
 
-//go:linkname procPin runtime.procPin
-func procPin() int
-
-//go:linkname procUnpin runtime.procUnpin
-func procUnpin()
-
 // enter announces a reader and returns its slot. The caller must call exit.
 //
 // The P is only a hint for where to start: the reader may move to another
@@ -68,8 +63,8 @@ func procUnpin()
 // (its owner was descheduled mid-read, or came from another P) is skipped.
 func (e *epochs) enter() *readerSlot {
 	cur := e.global.Load()
-	p := procPin()
-	procUnpin()
+	p := procid.Pin()
+	procid.Unpin()
 	i := uint32(p*slotsPerP) & e.mask
 	for n := uint32(1); ; n++ {
 		s := &e.slots[i]

@@ -5,7 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	_ "unsafe" // go:linkname
+
+	"github.com/ringdb/ringdb/internal/procid"
 )
 
 // execGate lets EXEC run its queue with no other command running, so that
@@ -51,19 +52,13 @@ func newExecGate() *execGate {
 	return &execGate{slots: make([]gateSlot, size), mask: uint32(size - 1)}
 }
 
-//go:linkname procPin runtime.procPin
-func procPin() int
-
-//go:linkname procUnpin runtime.procUnpin
-func procUnpin()
-
 // enter enters the gate shared, waiting while an exclusive holder is in.
 // The caller must call exit with the slot returned.
 func (g *execGate) enter() *gateSlot {
 	for {
 		if g.closed.Load() == 0 {
-			p := procPin()
-			procUnpin()
+			p := procid.Pin()
+			procid.Unpin()
 			s := &g.slots[uint32(p)&g.mask]
 			s.n.Add(1)
 			if g.closed.Load() == 0 {
