@@ -175,7 +175,9 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 		ctx.cmd = nil // queued, not run: nothing to count
 		return
 	}
-	s.timeRESP(ctx, cmd, argv)
+	m := s.slowBegin(ctx, cmd)
+	cmd.resp(ctx)
+	s.slowEnd(ctx, cmd, m)
 	sess.countCmd(cmd) // after it ran, as Redis counts: INFO does not count itself
 }
 
@@ -202,6 +204,8 @@ func (s *Server) serveBinary(ctx *cmdCtx, req *transport.Request) {
 	sess.lastCmd.Store(&cmd.name)
 	sess.lastActive.Store(s.clockSec.Load())
 	ctx.args = req.Args
-	s.timeBinary(ctx, cmd)
+	m := s.slowBegin(ctx, cmd)
+	cmd.bin(ctx)
+	s.slowEnd(ctx, cmd, m)
 	sess.countCmd(cmd) // after it ran, as Redis counts
 }

@@ -183,88 +183,78 @@ func redactRESP(argv [][]byte) func(i int) bool {
 	return nil
 }
 
-// timeRESP runs cmd for argv and logs it if it was slow (see the comment
-// at the top of this file for which commands are timed).
-func (s *Server) timeRESP(ctx *cmdCtx, cmd *command, argv [][]byte) {
-	l := s.slow
-	th := l.threshold.Load()
-	if th < 0 {
-		cmd.resp(ctx)
-		return
-	}
-	if th == 0 || cmd.flags&(flagFast|flagO1) == 0 || argsOver(argv, slowArgBytes) {
-		t0 := transport.Monotime()
-		cmd.resp(ctx)
-		t1 := transport.Monotime()
-		ctx.sess.timedAt = t1
-		// The threshold is read again: a CONFIG SET may have just
-		// changed it, and Redis compares with the new one.
-		if (t1-t0)/1000 >= l.threshold.Load() {
-			l.add(ctx.sess, s.clockSec.Load(), t1-t0, argv, redactRESP(argv))
-		}
-		return
-	}
-	n0 := len(ctx.w.Bytes())
-	cmd.resp(ctx)
-	if len(ctx.w.Bytes())-n0 >= slowReplyBytes {
-		s.logUntimed(ctx, argv, nil)
-	}
+// slowMark is what the slow log notes before a command runs (slowBegin),
+// for slowEnd to time it.
+type slowMark struct {
+	on    bool  // the slow log is enabled
+	exact bool  // timed exactly from t0
+	t0    int64 // transport.Monotime before the command, when exact
+	n0    int   // the writer's length before the command, when not exact
 }
 
-// logUntimed logs a command that was not timed, charging it the time since
-// its batch began or since the last command timed in it.
-func (s *Server) logUntimed(ctx *cmdCtx, argv [][]byte, redact func(int) bool) {
-	start := ctx.conn.BatchStart()
-	if start == 0 {
-		return // not served by a transport (handler tests)
+// slowBegin decides how the command about to run in ctx is timed (see the
+// comment at the top of this file) and reads the clock only if exactly.
+// ctx.argv (RESP) or ctx.args (binary) holds the request.
+func (s *Server) slowBegin(ctx *cmdCtx, cmd *command) slowMark {
+	th := s.slow.threshold.Load()
+	if th < 0 {
+		return slowMark{}
 	}
-	start = max(start, ctx.sess.timedAt)
-	t1 := transport.Monotime()
-	ctx.sess.timedAt = t1
-	s.slow.add(ctx.sess, s.clockSec.Load(), t1-start, argv, redact)
+	if th == 0 || cmd.flags&(flagFast|flagO1) == 0 || ctx.argBytesOver(slowArgBytes) {
+		return slowMark{on: true, exact: true, t0: transport.Monotime()}
+	}
+	return slowMark{on: true, n0: len(ctx.w.Bytes())}
 }
 
-// timeBinary is timeRESP for a binary-protocol request; the log shows it
-// under its command's name, with integer arguments in decimal.
-func (s *Server) timeBinary(ctx *cmdCtx, cmd *command) {
-	l := s.slow
-	th := l.threshold.Load()
-	if th < 0 {
-		cmd.bin(ctx)
+// slowEnd logs the command that ran since slowBegin returned m if it took
+// the threshold or longer. An untimed command whose reply came to
+// slowReplyBytes or more is charged the time since its batch began or
+// since the last command timed in it.
+func (s *Server) slowEnd(ctx *cmdCtx, cmd *command, m slowMark) {
+	if !m.on {
 		return
 	}
-	big := false
-	if th != 0 && cmd.flags&(flagFast|flagO1) != 0 {
-		n := 0
-		for i := range ctx.args {
-			n += len(ctx.args[i].Bytes)
-		}
-		big = n >= slowArgBytes
-	}
-	if th == 0 || cmd.flags&(flagFast|flagO1) == 0 || big {
-		t0 := transport.Monotime()
-		cmd.bin(ctx)
-		t1 := transport.Monotime()
-		ctx.sess.timedAt = t1
-		if (t1-t0)/1000 >= th {
-			l.add(ctx.sess, s.clockSec.Load(), t1-t0, binArgv(cmd, ctx.args), binRedact(cmd))
-		}
-		return
-	}
-	n0 := len(ctx.w.Bytes())
-	cmd.bin(ctx)
-	if len(ctx.w.Bytes())-n0 >= slowReplyBytes {
-		start := ctx.conn.BatchStart()
-		if start == 0 {
+	start := m.t0
+	if !m.exact {
+		if len(ctx.w.Bytes())-m.n0 < slowReplyBytes {
 			return
 		}
+		if start = ctx.conn.BatchStart(); start == 0 {
+			return // not served by a transport (handler tests)
+		}
 		start = max(start, ctx.sess.timedAt)
-		t1 := transport.Monotime()
-		ctx.sess.timedAt = t1
-		if (t1-start)/1000 >= th {
-			l.add(ctx.sess, s.clockSec.Load(), t1-start, binArgv(cmd, ctx.args), nil)
+	}
+	t1 := transport.Monotime()
+	ctx.sess.timedAt = t1
+	// The threshold is read again: a CONFIG SET may have just changed
+	// it, and Redis compares with the new one.
+	if (t1-start)/1000 < s.slow.threshold.Load() {
+		return
+	}
+	if ctx.bin {
+		s.slow.add(ctx.sess, s.clockSec.Load(), t1-start, binArgv(cmd, ctx.args), binRedact(cmd))
+	} else {
+		s.slow.add(ctx.sess, s.clockSec.Load(), t1-start, ctx.argv, redactRESP(ctx.argv))
+	}
+}
+
+// argBytesOver reports whether the request's arguments (past the command
+// name) add up to n bytes or more.
+func (c *cmdCtx) argBytesOver(n int) bool {
+	if c.bin {
+		for i := range c.args {
+			if n -= len(c.args[i].Bytes); n <= 0 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range c.argv[1:] {
+		if n -= len(a); n <= 0 {
+			return true
 		}
 	}
+	return false
 }
 
 // binArgv renders a binary request as a command line for the slow log.
@@ -294,16 +284,6 @@ func binRedact(cmd *command) func(int) bool {
 		return func(int) bool { return true }
 	}
 	return nil
-}
-
-// argsOver reports whether argv's arguments add up to n bytes or more.
-func argsOver(argv [][]byte, n int) bool {
-	for _, a := range argv[1:] {
-		if n -= len(a); n <= 0 {
-			return true
-		}
-	}
-	return false
 }
 
 var slowlogSubs = nameSubcommands("slowlog", map[string]*subcommand{
