@@ -141,8 +141,8 @@ func (k *Keyspace) rename(src, dst []byte, nx bool) (bool, error) {
 	if err := k.checkKey(dst); err != nil {
 		return false, err
 	}
-	set := k.shardSetFor(func(yield func([]byte)) { yield(src); yield(dst) })
-	if err := k.lockSet(set); err != nil {
+	set, err := k.lockPair(src, dst)
+	if err != nil {
 		return false, err
 	}
 	defer k.unlockSet(set)
@@ -165,12 +165,7 @@ func (k *Keyspace) rename(src, dst []byte, nx bool) (bool, error) {
 			return false, nil
 		}
 	}
-	val := ss.stable(&r, pg)
-	err := ds.put(dh, dst, val, r.expireAt)
-	if pg.large {
-		pg.unpin()
-	}
-	if err != nil {
+	if err := copyRecord(ss, &r, pg, ds, dh, dst); err != nil {
 		return false, err
 	}
 	// put may have rebuilt the table or moved src's record: find it again.
@@ -194,8 +189,8 @@ func (k *Keyspace) Copy(src, dst []byte, replace bool) (bool, error) {
 	if err := k.checkKey(dst); err != nil {
 		return false, err
 	}
-	set := k.shardSetFor(func(yield func([]byte)) { yield(src); yield(dst) })
-	if err := k.lockSet(set); err != nil {
+	set, err := k.lockPair(src, dst)
+	if err != nil {
 		return false, err
 	}
 	defer k.unlockSet(set)
@@ -214,12 +209,26 @@ func (k *Keyspace) Copy(src, dst []byte, replace bool) (bool, error) {
 			return false, nil
 		}
 	}
-	val := ss.stable(&r, pg)
+	err = copyRecord(ss, &r, pg, ds, dh, dst)
+	return err == nil, err
+}
+
+// lockPair locks the shards of src and dst (one, when they share it), for
+// the caller to unlock with unlockSet.
+func (k *Keyspace) lockPair(src, dst []byte) (shardSet, error) {
+	set := k.shardSetFor(func(yield func([]byte)) { yield(src); yield(dst) })
+	return set, k.lockSet(set)
+}
+
+// copyRecord stores the value and deadline of r, a record of shard ss in
+// page pg, under dst (hash dh) in shard ds. REQUIRES both shards locked.
+func copyRecord(ss *shard, r *record, pg *page, ds *shard, dh uint64, dst []byte) error {
+	val := ss.stable(r, pg) // pins a large page
 	err := ds.put(dh, dst, val, r.expireAt)
 	if pg.large {
 		pg.unpin()
 	}
-	return err == nil, err
+	return err
 }
 
 // Scan iterates the keyspace like Redis SCAN. Start with cursor 0; a
