@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"sort"
 	"strconv"
@@ -72,6 +71,19 @@ func redisPolicyName(p core.EvictionPolicy) string {
 	return "noeviction"
 }
 
+// parseConfigInt parses an integer setting in [lo, hi], with Redis's
+// errors for a value that is not an integer or is out of range.
+func parseConfigInt(v string, lo, hi int64) (int64, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, errors.New("argument couldn't be parsed into an integer")
+	}
+	if n < lo || n > hi {
+		return 0, fmt.Errorf("argument must be between %d and %d inclusive", lo, hi)
+	}
+	return n, nil
+}
+
 func constParam(name, value string) configParam {
 	return configParam{name: name, get: func(*Server) string { return value }}
 }
@@ -135,12 +147,9 @@ var configParams = []configParam{
 		name: "maxclients",
 		get:  func(s *Server) string { return strconv.FormatInt(s.maxClients.Load(), 10) },
 		parse: func(s *Server, v string) (func() error, error) {
-			n, err := strconv.ParseInt(v, 10, 64)
+			n, err := parseConfigInt(v, 1, 4294967295)
 			if err != nil {
-				return nil, errors.New("argument couldn't be parsed into an integer")
-			}
-			if n < 1 || n > math.MaxUint32 {
-				return nil, errors.New("argument must be between 1 and 4294967295 inclusive")
+				return nil, err
 			}
 			if m := transport.MaxClientsForFDs(s.cfg.Loops); m > 0 && n > int64(m) {
 				return nil, fmt.Errorf("The operating system is not able to handle the specified number of clients, try with %d", m)
@@ -163,12 +172,9 @@ var configParams = []configParam{
 		name: "timeout",
 		get:  func(s *Server) string { return strconv.FormatInt(s.idleTimeout.Load(), 10) },
 		parse: func(s *Server, v string) (func() error, error) {
-			n, err := strconv.ParseInt(v, 10, 64)
+			n, err := parseConfigInt(v, 0, 2147483647)
 			if err != nil {
-				return nil, errors.New("argument couldn't be parsed into an integer")
-			}
-			if n < 0 || n > math.MaxInt32 {
-				return nil, errors.New("argument must be between 0 and 2147483647 inclusive")
+				return nil, err
 			}
 			if n == s.idleTimeout.Load() {
 				return func() error { return nil }, nil
@@ -213,12 +219,9 @@ var configParams = []configParam{
 		name: "slowlog-log-slower-than",
 		get:  func(s *Server) string { return strconv.FormatInt(s.slow.threshold.Load(), 10) },
 		parse: func(s *Server, v string) (func() error, error) {
-			n, err := strconv.ParseInt(v, 10, 64)
+			n, err := parseConfigInt(v, -1, 9223372036854775807)
 			if err != nil {
-				return nil, errors.New("argument couldn't be parsed into an integer")
-			}
-			if n < -1 {
-				return nil, errors.New("argument must be between -1 and 9223372036854775807 inclusive")
+				return nil, err
 			}
 			return func() error { s.slow.threshold.Store(n); return nil }, nil
 		},
@@ -227,12 +230,9 @@ var configParams = []configParam{
 		name: "slowlog-max-len",
 		get:  func(s *Server) string { return strconv.FormatInt(s.slow.maxLen.Load(), 10) },
 		parse: func(s *Server, v string) (func() error, error) {
-			n, err := strconv.ParseInt(v, 10, 64)
+			n, err := parseConfigInt(v, 0, 9223372036854775807)
 			if err != nil {
-				return nil, errors.New("argument couldn't be parsed into an integer")
-			}
-			if n < 0 {
-				return nil, errors.New("argument must be between 0 and 9223372036854775807 inclusive")
+				return nil, err
 			}
 			return func() error { s.slow.setMaxLen(n); return nil }, nil
 		},
