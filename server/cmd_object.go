@@ -211,8 +211,10 @@ type memStats struct {
 	peak, total, startup, overhead, keys, dataset int64
 }
 
-func (s *Server) memStats() memStats {
-	st := s.ks.Stats()
+func (s *Server) memStats() memStats { return s.memStatsOf(s.ks.Stats()) }
+
+// memStatsOf is memStats from Stats the caller has read already.
+func (s *Server) memStatsOf(st core.Stats) memStats {
 	m := memStats{
 		peak:     s.notePeak(st.UsedBytes),
 		total:    st.UsedBytes,

@@ -104,7 +104,7 @@ func (s *Server) appendInfoSection(b []byte, sec string) []byte {
 		// and at each read), the memory of the empty keyspace, and the
 		// index (overhead) against the records (dataset).
 		rss := processRSS(int64(ms.Sys))
-		m := s.memStats()
+		m := s.memStatsOf(st)
 		b = fieldInt(b, "used_memory_rss", rss)
 		b = field(b, "used_memory_rss_human", formatMemory(rss))
 		b = fieldInt(b, "used_memory_peak", m.peak)
