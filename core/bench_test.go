@@ -163,6 +163,42 @@ func BenchmarkSetTail(b *testing.B) {
 	}
 }
 
+// BenchmarkSetEvict writes new keys in parallel into a 32 MiB allkeys
+// keyspace kept full: every page a write starts is paid for by evicting
+// one, in the writer's shard or, when that shard holds less than its even
+// share, in the shard holding the most (the bound is the keyspace's).
+func BenchmarkSetEvict(b *testing.B) {
+	ks, err := New(Options{NoActiveExpiry: true, MaxMemory: 32 << 20, Eviction: AllKeys})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ks.Close()
+	val := make([]byte, 64)
+	key := make([]byte, 16)
+	for i := range 1_000_000 {
+		binary.LittleEndian.PutUint64(key, uint64(i)*0x9E3779B97F4A7C15)
+		binary.LittleEndian.PutUint64(key[8:], uint64(i))
+		if err := ks.Set(key, val); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.SetBytes(80)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := newPicker()
+		key := make([]byte, 16)
+		val := make([]byte, 64)
+		for pb.Next() {
+			binary.LittleEndian.PutUint64(key, r.next())
+			binary.LittleEndian.PutUint64(key[8:], r.next())
+			if err := ks.Set(key, val); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 // BenchmarkBatchGet serves batches of 16 random keys, as a server serves a
 // pipeline of 16 GETs, with and without a Prefetch of the batch first.
 // Keys are built in a local buffer (no miss on a key array), so the
