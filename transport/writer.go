@@ -21,6 +21,7 @@ type Writer struct {
 	version resp.Version
 	errs    uint32         // errors written since Reset
 	errCls  binproto.Class // class of the last error written
+	errPfx  string         // its ErrorPrefix prefix; "" for Error's (the class's)
 }
 
 // NewWriter returns a Writer appending to buf. Transports use it; handlers
@@ -104,7 +105,7 @@ func (w *Writer) Simple(s string) {
 // PROTO, which Redis does not have); binary writes the class byte and msg.
 func (w *Writer) Error(c binproto.Class, msg string) {
 	w.errs++
-	w.errCls = c
+	w.errCls, w.errPfx = c, ""
 	if w.proto == ProtoBinary {
 		w.buf = binproto.AppendError(w.buf, c, msg)
 		return
@@ -117,7 +118,7 @@ func (w *Writer) Error(c binproto.Class, msg string) {
 // The binary protocol has no prefixes: it writes the class and msg.
 func (w *Writer) ErrorPrefix(c binproto.Class, prefix, msg string) {
 	w.errs++
-	w.errCls = c
+	w.errCls, w.errPfx = c, prefix
 	if w.proto == ProtoBinary {
 		w.buf = binproto.AppendError(w.buf, c, msg)
 		return
@@ -143,6 +144,17 @@ func respPrefix(c binproto.Class) string {
 // ErrorPrefix since the last Reset, and the class of the last one. The
 // server compares it before and after a command to count failed commands.
 func (w *Writer) Errors() (n uint32, last binproto.Class) { return w.errs, w.errCls }
+
+// LastErrorPrefix returns the first word of the last error written over
+// RESP ("ERR", "WRONGTYPE", "WRONGPASS", ...), or of the RESP form of the
+// last binary error: what Redis's INFO errorstats counts it under. It is
+// meaningful only once Errors has counted one.
+func (w *Writer) LastErrorPrefix() string {
+	if w.errPfx != "" {
+		return w.errPfx
+	}
+	return respPrefix(w.errCls)
+}
 
 // Int writes an integer.
 func (w *Writer) Int(n int64) {
