@@ -43,6 +43,34 @@ func cmdSelect(c *cmdCtx) {
 	}
 }
 
+// cmdReset is RESET (Redis 6.2), which leaves the connection as a new
+// one is: it discards an open transaction and the watched keys, returns to
+// RESP2, clears the client name and, with a password set, deauthenticates
+// (the pre-authentication limits apply again); it answers +RESET. As in
+// Redis it may be sent before AUTH, and inside MULTI it acts at once. The
+// library name and version of CLIENT SETINFO stay (Redis 7.2 keeps them);
+// there is no database but 0, no pub/sub and no client tracking yet, so
+// nothing else to leave.
+func cmdReset(c *cmdCtx) {
+	sess := c.sess
+	sess.tx = nil
+	sess.multi.Store(0)
+	sess.unwatch()
+	sess.mu.Lock()
+	sess.name = ""
+	sess.mu.Unlock()
+	c.conn.SetRESPVersion(2)
+	sess.resp.Store(2)
+	switch {
+	case c.srv.token() == "":
+		sess.authed = true // as Redis's default user without a password
+	case sess.authed:
+		sess.authed = false
+		sess.restrict()
+	}
+	c.w.Simple("RESET")
+}
+
 // checkPassword reports whether user/pass authenticate, as Redis's default
 // user does: with no token configured any password is accepted for
 // "default"; otherwise it must match the token.

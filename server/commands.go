@@ -23,6 +23,7 @@ func commandList(cfg Config) []*command {
 		{name: "auth", arity: -2, flags: fConn | flagNoAuth, group: "connection", summary: "Authenticate the connection", resp: cmdAuth},
 		{name: "quit", arity: -1, flags: fConn | flagNoAuth | flagTxCtl, group: "connection", summary: "Close the connection", resp: cmdQuit},
 		{name: "select", arity: 2, flags: fConn, group: "connection", summary: "Select the database (only 0 exists)", resp: cmdSelect},
+		{name: "reset", arity: 1, flags: fConn | flagNoAuth | flagTxCtl, group: "connection", summary: "Reset the connection", resp: cmdReset},
 		{name: "client", arity: -2, flags: flagLoose, group: "connection", summary: "Client connection commands", resp: cmdClient, subs: clientSubs},
 
 		// Server.

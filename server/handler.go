@@ -35,18 +35,7 @@ func (h *connHandler) Open(c *transport.Conn) error {
 	if a := c.RemoteAddr(); a != nil {
 		sess.addr = a.String()
 	}
-	// No large requests from strangers while a token is required (Redis's
-	// authRequired, so CONFIG SET requirepass counts). A RESP session
-	// opened without a password is authenticated, as in Redis (serveRESP
-	// drops the check on its first command); a binary one is not until its
-	// HELLO, which must carry a token set in between.
-	c.RestrictUntil(func() bool {
-		if c.Proto() == transport.ProtoBinary {
-			return sess.helloDone || s.token() == ""
-		}
-		return sess.authed || s.token() == ""
-	})
-	sess.restricting = true
+	sess.restrict()
 	sess.laddr = s.localAddr()
 	if a := c.LocalAddr(); a != nil {
 		sess.laddr = a.String()

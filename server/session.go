@@ -176,6 +176,23 @@ func (s *session) stopTimers() {
 	}
 }
 
+// restrict holds the connection to the transport's pre-authentication
+// limits until it authenticates: no large requests from strangers while a
+// token is required (Redis's authRequired, so CONFIG SET requirepass
+// counts). A RESP session opened without a password is authenticated, as
+// in Redis (serveRESP drops the check on its first command); a binary one
+// is not until its HELLO, which must carry a token set in between.
+func (s *session) restrict() {
+	c, srv := s.conn, s.srv
+	c.RestrictUntil(func() bool {
+		if c.Proto() == transport.ProtoBinary {
+			return s.helloDone || srv.token() == ""
+		}
+		return s.authed || srv.token() == ""
+	})
+	s.restricting = true
+}
+
 // authenticate records a successful AUTH or HELLO: the session may run
 // every command, and its requests are no longer held to the transport's
 // pre-authentication limits (transport.Conn.Restrict).

@@ -22,7 +22,7 @@ const (
 	// slow log leaves them untimed as it leaves fast ones (slowlog.go).
 	flagO1
 	// flagTxCtl marks the commands MULTI does not queue: they act at once
-	// (MULTI, EXEC, DISCARD, WATCH, QUIT), as in Redis.
+	// (MULTI, EXEC, DISCARD, WATCH, QUIT, RESET), as in Redis.
 	flagTxCtl
 	// flagNoMulti marks commands refused inside MULTI (Redis's no-multi).
 	flagNoMulti
