@@ -220,14 +220,18 @@ func dispatchSub(c *cmdCtx, subs map[string]*subcommand) {
 }
 
 // lookupSub returns the subcommand argv[1] names, or answers Redis's error
-// for an unknown one or a wrong argument count and returns nil.
+// for an unknown one or a wrong argument count and returns nil. It records
+// the subcommand, or the refusal, in c for the counters.
 func lookupSub(c *cmdCtx, subs map[string]*subcommand) *subcommand {
 	sub, ok := subs[strings.ToLower(string(c.argv[1]))]
 	if !ok {
+		c.refused = refusedUnknownSub
 		c.errReply("unknown subcommand '" + clip(string(c.argv[1]), 128) + "'. Try " + strings.ToUpper(c.cmd.name) + " HELP.")
 		return nil
 	}
+	c.sub = sub
 	if !arityOK(sub.arity, len(c.argv)) {
+		c.refused = refusedCmd
 		c.arityErr(sub.full)
 		return nil
 	}

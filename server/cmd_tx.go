@@ -117,10 +117,12 @@ func (c *cmdCtx) execAbort(why string) {
 }
 
 // queueTx queues argv, which names cmd, in the session's open transaction
-// and answers QUEUED, or answers why it cannot be queued and marks the
-// transaction failed. argv is copied: the transport owns it. The limits
-// are checked before anything is copied.
-func (s *Server) queueTx(ctx *cmdCtx, cmd *command, argv [][]byte) {
+// and answers QUEUED, or answers why it cannot be queued, marks the
+// transaction failed and records the refusal in ctx (Redis's
+// rejected_calls). It reports whether it answered QUEUED. argv is copied:
+// the transport owns it. The limits are checked before anything is
+// copied.
+func (s *Server) queueTx(ctx *cmdCtx, cmd *command, argv [][]byte) bool {
 	sess := ctx.sess
 	tx := sess.tx
 	if cmd.flags&(flagBlocking|flagNoMulti) != 0 {
@@ -128,8 +130,9 @@ func (s *Server) queueTx(ctx *cmdCtx, cmd *command, argv [][]byte) {
 		// they would park in the middle of EXEC's reply, so they are
 		// refused as Redis refuses its no-multi commands.
 		tx.dirty = true
+		ctx.refused = refusedCmd
 		ctx.errReply(msgNotInTx)
-		return
+		return false
 	}
 	// COMMAND alone takes no subcommand: resolve one only when named, as
 	// serveRESP's authentication check does.
@@ -137,14 +140,14 @@ func (s *Server) queueTx(ctx *cmdCtx, cmd *command, argv [][]byte) {
 		sub := lookupSub(ctx, cmd.subs)
 		if sub == nil {
 			tx.dirty = true // lookupSub answered: unknown subcommand or arity
-			return
+			return false
 		}
 		sess.lastCmd.Store(&sub.full) // as Redis shows a queued one
 	}
 	if tx.dirty {
 		// EXEC will discard it all: nothing is worth keeping.
 		ctx.w.Simple("QUEUED")
-		return
+		return true
 	}
 	args := 0
 	for _, a := range argv {
@@ -153,8 +156,9 @@ func (s *Server) queueTx(ctx *cmdCtx, cmd *command, argv [][]byte) {
 	cost := args + len(argv)*txArgCost + txCmdCost
 	if len(tx.cmds) >= maxTxCommands || cost > maxTxBytes-tx.bytes {
 		tx.dirty = true
+		ctx.refused = refusedCmd
 		ctx.w.Error(binproto.ClassLimit, msgTxLimit)
-		return
+		return false
 	}
 	buf := make([]byte, 0, args)
 	cp := make([][]byte, len(argv))
@@ -167,6 +171,7 @@ func (s *Server) queueTx(ctx *cmdCtx, cmd *command, argv [][]byte) {
 	tx.bytes += cost
 	sess.multi.Store(int32(len(tx.cmds)) + 1)
 	ctx.w.Simple("QUEUED")
+	return true
 }
 
 // cmdMulti is MULTI.
@@ -266,7 +271,7 @@ func cmdExec(c *cmdCtx) {
 	c.inExec = true
 	c.srv.execLocked(c, tx.cmds)
 	c.inExec = false
-	c.cmd, c.argv = exec, argv
+	c.cmd, c.argv, c.sub = exec, argv, nil
 	sess.unwatch()
 }
 
@@ -295,16 +300,16 @@ func (s *Server) execLocked(c *cmdCtx, cmds []queuedCmd) {
 // counts serveRESP and serveCounted keep for a command run on its own.
 // The slow log times EXEC as a whole.
 func (s *Server) runQueued(c *cmdCtx, cmd *command, argv [][]byte) {
-	c.cmd, c.argv = cmd, argv
+	c.cmd, c.argv, c.sub, c.refused = cmd, argv, nil, notRefused
 	sess := c.sess
 	if s.met == nil {
 		cmd.resp(c)
 	} else {
 		errs0, _ := c.w.Errors()
 		cmd.resp(c)
-		if n, class := c.w.Errors(); n != errs0 {
-			sess.countErr(cmd.idx, class)
+		if n, _ := c.w.Errors(); n != errs0 {
+			sess.countErr(s.errKeyOf(c))
 		}
 	}
-	sess.countCmd(cmd)
+	sess.countCmd(cmd, c.sub)
 }

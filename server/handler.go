@@ -109,6 +109,7 @@ func (h *connHandler) finish(ctx *cmdCtx) {
 		h.s.gate.exit(ctx.gate)
 	}
 	ctx.w, ctx.argv, ctx.args, ctx.cmd, ctx.gate = nil, nil, nil, nil, nil
+	ctx.sub, ctx.refused = nil, notRefused
 }
 
 // dispatch runs req in the protocol of c.
@@ -137,6 +138,7 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 	}
 	ctx.cmd, ctx.argv = cmd, argv
 	if !arityOK(cmd.arity, len(argv)) {
+		ctx.refused = refusedCmd
 		ctx.rejectArity(cmd)
 		return
 	}
@@ -145,6 +147,7 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 		sess.conn.RestrictUntil(nil) // authenticated for good
 	}
 	if !sess.authed && cmd.flags&flagNoAuth == 0 && s.token() != "" {
+		ctx.refused = refusedCmd
 		if isExec(cmd) {
 			// Redis's rejectCommand: EXEC's refusal is EXECABORT's.
 			ctx.execAbort("NOAUTH " + msgNoAuth)
@@ -160,14 +163,17 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 	sess.lastCmd.Store(&cmd.name)
 	sess.lastActive.Store(s.clockSec.Load())
 	if sess.tx != nil && cmd.flags&flagTxCtl == 0 {
-		s.queueTx(ctx, cmd, argv)
-		ctx.cmd = nil // queued, not run: nothing to count
+		if s.queueTx(ctx, cmd, argv) {
+			ctx.cmd = nil // queued, not run: nothing to count
+		}
 		return
 	}
 	m := s.slowBegin(ctx, cmd)
 	cmd.resp(ctx)
 	s.slowEnd(ctx, cmd, m)
-	sess.countCmd(cmd) // after it ran, as Redis counts: INFO does not count itself
+	if ctx.refused == notRefused { // lookupSub may have refused it
+		sess.countCmd(cmd, ctx.sub) // after it ran, as Redis counts: INFO does not count itself
+	}
 }
 
 // serveBinary runs a binary-protocol request (docs/PROTOCOL.md §5, §7).
@@ -187,6 +193,7 @@ func (s *Server) serveBinary(ctx *cmdCtx, req *transport.Request) {
 	ctx.cmd = cmd
 	n := len(req.Args)
 	if n < cmd.binMin || cmd.binMax >= 0 && n > cmd.binMax {
+		ctx.refused = refusedCmd
 		ctx.arityErr(cmd.name)
 		return
 	}
@@ -196,5 +203,5 @@ func (s *Server) serveBinary(ctx *cmdCtx, req *transport.Request) {
 	m := s.slowBegin(ctx, cmd)
 	cmd.bin(ctx)
 	s.slowEnd(ctx, cmd, m)
-	sess.countCmd(cmd) // after it ran, as Redis counts
+	sess.countCmd(cmd, nil) // after it ran, as Redis counts
 }

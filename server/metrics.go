@@ -11,29 +11,54 @@ import (
 
 // Per-command counters.
 //
-// Each session counts its own calls, one counter per command, and its own
-// error replies; nothing shared is written per request, so two event loops
-// never touch the same cache line. The call counter replaces the session's
-// plain command counter (session.countCmd), so counting per command costs
-// no extra atomic operation. A scrape sums the open sessions and the
-// totals folded in from closed ones (Server.Sample). One command in
-// stats.SampleEvery per session is timed into the latency histograms.
-// Without a metrics endpoint (MetricsAddr "off") none of this runs.
+// Each session counts its own calls, one counter per command and per
+// subcommand, and its own error replies (by command, refused or failed,
+// class and reply prefix); nothing shared is written per request, so two
+// event loops never touch the same cache line. The call counter replaces
+// the session's plain command counter (session.countCmd), so counting per
+// command costs no extra atomic operation, and errors are looked at only
+// when the writer's error count moved. A scrape or an INFO sums the open
+// sessions and the totals folded in from closed ones (cmdCountsNow). One
+// command in stats.SampleEvery per session is timed into the latency
+// histograms and into Server.timed, from which INFO commandstats
+// estimates usec. Without a metrics endpoint (MetricsAddr "off") none of
+// this runs.
 
 // metricsOff is the MetricsAddr that disables the endpoint.
 const metricsOff = "off"
 
-// callCounts is a session's per-command call counters, indexed by
-// command.idx. Each counter has one writer (the session's Serve calls, which
-// never overlap) and is read by scrapes.
+// callCounts is a session's per-command call counters, indexed by stat
+// slot (commandTable.slot: a command, or a subcommand on its own). Each
+// counter has one writer (the session's Serve calls, which never overlap)
+// and is read by scrapes and INFO.
 type callCounts struct {
 	n []atomic.Uint64
 }
 
-// errKey names an error counter: command and error class.
+// errKey names an error counter: where the error reply went and what it
+// said.
 type errKey struct {
-	cmd   int
-	class binproto.Class
+	// slot is the stat slot of the command refused or failed, or -1 for
+	// a request that named no command (an unknown command or opcode, or a
+	// binary request before HELLO): counted only in INFO errorstats and
+	// total_error_replies, as Redis counts it.
+	slot int
+	// how is notRefused for a command that ran and answered an error
+	// (Redis's failed_calls), refusedCmd for one refused before it ran
+	// (rejected_calls), refusedUnknownSub for an unknown subcommand,
+	// counted under its container on /metrics only.
+	how    refusal
+	class  binproto.Class
+	prefix string // the reply's first word: ERR, WRONGTYPE, EXECABORT...
+}
+
+// timedSum is the sampled timing of one stat slot: how many of its calls
+// were timed and their total time, which INFO commandstats' usec is
+// estimated from. Sessions of every event loop add to it, but only on a
+// timed call (one in stats.SampleEvery), which also takes the latency
+// histogram's lock.
+type timedSum struct {
+	n, ns atomic.Uint64
 }
 
 // metricsState is the server's share of the counters: totals of closed
@@ -54,7 +79,8 @@ func (s *Server) newMetrics() {
 		names[i] = c.name
 	}
 	s.lat = s.met.Latency(names)
-	s.closed.calls = make([]uint64, len(s.cmds.all))
+	s.timed = make([]timedSum, s.cmds.slots())
+	s.closed.calls = make([]uint64, s.cmds.slots())
 	s.closed.errs = make(map[errKey]uint64)
 }
 
@@ -68,6 +94,8 @@ func (s *Server) MetricsAddr() string {
 }
 
 // serveCounted is connHandler.Serve's dispatch with per-command counting.
+// A request that succeeds costs two reads of the writer's error count and,
+// one time in stats.SampleEvery, two clock reads.
 func (h *connHandler) serveCounted(sess *session, c *transport.Conn, req *transport.Request, w *transport.Writer) {
 	ctx := &sess.ctx
 	errs0, _ := w.Errors()
@@ -78,47 +106,68 @@ func (h *connHandler) serveCounted(sess *session, c *transport.Conn, req *transp
 		t0 = time.Now()
 	}
 	h.dispatch(ctx, c, req)
-	cmd := ctx.cmd
-	if cmd == nil {
-		return
-	}
-	if timed {
-		h.s.lat.Observe(cmd.idx, time.Since(t0))
+	if timed && ctx.cmd != nil && ctx.refused == notRefused {
+		// Only what ran: a request queued by MULTI has no cmd, and a
+		// refused one did not run.
+		d := time.Since(t0)
+		h.s.lat.Observe(ctx.cmd.idx, d)
+		t := &h.s.timed[h.s.cmds.slot(ctx.cmd, ctx.sub)]
+		t.n.Add(1)
+		t.ns.Add(uint64(d))
 	}
 	if ctx.errsCounted {
 		ctx.errsCounted = false // EXEC counted its commands' errors (runQueued)
 		return
 	}
-	if n, class := w.Errors(); n != errs0 {
-		sess.countErr(cmd.idx, class)
+	if n, _ := w.Errors(); n != errs0 {
+		sess.countErr(h.s.errKeyOf(ctx))
 	}
 }
 
-// countErr counts a failed call of the command at idx, by error class.
-func (s *session) countErr(idx int, class binproto.Class) {
+// errKeyOf names the error reply the request in ctx has just been given.
+func (s *Server) errKeyOf(ctx *cmdCtx) errKey {
+	k := errKey{slot: -1, how: ctx.refused}
+	if ctx.cmd != nil {
+		k.slot = s.cmds.slot(ctx.cmd, ctx.sub)
+		if ctx.refused == refusedUnknownSub {
+			k.slot = ctx.cmd.idx
+		}
+	}
+	_, k.class = ctx.w.Errors()
+	k.prefix = ctx.w.LastErrorPrefix()
+	return k
+}
+
+// countErr counts an error reply.
+func (s *session) countErr(k errKey) {
 	s.mu.Lock()
 	if s.errs == nil {
 		s.errs = make(map[errKey]uint64)
 	}
-	s.errs[errKey{idx, class}]++
+	s.errs[k]++
 	s.mu.Unlock()
 }
 
 // countCmd counts an executed command (past arity and authentication
-// checks): per command when the metrics endpoint is on, else only in
-// s.cmds. Either way it is one uncontended atomic add: only the session's
-// own Serve calls write these counters.
-func (s *session) countCmd(cmd *command) {
+// checks), or its subcommand sub when not nil: per command when the
+// metrics endpoint is on, else only in s.cmds. Either way it is one
+// uncontended atomic add: only the session's own Serve calls write these
+// counters.
+func (s *session) countCmd(cmd *command, sub *subcommand) {
 	if s.srv.met == nil {
 		s.cmds.Add(1)
 		return
 	}
 	cc := s.calls.Load()
 	if cc == nil {
-		cc = &callCounts{n: make([]atomic.Uint64, len(s.srv.cmds.all))}
+		cc = &callCounts{n: make([]atomic.Uint64, s.srv.cmds.slots())}
 		s.calls.Store(cc)
 	}
-	cc.n[cmd.idx].Add(1)
+	i := cmd.idx
+	if sub != nil {
+		i = s.srv.cmds.subSlot[sub]
+	}
+	cc.n[i].Add(1)
 }
 
 // cmdCount returns the number of commands the session has executed.
@@ -169,28 +218,27 @@ func (s *Server) Sample(snap *stats.Snapshot) {
 	snap.SlowCommands = s.slow.logged()
 	snap.CommandPanics = s.panics.Load()
 
-	calls := make([]uint64, len(s.cmds.all))
-	errs := make(map[errKey]uint64)
 	s.sessMu.Lock()
 	snap.Connected = max(ts.Connected, int64(len(s.sessions))) - int64(s.killedOpen)
-	copy(calls, s.closed.calls)
-	for k, v := range s.closed.errs {
-		errs[k] += v
-	}
-	for _, sess := range s.sessions {
-		if cc := sess.calls.Load(); cc != nil {
-			for i := range cc.n {
-				calls[i] += cc.n[i].Load()
-			}
-		}
-		sess.mu.Lock()
-		for k, v := range sess.errs {
-			errs[k] += v
-		}
-		sess.mu.Unlock()
-	}
 	s.sessMu.Unlock()
 
+	// /metrics counts per command: a subcommand's counts go to its
+	// container, and errors that named no command are left out.
+	cs := s.cmdCountsNow()
+	calls := make([]uint64, len(s.cmds.all))
+	for i, n := range cs.calls {
+		calls[s.cmds.slotCommand(i)] += n
+	}
+	type cmdClass struct {
+		cmd   int
+		class binproto.Class
+	}
+	errs := make(map[cmdClass]uint64)
+	for k, v := range cs.errs {
+		if k.slot >= 0 {
+			errs[cmdClass{s.cmds.slotCommand(k.slot), k.class}] += v
+		}
+	}
 	for i, n := range calls {
 		if n > 0 {
 			snap.Commands = append(snap.Commands, stats.CommandCount{Name: s.cmds.all[i].name, Calls: n})
@@ -199,4 +247,40 @@ func (s *Server) Sample(snap *stats.Snapshot) {
 	for k, v := range errs {
 		snap.Errors = append(snap.Errors, stats.ErrorCount{Name: s.cmds.all[k.cmd].name, Class: k.class.String(), Count: v})
 	}
+}
+
+// cmdCounts is the sum of every session's per-command counters, closed
+// ones included.
+type cmdCounts struct {
+	calls []uint64 // by stat slot
+	errs  map[errKey]uint64
+}
+
+// cmdCountsNow sums the per-command counters of the open sessions and
+// those folded in from closed ones. Each only grows, so sums taken one
+// after another do too.
+func (s *Server) cmdCountsNow() cmdCounts {
+	cs := cmdCounts{calls: make([]uint64, s.cmds.slots()), errs: make(map[errKey]uint64)}
+	if s.met == nil {
+		return cs
+	}
+	s.sessMu.Lock()
+	copy(cs.calls, s.closed.calls)
+	for k, v := range s.closed.errs {
+		cs.errs[k] += v
+	}
+	for _, sess := range s.sessions {
+		if cc := sess.calls.Load(); cc != nil {
+			for i := range cc.n {
+				cs.calls[i] += cc.n[i].Load()
+			}
+		}
+		sess.mu.Lock()
+		for k, v := range sess.errs {
+			cs.errs[k] += v
+		}
+		sess.mu.Unlock()
+	}
+	s.sessMu.Unlock()
+	return cs
 }

@@ -76,6 +76,7 @@ type Server struct {
 	// Monitoring (metrics.go); met and lat are nil when MetricsAddr is off.
 	met    *stats.Server
 	lat    *stats.Latency
+	timed  []timedSum   // by stat slot: the sampled calls' time
 	closed metricsState // REQUIRES: sessMu held
 }
 

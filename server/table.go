@@ -1,6 +1,8 @@
 package server
 
 import (
+	"sort"
+
 	"github.com/ringdb/ringdb/transport"
 	"github.com/ringdb/ringdb/transport/binproto"
 )
@@ -80,10 +82,19 @@ type commandTable struct {
 	byOp   [256]*command // version 1 opcodes are all below 0x100
 	list   []*command    // in registration order
 	all    []*command    // every command, binary-only ones included; all[c.idx] == c
+
+	// Stat slots index the per-command counters (metrics.go): slot i <
+	// len(all) is all[i], slot len(all)+j is subs[j], a subcommand, which
+	// INFO commandstats shows on its own line as Redis 7 does
+	// (cmdstat_config|get). The subcommand tables are package variables
+	// shared by every Server, so their slots live here, not in them.
+	subs    []*subcommand
+	subSlot map[*subcommand]int
+	subOf   []int // subOf[j] is the slot of subs[j]'s container
 }
 
 func newCommandTable(cmds []*command) *commandTable {
-	t := &commandTable{}
+	t := &commandTable{subSlot: make(map[*subcommand]int)}
 	for _, c := range cmds {
 		c.idx = len(t.all)
 		t.all = append(t.all, c)
@@ -95,7 +106,54 @@ func newCommandTable(cmds []*command) *commandTable {
 			t.byOp[c.op] = c
 		}
 	}
+	for _, c := range t.all {
+		names := make([]string, 0, len(c.subs))
+		for name := range c.subs {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			sub := c.subs[name]
+			if _, dup := t.subSlot[sub]; dup {
+				continue
+			}
+			t.subSlot[sub] = len(t.all) + len(t.subs)
+			t.subs = append(t.subs, sub)
+			t.subOf = append(t.subOf, c.idx)
+		}
+	}
 	return t
+}
+
+// slots returns the number of stat slots: commands and subcommands.
+func (t *commandTable) slots() int { return len(t.all) + len(t.subs) }
+
+// slot returns the stat slot of cmd, or of its subcommand sub when that
+// is not nil.
+func (t *commandTable) slot(cmd *command, sub *subcommand) int {
+	if sub == nil {
+		return cmd.idx
+	}
+	return t.subSlot[sub]
+}
+
+// slotName returns the name INFO commandstats shows for slot i: the
+// command's, or the subcommand's full name ("client|setname").
+func (t *commandTable) slotName(i int) string {
+	if i < len(t.all) {
+		return t.all[i].name
+	}
+	return t.subs[i-len(t.all)].full
+}
+
+// slotCommand returns the command slot i counts for: the command itself,
+// or a subcommand's container. /metrics counts per command, so a
+// subcommand's counts go to its container there.
+func (t *commandTable) slotCommand(i int) int {
+	if i < len(t.all) {
+		return i
+	}
+	return t.subOf[i-len(t.all)]
 }
 
 // maxNameLen is longer than every command name, so a longer argv[0] is
@@ -193,7 +251,26 @@ type cmdCtx struct {
 	// inExec is set while EXEC runs its queue: CLIENT LIST then shows
 	// exec as the session's command, as Redis does.
 	inExec bool
+	// sub is the subcommand lookupSub resolved for the request, counted
+	// in its own stat slot (nil: none).
+	sub *subcommand
+	// refused says the request was refused before it ran (arity,
+	// NOAUTH, a refusal inside MULTI, an unknown subcommand), which
+	// counts no call: Redis's rejected_calls.
+	refused refusal
 }
+
+// refusal is how a request was refused before it ran.
+type refusal uint8
+
+const (
+	notRefused refusal = iota
+	// refusedCmd: cmd (or sub) was refused, Redis's rejected_calls.
+	refusedCmd
+	// refusedUnknownSub: argv[1] names no subcommand of cmd. Redis counts
+	// such a request under no command, only in errorstats.
+	refusedUnknownSub
+)
 
 // name returns the command's lower-case name for error messages.
 func (c *cmdCtx) name() string { return c.cmd.name }
