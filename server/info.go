@@ -11,35 +11,45 @@ import (
 	"github.com/ringdb/ringdb/transport"
 )
 
-// infoSections are INFO's sections in output order (Redis's order); all of
-// them are in the default set.
-var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace"}
+// infoSections are INFO's sections in output order (Redis's order).
+var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "commandstats", "errorstats", "cluster", "keyspace"}
 
-// infoText renders INFO for the requested sections: none, "default", "all"
-// or "everything" give every section; unknown names are ignored, as in
-// Redis.
+// infoNotDefault are the sections INFO leaves out unless asked for by
+// name, "all" or "everything": Redis 7.0's default set lacks
+// commandstats (and latencystats, which ringdb does not have).
+var infoNotDefault = map[string]bool{"commandstats": true}
+
+// infoText renders INFO for the requested sections: none or "default"
+// give Redis's default sections, "all" and "everything" every section;
+// names add up, unknown ones are ignored, as in Redis.
 func (s *Server) infoText(req []string) []byte {
 	want := map[string]bool{}
-	all := len(req) == 0
+	all, def := false, len(req) == 0
 	for _, r := range req {
 		switch r {
-		case "default", "all", "everything":
+		case "all", "everything":
 			all = true
+		case "default":
+			def = true
 		default:
 			want[r] = true
 		}
 	}
 	var b []byte
+	var cs *cmdStats // read once, for the sections that show it
 	n := 0
 	for _, sec := range infoSections {
-		if !all && !want[sec] {
+		if !all && !want[sec] && !(def && !infoNotDefault[sec]) {
 			continue
 		}
 		if n > 0 {
 			b = append(b, "\r\n"...)
 		}
 		n++
-		b = s.appendInfoSection(b, sec)
+		if cs == nil && (sec == "stats" || sec == "commandstats" || sec == "errorstats") {
+			cs = s.cmdStatsSinceReset()
+		}
+		b = s.appendInfoSection(b, sec, cs)
 	}
 	return b
 }
@@ -60,7 +70,9 @@ func fieldUint(b []byte, name string, v uint64) []byte {
 	return field(b, name, strconv.FormatUint(v, 10))
 }
 
-func (s *Server) appendInfoSection(b []byte, sec string) []byte {
+// appendInfoSection appends section sec; cs holds the command and error
+// counters for the stats, commandstats and errorstats sections.
+func (s *Server) appendInfoSection(b []byte, sec string, cs *cmdStats) []byte {
 	now := time.Now()
 	st := s.ks.Stats()
 	ts := s.transportStats()
@@ -129,7 +141,7 @@ func (s *Server) appendInfoSection(b []byte, sec string) []byte {
 		b = append(b, "# Stats\r\n"...)
 		d := s.infoStatsNow(&st, &ts)
 		if base := s.statBase.Load(); base != nil {
-			d = d.since(base)
+			d = d.since(&base.stats)
 		}
 		b = fieldUint(b, "total_connections_received", d.conns)
 		b = fieldUint(b, "total_commands_processed", d.cmds)
@@ -141,6 +153,10 @@ func (s *Server) appendInfoSection(b []byte, sec string) []byte {
 		b = fieldUint(b, "evicted_keys", d.evicted)
 		b = fieldUint(b, "keyspace_hits", d.hits)
 		b = fieldUint(b, "keyspace_misses", d.misses)
+		if s.met != nil {
+			// Counted with the per-command counters only (metrics.go).
+			b = fieldUint(b, "total_error_replies", cs.errTotal)
+		}
 		b = fieldUint(b, "total_sets", d.sets)
 		b = fieldUint(b, "total_deletes", d.deletes)
 	case "persistence":
@@ -174,6 +190,12 @@ func (s *Server) appendInfoSection(b []byte, sec string) []byte {
 		b = field(b, "used_cpu_user", formatSeconds(user))
 		b = field(b, "used_cpu_sys_children", "0.000000")
 		b = field(b, "used_cpu_user_children", "0.000000")
+	case "commandstats":
+		b = append(b, "# Commandstats\r\n"...)
+		b = s.appendCommandStats(b, cs)
+	case "errorstats":
+		b = append(b, "# Errorstats\r\n"...)
+		b = appendErrorStats(b, cs)
 	case "cluster":
 		// Cluster-aware clients check this before asking CLUSTER anything.
 		b = append(b, "# Cluster\r\n"...)
@@ -251,10 +273,19 @@ func (d infoStats) since(base *infoStats) infoStats {
 	}
 }
 
-// resetStats is CONFIG RESETSTAT: INFO's stats counters start again
-// from 0.
+// statBaseline is what CONFIG RESETSTAT found: INFO shows the counts
+// since.
+type statBaseline struct {
+	stats infoStats
+	cmds  *cmdStats
+}
+
+// resetStats is CONFIG RESETSTAT: INFO's stats, commandstats and
+// errorstats counters start again from 0, as Redis's do. The counters
+// themselves are not touched: /metrics and the binary STATS go on from
+// where they were.
 func (s *Server) resetStats() {
 	st, ts := s.ks.Stats(), s.transportStats()
-	base := s.infoStatsNow(&st, &ts)
-	s.statBase.Store(&base)
+	base := &statBaseline{stats: s.infoStatsNow(&st, &ts), cmds: s.cmdStatsNow()}
+	s.statBase.Store(base)
 }

@@ -46,3 +46,43 @@ func TestCommandCountNeverGoesBack(t *testing.T) {
 	stop.Store(true)
 	wg.Wait()
 }
+
+// TestCommandStatsNeverGoBack: INFO commandstats' and errorstats'
+// counters, like total_commands_processed, never go back while sessions
+// close and their counts move to the closed totals.
+func TestCommandStatsNeverGoBack(t *testing.T) {
+	srv := newDirectServer(t, Config{MetricsAddr: "127.0.0.1:0"})
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // one client at a time: a zero transport.Conn has ID 0
+		defer wg.Done()
+		for !stop.Load() {
+			c := &transport.Conn{}
+			if err := srv.h.Open(c); err != nil {
+				t.Error(err)
+				return
+			}
+			for _, args := range [][]string{{"CONFIG", "GET", "maxmemory"}, {"CONFIG", "NOPE"}, {"GET"}} {
+				w := transport.NewWriter(nil, transport.ProtoRESP, 2)
+				srv.h.Serve(c, &transport.Request{Argv: argvOf(args)}, w)
+			}
+			srv.h.Close(c)
+		}
+	}()
+	defer func() { stop.Store(true); wg.Wait() }()
+	configGet := srv.cmds.slot(srv.cmds.lookup([]byte("config")), configSubs["get"])
+	get := srv.cmds.lookup([]byte("get")).idx
+	var calls, rejected, errs uint64
+	for range 20_000 {
+		cs := srv.cmdStatsSinceReset()
+		if cs.calls[configGet] < calls || cs.rejected[get] < rejected || cs.errTotal < errs {
+			t.Fatalf("went back: config|get calls %d → %d, get rejected %d → %d, error replies %d → %d",
+				calls, cs.calls[configGet], rejected, cs.rejected[get], errs, cs.errTotal)
+		}
+		calls, rejected, errs = cs.calls[configGet], cs.rejected[get], cs.errTotal
+	}
+	if calls == 0 || rejected == 0 || errs == 0 {
+		t.Errorf("nothing counted: config|get calls %d, get rejected %d, error replies %d", calls, rejected, errs)
+	}
+}

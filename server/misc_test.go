@@ -268,8 +268,8 @@ func resp3Steps() []step {
 // TestInfoReplicationAndPersistence: clients and exporters read role from
 // INFO replication and loading from INFO persistence (go-redis's failover
 // client, redis_exporter), cluster_enabled from INFO cluster; Redis 7.0
-// lists the default sections in this order (with Modules and Errorstats,
-// which ringdb has nothing for).
+// lists the default sections in this order (with Modules, which ringdb
+// has nothing for).
 func TestInfoReplicationAndPersistence(t *testing.T) {
 	s := newDirectServer(t, Config{})
 	d := newDirectClient(t, s)
@@ -289,7 +289,7 @@ func TestInfoReplicationAndPersistence(t *testing.T) {
 			heads = append(heads, line[2:])
 		}
 	}
-	want := "Server Clients Memory Persistence Stats Replication CPU Cluster Keyspace"
+	want := "Server Clients Memory Persistence Stats Replication CPU Errorstats Cluster Keyspace"
 	if got := strings.Join(heads, " "); got != want {
 		t.Fatalf("INFO sections %q, want %q", got, want)
 	}

@@ -52,9 +52,9 @@ type Server struct {
 	// keyspace took at start.
 	peakMem    atomic.Int64
 	startupMem int64
-	// statBase holds INFO's stats counters as CONFIG RESETSTAT found them
-	// (nil: never reset); INFO shows the counts since.
-	statBase atomic.Pointer[infoStats]
+	// statBase holds INFO's counters as CONFIG RESETSTAT found them (nil:
+	// never reset); INFO shows the counts since.
+	statBase atomic.Pointer[statBaseline]
 
 	startOnce sync.Once
 	startErr  error
