@@ -125,13 +125,11 @@ func (h *connHandler) serveCounted(sess *session, c *transport.Conn, req *transp
 }
 
 // errKeyOf names the error reply the request in ctx has just been given.
+// An unknown subcommand left ctx.sub nil: its error goes to the command.
 func (s *Server) errKeyOf(ctx *cmdCtx) errKey {
 	k := errKey{slot: -1, how: ctx.refused}
 	if ctx.cmd != nil {
 		k.slot = s.cmds.slot(ctx.cmd, ctx.sub)
-		if ctx.refused == refusedUnknownSub {
-			k.slot = ctx.cmd.idx
-		}
 	}
 	_, k.class = ctx.w.Errors()
 	k.prefix = ctx.w.LastErrorPrefix()
