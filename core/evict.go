@@ -831,4 +831,5 @@ func (s *shard) resizeGhost(n int) {
 		return // a smaller filter only forgets sooner; MaxMemory holds
 	}
 	s.ghost = make([]uint32, size)
+	s.ghostBytes.Store(int64(size) * 4)
 }

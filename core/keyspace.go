@@ -161,15 +161,17 @@ func (k *Keyspace) limit(reloc bool) int64 {
 func (k *Keyspace) share() int64 { return k.limit(false) / int64(len(k.shards)) }
 
 // neverFits returns a *BoundError when n more bytes could not fit under
-// the bound even with every key evicted (the index tables stay), and nil
-// otherwise. REQUIRES a shard's lock held.
+// the bound even with every key evicted (the index tables and the ghost
+// filters stay: evicting keys shrinks neither), and nil otherwise.
+// REQUIRES a shard's lock held.
 func (k *Keyspace) neverFits(n int64) error {
 	if k.maxMemory.Load() <= 0 {
 		return nil
 	}
 	var index int64
 	for i := range k.shards {
-		index += k.shards[i].table.Load().bytes()
+		s := &k.shards[i]
+		index += s.table.Load().bytes() + s.ghostBytes.Load()
 	}
 	if room := k.limit(false) - index; n > room {
 		return &BoundError{Need: n, Room: room, MaxMemory: k.maxMemory.Load()}
@@ -810,6 +812,7 @@ func (s *shard) reset() {
 	// probation on fingerprints of keys that no longer exist.
 	s.grow(-int64(len(s.ghost)) * 4)
 	s.ghost = nil
+	s.ghostBytes.Store(0)
 	s.resizeGhost(0)
 }
 

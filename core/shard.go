@@ -57,7 +57,11 @@ type shard struct {
 	// Tags of keys that lock-free readers found expired (hints.go).
 	hints [hintCap]atomic.Uint32
 
-	_ [8]byte // round the struct to 512 bytes on 64-bit platforms (shard_layout64.go)
+	// ghostBytes is the ghost filter's size in bytes (counted in used),
+	// written under mu, read by neverFits in other shards without it.
+	// It also rounds the struct to 512 bytes on 64-bit platforms
+	// (shard_layout64.go).
+	ghostBytes atomic.Int64
 }
 
 func (s *shard) init(ks *Keyspace) {
