@@ -7,6 +7,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -157,6 +158,12 @@ func TestVolatileWritesWhileFullShardIsWritten(t *testing.T) {
 // shard 0 keeps 70-80% of the bound. Without the concurrent writer none
 // goes.
 func TestSmallKeysKeptWhileFullShardIsWritten(t *testing.T) {
+	// A write of 2.5 MB holds shard 0 for milliseconds under the race
+	// detector, more than stealPatience: past it, a small shard evicts
+	// its own keys (TestStealGivesUpOnDeadlock). What is checked here is
+	// that it waits for shard 0 rather than passing over it.
+	defer func(p time.Duration) { stealPatience = p }(stealPatience)
+	stealPatience = time.Second
 	const maxMem = 32 << 20
 	ks, _ := newOpsKS(t, Options{MaxMemory: maxMem, Shards: 8, Eviction: AllKeys})
 	bigKeys := keysInShard(ks, 0, 12)
@@ -201,5 +208,46 @@ func TestSmallKeysKeptWhileFullShardIsWritten(t *testing.T) {
 		}
 	}
 	require.Zero(t, missing, "%d of %d small keys evicted while shard 0 held %d of %d bytes", missing, len(keys), ks.shards[0].used.Load(), ks.used.Load())
+	checkUsed(t, ks)
+}
+
+// TestStealGivesUpOnDeadlock: a writer in shard 3 needs room that only
+// shard 0 holds, while shard 0's lock is held by a multi-key write that
+// waits for shard 3 (locking in ascending order, as lockSet does). Were
+// the writer to wait for shard 0 in Lock, neither would ever go on; it
+// polls for stealPatience instead, then makes room in its own shard (or
+// fails), and both finish.
+func TestStealGivesUpOnDeadlock(t *testing.T) {
+	ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: AllKeys})
+	fillShardToBound(t, ks, 0)
+	key := keysInShard(ks, 3, 1)[0]
+	ks.shards[0].mu.Lock()
+	res := make(chan error, 1)
+	go func() { res <- ks.Set(key, []byte("v")) }()
+	// Let the writer take shard 3 and start on shard 0.
+	for ks.shards[3].mu.TryLock() {
+		ks.shards[3].mu.Unlock()
+		if len(res) > 0 {
+			t.Fatal("the write finished while shard 0 was held")
+		}
+		runtime.Gosched()
+	}
+	// The "multi-key write": holding shard 0, it waits for shard 3.
+	done := make(chan struct{})
+	go func() {
+		ks.shards[3].mu.Lock()
+		ks.shards[3].mu.Unlock()
+		ks.shards[0].mu.Unlock()
+		close(done)
+	}()
+	select {
+	case err := <-res:
+		if err != nil {
+			require.ErrorIs(t, err, ErrOOM)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("deadlock: the write waits for shard 0, whose holder waits for shard 3")
+	}
+	<-done
 	checkUsed(t, ks)
 }

@@ -46,8 +46,9 @@ var (
 // BoundError is the ErrOOM of a write that no eviction could make room
 // for: it needs more bytes than the memory bound leaves for data once the
 // index tables, the ghost filters (evicting keys shrinks neither) and the
-// reserve eviction works with (a page per shard) are counted. Such a value cannot be stored whatever else the keyspace
-// holds, and nothing is evicted for it. It matches ErrOOM with errors.Is.
+// reserve eviction works with (a page per shard) are counted. Such a
+// value cannot be stored whatever else the keyspace holds, and nothing is
+// evicted for it. It matches ErrOOM with errors.Is.
 type BoundError struct {
 	Need      int64 // bytes the write needed
 	Room      int64 // bytes the bound leaves for data

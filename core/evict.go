@@ -3,8 +3,10 @@ package core
 import (
 	"math"
 	"math/bits"
+	"runtime"
 	"slices"
 	"sync/atomic"
+	"time"
 )
 
 // Eviction is S3-FIFO (Yang et al., SOSP '23) laid over the arena log.
@@ -439,49 +441,97 @@ func (s *shard) makeRoomFor(dropFree bool, tries int, need int64) bool {
 	}
 	k := s.ks
 	under := s.used.Load() < k.share()
-	if under && k.stealRoom(s, need) {
+	if under && k.stealRoom(s, need, true) {
 		return true
 	}
-	return s.evictStep(tries) || !under && k.stealRoom(s, need)
+	return s.evictStep(tries) || !under && k.stealRoom(s, need, false)
 }
 
 // stealRoomTries is how many shards stealRoom tries, the largest first.
 const stealRoomTries = 4
 
-// stealRoom frees memory in other shards, the ones holding the most first,
-// until the keyspace has room for need more bytes, and reports whether it
-// freed anything. The caller holds self's lock and perhaps others' (MSET,
-// RENAME), so a shard is taken only with TryLock: waiting could deadlock.
-// A busy shard is passed over. REQUIRES self.mu held.
-func (k *Keyspace) stealRoom(self *shard, need int64) bool {
+// stealPatience bounds how long stealRoom waits for a busy shard: longer
+// than a write holds a lock (copying a value of a few MB takes about a
+// millisecond), short enough that a wait that cannot end (see lockWithin)
+// is a hiccup, not a hang. Past it, a shard under its share evicts its
+// own keys instead. A variable only for tests.
+var stealPatience = 5 * time.Millisecond
+
+// stealRoom frees memory for need more bytes in another shard, the one
+// holding the most that has anything to free (with over, only among
+// shards holding more than their share), and reports whether it freed
+// anything: the caller then tries its allocation again, and comes back if
+// other writers took the room first. The caller holds self's lock, and a
+// multi-key write holds others too (Keyspace.held): a shard among those
+// is shed in place; any other is taken with lockWithin, since waiting in
+// Lock could deadlock. REQUIRES self.mu held.
+func (k *Keyspace) stealRoom(self *shard, need int64, over bool) bool {
 	target := k.limit(false) - need
-	var tried [stealRoomTries]*shard
-	freed := false
-	for i := range tried {
-		var t *shard
-		for j := range k.shards {
-			c := &k.shards[j]
-			if c == self || slices.Contains(tried[:i], c) {
-				continue
-			}
-			if t == nil || c.used.Load() > t.used.Load() {
-				t = c
-			}
-		}
-		if t == nil {
-			break
-		}
-		tried[i] = t
-		if !t.mu.TryLock() {
-			continue
-		}
-		freed = t.shed(target, need) || freed
-		t.mu.Unlock()
-		if k.used.Load() <= target {
+	var mine shardSet
+	for i := range k.shards {
+		if &k.shards[i] == self {
+			mine = k.held[i]
 			break
 		}
 	}
-	return freed
+	floor := int64(-1)
+	if over {
+		floor = k.share()
+	}
+	var tried [stealRoomTries]int
+	for n := range tried {
+		best := -1
+		for j := range k.shards {
+			c := &k.shards[j]
+			if c == self || c.used.Load() <= floor || slices.Contains(tried[:n], j) {
+				continue
+			}
+			if best < 0 || c.used.Load() > k.shards[best].used.Load() {
+				best = j
+			}
+		}
+		if best < 0 {
+			return false
+		}
+		tried[n] = best
+		t := &k.shards[best]
+		switch {
+		case mine.has(best):
+			if t.shed(target, need) {
+				return true
+			}
+		case t.lockWithin(stealPatience):
+			freed := t.shed(target, need)
+			t.mu.Unlock()
+			if freed {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lockWithin takes s.mu if it is free or comes free within d, polling.
+// For a caller that holds other shards' locks, waiting in Lock could
+// deadlock: the holder of s.mu may be waiting for one of them (a
+// multi-key write locking in order, or a writer taking room from the
+// caller's shard). Polling gives up instead, and the caller makes room
+// some other way or fails the write.
+func (s *shard) lockWithin(d time.Duration) bool {
+	var deadline time.Time
+	for i := 0; ; i++ {
+		for range lockSpins {
+			if s.mu.TryLock() {
+				return true
+			}
+		}
+		if i == 0 {
+			deadline = time.Now().Add(d)
+		} else if time.Now().After(deadline) {
+			return false
+		}
+		runtime.Gosched()
+	}
 }
 
 // shed frees memory in s, a step at a time, until the keyspace's used

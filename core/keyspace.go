@@ -46,6 +46,10 @@ type Keyspace struct {
 	maxKey        int
 	maxVal        int
 	maxMemory     atomic.Int64 // 0 when unbounded
+	// held[i], while a multi-key write holds shard i's lock among others,
+	// is the set of shards it holds (stealRoom sheds those in place); nil
+	// otherwise. Written and read only under shard i's lock.
+	held []shardSet
 
 	// used is every shard's used summed: what MaxMemory bounds. Shards
 	// charge it a page or a large value at a time (shard.charge), so it
@@ -67,6 +71,7 @@ func New(o Options) (*Keyspace, error) {
 	n := shardCount(o)
 	k := &Keyspace{
 		shards: make([]shard, n),
+		held:   make([]shardSet, n),
 		mask:   uint64(n - 1),
 		seed:   rand.Uint64(),
 		ep:     newEpochs(),
