@@ -165,8 +165,7 @@ func BenchmarkSetTail(b *testing.B) {
 
 // BenchmarkSetEvict writes new keys in parallel into a 32 MiB allkeys
 // keyspace kept full: every page a write starts is paid for by evicting
-// one, in the writer's shard or, when that shard holds less than its even
-// share, in the shard holding the most (the bound is the keyspace's).
+// one in the writer's shard.
 func BenchmarkSetEvict(b *testing.B) {
 	ks, err := New(Options{NoActiveExpiry: true, MaxMemory: 32 << 20, Eviction: AllKeys})
 	if err != nil {

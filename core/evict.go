@@ -3,10 +3,7 @@ package core
 import (
 	"math"
 	"math/bits"
-	"runtime"
-	"slices"
 	"sync/atomic"
-	"time"
 )
 
 // Eviction is S3-FIFO (Yang et al., SOSP '23) laid over the arena log.
@@ -156,17 +153,17 @@ func (s *shard) allocLarge(n int, reloc bool, qi uint8) (uint64, []byte, error) 
 			}
 			return 0, nil, err
 		}
-		// Making room may have pooled a victim's buffer of this class;
-		// then reserveFor charged nothing.
+		// Making room may have pooled a victim's buffer of this class.
 		if buf = s.takePooledLarge(c); buf == nil {
 			if buf = allocLargeBuf(c); buf == nil {
-				s.grow(-int64(c))
 				return 0, nil, ErrOOM
 			}
+			s.used.Add(int64(c))
 		}
 	}
 	idx, ok := s.takeIdx()
 	if !ok {
+		s.used.Add(-int64(c))
 		s.poolLarge(buf)
 		return 0, nil, ErrOOM
 	}
@@ -267,21 +264,19 @@ func (s *shard) takePooledLarge(c int) []byte {
 	return s.largeFree.remove(i)
 }
 
-// poolLarge keeps b, which is counted in used, for reuse, or frees it and
-// stops counting it. Pooled, it stays counted: giving its bytes back to
-// the keyspace for a moment would let another shard take them first.
+// poolLarge keeps b, no longer counted in used, for reuse, or frees it.
 // REQUIRES s.mu held.
 func (s *shard) poolLarge(b []byte) {
 	c := int64(cap(b))
 	lp := s.largePool()
-	limit := min(s.ks.share()/8, int64(16*s.ks.pageSize))
+	limit := min(s.budget(false)/8, int64(16*s.ks.pageSize))
 	if s.ks.closed || len(lp.bufs) >= largePoolMax || lp.bytes+c > limit {
-		s.grow(-c)
 		freeLarge(b)
 		return
 	}
 	lp.bufs = append(lp.bufs, b)
 	lp.bytes += c
+	s.used.Add(c)
 }
 
 // largePoolIdle is how many active expiry cycles (ten a second) a pool may
@@ -312,7 +307,7 @@ func (s *shard) dropPooledLarge() bool {
 		return false
 	}
 	b := lp.remove(len(lp.bufs) - 1)
-	s.grow(-int64(cap(b)))
+	s.used.Add(-int64(cap(b)))
 	freeLarge(b)
 	return true
 }
@@ -327,22 +322,22 @@ func (s *shard) newTail(reloc bool, qi uint8) (*page, error) {
 		// A pooled page is already counted, but an ordinary write over the
 		// limit must not take it: it is the reserve that moving records
 		// during eviction relies on.
-		if n := len(s.free); n > 0 && (reloc || s.ks.used.Load() <= limit) {
+		if n := len(s.free); n > 0 && (reloc || s.used.Load() <= limit) {
 			p = s.free[n-1]
 			s.free = s.free[:n-1]
 			break
 		}
-		if s.charge(ps, reloc) {
+		if s.used.Load()+ps <= limit {
 			idx, ok := s.takeIdx()
 			if !ok {
-				s.grow(-ps)
 				return nil, ErrOOM
 			}
 			p = &page{buf: allocPage(int(ps)), idx: idx}
+			s.used.Add(ps)
 			s.setPage(idx, p)
 			break
 		}
-		if reloc || tries > maxTries || !s.makeRoomFor(false, tries, ps) {
+		if reloc || tries > maxTries || !s.makeRoom(false, tries) {
 			return nil, ErrOOM
 		}
 	}
@@ -387,19 +382,12 @@ func (s *shard) compactIfSparse() {
 	s.startJob(best, false)
 }
 
-// makeRoom frees memory in s by one step. Pooled free pages are kept when
-// the caller needs a page anyway (dropFree false). tries counts the steps
-// this allocation has already taken: past half the bound (readers keep
-// every key hot), frequencies are ignored so that AllKeys and Volatile
-// never fail for want of a victim. REQUIRES s.mu held.
+// makeRoom frees memory by one step. Pooled free pages are kept when the
+// caller needs a page anyway (dropFree false). tries counts the steps this
+// allocation has already taken: past half the bound (readers keep every key
+// hot), frequencies are ignored so that AllKeys and Volatile never fail for
+// want of a victim. REQUIRES s.mu held.
 func (s *shard) makeRoom(dropFree bool, tries int) bool {
-	return s.freeSpare(dropFree) || s.evictStep(tries)
-}
-
-// freeSpare frees, by one step, memory s holds that no key needs: retired
-// pages (once readers have left them), pooled large buffers and, with
-// dropFree, pooled pages. REQUIRES s.mu held.
-func (s *shard) freeSpare(dropFree bool) bool {
 	if s.reclaimRetired(true, !dropFree) {
 		return true
 	}
@@ -412,150 +400,11 @@ func (s *shard) freeSpare(dropFree bool) bool {
 		s.dropPage(p, false)
 		return true
 	}
-	return false
-}
-
-// evictStep compacts or evicts one page of s (see pickVictim).
-// REQUIRES s.mu held.
-func (s *shard) evictStep(tries int) bool {
 	victim, clock := s.pickVictim()
 	if victim == nil {
 		return false
 	}
 	return s.processVictim(victim, clock, tries > s.maxRoomTries()/2)
-}
-
-// makeRoomFor frees memory by one step for a write of need bytes in s that
-// found the keyspace at its bound. The bound is the keyspace's, not the
-// shard's: a shard may hold more than its even share (a few large values
-// land where their keys hash), and the memory a write needs may be held
-// by other shards. So s first frees what it holds spare; then, holding
-// less than its share, it takes the room from the shards holding the most
-// (stealRoom) before evicting its own keys; and a shard that has nothing
-// it may evict takes it from the others too. Under a uniform load every
-// shard stays near its share and evicts its own keys, as with a bound
-// split per shard. REQUIRES s.mu held.
-func (s *shard) makeRoomFor(dropFree bool, tries int, need int64) bool {
-	if s.freeSpare(dropFree) {
-		return true
-	}
-	k := s.ks
-	under := s.used.Load() < k.share()
-	if under && k.stealRoom(s, need, true) {
-		return true
-	}
-	return s.evictStep(tries) || !under && k.stealRoom(s, need, false)
-}
-
-// stealRoomTries is how many shards stealRoom tries, the largest first.
-const stealRoomTries = 4
-
-// stealPatience bounds how long stealRoom waits for a busy shard: longer
-// than a write holds a lock (copying a value of a few MB takes about a
-// millisecond), short enough that a wait that cannot end (see lockWithin)
-// is a hiccup, not a hang. Past it, a shard under its share evicts its
-// own keys instead. A variable only for tests.
-var stealPatience = 5 * time.Millisecond
-
-// stealRoom frees memory for need more bytes in another shard, the one
-// holding the most that has anything to free (with over, only among
-// shards holding more than their share), and reports whether it freed
-// anything: the caller then tries its allocation again, and comes back if
-// other writers took the room first. The caller holds self's lock, and a
-// multi-key write holds others too (Keyspace.held): a shard among those
-// is shed in place; any other is taken with lockWithin, since waiting in
-// Lock could deadlock. REQUIRES self.mu held.
-func (k *Keyspace) stealRoom(self *shard, need int64, over bool) bool {
-	target := k.limit(false) - need
-	var mine shardSet
-	for i := range k.shards {
-		if &k.shards[i] == self {
-			mine = k.held[i]
-			break
-		}
-	}
-	floor := int64(-1)
-	if over {
-		floor = k.share()
-	}
-	var tried [stealRoomTries]int
-	for n := range tried {
-		best := -1
-		for j := range k.shards {
-			c := &k.shards[j]
-			if c == self || c.used.Load() <= floor || slices.Contains(tried[:n], j) {
-				continue
-			}
-			if best < 0 || c.used.Load() > k.shards[best].used.Load() {
-				best = j
-			}
-		}
-		if best < 0 {
-			return false
-		}
-		tried[n] = best
-		t := &k.shards[best]
-		switch {
-		case mine.has(best):
-			if t.shed(target, need) {
-				return true
-			}
-		case t.lockWithin(stealPatience):
-			freed := t.shed(target, need)
-			t.mu.Unlock()
-			if freed {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// lockWithin takes s.mu if it is free or comes free within d, polling.
-// For a caller that holds other shards' locks, waiting in Lock could
-// deadlock: the holder of s.mu may be waiting for one of them (a
-// multi-key write locking in order, or a writer taking room from the
-// caller's shard). Polling gives up instead, and the caller makes room
-// some other way or fails the write.
-func (s *shard) lockWithin(d time.Duration) bool {
-	var deadline time.Time
-	for i := 0; ; i++ {
-		for range lockSpins {
-			if s.mu.TryLock() {
-				return true
-			}
-		}
-		if i == 0 {
-			deadline = time.Now().Add(d)
-		} else if time.Now().After(deadline) {
-			return false
-		}
-		runtime.Gosched()
-	}
-}
-
-// shed frees memory in s, a step at a time, until the keyspace's used
-// bytes are at most target, s has freed most bytes, or s has nothing left
-// it may free, and reports whether it freed anything. tries counts steps
-// since memory last went down (a step may only retire a page, which the
-// next one frees): one allocation's bound on steps applies to a stretch
-// without progress. REQUIRES s.mu held.
-func (s *shard) shed(target, most int64) bool {
-	freed := false
-	floor := s.used.Load() - most
-	for tries := 0; s.ks.used.Load() > target && s.used.Load() > floor && tries <= s.maxRoomTries(); {
-		before := s.used.Load()
-		if !s.makeRoom(true, tries) {
-			break
-		}
-		if s.used.Load() < before {
-			tries, freed = 0, true
-		} else {
-			tries++
-		}
-	}
-	// Pages the last step retired count until readers leave them.
-	return s.reclaimRetired(true, false) || freed
 }
 
 // migrateOldPage moves the records of one page larger than the current
@@ -578,7 +427,7 @@ func (s *shard) migrateOldPage() bool {
 	if q := &s.q[old.q]; q.tail == old {
 		q.tail = nil // moved records go to a fresh page, not into it
 	}
-	s.migrateLimit = s.ks.used.Load() + int64(len(old.buf))
+	s.migrateLimit = s.used.Load() + int64(len(old.buf))
 	ok := s.processVictim(old, false, false)
 	s.migrateLimit = 0
 	s.reclaimRetired(true, false)
@@ -789,12 +638,7 @@ func (s *shard) evictAhead() {
 	if s.job != nil || s.ks.policy() == NoEviction {
 		return
 	}
-	// Evict ahead once the keyspace is within two pages a shard of the
-	// bound, and only in a shard that holds about its share or more: the
-	// others may still grow (and take from those when the bound is met).
-	k := s.ks
-	ps := 2 * int64(k.pageSize)
-	if k.used.Load()+ps*int64(len(k.shards)) <= k.limit(false) || s.used.Load()+ps <= k.share() {
+	if s.used.Load()+2*int64(s.ks.pageSize) <= s.budget(false) {
 		return
 	}
 	if p, clock := s.pickVictim(); p != nil {
@@ -875,11 +719,9 @@ func (s *shard) resizeGhost(n int) {
 		return
 	}
 	grow := int64(size-len(s.ghost)) * 4
-	if grow <= 0 {
-		s.grow(grow)
-	} else if !s.charge(grow, false) {
+	if grow > 0 && s.used.Load()+grow > s.budget(false) {
 		return // a smaller filter only forgets sooner; MaxMemory holds
 	}
+	s.used.Add(grow)
 	s.ghost = make([]uint32, size)
-	s.ghostBytes.Store(int64(size) * 4)
 }

@@ -46,17 +46,7 @@ type Keyspace struct {
 	maxKey        int
 	maxVal        int
 	maxMemory     atomic.Int64 // 0 when unbounded
-	// held[i], while a multi-key write holds shard i's lock among others,
-	// is the set of shards it holds (stealRoom sheds those in place); nil
-	// otherwise. Written and read only under shard i's lock.
-	held []shardSet
-
-	// used is every shard's used summed: what MaxMemory bounds. Shards
-	// charge it a page or a large value at a time (shard.charge), so it
-	// is written rarely; on a cache line of its own.
-	_    [64]byte
-	used atomic.Int64
-	_    [56]byte
+	shardBudget   atomic.Int64
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -71,7 +61,6 @@ func New(o Options) (*Keyspace, error) {
 	n := shardCount(o)
 	k := &Keyspace{
 		shards: make([]shard, n),
-		held:   make([]shardSet, n),
 		mask:   uint64(n - 1),
 		seed:   rand.Uint64(),
 		ep:     newEpochs(),
@@ -99,7 +88,7 @@ func New(o Options) (*Keyspace, error) {
 	k.pageSize = pageSizeFor(o, n)
 	k.largeMin = k.pageSize / 4
 	k.fixedPageSize = o.PageSize > 0
-	k.maxMemory.Store(o.MaxMemory)
+	k.setBudget(o.MaxMemory)
 	for i := range k.shards {
 		k.shards[i].init(k)
 	}
@@ -143,53 +132,21 @@ func (k *Keyspace) Close() {
 
 func (k *Keyspace) policy() EvictionPolicy { return EvictionPolicy(k.policyV.Load()) }
 
-// limit returns what an allocation may take the keyspace's used bytes to.
-// The bound is the keyspace's as a whole, not divided among shards: any
-// shard may hold any part of it. Records that eviction or compaction moves
-// (reloc) may use all of it; every other write leaves a page per shard
-// free, the reserve those moves rely on (each shard moves records out of
-// at most one page at a time). REQUIRES a shard's lock held (pageSize).
-func (k *Keyspace) limit(reloc bool) int64 {
-	m := k.maxMemory.Load()
-	switch {
-	case m <= 0:
-		return math.MaxInt64 / 2
-	case reloc:
-		return m
+func (k *Keyspace) setBudget(maxMemory int64) {
+	k.maxMemory.Store(maxMemory)
+	if maxMemory <= 0 {
+		k.shardBudget.Store(math.MaxInt64 / 2)
+		return
 	}
-	return m - int64(len(k.shards))*int64(k.pageSize)
-}
-
-// share is a shard's even share of limit(false): a shard holding less
-// than that takes room from the others before evicting its own keys
-// (makeRoomFor). REQUIRES a shard's lock held.
-func (k *Keyspace) share() int64 { return k.limit(false) / int64(len(k.shards)) }
-
-// neverFits returns a *BoundError when n more bytes could not fit under
-// the bound even with every key evicted (the index tables and the ghost
-// filters stay: evicting keys shrinks neither), and nil otherwise.
-// REQUIRES a shard's lock held.
-func (k *Keyspace) neverFits(n int64) error {
-	if k.maxMemory.Load() <= 0 {
-		return nil
-	}
-	var index int64
-	for i := range k.shards {
-		s := &k.shards[i]
-		index += s.table.Load().bytes() + s.ghostBytes.Load()
-	}
-	if room := k.limit(false) - index; n > room {
-		return &BoundError{Need: n, Room: room, MaxMemory: k.maxMemory.Load()}
-	}
-	return nil
+	k.shardBudget.Store(maxMemory / int64(len(k.shards)))
 }
 
 // SetMaxMemory changes the memory bound at run time (CONFIG SET
 // maxmemory); 0 removes it. Under AllKeys and Volatile a lower bound is
 // reached at once, as in Redis: a background goroutine evicts shard by
 // shard, a page at a time, taking each shard's lock only for a step.
-// Under NoEviction, writes that need memory fail until deletes bring the
-// keyspace back under the bound. The shard count chosen by New stays; unless
+// Under NoEviction, writes that need memory fail until deletes bring each
+// shard back under its share. The shard count chosen by New stays; unless
 // Options.PageSize fixed it, new pages take the size New would pick for
 // the new bound.
 func (k *Keyspace) SetMaxMemory(n int64) error {
@@ -201,7 +158,7 @@ func (k *Keyspace) SetMaxMemory(n int64) error {
 	if k.closed {
 		return ErrClosed
 	}
-	k.maxMemory.Store(n)
+	k.setBudget(n)
 	if n > 0 && k.policy() != NoEviction {
 		k.startEvictToBudget()
 	}
@@ -248,13 +205,11 @@ func (k *Keyspace) Settle() {
 	k.bgMu.Unlock()
 }
 
-// evictToBudget evicts until the keyspace is within the bound (or has
-// nothing left it may evict), from the shard holding the most first, a
-// step at a time, taking each shard's lock only for a step. Pages of a
-// larger size than the bound now calls for are first compacted into pages
-// of the current size: evicting them whole would take far more keys than
-// the new bound needs gone (every key, where a shard's share is less than
-// one such page).
+// evictToBudget evicts until every shard is within its share of the bound
+// (or has nothing left it may evict). Pages of a larger size than the
+// bound now calls for are first compacted into pages of the current size:
+// evicting them whole would take far more keys than the new bound needs
+// gone (every key, where a shard's share is less than one such page).
 func (k *Keyspace) evictToBudget() {
 	defer func() {
 		k.bgMu.Lock()
@@ -269,46 +224,32 @@ func (k *Keyspace) evictToBudget() {
 			if k.lock(s) != nil {
 				return // closed
 			}
-			ok := k.used.Load() > s.budget(true) && s.migrateOldPage()
+			ok := s.used.Load() > s.budget(true) && s.migrateOldPage()
 			s.mu.Unlock()
 			if !ok {
 				break
 			}
 		}
-	}
-	// tries[i] counts shard i's steps since its memory last went down, as
-	// in shed; -1 marks a shard with nothing left it may evict.
-	tries := make([]int, len(k.shards))
-	for {
-		var s *shard
-		var i int
-		for j := range k.shards {
-			c := &k.shards[j]
-			if tries[j] >= 0 && (s == nil || c.used.Load() > s.used.Load()) {
-				s, i = c, j
+		// tries counts steps since memory last went down (a step may only
+		// retire a page, which the next one frees): one allocation's
+		// bound on steps applies to a stretch without progress, not to
+		// the whole shard.
+		for tries := 0; ; {
+			if k.lock(s) != nil {
+				return // closed
+			}
+			before := s.used.Load()
+			ok := before > s.budget(true) && tries <= s.maxRoomTries() && s.makeRoom(true, tries)
+			if s.used.Load() < before {
+				tries = 0
+			} else {
+				tries++
+			}
+			s.mu.Unlock()
+			if !ok {
+				break
 			}
 		}
-		if s == nil {
-			return
-		}
-		if k.lock(s) != nil {
-			return // closed
-		}
-		before := s.used.Load()
-		if k.used.Load() <= s.budget(true) {
-			s.mu.Unlock()
-			return
-		}
-		ok := tries[i] <= s.maxRoomTries() && s.makeRoom(true, tries[i])
-		switch {
-		case s.used.Load() < before:
-			tries[i] = 0
-		case ok:
-			tries[i]++
-		default:
-			tries[i] = -1
-		}
-		s.mu.Unlock()
 	}
 }
 
@@ -801,7 +742,7 @@ func (s *shard) reset() {
 	t := newTable(minTableSize)
 	s.table.Store(t)
 	s.retireTable(old)
-	s.grow(t.bytes() - old.bytes())
+	s.used.Add(t.bytes() - old.bytes())
 	for qi := range s.q {
 		for p := s.q[qi].head; p != nil; {
 			next := p.next
@@ -815,9 +756,8 @@ func (s *shard) reset() {
 	// in used: left at the size the flushed keys needed, it would keep
 	// their 4 bytes a key counted after FLUSHALL, and route new keys past
 	// probation on fingerprints of keys that no longer exist.
-	s.grow(-int64(len(s.ghost)) * 4)
+	s.used.Add(-int64(len(s.ghost)) * 4)
 	s.ghost = nil
-	s.ghostBytes.Store(0)
 	s.resizeGhost(0)
 }
 

@@ -4,6 +4,7 @@ package core
 // failed on the code before the fix.
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -64,7 +65,7 @@ func TestCrowdedKeysKeepMaxMemory(t *testing.T) {
 	}
 }
 
-// A write whose value can never fit under MaxMemory still
+// A write whose value can never fit the shard's share of MaxMemory still
 // runs eviction to exhaustion before failing: with AllKeys it evicts every
 // key of the shard and then returns ErrOOM, so a failed SET destroys data.
 // (Redis evicts down to maxmemory and then accepts or refuses the write; it
@@ -76,7 +77,7 @@ func TestImpossibleWriteEvictsNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	err := ks.Set([]byte("blob"), make([]byte, 65<<20)) // over the bound itself
+	err := ks.Set([]byte("blob"), make([]byte, 5<<20)) // 5 MiB, shard share is 4 MiB
 	st := ks.Stats()
 	if err != nil && st.Evicted > 0 {
 		t.Fatalf("SET failed with %v yet evicted %d keys (%d of 1000 left, UsedBytes %d of %d)",
@@ -169,4 +170,29 @@ func TestPersistAtBoundReportsOOM(t *testing.T) {
 	}
 	require.ErrorIs(t, err, ErrOOM, "PERSIST of a key with a TTL returned false")
 	require.Positive(t, ks.PTTL([]byte("a")), "a failed PERSIST keeps the TTL")
+}
+
+// TestShareErrorForValueOverShardShare: a value larger than one shard's
+// share of the bound fails with a *ShareError (an ErrOOM) saying so, even
+// in an empty keyspace, and nothing is evicted for it.
+func TestShareErrorForValueOverShardShare(t *testing.T) {
+	k, err := New(Options{MaxMemory: 64 << 20, Shards: 16, Eviction: AllKeys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if err := k.Set([]byte("small"), []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	err = k.Set([]byte("big"), make([]byte, 5_000_000))
+	var se *ShareError
+	if !errors.Is(err, ErrOOM) || !errors.As(err, &se) {
+		t.Fatalf("Set of 5 MB under 64 MiB / 16 shards = %v, want a *ShareError", err)
+	}
+	if se.Shards != 16 || se.Share > 4<<20 || se.Need < 5_000_000 {
+		t.Errorf("ShareError %+v", se)
+	}
+	if !k.Exists([]byte("small")) {
+		t.Error("a key was evicted for a write that could not fit")
+	}
 }

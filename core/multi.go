@@ -20,17 +20,11 @@ func (k *Keyspace) shardSetFor(keys func(yield func([]byte))) shardSet {
 	return set
 }
 
-// has reports whether shard i is in the set (none is in a nil set).
-func (set shardSet) has(i int) bool {
-	return set != nil && set[i/64]&(1<<(i%64)) != 0
-}
-
 func (k *Keyspace) lockSet(set shardSet) error {
 	locked := false
 	for i := range k.shards {
-		if set.has(i) {
+		if set[i/64]&(1<<(i%64)) != 0 {
 			k.shards[i].mu.Lock()
-			k.held[i] = set
 			locked = true
 		}
 	}
@@ -54,8 +48,7 @@ func (k *Keyspace) lockSet(set shardSet) error {
 
 func (k *Keyspace) unlockSet(set shardSet) {
 	for i := range k.shards {
-		if set.has(i) {
-			k.held[i] = nil
+		if set[i/64]&(1<<(i%64)) != 0 {
 			k.shards[i].mu.Unlock()
 		}
 	}

@@ -75,7 +75,7 @@ type Options struct {
 	// 0 derives it from GOMAXPROCS.
 	Shards int
 	// PageSize overrides the arena page size (rounded to a power of two
-	// between 4 KiB and 1 MiB); 0 picks one from the bound (each shard's even share of it).
+	// between 4 KiB and 1 MiB); 0 picks one from the per-shard budget.
 	PageSize int
 	// Clock returns the current time in Unix milliseconds. nil means
 	// time.Now. Tests inject a fake clock.

@@ -17,8 +17,7 @@ import (
 // (ErrValueTooLarge) before anything is allocated, and a negative offset
 // gives ErrOffsetRange (checked first, as Redis does). Like every write
 // it may fail with ErrOOM under the memory bound; a result too large for
-// the bound even in an empty keyspace fails so (a *BoundError) before it
-// is built.
+// the shard's share of the bound fails so before it is built.
 //
 // A result of the current length whose record allows it (a small value
 // rewritten before, see the package README) is stored in place. A large
@@ -72,8 +71,8 @@ func (k *Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error)
 		}
 		return n, nil
 	}
-	if err := s.ks.neverFits(int64(n)); err != nil {
-		return 0, err
+	if s.cannotHold(n) {
+		return 0, s.shareError(int64(n))
 	}
 	nv := bufpool.Get(n)[:n]
 	if ok {
@@ -87,4 +86,12 @@ func (k *Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error)
 		return 0, err
 	}
 	return n, nil
+}
+
+// cannotHold reports whether a value of n bytes would not fit in the shard
+// even if it held nothing else: put would fail with ErrOOM, so a caller
+// that must build the value first gives up before allocating it.
+// REQUIRES s.mu held.
+func (s *shard) cannotHold(n int) bool {
+	return int64(n)+s.table.Load().bytes() > s.budget(false)
 }

@@ -57,18 +57,14 @@ type shard struct {
 	// Tags of keys that lock-free readers found expired (hints.go).
 	hints [hintCap]atomic.Uint32
 
-	// ghostBytes is the ghost filter's size in bytes (counted in used),
-	// written under mu, read by neverFits in other shards without it.
-	// It also rounds the struct to 512 bytes on 64-bit platforms
-	// (shard_layout64.go).
-	ghostBytes atomic.Int64
+	_ [8]byte // round the struct to 512 bytes on 64-bit platforms (shard_layout64.go)
 }
 
 func (s *shard) init(ks *Keyspace) {
 	s.ks = ks
 	t := newTable(minTableSize)
 	s.table.Store(t)
-	s.grow(t.bytes())
+	s.used.Store(t.bytes())
 	s.pages.Store(&pageTable{p: make([]atomic.Pointer[page], 16)})
 	s.nextIdx = 1 // address 0 means empty
 }
@@ -163,66 +159,45 @@ func bumpFreq(t *table, pos int, v uint64) {
 	}
 }
 
-// budget returns what an allocation in s may take the keyspace's used
-// bytes to (Keyspace.limit), or, while migrateOldPage moves records out
-// of an oversized page, the higher limit it set.
+// budget returns the byte limit for an allocation: ordinary writes keep one
+// page in reserve so that eviction always has room to move live records.
 func (s *shard) budget(reloc bool) int64 {
-	b := s.ks.limit(reloc)
-	if reloc && s.migrateLimit > b {
-		b = s.migrateLimit
+	b := s.ks.shardBudget.Load()
+	if !reloc {
+		b -= int64(s.ks.pageSize)
+	} else if s.migrateLimit > b {
+		b = s.migrateLimit // migrateOldPage moving records out of a page
 	}
 	return b
 }
 
-// charge counts n more bytes (n > 0) in s, and in the keyspace, if the
-// keyspace stays within budget(reloc), and reports whether it did. The
-// check and the count are one compare-and-swap on the keyspace's total, so
-// shards allocating at once never take it past the bound together.
-// REQUIRES s.mu held.
-func (s *shard) charge(n int64, reloc bool) bool {
-	limit := s.budget(reloc)
-	for {
-		u := s.ks.used.Load()
-		if u+n > limit {
-			return false
-		}
-		if s.ks.used.CompareAndSwap(u, u+n) {
-			s.used.Add(n)
-			return true
-		}
-	}
+// shareError is the ErrOOM of a write of n bytes that this shard could
+// not hold even empty.
+func (s *shard) shareError(n int64) error {
+	return &ShareError{Need: n + s.table.Load().bytes(), Share: s.budget(false), Shards: len(s.ks.shards)}
 }
 
-// grow counts n more bytes (fewer, when n < 0) in s and in the keyspace
-// without checking the bound: for memory given back, and for the little
-// that must be taken whatever the bound (see rebuildPad).
-func (s *shard) grow(n int64) {
-	s.used.Add(n)
-	s.ks.used.Add(n)
-}
-
-// reserve charges n more bytes, evicting or compacting as the policy
-// allows until they fit. REQUIRES s.mu held.
+// reserve makes room for n more bytes, evicting or compacting as the policy
+// allows. REQUIRES s.mu held.
 func (s *shard) reserve(n int64, reloc bool) error {
 	return s.reserveFor(n, reloc, 0)
 }
 
 // reserveFor is reserve for a large value's buffer of size class class,
 // when class is not 0: a buffer of that class pooled meanwhile (a victim's,
-// say) is room enough, since the caller takes it instead of a new one. In
-// that case, and only then, it returns nil without charging anything.
-// REQUIRES s.mu held.
+// say) is room enough, since the caller takes it instead of a new one.
 func (s *shard) reserveFor(n int64, reloc bool, class int) error {
-	if s.charge(n, reloc) {
-		return nil
-	}
-	if err := s.ks.neverFits(n); err != nil {
-		// Not even an empty keyspace would have room: evicting every key
-		// for a write that fails anyway would only lose data.
-		return err
+	limit := s.budget(reloc)
+	if s.used.Load()+n > limit && n+s.table.Load().bytes() > limit {
+		// Not even an empty shard would have room: evicting every key for
+		// a write that fails anyway would only lose data.
+		return s.shareError(n)
 	}
 	maxTries := s.maxRoomTries()
-	for tries := 0; ; tries++ {
+	for tries := 0; s.used.Load()+n > limit; tries++ {
+		if class != 0 && s.hasPooledLarge(class) {
+			return nil
+		}
 		if reloc || tries > maxTries {
 			return ErrOOM
 		}
@@ -231,20 +206,15 @@ func (s *shard) reserveFor(n int64, reloc bool, class int) error {
 			lp = s.largePool()
 			lp.want = class
 		}
-		ok := s.makeRoomFor(true, tries, n)
+		ok := s.makeRoom(true, tries)
 		if lp != nil {
 			lp.want = 0
 		}
 		if !ok {
 			return ErrOOM
 		}
-		if class != 0 && s.hasPooledLarge(class) {
-			return nil
-		}
-		if s.charge(n, reloc) {
-			return nil
-		}
 	}
+	return nil
 }
 
 func (s *shard) takeIdx() (int, bool) {
@@ -332,18 +302,17 @@ func (s *shard) dropPage(p *page, pool bool) {
 	s.pages.Load().p[p.idx].Store(nil)
 	s.freeIdx = append(s.freeIdx, p.idx)
 	if p.large {
+		s.used.Add(-int64(cap(p.buf)))
 		switch {
 		case !p.release():
 			// A pinned reader is still copying from buf and frees it.
-			s.grow(-int64(cap(p.buf)))
 		case pool || s.largeFree != nil && cap(p.buf) == s.largeFree.want:
 			s.poolLarge(p.buf)
 		default:
-			s.grow(-int64(cap(p.buf)))
 			freeLarge(p.buf)
 		}
 	} else {
-		s.grow(-int64(len(p.buf)))
+		s.used.Add(-int64(len(p.buf)))
 		freePage(p.buf)
 		p.buf = nil
 	}
@@ -405,11 +374,8 @@ func (s *shard) ensureIndex() error {
 				return err
 			}
 			if t != s.table.Load() || uint64(s.live+s.tombs+1)*4 <= t.size*3 {
-				s.grow(-extra) // making room rebuilt the table
 				continue
 			}
-			s.rebuildPad(size, 0, extra)
-			return nil
 		}
 		s.rebuild(size)
 		return nil
@@ -428,16 +394,13 @@ func newTableBytes(size uint64) int64 {
 // tombstones. Readers keep using the old table until they reload it.
 // REQUIRES s.mu held.
 func (s *shard) rebuild(size uint64) {
-	s.rebuildPad(size, 0, 0)
+	s.rebuildPad(size, 0)
 }
 
 // rebuildPad is rebuild with at least pad slots past the last home. Should
 // the keys not fit (too many crowd the top of the tag space), it doubles
-// the pad, not the table. charged is what the caller has reserved for the
-// new table; the rest of its size is counted unchecked (a shrink gives
-// bytes back; a pad doubled past the reservation is a few KiB at most).
-// REQUIRES s.mu held.
-func (s *shard) rebuildPad(size, pad uint64, charged int64) {
+// the pad, not the table. REQUIRES s.mu held.
+func (s *shard) rebuildPad(size, pad uint64) {
 	old := s.table.Load()
 	size = max(size, minTableSize)
 	pad = max(pad, defaultPad(size))
@@ -446,7 +409,7 @@ func (s *shard) rebuildPad(size, pad uint64, charged int64) {
 		if copySlots(old, nt) {
 			s.table.Store(nt)
 			s.retireTable(old)
-			s.grow(nt.bytes() - old.bytes() - charged)
+			s.used.Add(nt.bytes() - old.bytes())
 			s.tombs = 0
 			s.shrinkBelow = s.live / 4
 			s.resizeGhost(s.live)
@@ -501,14 +464,11 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 		// The probe ran off the end: twice the pad, its memory reserved
 		// first (keys chosen to crowd one end of the index must not take
 		// it past MaxMemory).
-		extra := int64(t.pad()) * 8
-		if err := s.reserve(extra, false); err != nil {
+		if err := s.reserve(int64(t.pad())*8, false); err != nil {
 			return err
 		}
 		if t = s.table.Load(); s.insertPos(t, h, key) < 0 {
-			s.rebuildPad(t.size, t.pad()*2, extra)
-		} else {
-			s.grow(-extra) // making room rebuilt the table
+			s.rebuildPad(t.size, t.pad()*2)
 		}
 		t = s.table.Load()
 		pos = s.insertPos(t, h, key)

@@ -305,9 +305,9 @@ func percent(part, whole int64) float64 {
 }
 
 // doctorNearBound is the percentage of a noeviction bound from which
-// MEMORY DOCTOR warns of OOM errors to come. The keyspace keeps a page
-// per shard in reserve for eviction to move records through (at most 1/16
-// of the bound), so writes start failing a little above it.
+// MEMORY DOCTOR warns of OOM errors to come. Each shard keeps a page in
+// reserve (at most 1/16 of its share), so writes start failing a little
+// above it.
 const doctorNearBound = 85
 
 // doctorEmptyBelow is the memory under which MEMORY DOCTOR, as Redis's,
