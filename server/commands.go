@@ -33,6 +33,7 @@ func commandList(cfg Config) []*command {
 		{name: "dbsize", op: binproto.OpDBSize, arity: 1, flags: fRead, group: "server", summary: "Number of keys", resp: cmdDBSize, bin: binDBSize},
 		{name: "flushdb", arity: -1, flags: flagWrite, group: "server", summary: "Remove every key", resp: cmdFlush},
 		{name: "flushall", op: binproto.OpFlushAll, arity: -1, flags: flagWrite, group: "server", summary: "Remove every key", resp: cmdFlush, bin: binFlushAll},
+		{name: "latency", arity: -2, flags: flagAdmin, group: "server", summary: "Latency monitor (off: empty replies)", resp: cmdLatency, subs: latencySubs},
 		{name: "slowlog", arity: -2, flags: flagAdmin, group: "server", summary: "Read or reset the log of slow commands", resp: cmdSlowlog, subs: slowlogSubs},
 		{name: "memory", arity: -2, group: "server", summary: "Memory use of keys and of the server", resp: cmdMemory, subs: memorySubs},
 		{name: "shutdown", arity: -1, flags: flagAdmin | flagNoMulti, group: "server", summary: "Stop the server gracefully", resp: cmdShutdown},

@@ -83,6 +83,7 @@ func TestCommandListSubcommandsAndFilters(t *testing.T) {
 		t.Errorf("COMMAND LIST = %q, want client's subcommands after it", got)
 	}
 	c.expect(t, bulksR("config", "config|get", "config|help", "config|resetstat", "config|rewrite", "config|set",
+		"latency", "latency|doctor", "latency|graph", "latency|help", "latency|histogram", "latency|history", "latency|latest", "latency|reset",
 		"slowlog", "slowlog|get", "slowlog|help", "slowlog|len", "slowlog|reset", "shutdown"),
 		"COMMAND", "LIST", "FILTERBY", "ACLCAT", "Admin")
 	c.expect(t, arrR(), "COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch")
