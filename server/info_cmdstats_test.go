@@ -314,16 +314,7 @@ func TestConfigResetStatCommandStats(t *testing.T) {
 	if got := infoBody(t, c.do(t, "INFO", "errorstats")); got != "# Errorstats\r\nerrorstat_ERR:count=1\r\n" {
 		t.Errorf("INFO errorstats = %q", got)
 	}
-	var snap stats.Snapshot
-	s.Sample(&snap)
-	calls := map[string]uint64{}
-	for _, cc := range snap.Commands {
-		calls[cc.Name] = cc.Calls
-	}
-	errs := map[string]uint64{}
-	for _, e := range snap.Errors {
-		errs[e.Name+"/"+e.Class] += e.Count
-	}
+	calls, errs := sampledCounts(s)
 	if calls["get"] != 6 || calls["config"] != 1 || calls["info"] != 2 {
 		t.Errorf("/metrics calls after RESETSTAT: %v, want get 6, config 1, info 2 (not reset)", calls)
 	}

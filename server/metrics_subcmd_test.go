@@ -21,16 +21,7 @@ func TestMetricsCountRefusalsAsRedis(t *testing.T) {
 	} {
 		c.do(t, args...)
 	}
-	var snap stats.Snapshot
-	s.Sample(&snap)
-	calls := map[string]uint64{}
-	for _, cc := range snap.Commands {
-		calls[cc.Name] = cc.Calls
-	}
-	errs := map[string]uint64{}
-	for _, e := range snap.Errors {
-		errs[e.Name+"/"+e.Class] += e.Count
-	}
+	calls, errs := sampledCounts(s)
 	want := map[string]uint64{"config": 1, "client": 1, "multi": 1, "discard": 1}
 	if len(calls) != len(want) {
 		t.Errorf("ringdb_commands_total: %v, want %v", calls, want)
@@ -43,4 +34,19 @@ func TestMetricsCountRefusalsAsRedis(t *testing.T) {
 	if errs["config/ERR"] != 2 || errs["shutdown/ERR"] != 1 || len(errs) != 2 {
 		t.Errorf("ringdb_command_errors_total: %v, want config/ERR 2, shutdown/ERR 1", errs)
 	}
+}
+
+// sampledCounts returns what s's /metrics counters hold: calls by command,
+// and errors by "command/class".
+func sampledCounts(s *Server) (calls, errs map[string]uint64) {
+	var snap stats.Snapshot
+	s.Sample(&snap)
+	calls, errs = map[string]uint64{}, map[string]uint64{}
+	for _, cc := range snap.Commands {
+		calls[cc.Name] = cc.Calls
+	}
+	for _, e := range snap.Errors {
+		errs[e.Name+"/"+e.Class] += e.Count
+	}
+	return calls, errs
 }
