@@ -15,36 +15,41 @@ import (
 // a read must see them in exactly one of the two places.
 func TestCommandCountNeverGoesBack(t *testing.T) {
 	srv := newDirectServer(t, Config{})
-	var stop atomic.Bool
+	defer churnSessions(t, srv, []string{"PING"})()
+	var prev uint64
+	for range 200_000 {
+		n := srv.commandCount()
+		if n < prev {
+			t.Fatalf("total_commands_processed went back from %d to %d", prev, n)
+		}
+		prev = n
+	}
+}
+
+// churnSessions opens a session on srv, runs cmds in it and closes it,
+// over and over in a goroutine, until the returned stop is called (which
+// waits for it). One session at a time: a zero transport.Conn has ID 0,
+// the session table's key.
+func churnSessions(t *testing.T, srv *Server, cmds ...[]string) (stop func()) {
+	var done atomic.Bool
 	var wg sync.WaitGroup
-	// One client at a time: a zero transport.Conn has ID 0, the session
-	// table's key.
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for !stop.Load() {
+		for !done.Load() {
 			c := &transport.Conn{}
 			if err := srv.h.Open(c); err != nil {
 				t.Error(err)
 				return
 			}
-			w := transport.NewWriter(nil, transport.ProtoRESP, 2)
-			srv.h.Serve(c, &transport.Request{Argv: argvOf([]string{"PING"})}, w)
+			for _, args := range cmds {
+				w := transport.NewWriter(nil, transport.ProtoRESP, 2)
+				srv.h.Serve(c, &transport.Request{Argv: argvOf(args)}, w)
+			}
 			srv.h.Close(c)
 		}
 	}()
-	var prev uint64
-	for range 200_000 {
-		n := srv.commandCount()
-		if n < prev {
-			stop.Store(true)
-			wg.Wait()
-			t.Fatalf("total_commands_processed went back from %d to %d", prev, n)
-		}
-		prev = n
-	}
-	stop.Store(true)
-	wg.Wait()
+	return func() { done.Store(true); wg.Wait() }
 }
 
 // TestCommandStatsNeverGoBack: INFO commandstats' and errorstats'
@@ -52,25 +57,7 @@ func TestCommandCountNeverGoesBack(t *testing.T) {
 // close and their counts move to the closed totals.
 func TestCommandStatsNeverGoBack(t *testing.T) {
 	srv := newDirectServer(t, Config{MetricsAddr: "127.0.0.1:0"})
-	var stop atomic.Bool
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // one client at a time: a zero transport.Conn has ID 0
-		defer wg.Done()
-		for !stop.Load() {
-			c := &transport.Conn{}
-			if err := srv.h.Open(c); err != nil {
-				t.Error(err)
-				return
-			}
-			for _, args := range [][]string{{"CONFIG", "GET", "maxmemory"}, {"CONFIG", "NOPE"}, {"GET"}} {
-				w := transport.NewWriter(nil, transport.ProtoRESP, 2)
-				srv.h.Serve(c, &transport.Request{Argv: argvOf(args)}, w)
-			}
-			srv.h.Close(c)
-		}
-	}()
-	defer func() { stop.Store(true); wg.Wait() }()
+	defer churnSessions(t, srv, []string{"CONFIG", "GET", "maxmemory"}, []string{"CONFIG", "NOPE"}, []string{"GET"})()
 	configGet := srv.cmds.slot(srv.cmds.lookup([]byte("config")), configSubs["get"])
 	get := srv.cmds.lookup([]byte("get")).idx
 	var calls, rejected, errs uint64
