@@ -43,27 +43,27 @@ var (
 	ErrClosed = errors.New("ringdb: keyspace closed")
 )
 
-// ShareError is the ErrOOM of a write that no eviction could make room
-// for: the memory bound is divided evenly among the keyspace's shards
-// (a shard's budget is Options.MaxMemory / Shards, less a page it keeps
-// in reserve), and the write needs more than one shard's Share. A value
-// larger than that cannot be stored whatever else the keyspace holds.
-// It matches ErrOOM with errors.Is.
-type ShareError struct {
-	Need   int64 // bytes the write needed in its shard
-	Share  int64 // a shard's budget
-	Shards int   // the number of shards the bound is divided among
+// BoundError is the ErrOOM of a write that no eviction could make room
+// for: it needs more bytes than the memory bound leaves for data once the
+// index tables, the ghost filters (evicting keys shrinks neither) and the
+// reserve eviction works with (a page per shard) are counted. Such a value
+// cannot be stored whatever else the keyspace holds, and nothing is
+// evicted for it. It matches ErrOOM with errors.Is.
+type BoundError struct {
+	Need      int64 // bytes the write needed
+	Room      int64 // bytes the bound leaves for data
+	MaxMemory int64 // the bound
 }
 
-func (e *ShareError) Error() string {
-	return fmt.Sprintf("%v: %d bytes needed, more than one shard's share of the memory bound (%d bytes, the bound divided among %d shards)", ErrOOM, e.Need, e.Share, e.Shards)
+func (e *BoundError) Error() string {
+	return fmt.Sprintf("%v: %d bytes needed, more than the memory bound leaves for data (%d of %d bytes)", ErrOOM, e.Need, e.Room, e.MaxMemory)
 }
 
 // Is reports whether target is ErrOOM.
-func (e *ShareError) Is(target error) bool { return target == ErrOOM }
+func (e *BoundError) Is(target error) bool { return target == ErrOOM }
 
 // Unwrap returns ErrOOM.
-func (e *ShareError) Unwrap() error { return ErrOOM }
+func (e *BoundError) Unwrap() error { return ErrOOM }
 
 // LimitError reports a key or value over its configured limit. It matches
 // ErrKeyTooLarge or ErrValueTooLarge with errors.Is.

@@ -314,10 +314,10 @@ func (s *shard) dropPooledLarge() bool {
 
 func (s *shard) newTail(reloc bool, qi uint8) (*page, error) {
 	ps := int64(s.ks.pageSize)
-	limit := s.budget(reloc)
 	var p *page
 	maxTries := s.maxRoomTries()
 	for tries := 0; p == nil; tries++ {
+		limit := s.budget(reloc)
 		s.reclaimRetired(false, true)
 		// A pooled page is already counted, but an ordinary write over the
 		// limit must not take it: it is the reserve that moving records
@@ -327,7 +327,7 @@ func (s *shard) newTail(reloc bool, qi uint8) (*page, error) {
 			s.free = s.free[:n-1]
 			break
 		}
-		if s.used.Load()+ps <= limit {
+		if s.used.Load()+ps <= limit || !reloc && s.borrow(s.used.Load()+ps-limit) {
 			idx, ok := s.takeIdx()
 			if !ok {
 				return nil, ErrOOM
@@ -337,8 +337,11 @@ func (s *shard) newTail(reloc bool, qi uint8) (*page, error) {
 			s.setPage(idx, p)
 			break
 		}
+		if !reloc {
+			s.starve() // evicts its own keys now, but is fed next time
+		}
 		if reloc || tries > maxTries || !s.makeRoom(false, tries) {
-			return nil, ErrOOM
+			return nil, s.outOfRoom(ps, reloc)
 		}
 	}
 	p.used, p.live, p.ttl, p.q = 0, 0, 0, qi
@@ -638,8 +641,11 @@ func (s *shard) evictAhead() {
 	if s.job != nil || s.ks.policy() == NoEviction {
 		return
 	}
-	if s.used.Load()+2*int64(s.ks.pageSize) <= s.budget(false) {
+	if over := s.used.Load() + 2*int64(s.ks.pageSize) - s.budget(false); over <= 0 || s.borrow(over) {
 		return
+	}
+	if s.starve() {
+		return // the next write feeds it budget other shards hold
 	}
 	if p, clock := s.pickVictim(); p != nil {
 		s.startJob(p, clock)
@@ -719,9 +725,10 @@ func (s *shard) resizeGhost(n int) {
 		return
 	}
 	grow := int64(size-len(s.ghost)) * 4
-	if grow > 0 && s.used.Load()+grow > s.budget(false) {
+	if over := s.used.Load() + grow - s.budget(false); grow > 0 && over > 0 && !s.borrow(over) {
 		return // a smaller filter only forgets sooner; MaxMemory holds
 	}
 	s.used.Add(grow)
 	s.ghost = make([]uint32, size)
+	s.ghostBytes.Store(int64(size) * 4)
 }

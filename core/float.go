@@ -342,38 +342,40 @@ func (k *Keyspace) IncrByFloat(dst, key, incr []byte) ([]byte, error) {
 		return dst, ErrNotFloat
 	}
 	s, h := k.shardFor(key)
-	if err := k.lock(s); err != nil {
-		return dst, err
-	}
-	defer s.mu.Unlock()
-	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
-	cur := new(big.Float)
-	expireAt := noExpiry
-	if ok {
-		if cur, valid = parseLongDouble(r.val); !valid {
-			return dst, ErrNotFloat
-		}
-		expireAt = r.expireAt
-	}
-	if cur.IsInf() || inc.IsInf() {
-		return dst, ErrNaNOrInf
-	}
-	sum := new(big.Float).SetPrec(ldoublePrec).Add(cur, inc)
-	if sum.MantExp(nil) > ldoubleMaxExp {
-		return dst, ErrNaNOrInf // the x87 sum overflows to infinity
-	}
-	nv := appendLongDouble(s.scratch[:0], sum)
-	s.scratch = nv
-	if len(nv) > k.maxVal {
-		return dst, &LimitError{Kind: ErrValueTooLarge, Size: len(nv), Limit: k.maxVal}
-	}
-	if exp {
-		s.reclaimExpired(pos, v)
-	}
-	if !ok || !s.tryOverwrite(v, &r, pg, nv, expireAt) {
-		if err := s.put(h, key, nv, expireAt); err != nil {
+	return retrying(k, func() ([]byte, error) {
+		if err := k.lock(s); err != nil {
 			return dst, err
 		}
-	}
-	return append(dst, nv...), nil
+		defer s.mu.Unlock()
+		pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
+		cur := new(big.Float)
+		expireAt := noExpiry
+		if ok {
+			if cur, valid = parseLongDouble(r.val); !valid {
+				return dst, ErrNotFloat
+			}
+			expireAt = r.expireAt
+		}
+		if cur.IsInf() || inc.IsInf() {
+			return dst, ErrNaNOrInf
+		}
+		sum := new(big.Float).SetPrec(ldoublePrec).Add(cur, inc)
+		if sum.MantExp(nil) > ldoubleMaxExp {
+			return dst, ErrNaNOrInf // the x87 sum overflows to infinity
+		}
+		nv := appendLongDouble(s.scratch[:0], sum)
+		s.scratch = nv
+		if len(nv) > k.maxVal {
+			return dst, &LimitError{Kind: ErrValueTooLarge, Size: len(nv), Limit: k.maxVal}
+		}
+		if exp {
+			s.reclaimExpired(pos, v)
+		}
+		if !ok || !s.tryOverwrite(v, &r, pg, nv, expireAt) {
+			if err := s.put(h, key, nv, expireAt); err != nil {
+				return dst, err
+			}
+		}
+		return append(dst, nv...), nil
+	})
 }

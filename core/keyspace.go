@@ -5,7 +5,6 @@
 package core
 
 import (
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -46,7 +45,7 @@ type Keyspace struct {
 	maxKey        int
 	maxVal        int
 	maxMemory     atomic.Int64 // 0 when unbounded
-	shardBudget   atomic.Int64
+	pool          atomic.Int64 // the bound's budget no shard holds (budget.go)
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -88,10 +87,10 @@ func New(o Options) (*Keyspace, error) {
 	k.pageSize = pageSizeFor(o, n)
 	k.largeMin = k.pageSize / 4
 	k.fixedPageSize = o.PageSize > 0
-	k.setBudget(o.MaxMemory)
 	for i := range k.shards {
 		k.shards[i].init(k)
 	}
+	k.setBudget(o.MaxMemory)
 	if !o.NoActiveExpiry {
 		k.stop = make(chan struct{})
 		k.done = make(chan struct{})
@@ -132,21 +131,13 @@ func (k *Keyspace) Close() {
 
 func (k *Keyspace) policy() EvictionPolicy { return EvictionPolicy(k.policyV.Load()) }
 
-func (k *Keyspace) setBudget(maxMemory int64) {
-	k.maxMemory.Store(maxMemory)
-	if maxMemory <= 0 {
-		k.shardBudget.Store(math.MaxInt64 / 2)
-		return
-	}
-	k.shardBudget.Store(maxMemory / int64(len(k.shards)))
-}
-
 // SetMaxMemory changes the memory bound at run time (CONFIG SET
 // maxmemory); 0 removes it. Under AllKeys and Volatile a lower bound is
-// reached at once, as in Redis: a background goroutine evicts shard by
-// shard, a page at a time, taking each shard's lock only for a step.
-// Under NoEviction, writes that need memory fail until deletes bring each
-// shard back under its share. The shard count chosen by New stays; unless
+// reached at once, as in Redis: each shard's part of the new bound is in
+// proportion to what it holds (budget.go), and a background goroutine
+// evicts shard by shard, a page at a time, taking each shard's lock only
+// for a step. Under NoEviction, writes that need memory fail until
+// deletes bring the keyspace back under the bound. The shard count chosen by New stays; unless
 // Options.PageSize fixed it, new pages take the size New would pick for
 // the new bound.
 func (k *Keyspace) SetMaxMemory(n int64) error {
@@ -158,29 +149,24 @@ func (k *Keyspace) SetMaxMemory(n int64) error {
 	if k.closed {
 		return ErrClosed
 	}
-	k.setBudget(n)
-	if n > 0 && k.policy() != NoEviction {
-		k.startEvictToBudget()
-	}
-	if k.fixedPageSize {
-		return nil
-	}
 	// Eviction frees a page at a time and a write keeps a page of
 	// headroom: pages sized for a bound many times larger would leave a
 	// shard less than a page to work with, and every write failed with
 	// ErrOOM (or emptied the shard first). Pages already holding records
 	// keep their size; pooled ones of the old size are given back.
-	ps := pageSizeFor(Options{MaxMemory: n}, len(k.shards))
-	if ps == k.pageSize {
-		return nil
-	}
-	k.pageSize, k.largeMin = ps, ps/4
-	for i := range k.shards {
-		s := &k.shards[i]
-		for _, p := range s.free {
-			s.dropPage(p, false)
+	if ps := pageSizeFor(Options{MaxMemory: n}, len(k.shards)); !k.fixedPageSize && ps != k.pageSize {
+		k.pageSize, k.largeMin = ps, ps/4
+		for i := range k.shards {
+			s := &k.shards[i]
+			for _, p := range s.free {
+				s.dropPage(p, false)
+			}
+			s.free = s.free[:0]
 		}
-		s.free = s.free[:0]
+	}
+	k.setBudget(n)
+	if n > 0 && k.policy() != NoEviction {
+		k.startEvictToBudget()
 	}
 	return nil
 }
@@ -758,6 +744,7 @@ func (s *shard) reset() {
 	// probation on fingerprints of keys that no longer exist.
 	s.used.Add(-int64(len(s.ghost)) * 4)
 	s.ghost = nil
+	s.ghostBytes.Store(0)
 	s.resizeGhost(0)
 }
 
@@ -795,6 +782,7 @@ func (k *Keyspace) ActiveExpireCycle(budget time.Duration) int {
 					o := &k.shards[j]
 					o.mu.Lock()
 					o.decayPooledLarge()
+					o.lendSurplus()
 					o.mu.Unlock()
 				}
 				return total
@@ -841,6 +829,7 @@ func (s *shard) expireSample(now int64, n int, first bool) (checked, expired, hi
 	}
 	if first {
 		s.decayPooledLarge()
+		s.lendSurplus()
 	}
 	t := s.table.Load()
 	if s.live == 0 {

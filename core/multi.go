@@ -90,31 +90,33 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 	// 10-key MSET, then no longer waits for memory (BenchmarkMSet).
 	k.prefetch(pairs, 2)
 	set := k.shardSetFor(pairKeys(pairs))
-	if err := k.lockSet(set); err != nil {
-		return false, err
-	}
-	defer k.unlockSet(set)
-	if nx {
-		// As Redis's lookupKeyWrite: expired keys met before the first
-		// live one are reclaimed on the way.
-		for i := 0; i < len(pairs); i += 2 {
-			s, h := k.shardFor(pairs[i])
-			pos, v, _, _, ok, exp := s.find(h, pairs[i], k.clock)
-			if exp {
-				s.reclaimExpired(pos, v)
-			}
-			if ok {
-				return false, nil
-			}
-		}
-	}
-	for i := 0; i < len(pairs); i += 2 {
-		s, h := k.shardFor(pairs[i])
-		if err := s.put(h, pairs[i], pairs[i+1], noExpiry); err != nil {
+	return retrying(k, func() (bool, error) {
+		if err := k.lockSet(set); err != nil {
 			return false, err
 		}
-	}
-	return true, nil
+		defer k.unlockSet(set)
+		if nx {
+			// As Redis's lookupKeyWrite: expired keys met before the first
+			// live one are reclaimed on the way.
+			for i := 0; i < len(pairs); i += 2 {
+				s, h := k.shardFor(pairs[i])
+				pos, v, _, _, ok, exp := s.find(h, pairs[i], k.clock)
+				if exp {
+					s.reclaimExpired(pos, v)
+				}
+				if ok {
+					return false, nil
+				}
+			}
+		}
+		for i := 0; i < len(pairs); i += 2 {
+			s, h := k.shardFor(pairs[i])
+			if err := s.put(h, pairs[i], pairs[i+1], noExpiry); err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	})
 }
 
 // Rename moves src's value and TTL to dst, replacing dst. It returns
@@ -141,39 +143,41 @@ func (k *Keyspace) rename(src, dst []byte, nx bool) (bool, error) {
 	if err := k.checkKey(dst); err != nil {
 		return false, err
 	}
-	set, err := k.lockPair(src, dst)
-	if err != nil {
-		return false, err
-	}
-	defer k.unlockSet(set)
-	ss, sh := k.shardFor(src)
-	pos, v, r, pg, ok, exp := ss.find(sh, src, k.clock)
-	if !ok {
-		if exp {
-			ss.reclaimExpired(pos, v)
+	return retrying(k, func() (bool, error) {
+		set, err := k.lockPair(src, dst)
+		if err != nil {
+			return false, err
 		}
-		return false, ErrNoSuchKey
-	}
-	if string(src) == string(dst) {
-		return !nx, nil
-	}
-	ds, dh := k.shardFor(dst)
-	if nx {
-		// An expired dst is left for put, which replaces it and counts it
-		// expired: reclaiming it here could rebuild the table under src.
-		if _, _, _, _, live, _ := ds.find(dh, dst, k.clock); live {
-			return false, nil
+		defer k.unlockSet(set)
+		ss, sh := k.shardFor(src)
+		pos, v, r, pg, ok, exp := ss.find(sh, src, k.clock)
+		if !ok {
+			if exp {
+				ss.reclaimExpired(pos, v)
+			}
+			return false, ErrNoSuchKey
 		}
-	}
-	if err := copyRecord(ss, &r, pg, ds, dh, dst); err != nil {
-		return false, err
-	}
-	// put may have rebuilt the table or moved src's record: find it again.
-	t := ss.table.Load()
-	if pos, v, _, _, ok := ss.lookup(t, sh, src); ok {
-		ss.remove(t, pos, v)
-	}
-	return true, nil
+		if string(src) == string(dst) {
+			return !nx, nil
+		}
+		ds, dh := k.shardFor(dst)
+		if nx {
+			// An expired dst is left for put, which replaces it and counts it
+			// expired: reclaiming it here could rebuild the table under src.
+			if _, _, _, _, live, _ := ds.find(dh, dst, k.clock); live {
+				return false, nil
+			}
+		}
+		if err := copyRecord(ss, &r, pg, ds, dh, dst); err != nil {
+			return false, err
+		}
+		// put may have rebuilt the table or moved src's record: find it again.
+		t := ss.table.Load()
+		if pos, v, _, _, ok := ss.lookup(t, sh, src); ok {
+			ss.remove(t, pos, v)
+		}
+		return true, nil
+	})
 }
 
 // Copy stores src's value and TTL under dst as well, as Redis's COPY, and
@@ -189,28 +193,30 @@ func (k *Keyspace) Copy(src, dst []byte, replace bool) (bool, error) {
 	if err := k.checkKey(dst); err != nil {
 		return false, err
 	}
-	set, err := k.lockPair(src, dst)
-	if err != nil {
-		return false, err
-	}
-	defer k.unlockSet(set)
-	ss, sh := k.shardFor(src)
-	pos, v, r, pg, ok, exp := ss.find(sh, src, k.clock)
-	k.countRead(ok)
-	if !ok {
-		if exp {
-			ss.reclaimExpired(pos, v)
+	return retrying(k, func() (bool, error) {
+		set, err := k.lockPair(src, dst)
+		if err != nil {
+			return false, err
 		}
-		return false, nil
-	}
-	ds, dh := k.shardFor(dst)
-	if !replace {
-		if _, _, _, _, live, _ := ds.find(dh, dst, k.clock); live {
+		defer k.unlockSet(set)
+		ss, sh := k.shardFor(src)
+		pos, v, r, pg, ok, exp := ss.find(sh, src, k.clock)
+		k.countRead(ok)
+		if !ok {
+			if exp {
+				ss.reclaimExpired(pos, v)
+			}
 			return false, nil
 		}
-	}
-	err = copyRecord(ss, &r, pg, ds, dh, dst)
-	return err == nil, err
+		ds, dh := k.shardFor(dst)
+		if !replace {
+			if _, _, _, _, live, _ := ds.find(dh, dst, k.clock); live {
+				return false, nil
+			}
+		}
+		err = copyRecord(ss, &r, pg, ds, dh, dst)
+		return err == nil, err
+	})
 }
 
 // lockPair locks the shards of src and dst (one, when they share it), for

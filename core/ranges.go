@@ -17,7 +17,8 @@ import (
 // (ErrValueTooLarge) before anything is allocated, and a negative offset
 // gives ErrOffsetRange (checked first, as Redis does). Like every write
 // it may fail with ErrOOM under the memory bound; a result too large for
-// the shard's share of the bound fails so before it is built.
+// the bound even in an empty keyspace fails so (a *BoundError) before it
+// is built.
 //
 // A result of the current length whose record allows it (a small value
 // rewritten before, see the package README) is stored in place. A large
@@ -38,60 +39,54 @@ func (k *Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error)
 		return 0, &LimitError{Kind: ErrValueTooLarge, Size: size, Limit: k.maxVal}
 	}
 	s, h := k.shardFor(key)
-	if err := k.lock(s); err != nil {
-		return 0, err
-	}
-	defer s.mu.Unlock()
-	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
-	if exp {
-		s.reclaimExpired(pos, v)
-	}
-	olen, expireAt := 0, noExpiry
-	if ok {
-		olen, expireAt = len(r.val), r.expireAt
-	}
-	if len(value) == 0 {
-		return olen, nil
-	}
-	off := int(offset) // <= maxVal, checked above
-	n := max(olen, off+len(value))
-	if n <= k.largeMin {
-		nv := s.scratch[:0]
-		if ok {
-			nv = append(nv, r.val...)
+	return retrying(k, func() (int, error) {
+		if err := k.lock(s); err != nil {
+			return 0, err
 		}
-		nv = append(nv, make([]byte, n-len(nv))...) // zeros: the padding
-		copy(nv[off:], value)
-		s.scratch = nv
-		if ok && s.tryOverwrite(v, &r, pg, nv, expireAt) {
+		defer s.mu.Unlock()
+		pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
+		if exp {
+			s.reclaimExpired(pos, v)
+		}
+		olen, expireAt := 0, noExpiry
+		if ok {
+			olen, expireAt = len(r.val), r.expireAt
+		}
+		if len(value) == 0 {
+			return olen, nil
+		}
+		off := int(offset) // <= maxVal, checked above
+		n := max(olen, off+len(value))
+		if n <= k.largeMin {
+			nv := s.scratch[:0]
+			if ok {
+				nv = append(nv, r.val...)
+			}
+			nv = append(nv, make([]byte, n-len(nv))...) // zeros: the padding
+			copy(nv[off:], value)
+			s.scratch = nv
+			if ok && s.tryOverwrite(v, &r, pg, nv, expireAt) {
+				return n, nil
+			}
+			if err := s.put(h, key, nv, expireAt); err != nil {
+				return 0, err
+			}
 			return n, nil
 		}
-		if err := s.put(h, key, nv, expireAt); err != nil {
+		if err := s.neverFits(int64(n)); err != nil {
+			return 0, err
+		}
+		nv := bufpool.Get(n)[:n]
+		if ok {
+			copy(nv, r.val)
+		}
+		clear(nv[olen:]) // a pooled buffer holds old bytes
+		copy(nv[off:], value)
+		err := s.put(h, key, nv, expireAt)
+		bufpool.Put(nv)
+		if err != nil {
 			return 0, err
 		}
 		return n, nil
-	}
-	if s.cannotHold(n) {
-		return 0, s.shareError(int64(n))
-	}
-	nv := bufpool.Get(n)[:n]
-	if ok {
-		copy(nv, r.val)
-	}
-	clear(nv[olen:]) // a pooled buffer holds old bytes
-	copy(nv[off:], value)
-	err := s.put(h, key, nv, expireAt)
-	bufpool.Put(nv)
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
-}
-
-// cannotHold reports whether a value of n bytes would not fit in the shard
-// even if it held nothing else: put would fail with ErrOOM, so a caller
-// that must build the value first gives up before allocating it.
-// REQUIRES s.mu held.
-func (s *shard) cannotHold(n int) bool {
-	return int64(n)+s.table.Load().bytes() > s.budget(false)
+	})
 }

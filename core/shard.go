@@ -20,7 +20,11 @@ type shard struct {
 	// drain that lowers it, so the line still stays clean while no key
 	// expires under readers (hints.go).
 	hintFlag atomic.Uint32
-	_        [36]byte
+	// starved is set, under mu, when the shard needs budget other shards
+	// hold beyond their share (budget.go): the next write feeds it. It is
+	// read by every write before it locks, and written once per feed.
+	starved atomic.Uint32
+	_       [32]byte
 
 	mu sync.Mutex
 
@@ -57,7 +61,19 @@ type shard struct {
 	// Tags of keys that lock-free readers found expired (hints.go).
 	hints [hintCap]atomic.Uint32
 
-	_ [8]byte // round the struct to 512 bytes on 64-bit platforms (shard_layout64.go)
+	// limit is the shard's part of the memory bound (budget.go), written
+	// under mu; ghostBytes is len(ghost)*4, for neverFits in other shards.
+	limit      atomic.Int64
+	ghostBytes atomic.Int64
+	// localOnly counts writes running in local-only mode (retrier): while
+	// it is not 0 the shard's writes free room in the shard itself.
+	localOnly atomic.Int32
+	// pending is budget shed collected for an allocation larger than a
+	// page (shedError.hold): only such allocations may use it, and
+	// lendSurplus gives what is left back. Written under mu.
+	pending atomic.Int64
+
+	_ [36]byte // round the struct to 576 bytes on 64-bit platforms (shard_layout64.go)
 }
 
 func (s *shard) init(ks *Keyspace) {
@@ -162,19 +178,13 @@ func bumpFreq(t *table, pos int, v uint64) {
 // budget returns the byte limit for an allocation: ordinary writes keep one
 // page in reserve so that eviction always has room to move live records.
 func (s *shard) budget(reloc bool) int64 {
-	b := s.ks.shardBudget.Load()
+	b := s.limit.Load() - s.pending.Load()
 	if !reloc {
 		b -= int64(s.ks.pageSize)
 	} else if s.migrateLimit > b {
 		b = s.migrateLimit // migrateOldPage moving records out of a page
 	}
 	return b
-}
-
-// shareError is the ErrOOM of a write of n bytes that this shard could
-// not hold even empty.
-func (s *shard) shareError(n int64) error {
-	return &ShareError{Need: n + s.table.Load().bytes(), Share: s.budget(false), Shards: len(s.ks.shards)}
 }
 
 // reserve makes room for n more bytes, evicting or compacting as the policy
@@ -187,11 +197,41 @@ func (s *shard) reserve(n int64, reloc bool) error {
 // when class is not 0: a buffer of that class pooled meanwhile (a victim's,
 // say) is room enough, since the caller takes it instead of a new one.
 func (s *shard) reserveFor(n int64, reloc bool, class int) error {
-	limit := s.budget(reloc)
-	if s.used.Load()+n > limit && n+s.table.Load().bytes() > limit {
-		// Not even an empty shard would have room: evicting every key for
-		// a write that fails anyway would only lose data.
-		return s.shareError(n)
+	held := s.heldFor(n, reloc)
+	err := s.reserveWithin(n, reloc, class, s.budget(reloc)+held)
+	if err == nil && held > 0 {
+		// What this allocation takes of it.
+		s.pending.Add(-min(held, max(0, s.used.Load()+n-s.budget(reloc))))
+	}
+	return err
+}
+
+// heldFor returns the budget held for allocations larger than a page
+// (pending) that an allocation of n bytes may use. REQUIRES s.mu held.
+func (s *shard) heldFor(n int64, reloc bool) int64 {
+	if reloc || n <= int64(s.ks.pageSize) {
+		return 0
+	}
+	return s.pending.Load()
+}
+
+// reserveWithin is reserveFor within limit.
+func (s *shard) reserveWithin(n int64, reloc bool, class int, limit int64) error {
+	if s.used.Load()+n <= limit || !reloc && s.borrow(s.used.Load()+n-limit) {
+		return nil
+	}
+	if err := s.neverFits(n); err != nil {
+		// Not even an empty keyspace would have room: evicting every key
+		// for a write that fails anyway would only lose data.
+		return err
+	}
+	if !reloc && s.ks.bounded() && s.ks.policy() != NoEviction && n > limit/4 && s.localOnly.Load() == 0 {
+		// A write this large for the shard takes its room from every
+		// shard (shed), not by emptying its own.
+		return s.needBudget(n)
+	}
+	if !reloc {
+		s.starve()
 	}
 	maxTries := s.maxRoomTries()
 	for tries := 0; s.used.Load()+n > limit; tries++ {
@@ -199,7 +239,7 @@ func (s *shard) reserveFor(n int64, reloc bool, class int) error {
 			return nil
 		}
 		if reloc || tries > maxTries {
-			return ErrOOM
+			return s.outOfRoom(n, reloc)
 		}
 		var lp *largePool
 		if class != 0 {
@@ -211,10 +251,20 @@ func (s *shard) reserveFor(n int64, reloc bool, class int) error {
 			lp.want = 0
 		}
 		if !ok {
-			return ErrOOM
+			return s.outOfRoom(n, reloc)
 		}
 	}
 	return nil
+}
+
+// outOfRoom is the error of an allocation of n bytes that the shard could
+// not make room for itself: moving records (reloc) fails, and a write
+// asks the other shards for budget (needBudget).
+func (s *shard) outOfRoom(n int64, reloc bool) error {
+	if reloc {
+		return ErrOOM
+	}
+	return s.needBudget(n)
 }
 
 func (s *shard) takeIdx() (int, bool) {

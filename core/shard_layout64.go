@@ -9,4 +9,4 @@ import "unsafe"
 // bytes where pointers are 8 bytes; this fails to compile when a field
 // change breaks that. (On 32-bit platforms the struct is smaller and
 // shards may share lines: correct, only slower.)
-var _ [0]struct{} = [unsafe.Sizeof(shard{}) - 512]struct{}{}
+var _ [0]struct{} = [unsafe.Sizeof(shard{}) - 576]struct{}{}

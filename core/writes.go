@@ -69,7 +69,18 @@ func (s *shard) rewrite(h uint64, key []byte, r *record, pg *page, expireAt int6
 	return s.put(h, key, s.stable(r, pg), expireAt) // stable pins only large pages
 }
 
+// lock takes the lock of s for a write, holding no other shard's lock,
+// and fails once the keyspace is closed. A starved shard (budget.go) is
+// fed first.
 func (k *Keyspace) lock(s *shard) error {
+	if s.starved.Load() != 0 {
+		k.feed(s)
+	}
+	return k.lockOnly(s)
+}
+
+// lockOnly is lock without feeding: for shed and feed themselves.
+func (k *Keyspace) lockOnly(s *shard) error {
 	s.lock()
 	if k.closed {
 		s.mu.Unlock()
@@ -84,12 +95,17 @@ func (k *Keyspace) Set(key, value []byte) error {
 		return err
 	}
 	s, h := k.shardFor(key)
-	if err := k.lock(s); err != nil {
-		return err
+	var r retrier
+	for {
+		if err := k.lock(s); err != nil {
+			return err
+		}
+		err := s.put(h, key, value, noExpiry)
+		s.mu.Unlock()
+		if err == nil && r.local == nil || !r.again(k, &err) {
+			return err
+		}
 	}
-	err := s.put(h, key, value, noExpiry)
-	s.mu.Unlock()
-	return err
 }
 
 // SetOptions are the options of SetOpt, after Redis SET.
@@ -140,12 +156,11 @@ func deadline(now, ttl int64) (int64, error) {
 
 // SetOpt is Redis SET with its options.
 func (k *Keyspace) SetOpt(dst, key, value []byte, o SetOptions) (SetResult, error) {
-	res := SetResult{Prev: dst}
 	if err := o.validate(); err != nil {
-		return res, err
+		return SetResult{Prev: dst}, err
 	}
 	if err := k.checkKV(key, value); err != nil {
-		return res, err
+		return SetResult{Prev: dst}, err
 	}
 	// The clock costs a vDSO call: read it only when a deadline is given
 	// (a plain SET is the common case and needs none).
@@ -156,40 +171,44 @@ func (k *Keyspace) SetOpt(dst, key, value []byte, o SetOptions) (SetResult, erro
 	case o.TTL > 0:
 		now = k.clock()
 		if expireAt, err = deadline(now, o.TTL); err != nil {
-			return res, err
+			return SetResult{Prev: dst}, err
 		}
 	case o.ExpireAt > 0:
 		now = k.clock()
 		expireAt = o.ExpireAt
 	}
 	s, h := k.shardFor(key)
-	if err := k.lock(s); err != nil {
-		return res, err
-	}
-	defer s.mu.Unlock()
-	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
-	if o.Get {
-		// A read, counted as Redis counts GETSET and SET ... GET.
-		k.countRead(ok)
-		if ok {
-			res.Prev = appendValue(res.Prev, r.val)
-			res.HadPrev = true
+	return retrying(k, func() (SetResult, error) {
+		res := SetResult{Prev: dst}
+		expireAt := expireAt
+		if err := k.lock(s); err != nil {
+			return res, err
 		}
-	}
-	if o.NX && ok || o.XX && !ok {
-		return res, nil
-	}
-	if exp {
-		s.reclaimExpired(pos, v)
-	}
-	if o.KeepTTL && ok {
-		expireAt = r.expireAt
-	}
-	res.Written = true
-	if ok && s.tryOverwrite(v, &r, pg, value, expireAt) {
-		return res, nil
-	}
-	return res, s.put(h, key, value, expireAt)
+		defer s.mu.Unlock()
+		pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
+		if o.Get {
+			// A read, counted as Redis counts GETSET and SET ... GET.
+			k.countRead(ok)
+			if ok {
+				res.Prev = appendValue(res.Prev, r.val)
+				res.HadPrev = true
+			}
+		}
+		if o.NX && ok || o.XX && !ok {
+			return res, nil
+		}
+		if exp {
+			s.reclaimExpired(pos, v)
+		}
+		if o.KeepTTL && ok {
+			expireAt = r.expireAt
+		}
+		res.Written = true
+		if ok && s.tryOverwrite(v, &r, pg, value, expireAt) {
+			return res, nil
+		}
+		return res, s.put(h, key, value, expireAt)
+	})
 }
 
 // Delete removes key and reports whether it existed.
@@ -261,33 +280,35 @@ func (k *Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
 		return 0, err
 	}
 	s, h := k.shardFor(key)
-	if err := k.lock(s); err != nil {
-		return 0, err
-	}
-	defer s.mu.Unlock()
-	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
-	var cur int64
-	expireAt := noExpiry
-	if ok {
-		var valid bool
-		if cur, valid = ParseInt(r.val); !valid {
-			return 0, ErrNotInteger
+	return retrying(k, func() (int64, error) {
+		if err := k.lock(s); err != nil {
+			return 0, err
 		}
-		expireAt = r.expireAt
-	}
-	if delta > 0 && cur > math.MaxInt64-delta || delta < 0 && cur < math.MinInt64-delta {
-		return 0, ErrOverflow
-	}
-	cur += delta
-	if exp {
-		s.reclaimExpired(pos, v)
-	}
-	var num [20]byte
-	nv := strconv.AppendInt(num[:0], cur, 10)
-	if ok && s.tryOverwrite(v, &r, pg, nv, expireAt) {
-		return cur, nil
-	}
-	return cur, s.put(h, key, nv, expireAt)
+		defer s.mu.Unlock()
+		pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
+		var cur int64
+		expireAt := noExpiry
+		if ok {
+			var valid bool
+			if cur, valid = ParseInt(r.val); !valid {
+				return 0, ErrNotInteger
+			}
+			expireAt = r.expireAt
+		}
+		if delta > 0 && cur > math.MaxInt64-delta || delta < 0 && cur < math.MinInt64-delta {
+			return 0, ErrOverflow
+		}
+		cur += delta
+		if exp {
+			s.reclaimExpired(pos, v)
+		}
+		var num [20]byte
+		nv := strconv.AppendInt(num[:0], cur, 10)
+		if ok && s.tryOverwrite(v, &r, pg, nv, expireAt) {
+			return cur, nil
+		}
+		return cur, s.put(h, key, nv, expireAt)
+	})
 }
 
 // Incr is IncrBy(key, 1).
@@ -311,41 +332,43 @@ func (k *Keyspace) Append(key, value []byte) (int, error) {
 		return 0, err
 	}
 	s, h := k.shardFor(key)
-	if err := k.lock(s); err != nil {
-		return 0, err
-	}
-	defer s.mu.Unlock()
-	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
-	if !ok {
-		if exp {
-			s.reclaimExpired(pos, v)
+	return retrying(k, func() (int, error) {
+		if err := k.lock(s); err != nil {
+			return 0, err
 		}
-		return len(value), s.put(h, key, value, noExpiry)
-	}
-	n := len(r.val) + len(value)
-	if n > k.maxVal {
-		return 0, &LimitError{Kind: ErrValueTooLarge, Size: n, Limit: k.maxVal}
-	}
-	if pg.large && s.appendInPlace(pg, &r, value) {
-		return n, nil
-	}
-	if n <= k.largeMin {
-		nv := append(append(s.scratch[:0], r.val...), value...)
-		s.scratch = nv
-		return n, s.put(h, key, nv, r.expireAt)
-	}
-	// A large value is copied to a new buffer with room for the appends
-	// to come, as Redis's strings grow (doubling up to 1 MiB, then 1 MiB
-	// at a time): without it, building a 10 MB value from 1 KB appends
-	// copied the whole value every time (50 s against Redis's 0.04 s).
-	nv := bufpool.Get(n)
-	nv = append(append(nv, r.val...), value...)
-	lp := s.largePool()
-	lp.headroom = min(n, 1<<20)
-	err := s.put(h, key, nv, r.expireAt)
-	lp.headroom = 0
-	bufpool.Put(nv)
-	return n, err
+		defer s.mu.Unlock()
+		pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
+		if !ok {
+			if exp {
+				s.reclaimExpired(pos, v)
+			}
+			return len(value), s.put(h, key, value, noExpiry)
+		}
+		n := len(r.val) + len(value)
+		if n > k.maxVal {
+			return 0, &LimitError{Kind: ErrValueTooLarge, Size: n, Limit: k.maxVal}
+		}
+		if pg.large && s.appendInPlace(pg, &r, value) {
+			return n, nil
+		}
+		if n <= k.largeMin {
+			nv := append(append(s.scratch[:0], r.val...), value...)
+			s.scratch = nv
+			return n, s.put(h, key, nv, r.expireAt)
+		}
+		// A large value is copied to a new buffer with room for the appends
+		// to come, as Redis's strings grow (doubling up to 1 MiB, then 1 MiB
+		// at a time): without it, building a 10 MB value from 1 KB appends
+		// copied the whole value every time (50 s against Redis's 0.04 s).
+		nv := bufpool.Get(n)
+		nv = append(append(nv, r.val...), value...)
+		lp := s.largePool()
+		lp.headroom = min(n, 1<<20)
+		err := s.put(h, key, nv, r.expireAt)
+		lp.headroom = 0
+		bufpool.Put(nv)
+		return n, err
+	})
 }
 
 // setDeadlineInPlace gives the record r of large page pg the deadline
@@ -455,6 +478,17 @@ func (k *Keyspace) GetEx(dst, key []byte, o GetExOptions) ([]byte, bool, error) 
 		expireAt = o.ExpireAt
 	}
 	s, h := k.shardFor(key)
+	var r retrier
+	for {
+		val, ok, err := k.getEx(s, h, dst, key, now, expireAt)
+		if err == nil && r.local == nil || !r.again(k, &err) {
+			return val, ok, err
+		}
+	}
+}
+
+// getEx is GetEx's locked part.
+func (k *Keyspace) getEx(s *shard, h uint64, dst, key []byte, now, expireAt int64) ([]byte, bool, error) {
 	if err := k.lock(s); err != nil {
 		return dst, false, err
 	}
@@ -475,9 +509,9 @@ func (k *Keyspace) GetEx(dst, key []byte, o GetExOptions) ([]byte, bool, error) 
 		s.deletes.Add(1)
 		s.reclaimRetired(false, false)
 	case expireAt != r.expireAt:
-		err = s.rewrite(h, key, &r, pg, expireAt)
+		return dst, true, s.rewrite(h, key, &r, pg, expireAt)
 	}
-	return dst, true, err
+	return dst, true, nil
 }
 
 // ExpireCond is the condition of an expire command (Redis 7 NX/XX/GT/LT).
@@ -531,38 +565,40 @@ func (k *Keyspace) PExpireAt(key []byte, unixMs int64, c ExpireCond) (bool, erro
 		return false, ErrSyntax
 	}
 	s, h := k.shardFor(key)
-	if err := k.lock(s); err != nil {
-		return false, err
-	}
-	defer s.mu.Unlock()
-	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
-	if !ok {
-		if exp {
-			s.reclaimExpired(pos, v)
+	return retrying(k, func() (bool, error) {
+		if err := k.lock(s); err != nil {
+			return false, err
 		}
-		return false, nil
-	}
-	cur := r.expireAt // noExpiry stands for an infinite TTL
-	switch c {
-	case ExpireNX:
-		ok = cur == noExpiry
-	case ExpireXX:
-		ok = cur != noExpiry
-	case ExpireGT:
-		ok = cur != noExpiry && unixMs > cur
-	case ExpireLT:
-		ok = cur == noExpiry || unixMs < cur
-	}
-	if !ok {
-		return false, nil
-	}
-	if unixMs <= k.clock() {
-		s.remove(s.table.Load(), pos, v)
-		s.deletes.Add(1)
-		s.reclaimRetired(false, false)
-		return true, nil
-	}
-	return true, s.rewrite(h, key, &r, pg, unixMs)
+		defer s.mu.Unlock()
+		pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
+		if !ok {
+			if exp {
+				s.reclaimExpired(pos, v)
+			}
+			return false, nil
+		}
+		cur := r.expireAt // noExpiry stands for an infinite TTL
+		switch c {
+		case ExpireNX:
+			ok = cur == noExpiry
+		case ExpireXX:
+			ok = cur != noExpiry
+		case ExpireGT:
+			ok = cur != noExpiry && unixMs > cur
+		case ExpireLT:
+			ok = cur == noExpiry || unixMs < cur
+		}
+		if !ok {
+			return false, nil
+		}
+		if unixMs <= k.clock() {
+			s.remove(s.table.Load(), pos, v)
+			s.deletes.Add(1)
+			s.reclaimRetired(false, false)
+			return true, nil
+		}
+		return true, s.rewrite(h, key, &r, pg, unixMs)
+	})
 }
 
 // Persist removes key's TTL and reports whether it had one. Removing it
@@ -570,19 +606,21 @@ func (k *Keyspace) PExpireAt(key []byte, unixMs int64, c ExpireCond) (bool, erro
 // TTL then stays), as Expire can.
 func (k *Keyspace) Persist(key []byte) (bool, error) {
 	s, h := k.shardFor(key)
-	if err := k.lock(s); err != nil {
-		return false, err
-	}
-	defer s.mu.Unlock()
-	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
-	if exp {
-		s.reclaimExpired(pos, v)
-	}
-	if !ok || !r.hasTTL() {
-		return false, nil
-	}
-	if err := s.rewrite(h, key, &r, pg, noExpiry); err != nil {
-		return false, err
-	}
-	return true, nil
+	return retrying(k, func() (bool, error) {
+		if err := k.lock(s); err != nil {
+			return false, err
+		}
+		defer s.mu.Unlock()
+		pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
+		if exp {
+			s.reclaimExpired(pos, v)
+		}
+		if !ok || !r.hasTTL() {
+			return false, nil
+		}
+		if err := s.rewrite(h, key, &r, pg, noExpiry); err != nil {
+			return false, err
+		}
+		return true, nil
+	})
 }

@@ -26,8 +26,11 @@ import (
 // reads as 0, so every input is valid.
 //
 // Configurations (byte 0): bits 1-3 = 4, 5, 6 pick a tight memory bound
-// (fzTight) under AllKeys, Volatile or NoEviction; otherwise bit 0 picks a
-// bound far above the data or none, and no write may fail for memory.
+// (fzTight) under AllKeys, Volatile or NoEviction, on one shard; 7 picks
+// twice that bound on eight shards (a shard's even share is then less than
+// the largest value: writes borrow room other shards hold, or take it from
+// them), with bits 4-5 choosing the policy; otherwise bit 0 picks a bound
+// far above the data or none, and no write may fail for memory.
 // Under a tight bound every write may fail with ErrOOM, keys the policy may
 // evict may vanish after a write (fzRun.sync drops them from the model),
 // keys it may not evict must never vanish, and a failed write must leave
@@ -45,7 +48,7 @@ func FuzzKeyspace(f *testing.F) {
 		23, 3, 1, 1, 0, 3, 0xc1, 23, 3, 3, 0, 23, 1, 3, 3, 0})
 	// Tight bound, each policy: large values over a few keys, some with a
 	// TTL, then reads, MSETNX and a digest.
-	for _, cfg := range []byte{8, 10, 12} {
+	for _, cfg := range []byte{8, 10, 12, 14, 14 | 1<<4, 14 | 2<<4} {
 		seed := []byte{cfg}
 		for i := 0; i < 24; i++ {
 			if i%2 == 0 { // SET key value
@@ -513,6 +516,12 @@ func fzRunInput(t *testing.T, data []byte) {
 		opts.Shards = 1
 		opts.PageSize = 0
 		opts.Eviction = []core.EvictionPolicy{core.AllKeys, core.Volatile, core.NoEviction}[(cfg>>1)&7-4]
+	case 7:
+		tight = true
+		opts.MaxMemory = 2 * fzTight
+		opts.Shards = 8
+		opts.PageSize = 0
+		opts.Eviction = []core.EvictionPolicy{core.AllKeys, core.Volatile, core.NoEviction, core.AllKeys}[(cfg>>4)&3]
 	default:
 		if cfg&1 == 1 {
 			// A bound far above the live data (at most 8 x 32 KiB) on one

@@ -59,13 +59,13 @@ func (c *cmdCtx) arityErr(name string) {
 // coreErr writes the wire error for an error returned by the keyspace.
 func (c *cmdCtx) coreErr(err error) {
 	var le *core.LimitError
-	var se *core.ShareError
+	var be *core.BoundError
 	switch {
-	case errors.As(err, &se):
+	case errors.As(err, &be):
 		// Not Redis's text: used memory may be far below maxmemory, and
 		// saying otherwise would send the operator looking for data that
 		// is not there.
-		c.w.Error(binproto.ClassOOM, fmt.Sprintf("value needs %d bytes, more than one shard's share of maxmemory (%d bytes: maxmemory divided among %d shards)", se.Need, se.Share, se.Shards))
+		c.w.Error(binproto.ClassOOM, fmt.Sprintf("value needs %d bytes, more than maxmemory can hold (%d of its %d bytes are left for data after the index and the eviction reserve)", be.Need, be.Room, be.MaxMemory))
 	case errors.Is(err, core.ErrOOM):
 		c.w.Error(binproto.ClassOOM, msgOOM)
 	case errors.As(err, &le):

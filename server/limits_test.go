@@ -3,11 +3,14 @@ package server
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ringdb/ringdb/core"
 )
 
 // TestOOM: under noeviction a write that needs memory past MaxMemory gets
@@ -242,10 +245,10 @@ func TestStringRangeLimits(t *testing.T) {
 
 	c = newDirectClient(t, newDirectServer(t, Config{MaxMemory: 4 << 20}))
 	c.expect(t, okR, "SET", "k", "hello")
-	// 100 MB cannot fit in a shard's share of 4 MiB (see
-	// TestValueOverShardShare); the error says so.
+	// 100 MB cannot fit under a bound of 4 MiB (see
+	// TestValueOverMaxMemory); the error says so.
 	for _, key := range []string{"k", "new"} {
-		if got := c.do(t, "SETRANGE", key, "104857600", "x"); !strings.HasPrefix(got, "-OOM value needs 1048579") || !strings.Contains(got, "shard's share of maxmemory") {
+		if got := c.do(t, "SETRANGE", key, "104857600", "x"); !strings.HasPrefix(got, "-OOM value needs 104857601 bytes") || !strings.Contains(got, "more than maxmemory can hold") {
 			t.Errorf("SETRANGE %s 104857600 x = %q", key, got)
 		}
 	}
@@ -254,18 +257,27 @@ func TestStringRangeLimits(t *testing.T) {
 	c.expect(t, intR(100_001), "SETRANGE", "k", "100000", "x")
 }
 
-// TestValueOverShardShare: the memory bound is divided among the shards,
-// so a value larger than one shard's share cannot be stored even in an
-// empty keyspace (Redis would store it). The OOM error says so, instead
-// of claiming used memory is over maxmemory.
-func TestValueOverShardShare(t *testing.T) {
-	c := newDirectClient(t, newDirectServer(t, Config{MaxMemory: 64 << 20}))
-	got := c.do(t, "SET", "v", strings.Repeat("x", 5_000_000))
-	if !strings.HasPrefix(got, "-OOM value needs ") || !strings.Contains(got, "shard's share of maxmemory") {
-		t.Fatalf("SET of 5 MB under a 64 MiB bound = %q", got)
+// TestValueOverMaxMemory: the memory bound is the keyspace's, not split
+// among its shards: values each larger than a sixteenth of maxmemory are
+// stored while their sum fits. One that could not fit an empty keyspace
+// fails with an OOM error that says so, instead of claiming used memory
+// is over maxmemory, and evicts nothing.
+func TestValueOverMaxMemory(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{MaxMemory: 64 << 20, Eviction: core.AllKeys}))
+	c.expect(t, okR, "SET", "small", "v")
+	got := c.do(t, "SET", "v", strings.Repeat("x", 70_000_000))
+	if !strings.HasPrefix(got, "-OOM value needs 70") || !strings.Contains(got, "more than maxmemory can hold") {
+		t.Fatalf("SET of 70 MB under a 64 MiB bound = %q", got)
 	}
 	if used := infoField(t, c.do(t, "INFO", "memory"), "used_memory"); used > 1<<20 {
 		t.Fatalf("used_memory %d after a refused SET", used)
 	}
-	c.expect(t, okR, "SET", "small", strings.Repeat("x", 1_000_000))
+	c.expect(t, intR(1), "EXISTS", "small")
+	for i := range 10 {
+		c.expect(t, okR, "SET", "big"+strconv.Itoa(i), strings.Repeat("x", 5_000_000))
+	}
+	c.expect(t, intR(11), "DBSIZE")
+	if used := infoField(t, c.do(t, "INFO", "memory"), "used_memory"); used < 50_000_000 || used > 64<<20 {
+		t.Fatalf("used_memory %d with ten 5 MB values under 64 MiB", used)
+	}
 }
