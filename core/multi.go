@@ -112,11 +112,30 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 		for i := 0; i < len(pairs); i += 2 {
 			s, h := k.shardFor(pairs[i])
 			if err := s.put(h, pairs[i], pairs[i+1], noExpiry); err != nil {
+				if nx {
+					// The run fails as a whole: the pairs stored so far
+					// go, or the run after shed (or the client) would
+					// find them live and MSETNX answer 0 with them set.
+					// None was live before this run.
+					k.unput(pairs[:i])
+				}
 				return false, err
 			}
 		}
 		return true, nil
 	})
+}
+
+// unput removes the keys of pairs, which a failed MSETNX stored and which
+// did not exist before it. REQUIRES their shards' locks held.
+func (k *Keyspace) unput(pairs [][]byte) {
+	for i := 0; i < len(pairs); i += 2 {
+		s, h := k.shardFor(pairs[i])
+		t := s.table.Load()
+		if pos, v, _, _, ok := s.lookup(t, h, pairs[i]); ok {
+			s.remove(t, pos, v)
+		}
+	}
 }
 
 // Rename moves src's value and TTL to dst, replacing dst. It returns
