@@ -5,7 +5,11 @@ package core
 // still add up to the bound whatever runs meanwhile.
 
 import (
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -25,5 +29,45 @@ func TestMSetNXRunsAgainAfterShed(t *testing.T) {
 	require.True(t, ok, "MSETNX of two new keys answered 0")
 	require.True(t, ks.Exists(small))
 	require.True(t, ks.Exists(big))
+	checkUsed(t, ks)
+}
+
+// TestBudgetAddsUpAfterSetMaxMemoryDuringShed: writes of large values in
+// every shard collect budget from the others (shed) while the bound is
+// changed. setBudget hands out the whole new bound; budget a collect had
+// taken before must not be added on top of it when the collect ends.
+func TestBudgetAddsUpAfterSetMaxMemoryDuringShed(t *testing.T) {
+	ks, _ := newOpsKS(t, Options{MaxMemory: 16 << 20, Shards: 8, Eviction: AllKeys})
+	val := make([]byte, 1<<20)
+	for round := range 20 {
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					n := 300_000 + (i*7919+w*104729)%len(val[300_000:])
+					if err := ks.Set(fmt.Appendf(nil, "r%d:w%d:%d", round, w, i%40), val[:n]); err != nil && !errors.Is(err, ErrOOM) {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		for i := range 10 {
+			time.Sleep(time.Millisecond)
+			require.NoError(t, ks.SetMaxMemory(int64(16+8*(i%2))<<20))
+		}
+		close(stop)
+		wg.Wait()
+		ks.Settle()
+		checkBudget(t, ks)
+	}
 	checkUsed(t, ks)
 }
