@@ -317,8 +317,15 @@ func (s *shard) starve() bool {
 // (feed: only from shards over their share). What it collects is added to
 // s's limit, and with hold kept for allocations larger than a page
 // (shard.pending). It holds no lock on entry and at most one shard's lock
-// at a time.
+// at a time (and Keyspace.budgetMu for reading, which SetMaxMemory takes
+// before any shard lock).
 func (k *Keyspace) collect(s *shard, want, floor int64, hold bool) int64 {
+	// No SetMaxMemory while budget is in transit (Keyspace.budgetMu).
+	k.budgetMu.RLock()
+	defer k.budgetMu.RUnlock()
+	if !k.bounded() {
+		return 0 // the bound was removed since the write needed budget
+	}
 	got := k.takePool(want)
 	others := make([]*shard, 0, len(k.shards)-1)
 	for i := range k.shards {

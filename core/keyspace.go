@@ -46,6 +46,11 @@ type Keyspace struct {
 	maxVal        int
 	maxMemory     atomic.Int64 // 0 when unbounded
 	pool          atomic.Int64 // the bound's budget no shard holds (budget.go)
+	// budgetMu is read-held by collect while it has budget in transit
+	// and held by SetMaxMemory (before the shard locks) while it hands
+	// out a new bound: budget a collect took of the old bound must not
+	// be added to a shard on top of the new one.
+	budgetMu sync.RWMutex
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -144,6 +149,8 @@ func (k *Keyspace) SetMaxMemory(n int64) error {
 	if n < 0 {
 		return ErrSyntax
 	}
+	k.budgetMu.Lock()
+	defer k.budgetMu.Unlock()
 	k.lockAll()
 	defer k.unlockAll()
 	if k.closed {
