@@ -71,3 +71,45 @@ func TestBudgetAddsUpAfterSetMaxMemoryDuringShed(t *testing.T) {
 	}
 	checkUsed(t, ks)
 }
+
+// TestRenameCopyAfterShedEvictedSource: RENAME and COPY of a key in the
+// shard that holds the bound to a key in another shard need room there;
+// the write sheds, and the collect evicts the coldest keys of the full
+// shard, the source among them. The run after it found no source and
+// answered as if there had been none (ErrNoSuchKey, COPY 0): a write that
+// failed for memory must say so.
+func TestRenameCopyAfterShedEvictedSource(t *testing.T) {
+	for _, op := range []string{"RENAME", "COPY"} {
+		t.Run(op, func(t *testing.T) {
+			ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: AllKeys})
+			// Shard 0 holds the bound in values of 3 MB, and shard 2 the
+			// rest of the pool: copying one to shard 1 needs budget that
+			// only evicting in shard 0 frees.
+			keys := keysInShard(ks, 0, 20)
+			for n := 0; ks.pool.Load() > 3<<20+int64(ks.pageSize); n++ {
+				require.NoError(t, ks.Set(keys[n], make([]byte, 3<<20)))
+			}
+			if n := ks.pool.Load() - int64(ks.pageSize); n > 0 {
+				require.NoError(t, ks.Set(keysInShard(ks, 2, 1)[0], make([]byte, n)))
+			}
+			require.Zero(t, ks.Stats().Evicted)
+			src := keys[0] // the coldest key
+			dst := keysInShard(ks, 1, 1)[0]
+			var ok bool
+			var err error
+			if op == "RENAME" {
+				err = ks.Rename(src, dst)
+				ok = err == nil
+			} else {
+				ok, err = ks.Copy(src, dst, false)
+			}
+			if err != nil {
+				require.ErrorIs(t, err, ErrOOM, "%s of an existing key", op)
+			} else {
+				require.True(t, ok, "%s of an existing key answered 0 with no error", op)
+				require.True(t, ks.Exists(dst))
+			}
+			checkUsed(t, ks)
+		})
+	}
+}
