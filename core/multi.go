@@ -162,6 +162,7 @@ func (k *Keyspace) rename(src, dst []byte, nx bool) (bool, error) {
 	if err := k.checkKey(dst); err != nil {
 		return false, err
 	}
+	found := false // by an earlier run
 	return retrying(k, func() (bool, error) {
 		set, err := k.lockPair(src, dst)
 		if err != nil {
@@ -174,8 +175,14 @@ func (k *Keyspace) rename(src, dst []byte, nx bool) (bool, error) {
 			if exp {
 				ss.reclaimExpired(pos, v)
 			}
+			if found {
+				// An earlier run failed for want of room, and the room
+				// collected for it (shed) evicted src: it fails so.
+				return false, ErrOOM
+			}
 			return false, ErrNoSuchKey
 		}
+		found = true
 		if string(src) == string(dst) {
 			return !nx, nil
 		}
@@ -212,6 +219,7 @@ func (k *Keyspace) Copy(src, dst []byte, replace bool) (bool, error) {
 	if err := k.checkKey(dst); err != nil {
 		return false, err
 	}
+	found := false // by an earlier run
 	return retrying(k, func() (bool, error) {
 		set, err := k.lockPair(src, dst)
 		if err != nil {
@@ -225,8 +233,13 @@ func (k *Keyspace) Copy(src, dst []byte, replace bool) (bool, error) {
 			if exp {
 				ss.reclaimExpired(pos, v)
 			}
+			if found {
+				// As in rename: shed evicted src.
+				return false, ErrOOM
+			}
 			return false, nil
 		}
+		found = true
 		ds, dh := k.shardFor(dst)
 		if !replace {
 			if _, _, _, _, live, _ := ds.find(dh, dst, k.clock); live {
