@@ -113,3 +113,74 @@ func TestRenameCopyAfterShedEvictedSource(t *testing.T) {
 		})
 	}
 }
+
+// TestReadsCountedOnceAfterShed: SET ... GET, GETEX and COPY read a key
+// and count a hit or a miss (INFO keyspace_hits); when their write sheds
+// and runs again, the read runs again too, and was counted twice.
+func TestReadsCountedOnceAfterShed(t *testing.T) {
+	for _, op := range []string{"SET GET", "COPY"} {
+		t.Run(op, func(t *testing.T) {
+			ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: AllKeys})
+			// Shard 1 holds a value of 3 MB; shard 0 the rest of the
+			// bound. Writing 3 MB to shard 2 needs budget shard 0 holds.
+			src := keysInShard(ks, 1, 1)[0]
+			key := keysInShard(ks, 2, 1)[0]
+			big := make([]byte, 3<<20)
+			require.NoError(t, ks.Set(src, big))
+			require.NoError(t, ks.Set(key, []byte("v")))
+			keys := keysInShard(ks, 0, 20)
+			for n := 0; ks.pool.Load() > 3<<20+int64(ks.pageSize); n++ {
+				require.NoError(t, ks.Set(keys[n], big))
+			}
+			if n := ks.pool.Load() - int64(ks.pageSize); n > 0 {
+				require.NoError(t, ks.Set(keysInShard(ks, 3, 1)[0], make([]byte, n)))
+			}
+			before := ks.Stats()
+			var err error
+			switch op {
+			case "SET GET":
+				_, err = ks.SetOpt(nil, key, big, SetOptions{Get: true})
+			case "COPY":
+				_, err = ks.Copy(src, key, true)
+			}
+			require.NoError(t, err)
+			after := ks.Stats()
+			require.Positive(t, after.Evicted-before.Evicted, "the write took room from shard 0")
+			require.EqualValues(t, 1, after.Hits-before.Hits, "%s read one key", op)
+			require.EqualValues(t, 0, after.Misses-before.Misses)
+			checkUsed(t, ks)
+		})
+	}
+	t.Run("GETEX", func(t *testing.T) {
+		// Under NoEviction a write that needs a page its shard's limit
+		// has no room for takes the other shards' unused budget (shed).
+		ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: NoEviction})
+		s := &ks.shards[2]
+		keys := keysInShard(ks, 2, 400)
+		val := make([]byte, 1000)
+		n := 0
+		for ; ; n++ {
+			_, err := ks.SetOpt(nil, keys[n], val, SetOptions{TTL: 1 << 30})
+			require.NoError(t, err)
+			if tl := s.q[qSmall].tail; tl != nil && tl.used+1200 > len(tl.buf) {
+				break // the next record needs a new page
+			}
+		}
+		// Shard 2 keeps no budget beyond its use and reserve page; the
+		// pool has none: shard 0 holds it.
+		ks.lockAll()
+		spare := s.limit.Load() - s.used.Load() - int64(ks.pageSize)
+		s.limit.Add(-spare)
+		ks.shards[0].limit.Add(spare + ks.pool.Swap(0))
+		ks.unlockAll()
+		checkBudget(t, ks)
+		before := ks.Stats()
+		_, ok, err := ks.GetEx(nil, keys[n], GetExOptions{Persist: true})
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Less(t, ks.shards[0].limit.Load(), 32<<20-int64(ks.pageSize), "GETEX took budget from shard 0")
+		after := ks.Stats()
+		require.EqualValues(t, 1, after.Hits-before.Hits, "GETEX read one key")
+		checkUsed(t, ks)
+	})
+}
