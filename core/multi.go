@@ -228,7 +228,9 @@ func (k *Keyspace) Copy(src, dst []byte, replace bool) (bool, error) {
 		defer k.unlockSet(set)
 		ss, sh := k.shardFor(src)
 		pos, v, r, pg, ok, exp := ss.find(sh, src, k.clock)
-		k.countRead(ok)
+		if !found {
+			k.countRead(ok) // once, though the write runs again after shed
+		}
 		if !ok {
 			if exp {
 				ss.reclaimExpired(pos, v)

@@ -178,6 +178,7 @@ func (k *Keyspace) SetOpt(dst, key, value []byte, o SetOptions) (SetResult, erro
 		expireAt = o.ExpireAt
 	}
 	s, h := k.shardFor(key)
+	counted := false // by an earlier run
 	return retrying(k, func() (SetResult, error) {
 		res := SetResult{Prev: dst}
 		expireAt := expireAt
@@ -187,8 +188,12 @@ func (k *Keyspace) SetOpt(dst, key, value []byte, o SetOptions) (SetResult, erro
 		defer s.mu.Unlock()
 		pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
 		if o.Get {
-			// A read, counted as Redis counts GETSET and SET ... GET.
-			k.countRead(ok)
+			// A read, counted as Redis counts GETSET and SET ... GET,
+			// once though the write runs again after shed.
+			if !counted {
+				k.countRead(ok)
+				counted = true
+			}
 			if ok {
 				res.Prev = appendValue(res.Prev, r.val)
 				res.HadPrev = true
@@ -479,29 +484,31 @@ func (k *Keyspace) GetEx(dst, key []byte, o GetExOptions) ([]byte, bool, error) 
 	}
 	s, h := k.shardFor(key)
 	var r retrier
-	for {
-		val, ok, err := k.getEx(s, h, dst, key, now, expireAt)
+	for count := true; ; count = false {
+		val, ok, err := k.getEx(s, h, dst, key, now, expireAt, count)
 		if err == nil && r.local == nil || !r.again(k, &err) {
 			return val, ok, err
 		}
 	}
 }
 
-// getEx is GetEx's locked part.
-func (k *Keyspace) getEx(s *shard, h uint64, dst, key []byte, now, expireAt int64) ([]byte, bool, error) {
+// getEx is GetEx's locked part. With count it counts its read (the first
+// run only: the read of a run after shed was counted).
+func (k *Keyspace) getEx(s *shard, h uint64, dst, key []byte, now, expireAt int64, count bool) ([]byte, bool, error) {
 	if err := k.lock(s); err != nil {
 		return dst, false, err
 	}
 	defer s.mu.Unlock()
 	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
+	if count {
+		k.countRead(ok)
+	}
 	if !ok {
 		if exp {
 			s.reclaimExpired(pos, v)
 		}
-		k.countRead(false)
 		return dst, false, nil
 	}
-	k.countRead(true)
 	dst = appendValue(dst, r.val)
 	switch {
 	case expireAt != noExpiry && expireAt <= now:
