@@ -184,3 +184,41 @@ func TestReadsCountedOnceAfterShed(t *testing.T) {
 		checkUsed(t, ks)
 	})
 }
+
+// TestMSetTakesRoomFromOtherShards is TestWriteTakesRoomFromOtherShards
+// with MSET: multi-key writes lock their shards with lockSet, which did
+// not feed a starved shard (only k.lock did), so a shard written by MSET
+// alone evicted its own small keys while shard 0 kept its cold large
+// values, far over an even share of the bound.
+func TestMSetTakesRoomFromOtherShards(t *testing.T) {
+	const maxMem = 32 << 20
+	ks, _ := newOpsKS(t, Options{MaxMemory: maxMem, Shards: 8, Eviction: AllKeys})
+	bigKeys := keysInShard(ks, 0, 12)
+	val := make([]byte, 2_500_000)
+	for _, key := range bigKeys {
+		require.NoError(t, ks.Set(key, val))
+	}
+	before := ks.shards[0].used.Load()
+	require.Greater(t, before, int64(maxMem/2), "shard 0 holds most of the bound")
+	small := make([]byte, 200)
+	var keys [][]byte
+	for i := 0; len(keys) < 60_000; i += 2 { // about 16 MB, half the bound
+		a, b := fmt.Appendf(nil, "small:%d", i), fmt.Appendf(nil, "small:%d", i+1)
+		if s, _ := ks.shardFor(a); s == &ks.shards[0] {
+			continue
+		}
+		if s, _ := ks.shardFor(b); s == &ks.shards[0] {
+			continue
+		}
+		require.NoError(t, ks.MSet(a, small, b, small), "small keys %d", len(keys))
+		keys = append(keys, a, b)
+	}
+	missing := 0
+	for _, key := range keys {
+		if !ks.Exists(key) {
+			missing++
+		}
+	}
+	require.Zero(t, missing, "small keys evicted while shard 0 held %d bytes (%d before)", ks.shards[0].used.Load(), before)
+	checkUsed(t, ks)
+}
