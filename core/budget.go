@@ -26,9 +26,13 @@ import "math"
 const unboundedLimit = math.MaxInt64 / 4
 
 // maxShedTries bounds how often a write collects budget from other
-// shards and runs again before it fails with ErrOOM: writers of the same
-// shard may use up what one collected before it runs again.
-const maxShedTries = 3
+// shards and runs again before it runs local-only: writers of the same
+// shard may use up what one collected before it runs again (pending
+// serves every allocation over a page), each time completing a write of
+// their own. With three, one of eight clients rewriting large values in
+// a shard with nothing its policy may evict ran out of tries about once
+// in 150 writes, and failed while other shards had keys to evict.
+const maxShedTries = 16
 
 // shedError is the error of a write that needs budget other shards hold.
 // The public write that gets it has released its locks; its retrier
@@ -143,9 +147,12 @@ func (s *shard) spare() int64 {
 func (s *shard) needBudget(n int64) error {
 	k := s.ks
 	need := s.used.Load() + n - s.budget(false) - s.heldFor(n, false)
-	if !k.bounded() || need <= 0 || s.localOnly.Load() != 0 {
+	if !k.bounded() || need <= 0 {
 		return ErrOOM
 	}
+	// A write running local-only (retrier) gets a shedError here too,
+	// which its retrier turns into ErrOOM; the shard's localOnly must not
+	// fail the other writes of the shard, which may still shed.
 	if k.policy() == NoEviction {
 		have := k.pool.Load()
 		for i := range k.shards {
