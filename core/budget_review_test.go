@@ -267,3 +267,28 @@ func TestConcurrentLargeWritesInOneShardUnderVolatile(t *testing.T) {
 		ks.Close()
 	}
 }
+
+// TestRenameIntoStarvedShardKeepsSource: lockSet feeds the starved shards
+// of its set before it locks them, and feeding evicts in the shards over
+// their share: RENAME of shard 0's coldest key into a starved shard
+// evicted the key it was renaming, and failed with ErrNoSuchKey.
+func TestRenameIntoStarvedShardKeepsSource(t *testing.T) {
+	ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: AllKeys})
+	bigKeys := keysInShard(ks, 0, 12)
+	val := make([]byte, 2_500_000)
+	for _, key := range bigKeys {
+		require.NoError(t, ks.Set(key, val))
+	}
+	s1 := &ks.shards[1]
+	small := keysInShard(ks, 1, 20_000)
+	for i := 0; s1.starved.Load() == 0; i++ {
+		require.Less(t, i, len(small), "shard 1 never starved")
+		require.NoError(t, ks.Set(small[i], make([]byte, 200)))
+	}
+	require.Zero(t, ks.Stats().Evicted)
+	err := ks.Rename(bigKeys[0], small[len(small)-1])
+	if err != nil {
+		require.ErrorIs(t, err, ErrOOM, "RENAME of an existing key")
+	}
+	checkUsed(t, ks)
+}
