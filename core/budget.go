@@ -252,7 +252,7 @@ func retrying[T any](k *Keyspace, write func() (T, error)) (T, error) {
 // whether it collected need. It holds no lock on entry and at most one
 // shard's lock at a time.
 func (k *Keyspace) shed(s *shard, need int64, hold bool) bool {
-	got := k.collect(s, need, 0, hold)
+	got := k.collect(s, need, 0, hold, nil)
 	return got >= need
 }
 
@@ -264,7 +264,11 @@ func (k *Keyspace) shed(s *shard, need int64, hold bool) bool {
 // little at a time (feedStep; each write that finds the shard starved
 // moves more), so that no write waits for much eviction. It holds no lock on
 // entry and at most one shard's lock at a time.
-func (k *Keyspace) feed(s *shard) {
+//
+// keep is the shard set of a multi-key write that feeds s before locking
+// it (lockSet), or nil: no key is evicted in those shards, which may hold
+// the keys the write reads (RENAME's source).
+func (k *Keyspace) feed(s *shard, keep shardSet) {
 	if !s.starved.CompareAndSwap(1, 0) {
 		return // another writer feeds it
 	}
@@ -273,7 +277,7 @@ func (k *Keyspace) feed(s *shard) {
 	if want <= 0 {
 		return
 	}
-	k.collect(s, want, fair, false)
+	k.collect(s, want, fair, false, keep)
 }
 
 // fairShare is an even share of the bound among the shards.
@@ -323,10 +327,11 @@ func (s *shard) starve() bool {
 // time. With floor > 0 it takes nothing from a shard's limit below floor
 // (feed: only from shards over their share). What it collects is added to
 // s's limit, and with hold kept for allocations larger than a page
-// (shard.pending). It holds no lock on entry and at most one shard's lock
-// at a time (and Keyspace.budgetMu for reading, which SetMaxMemory takes
-// before any shard lock).
-func (k *Keyspace) collect(s *shard, want, floor int64, hold bool) int64 {
+// (shard.pending). It evicts nothing in the shards of keep (feed). It
+// holds no lock on entry and at most one shard's lock at a time (and
+// Keyspace.budgetMu for reading, which SetMaxMemory takes before any
+// shard lock).
+func (k *Keyspace) collect(s *shard, want, floor int64, hold bool, keep shardSet) int64 {
 	// No SetMaxMemory while budget is in transit (Keyspace.budgetMu).
 	k.budgetMu.RLock()
 	defer k.budgetMu.RUnlock()
@@ -335,9 +340,13 @@ func (k *Keyspace) collect(s *shard, want, floor int64, hold bool) int64 {
 	}
 	got := k.takePool(want)
 	others := make([]*shard, 0, len(k.shards)-1)
+	victims := make([]*shard, 0, len(k.shards)-1) // others not in keep
 	for i := range k.shards {
 		if o := &k.shards[i]; o != s {
 			others = append(others, o)
+			if keep == nil || keep[i/64]&(1<<(i%64)) == 0 {
+				victims = append(victims, o)
+			}
 		}
 	}
 	above := func(o *shard) int64 {
@@ -354,6 +363,7 @@ func (k *Keyspace) collect(s *shard, want, floor int64, hold bool) int64 {
 			got += o.cede(n, false)
 		}
 	}
+	others = victims
 	step := k.feedStep()
 	for got < want && k.policy() != NoEviction && len(others) > 0 {
 		best := 0

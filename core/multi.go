@@ -23,11 +23,12 @@ func (k *Keyspace) shardSetFor(keys func(yield func([]byte))) shardSet {
 // lockSet locks the shards of set, holding no shard's lock on entry; as
 // lock, it first feeds those of them that are starved (budget.go), or a
 // shard written only by multi-key writes would evict its own keys while
-// another holds far more than an even share of the bound.
+// another holds far more than an even share of the bound. Feeding evicts
+// nothing in the set's shards, which hold the keys the write reads.
 func (k *Keyspace) lockSet(set shardSet) error {
 	for i := range k.shards {
 		if s := &k.shards[i]; set[i/64]&(1<<(i%64)) != 0 && s.starved.Load() != 0 {
-			k.feed(s)
+			k.feed(s, set) // evicting no key of the write
 		}
 	}
 	locked := false

@@ -74,7 +74,7 @@ func (s *shard) rewrite(h uint64, key []byte, r *record, pg *page, expireAt int6
 // fed first.
 func (k *Keyspace) lock(s *shard) error {
 	if s.starved.Load() != 0 {
-		k.feed(s)
+		k.feed(s, nil)
 	}
 	return k.lockOnly(s)
 }
