@@ -241,3 +241,28 @@ func TestBoundHoldsUnderConcurrentShards(t *testing.T) {
 		})
 	}
 }
+
+// TestMSetNXAllOrNothingOnOOM: MSETNX whose last value does not fit under
+// the bound stores none of its keys. It used to leave the first ones
+// written; with shed a write runs again after collecting budget, and the
+// run again found its own first key and answered "not set" (FuzzKeyspace,
+// 8 shards at a tight bound, under -race).
+func TestMSetNXAllOrNothingOnOOM(t *testing.T) {
+	ks, _ := newOpsKS(t, Options{MaxMemory: 16 << 20, Shards: 4, Eviction: NoEviction})
+	val := make([]byte, 1_000_000)
+	for i := 0; ; i++ {
+		if err := ks.Set(fmt.Appendf(nil, "fill:%d", i), val); err != nil {
+			require.ErrorIs(t, err, ErrOOM)
+			break
+		}
+	}
+	before := ks.Len()
+	ok, err := ks.MSetNX([]byte("a"), []byte("1"), []byte("b"), []byte("2"), []byte("big"), val)
+	require.ErrorIs(t, err, ErrOOM)
+	require.False(t, ok)
+	for _, key := range []string{"a", "b", "big"} {
+		require.False(t, ks.Exists([]byte(key)), "MSETNX failed for memory yet stored %q", key)
+	}
+	require.Equal(t, before, ks.Len())
+	checkUsed(t, ks)
+}
