@@ -159,11 +159,7 @@ func TestVolatileWritesWhileFullShardIsWritten(t *testing.T) {
 func TestSmallKeysKeptWhileFullShardIsWritten(t *testing.T) {
 	const maxMem = 32 << 20
 	ks, _ := newOpsKS(t, Options{MaxMemory: maxMem, Shards: 8, Eviction: AllKeys})
-	bigKeys := keysInShard(ks, 0, 12)
-	val := make([]byte, 2_500_000)
-	for _, key := range bigKeys {
-		require.NoError(t, ks.Set(key, val))
-	}
+	bigKeys, val := coldLargeInShard0(t, ks)
 	stop := make(chan struct{})
 	var bg sync.WaitGroup
 	bg.Add(1)

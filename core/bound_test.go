@@ -27,6 +27,19 @@ func keysInShard(ks *Keyspace, idx, n int) [][]byte {
 	return keys
 }
 
+// coldLargeInShard0 stores 12 values of 2.5 MB in shard 0 of ks (a 32 MiB
+// bound over 8 shards in the tests that call it): most of the bound, held
+// by one shard. It returns their keys and the value.
+func coldLargeInShard0(t *testing.T, ks *Keyspace) ([][]byte, []byte) {
+	t.Helper()
+	bigKeys := keysInShard(ks, 0, 12)
+	val := make([]byte, 2_500_000)
+	for _, key := range bigKeys {
+		require.NoError(t, ks.Set(key, val))
+	}
+	return bigKeys, val
+}
+
 // checkUsed fails unless every shard's used bytes are within its limit,
 // and the limits and the pool add up to the bound (checkBudget).
 func checkUsed(t *testing.T, ks *Keyspace) {
@@ -143,11 +156,7 @@ func TestBoundErrorForValueOverBound(t *testing.T) {
 func TestWriteTakesRoomFromOtherShards(t *testing.T) {
 	const maxMem = 32 << 20
 	ks, _ := newOpsKS(t, Options{MaxMemory: maxMem, Shards: 8, Eviction: AllKeys})
-	bigKeys := keysInShard(ks, 0, 12)
-	val := make([]byte, 2_500_000)
-	for _, key := range bigKeys {
-		require.NoError(t, ks.Set(key, val))
-	}
+	coldLargeInShard0(t, ks)
 	before := ks.shards[0].used.Load()
 	require.Greater(t, before, int64(maxMem/2), "shard 0 holds most of the bound")
 	small := make([]byte, 200)

@@ -193,11 +193,7 @@ func TestReadsCountedOnceAfterShed(t *testing.T) {
 func TestMSetTakesRoomFromOtherShards(t *testing.T) {
 	const maxMem = 32 << 20
 	ks, _ := newOpsKS(t, Options{MaxMemory: maxMem, Shards: 8, Eviction: AllKeys})
-	bigKeys := keysInShard(ks, 0, 12)
-	val := make([]byte, 2_500_000)
-	for _, key := range bigKeys {
-		require.NoError(t, ks.Set(key, val))
-	}
+	coldLargeInShard0(t, ks)
 	before := ks.shards[0].used.Load()
 	require.Greater(t, before, int64(maxMem/2), "shard 0 holds most of the bound")
 	small := make([]byte, 200)
@@ -274,11 +270,7 @@ func TestConcurrentLargeWritesInOneShardUnderVolatile(t *testing.T) {
 // evicted the key it was renaming, and failed with ErrNoSuchKey.
 func TestRenameIntoStarvedShardKeepsSource(t *testing.T) {
 	ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: AllKeys})
-	bigKeys := keysInShard(ks, 0, 12)
-	val := make([]byte, 2_500_000)
-	for _, key := range bigKeys {
-		require.NoError(t, ks.Set(key, val))
-	}
+	bigKeys, _ := coldLargeInShard0(t, ks)
 	s1 := &ks.shards[1]
 	small := keysInShard(ks, 1, 20_000)
 	for i := 0; s1.starved.Load() == 0; i++ {
