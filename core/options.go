@@ -82,7 +82,11 @@ type Options struct {
 	Clock func() int64
 	// NoActiveExpiry disables the background goroutine that reclaims
 	// expired keys nobody reads again. ActiveExpireCycle can still be
-	// called directly.
+	// called directly. The same cycle gives the memory bound's budget a
+	// shard does not use back to the others (budget.go): without it, that
+	// happens only when a write in another shard needs the budget, and
+	// budget held for a large write that did not use it all stays with
+	// its shard until a cycle runs.
 	NoActiveExpiry bool
 }
 
