@@ -19,6 +19,7 @@ import (
 // doubles the S3-FIFO ghost filter (resizeGhost), whose bytes are added to
 // used without any reservation, so UsedBytes goes past MaxMemory.
 func TestGhostResizeKeepsMaxMemory(t *testing.T) {
+	t.Parallel() // one goroutine, its own keyspace: overlaps the others under -race
 	const maxMem = 16 << 20
 	ks, _ := newOpsKS(t, Options{MaxMemory: maxMem, Eviction: AllKeys, Shards: 1})
 	worst := int64(0)
