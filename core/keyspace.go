@@ -142,9 +142,9 @@ func (k *Keyspace) policy() EvictionPolicy { return EvictionPolicy(k.policyV.Loa
 // proportion to what it holds (budget.go), and a background goroutine
 // evicts shard by shard, a page at a time, taking each shard's lock only
 // for a step. Under NoEviction, writes that need memory fail until
-// deletes bring the keyspace back under the bound. The shard count chosen by New stays; unless
-// Options.PageSize fixed it, new pages take the size New would pick for
-// the new bound.
+// deletes bring the keyspace back under the bound. The shard count chosen
+// by New stays; unless Options.PageSize fixed it, new pages take the size
+// New would pick for the new bound.
 func (k *Keyspace) SetMaxMemory(n int64) error {
 	if n < 0 {
 		return ErrSyntax
