@@ -46,6 +46,20 @@ type shedError struct {
 	// other writes, which would take it a page at a time before the
 	// write ran again.
 	hold bool
+	// keep is the shard set of a multi-key write (keepShards): shed
+	// evicts no key there, where the keys the write reads live (RENAME's
+	// source).
+	keep shardSet
+}
+
+// keepShards marks err, when it is a *shedError of a multi-key write
+// locking set, so that the budget collected for it is not freed by
+// evicting in those shards; it returns err.
+func keepShards(err error, set shardSet) error {
+	if se, ok := err.(*shedError); ok {
+		se.keep = set
+	}
+	return err
 }
 
 func (e *shedError) Error() string        { return ErrOOM.Error() }
@@ -220,7 +234,7 @@ func (r *retrier) again(k *Keyspace, err *error) bool {
 	}
 	if r.sheds < maxShedTries {
 		r.sheds++
-		if k.shed(se.s, se.need, se.hold) {
+		if k.shed(se.s, se.need, se.hold, se.keep) {
 			return true
 		}
 	}
@@ -249,10 +263,11 @@ func retrying[T any](k *Keyspace, write func() (T, error)) (T, error) {
 
 // shed collects need bytes of budget for shard s, which a write needs
 // and could not free itself, and adds them to its limit. It reports
-// whether it collected need. It holds no lock on entry and at most one
-// shard's lock at a time.
-func (k *Keyspace) shed(s *shard, need int64, hold bool) bool {
-	got := k.collect(s, need, 0, hold, nil)
+// whether it collected need. It evicts no key in the shards of keep (a
+// multi-key write's own, keepShards). It holds no lock on entry and at
+// most one shard's lock at a time.
+func (k *Keyspace) shed(s *shard, need int64, hold bool, keep shardSet) bool {
+	got := k.collect(s, need, 0, hold, keep)
 	return got >= need
 }
 

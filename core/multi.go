@@ -129,7 +129,7 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 					// None was live before this run.
 					k.unput(pairs[:i])
 				}
-				return false, err
+				return false, keepShards(err, set)
 			}
 		}
 		return true, nil
@@ -205,7 +205,7 @@ func (k *Keyspace) rename(src, dst []byte, nx bool) (bool, error) {
 			}
 		}
 		if err := copyRecord(ss, &r, pg, ds, dh, dst); err != nil {
-			return false, err
+			return false, keepShards(err, set)
 		}
 		// put may have rebuilt the table or moved src's record: find it again.
 		t := ss.table.Load()
@@ -259,7 +259,7 @@ func (k *Keyspace) Copy(src, dst []byte, replace bool) (bool, error) {
 			}
 		}
 		err = copyRecord(ss, &r, pg, ds, dh, dst)
-		return err == nil, err
+		return err == nil, keepShards(err, set)
 	})
 }
 
