@@ -359,7 +359,7 @@ func (k *Keyspace) collect(s *shard, want, floor int64, hold bool, keep shardSet
 	for i := range k.shards {
 		if o := &k.shards[i]; o != s {
 			others = append(others, o)
-			if keep == nil || keep[i/64]&(1<<(i%64)) == 0 {
+			if keep == nil || !keep.has(i) {
 				victims = append(victims, o)
 			}
 		}
@@ -374,20 +374,21 @@ func (k *Keyspace) collect(s *shard, want, floor int64, hold bool, keep shardSet
 		if got >= want {
 			break
 		}
+		// spare() without its reserve page (the page size is not read
+		// without a lock); cede takes the exact spare under o's lock.
 		if n := min(want-got, above(o), o.limit.Load()-o.used.Load()-o.pending.Load()); n > 0 {
 			got += o.cede(n, false)
 		}
 	}
-	others = victims
 	step := k.feedStep()
-	for got < want && k.policy() != NoEviction && len(others) > 0 {
+	for got < want && k.policy() != NoEviction && len(victims) > 0 {
 		best := 0
-		for i, o := range others {
-			if o.limit.Load() > others[best].limit.Load() {
+		for i, o := range victims {
+			if o.limit.Load() > victims[best].limit.Load() {
 				best = i
 			}
 		}
-		o := others[best]
+		o := victims[best]
 		n := min(want-got, step, above(o))
 		if n <= 0 {
 			break
@@ -396,7 +397,7 @@ func (k *Keyspace) collect(s *shard, want, floor int64, hold bool, keep shardSet
 		got += g
 		if g < n {
 			// Nothing more it may evict.
-			others = append(others[:best], others[best+1:]...)
+			victims = append(victims[:best], victims[best+1:]...)
 		}
 	}
 	if got == 0 {

@@ -11,6 +11,9 @@ import (
 // multi-key writers never deadlock.
 type shardSet []uint64
 
+// has reports whether shard index i is in the set.
+func (set shardSet) has(i int) bool { return set[i/64]&(1<<(i%64)) != 0 }
+
 func (k *Keyspace) shardSetFor(keys func(yield func([]byte))) shardSet {
 	set := make(shardSet, (len(k.shards)+63)/64)
 	keys(func(key []byte) {
@@ -27,13 +30,13 @@ func (k *Keyspace) shardSetFor(keys func(yield func([]byte))) shardSet {
 // nothing in the set's shards, which hold the keys the write reads.
 func (k *Keyspace) lockSet(set shardSet) error {
 	for i := range k.shards {
-		if s := &k.shards[i]; set[i/64]&(1<<(i%64)) != 0 && s.starved.Load() != 0 {
+		if s := &k.shards[i]; set.has(i) && s.starved.Load() != 0 {
 			k.feed(s, set) // evicting no key of the write
 		}
 	}
 	locked := false
 	for i := range k.shards {
-		if set[i/64]&(1<<(i%64)) != 0 {
+		if set.has(i) {
 			k.shards[i].mu.Lock()
 			locked = true
 		}
@@ -58,7 +61,7 @@ func (k *Keyspace) lockSet(set shardSet) error {
 
 func (k *Keyspace) unlockSet(set shardSet) {
 	for i := range k.shards {
-		if set[i/64]&(1<<(i%64)) != 0 {
+		if set.has(i) {
 			k.shards[i].mu.Unlock()
 		}
 	}
