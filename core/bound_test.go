@@ -265,10 +265,11 @@ func TestMSetNXAllOrNothingOnOOM(t *testing.T) {
 			break
 		}
 	}
-	before := ks.Len()
+	before, stats := ks.Len(), ks.Stats()
 	ok, err := ks.MSetNX([]byte("a"), []byte("1"), []byte("b"), []byte("2"), []byte("big"), val)
 	require.ErrorIs(t, err, ErrOOM)
 	require.False(t, ok)
+	require.Equal(t, stats.Sets, ks.Stats().Sets, "MSETNX stored nothing, so counted no set")
 	for _, key := range []string{"a", "b", "big"} {
 		require.False(t, ks.Exists([]byte(key)), "MSETNX failed for memory yet stored %q", key)
 	}

@@ -285,3 +285,33 @@ func TestRenameIntoStarvedShardKeepsSource(t *testing.T) {
 	}
 	checkUsed(t, ks)
 }
+
+// TestMSetCountsItsSetsOnceAfterShed: MSET and MSETNX store their pairs
+// one by one; when a later pair needs budget other shards hold, the write
+// runs again after shed, and the pairs the first run had stored were
+// counted as sets a second time (INFO's and /metrics' set counts).
+func TestMSetCountsItsSetsOnceAfterShed(t *testing.T) {
+	for _, nx := range []bool{false, true} {
+		t.Run(fmt.Sprintf("nx=%v", nx), func(t *testing.T) {
+			ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: AllKeys})
+			fillShardToBound(t, ks, 0)
+			small := keysInShard(ks, 1, 2)
+			big := keysInShard(ks, 2, 1)[0]
+			before := ks.Stats()
+			pairs := [][]byte{small[0], []byte("v"), small[1], []byte("w"), big, make([]byte, 1<<20)}
+			var err error
+			if nx {
+				var ok bool
+				ok, err = ks.MSetNX(pairs...)
+				require.True(t, ok)
+			} else {
+				err = ks.MSet(pairs...)
+			}
+			require.NoError(t, err)
+			after := ks.Stats()
+			require.Positive(t, after.Evicted-before.Evicted, "the write took room from shard 0, so it ran again")
+			require.EqualValues(t, 3, after.Sets-before.Sets, "MSET of three pairs")
+			checkUsed(t, ks)
+		})
+	}
+}

@@ -103,11 +103,16 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 	// 10-key MSET, then no longer waits for memory (BenchmarkMSet).
 	k.prefetch(pairs, 2)
 	set := k.shardSetFor(pairKeys(pairs))
+	stored := 0 // pairs an earlier run stored and counted as sets
 	return retrying(k, func() (bool, error) {
 		if err := k.lockSet(set); err != nil {
 			return false, err
 		}
 		defer k.unlockSet(set)
+		// This run stores them again and counts them again: the sets
+		// counted are those of the run that ends the write.
+		k.uncountSets(pairs[:stored])
+		stored = 0
 		if nx {
 			// As Redis's lookupKeyWrite: expired keys met before the first
 			// live one are reclaimed on the way.
@@ -131,12 +136,23 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 					// find them live and MSETNX answer 0 with them set.
 					// None was live before this run.
 					k.unput(pairs[:i])
+					k.uncountSets(pairs[:i])
+				} else {
+					stored = i
 				}
 				return false, keepShards(err, set)
 			}
 		}
 		return true, nil
 	})
+}
+
+// uncountSets takes back the sets counted for storing pairs.
+func (k *Keyspace) uncountSets(pairs [][]byte) {
+	for i := 0; i < len(pairs); i += 2 {
+		s, _ := k.shardFor(pairs[i])
+		s.sets.Add(^uint64(0))
+	}
 }
 
 // unput removes the keys of pairs, which a failed MSETNX stored and which
