@@ -269,7 +269,10 @@ func forEach(t *testing.T, cfg Config, fn func(t *testing.T, e *env)) {
 // eventually polls cond until it holds or 10 s pass.
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	// Generous: under -race on a loaded 2-core host (CI beside other
+	// packages' tests) the server can take seconds to get going; the
+	// deadline only bounds how long a failing test takes to say so.
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
