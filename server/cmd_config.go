@@ -244,10 +244,10 @@ var configParams = []configParam{
 }
 
 var configSubs = nameSubcommands("config", map[string]*subcommand{
-	"get":       {arity: -3, run: configGet},
-	"set":       {arity: -4, run: configSet},
-	"resetstat": {arity: 2, run: func(c *cmdCtx) { c.srv.resetStats(); c.w.OK() }},
-	"rewrite":   {arity: 2, run: func(c *cmdCtx) { c.errReply("The server is running without a config file") }},
+	"get":       {arity: -3, flags: flagAdmin, run: configGet},
+	"set":       {arity: -4, flags: flagAdmin, run: configSet},
+	"resetstat": {arity: 2, flags: flagAdmin, run: func(c *cmdCtx) { c.srv.resetStats(); c.w.OK() }},
+	"rewrite":   {arity: 2, flags: flagAdmin, run: func(c *cmdCtx) { c.errReply("The server is running without a config file") }},
 	"help":      {arity: 2, run: configHelp},
 })
 

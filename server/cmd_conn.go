@@ -192,7 +192,9 @@ type subcommand struct {
 	run   handlerFunc
 	full  string // "client|setname": set by nameSubcommands
 	// flags are added to the container's for COMMAND INFO (OBJECT
-	// ENCODING is readonly where OBJECT is not).
+	// ENCODING is readonly where OBJECT is not), and decide what MONITOR
+	// shows: as in Redis 7.0, admin is a subcommand's flag (CONFIG GET,
+	// CLIENT KILL), never a container's, so CONFIG HELP is not admin.
 	flags cmdFlags
 	// firstKey, lastKey and step locate the keys in argv (counting the
 	// container's name), for COMMAND INFO; 0 for none.
@@ -264,13 +266,13 @@ var clientSubs = nameSubcommands("client", map[string]*subcommand{
 	"info": {arity: 2, run: func(c *cmdCtx) {
 		c.w.Verbatim("txt", []byte(c.sess.info(c.srv.now())+"\n"))
 	}},
-	"list":     {arity: -2, run: clientList},
-	"no-evict": {arity: 3, run: clientOnOff},
+	"list":     {arity: -2, flags: flagAdmin, run: clientList},
+	"no-evict": {arity: 3, flags: flagAdmin, run: clientOnOff},
 	"no-touch": {arity: 3, run: clientOnOff},
 	"reply":    {arity: 3, run: clientReply},
 	"help":     {arity: 2, run: clientHelp},
-	"kill":     {arity: -3, run: clientKill},
-	"unpause":  {arity: 2, run: func(c *cmdCtx) { c.w.OK() }},
+	"kill":     {arity: -3, flags: flagAdmin, run: clientKill},
+	"unpause":  {arity: 2, flags: flagAdmin, run: func(c *cmdCtx) { c.w.OK() }},
 	"getredir": {arity: 2, run: func(c *cmdCtx) { c.w.Int(-1) }},
 	"trackinginfo": {arity: 2, run: func(c *cmdCtx) {
 		c.w.Map(3)

@@ -10,12 +10,12 @@ import "strings"
 // scrape. ringdb's command latencies are on /metrics
 // (ringdb_command_duration_seconds) and in the slow log.
 var latencySubs = nameSubcommands("latency", map[string]*subcommand{
-	"latest":    {arity: 2, run: func(c *cmdCtx) { c.w.Array(0) }},
-	"history":   {arity: 3, run: func(c *cmdCtx) { c.w.Array(0) }},
-	"reset":     {arity: -2, run: func(c *cmdCtx) { c.w.Int(0) }},
-	"histogram": {arity: -2, run: func(c *cmdCtx) { c.w.Map(0) }},
-	"graph":     {arity: 3, run: latencyGraph},
-	"doctor":    {arity: 2, run: latencyDoctor},
+	"latest":    {arity: 2, flags: flagAdmin, run: func(c *cmdCtx) { c.w.Array(0) }},
+	"history":   {arity: 3, flags: flagAdmin, run: func(c *cmdCtx) { c.w.Array(0) }},
+	"reset":     {arity: -2, flags: flagAdmin, run: func(c *cmdCtx) { c.w.Int(0) }},
+	"histogram": {arity: -2, flags: flagAdmin, run: func(c *cmdCtx) { c.w.Map(0) }},
+	"graph":     {arity: 3, flags: flagAdmin, run: latencyGraph},
+	"doctor":    {arity: 2, flags: flagAdmin, run: latencyDoctor},
 	"help":      {arity: 2, run: latencyHelp},
 })
 

@@ -28,13 +28,13 @@ func commandList(cfg Config) []*command {
 
 		// Server.
 		{name: "command", arity: -1, flags: flagLoose, group: "server", summary: "Describe the commands", resp: cmdCommand, subs: commandSubs},
-		{name: "config", arity: -2, flags: flagAdmin, group: "server", summary: "Read and change settings", resp: cmdConfig, subs: configSubs},
+		{name: "config", arity: -2, group: "server", summary: "Read and change settings", resp: cmdConfig, subs: configSubs},
 		{name: "info", arity: -1, flags: flagLoose, group: "server", summary: "Server information and statistics", resp: cmdInfo},
 		{name: "dbsize", op: binproto.OpDBSize, arity: 1, flags: fRead, group: "server", summary: "Number of keys", resp: cmdDBSize, bin: binDBSize},
 		{name: "flushdb", arity: -1, flags: flagWrite, group: "server", summary: "Remove every key", resp: cmdFlush},
 		{name: "flushall", op: binproto.OpFlushAll, arity: -1, flags: flagWrite, group: "server", summary: "Remove every key", resp: cmdFlush, bin: binFlushAll},
-		{name: "latency", arity: -2, flags: flagAdmin, group: "server", summary: "Latency monitor (off: empty replies)", resp: cmdLatency, subs: latencySubs},
-		{name: "slowlog", arity: -2, flags: flagAdmin, group: "server", summary: "Read or reset the log of slow commands", resp: cmdSlowlog, subs: slowlogSubs},
+		{name: "latency", arity: -2, group: "server", summary: "Latency monitor (off: empty replies)", resp: cmdLatency, subs: latencySubs},
+		{name: "slowlog", arity: -2, group: "server", summary: "Read or reset the log of slow commands", resp: cmdSlowlog, subs: slowlogSubs},
 		{name: "memory", arity: -2, group: "server", summary: "Memory use of keys and of the server", resp: cmdMemory, subs: memorySubs},
 		{name: "shutdown", arity: -1, flags: flagAdmin | flagNoMulti, group: "server", summary: "Stop the server gracefully", resp: cmdShutdown},
 		{name: "time", arity: 1, flags: fConn, group: "server", summary: "Server time", resp: cmdTime},

@@ -82,9 +82,12 @@ func TestCommandListSubcommandsAndFilters(t *testing.T) {
 	if got := c.do(t, "COMMAND", "LIST"); !strings.Contains(got, bulkR("client")+bulkR("client|getname")) {
 		t.Errorf("COMMAND LIST = %q, want client's subcommands after it", got)
 	}
-	c.expect(t, bulksR("config", "config|get", "config|help", "config|resetstat", "config|rewrite", "config|set",
-		"latency", "latency|doctor", "latency|graph", "latency|help", "latency|histogram", "latency|history", "latency|latest", "latency|reset",
-		"slowlog", "slowlog|get", "slowlog|help", "slowlog|len", "slowlog|reset", "shutdown"),
+	// As redis-server 7.0.15: the admin subcommands, not their
+	// containers nor their HELP.
+	c.expect(t, bulksR("client|kill", "client|list", "client|no-evict", "client|unpause",
+		"config|get", "config|resetstat", "config|rewrite", "config|set",
+		"latency|doctor", "latency|graph", "latency|histogram", "latency|history", "latency|latest", "latency|reset",
+		"slowlog|get", "slowlog|len", "slowlog|reset", "shutdown"),
 		"COMMAND", "LIST", "FILTERBY", "ACLCAT", "Admin")
 	c.expect(t, arrR(), "COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch")
 	c.expect(t, arrR(), "COMMAND", "LIST", "FILTERBY", "ACLCAT", "@admin")

@@ -287,9 +287,9 @@ func binRedact(cmd *command) func(int) bool {
 }
 
 var slowlogSubs = nameSubcommands("slowlog", map[string]*subcommand{
-	"get":   {arity: -2, run: slowlogGet},
-	"len":   {arity: 2, run: func(c *cmdCtx) { c.w.Int(int64(c.srv.slow.len())) }},
-	"reset": {arity: 2, run: func(c *cmdCtx) { c.srv.slow.reset(); c.w.OK() }},
+	"get":   {arity: -2, flags: flagAdmin, run: slowlogGet},
+	"len":   {arity: 2, flags: flagAdmin, run: func(c *cmdCtx) { c.w.Int(int64(c.srv.slow.len())) }},
+	"reset": {arity: 2, flags: flagAdmin, run: func(c *cmdCtx) { c.srv.slow.reset(); c.w.OK() }},
 	"help":  {arity: 2, run: slowlogHelp},
 })
 
