@@ -150,8 +150,8 @@ func (l *slowlog) setMaxLen(n int64) {
 }
 
 // redactRESP reports, for a command as sent, which arguments the slow log
-// must not show, as Redis hides them: AUTH's, HELLO's after AUTH, and the
-// value CONFIG SET gives requirepass. nil when none.
+// and MONITOR must not show, as Redis hides them: AUTH's, HELLO's after
+// AUTH, and the value CONFIG SET gives requirepass. nil when none.
 func redactRESP(argv [][]byte) func(i int) bool {
 	switch {
 	case eqFold(argv[0], "auth"):
@@ -159,7 +159,10 @@ func redactRESP(argv [][]byte) func(i int) bool {
 	case eqFold(argv[0], "hello"):
 		// Walk the options as HELLO parses them (Redis's helloCommand
 		// redacts as it goes): a SETNAME value spelled "auth" is not an
-		// AUTH, and every AUTH pair is hidden, not only the first.
+		// AUTH, and every AUTH pair is hidden, not only the first. Past
+		// an option HELLO refuses (a syntax error) Redis stops parsing
+		// and shows the rest as sent; the walk goes on, so that no
+		// password after it is shown.
 		var hide []int
 		for j := 2; j < len(argv); j++ {
 			more := len(argv) - 1 - j
@@ -169,8 +172,6 @@ func redactRESP(argv [][]byte) func(i int) bool {
 				j += 2
 			case eqFold(argv[j], "setname") && more >= 1:
 				j++
-			default:
-				j = len(argv) // a syntax error: Redis stops parsing there
 			}
 		}
 		if hide == nil {

@@ -253,14 +253,18 @@ func TestSlowCommandsMetric(t *testing.T) {
 // TestSlowlogRedactsEveryHelloAuth: HELLO's options are walked as HELLO
 // parses them, so a client name spelled "auth" does not shift the
 // redaction onto the wrong arguments, and a second AUTH pair is hidden
-// too (redis-server 7.0.15 logs exactly these).
+// too (redis-server 7.0.15 logs exactly these). A password after an
+// option HELLO refuses is hidden as well, where Redis, which stops
+// parsing there, logs it as sent.
 func TestSlowlogRedactsEveryHelloAuth(t *testing.T) {
 	c := newDirectClient(t, newDirectServer(t, Config{}))
 	c.expect(t, okR, "CONFIG", "SET", "slowlog-log-slower-than", "0")
 	c.do(t, "HELLO", "2", "SETNAME", "auth", "AUTH", "default", "pw1")
 	c.do(t, "HELLO", "2", "AUTH", "default", "x", "AUTH", "default", "pw2")
-	args, _, _ := slowEntries(t, c.do(t, "SLOWLOG", "GET", "2"))
+	c.do(t, "HELLO", "2", "BOGUS", "AUTH", "default", "pw3")
+	args, _, _ := slowEntries(t, c.do(t, "SLOWLOG", "GET", "3"))
 	want := [][]string{
+		{"HELLO", "2", "BOGUS", "AUTH", "(redacted)", "(redacted)"},
 		{"HELLO", "2", "AUTH", "(redacted)", "(redacted)", "AUTH", "(redacted)", "(redacted)"},
 		{"HELLO", "2", "SETNAME", "auth", "AUTH", "(redacted)", "(redacted)"},
 	}
