@@ -936,3 +936,23 @@ func TestOutputHardLimitReadingClient(t *testing.T) {
 		}
 	})
 }
+
+// TestIdleExempt: a connection exempted with SetIdleExempt (a MONITOR
+// client, which only receives) outlives the idle timeout that closes
+// the others.
+func TestIdleExempt(t *testing.T) {
+	t.Parallel()
+	const idle = 150 * time.Millisecond
+	forEach(t, Config{IdleTimeout: idle}, func(t *testing.T, e *env) {
+		x := e.conn(t)
+		x.write(t, cmd("NOIDLE"))
+		x.expect(t, "OK")
+		c := e.conn(t)
+		c.write(t, cmd("PING"))
+		c.expect(t, "PONG")
+		c.expectEOF(t)       // idle after x, and closed
+		time.Sleep(3 * idle) // x, idle for longer, would be closed by now
+		x.write(t, cmd("PING"))
+		x.expect(t, "PONG")
+	})
+}

@@ -25,6 +25,8 @@ type Conn struct {
 
 	lifted  func() bool // RestrictUntil's condition; processing context only
 	batchAt int64       // Monotime when the current batch began; processing context only
+
+	idleExempt atomic.Bool // SetIdleExempt: never closed by the idle timeout
 }
 
 // monoEpoch is the origin of Monotime.
@@ -85,6 +87,13 @@ func (c *Conn) SetRESPVersion(v int) {
 // transport calls lifted before parsing each request, in the processing
 // context; nil removes the limits for good. Call only from Open or Serve.
 func (c *Conn) RestrictUntil(lifted func() bool) { c.lifted = lifted }
+
+// SetIdleExempt exempts the connection from the idle timeout (on) or
+// subjects it to it again (off), as Redis exempts its replicas and MONITOR
+// clients: a connection that only receives is not idle. Turned off, the
+// connection is idle from its last read, as before. Safe from any
+// goroutine; the sweep that checks idleness sees it at its next pass.
+func (c *Conn) SetIdleExempt(on bool) { c.idleExempt.Store(on) }
 
 // RemoteAddr returns the peer's address.
 func (c *Conn) RemoteAddr() net.Addr { return c.remote }

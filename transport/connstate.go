@@ -587,13 +587,14 @@ func (cs *connState) refuseWait() time.Duration {
 // idle reports whether the connection has been idle past IdleTimeout at
 // time now. A parked (blocked) client is never idle, as in Redis; nor is one
 // on hold, which has requests waiting for it to read its output and sends
-// nothing meanwhile (holdStalled catches one that stops reading).
+// nothing meanwhile (holdStalled catches one that stops reading), nor one
+// the handler exempted (Conn.SetIdleExempt: a MONITOR client).
 func (cs *connState) idle(now int64) bool {
 	t := cs.hub.idleTimeoutNow()
 	// lastRead is kept only while a timeout is on: one set later counts
 	// from when it was set.
 	last := max(cs.lastRead, cs.hub.idleFrom.Load())
-	return t > 0 && !cs.parked && !cs.held && !cs.quit && time.Duration(now-last) > t
+	return t > 0 && !cs.parked && !cs.held && !cs.quit && !cs.idleExempt.Load() && time.Duration(now-last) > t
 }
 
 // finish runs once the connection has closed: it stops pushes and

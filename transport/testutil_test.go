@@ -28,7 +28,8 @@ const (
 
 // testHandler is a small Handler: PING, ECHO, SET, GET over a map, plus
 // test commands that park (BLOCK), push (PUSH), write big replies (BIG) and
-// close (QUIT). The same commands exist as binary opcodes.
+// close (QUIT). The same commands exist as binary opcodes, but for
+// NOIDLE (RESP only), which exempts the connection from the idle timeout.
 type testHandler struct {
 	mu   sync.Mutex
 	data map[string][]byte
@@ -108,7 +109,7 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 	}
 	argv := req.Argv
 	name := strings.ToLower(string(argv[0]))
-	arity := map[string]int{"ping": 1, "echo": 2, "set": 3, "get": 2, "block": 3, "push": 2, "big": 2, "quit": 1, "hello": 2}
+	arity := map[string]int{"ping": 1, "echo": 2, "set": 3, "get": 2, "block": 3, "push": 2, "big": 2, "quit": 1, "hello": 2, "noidle": 1}
 	if n, ok := arity[name]; ok && len(argv) != n {
 		w.Error(binproto.ClassErr, "wrong number of arguments for '"+name+"' command")
 		return
@@ -134,6 +135,9 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 	case "quit":
 		w.OK()
 		c.Close()
+	case "noidle":
+		c.SetIdleExempt(true)
+		w.OK()
 	case "hello":
 		v := num(argv[1])
 		c.SetRESPVersion(v)
