@@ -24,6 +24,7 @@ func cmdEcho(c *cmdCtx) { c.w.Bulk(c.argv[1]) }
 
 // cmdQuit is QUIT: OK, then the connection closes once the reply is out.
 func cmdQuit(c *cmdCtx) {
+	c.srv.stopMonitor(c.sess)
 	c.w.OK()
 	c.conn.Close()
 }
@@ -53,6 +54,7 @@ func cmdSelect(c *cmdCtx) {
 // nothing else to leave.
 func cmdReset(c *cmdCtx) {
 	sess := c.sess
+	c.srv.stopMonitor(sess)
 	sess.tx = nil
 	sess.multi.Store(0)
 	sess.unwatch()
@@ -470,7 +472,8 @@ func clientKill(c *cmdCtx) {
 		c.w.OK()
 	}
 	if self {
-		c.conn.Close() // after the reply, as Redis's CLOSE_AFTER_REPLY
+		c.srv.stopMonitor(c.sess) // nothing is written after the reply
+		c.conn.Close()            // after the reply, as Redis's CLOSE_AFTER_REPLY
 	}
 }
 

@@ -312,4 +312,7 @@ func (s *Server) runQueued(c *cmdCtx, cmd *command, argv [][]byte) {
 		}
 	}
 	sess.countCmd(cmd, c.sub)
+	if mons := s.mon.list.Load(); mons != nil {
+		s.feedMonitors(c, *mons) // each as it runs, EXEC after them
+	}
 }

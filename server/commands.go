@@ -37,6 +37,7 @@ func commandList(cfg Config) []*command {
 		{name: "slowlog", arity: -2, group: "server", summary: "Read or reset the log of slow commands", resp: cmdSlowlog, subs: slowlogSubs},
 		{name: "memory", arity: -2, group: "server", summary: "Memory use of keys and of the server", resp: cmdMemory, subs: memorySubs},
 		{name: "shutdown", arity: -1, flags: flagAdmin | flagNoMulti, group: "server", summary: "Stop the server gracefully", resp: cmdShutdown},
+		{name: "monitor", arity: 1, flags: flagAdmin, group: "server", summary: "Listen for all requests received by the server in real time", resp: cmdMonitor},
 		{name: "time", arity: 1, flags: fConn, group: "server", summary: "Server time", resp: cmdTime},
 		{name: "stats", op: binproto.OpStats, flags: flagLoose, group: "server", bin: binStats},
 		{name: "digest", op: binproto.OpDigest, flags: flagRead, group: "server", bin: binDigest},

@@ -6,7 +6,8 @@
 //
 // Handlers run inline on the transport's event loop (or, for the std
 // transport, on the connection's goroutine). They never block and write
-// exactly one reply per request through the transport.Writer they are given.
+// exactly one reply per request through the transport.Writer they are given
+// (but for a second MONITOR, which Redis leaves unanswered).
 // A command that has to wait parks its request with transport.Conn.Park and
 // completes it from another goroutine.
 //

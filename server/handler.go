@@ -59,6 +59,7 @@ func (h *connHandler) Close(c *transport.Conn) {
 	}
 	sess.stopTimers()
 	s := h.s
+	s.stopMonitor(sess)
 	s.sessMu.Lock()
 	if s.sessions[sess.id] == sess {
 		delete(s.sessions, sess.id)
@@ -160,6 +161,9 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 		}
 		return
 	}
+	if sess.monitor && s.monitorRefuses(ctx, cmd, argv) {
+		return
+	}
 	sess.lastCmd.Store(&cmd.name)
 	sess.lastActive.Store(s.clockSec.Load())
 	if sess.tx != nil && cmd.flags&flagTxCtl == 0 {
@@ -173,6 +177,9 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 	s.slowEnd(ctx, cmd, m)
 	if ctx.refused == notRefused { // lookupSub may have refused it
 		sess.countCmd(cmd, ctx.sub) // after it ran, as Redis counts: INFO does not count itself
+	}
+	if mons := s.mon.list.Load(); mons != nil {
+		s.feedMonitors(ctx, *mons) // after it ran, as Redis 7.0 shows it
 	}
 }
 
@@ -204,4 +211,7 @@ func (s *Server) serveBinary(ctx *cmdCtx, req *transport.Request) {
 	cmd.bin(ctx)
 	s.slowEnd(ctx, cmd, m)
 	sess.countCmd(cmd, nil) // after it ran, as Redis counts
+	if mons := s.mon.list.Load(); mons != nil {
+		s.feedMonitors(ctx, *mons)
+	}
 }

@@ -87,7 +87,7 @@ func TestCommandListSubcommandsAndFilters(t *testing.T) {
 	c.expect(t, bulksR("client|kill", "client|list", "client|no-evict", "client|unpause",
 		"config|get", "config|resetstat", "config|rewrite", "config|set",
 		"latency|doctor", "latency|graph", "latency|histogram", "latency|history", "latency|latest", "latency|reset",
-		"slowlog|get", "slowlog|len", "slowlog|reset", "shutdown"),
+		"slowlog|get", "slowlog|len", "slowlog|reset", "shutdown", "monitor"),
 		"COMMAND", "LIST", "FILTERBY", "ACLCAT", "Admin")
 	c.expect(t, arrR(), "COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch")
 	c.expect(t, arrR(), "COMMAND", "LIST", "FILTERBY", "ACLCAT", "@admin")

@@ -29,7 +29,8 @@ type Server struct {
 	cmds *commandTable
 	h    *connHandler
 	slow *slowlog
-	gate *execGate // entered by every command, taken by EXEC
+	gate *execGate  // entered by every command, taken by EXEC
+	mon  monitorHub // MONITOR's sessions (monitor.go)
 
 	started time.Time
 	runID   string

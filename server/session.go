@@ -35,6 +35,8 @@ type session struct {
 
 	restricting bool // the transport checks the pre-authentication limits
 
+	monitor bool // MONITOR is on (monitor.go)
+
 	timedAt int64 // transport.Monotime when the slow log last timed a command of this session
 
 	buf  []byte   // scratch for values read from the keyspace
@@ -104,8 +106,11 @@ func (s *session) info(now int64) string {
 	}
 	multi := int64(s.multi.Load()) - 1
 	flags := ""
+	if s.srv.mon.has(s) {
+		flags = "O" // first, as Redis orders them
+	}
 	if multi >= 0 {
-		flags = "x"
+		flags += "x"
 	}
 	if s.parked.Load() > 0 {
 		flags += "b"
