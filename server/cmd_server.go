@@ -33,6 +33,25 @@ func cmdTime(c *cmdCtx) {
 	c.w.Bulk(strconv.AppendInt(num[:0], int64(now.Nanosecond()/1000), 10))
 }
 
+// cmdRole is ROLE. ringdb has no replication yet, so it answers as a Redis
+// primary with no replicas does: ["master", replication offset 0, no
+// replicas], arrays in RESP3 too (redis-server 7.0.15 answers
+// *3 $6 master :0 *0 in both). INFO replication agrees: role:master,
+// master_repl_offset:0.
+func cmdRole(c *cmdCtx) {
+	c.w.Array(3)
+	c.w.BulkString("master")
+	c.w.Int(0)
+	c.w.Array(0)
+}
+
+// cmdLastSave is LASTSAVE: the Unix time of the last successful save.
+// Redis sets it to its start time when it starts, and moves it on each
+// save; ringdb keeps nothing on disk, so it stays the start time, as on a
+// Redis with no save points that has never been asked to save (INFO
+// persistence shows it as rdb_last_save_time).
+func cmdLastSave(c *cmdCtx) { c.w.Int(c.srv.started.Unix()) }
+
 // cmdInfo is INFO [section ...].
 func cmdInfo(c *cmdCtx) {
 	sections := make([]string, 0, len(c.argv)-1)

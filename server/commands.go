@@ -38,6 +38,8 @@ func commandList(cfg Config) []*command {
 		{name: "memory", arity: -2, group: "server", summary: "Memory use of keys and of the server", resp: cmdMemory, subs: memorySubs},
 		{name: "shutdown", arity: -1, flags: flagAdmin | flagNoMulti, group: "server", summary: "Stop the server gracefully", resp: cmdShutdown},
 		{name: "monitor", arity: 1, flags: flagAdmin, group: "server", summary: "Listen for all requests received by the server in real time", resp: cmdMonitor},
+		{name: "role", arity: 1, flags: fConn, group: "server", summary: "The role of the instance in replication: a primary without replicas", resp: cmdRole},
+		{name: "lastsave", arity: 1, flags: fConn, group: "server", summary: "Unix time of the last save: the start time, as nothing is saved", resp: cmdLastSave},
 		{name: "time", arity: 1, flags: fConn, group: "server", summary: "Server time", resp: cmdTime},
 		{name: "stats", op: binproto.OpStats, flags: flagLoose, group: "server", bin: binStats},
 		{name: "digest", op: binproto.OpDigest, flags: flagRead, group: "server", bin: binDigest},

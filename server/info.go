@@ -166,6 +166,7 @@ func (s *Server) appendInfoSection(b []byte, sec string, cs *cmdStats) []byte {
 		b = fieldInt(b, "loading", 0)
 		b = fieldInt(b, "async_loading", 0)
 		b = fieldInt(b, "rdb_bgsave_in_progress", 0)
+		b = fieldInt(b, "rdb_last_save_time", s.started.Unix()) // as LASTSAVE
 		b = fieldInt(b, "aof_enabled", 0)
 		b = fieldInt(b, "aof_rewrite_in_progress", 0)
 	case "replication":
