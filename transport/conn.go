@@ -47,6 +47,9 @@ func (c *Conn) BatchStart() int64 { return c.batchAt }
 type connOps interface {
 	// park marks the request being served as parked and returns its handle.
 	park(c *Conn) *Parked
+	// postpone parks the request being served, keeping a copy of it to
+	// serve again, and returns its handle.
+	postpone(c *Conn) *Postponed
 	// push queues an out-of-band message; it fails when the connection is
 	// closed or over its output limit.
 	push(c *Conn, op binproto.Opcode, fn func(w *Writer)) error
@@ -115,6 +118,20 @@ func (c *Conn) SetSession(s any) { c.session = s }
 // connection stays readable meanwhile, subject to the query-buffer limit.
 func (c *Conn) Park() *Parked { return c.ops.park(c) }
 
+// Postpone parks the request being served, as Park does, to be served
+// again rather than answered: Serve returns without writing, the
+// transport keeps its own copy of the request and holds back the
+// connection's later requests, and once the returned handle's Retry is
+// called it passes the copy to Handler.Serve again, in the connection's
+// processing context, before any request behind it. A handler uses it for
+// a request it cannot run yet but will run later as it stands (CLIENT
+// PAUSE): unlike Parked.Complete, which writes a reply from another
+// goroutine, the request then runs where requests run, so it may park,
+// close the connection or change its RESP version as on its first pass.
+// The copy costs an allocation of the request's size. Call only from
+// Serve.
+func (c *Conn) Postpone() *Postponed { return c.ops.postpone(c) }
+
 // Push sends an out-of-band message written by fn: a RESP3 push (an array in
 // RESP2) or a binary push frame with opcode op and id 0. It never blocks; it
 // returns ErrConnClosed when the connection is closed, ErrNotReady before the
@@ -153,3 +170,15 @@ type Parked struct {
 // afterwards. The request's binary frame (id and opcode) is added by the
 // transport, as for Serve.
 func (p *Parked) Complete(fn func(w *Writer)) { p.complete(fn) }
+
+// Postponed is a request to be served again (Conn.Postpone).
+type Postponed struct {
+	retry func()
+}
+
+// Retry resumes the connection by serving the postponed request again. It
+// may be called from any goroutine, exactly once (later calls are
+// ignored); a call after the connection has closed is ignored too, and the
+// request is then never served. It does not block: the request is served
+// later, in the connection's processing context.
+func (p *Postponed) Retry() { p.retry() }

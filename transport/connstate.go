@@ -74,14 +74,15 @@ type connState struct {
 	st  *counters // where this connection's traffic is counted
 
 	// Processing context only.
-	detected  bool  // the first byte has arrived and chosen the protocol
-	opened    bool  // Handler.Open succeeded; Handler.Close is due
-	reject    bool  // over MaxClients: answer the first byte with an error
-	openErr   error // Handler.Open refused the connection: the first byte gets it
-	parked    bool  // a parked request holds back the rest of the input
-	held      bool  // output backpressure holds back the rest of the input
-	quit      bool  // close once out is written; process ignores input
-	abortive  bool  // with quit: close without waiting for the output
+	detected  bool     // the first byte has arrived and chosen the protocol
+	opened    bool     // Handler.Open succeeded; Handler.Close is due
+	reject    bool     // over MaxClients: answer the first byte with an error
+	openErr   error    // Handler.Open refused the connection: the first byte gets it
+	parked    bool     // a parked request holds back the rest of the input
+	redo      *Request // a postponed request Retry gave back: served before the input
+	held      bool     // output backpressure holds back the rest of the input
+	quit      bool     // close once out is written; process ignores input
+	abortive  bool     // with quit: close without waiting for the output
 	rdec      *resp.Decoder
 	bdec      *binproto.Decoder
 	decLimits bool       // the decoder applies RestrictUntil's limits
@@ -116,6 +117,7 @@ type connState struct {
 	inbox      []byte         // pushes and completions queued by any goroutine. REQUIRES: mu
 	aw         Writer         // writes into inbox. REQUIRES: mu
 	resumed    bool           // the parked request was completed. REQUIRES: mu
+	retry      *Request       // with resumed: the postponed request to serve again. REQUIRES: mu
 	wakeSent   bool           // a wake is pending. REQUIRES: mu
 	closing    bool           // no more pushes or completions. REQUIRES: mu
 	closed     bool           // finished; the transport is gone. REQUIRES: mu
@@ -297,7 +299,16 @@ func (cs *connState) serve(out []byte, base int) []byte {
 	hard := cs.hub.cfg.OutputHardLimit
 	room := hard - cs.pendOut.Load() + int64(base) // out may grow to room
 	for {
-		if cs.proto == ProtoBinary {
+		switch {
+		case cs.redo != nil:
+			r := cs.redo
+			cs.redo = nil
+			if cs.proto == ProtoBinary {
+				out = cs.serveBinary(out, r.Op, r.ID, r.Args)
+			} else {
+				out = cs.serveRESP(out, r.Argv)
+			}
+		case cs.proto == ProtoBinary:
 			f, err := cs.bdec.Next()
 			if err != nil {
 				return cs.disconnect(out, classOf(err), msgOf(err), true)
@@ -306,7 +317,7 @@ func (cs *connState) serve(out []byte, base int) []byte {
 				return out
 			}
 			out = cs.serveFrame(out, f)
-		} else {
+		default:
 			argv, err := cs.rdec.Next()
 			if err != nil {
 				return cs.disconnect(out, binproto.ClassErr, err.Error(), true)
@@ -314,13 +325,7 @@ func (cs *connState) serve(out []byte, base int) []byte {
 			if argv == nil {
 				return out
 			}
-			mark := len(out)
-			cs.req = Request{Argv: argv}
-			cs.w.Reset(out, ProtoRESP, cs.RESPVersion())
-			cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
-			if out = cs.w.Bytes(); cs.parked {
-				out = out[:mark]
-			}
+			out = cs.serveRESP(out, argv)
 		}
 		cs.syncRestrict() // AUTH or CONFIG SET requirepass may have lifted it
 		switch {
@@ -337,6 +342,19 @@ func (cs *connState) serve(out []byte, base int) []byte {
 	}
 }
 
+// serveRESP serves one RESP request, appending its reply to out (nothing
+// if it parked).
+func (cs *connState) serveRESP(out []byte, argv [][]byte) []byte {
+	mark := len(out)
+	cs.req = Request{Argv: argv}
+	cs.w.Reset(out, ProtoRESP, cs.RESPVersion())
+	cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
+	if out = cs.w.Bytes(); cs.parked {
+		out = out[:mark]
+	}
+	return out
+}
+
 // serveFrame serves one binary frame, framing the handler's reply.
 func (cs *connState) serveFrame(out []byte, f *binproto.Frame) []byte {
 	if !f.IsRequest() {
@@ -348,18 +366,25 @@ func (cs *connState) serveFrame(out []byte, f *binproto.Frame) []byte {
 		// A body fault concerns this frame only; the connection stays.
 		return binproto.AppendErrorReply(out, f.Op, f.ID, classOf(err), msgOf(err))
 	}
-	out, mark := binproto.BeginFrame(out, f.Op, binproto.FlagReply, f.ID)
-	cs.req = Request{Op: f.Op, ID: f.ID, Args: args}
-	cs.w.Reset(out, ProtoBinary, 0)
-	cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
-	out = cs.w.Bytes()
+	out = cs.serveBinary(out, f.Op, f.ID, args)
 	if cap(cs.args) > retainArgs {
 		cs.args = nil
 	}
+	return out
+}
+
+// serveBinary serves one binary request, appending its framed reply to out
+// (nothing if it parked).
+func (cs *connState) serveBinary(out []byte, op binproto.Opcode, id uint32, args []binproto.Value) []byte {
+	out, mark := binproto.BeginFrame(out, op, binproto.FlagReply, id)
+	cs.req = Request{Op: op, ID: id, Args: args}
+	cs.w.Reset(out, ProtoBinary, 0)
+	cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
+	out = cs.w.Bytes()
 	if cs.parked {
 		return out[:mark]
 	}
-	return endFrame(out, mark, f.Op, f.ID)
+	return endFrame(out, mark, op, id)
 }
 
 // endFrame closes the reply frame begun at mark, replacing a missing or
@@ -398,14 +423,15 @@ func msgOf(err error) string {
 func (cs *connState) drain(out []byte) ([]byte, bool) {
 	cs.mu.Lock()
 	out = cs.takeInboxLocked(out)
-	resumed, overflow := cs.resumed, cs.overflow
-	cs.resumed, cs.wakeSent = false, false
+	resumed, overflow, retry := cs.resumed, cs.overflow, cs.retry
+	cs.resumed, cs.wakeSent, cs.retry = false, false, nil
 	class, msg := cs.closeClass, cs.closeMsg
 	cs.mu.Unlock()
 	if resumed {
 		// The reply goes out now: the idle clock restarts from it, as
 		// Redis's does, not from the read of a request blocked for long.
 		cs.parked = false
+		cs.redo = retry // a postponed request is served again first
 		cs.lastRead = cs.hub.now()
 	}
 	switch {
@@ -669,12 +695,72 @@ func (cs *connState) park(*Conn) *Parked {
 	return &Parked{complete: pr.complete}
 }
 
-// parkedReq is the request behind a Parked handle.
+// postpone implements connOps. REQUIRES: the processing context (Serve).
+func (cs *connState) postpone(*Conn) *Postponed {
+	cs.parked = true
+	pr := &parkedReq{cs: cs, op: cs.req.Op, id: cs.req.ID, req: ownedRequest(&cs.req)}
+	return &Postponed{retry: pr.retry}
+}
+
+// ownedRequest returns a copy of r that shares no memory with the read
+// buffer, which the decoder reuses once more input arrives: the bytes of
+// every argument in one allocation, the slice of them in another.
+func ownedRequest(r *Request) *Request {
+	n := 0
+	for _, a := range r.Argv {
+		n += len(a)
+	}
+	for _, v := range r.Args {
+		n += len(v.Bytes)
+	}
+	buf := make([]byte, 0, n)
+	own := func(b []byte) []byte {
+		m := len(buf)
+		buf = append(buf, b...)
+		return buf[m:len(buf):len(buf)]
+	}
+	c := &Request{Op: r.Op, ID: r.ID}
+	if r.Argv != nil {
+		c.Argv = make([][]byte, len(r.Argv))
+		for i, a := range r.Argv {
+			c.Argv[i] = own(a)
+		}
+	}
+	if r.Args != nil {
+		c.Args = make([]binproto.Value, len(r.Args))
+		for i, v := range r.Args {
+			c.Args[i] = v
+			if v.Bytes != nil {
+				c.Args[i].Bytes = own(v.Bytes)
+			}
+		}
+	}
+	return c
+}
+
+// parkedReq is the request behind a Parked or Postponed handle.
 type parkedReq struct {
 	cs   *connState
 	op   binproto.Opcode
 	id   uint32
+	req  *Request // Postpone's copy of the request; nil for Park
 	done atomic.Bool
+}
+
+// retry resumes the connection, which serves the postponed request again.
+func (p *parkedReq) retry() {
+	if p.done.Swap(true) {
+		return
+	}
+	cs := p.cs
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if cs.closing {
+		return
+	}
+	cs.retry = p.req
+	cs.resumed = true
+	cs.kick()
 }
 
 // complete queues the parked request's reply and resumes the connection.

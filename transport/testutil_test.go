@@ -24,12 +24,15 @@ const (
 	opPush  binproto.Opcode = 0x0101 // INT n: OK, then n MESSAGE pushes from another goroutine
 	opBig   binproto.Opcode = 0x0102 // INT n: n zero bytes
 	opQuit  binproto.Opcode = 0x0103 // OK, then Close
+	// INT ms, BYTES reply: postponed, served again after ms, then answers reply
+	opPostpone binproto.Opcode = 0x0104
 )
 
 // testHandler is a small Handler: PING, ECHO, SET, GET over a map, plus
-// test commands that park (BLOCK), push (PUSH), write big replies (BIG) and
-// close (QUIT). The same commands exist as binary opcodes, but for
-// NOIDLE (RESP only), which exempts the connection from the idle timeout.
+// test commands that park (BLOCK), postpone (POSTPONE), push (PUSH), write
+// big replies (BIG) and close (QUIT). The same commands exist as binary
+// opcodes, but for NOIDLE (RESP only), which exempts the connection from
+// the idle timeout.
 type testHandler struct {
 	mu   sync.Mutex
 	data map[string][]byte
@@ -37,6 +40,8 @@ type testHandler struct {
 
 	opened, closed atomic.Int64
 	parks          atomic.Int64                   // requests BLOCK has parked
+	postpones      atomic.Int64                   // requests POSTPONE has postponed
+	retried        sync.Map                       // *Conn: its POSTPONE is being served again
 	rejectOpen     atomic.Pointer[binproto.Error] // Open fails with it when set
 
 	connMu sync.Mutex
@@ -86,6 +91,21 @@ func (h *testHandler) block(c *Conn, d time.Duration, reply []byte) {
 	time.AfterFunc(d, func() { p.Complete(func(w *Writer) { w.Bulk(reply) }) })
 }
 
+// postpone postpones the request and has it served again after d; on
+// that second pass it writes reply.
+func (h *testHandler) postpone(c *Conn, w *Writer, d time.Duration, reply []byte) {
+	if _, again := h.retried.LoadAndDelete(c); again {
+		w.Bulk(reply)
+		return
+	}
+	p := c.Postpone()
+	h.postpones.Add(1)
+	time.AfterFunc(d, func() {
+		h.retried.Store(c, struct{}{})
+		p.Retry()
+	})
+}
+
 // pushes sends n MESSAGE pushes from another goroutine.
 func (h *testHandler) pushes(c *Conn, n int) {
 	go func() {
@@ -109,7 +129,7 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 	}
 	argv := req.Argv
 	name := strings.ToLower(string(argv[0]))
-	arity := map[string]int{"ping": 1, "echo": 2, "set": 3, "get": 2, "block": 3, "push": 2, "big": 2, "quit": 1, "hello": 2, "noidle": 1}
+	arity := map[string]int{"ping": 1, "echo": 2, "set": 3, "get": 2, "block": 3, "push": 2, "big": 2, "quit": 1, "hello": 2, "noidle": 1, "postpone": 3}
 	if n, ok := arity[name]; ok && len(argv) != n {
 		w.Error(binproto.ClassErr, "wrong number of arguments for '"+name+"' command")
 		return
@@ -127,6 +147,8 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 		h.get(w, argv[1])
 	case "block":
 		h.block(c, time.Duration(num(argv[1]))*time.Millisecond, argv[2])
+	case "postpone":
+		h.postpone(c, w, time.Duration(num(argv[1]))*time.Millisecond, argv[2])
 	case "push":
 		h.pushes(c, num(argv[1]))
 		w.OK()
@@ -165,6 +187,8 @@ func (h *testHandler) serveBinary(c *Conn, req *Request, w *Writer) {
 		h.get(w, a[0].Bytes)
 	case opBlock:
 		h.block(c, time.Duration(a[0].Int)*time.Millisecond, a[1].Bytes)
+	case opPostpone:
+		h.postpone(c, w, time.Duration(a[0].Int)*time.Millisecond, a[1].Bytes)
 	case opPush:
 		h.pushes(c, int(a[0].Int))
 		w.OK()
