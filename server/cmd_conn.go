@@ -274,7 +274,8 @@ var clientSubs = nameSubcommands("client", map[string]*subcommand{
 	"reply":    {arity: 3, run: clientReply},
 	"help":     {arity: 2, run: clientHelp},
 	"kill":     {arity: -3, flags: flagAdmin, run: clientKill},
-	"unpause":  {arity: 2, flags: flagAdmin, run: func(c *cmdCtx) { c.w.OK() }},
+	"pause":    {arity: -3, flags: flagAdmin, run: clientPauseCmd},
+	"unpause":  {arity: 2, flags: flagAdmin, run: clientUnpauseCmd},
 	"getredir": {arity: 2, run: func(c *cmdCtx) { c.w.Int(-1) }},
 	"trackinginfo": {arity: 2, run: func(c *cmdCtx) {
 		c.w.Map(3)
@@ -508,6 +509,8 @@ func clientHelp(c *cmdCtx) {
 		"INFO", "    Return information about the current client connection.",
 		"KILL <ip:port> | ID <client-id>", "    Kill a connection.",
 		"LIST [TYPE normal] [ID <id> [<id> ...]]", "    Return information about client connections.",
+		"UNPAUSE", "    Stop the current client pause, resuming traffic.",
+		"PAUSE <timeout> [WRITE|ALL]", "    Suspend all, or just write, clients for <timeout> milliseconds.",
 		"SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client meta attributes.",
 		"SETNAME <name>", "    Assign the name <name> to the current connection.",
 		"HELP", "    Print this help.",

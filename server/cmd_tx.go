@@ -63,6 +63,10 @@ type txState struct {
 	cmds  []queuedCmd
 	bytes int  // charged against maxTxBytes
 	dirty bool // a command was rejected: EXEC answers EXECABORT
+	// writes says a queued command may write: a WRITE pause holds EXEC
+	// back (pause.go), as Redis's does for a transaction with a write
+	// among the commands it kept.
+	writes bool
 }
 
 // queuedCmd is a command queued by MULTI, with its own copy of argv.
@@ -169,6 +173,7 @@ func (s *Server) queueTx(ctx *cmdCtx, cmd *command, argv [][]byte) bool {
 	}
 	tx.cmds = append(tx.cmds, queuedCmd{cmd: cmd, argv: cp})
 	tx.bytes += cost
+	tx.writes = tx.writes || cmd.flags&flagWrite != 0
 	sess.multi.Store(int32(len(tx.cmds)) + 1)
 	ctx.w.Simple("QUEUED")
 	return true

@@ -60,6 +60,7 @@ func (h *connHandler) Close(c *transport.Conn) {
 	sess.stopTimers()
 	s := h.s
 	s.stopMonitor(sess)
+	s.dropPaused(sess)
 	s.sessMu.Lock()
 	if s.sessions[sess.id] == sess {
 		delete(s.sessions, sess.id)
@@ -166,6 +167,12 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 	}
 	sess.lastCmd.Store(&cmd.name)
 	sess.lastActive.Store(s.clockSec.Load())
+	// After the refusals Redis makes first, before MULTI queues: a pause
+	// holds queued commands back too.
+	if pm := s.pause.mode.Load(); pm != pauseOff && s.holdPaused(ctx, cmd, pm) {
+		ctx.cmd = nil // postponed, not run: nothing to count
+		return
+	}
 	if sess.tx != nil && cmd.flags&flagTxCtl == 0 {
 		if s.queueTx(ctx, cmd, argv) {
 			ctx.cmd = nil // queued, not run: nothing to count
@@ -207,6 +214,10 @@ func (s *Server) serveBinary(ctx *cmdCtx, req *transport.Request) {
 	sess.lastCmd.Store(&cmd.name)
 	sess.lastActive.Store(s.clockSec.Load())
 	ctx.args = req.Args
+	if pm := s.pause.mode.Load(); pm != pauseOff && s.holdPaused(ctx, cmd, pm) {
+		ctx.cmd = nil // postponed, not run: nothing to count
+		return
+	}
 	m := s.slowBegin(ctx, cmd)
 	cmd.bin(ctx)
 	s.slowEnd(ctx, cmd, m)

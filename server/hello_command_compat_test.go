@@ -84,7 +84,7 @@ func TestCommandListSubcommandsAndFilters(t *testing.T) {
 	}
 	// As redis-server 7.0.15: the admin subcommands, not their
 	// containers nor their HELP.
-	c.expect(t, bulksR("client|kill", "client|list", "client|no-evict", "client|unpause",
+	c.expect(t, bulksR("client|kill", "client|list", "client|no-evict", "client|pause", "client|unpause",
 		"config|get", "config|resetstat", "config|rewrite", "config|set",
 		"latency|doctor", "latency|graph", "latency|histogram", "latency|history", "latency|latest", "latency|reset",
 		"slowlog|get", "slowlog|len", "slowlog|reset", "shutdown", "monitor"),

@@ -31,6 +31,8 @@ type Server struct {
 	slow *slowlog
 	gate *execGate  // entered by every command, taken by EXEC
 	mon  monitorHub // MONITOR's sessions (monitor.go)
+	// pause is CLIENT PAUSE's state, read by every command (pause.go).
+	pause clientPause
 
 	started time.Time
 	runID   string
@@ -335,6 +337,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 				s.shutErr = err
 			}
 		}
+		s.stopPause()
 		s.ks.Close()
 		s.log.Info("ringdb stopped")
 	})

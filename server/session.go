@@ -50,6 +50,10 @@ type session struct {
 	// DISCARD), 0 outside a transaction.
 	multi atomic.Int32
 
+	// postponed is the request CLIENT PAUSE holds back (pause.go), nil
+	// when none. REQUIRES: srv.pause.mu held.
+	postponed *transport.Postponed
+
 	mu      sync.Mutex // guards name, libName, libVer, timers, errs
 	name    string
 	libName string
