@@ -117,7 +117,11 @@ func aclCategories(cmd *command) []string {
 	case "string":
 		cats = append(cats, "@string")
 	case "generic":
-		cats = append(cats, "@keyspace")
+		if cmd.flags&flagLoose != 0 {
+			cats = append(cats, "@connection") // WAIT: about the connection, not keys
+		} else {
+			cats = append(cats, "@keyspace")
+		}
 	case "connection":
 		cats = append(cats, "@connection")
 	}

@@ -96,6 +96,7 @@ func commandList(cfg Config) []*command {
 		{name: "keys", arity: 2, flags: flagRead, group: "generic", summary: "Keys matching a pattern", resp: cmdKeys},
 		{name: "scan", op: binproto.OpScan, arity: -2, binMin: 1, binMax: 3, flags: flagRead, group: "generic", summary: "Iterate the keys", resp: cmdScan, bin: binScan},
 		{name: "randomkey", arity: 1, flags: flagRead, group: "generic", summary: "A random key", resp: cmdRandomKey},
+		{name: "wait", arity: 3, flags: flagLoose, group: "generic", summary: "Wait for replicas to acknowledge the connection's writes (there are none yet: 0)", resp: cmdWait},
 	}
 	if cfg.EnableDebugCommands {
 		cmds = append(cmds, &command{name: "debug.panic", arity: 1, flags: flagAdmin, group: "server", summary: "Test only: panic, as a bug in a command would", resp: func(*cmdCtx) { panic("debug.panic") }})

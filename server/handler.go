@@ -61,6 +61,7 @@ func (h *connHandler) Close(c *transport.Conn) {
 	s := h.s
 	s.stopMonitor(sess)
 	s.dropPaused(sess)
+	s.waits.drop(sess)
 	s.sessMu.Lock()
 	if s.sessions[sess.id] == sess {
 		delete(s.sessions, sess.id)

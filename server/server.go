@@ -33,6 +33,7 @@ type Server struct {
 	mon  monitorHub // MONITOR's sessions (monitor.go)
 	// pause is CLIENT PAUSE's state, read by every command (pause.go).
 	pause clientPause
+	waits replWaits // parked WAIT requests (wait.go)
 
 	started time.Time
 	runID   string

@@ -53,6 +53,9 @@ type session struct {
 	// postponed is the request CLIENT PAUSE holds back (pause.go), nil
 	// when none. REQUIRES: srv.pause.mu held.
 	postponed *transport.Postponed
+	// wait is the session's parked WAIT (wait.go), nil when none.
+	// REQUIRES: srv.waits.mu held.
+	wait *replWait
 
 	mu      sync.Mutex // guards name, libName, libVer, timers, errs
 	name    string
