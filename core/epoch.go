@@ -4,6 +4,7 @@ import (
 	"math"
 	"runtime"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/ringdb/ringdb/internal/procid"
 )
@@ -81,7 +82,17 @@ func (e *epochs) enter() *readerSlot {
 	}
 }
 
-func (s *readerSlot) exit() { s.epoch.Store(0) }
+// exit clears the slot: the reader holds nothing any more. A release
+// store (relstore_amd64.go): a reclaimer that sees the 0 sees it after
+// every load the reader made.
+func (s *readerSlot) exit() { storeRel64((*uint64)(unsafe.Pointer(&s.epoch)), 0) }
+
+// countHit and countMiss count a read on the slot. Only the reader
+// holding the slot writes its counters, so a release store of the
+// incremented value is enough; the next holder claims the slot with a
+// CAS and sees it.
+func (s *readerSlot) countHit()  { storeRel64((*uint64)(unsafe.Pointer(&s.hits)), s.hits.Load()+1) }
+func (s *readerSlot) countMiss() { storeRel64((*uint64)(unsafe.Pointer(&s.misses)), s.misses.Load()+1) }
 
 // retireStamp advances the global epoch and returns the stamp for something
 // that was just unlinked: readers that announced an epoch <= stamp may still

@@ -336,13 +336,13 @@ func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
 			s.hintExpired(h >> tagShift)
 		}
 		if !ok {
-			rs.misses.Add(1)
+			rs.countMiss()
 			rs.exit()
 			return dst, false
 		}
 		if pg.large {
 			bumpFreq(t, pos, v)
-			rs.hits.Add(1)
+			rs.countHit()
 			// Large buffers are never reused: pinned, the copy can run
 			// outside the epoch without holding back page reclamation.
 			pg.pin()
@@ -375,7 +375,7 @@ func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
 			}
 		}
 		bumpFreq(t, pos, v)
-		rs.hits.Add(1)
+		rs.countHit()
 		rs.exit()
 		return dst, true
 	}
@@ -438,7 +438,7 @@ func (k *Keyspace) getRange(dst, key []byte, start, end int64) ([]byte, bool) {
 			s.hintExpired(h >> tagShift)
 		}
 		if !ok {
-			rs.misses.Add(1)
+			rs.countMiss()
 			rs.exit()
 			return dst, false
 		}
@@ -447,7 +447,7 @@ func (k *Keyspace) getRange(dst, key []byte, start, end int64) ([]byte, bool) {
 		lo, hi := valueSpan(len(r.val), start, end)
 		if pg.large {
 			bumpFreq(t, pos, v)
-			rs.hits.Add(1)
+			rs.countHit()
 			// Large buffers are never reused: pinned, the copy can run
 			// outside the epoch without holding back page reclamation.
 			pg.pin()
@@ -485,7 +485,7 @@ func (k *Keyspace) getRange(dst, key []byte, start, end int64) ([]byte, bool) {
 			}
 		}
 		bumpFreq(t, pos, v)
-		rs.hits.Add(1)
+		rs.countHit()
 		rs.exit()
 		return dst, true
 	}
@@ -528,9 +528,9 @@ func (k *Keyspace) peek(key []byte, count, touch bool) (meta, bool) {
 	}
 	if count {
 		if ok {
-			rs.hits.Add(1)
+			rs.countHit()
 		} else {
-			rs.misses.Add(1)
+			rs.countMiss()
 		}
 	}
 	rs.exit()
@@ -543,9 +543,9 @@ func (k *Keyspace) peek(key []byte, count, touch bool) (meta, bool) {
 func (k *Keyspace) countRead(hit bool) {
 	rs := k.ep.enter()
 	if hit {
-		rs.hits.Add(1)
+		rs.countHit()
 	} else {
-		rs.misses.Add(1)
+		rs.countMiss()
 	}
 	rs.exit()
 }

@@ -35,7 +35,7 @@ import (
 //
 // Its value words belong to it alone, so a write that keeps the value's
 // length (and whether there is a TTL) stores the new value, and the new
-// deadline, over the old one word by word with sync/atomic, between two
+// deadline, over the old one atomic word by word (words.go), between two
 // increments of the record's seq (a seqlock): no new record, no garbage for
 // compaction, no index update. A lock-free reader copies the value with
 // atomic loads and keeps the copy only if seq was even and unchanged across
@@ -207,7 +207,14 @@ func loadDeadline(w []byte) int64 {
 // storeDeadline overwrites the deadline word of an aligned record.
 // REQUIRES s.mu held and the record's sequence odd.
 func storeDeadline(w []byte, expireAt int64) {
-	atomic.StoreUint64((*uint64)(unsafe.Pointer(&w[0])), uint64(expireAt))
+	storeRel64((*uint64)(unsafe.Pointer(&w[0])), uint64(expireAt))
+}
+
+// seqBump increments a record's write sequence: odd before an in-place
+// write, even after it. A release store (relstore_amd64.go): the lock's
+// holder is its only writer. REQUIRES s.mu held.
+func seqBump(seq *atomic.Uint32) {
+	storeRel32((*uint32)(unsafe.Pointer(seq)), seq.Load()+1)
 }
 
 // seqWord returns an aligned record's sequence word; b starts at the word.

@@ -600,12 +600,12 @@ func (s *shard) tryOverwrite(v uint64, r *record, pg *page, val []byte, expireAt
 	}
 	off := addrOff(slotAddr(v))
 	seq := seqWord(pg.buf[off+r.seqOff:])
-	seq.Add(1) // odd: readers of this record retry
+	seqBump(seq) // odd: readers of this record retry
 	if expireAt != r.expireAt {
 		storeDeadline(pg.buf[off+r.voff-8:off+r.voff], expireAt)
 	}
 	storeWords(pg.buf[off+r.voff:off+r.voff+roundUp8(len(val))], val)
-	seq.Add(1)
+	seqBump(seq)
 	s.sets.Add(1)
 	if s.job != nil {
 		s.workJob()

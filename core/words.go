@@ -8,10 +8,12 @@ import (
 )
 
 // The value of an aligned record may be overwritten in place while
-// lock-free readers copy it, so both sides go through sync/atomic one 8-byte
-// word at a time: the words never tear, the race detector sees no race, and
-// the record's write sequence (see record.go) tells a reader whether the
-// words it copied all belong to one write. The value starts on an 8-byte boundary and
+// lock-free readers copy it, so both sides access it one atomic 8-byte word
+// at a time: the words never tear, the race detector sees no race, and the
+// record's write sequence (see record.go) tells a reader whether the words
+// it copied all belong to one write. Readers load with sync/atomic (plain
+// MOVs on amd64); the writer stores with release stores
+// (words_store_*.go). The value starts on an 8-byte boundary and
 // its last word is padded with zeros that belong to the same record.
 
 // appendWords appends the first n bytes of the padded value words w
@@ -43,13 +45,13 @@ func appendWordsRange(dst, w []byte, lo, hi int) []byte {
 // len(w) = roundUp8(len(val))) with val, zero-padding the last word.
 // REQUIRES s.mu held and the record's write sequence odd.
 func storeWords(w, val []byte) {
-	i := 0
-	for ; i+8 <= len(val) && i+8 <= len(w); i += 8 {
-		atomic.StoreUint64((*uint64)(unsafe.Pointer(&w[i])), binary.LittleEndian.Uint64(val[i:]))
+	n := min(len(val), len(w)) / 8
+	if n > 0 {
+		storeWordsRel(unsafe.Pointer(&w[0]), unsafe.Pointer(&val[0]), n)
 	}
-	if i < len(val) && i+8 <= len(w) {
+	if i := n * 8; i < len(val) && i+8 <= len(w) {
 		var tail [8]byte
 		copy(tail[:], val[i:])
-		atomic.StoreUint64((*uint64)(unsafe.Pointer(&w[i])), binary.LittleEndian.Uint64(tail[:]))
+		storeRel64((*uint64)(unsafe.Pointer(&w[i])), binary.LittleEndian.Uint64(tail[:]))
 	}
 }
