@@ -46,18 +46,20 @@ type shedError struct {
 	// other writes, which would take it a page at a time before the
 	// write ran again.
 	hold bool
-	// keep is the shard set of a multi-key write (keepShards): shed
-	// evicts no key there, where the keys the write reads live (RENAME's
-	// source).
-	keep shardSet
+	// keep is the key a multi-key write reads (RENAME's and COPY's
+	// source, keepKey), or nil: shed evicts it nowhere, or the run after
+	// it would find it gone. Only that key: sparing the write's shards
+	// whole failed the write when they held the bound, after it had run
+	// local-only and emptied its destination shard.
+	keep []byte
 }
 
-// keepShards marks err, when it is a *shedError of a multi-key write
-// locking set, so that the budget collected for it is not freed by
-// evicting in those shards; it returns err.
-func keepShards(err error, set shardSet) error {
+// keepKey marks err, when it is a *shedError of a write that reads key,
+// so that the budget collected for it is not freed by evicting key; it
+// returns err.
+func keepKey(err error, key []byte) error {
 	if se, ok := err.(*shedError); ok {
-		se.keep = set
+		se.keep = key
 	}
 	return err
 }
@@ -263,10 +265,10 @@ func retrying[T any](k *Keyspace, write func() (T, error)) (T, error) {
 
 // shed collects need bytes of budget for shard s, which a write needs
 // and could not free itself, and adds them to its limit. It reports
-// whether it collected need. It evicts no key in the shards of keep (a
-// multi-key write's own, keepShards). It holds no lock on entry and at
-// most one shard's lock at a time.
-func (k *Keyspace) shed(s *shard, need int64, hold bool, keep shardSet) bool {
+// whether it collected need. It does not evict keep (the key the write
+// reads, keepKey), when not nil. It holds no lock on entry and at most
+// one shard's lock at a time.
+func (k *Keyspace) shed(s *shard, need int64, hold bool, keep []byte) bool {
 	got := k.collect(s, need, 0, hold, keep)
 	return got >= need
 }
@@ -280,10 +282,9 @@ func (k *Keyspace) shed(s *shard, need int64, hold bool, keep shardSet) bool {
 // moves more), so that no write waits for much eviction. It holds no lock on
 // entry and at most one shard's lock at a time.
 //
-// keep is the shard set of a multi-key write that feeds s before locking
-// it (lockSet), or nil: no key is evicted in those shards, which may hold
-// the keys the write reads (RENAME's source).
-func (k *Keyspace) feed(s *shard, keep shardSet) {
+// keep is the key a multi-key write that feeds s before locking it
+// reads (lockSet: RENAME's source), or nil: it is not evicted.
+func (k *Keyspace) feed(s *shard, keep []byte) {
 	if !s.starved.CompareAndSwap(1, 0) {
 		return // another writer feeds it
 	}
@@ -342,11 +343,11 @@ func (s *shard) starve() bool {
 // time. With floor > 0 it takes nothing from a shard's limit below floor
 // (feed: only from shards over their share). What it collects is added to
 // s's limit, and with hold kept for allocations larger than a page
-// (shard.pending). It evicts nothing in the shards of keep (feed). It
-// holds no lock on entry and at most one shard's lock at a time (and
-// Keyspace.budgetMu for reading, which SetMaxMemory takes before any
-// shard lock).
-func (k *Keyspace) collect(s *shard, want, floor int64, hold bool, keep shardSet) int64 {
+// (shard.pending). It does not evict keep, when not nil (the key the
+// write it collects for reads). It holds no lock on entry and at most one
+// shard's lock at a time (and Keyspace.budgetMu for reading, which
+// SetMaxMemory takes before any shard lock).
+func (k *Keyspace) collect(s *shard, want, floor int64, hold bool, keep []byte) int64 {
 	// No SetMaxMemory while budget is in transit (Keyspace.budgetMu).
 	k.budgetMu.RLock()
 	defer k.budgetMu.RUnlock()
@@ -355,14 +356,15 @@ func (k *Keyspace) collect(s *shard, want, floor int64, hold bool, keep shardSet
 	}
 	got := k.takePool(want)
 	others := make([]*shard, 0, len(k.shards)-1)
-	victims := make([]*shard, 0, len(k.shards)-1) // others not in keep
 	for i := range k.shards {
 		if o := &k.shards[i]; o != s {
 			others = append(others, o)
-			if keep == nil || !keep.has(i) {
-				victims = append(victims, o)
-			}
 		}
+	}
+	victims := append([]*shard(nil), others...)
+	var keepIn *shard // the shard of keep, which evicts all but keep
+	if keep != nil {
+		keepIn, _ = k.shardFor(keep)
 	}
 	above := func(o *shard) int64 {
 		if floor <= 0 {
@@ -377,7 +379,7 @@ func (k *Keyspace) collect(s *shard, want, floor int64, hold bool, keep shardSet
 		// spare() without its reserve page (the page size is not read
 		// without a lock); cede takes the exact spare under o's lock.
 		if n := min(want-got, above(o), o.limit.Load()-o.used.Load()-o.pending.Load()); n > 0 {
-			got += o.cede(n, false)
+			got += o.cede(n, false, nil)
 		}
 	}
 	step := k.feedStep()
@@ -393,7 +395,11 @@ func (k *Keyspace) collect(s *shard, want, floor int64, hold bool, keep shardSet
 		if n <= 0 {
 			break
 		}
-		g := o.cede(n, true)
+		var kept []byte
+		if o == keepIn {
+			kept = keep
+		}
+		g := o.cede(n, true, kept)
 		got += g
 		if g < n {
 			// Nothing more it may evict.
@@ -417,8 +423,9 @@ func (k *Keyspace) collect(s *shard, want, floor int64, hold bool, keep shardSet
 
 // cede lowers the shard's limit by up to n bytes and returns by how much:
 // its unused budget, and with evict what evicting its keys (as its policy
-// allows) frees, a step per lock hold. It takes and releases s.mu.
-func (s *shard) cede(n int64, evict bool) int64 {
+// allows) but keep (when not nil) frees, a step per lock hold. It takes
+// and releases s.mu.
+func (s *shard) cede(n int64, evict bool, keep []byte) int64 {
 	got := int64(0)
 	for tries := 0; got < n; {
 		if s.ks.lockOnly(s) != nil {
@@ -430,16 +437,19 @@ func (s *shard) cede(n int64, evict bool) int64 {
 		}
 		ok := evict && got < n && tries <= s.maxRoomTries()
 		if ok {
-			before := s.used.Load()
+			s.keep = keep
 			ok = s.makeRoom(true, tries)
-			if s.used.Load() < before {
-				tries = 0
-			} else {
-				tries++
-			}
+			s.keep = nil
+			// tries counts the steps since one last gave budget, not
+			// since memory last went down: moving keep (all a shard may
+			// hold) takes a page that the next step frees, and so on
+			// for ever.
 			if g := min(s.spare(), n-got); g > 0 {
 				s.limit.Add(-g)
 				got += g
+				tries = 0
+			} else {
+				tries++
 			}
 		}
 		s.mu.Unlock()

@@ -103,9 +103,9 @@ func TestRenameCopyAfterShedEvictedSource(t *testing.T) {
 			} else {
 				ok, err = ks.Copy(src, dst, false)
 			}
-			// The room comes from shard 2: the shed for a multi-key
-			// write evicts nothing in its own shards (keepShards). It
-			// used to evict src, the coldest key, and fail with ErrOOM.
+			// The room comes from shard 0 or 2: the shed for RENAME
+			// and COPY does not evict their source (keepKey). It used
+			// to evict src, the coldest key, and fail with ErrOOM.
 			require.NoError(t, err, "%s of an existing key", op)
 			require.True(t, ok, "%s of an existing key answered 0 with no error", op)
 			require.True(t, ks.Exists(dst))
@@ -314,4 +314,70 @@ func TestMSetCountsItsSetsOnceAfterShed(t *testing.T) {
 			checkUsed(t, ks)
 		})
 	}
+}
+
+// TestMultiKeyWriteTakesRoomFromItsOwnShards: shard 0 holds the bound in
+// cold values of 2.5 MB, and a multi-key write with a key there needs
+// room in shard 1, where it writes 2.5 MB. The shed for RENAME, COPY and
+// MSET evicted nothing in the write's own shards (then keepShards), so it
+// found nothing to take, ran local-only, evicted every key of shard 1 and
+// failed with ErrOOM, while shard 0's other values were evictable. The
+// key RENAME and COPY read must stay; nothing else of shard 0 need.
+func TestMultiKeyWriteTakesRoomFromItsOwnShards(t *testing.T) {
+	for _, op := range []string{"MSET", "RENAME", "COPY"} {
+		t.Run(op, func(t *testing.T) {
+			ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: AllKeys})
+			bigKeys, val := coldLargeInShard0(t, ks)
+			small := keysInShard(ks, 1, 50)
+			for _, key := range small[1:] {
+				require.NoError(t, ks.Set(key, make([]byte, 200)))
+			}
+			require.Zero(t, ks.Stats().Evicted)
+			src, dst := bigKeys[0], small[0] // src is shard 0's coldest key
+			var err error
+			switch op {
+			case "MSET":
+				err = ks.MSet(keysInShard(ks, 0, 13)[12], []byte("v"), dst, val)
+			case "RENAME":
+				err = ks.Rename(src, dst)
+			case "COPY":
+				var ok bool
+				ok, err = ks.Copy(src, dst, false)
+				require.True(t, ok || err != nil, "COPY of an existing key answered 0")
+			}
+			require.NoError(t, err, "%s with shard 0 holding %d bytes of cold values", op, ks.shards[0].used.Load())
+			got, ok := ks.Get(nil, dst)
+			require.True(t, ok)
+			require.Len(t, got, len(val))
+			require.Equal(t, op == "COPY", ks.Exists(src), "%s: src after it", op)
+			for _, key := range small[1:] {
+				require.True(t, ks.Exists(key), "%s evicted shard 1's keys", op)
+			}
+			checkUsed(t, ks)
+		})
+	}
+}
+
+// TestCedeReturnsWithOnlyTheKeptKey: cede, evicting for a write that
+// reads keep, moves keep instead of evicting it; with nothing else in the
+// shard every step moved it to a new page, and the next freed the old,
+// so memory went down at every other step and cede (which counted its
+// tries since memory last went down) never gave up (FuzzKeyspace, 8
+// shards, RENAMENX).
+func TestCedeReturnsWithOnlyTheKeptKey(t *testing.T) {
+	ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: AllKeys})
+	src := keysInShard(ks, 0, 1)[0]
+	require.NoError(t, ks.Set(src, make([]byte, 100)))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ks.shards[0].cede(1<<20, true, src)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("cede of 1 MiB from a shard holding only the kept key did not return")
+	}
+	require.True(t, ks.Exists(src))
+	require.Zero(t, ks.Stats().Evicted)
 }

@@ -544,6 +544,9 @@ func (s *shard) processRecords(p *page, clock, force bool, n int) (done, ok bool
 			continue
 		}
 		evictable := policy == AllKeys || policy == Volatile && r.hasTTL()
+		if s.keep != nil && string(r.key) == string(s.keep) {
+			evictable = false // the key of the write cede frees room for
+		}
 		freq, target := slotFreq(v), p.q
 		if clock && evictable {
 			if freq == 0 || force {

@@ -26,12 +26,12 @@ func (k *Keyspace) shardSetFor(keys func(yield func([]byte))) shardSet {
 // lockSet locks the shards of set, holding no shard's lock on entry; as
 // lock, it first feeds those of them that are starved (budget.go), or a
 // shard written only by multi-key writes would evict its own keys while
-// another holds far more than an even share of the bound. Feeding evicts
-// nothing in the set's shards, which hold the keys the write reads.
-func (k *Keyspace) lockSet(set shardSet) error {
+// another holds far more than an even share of the bound. Feeding does
+// not evict keep, the key the write reads (RENAME's source), when not nil.
+func (k *Keyspace) lockSet(set shardSet, keep []byte) error {
 	for i := range k.shards {
 		if s := &k.shards[i]; set.has(i) && s.starved.Load() != 0 {
-			k.feed(s, set) // evicting no key of the write
+			k.feed(s, keep)
 		}
 	}
 	locked := false
@@ -105,7 +105,7 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 	set := k.shardSetFor(pairKeys(pairs))
 	stored := 0 // pairs an earlier run stored and counted as sets
 	return retrying(k, func() (bool, error) {
-		if err := k.lockSet(set); err != nil {
+		if err := k.lockSet(set, nil); err != nil {
 			return false, err
 		}
 		defer k.unlockSet(set)
@@ -140,7 +140,10 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 				} else {
 					stored = i
 				}
-				return false, keepShards(err, set)
+				// MSET reads no key: shed may evict anywhere, the
+				// pairs this run stored included (the next stores
+				// them again).
+				return false, err
 			}
 		}
 		return true, nil
@@ -205,8 +208,10 @@ func (k *Keyspace) rename(src, dst []byte, nx bool) (bool, error) {
 				ss.reclaimExpired(pos, v)
 			}
 			if found {
-				// An earlier run failed for want of room, and the room
-				// collected for it (shed) evicted src: it fails so.
+				// An earlier run failed for want of room, and src was
+				// evicted since (shed spares it, but not the room the
+				// run made in its own shard, nor other writes): it
+				// fails so.
 				return false, ErrOOM
 			}
 			return false, ErrNoSuchKey
@@ -224,7 +229,7 @@ func (k *Keyspace) rename(src, dst []byte, nx bool) (bool, error) {
 			}
 		}
 		if err := copyRecord(ss, &r, pg, ds, dh, dst); err != nil {
-			return false, keepShards(err, set)
+			return false, keepKey(err, src)
 		}
 		// put may have rebuilt the table or moved src's record: find it again.
 		t := ss.table.Load()
@@ -265,7 +270,7 @@ func (k *Keyspace) Copy(src, dst []byte, replace bool) (bool, error) {
 				ss.reclaimExpired(pos, v)
 			}
 			if found {
-				// As in rename: shed evicted src.
+				// As in rename: src was evicted since.
 				return false, ErrOOM
 			}
 			return false, nil
@@ -278,15 +283,16 @@ func (k *Keyspace) Copy(src, dst []byte, replace bool) (bool, error) {
 			}
 		}
 		err = copyRecord(ss, &r, pg, ds, dh, dst)
-		return err == nil, keepShards(err, set)
+		return err == nil, keepKey(err, src)
 	})
 }
 
 // lockPair locks the shards of src and dst (one, when they share it), for
-// the caller to unlock with unlockSet.
+// the caller to unlock with unlockSet. Feeding them evicts anything but
+// src.
 func (k *Keyspace) lockPair(src, dst []byte) (shardSet, error) {
 	set := k.shardSetFor(func(yield func([]byte)) { yield(src); yield(dst) })
-	return set, k.lockSet(set)
+	return set, k.lockSet(set, src)
 }
 
 // copyRecord stores the value and deadline of r, a record of shard ss in

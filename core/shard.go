@@ -49,6 +49,9 @@ type shard struct {
 	shrinkBelow  int    // live count under which the table may shrink
 	expCursor    uint64 // active expiry position, in tag space
 	avgTTL       int64  // running estimate of the TTL left, ms (updateAvgTTL)
+	// keep, while cede evicts for another shard's write, is the key that
+	// write reads (collect), which eviction moves rather than drops.
+	keep []byte
 
 	// Counters, written under mu, read by Stats without it.
 	keys    atomic.Int64
@@ -73,7 +76,7 @@ type shard struct {
 	// lendSurplus gives what is left back. Written under mu.
 	pending atomic.Int64
 
-	_ [36]byte // round the struct to 576 bytes on 64-bit platforms (shard_layout64.go)
+	_ [12]byte // round the struct to 576 bytes on 64-bit platforms (shard_layout64.go)
 }
 
 func (s *shard) init(ks *Keyspace) {
