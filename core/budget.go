@@ -342,11 +342,11 @@ func (s *shard) starve() bool {
 // other shards, the one holding the most budget first, a few pages at a
 // time. With floor > 0 it takes nothing from a shard's limit below floor
 // (feed: only from shards over their share). What it collects is added to
-// s's limit, and with hold kept for allocations larger than a page
-// (shard.pending). It does not evict keep, when not nil (the key the
-// write it collects for reads). It holds no lock on entry and at most one
-// shard's lock at a time (and Keyspace.budgetMu for reading, which
-// SetMaxMemory takes before any shard lock).
+// s's limit, and with hold, when it is all of want, kept for allocations
+// larger than a page (shard.pending). It does not evict keep, when not
+// nil (the key the write it collects for reads). It holds no lock on
+// entry and at most one shard's lock at a time (and Keyspace.budgetMu for
+// reading, which SetMaxMemory takes before any shard lock).
 func (k *Keyspace) collect(s *shard, want, floor int64, hold bool, keep []byte) int64 {
 	// No SetMaxMemory while budget is in transit (Keyspace.budgetMu).
 	k.budgetMu.RLock()
@@ -414,7 +414,11 @@ func (k *Keyspace) collect(s *shard, want, floor int64, hold bool, keep []byte) 
 		return 0
 	}
 	s.limit.Add(got)
-	if hold {
+	if hold && got >= want {
+		// Short of want, the write does not run again as it asked
+		// (retrier): held, the budget would stay out of every other
+		// shard's reach (spare) until an active expiry cycle, and
+		// their writes fail or evict with it unused.
 		s.pending.Add(got)
 	}
 	s.mu.Unlock()

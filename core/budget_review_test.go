@@ -381,3 +381,24 @@ func TestCedeReturnsWithOnlyTheKeptKey(t *testing.T) {
 	require.True(t, ks.Exists(src))
 	require.Zero(t, ks.Stats().Evicted)
 }
+
+// TestFailedShedHoldsNoBudget: under Volatile, shard 0 holds the bound in
+// keys without a TTL and shard 2 a megabyte it no longer uses. A 3 MB
+// write in shard 1 collects what it can (that megabyte, the pool and the
+// other shards' spare pages), not enough, and fails. What it collected
+// was held for it (pending) and stayed with shard 1, where no other
+// shard's write could take it (spare leaves pending out) until an active
+// expiry cycle: a 1 MB write in shard 3 then failed with ErrOOM with that
+// budget unused.
+func TestFailedShedHoldsNoBudget(t *testing.T) {
+	ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: Volatile})
+	freed := keysInShard(ks, 2, 1)[0]
+	require.NoError(t, ks.Set(freed, make([]byte, 1<<20)))
+	fillShardToBound(t, ks, 0)
+	require.True(t, ks.Delete(freed))
+	err := ks.Set(keysInShard(ks, 1, 1)[0], make([]byte, 3<<20))
+	require.ErrorIs(t, err, ErrOOM, "3 MB with nothing Volatile may evict")
+	require.NoError(t, ks.Set(keysInShard(ks, 3, 1)[0], make([]byte, 1<<20)),
+		"1 MB with shard 1 holding %d bytes over its use", ks.shards[1].limit.Load()-ks.shards[1].used.Load())
+	checkUsed(t, ks)
+}
