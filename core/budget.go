@@ -265,12 +265,16 @@ func retrying[T any](k *Keyspace, write func() (T, error)) (T, error) {
 
 // shed collects need bytes of budget for shard s, which a write needs
 // and could not free itself, and adds them to its limit. It reports
-// whether it collected need. It does not evict keep (the key the write
-// reads, keepKey), when not nil. It holds no lock on entry and at most
-// one shard's lock at a time.
+// whether the write should run again: it collected need, or there is no
+// bound any more. It does not evict keep (the key the write reads,
+// keepKey), when not nil. It holds no lock on entry and at most one
+// shard's lock at a time.
 func (k *Keyspace) shed(s *shard, need int64, hold bool, keep []byte) bool {
 	got := k.collect(s, need, 0, hold, keep)
-	return got >= need
+	// A bound removed since the write needed budget (SetMaxMemory(0))
+	// leaves nothing to collect, and room for it: it runs again rather
+	// than fail (under NoEviction) or run local-only.
+	return got >= need || !k.bounded()
 }
 
 // feed gives shard s, which holds less than an even share of the bound and

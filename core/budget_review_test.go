@@ -402,3 +402,35 @@ func TestFailedShedHoldsNoBudget(t *testing.T) {
 		"1 MB with shard 1 holding %d bytes over its use", ks.shards[1].limit.Load()-ks.shards[1].used.Load())
 	checkUsed(t, ks)
 }
+
+// TestShedAfterBoundRemovedRunsAgain: under NoEviction a write that needs
+// budget another shard holds sheds; when SetMaxMemory(0) removes the
+// bound before its collect runs (here while another collect holds
+// budgetMu), collect has nothing to do and returned 0, and the write
+// failed with ErrOOM in a keyspace without a bound.
+func TestShedAfterBoundRemovedRunsAgain(t *testing.T) {
+	ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: NoEviction})
+	// Shard 0 holds every byte of budget no shard uses.
+	ks.lockAll()
+	for i := 1; i < len(ks.shards); i++ {
+		s := &ks.shards[i]
+		spare := s.limit.Load() - s.used.Load() - int64(ks.pageSize)
+		s.limit.Add(-spare)
+		ks.shards[0].limit.Add(spare)
+	}
+	ks.shards[0].limit.Add(ks.pool.Swap(0))
+	ks.unlockAll()
+	checkBudget(t, ks)
+
+	ks.budgetMu.RLock() // another write's collect
+	unbound := make(chan error)
+	go func() { unbound <- ks.SetMaxMemory(0) }()
+	time.Sleep(20 * time.Millisecond) // SetMaxMemory waits for budgetMu
+	set := make(chan error)
+	go func() { set <- ks.Set(keysInShard(ks, 1, 1)[0], make([]byte, 1<<20)) }()
+	time.Sleep(20 * time.Millisecond) // the write sheds and waits for budgetMu
+	ks.budgetMu.RUnlock()
+	require.NoError(t, <-unbound)
+	require.NoError(t, <-set, "SET of 1 MB once the bound was removed")
+	require.Zero(t, ks.maxMemory.Load())
+}
