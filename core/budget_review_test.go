@@ -434,3 +434,37 @@ func TestShedAfterBoundRemovedRunsAgain(t *testing.T) {
 	require.NoError(t, <-set, "SET of 1 MB once the bound was removed")
 	require.Zero(t, ks.maxMemory.Load())
 }
+
+// TestNoFeedingForCommandsThatNeedNoRoom: a starved shard is fed (budget
+// collected for it, evicting in the shards over their share) by the next
+// command that locks it. DEL, GETDEL, OBJECT and MEMORY USAGE (Inspect)
+// and WATCH (Fingerprint) lock it too but need no room: each evicted one
+// of shard 0's values for a shard that did not need it.
+func TestNoFeedingForCommandsThatNeedNoRoom(t *testing.T) {
+	ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: AllKeys})
+	coldLargeInShard0(t, ks)
+	s1 := &ks.shards[1]
+	small := keysInShard(ks, 1, 20_000)
+	n := 0
+	for ; s1.starved.Load() == 0; n++ {
+		require.Less(t, n, len(small), "shard 1 never starved")
+		require.NoError(t, ks.Set(small[n], make([]byte, 200)))
+	}
+	require.Zero(t, ks.Stats().Evicted)
+	missing := small[len(small)-1]
+	for _, c := range []struct {
+		name string
+		op   func()
+	}{
+		{"DEL", func() { ks.Delete(missing) }},
+		{"GETDEL", func() { ks.GetDel(nil, missing) }},
+		{"Inspect", func() { ks.Inspect(small[0], false) }},
+		{"Fingerprint", func() { ks.Fingerprint(small[0]) }},
+	} {
+		s1.starved.Store(1) // as the write before left it
+		c.op()
+		require.Zero(t, ks.Stats().Evicted, "%s evicted for a starved shard", c.name)
+		require.NotZero(t, s1.starved.Load(), "%s fed the shard", c.name)
+	}
+	checkUsed(t, ks)
+}

@@ -54,7 +54,7 @@ type KeyInfo struct {
 // which a writer may be overwriting in place.
 func (k *Keyspace) Inspect(key []byte, countRead bool) (KeyInfo, bool) {
 	s, h := k.shardFor(key)
-	if k.lock(s) != nil {
+	if k.lockOnly(s) != nil { // it needs no room: no feeding
 		return KeyInfo{}, false
 	}
 	defer s.mu.Unlock()
@@ -110,7 +110,7 @@ type Fingerprint struct {
 // takes the key's shard lock and hashes the whole value: O(len(value)).
 func (k *Keyspace) Fingerprint(key []byte) Fingerprint {
 	s, h := k.shardFor(key)
-	if k.lock(s) != nil {
+	if k.lockOnly(s) != nil { // it needs no room: no feeding
 		return Fingerprint{ExpireAt: -1}
 	}
 	defer s.mu.Unlock()

@@ -79,7 +79,10 @@ func (k *Keyspace) lock(s *shard) error {
 	return k.lockOnly(s)
 }
 
-// lockOnly is lock without feeding: for shed and feed themselves.
+// lockOnly is lock without feeding: for shed and feed themselves, and
+// for commands that allocate nothing (DEL, GETDEL, Inspect, Fingerprint):
+// feeding for them evicted keys in other shards to move budget to a shard
+// that needs none until its next write, which feeds it then.
 func (k *Keyspace) lockOnly(s *shard) error {
 	s.lock()
 	if k.closed {
@@ -219,7 +222,7 @@ func (k *Keyspace) SetOpt(dst, key, value []byte, o SetOptions) (SetResult, erro
 // Delete removes key and reports whether it existed.
 func (k *Keyspace) Delete(key []byte) bool {
 	s, h := k.shardFor(key)
-	if k.lock(s) != nil {
+	if k.lockOnly(s) != nil { // it needs no room: no feeding
 		return false
 	}
 	defer s.mu.Unlock()
@@ -418,7 +421,7 @@ func (s *shard) appendInPlace(pg *page, r *record, add []byte) bool {
 // GetDel appends key's value to dst and deletes the key.
 func (k *Keyspace) GetDel(dst, key []byte) ([]byte, bool) {
 	s, h := k.shardFor(key)
-	if k.lock(s) != nil {
+	if k.lockOnly(s) != nil { // it needs no room: no feeding
 		return dst, false
 	}
 	defer s.mu.Unlock()
