@@ -468,3 +468,36 @@ func TestNoFeedingForCommandsThatNeedNoRoom(t *testing.T) {
 	}
 	checkUsed(t, ks)
 }
+
+// TestExpiredKeyCountedOnceAfterShed: SET, MSET, RENAME and COPY replace
+// an expired key through put, which counts it expired (Stats.Expired) as
+// it finds it; when the write then sheds, the key is still there for the
+// run after it, which counted it again.
+func TestExpiredKeyCountedOnceAfterShed(t *testing.T) {
+	for _, op := range []string{"SET", "MSET", "COPY"} {
+		t.Run(op, func(t *testing.T) {
+			ks, now := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: AllKeys})
+			fillShardToBound(t, ks, 0)
+			src := keysInShard(ks, 1, 1)[0]
+			require.NoError(t, ks.Set(src, make([]byte, 1<<20)))
+			key := keysInShard(ks, 2, 1)[0]
+			_, err := ks.SetOpt(nil, key, []byte("v"), SetOptions{TTL: 1000})
+			require.NoError(t, err)
+			now.Add(2000)
+			before := ks.Stats()
+			switch op {
+			case "SET":
+				err = ks.Set(key, make([]byte, 1<<20))
+			case "MSET":
+				err = ks.MSet(key, make([]byte, 1<<20))
+			case "COPY":
+				_, err = ks.Copy(src, key, true)
+			}
+			require.NoError(t, err)
+			after := ks.Stats()
+			require.Positive(t, after.Evicted-before.Evicted, "the write took room from shard 0, so it ran again")
+			require.EqualValues(t, 1, after.Expired-before.Expired, "%s replaced one expired key", op)
+			checkUsed(t, ks)
+		})
+	}
+}

@@ -535,14 +535,19 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 		if r.hasTTL() && r.expiredAt(s.ks.clock()) {
 			// Replacing a key that had expired reclaims it, as Redis
 			// counts it (callers that look first have reclaimed it
-			// already). Only a key with a TTL costs a clock read.
-			s.expired.Add(1)
+			// already). Only a key with a TTL costs a clock read. It
+			// goes now and a new key is stored: left until the new
+			// record replaced it, it was found and counted again by
+			// the run after a shed (the write failed for room).
+			// dropExpired does not rebuild: pos stays the key's place.
+			s.dropExpired(t, pos, slotAddr(cur))
+		} else {
+			if s.tryOverwrite(cur, &r, pg, val, expireAt) {
+				return nil
+			}
+			qi = pg.q
+			rewrite = true
 		}
-		if s.tryOverwrite(cur, &r, pg, val, expireAt) {
-			return nil
-		}
-		qi = pg.q
-		rewrite = true
 	} else if s.ghostTake(h) {
 		qi = qMain
 	}
