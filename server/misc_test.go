@@ -2,7 +2,6 @@ package server
 
 import (
 	"math"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -236,14 +235,10 @@ func TestResp3Replies(t *testing.T) {
 	})
 }
 
-// TestResp3AgainstRedis proves resp3Steps against a real Redis 7 when
-// RINGDB_COMPARE_REDIS names one.
+// TestResp3AgainstRedis proves resp3Steps against a real Redis 7.0
+// (compareRedis).
 func TestResp3AgainstRedis(t *testing.T) {
-	addr := os.Getenv("RINGDB_COMPARE_REDIS")
-	if addr == "" {
-		t.Skip("set RINGDB_COMPARE_REDIS=host:port of a scratch Redis 7 to compare")
-	}
-	runSteps(t, dialRaw(t, addr), resp3Steps(), true)
+	runSteps(t, compareRedis(t), resp3Steps(), true)
 }
 
 func resp3Steps() []step {
