@@ -749,22 +749,20 @@ type parkedReq struct {
 
 // retry resumes the connection, which serves the postponed request again.
 func (p *parkedReq) retry() {
-	if p.done.Swap(true) {
-		return
-	}
-	cs := p.cs
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	if cs.closing {
-		return
-	}
-	cs.retry = p.req
-	cs.resumed = true
-	cs.kick()
+	p.resume(func(cs *connState) { cs.retry = p.req })
 }
 
 // complete queues the parked request's reply and resumes the connection.
 func (p *parkedReq) complete(fn func(w *Writer)) {
+	p.resume(func(cs *connState) {
+		cs.inbox, _ = cs.appendAsyncLocked(cs.inbox, fn, binproto.FlagReply, p.op, p.id)
+	})
+}
+
+// resume ends the park once: unless the connection is closing, it runs
+// set under cs.mu and wakes the connection's processing. Later calls, and
+// calls after close, do nothing.
+func (p *parkedReq) resume(set func(cs *connState)) {
 	if p.done.Swap(true) {
 		return
 	}
@@ -774,7 +772,7 @@ func (p *parkedReq) complete(fn func(w *Writer)) {
 	if cs.closing {
 		return
 	}
-	cs.inbox, _ = cs.appendAsyncLocked(cs.inbox, fn, binproto.FlagReply, p.op, p.id)
+	set(cs)
 	cs.resumed = true
 	cs.kick()
 }

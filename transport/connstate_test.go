@@ -87,19 +87,7 @@ func TestParkHoldsInput(t *testing.T) {
 	if len(out) != 0 {
 		t.Fatalf("served while parked: %q", out)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		cs.mu.Lock()
-		woken := tr.wakes > 0
-		cs.mu.Unlock()
-		if woken {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no wake")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitWake(t, cs, tr)
 	out = cs.process(out, nil)
 	if want := "$4\r\ndone\r\n$1\r\nx\r\n$1\r\ny\r\n"; string(out) != want {
 		t.Fatalf("got %q, want %q", out, want)
@@ -207,5 +195,24 @@ func TestProcessAllocsWithPrefetcher(t *testing.T) {
 	run()
 	if n := testing.AllocsPerRun(100, run); n != 0 {
 		t.Errorf("%v allocations per batch", n)
+	}
+}
+
+// waitWake waits until the connection of cs has asked its transport tr
+// for a wake (a parked or postponed request was resumed).
+func waitWake(t *testing.T, cs *connState, tr *nopTransport) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		cs.mu.Lock()
+		woken := tr.wakes > 0
+		cs.mu.Unlock()
+		if woken {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no wake")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

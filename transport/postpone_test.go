@@ -88,19 +88,7 @@ func TestPostponeServesAgain(t *testing.T) {
 	if len(out) != 0 {
 		t.Fatalf("served while postponed: %q", out)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		cs.mu.Lock()
-		woken := tr.wakes > 0
-		cs.mu.Unlock()
-		if woken {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no wake")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitWake(t, cs, tr)
 	out = cs.process(out, nil)
 	if want := "$4\r\ndone\r\n$1\r\nx\r\n$1\r\ny\r\n"; string(out) != want {
 		t.Fatalf("got %q, want %q", out, want)
