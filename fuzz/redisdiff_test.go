@@ -8,8 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ringdb/ringdb/internal/redistest"
 	"github.com/ringdb/ringdb/server"
 )
 
@@ -44,7 +43,7 @@ import (
 func TestDifferentialAgainstRedis(t *testing.T) {
 	bin, seqs, seed := rdSetup(t)
 
-	redis := startRedis(t, bin)
+	redis := redistest.Start(t, bin)
 	for _, kind := range []string{server.TransportGnet, server.TransportStd} {
 		t.Run(kind, func(t *testing.T) {
 			s := rdStartRingdb(t, kind)
@@ -146,14 +145,7 @@ func rdStartRingdb(t *testing.T, transport string) *server.Server {
 // the seed from the environment, logging the seed for a rerun.
 func rdSetup(t *testing.T) (bin string, seqs int, seed uint64) {
 	t.Helper()
-	var err error
-	bin, err = exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("RINGDB_REQUIRE_REDIS") != "" {
-			t.Fatalf("redis-server not found and RINGDB_REQUIRE_REDIS is set: %v", err)
-		}
-		t.Skip("redis-server not installed (apt-get install redis-server); .ci/run installs it")
-	}
+	bin = redistest.Bin(t)
 	if testing.Short() {
 		t.Skip("starts a redis-server")
 	}
@@ -176,56 +168,6 @@ func envInt(t *testing.T, name string, def int) int {
 		t.Fatalf("%s=%q: %v", name, s, err)
 	}
 	return n
-}
-
-// startRedis starts redis-server with persistence off, listening on a
-// Unix socket in a temporary directory only (a TCP port picked in advance
-// could be taken by another test meanwhile), and returns the socket's
-// path once it answers PING. It fails, or skips unless
-// RINGDB_REQUIRE_REDIS is set, when the server is not Redis 7.0: the
-// expected replies are 7.0's (later versions changed some, such as SET
-// with a past deadline).
-func startRedis(t *testing.T, bin string) string {
-	sock := filepath.Join(t.TempDir(), "redis.sock")
-	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700",
-		"--save", "", "--appendonly", "no", "--daemonize", "no")
-	cmd.SysProcAttr = rdProcAttr() // killed with the test process
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("unix", sock, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not listen on %s: %v", sock, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	rc := dialRESP(t, "unix", sock)
-	info := rc.do(t, "INFO", "server")
-	rc.c.Close() // the tests' CLIENT KILL counts the other clients
-	version := ""
-	for _, line := range strings.Split(info.s, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "redis_version:"); ok {
-			version = v
-		}
-	}
-	if !strings.HasPrefix(version, "7.0.") {
-		msg := fmt.Sprintf("%s is Redis %q; the expected replies are Redis 7.0's", bin, version)
-		if os.Getenv("RINGDB_REQUIRE_REDIS") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return sock
 }
 
 type respConn struct {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ringdb/ringdb/client"
+	"github.com/ringdb/ringdb/internal/redistest"
 	"github.com/ringdb/ringdb/server"
 )
 
@@ -29,7 +30,7 @@ import (
 func TestSDKDifferentialAgainstRedis(t *testing.T) {
 	bin, seqs, seed := rdSetup(t)
 
-	theirs := dialRESP(t, "unix", startRedis(t, bin))
+	theirs := dialRESP(t, "unix", redistest.Start(t, bin))
 	s := rdStartRingdb(t, server.TransportGnet)
 	ctx := t.Context()
 	c, err := client.New(ctx, s.Addr())
