@@ -74,6 +74,7 @@ func (e *shedError) Unwrap() error        { return ErrOOM }
 // under NoEviction, deletes) then bring each within its part.
 // REQUIRES every shard's lock held, or no other user.
 func (k *Keyspace) setBudget(maxMemory int64) {
+	k.lowered.Add(1) // limits may go down
 	k.maxMemory.Store(maxMemory)
 	for i := range k.shards {
 		k.shards[i].pending.Store(0)
@@ -145,6 +146,7 @@ func (s *shard) lendSurplus() {
 	keep := 2 * int64(s.ks.pageSize)
 	if spare := s.limit.Load() - s.used.Load() - keep; spare > keep {
 		s.limit.Add(-spare)
+		s.ks.lowered.Add(1) // before the pool has it (sumUsed)
 		s.ks.pool.Add(spare)
 	}
 }
@@ -441,6 +443,7 @@ func (s *shard) cede(n int64, evict bool, keep []byte) int64 {
 		}
 		if g := min(s.spare(), n-got); g > 0 {
 			s.limit.Add(-g)
+			s.ks.lowered.Add(1) // before collect hands it on (sumUsed)
 			got += g
 		}
 		ok := evict && got < n && tries <= s.maxRoomTries()
@@ -454,6 +457,7 @@ func (s *shard) cede(n int64, evict bool, keep []byte) int64 {
 			// for ever.
 			if g := min(s.spare(), n-got); g > 0 {
 				s.limit.Add(-g)
+				s.ks.lowered.Add(1)
 				got += g
 				tries = 0
 			} else {

@@ -87,10 +87,34 @@ func (k *Keyspace) Inspect(key []byte, countRead bool) (KeyInfo, bool) {
 // UsedBytes returns the memory counted against the bound, as
 // Stats.UsedBytes, without Stats's other work: a sum of one atomic counter
 // per shard.
-func (k *Keyspace) UsedBytes() int64 {
+func (k *Keyspace) UsedBytes() int64 { return k.sumUsed(nil) }
+
+// sumUsedTries bounds how often sumUsed reads the shards again.
+const sumUsedTries = 8
+
+// sumUsed sums the shards' used bytes, each read at a different moment.
+// Budget that moves between those moments can make the sum exceed the
+// bound though no moment's total did: a shard read before it freed
+// memory and gave up the budget, and the shard that took it read after
+// it grew. Each shard stays within its limit and the limits within the
+// bound, so a sum during which no limit went down (Keyspace.lowered, bumped
+// before lowered budget can reach another shard) is within the bound; a
+// sum that saw one reads the shards again, up to sumUsedTries times.
+// after, when not nil, runs after each shard is read (tests).
+func (k *Keyspace) sumUsed(after func(shard int)) int64 {
 	var n int64
-	for i := range k.shards {
-		n += k.shards[i].used.Load()
+	for try := 0; try < sumUsedTries; try++ {
+		v := k.lowered.Load()
+		n = 0
+		for i := range k.shards {
+			n += k.shards[i].used.Load()
+			if after != nil {
+				after(i)
+			}
+		}
+		if k.lowered.Load() == v {
+			break
+		}
 	}
 	return n
 }

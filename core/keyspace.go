@@ -46,6 +46,11 @@ type Keyspace struct {
 	maxVal        int
 	maxMemory     atomic.Int64 // 0 when unbounded
 	pool          atomic.Int64 // the bound's budget no shard holds (budget.go)
+	// lowered counts the times a shard's limit went down (budget.go),
+	// bumped before the budget can reach another shard, so that a sum of
+	// the shards' used bytes can tell whether budget moved while it read
+	// them (sumUsed).
+	lowered atomic.Uint64
 	// budgetMu is read-held by collect while it has budget in transit
 	// and held by SetMaxMemory (before the shard locks) while it hands
 	// out a new bound: budget a collect took of the old bound must not
@@ -681,6 +686,7 @@ func (k *Keyspace) Stats() Stats {
 	k.drainAllHints()
 	st := Stats{MaxBytes: k.maxMemory.Load()}
 	st.Hits, st.Misses = k.ep.counts()
+	st.UsedBytes = k.sumUsed(nil)
 	for i := range k.shards {
 		s := &k.shards[i]
 		st.Sets += s.sets.Load()
@@ -688,7 +694,6 @@ func (k *Keyspace) Stats() Stats {
 		st.Expired += s.expired.Load()
 		st.Evicted += s.evicted.Load()
 		st.Keys += s.keys.Load()
-		st.UsedBytes += s.used.Load()
 		st.IndexBytes += s.table.Load().bytes()
 	}
 	return st
