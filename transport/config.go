@@ -59,6 +59,16 @@ const (
 	minTick = 10 * time.Millisecond
 	// retainOut is the largest output scratch buffer kept between batches.
 	retainOut = 256 << 10
+	// turnOut is the most output one connection's requests make in one
+	// turn of an event loop: past it the rest of its input waits for the
+	// loop's next round (connState.yield), after the other connections
+	// ready then, so that a client pipelining GETs of large values delays
+	// the others by one turn rather than by its whole pipeline.
+	turnOut = 1 << 20
+	// turnDelay is how long a connection that ended a turn served by the
+	// loop's task of turns waits for its next one: long enough for the
+	// loop to poll its other connections first.
+	turnDelay = 50 * time.Microsecond
 )
 
 // maxOpenFor returns the most connections, refused ones included, that the

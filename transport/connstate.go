@@ -81,6 +81,8 @@ type connState struct {
 	parked    bool     // a parked request holds back the rest of the input
 	redo      *Request // a postponed request Retry gave back: served before the input
 	held      bool     // output backpressure holds back the rest of the input
+	yielded   bool     // the batch made turnOut of output: the rest of the input waits its turn
+	turnOut   int      // the output that ends a turn (yield); 0: turns never end
 	quit      bool     // close once out is written; process ignores input
 	abortive  bool     // with quit: close without waiting for the output
 	rdec      *resp.Decoder
@@ -184,7 +186,7 @@ func (cs *connState) process(out, in []byte) []byte {
 		}
 		cs.syncRestrict()
 		cs.feed(in)
-		if cs.pf != nil && cs.rdec != nil && !cs.parked && !cs.held {
+		if cs.pf != nil && cs.rdec != nil && !cs.parked && !cs.held && !cs.yielded {
 			if cs.peeked = cs.rdec.Peek(cs.peeked[:0], prefetchBatch); len(cs.peeked) >= 2 {
 				cs.pf.Prefetch(&cs.Conn, cs.peeked)
 			}
@@ -194,8 +196,14 @@ func (cs *connState) process(out, in []byte) []byte {
 	if cs.held && cs.pendOut.Load() <= cs.resumeAt() {
 		cs.release()
 	}
+	if cs.yielded {
+		// The next turn: its requests are served now, so the idle clock
+		// restarts as if they had just been read (as release does).
+		cs.yielded = false
+		cs.lastRead = cs.hub.now()
+	}
 	for {
-		if cs.detected && !cs.parked && !cs.held && !cs.quit {
+		if cs.detected && !cs.parked && !cs.held && !cs.yielded && !cs.quit {
 			out = cs.serve(out, base)
 		}
 		if cs.quit {
@@ -266,7 +274,7 @@ func (cs *connState) feed(in []byte) {
 	} else {
 		cs.rdec.Feed(in)
 	}
-	if cs.parked || cs.held {
+	if cs.parked || cs.held || cs.yielded {
 		cs.stash()
 	}
 }
@@ -293,8 +301,9 @@ func (cs *connState) buffered() int {
 }
 
 // serve serves every complete request in the fed input until it runs out,
-// a request parks, the connection closes, or the output of this batch
-// (out[base:]) plus the pending output passes the hard limit.
+// a request parks, the connection closes, the output of this batch
+// (out[base:]) plus the pending output passes the hard limit, or the
+// batch's output reaches turnOut.
 func (cs *connState) serve(out []byte, base int) []byte {
 	hard := cs.hub.cfg.OutputHardLimit
 	room := hard - cs.pendOut.Load() + int64(base) // out may grow to room
@@ -338,6 +347,8 @@ func (cs *connState) serve(out []byte, base int) []byte {
 			return out
 		case hard > 0 && int64(len(out)) > room:
 			return cs.hold(out, base)
+		case cs.turnOut > 0 && len(out)-base >= cs.turnOut:
+			return cs.yield(out)
 		}
 	}
 }
@@ -490,6 +501,18 @@ func (cs *connState) hold(out []byte, base int) []byte {
 	cs.slack.Store(int64(len(out) - base))
 	cs.holdPend.Store(math.MaxInt64)
 	cs.holdAt.Store(max(cs.hub.now(), 1))
+	cs.stash()
+	return out
+}
+
+// yield ends the connection's turn once its batch has made turnOut of
+// output: the rest of its input waits while the transport serves its
+// other connections, and is served at the next call of process, which the
+// transport makes soon (gnet: a wake, queued behind the events already
+// polled). It does not hold the connection back: the output limits work
+// as without it. REQUIRES: the processing context.
+func (cs *connState) yield(out []byte) []byte {
+	cs.yielded = true
 	cs.stash()
 	return out
 }

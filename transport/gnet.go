@@ -74,6 +74,12 @@ type gnetLoop struct {
 
 	resume      gnet.RunnableFunc // serves held connections that have drained
 	resumeArmed bool              // a resume is scheduled
+
+	nextTurn  gnet.RunnableFunc // serves the next turn of turns
+	turns     []*gnetConn       // connections that ended their turn (queueTurn)
+	turnSpare []*gnetConn       // turns' previous storage, for reuse
+	turnArmed bool              // nextTurn is queued or its timer set
+	inTurn    bool              // nextTurn is running
 }
 
 // keep retains out's storage for the next batch unless it grew large; a
@@ -100,6 +106,8 @@ type gnetConn struct {
 	// input makes the kernel reset it, and the peer loses the replies it
 	// has not read yet (std's lingerClose does the same).
 	lingerAt int64
+	// turnQueued: the connection is in its loop's turns (queueTurn).
+	turnQueued bool
 }
 
 // closeWritten decides what a quitting connection whose pending output is
@@ -348,6 +356,10 @@ func (s *gnetServer) loopOf(el gnet.EventLoop) *gnetLoop {
 			s.resumeHeld(l)
 			return nil
 		}
+		l.nextTurn = func(context.Context) error {
+			s.nextTurns(l)
+			return nil
+		}
 		s.loops[el] = l
 	}
 	return l
@@ -387,6 +399,7 @@ func (s *gnetServer) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	}
 	g := &gnetConn{c: c, loop: l}
 	g.init(s.hub, g, &l.counters, c.RemoteAddr(), gnetLocalAddr(c), reject)
+	g.turnOut = turnOut // std serves each connection on its own goroutine
 	c.SetContext(g)
 	l.conns[g] = struct{}{}
 	s.register(&g.connState)
@@ -408,10 +421,16 @@ func (s *gnetServer) OnTraffic(c gnet.Conn) gnet.Action {
 // write writes out, and goes on serving a connection on hold for its
 // output (connState.hold) for as long as gnet takes the replies without
 // buffering much; a connection still on hold then is served again by
-// resumeHeld. It decides whether the connection closes now.
+// resumeHeld. One that ended its turn (connState.yield) goes on after the
+// loop's other ready connections (queueTurn). It decides whether the
+// connection closes now.
 func (s *gnetServer) write(g *gnetConn, out []byte) gnet.Action {
 	for {
 		act := s.writeOnce(g, out)
+		if act == gnet.None && g.yielded && !g.quit {
+			s.queueTurn(g)
+			return act
+		}
 		if act != gnet.None || !g.held || g.quit {
 			return act
 		}
@@ -421,6 +440,56 @@ func (s *gnetServer) write(g *gnetConn, out []byte) gnet.Action {
 		}
 		out = g.process(g.loop.out[:0], nil)
 	}
+}
+
+// queueTurn has g, which ended its turn (connState.yield), served again
+// after the loop's other ready connections: by a task, which the loop runs
+// once it has handled the events it polled; but from within that task
+// (nextTurn), where a task queued would run at once (gnet runs every
+// urgent task queued while it runs them), only after turnDelay, so that
+// the loop polls in between. REQUIRES: g's loop's goroutine.
+func (s *gnetServer) queueTurn(g *gnetConn) {
+	l := g.loop
+	if !g.turnQueued {
+		g.turnQueued = true
+		l.turns = append(l.turns, g)
+	}
+	if l.turnArmed {
+		return
+	}
+	l.turnArmed = true
+	if !l.inTurn {
+		_ = l.el.Execute(context.Background(), l.nextTurn)
+		return
+	}
+	time.AfterFunc(turnDelay, func() {
+		s.engMu.Lock()
+		defer s.engMu.Unlock()
+		if !s.stopped {
+			_ = l.el.Execute(context.Background(), l.nextTurn)
+		}
+	})
+}
+
+// nextTurns serves the next turn of l's connections that ended one. It
+// runs on l's goroutine.
+func (s *gnetServer) nextTurns(l *gnetLoop) {
+	l.turnArmed, l.inTurn = false, true
+	defer func() { l.inTurn = false }()
+	turns := l.turns
+	l.turns = l.turnSpare[:0]
+	for i, g := range turns {
+		turns[i] = nil
+		g.turnQueued = false
+		if _, open := l.conns[g]; !open || !g.yielded || g.quit {
+			continue
+		}
+		g.pendOut.Store(int64(g.c.OutboundBuffered()))
+		if s.write(g, g.process(l.out[:0], nil)) == gnet.Close {
+			_ = l.el.Close(g.c)
+		}
+	}
+	l.turnSpare = turns[:0]
 }
 
 // armResume schedules resumeHeld on l's loop, soon, unless it is already.

@@ -40,6 +40,8 @@ type testHandler struct {
 
 	opened, closed atomic.Int64
 	parks          atomic.Int64                   // requests BLOCK has parked
+	bigs           atomic.Int64                   // BIG requests served
+	bigsAtPing     atomic.Int64                   // bigs when PING (RESP) was last served
 	postpones      atomic.Int64                   // requests POSTPONE has postponed
 	retried        sync.Map                       // *Conn: its POSTPONE is being served again
 	rejectOpen     atomic.Pointer[binproto.Error] // Open fails with it when set
@@ -137,6 +139,7 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 	num := func(b []byte) int { n, _ := strconv.Atoi(string(b)); return n }
 	switch name {
 	case "ping":
+		h.bigsAtPing.Store(h.bigs.Load())
 		w.Simple("PONG")
 	case "echo":
 		w.Bulk(argv[1])
@@ -153,6 +156,7 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 		h.pushes(c, num(argv[1]))
 		w.OK()
 	case "big":
+		h.bigs.Add(1)
 		w.Bulk(h.big[:min(num(argv[1]), len(h.big))])
 	case "quit":
 		w.OK()
@@ -193,6 +197,7 @@ func (h *testHandler) serveBinary(c *Conn, req *Request, w *Writer) {
 		h.pushes(c, int(a[0].Int))
 		w.OK()
 	case opBig:
+		h.bigs.Add(1)
 		w.Bulk(h.big[:min(int(a[0].Int), len(h.big))])
 	case opQuit:
 		w.OK()
