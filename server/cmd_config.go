@@ -72,10 +72,12 @@ func redisPolicyName(p core.EvictionPolicy) string {
 }
 
 // parseConfigInt parses an integer setting in [lo, hi], with Redis's
-// errors for a value that is not an integer or is out of range.
+// errors for a value that is not an integer or is out of range. It reads
+// the value as Redis's string2ll does (parseInt), which refuses what
+// strconv.ParseInt takes: a '+' sign, leading zeros, "-0".
 func parseConfigInt(v string, lo, hi int64) (int64, error) {
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
+	n, ok := parseInt([]byte(v))
+	if !ok {
 		return 0, errors.New("argument couldn't be parsed into an integer")
 	}
 	if n < lo || n > hi {

@@ -652,6 +652,14 @@ func compatSteps() []step {
 		s(errR("ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"), "CONFIG", "SET", "maxmemory-policy", "foo"),
 		s(errR("ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument couldn't be parsed into an integer"), "CONFIG", "SET", "maxclients", "abc"),
 		s(errR("ERR CONFIG SET failed (possibly related to argument 'timeout') - argument must be between 0 and 2147483647 inclusive"), "CONFIG", "SET", "timeout", "-1"),
+		// Integer settings parse as Redis's string2ll does: no sign
+		// but '-', no leading zeros, no spaces.
+		s(errR("ERR CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't be parsed into an integer"), "CONFIG", "SET", "timeout", "+10"),
+		s(errR("ERR CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't be parsed into an integer"), "CONFIG", "SET", "timeout", "010"),
+		s(errR("ERR CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't be parsed into an integer"), "CONFIG", "SET", "timeout", "-0"),
+		s(errR("ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument couldn't be parsed into an integer"), "CONFIG", "SET", "maxclients", "00"),
+		s(errR("ERR CONFIG SET failed (possibly related to argument 'slowlog-max-len') - argument couldn't be parsed into an integer"), "CONFIG", "SET", "slowlog-max-len", "+128"),
+		s(bulksR("timeout", "0"), "CONFIG", "GET", "timeout"),
 		s(errR("ERR CONFIG SET failed (possibly related to argument 'maxmemory') - duplicate parameter"), "CONFIG", "SET", "maxmemory", "1gb", "maxmemory", "2gb"),
 		s(syntaxR, "CONFIG", "SET", "maxmemory", "10", "foo"),
 		s(okR, "CONFIG", "SET", "maxmemory", "0"),
