@@ -111,6 +111,9 @@ var configParams = []configParam{
 					return err
 				}
 				s.maxMemory.Store(n)
+				if f := s.cfg.OnMaxMemory; f != nil {
+					f(n)
+				}
 				return nil
 			}, nil
 		},

@@ -67,6 +67,11 @@ type Config struct {
 	// values). 0 means unbounded; cmd/ringdb-server derives its default
 	// from the container's or host's memory.
 	MaxMemory int64
+	// OnMaxMemory, when set, is called with the new bound each time
+	// CONFIG SET maxmemory changes it, so that what is sized from the
+	// bound outside the server follows it: cmd/ringdb-server gives the Go
+	// heap a soft limit of what the bound leaves of the host's memory.
+	OnMaxMemory func(int64)
 	// Eviction is the policy applied at MaxMemory (default
 	// core.NoEviction: writes fail with OOM).
 	Eviction core.EvictionPolicy

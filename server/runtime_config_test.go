@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -156,5 +157,34 @@ func TestConfigSetImmutable(t *testing.T) {
 	}
 	if got := d.do(t, "CONFIG", "GET", "maxmemory"); strings.Contains(got, "10485760") {
 		t.Fatalf("maxmemory applied with a refused databases: %q", got)
+	}
+}
+
+// TestConfigSetMaxMemoryTellsOnMaxMemory: CONFIG SET maxmemory hands the
+// new bound to Config.OnMaxMemory, through which cmd/ringdb-server keeps
+// the Go heap's soft limit at what the bound leaves of the host's memory.
+// Without it, raising maxmemory at run time left the heap the room of the
+// old, lower bound, so data and heap together could pass the host's
+// memory. A CONFIG SET that fails, or sets the value it has, calls nothing.
+func TestConfigSetMaxMemoryTellsOnMaxMemory(t *testing.T) {
+	var got []int64
+	srv := newDirectServer(t, Config{MaxMemory: 1 << 30, OnMaxMemory: func(n int64) { got = append(got, n) }})
+	c := newDirectClient(t, srv)
+	for _, st := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"maxmemory", "2gb"}, okR},
+		{[]string{"maxmemory", "2gb"}, okR},
+		{[]string{"maxmemory", "100mb", "maxclients", "50"}, ""}, // fails: the fake transport cannot change maxclients
+		{[]string{"maxmemory", "0"}, okR},
+	} {
+		r := c.do(t, append([]string{"CONFIG", "SET"}, st.args...)...)
+		if st.want != "" && r != st.want {
+			t.Fatalf("CONFIG SET %q = %q, want %q", st.args, r, st.want)
+		}
+	}
+	if want := []int64{2 << 30, 0}; !slices.Equal(got, want) {
+		t.Errorf("OnMaxMemory got %v, want %v", got, want)
 	}
 }

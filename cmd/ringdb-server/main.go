@@ -41,10 +41,12 @@ func run() int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
 	// The data lives outside the Go heap; give the heap (index, buffers) a
-	// soft limit of what the bound leaves, unless GOMEMLIMIT says otherwise.
+	// soft limit of what the bound leaves, unless GOMEMLIMIT says otherwise,
+	// and keep it so when CONFIG SET maxmemory moves the bound.
 	if os.Getenv("GOMEMLIMIT") == "" {
-		if total, err := cli.MemoryLimit(); err == nil && cfg.MaxMemory > 0 && total > cfg.MaxMemory {
-			debug.SetMemoryLimit(total - cfg.MaxMemory)
+		if total, err := cli.MemoryLimit(); err == nil {
+			debug.SetMemoryLimit(cli.HeapLimit(total, cfg.MaxMemory))
+			cfg.OnMaxMemory = func(n int64) { debug.SetMemoryLimit(cli.HeapLimit(total, n)) }
 		}
 	}
 

@@ -203,6 +203,17 @@ func ParseSize(s string) (int64, error) {
 	return int64(v), nil
 }
 
+// HeapLimit is the Go heap's soft limit (debug.SetMemoryLimit) for a
+// process that may use total bytes and bounds its data at maxMemory: what
+// the bound leaves, or no limit (math.MaxInt64, Go's default) when the data
+// is unbounded (0) or the bound leaves nothing.
+func HeapLimit(total, maxMemory int64) int64 {
+	if maxMemory > 0 && total > maxMemory {
+		return total - maxMemory
+	}
+	return math.MaxInt64
+}
+
 // MemoryLimit returns the memory this process may use: the tightest cgroup
 // memory limit (v2 memory.max, or v1 memory.limit_in_bytes) of this
 // process's cgroup and its ancestors, as /proc/self/cgroup names them, when

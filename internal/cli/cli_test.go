@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -186,5 +187,20 @@ func TestCgroupMemoryLimit(t *testing.T) {
 			require.Equal(t, tc.found, found)
 			require.Equal(t, tc.want, got)
 		})
+	}
+}
+
+// TestHeapLimit: the heap gets what the data's bound leaves, and no limit
+// when the data is unbounded or the bound takes everything.
+func TestHeapLimit(t *testing.T) {
+	for _, tc := range []struct{ total, max, want int64 }{
+		{4 << 30, 3 << 30, 1 << 30},
+		{4 << 30, 0, math.MaxInt64},
+		{4 << 30, 4 << 30, math.MaxInt64},
+		{4 << 30, 5 << 30, math.MaxInt64},
+	} {
+		if got := HeapLimit(tc.total, tc.max); got != tc.want {
+			t.Errorf("HeapLimit(%d, %d) = %d, want %d", tc.total, tc.max, got, tc.want)
+		}
 	}
 }
