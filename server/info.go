@@ -144,9 +144,16 @@ func (s *Server) appendInfoSection(b []byte, sec string, cs *cmdStats) []byte {
 			d = d.since(&base.stats)
 		}
 		b = fieldUint(b, "total_connections_received", d.conns)
+		var r rateSample // Redis's order: ops after the commands, kbps after the bytes
+		if p := s.rates.Load(); p != nil {
+			r = *p
+		}
 		b = fieldUint(b, "total_commands_processed", d.cmds)
+		b = fieldInt(b, "instantaneous_ops_per_sec", int64(r.opsPerSec))
 		b = fieldUint(b, "total_net_input_bytes", d.in)
 		b = fieldUint(b, "total_net_output_bytes", d.out)
+		b = field(b, "instantaneous_input_kbps", strconv.FormatFloat(r.inKbps, 'f', 2, 64))
+		b = field(b, "instantaneous_output_kbps", strconv.FormatFloat(r.outKbps, 'f', 2, 64))
 		b = fieldUint(b, "rejected_connections", d.rejected)
 		b = fieldUint(b, "client_output_buffer_disconnects", d.outDisc)
 		b = fieldUint(b, "expired_keys", d.expired)
@@ -259,6 +266,34 @@ func (s *Server) infoStatsNow(st *core.Stats, ts *transport.Stats) infoStats {
 		sets:     st.Sets,
 		deletes:  st.Deletes,
 	}
+}
+
+// rateSample is one sample of the counters behind INFO's instantaneous_*
+// fields, with the rates since the sample before it.
+type rateSample struct {
+	at              time.Time
+	cmds, in, out   uint64
+	opsPerSec       float64
+	inKbps, outKbps float64
+}
+
+// sampleRates samples the command and network counters (the tick does,
+// once a second) and sets INFO's instantaneous_ops_per_sec,
+// instantaneous_input_kbps and instantaneous_output_kbps to the rates
+// since the previous sample. Redis averages 16 samples taken every
+// 100 ms, so its rates follow a change within 1.6 s; these within 1 s.
+func (s *Server) sampleRates(now time.Time) {
+	ts := s.transportStats()
+	cur := &rateSample{at: now, cmds: s.commandCount(), in: ts.BytesIn, out: ts.BytesOut}
+	if prev := s.rates.Load(); prev != nil {
+		if dt := now.Sub(prev.at).Seconds(); dt > 0 {
+			sub := func(a, b uint64) float64 { return float64(a - min(a, b)) }
+			cur.opsPerSec = sub(cur.cmds, prev.cmds) / dt
+			cur.inKbps = sub(cur.in, prev.in) / dt / 1024
+			cur.outKbps = sub(cur.out, prev.out) / dt / 1024
+		}
+	}
+	s.rates.Store(cur)
 }
 
 // since returns the counts from base to d (never below 0).

@@ -56,6 +56,9 @@ type Server struct {
 	// keyspace took at start.
 	peakMem    atomic.Int64
 	startupMem int64
+	// rates holds INFO's instantaneous_* rates, from the tick's samples
+	// (nil: none taken yet).
+	rates atomic.Pointer[rateSample]
 	// statBase holds INFO's counters as CONFIG RESETSTAT found them (nil:
 	// never reset); INFO shows the counts since.
 	statBase atomic.Pointer[statBaseline]
@@ -236,6 +239,7 @@ func (s *Server) tick() {
 		case now := <-t.C:
 			s.clockSec.Store(now.Unix())
 			s.notePeak(s.ks.UsedBytes())
+			s.sampleRates(now)
 		}
 	}
 }
