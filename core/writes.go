@@ -451,6 +451,15 @@ type GetExOptions struct {
 // GetEx appends key's value to dst and then changes its TTL as o says. A
 // deadline already past deletes the key.
 func (k *Keyspace) GetEx(dst, key []byte, o GetExOptions) ([]byte, bool, error) {
+	v, ok, _, err := k.GetExChanged(dst, key, o)
+	return v, ok, err
+}
+
+// GetExChanged is GetEx that also reports whether it changed the key: gave
+// it another deadline, removed its TTL, or deleted it for a deadline
+// already past. A deadline equal to the key's, or Persist of a key without
+// a TTL, changes nothing.
+func (k *Keyspace) GetExChanged(dst, key []byte, o GetExOptions) (val []byte, found, changed bool, err error) {
 	set := 0
 	for _, b := range []bool{o.TTL != 0, o.ExpireAt != 0, o.Persist} {
 		if b {
@@ -459,28 +468,27 @@ func (k *Keyspace) GetEx(dst, key []byte, o GetExOptions) ([]byte, bool, error) 
 	}
 	if set == 0 {
 		v, ok := k.Get(dst, key)
-		return v, ok, nil
+		return v, ok, false, nil
 	}
 	if set > 1 {
-		return dst, false, ErrSyntax
+		return dst, false, false, ErrSyntax
 	}
 	if o.TTL < 0 || o.ExpireAt < 0 {
 		// Redis looks the key up first: a missing key is just a miss.
 		if !k.Exists(key) {
-			return dst, false, nil
+			return dst, false, false, nil
 		}
-		return dst, false, ErrInvalidExpire
+		return dst, false, false, ErrInvalidExpire
 	}
 	now := k.clock()
 	expireAt := noExpiry
-	var err error
 	switch {
 	case o.TTL > 0:
 		if expireAt, err = deadline(now, o.TTL); err != nil {
 			if !k.Exists(key) {
-				return dst, false, nil // as Redis: a missing key is just a miss
+				return dst, false, false, nil // as Redis: a missing key is just a miss
 			}
-			return dst, false, err
+			return dst, false, false, err
 		}
 	case o.ExpireAt > 0:
 		expireAt = o.ExpireAt
@@ -488,18 +496,19 @@ func (k *Keyspace) GetEx(dst, key []byte, o GetExOptions) ([]byte, bool, error) 
 	s, h := k.shardFor(key)
 	var r retrier
 	for count := true; ; count = false {
-		val, ok, err := k.getEx(s, h, dst, key, now, expireAt, count)
+		val, found, changed, err = k.getEx(s, h, dst, key, now, expireAt, count)
 		if err == nil && r.local == nil || !r.again(k, &err) {
-			return val, ok, err
+			return val, found, changed, err
 		}
 	}
 }
 
 // getEx is GetEx's locked part. With count it counts its read (the first
-// run only: the read of a run after shed was counted).
-func (k *Keyspace) getEx(s *shard, h uint64, dst, key []byte, now, expireAt int64, count bool) ([]byte, bool, error) {
+// run only: the read of a run after shed was counted). It reports whether
+// it changed the key.
+func (k *Keyspace) getEx(s *shard, h uint64, dst, key []byte, now, expireAt int64, count bool) ([]byte, bool, bool, error) {
 	if err := k.lock(s); err != nil {
-		return dst, false, err
+		return dst, false, false, err
 	}
 	defer s.mu.Unlock()
 	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
@@ -510,7 +519,7 @@ func (k *Keyspace) getEx(s *shard, h uint64, dst, key []byte, now, expireAt int6
 		if exp {
 			s.reclaimExpired(pos, v)
 		}
-		return dst, false, nil
+		return dst, false, false, nil
 	}
 	dst = appendValue(dst, r.val)
 	switch {
@@ -518,10 +527,12 @@ func (k *Keyspace) getEx(s *shard, h uint64, dst, key []byte, now, expireAt int6
 		s.remove(s.table.Load(), pos, v)
 		s.deletes.Add(1)
 		s.reclaimRetired(false, false)
+		return dst, true, true, nil
 	case expireAt != r.expireAt:
-		return dst, true, s.rewrite(h, key, &r, pg, expireAt)
+		err := s.rewrite(h, key, &r, pg, expireAt)
+		return dst, true, err == nil, err
 	}
-	return dst, true, nil
+	return dst, true, false, nil
 }
 
 // ExpireCond is the condition of an expire command (Redis 7 NX/XX/GT/LT).
