@@ -249,6 +249,7 @@ func binGetDel(c *cmdCtx) {
 	}
 	v, found := c.srv.ks.GetDel(c.sess.buf[:0], key)
 	if found {
+		c.touch(key)
 		c.w.Bulk(v)
 	} else {
 		c.w.Null()
@@ -411,12 +412,7 @@ func binPTTL(c *cmdCtx) {
 
 func binPersist(c *cmdCtx) {
 	if key, ok := c.argKey(0); ok {
-		ok, err := c.srv.ks.Persist(key)
-		if err != nil {
-			c.coreErr(err)
-			return
-		}
-		c.w.Int(b2i(ok))
+		c.replyPersist(key)
 	}
 }
 
@@ -448,10 +444,7 @@ func binScan(c *cmdCtx) {
 
 func binDBSize(c *cmdCtx) { c.w.Int(int64(c.srv.ks.Len())) }
 
-func binFlushAll(c *cmdCtx) {
-	c.srv.ks.Flush()
-	c.w.OK()
-}
+func binFlushAll(c *cmdCtx) { c.replyFlush() }
 
 // binStats is STATS: the keyspace, connection and network counters as a
 // map of name → INT (docs/PROTOCOL.md lists the keys).

@@ -15,6 +15,7 @@ func (c *cmdCtx) replyDel(keys [][]byte) {
 	var n int64
 	for _, k := range keys {
 		if c.srv.ks.Delete(k) {
+			c.touch(k)
 			n++
 		}
 	}
@@ -39,6 +40,7 @@ func (c *cmdCtx) replyRename(src, dst []byte) {
 		c.coreErr(err)
 		return
 	}
+	c.touchRenamed(src, dst)
 	c.w.OK()
 }
 
@@ -71,7 +73,41 @@ func (c *cmdCtx) replyExpire(kind expireKind, key []byte, when int64, cond core.
 		c.coreErr(err)
 		return
 	}
+	if ok {
+		c.touch(key) // set (the same deadline too) or deleted
+	}
 	c.w.Int(b2i(ok))
+}
+
+// touchRenamed touches both keys of a RENAME that moved src to dst; one
+// of a key to itself changes nothing.
+func (c *cmdCtx) touchRenamed(src, dst []byte) {
+	if string(src) != string(dst) {
+		c.touch(src)
+		c.touch(dst)
+	}
+}
+
+// replyPersist removes key's TTL and writes 1, or 0 when it had none.
+func (c *cmdCtx) replyPersist(key []byte) {
+	ok, err := c.srv.ks.Persist(key)
+	if err != nil {
+		c.coreErr(err)
+		return
+	}
+	if ok {
+		c.touch(key)
+	}
+	c.w.Int(b2i(ok))
+}
+
+// replyFlush empties the keyspace (FLUSHALL, FLUSHDB) and writes OK. The
+// watchers of the keys it removes are touched first
+// (watchRegistry.touchExisting).
+func (c *cmdCtx) replyFlush() {
+	c.srv.watch.touchExisting(c.srv.ks)
+	c.srv.ks.Flush()
+	c.w.OK()
 }
 
 // replyScan runs one SCAN step and writes [cursor, [key ...]]. The cursor
@@ -193,16 +229,9 @@ func expireInRange(kind expireKind, when int64) bool {
 	return true
 }
 
-func cmdTTL(c *cmdCtx)  { c.w.Int(c.srv.ks.TTL(c.argv[1])) }
-func cmdPTTL(c *cmdCtx) { c.w.Int(c.srv.ks.PTTL(c.argv[1])) }
-func cmdPersist(c *cmdCtx) {
-	ok, err := c.srv.ks.Persist(c.argv[1])
-	if err != nil {
-		c.coreErr(err)
-		return
-	}
-	c.w.Int(b2i(ok))
-}
+func cmdTTL(c *cmdCtx)     { c.w.Int(c.srv.ks.TTL(c.argv[1])) }
+func cmdPTTL(c *cmdCtx)    { c.w.Int(c.srv.ks.PTTL(c.argv[1])) }
+func cmdPersist(c *cmdCtx) { c.replyPersist(c.argv[1]) }
 
 // cmdExpireTime is EXPIRETIME key: the deadline in unix seconds, rounded
 // as Redis rounds it.
@@ -231,6 +260,9 @@ func cmdRenameNX(c *cmdCtx) {
 	if err != nil {
 		c.coreErr(err)
 		return
+	}
+	if ok {
+		c.touchRenamed(c.argv[1], c.argv[2])
 	}
 	c.w.Int(b2i(ok))
 }
@@ -271,6 +303,9 @@ func cmdCopy(c *cmdCtx) {
 	if err != nil {
 		c.coreErr(err)
 		return
+	}
+	if ok {
+		c.touch(argv[2])
 	}
 	c.w.Int(b2i(ok))
 }

@@ -20,8 +20,7 @@ func cmdFlush(c *cmdCtx) {
 		c.syntaxErr()
 		return
 	}
-	c.srv.ks.Flush()
-	c.w.OK()
+	c.replyFlush()
 }
 
 // cmdTime is TIME: [unix seconds, microseconds], as bulk strings.

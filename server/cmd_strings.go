@@ -26,6 +26,9 @@ func (c *cmdCtx) replyGet(key []byte) {
 // prevented the write.
 func (c *cmdCtx) replySet(key, val []byte, o core.SetOptions) {
 	res, err := c.srv.ks.SetOpt(c.sess.buf[:0], key, val, o)
+	if err == nil && res.Written {
+		c.touch(key) // the same value too; not when NX or XX held it back
+	}
 	switch {
 	case err != nil:
 		c.coreErr(err)
@@ -41,7 +44,12 @@ func (c *cmdCtx) replySet(key, val []byte, o core.SetOptions) {
 
 // replyGetEx runs GETEX and writes the value or null.
 func (c *cmdCtx) replyGetEx(key []byte, o core.GetExOptions) {
-	v, ok, err := c.srv.ks.GetEx(c.sess.buf[:0], key, o)
+	v, ok, changed, err := c.srv.ks.GetExChanged(c.sess.buf[:0], key, o)
+	// Redis touches an existing key given a deadline, its own included,
+	// but PERSIST only when it removed a TTL.
+	if err == nil && ok && (o.TTL != 0 || o.ExpireAt != 0 || changed) {
+		c.touch(key)
+	}
 	switch {
 	case err != nil:
 		c.coreErr(err)
@@ -76,6 +84,7 @@ func (c *cmdCtx) replyIncrBy(key []byte, delta int64) {
 		c.coreErr(err)
 		return
 	}
+	c.touch(key) // INCRBY 0 too
 	c.w.Int(n)
 }
 
@@ -85,6 +94,9 @@ func (c *cmdCtx) replyIncrBy(key []byte, delta int64) {
 // SETRANGE's does; binary clients get the LIMIT class.
 func (c *cmdCtx) replyAppend(key, val []byte) {
 	n, err := c.srv.ks.Append(key, val)
+	if err == nil {
+		c.touch(key) // an empty value too, as Redis
+	}
 	switch {
 	case err != nil && !c.bin && errors.Is(err, core.ErrValueTooLarge):
 		c.errReply(msgStringTooLong)
@@ -97,7 +109,11 @@ func (c *cmdCtx) replyAppend(key, val []byte) {
 
 // replyMSet stores the pairs and writes OK.
 func (c *cmdCtx) replyMSet(pairs [][]byte) {
-	if err := c.srv.ks.MSet(pairs...); err != nil {
+	err := c.srv.ks.MSet(pairs...)
+	// Touched even when it failed: a memory error can leave it
+	// part-applied.
+	c.touchPairs(pairs)
+	if err != nil {
 		c.coreErr(err)
 		return
 	}
@@ -214,6 +230,9 @@ func cmdSetNX(c *cmdCtx) {
 		c.coreErr(err)
 		return
 	}
+	if res.Written {
+		c.touch(c.argv[1])
+	}
 	c.w.Int(b2i(res.Written))
 }
 
@@ -239,6 +258,7 @@ func cmdGetSet(c *cmdCtx) { c.replySet(c.argv[1], c.argv[2], core.SetOptions{Get
 func cmdGetDel(c *cmdCtx) {
 	v, ok := c.srv.ks.GetDel(c.sess.buf[:0], c.argv[1])
 	if ok {
+		c.touch(c.argv[1])
 		c.w.Bulk(v)
 	} else {
 		c.w.Null()
@@ -305,8 +325,11 @@ func cmdMSetNX(c *cmdCtx) {
 	}
 	ok, err := c.srv.ks.MSetNX(c.argv[1:]...)
 	if err != nil {
-		c.coreErr(err)
+		c.coreErr(err) // a failed MSETNX leaves every key as it was
 		return
+	}
+	if ok {
+		c.touchPairs(c.argv[1:])
 	}
 	c.w.Int(b2i(ok))
 }
@@ -370,6 +393,9 @@ func cmdSetRange(c *cmdCtx) {
 		return
 	}
 	n, err := c.srv.ks.SetRange(c.argv[1], off, c.argv[3])
+	if err == nil && len(c.argv[3]) > 0 {
+		c.touch(c.argv[1]) // an empty value writes nothing
+	}
 	switch {
 	case errors.Is(err, core.ErrValueTooLarge):
 		c.errReply(msgStringTooLong)
@@ -388,6 +414,7 @@ func cmdIncrByFloat(c *cmdCtx) {
 		c.coreErr(err)
 		return
 	}
+	c.touch(c.argv[1])
 	c.w.Bulk(v)
 	c.sess.keepBuf(v)
 }

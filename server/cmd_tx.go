@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"strconv"
 
-	"github.com/ringdb/ringdb/core"
 	"github.com/ringdb/ringdb/transport/binproto"
 )
 
@@ -17,12 +16,9 @@ import (
 // client runs meanwhile, checks the watched keys, and runs the queue,
 // answering an array of the replies.
 //
-// WATCH differs from Redis: it snapshots each key (whether it exists, its
-// deadline, a digest of its value) and EXEC compares the snapshots. Redis
-// aborts on any write to a watched key, even one that writes the same
-// value back; here such a write goes unnoticed. For an optimistic
-// read-modify-write that is harmless: what was read is still what is
-// there.
+// WATCH is Redis 7.0's: EXEC answers a null array when a watched key was
+// modified after WATCH, by any client, itself included, or expired or was
+// evicted (watch.go).
 
 // Transaction limits (docs/PROTOCOL.md, "Limits"). A command past them
 // gets a LIMIT error and marks the transaction failed, as any rejected
@@ -75,10 +71,13 @@ type queuedCmd struct {
 	argv [][]byte
 }
 
-// watchedKey is a key WATCH took a snapshot of.
+// watchedKey is a key the session watches.
 type watchedKey struct {
 	key []byte
-	fp  core.Fingerprint
+	// existed says the key existed when WATCH registered it: EXEC aborts
+	// when it is gone, removed by expiry or eviction (a command that
+	// removes it touches it).
+	existed bool
 }
 
 // flagTx marks the session's open transaction, if any, failed: a command
@@ -89,10 +88,24 @@ func (s *session) flagTx() {
 	}
 }
 
-// unwatch forgets the session's watched keys.
+// unwatch forgets the session's watched keys: it takes them out of the
+// registry, then clears the dirty flag, which no touch can set once they
+// are out.
 func (s *session) unwatch() {
+	if len(s.watched) > 0 {
+		reg := s.srv.watch
+		for i := range s.watched {
+			reg.remove(s, s.watched[i].key)
+		}
+		reg.watching.Add(-1)
+	}
 	clear(s.watched)
-	s.watched = s.watched[:0]
+	if cap(s.watched) > 64 {
+		s.watched = nil // do not keep 1,024 watches' room for life
+	} else {
+		s.watched = s.watched[:0]
+	}
+	s.watchDirty.Store(false)
 }
 
 // rejectArity answers a wrong argument count for cmd, as Redis's
@@ -220,15 +233,22 @@ func cmdWatch(c *cmdCtx) {
 			return
 		}
 	}
-	ks := c.srv.ks
+	ks, reg := c.srv.ks, c.srv.watch
 outer:
 	for _, k := range keys {
 		for i := range sess.watched {
 			if bytes.Equal(sess.watched[i].key, k) {
-				continue outer // watched already: the first snapshot holds
+				continue outer // watched already: the first WATCH holds
 			}
 		}
-		sess.watched = append(sess.watched, watchedKey{key: bytes.Clone(k), fp: ks.Fingerprint(k)})
+		if len(sess.watched) == 0 {
+			reg.watching.Add(1) // before the first key is in: see watching
+		}
+		// Registered before it is looked at: a write either touches it
+		// from now on or came before the look.
+		reg.add(sess, k)
+		exists, _ := ks.Meta(k)
+		sess.watched = append(sess.watched, watchedKey{key: bytes.Clone(k), existed: exists})
 	}
 	c.w.OK()
 }
@@ -239,11 +259,20 @@ func cmdUnwatch(c *cmdCtx) {
 	c.w.OK()
 }
 
-// watchedSame reports whether every watched key still has its snapshot.
-// REQUIRES: the execution gate held exclusively.
+// watchedSame reports whether no watched key was touched since WATCH and
+// every one that existed then still does (it did not expire, nor was it
+// evicted). It costs one lookup per watched key, whatever the values'
+// sizes. REQUIRES: the execution gate held exclusively (no command can
+// touch meanwhile).
 func (s *session) watchedSame() bool {
+	if s.watchDirty.Load() {
+		return false
+	}
 	for i := range s.watched {
-		if s.srv.ks.Fingerprint(s.watched[i].key) != s.watched[i].fp {
+		if !s.watched[i].existed {
+			continue
+		}
+		if exists, _ := s.srv.ks.Meta(s.watched[i].key); !exists {
 			return false
 		}
 	}

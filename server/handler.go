@@ -62,6 +62,7 @@ func (h *connHandler) Close(c *transport.Conn) {
 	s.stopMonitor(sess)
 	s.dropPaused(sess)
 	s.waits.drop(sess)
+	sess.unwatch() // out of the registry: nothing left behind
 	s.sessMu.Lock()
 	if s.sessions[sess.id] == sess {
 		delete(s.sessions, sess.id)

@@ -18,14 +18,25 @@ import (
 // comparison).
 func compareRedis(t *testing.T) *netClient {
 	t.Helper()
+	return compareRedisDialer(t)(t)
+}
+
+// compareRedisDialer is compareRedis for a test that needs several
+// clients of the same Redis: each call of the function it returns opens
+// one more, closed when the test ends.
+func compareRedisDialer(t *testing.T) func(t testing.TB) *netClient {
+	t.Helper()
 	if addr := os.Getenv("RINGDB_COMPARE_REDIS"); addr != "" {
-		return dialRaw(t, addr)
+		return func(t testing.TB) *netClient { return dialRaw(t, addr) }
 	}
 	sock := redistest.Start(t, redistest.Bin(t))
-	c, err := net.DialTimeout("unix", sock, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
+	return func(t testing.TB) *netClient {
+		t.Helper()
+		c, err := net.DialTimeout("unix", sock, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return &netClient{conn: c, r: bufio.NewReader(c)}
 	}
-	t.Cleanup(func() { c.Close() })
-	return &netClient{conn: c, r: bufio.NewReader(c)}
 }

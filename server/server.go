@@ -29,8 +29,10 @@ type Server struct {
 	cmds *commandTable
 	h    *connHandler
 	slow *slowlog
-	gate *execGate  // entered by every command, taken by EXEC
-	mon  monitorHub // MONITOR's sessions (monitor.go)
+	gate *execGate // entered by every command, taken by EXEC
+	// watch is WATCH's registry, touched by every write (watch.go).
+	watch *watchRegistry
+	mon   monitorHub // MONITOR's sessions (monitor.go)
 	// pause is CLIENT PAUSE's state, read by every command (pause.go).
 	pause clientPause
 	waits replWaits // parked WAIT requests (wait.go)
@@ -143,6 +145,7 @@ func newServer(cfg Config, logger *slog.Logger, ks *core.Keyspace, tr transport.
 		shutReq:  make(chan struct{}),
 		slow:     newSlowlog(),
 		gate:     newExecGate(),
+		watch:    newWatchRegistry(),
 	}
 	s.h = &connHandler{s: s}
 	s.newMetrics()

@@ -44,7 +44,10 @@ type session struct {
 	keys [][]byte // scratch for SCAN and KEYS
 
 	tx      *txState     // the open transaction (MULTI), nil outside one
-	watched []watchedKey // WATCH snapshots, until EXEC, DISCARD or UNWATCH
+	watched []watchedKey // WATCH's keys, until EXEC, DISCARD, UNWATCH, RESET or close
+	// watchDirty is set by a touch of a watched key (watch.go), from any
+	// connection's command; EXEC reads it holding the gate exclusively.
+	watchDirty atomic.Bool
 	// multi is CLIENT LIST's multi= for other sessions to read: the
 	// commands queued plus one from MULTI until EXEC has run them (or
 	// DISCARD), 0 outside a transaction.
