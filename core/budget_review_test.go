@@ -438,8 +438,8 @@ func TestShedAfterBoundRemovedRunsAgain(t *testing.T) {
 // TestNoFeedingForCommandsThatNeedNoRoom: a starved shard is fed (budget
 // collected for it, evicting in the shards over their share) by the next
 // command that locks it. DEL, GETDEL, OBJECT and MEMORY USAGE (Inspect)
-// and WATCH (Fingerprint) lock it too but need no room: each evicted one
-// of shard 0's values for a shard that did not need it.
+// lock it too but need no room: each evicted one of shard 0's values for
+// a shard that did not need it.
 func TestNoFeedingForCommandsThatNeedNoRoom(t *testing.T) {
 	ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: AllKeys})
 	coldLargeInShard0(t, ks)
@@ -459,7 +459,6 @@ func TestNoFeedingForCommandsThatNeedNoRoom(t *testing.T) {
 		{"DEL", func() { ks.Delete(missing) }},
 		{"GETDEL", func() { ks.GetDel(nil, missing) }},
 		{"Inspect", func() { ks.Inspect(small[0], false) }},
-		{"Fingerprint", func() { ks.Fingerprint(small[0]) }},
 	} {
 		s1.starved.Store(1) // as the write before left it
 		c.op()

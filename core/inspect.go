@@ -1,7 +1,5 @@
 package core
 
-import "github.com/cespare/xxhash/v2"
-
 // Touch reports how many of keys exist, a repeated key counting each time,
 // and marks each live one as read for eviction, as Get does (its access
 // frequency goes up, so S3-FIFO keeps it longer), without copying its
@@ -117,33 +115,4 @@ func (k *Keyspace) sumUsed(after func(shard int)) int64 {
 		}
 	}
 	return n
-}
-
-// Fingerprint identifies the state of one key for an optimistic check
-// (the server's WATCH): whether it exists, its deadline, and a digest of
-// its value. Two equal fingerprints mean the key holds the same value
-// with the same deadline, not that nobody wrote it in between.
-type Fingerprint struct {
-	Exists   bool
-	ExpireAt int64  // Unix ms, -1 without a deadline (or key)
-	Digest   uint64 // xxhash64 of the value, 0 without a key
-}
-
-// Fingerprint returns key's fingerprint. It counts no hit or miss and
-// changes no access frequency (an expired key it finds is reclaimed). It
-// takes the key's shard lock and hashes the whole value: O(len(value)).
-func (k *Keyspace) Fingerprint(key []byte) Fingerprint {
-	s, h := k.shardFor(key)
-	if k.lockOnly(s) != nil { // it needs no room: no feeding
-		return Fingerprint{ExpireAt: -1}
-	}
-	defer s.mu.Unlock()
-	pos, v, r, _, ok, exp := s.find(h, key, k.clock)
-	if !ok {
-		if exp {
-			s.reclaimExpired(pos, v)
-		}
-		return Fingerprint{ExpireAt: -1}
-	}
-	return Fingerprint{Exists: true, ExpireAt: r.expireAt, Digest: xxhash.Sum64(r.val)}
 }

@@ -80,7 +80,7 @@ func (k *Keyspace) lock(s *shard) error {
 }
 
 // lockOnly is lock without feeding: for shed and feed themselves, and
-// for commands that allocate nothing (DEL, GETDEL, Inspect, Fingerprint):
+// for commands that allocate nothing (DEL, GETDEL, Inspect):
 // feeding for them evicted keys in other shards to move budget to a shard
 // that needs none until its next write, which feeds it then.
 func (k *Keyspace) lockOnly(s *shard) error {
