@@ -57,8 +57,16 @@ type watchShard struct {
 	// keys maps a watched key to the sessions watching it, each once.
 	// REQUIRES: mu held.
 	keys map[string][]*session
-	_    [112]byte
+	// peak is the most keys held since keys was made: a Go map keeps the
+	// room it grew to, so one emptied after a burst is made again.
+	// REQUIRES: mu held.
+	peak int
+	_    [104]byte
 }
+
+// shardShrinkPeak is the peak past which an emptied shard's map is made
+// again (a few hundred keys: a map of them takes tens of KiB).
+const shardShrinkPeak = 512
 
 // newWatchRegistry sizes the registry for GOMAXPROCS: the shard lock is
 // taken by every write while anyone watches, from every event loop (one
@@ -129,6 +137,7 @@ func (r *watchRegistry) add(s *session, key []byte) {
 	sh := r.shard(key)
 	sh.mu.Lock()
 	sh.keys[string(key)] = append(sh.keys[string(key)], s)
+	sh.peak = max(sh.peak, len(sh.keys))
 	sh.mu.Unlock()
 }
 
@@ -136,7 +145,11 @@ func (r *watchRegistry) add(s *session, key []byte) {
 func (r *watchRegistry) remove(s *session, key []byte) {
 	sh := r.shard(key)
 	sh.mu.Lock()
-	ss := sh.keys[string(key)]
+	defer sh.mu.Unlock()
+	ss, ok := sh.keys[string(key)]
+	if !ok {
+		return
+	}
 	for i, w := range ss {
 		if w == s {
 			last := len(ss) - 1
@@ -146,12 +159,14 @@ func (r *watchRegistry) remove(s *session, key []byte) {
 			break
 		}
 	}
-	if len(ss) == 0 {
-		delete(sh.keys, string(key))
-	} else {
+	switch {
+	case len(ss) > 0:
 		sh.keys[string(key)] = ss
+	case len(sh.keys) == 1 && sh.peak > shardShrinkPeak:
+		sh.keys, sh.peak = make(map[string][]*session), 0 // key was the last
+	default:
+		delete(sh.keys, string(key))
 	}
-	sh.mu.Unlock()
 }
 
 // keys returns the number of watched keys and of (key, session) entries

@@ -585,3 +585,37 @@ func BenchmarkServeSetWatched(b *testing.B) {
 		})
 	}
 }
+
+// TestWatchShardShrinks: a registry shard emptied after holding many keys
+// gets a new map, not the room the old one grew to.
+func TestWatchShardShrinks(t *testing.T) {
+	r := newWatchRegistry()
+	sh := &r.shards[0]
+	s1, s2 := &session{}, &session{}
+	var keys [][]byte
+	for i := 0; len(keys) < shardShrinkPeak+10; i++ {
+		if k := []byte("k" + strconv.Itoa(i)); r.shard(k) == sh {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		r.add(s1, k)
+		r.add(s2, k)
+	}
+	if n, e := r.keys(); n != len(keys) || e != 2*len(keys) || sh.peak != len(keys) {
+		t.Fatalf("%d keys, %d entries, peak %d; want %d, %d, %d", n, e, sh.peak, len(keys), 2*len(keys), len(keys))
+	}
+	r.remove(s1, []byte("not watched")) // no effect
+	for _, k := range keys {
+		r.remove(s1, k)
+	}
+	if n, e := r.keys(); n != len(keys) || e != len(keys) {
+		t.Fatalf("after s1 left: %d keys, %d entries", n, e)
+	}
+	for _, k := range keys {
+		r.remove(s2, k)
+	}
+	if n, e := r.keys(); n != 0 || e != 0 || sh.peak != 0 {
+		t.Fatalf("emptied: %d keys, %d entries, peak %d", n, e, sh.peak)
+	}
+}
