@@ -662,15 +662,17 @@ func (cs *connState) finish() {
 		cs.st.gone.Add(1)
 		cs.hub.active.Add(-1)
 	}
+	// So is an output-limit disconnect: a reader that sees the session
+	// gone (a MONITOR client off the list) then sees it counted too.
+	if overflow {
+		cs.st.obufDisc.Add(1)
+	}
 	if cs.opened {
 		cs.opened = false
 		cs.hub.h.Close(&cs.Conn)
 	}
 	if cs.held {
 		cs.release()
-	}
-	if overflow {
-		cs.st.obufDisc.Add(1)
 	}
 }
 
