@@ -58,6 +58,9 @@ func cmdReset(c *cmdCtx) {
 	sess.tx = nil
 	sess.multi.Store(0)
 	sess.unwatch()
+	// Replies back on, as Redis clears CLIENT_REPLY_OFF and SKIP_NEXT (a
+	// SKIP before RESET still drops RESET's reply).
+	sess.replyOff, sess.replySkipNext = false, false
 	sess.mu.Lock()
 	sess.name = ""
 	sess.mu.Unlock()
@@ -271,7 +274,7 @@ var clientSubs = nameSubcommands("client", map[string]*subcommand{
 	"list":     {arity: -2, flags: flagAdmin, run: clientList},
 	"no-evict": {arity: 3, flags: flagAdmin, run: clientOnOff},
 	"no-touch": {arity: 3, run: clientOnOff},
-	"reply":    {arity: 3, run: clientReply},
+	"reply":    {arity: 3, flags: flagNoMulti, run: clientReply}, // see clientReply
 	"help":     {arity: 2, run: clientHelp},
 	"kill":     {arity: -3, flags: flagAdmin, run: clientKill},
 	"pause":    {arity: -3, flags: flagAdmin, run: clientPauseCmd},
@@ -488,14 +491,25 @@ func clientOnOff(c *cmdCtx) {
 	c.w.OK()
 }
 
-// clientReply accepts CLIENT REPLY ON only: OFF and SKIP would break the
-// one-reply-per-request rule of the transport.
+// clientReply is CLIENT REPLY ON|OFF|SKIP, as in Redis: OFF drops the
+// replies of the commands that follow until CLIENT REPLY ON (which
+// answers OK), SKIP the reply of the next command; neither answers
+// itself (Serve drops the replies). It is RESP only: the binary protocol
+// has no CLIENT, and answers every request. Inside MULTI it is refused: in
+// Redis 7.0 an OFF run by EXEC drops the replies after it from EXEC's
+// array, whose length was already sent.
 func clientReply(c *cmdCtx) {
+	s := c.sess
 	switch {
 	case eqFold(c.argv[2], "on"):
+		s.replyOff, s.replySkip, s.replySkipNext = false, false, false
 		c.w.OK()
-	case eqFold(c.argv[2], "off"), eqFold(c.argv[2], "skip"):
-		c.errReply("CLIENT REPLY OFF and SKIP are not supported")
+	case eqFold(c.argv[2], "off"):
+		s.replyOff = true
+	case eqFold(c.argv[2], "skip"):
+		if !s.replyOff {
+			s.replySkipNext = true
+		}
 	default:
 		c.syntaxErr() // as Redis answers any other mode
 	}
@@ -511,6 +525,7 @@ func clientHelp(c *cmdCtx) {
 		"LIST [TYPE normal] [ID <id> [<id> ...]]", "    Return information about client connections.",
 		"UNPAUSE", "    Stop the current client pause, resuming traffic.",
 		"PAUSE <timeout> [WRITE|ALL]", "    Suspend all, or just write, clients for <timeout> milliseconds.",
+		"REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
 		"SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client meta attributes.",
 		"SETNAME <name>", "    Assign the name <name> to the current connection.",
 		"HELP", "    Print this help.",

@@ -73,6 +73,7 @@ func cmdDebugSleepReply(c *cmdCtx) {
 	sess := c.sess
 	sess.parked.Add(1)
 	p := c.conn.Park()
+	quiet := c.quiet // CLIENT REPLY OFF or SKIP
 	var t *time.Timer
 	// Holding mu until t is recorded keeps the callback (which takes mu)
 	// from running before it.
@@ -82,7 +83,11 @@ func cmdDebugSleepReply(c *cmdCtx) {
 			return // the connection closed first
 		}
 		sess.parked.Add(-1)
-		p.Complete(func(w *transport.Writer) { w.OK() })
+		p.Complete(func(w *transport.Writer) {
+			if !quiet {
+				w.OK()
+			}
+		})
 	})
 	sess.addTimerLocked(t)
 	sess.mu.Unlock()

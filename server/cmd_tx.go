@@ -159,6 +159,12 @@ func (s *Server) queueTx(ctx *cmdCtx, cmd *command, argv [][]byte) bool {
 			tx.dirty = true // lookupSub answered: unknown subcommand or arity
 			return false
 		}
+		if sub.flags&flagNoMulti != 0 {
+			tx.dirty = true
+			ctx.refused = refusedCmd
+			ctx.errReply(msgNotInTx)
+			return false
+		}
 		sess.lastCmd.Store(&sub.full) // as Redis shows a queued one
 	}
 	if tx.dirty {

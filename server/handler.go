@@ -86,11 +86,21 @@ func (h *connHandler) Serve(c *transport.Conn, req *transport.Request, w *transp
 	ctx.w = w
 	ctx.gate = h.s.gate.enter() // EXEC may leave it and enter another
 	defer h.finish(ctx)
+	ctx.quiet = sess.replyOff || sess.replySkip
+	mark := len(w.Bytes())
 	if h.s.met != nil {
 		h.serveCounted(sess, c, req, w)
 	} else {
 		h.dispatch(ctx, c, req)
 	}
+	// CLIENT REPLY, as Redis's resetClient: the reply of a request run
+	// while replies are off, or skipped, is dropped (unless the request
+	// turned them on again: CLIENT REPLY ON answers); a SKIP applies to
+	// the request after its own.
+	if ctx.quiet && (sess.replyOff || sess.replySkip) {
+		w.Truncate(mark)
+	}
+	sess.replySkip, sess.replySkipNext = sess.replySkipNext, false
 }
 
 // finish ends Serve: it leaves the gate and clears the request from the

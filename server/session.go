@@ -36,6 +36,11 @@ type session struct {
 	restricting bool // the transport checks the pre-authentication limits
 
 	monitor bool // MONITOR is on (monitor.go)
+	// CLIENT REPLY (RESP only): replyOff drops every reply until CLIENT
+	// REPLY ON; replySkip drops the reply of the request being served,
+	// replySkipNext that of the next one (CLIENT REPLY SKIP). Processing
+	// context only.
+	replyOff, replySkip, replySkipNext bool
 
 	timedAt int64 // transport.Monotime when the slow log last timed a command of this session
 

@@ -258,6 +258,10 @@ type cmdCtx struct {
 	// NOAUTH, a refusal inside MULTI, an unknown subcommand), which
 	// counts no call: Redis's rejected_calls.
 	refused refusal
+	// quiet: the client asked not to get this request's reply (CLIENT
+	// REPLY OFF, or SKIP before it); a request it parks completes
+	// without one.
+	quiet bool
 }
 
 // refusal is how a request was refused before it ran.

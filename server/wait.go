@@ -35,6 +35,7 @@ type replWait struct {
 	need  int64 // numreplicas
 	p     *transport.Parked
 	timer *time.Timer // nil: no timeout
+	quiet bool        // CLIENT REPLY OFF or SKIP: no reply
 }
 
 // cmdWait is WAIT numreplicas timeout.
@@ -64,7 +65,7 @@ func cmdWait(c *cmdCtx) {
 // add parks the request in c until need replicas acknowledge, or for ms
 // milliseconds (0: no timeout).
 func (r *replWaits) add(c *cmdCtx, need, ms int64) {
-	w := &replWait{sess: c.sess, need: need, p: c.conn.Park()}
+	w := &replWait{sess: c.sess, need: need, p: c.conn.Park(), quiet: c.quiet}
 	c.sess.parked.Add(1)
 	// Holding mu until w is entered keeps a short timer's callback, which
 	// takes mu in finish, from finding it missing.
@@ -98,7 +99,11 @@ func (r *replWaits) finish(w *replWait, acked int64) {
 		w.timer.Stop()
 	}
 	w.sess.parked.Add(-1)
-	w.p.Complete(func(tw *transport.Writer) { tw.Int(acked) })
+	w.p.Complete(func(tw *transport.Writer) {
+		if !w.quiet { // CLIENT REPLY OFF or SKIP
+			tw.Int(acked)
+		}
+	})
 }
 
 // ack answers every request waiting for at most acked replicas: what the

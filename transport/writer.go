@@ -76,6 +76,17 @@ func (w *Writer) room(n int) {
 // Bytes returns the encoded output.
 func (w *Writer) Bytes() []byte { return w.buf }
 
+// Truncate drops the output written after its first n bytes, n being a
+// len(Bytes()) taken earlier in the same Handler.Serve: a RESP reply the
+// client asked not to get (CLIENT REPLY OFF or SKIP). The binary protocol
+// needs a reply to every request; the transport answers an empty one with
+// an error.
+func (w *Writer) Truncate(n int) {
+	if n >= 0 && n <= len(w.buf) {
+		w.buf = w.buf[:n]
+	}
+}
+
 // Proto returns the protocol being written.
 func (w *Writer) Proto() Proto { return w.proto }
 
