@@ -95,8 +95,14 @@ type connState struct {
 	w         Writer
 	born      int64 // hub.now() at accept
 	lastRead  int64 // hub.now() at the last read
-	quitAt    int64 // hub.now() when quit was set
-	softSince atomic.Int64
+	// handed is the output handed to the network (gnet's Write, std's
+	// writer); handed minus pendOut has been written. idleWritten is
+	// that at the last idle check, which counts a write since as
+	// interaction.
+	handed      int64
+	idleWritten int64
+	quitAt      int64 // hub.now() when quit was set
+	softSince   atomic.Int64
 	// slack is the size of the batch of replies that put the connection on
 	// hold: that batch is let through, so that any value can be read, and
 	// the hard limit is raised by it (for pushes too) until the output has
@@ -634,12 +640,20 @@ func (cs *connState) refuseWait() time.Duration {
 }
 
 // idle reports whether the connection has been idle past IdleTimeout at
-// time now. A parked (blocked) client is never idle, as in Redis; nor is one
+// time now: nothing read from it, nor written to it, for that long. A
+// parked (blocked) client is never idle, as in Redis; nor is one
 // on hold, which has requests waiting for it to read its output and sends
 // nothing meanwhile (holdStalled catches one that stops reading), nor one
 // the handler exempted (Conn.SetIdleExempt: a MONITOR client).
 func (cs *connState) idle(now int64) bool {
 	t := cs.hub.idleTimeoutNow()
+	if w := cs.handed - cs.pendOut.Load(); w != cs.idleWritten {
+		// Output went out since the last look: the client is reading, as
+		// Redis counts a write to a client as interaction (a slow reader
+		// of a long reply is not idle).
+		cs.idleWritten = w
+		cs.lastRead = max(cs.lastRead, now)
+	}
 	// lastRead is kept only while a timeout is on: one set later counts
 	// from when it was set.
 	last := max(cs.lastRead, cs.hub.idleFrom.Load())

@@ -544,6 +544,7 @@ func (s *gnetServer) writeOnce(g *gnetConn, out []byte) gnet.Action {
 			l.keep(out)
 			return gnet.Close
 		}
+		g.handed += int64(len(out))
 		if !g.reject {
 			l.bytesOut.Add(uint64(len(out))) // written or buffered by gnet
 		}

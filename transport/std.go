@@ -439,6 +439,7 @@ func (n *netConn) enqueue(out []byte) bool {
 			n.batch = out[:0]
 		}
 		n.pendOut.Add(int64(len(out)))
+		n.handed += int64(len(out))
 	}
 	if cap(n.batch) > retainOut {
 		n.batch = nil
