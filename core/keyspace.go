@@ -25,11 +25,14 @@ import (
 // Values passed in are copied; values returned are appended to the caller's
 // buffer, which the caller owns.
 type Keyspace struct {
-	shards   []shard
-	mask     uint64
-	seed     uint64 // keys the hash (hash); random per keyspace
-	ep       *epochs
-	clock    func() int64
+	shards []shard
+	mask   uint64
+	seed   uint64 // keys the hash (hash); random per keyspace
+	ep     *epochs
+	clock  func() int64
+	// frozen is the time every operation reads while the clock is frozen
+	// (FreezeClock), notFrozen otherwise.
+	frozen   atomic.Int64
 	policyV  atomic.Uint32 // EvictionPolicy; CONFIG SET may change it
 	pageSize int
 	largeMin int // records larger than this get their own buffer
@@ -73,7 +76,6 @@ func New(o Options) (*Keyspace, error) {
 		mask:   uint64(n - 1),
 		seed:   rand.Uint64(),
 		ep:     newEpochs(),
-		clock:  o.Clock,
 		maxKey: o.MaxKeySize,
 		maxVal: o.MaxValueSize,
 	}
@@ -85,8 +87,16 @@ func New(o Options) (*Keyspace, error) {
 	}
 	k.policyV.Store(uint32(o.Eviction))
 	k.bgDone.L = &k.bgMu
-	if k.clock == nil {
-		k.clock = wallClockMillis
+	base := o.Clock
+	if base == nil {
+		base = wallClockMillis
+	}
+	k.frozen.Store(notFrozen)
+	k.clock = func() int64 {
+		if f := k.frozen.Load(); f != notFrozen {
+			return f
+		}
+		return base()
 	}
 	if k.maxKey <= 0 {
 		k.maxKey = DefaultMaxKeySize

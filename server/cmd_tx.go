@@ -323,6 +323,11 @@ func (s *Server) execLocked(c *cmdCtx, cmds []queuedCmd) {
 	s.gate.lock(c.gate)
 	c.gate = nil
 	defer func() { c.gate = s.gate.unlock(had) }()
+	// One instant for the whole transaction, as Redis's EXEC: no key
+	// expires between two of its commands. The gate keeps every other
+	// command out meanwhile.
+	s.ks.FreezeClock()
+	defer s.ks.ThawClock()
 	if !c.sess.watchedSame() {
 		c.w.NullArray()
 		return

@@ -6,10 +6,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/ringdb/ringdb/core"
 	"github.com/ringdb/ringdb/transport"
 	"github.com/ringdb/ringdb/transport/binproto"
 )
@@ -429,4 +431,24 @@ func TestTxClientList(t *testing.T) {
 	a.do(t, "CLIENT", "INFO")
 	want(line(a.do(t, "EXEC"), "bee"), "flags=x", "multi=3", "cmd=exec")
 	want(line(b.do(t, "CLIENT", "LIST"), "bee"), "flags=N", "multi=-1", "cmd=exec")
+}
+
+// TestTxClockFrozen: the commands EXEC runs see one instant, as in Redis,
+// where a transaction's time is sampled once: here each read of the clock
+// moves it 60 ms on, so a key set with PX 100 expired between two GETs
+// of the same EXEC (the second answered null) and PTTL counted down.
+func TestTxClockFrozen(t *testing.T) {
+	var now atomic.Int64
+	now.Store(1_700_000_000_000)
+	tick := func() int64 { return now.Add(60) }
+	srv := newDirectServerOpts(t, Config{}, core.Options{Clock: tick, NoActiveExpiry: true})
+	c := newDirectClient(t, srv)
+	c.expect(t, okR, "MULTI")
+	for _, cmd := range [][]string{{"SET", "k", "v", "PX", "100"}, {"GET", "k"}, {"GET", "k"}, {"PTTL", "k"}} {
+		c.expect(t, simpleR("QUEUED"), cmd...)
+	}
+	c.expect(t, arrR(okR, bulkR("v"), bulkR("v"), intR(100)), "EXEC")
+	// The clock runs again: 60 ms a read.
+	c.expect(t, bulkR("v"), "GET", "k")
+	c.expect(t, nullR, "GET", "k")
 }
