@@ -220,7 +220,7 @@ func (cs *connState) process(out, in []byte) []byte {
 			break
 		}
 	}
-	if q := cs.hub.cfg.QueryBufferLimit; q > 0 && !cs.quit && int64(cs.buffered()) > q {
+	if !cs.quit && cs.overQuery() {
 		out = cs.disconnect(out, binproto.ClassLimit, queryLimitMsg, false)
 	}
 	cs.w.Reset(nil, cs.proto, 0) // do not keep the transport's buffer alive
@@ -309,7 +309,8 @@ func (cs *connState) buffered() int {
 // serve serves every complete request in the fed input until it runs out,
 // a request parks, the connection closes, the output of this batch
 // (out[base:]) plus the pending output passes the hard limit, or the
-// batch's output reaches turnOut.
+// batch's output reaches turnOut with the input left within the
+// query-buffer limit (overQuery).
 func (cs *connState) serve(out []byte, base int) []byte {
 	hard := cs.hub.cfg.OutputHardLimit
 	room := hard - cs.pendOut.Load() + int64(base) // out may grow to room
@@ -353,7 +354,7 @@ func (cs *connState) serve(out []byte, base int) []byte {
 			return out
 		case hard > 0 && int64(len(out)) > room:
 			return cs.hold(out, base)
-		case cs.turnOut > 0 && len(out)-base >= cs.turnOut:
+		case cs.turnOut > 0 && len(out)-base >= cs.turnOut && !cs.overQuery():
 			return cs.yield(out)
 		}
 	}
@@ -509,6 +510,18 @@ func (cs *connState) hold(out []byte, base int) []byte {
 	cs.holdAt.Store(max(cs.hub.now(), 1))
 	cs.stash()
 	return out
+}
+
+// overQuery reports whether the input held and not yet served is past
+// QueryBufferLimit, which disconnects the connection at the end of the
+// batch. serve does not end a turn so: the input a turn holds back is the
+// transport's doing, not the client's, and is served first until it is
+// within the limit (a client that pipelines faster than turns serve it,
+// reading its replies all along, is not cut off; one that stops reading is
+// held at the hard output limit, and charged as before).
+func (cs *connState) overQuery() bool {
+	q := cs.hub.cfg.QueryBufferLimit
+	return q > 0 && int64(cs.buffered()) > q
 }
 
 // yield ends the connection's turn once its batch has made turnOut of

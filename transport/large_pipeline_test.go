@@ -85,3 +85,37 @@ func TestSlowReaderNotIdle(t *testing.T) {
 		}
 	})
 }
+
+// TestYieldedInputNotChargedToQueryLimit: the input a connection holds
+// back because its turn ended (connState.yield) is not the client's doing:
+// a client that pipelines GETs of mid-sized values (3 KiB here, 70 MB of
+// replies in all, under the hard output limit) and reads its replies as
+// fast as they come is not disconnected by the query-buffer limit. gnet
+// read 64 KiB of requests per read but served only 1 MiB of replies (7 KiB
+// of these requests) per turn, so the unserved input grew past the limit
+// and the connection was cut off after about a fifth of its replies;
+// before turns it was served as it was read. (A client that stops reading
+// is held at the hard output limit, and its input is charged as before.)
+func TestYieldedInputNotChargedToQueryLimit(t *testing.T) {
+	t.Parallel()
+	const size = 3 << 10
+	req := cmd("BIG", strconv.Itoa(size))
+	n := (512 << 10) / len(req)
+	forEach(t, Config{Loops: 1, QueryBufferLimit: 256 << 10}, func(t *testing.T, e *env) {
+		a := e.conn(t)
+		werr := make(chan error, 1)
+		go func() {
+			_, err := a.Write(bytes.Repeat(req, n))
+			werr <- err
+		}()
+		for i := range n {
+			got, err := a.read()
+			if s, _ := got.(string); err != nil || len(s) != size {
+				t.Fatalf("reply %d of %d: %v", i, n, err)
+			}
+		}
+		if err := <-werr; err != nil {
+			t.Fatalf("write: %v", err)
+		}
+	})
+}
