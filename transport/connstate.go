@@ -315,6 +315,12 @@ func (cs *connState) serve(out []byte, base int) []byte {
 	hard := cs.hub.cfg.OutputHardLimit
 	room := hard - cs.pendOut.Load() + int64(base) // out may grow to room
 	for {
+		if cs.closeReq.Load() {
+			// Closed by another goroutine since the last request
+			// (CLIENT KILL, Shutdown): drain turns it into quit. A
+			// connection whose turn ended is woken so with requests left.
+			return out
+		}
 		switch {
 		case cs.redo != nil:
 			r := cs.redo

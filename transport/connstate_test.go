@@ -216,3 +216,33 @@ func waitWake(t *testing.T, cs *connState, tr *nopTransport) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestNothingServedAfterCloseWhileYielded: a connection whose turn ended
+// (connState.yield) with requests left, closed meanwhile by another
+// goroutine (CLIENT KILL, Shutdown), serves none of them: the wake the
+// close sends ran serve, which served one request before it looked at the
+// close request, so the killed client's next command (a write as well)
+// ran after CLIENT KILL had answered.
+func TestNothingServedAfterCloseWhileYielded(t *testing.T) {
+	h := newTestHandler()
+	cs, tr := newTestState(h, Config{})
+	cs.turnOut = 1 << 10
+	out := cs.process(nil, append(cmd("BIG", "2048"), cmd("SET", "k", "v")...))
+	if !cs.yielded || h.bigs.Load() != 1 {
+		t.Fatalf("yielded %v after %d BIGs", cs.yielded, h.bigs.Load())
+	}
+	cs.close(&cs.Conn) // as CLIENT KILL does, from another goroutine
+	if tr.wakes != 1 {
+		t.Fatalf("%d wakes", tr.wakes)
+	}
+	out = cs.process(out[:0], nil)
+	if !cs.quit || len(out) != 0 {
+		t.Fatalf("quit %v, out %q", cs.quit, out)
+	}
+	h.mu.Lock()
+	_, set := h.data["k"]
+	h.mu.Unlock()
+	if set {
+		t.Fatal("SET served after the connection was closed")
+	}
+}
