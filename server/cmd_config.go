@@ -107,6 +107,8 @@ var configParams = []configParam{
 				return nil, errRuntimeChange
 			}
 			return func() error {
+				s.maxMemMu.Lock()
+				defer s.maxMemMu.Unlock()
 				if err := ms.SetMaxMemory(n); err != nil {
 					return err
 				}

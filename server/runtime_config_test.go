@@ -1,9 +1,12 @@
 package server
 
 import (
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,5 +189,37 @@ func TestConfigSetMaxMemoryTellsOnMaxMemory(t *testing.T) {
 	}
 	if want := []int64{2 << 30, 0}; !slices.Equal(got, want) {
 		t.Errorf("OnMaxMemory got %v, want %v", got, want)
+	}
+}
+
+// TestConcurrentConfigSetMaxMemoryAgrees: CONFIG SET maxmemory from two
+// clients at once leaves the keyspace's bound, CONFIG GET's value and the
+// last bound OnMaxMemory was given equal. Each set stored the three one
+// after another, so two sets could interleave them and leave the heap
+// limit sized for a bound the keyspace did not have.
+func TestConcurrentConfigSetMaxMemoryAgrees(t *testing.T) {
+	var last atomic.Int64
+	srv := newDirectServer(t, Config{MaxMemory: 1 << 30, OnMaxMemory: func(n int64) {
+		runtime.Gosched() // widen the window between the stores
+		last.Store(n)
+	}})
+	a, b := newDirectClient(t, srv), newDirectClient(t, srv)
+	for i := range 300 {
+		var wg sync.WaitGroup
+		for j, c := range []*directClient{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				v := strconv.Itoa((2*i + j + 1) << 20) // a new value each time
+				if r := c.do(t, "CONFIG", "SET", "maxmemory", v); r != okR {
+					t.Errorf("CONFIG SET maxmemory %s = %q", v, r)
+				}
+			}()
+		}
+		wg.Wait()
+		ks, got, cb := srv.ks.Stats().MaxBytes, srv.maxMemory.Load(), last.Load()
+		if ks != got || cb != got {
+			t.Fatalf("round %d: keyspace bound %d, CONFIG GET %d, OnMaxMemory last given %d", i, ks, got, cb)
+		}
 	}
 }

@@ -47,7 +47,11 @@ type Server struct {
 	maxClients  atomic.Int64
 	idleTimeout atomic.Int64 // seconds
 
-	sessMu     sync.Mutex
+	sessMu sync.Mutex
+	// maxMemMu orders CONFIG SET maxmemory's three stores (the keyspace's
+	// bound, maxMemory, Config.OnMaxMemory), so that concurrent ones
+	// leave all three at the same value.
+	maxMemMu   sync.Mutex
 	sessions   map[uint64]*session // REQUIRES: sessMu held
 	killedOpen int                 // sessions CLIENT KILL closed that are not gone yet; REQUIRES: sessMu held
 	connsTotal atomic.Uint64
