@@ -28,6 +28,10 @@ type slot struct {
 	sem      chan struct{} // capacity 1: held while (re)dialling
 	backoff  time.Duration // REQUIRES: sem held
 	next     time.Time     // earliest next dial; REQUIRES: sem held
+	// dials counts finished dials; lastErr is the last one's error, nil
+	// if it succeeded. REQUIRES: sem held to write (dials is read without).
+	dials   atomic.Uint64
+	lastErr error // REQUIRES: sem held
 }
 
 // New connects to the ringdb server at addr ("host:port"), opening the
@@ -119,8 +123,12 @@ func (c *Client) conn(ctx context.Context) (*conn, error) {
 }
 
 // redial replaces s's broken connection. Concurrent callers wait for one
-// dialler; a failed dial doubles the wait before the next attempt.
+// dialler; a failed dial doubles the wait before the next attempt. Callers
+// that were waiting while a dial failed get its error rather than each
+// waiting out a backoff and dialling in turn (with the server down, the
+// n-th caller would fail only after n backoffs).
 func (c *Client) redial(ctx context.Context, s *slot) (*conn, error) {
+	seen := s.dials.Load()
 	// Close ends the wait and the dial too: a caller re-dialling a server
 	// that does not answer the handshake would otherwise hold on for the
 	// dial timeout (for ever with none) after Close.
@@ -135,6 +143,9 @@ func (c *Client) redial(ctx context.Context, s *slot) (*conn, error) {
 	defer func() { <-s.sem }()
 	if cn := s.cur.Load(); cn != nil && !cn.broken() {
 		return cn, nil
+	}
+	if s.dials.Load() != seen && s.lastErr != nil {
+		return nil, s.lastErr // a dial failed while this caller waited
 	}
 	if wait := time.Until(s.next); wait > 0 {
 		t := time.NewTimer(wait)
@@ -155,9 +166,16 @@ func (c *Client) redial(ctx context.Context, s *slot) (*conn, error) {
 		}
 		s.backoff = min(max(2*s.backoff, c.o.minBackoff), c.o.maxBackoff)
 		s.next = time.Now().Add(s.backoff)
-		return nil, fmt.Errorf("ringdb: reconnect %s: %w", c.addr, err)
+		err = fmt.Errorf("ringdb: reconnect %s: %w", c.addr, err)
+		if ctx.Err() == nil { // not this caller's context: the server's answer
+			s.lastErr = err
+			s.dials.Add(1)
+		}
+		return nil, err
 	}
 	s.backoff, s.next = 0, time.Time{}
+	s.lastErr = nil
+	s.dials.Add(1)
 	s.cur.Store(cn)
 	if c.closed.Load() { // lost a race with Close
 		cn.fail(ErrClosed)
