@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -74,7 +75,7 @@ func dial(ctx context.Context, addr string, o *options) (*conn, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(dctx, "tcp", addr)
 	if err != nil {
-		return nil, &wrapped{ErrConnLost, err}
+		return nil, timedOut(dctx, &wrapped{ErrConnLost, err})
 	}
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
@@ -88,7 +89,7 @@ func dial(ctx context.Context, addr string, o *options) (*conn, error) {
 		tc := tls.Client(nc, cfg)
 		if err := tc.HandshakeContext(dctx); err != nil {
 			nc.Close()
-			return nil, &wrapped{ErrConnLost, err}
+			return nil, timedOut(dctx, &wrapped{ErrConnLost, err})
 		}
 		nc = tc
 	}
@@ -103,11 +104,23 @@ func dial(ctx context.Context, addr string, o *options) (*conn, error) {
 	c.cutWriteFn = c.cutWrite
 	if err := c.hello(dctx, o); err != nil {
 		nc.Close()
-		return nil, err
+		return nil, timedOut(dctx, err)
 	}
 	go c.writeLoop()
 	go c.readLoop()
 	return c, nil
+}
+
+// timedOut makes err, a failure to connect, match ctx's error once ctx has
+// ended and err is the socket's timeout: the deadline set from ctx (or
+// moved to now when it is cancelled) often fires before ctx's own timer,
+// and "i/o timeout" does not match context.DeadlineExceeded.
+func timedOut(ctx context.Context, err error) error {
+	cerr := ctxEnded(ctx)
+	if cerr == nil || errors.Is(err, cerr) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	return &wrapped{ErrConnLost, fmt.Errorf("%w: %w", cerr, err)}
 }
 
 // hello sends HELLO and reads its reply before any other traffic.
