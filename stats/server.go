@@ -132,7 +132,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // WritePrometheus writes every metric in the Prometheus text format: the
 // server's counters (read now from the Source), the latency histograms,
-// and the Go runtime and process metrics.
+// and the Go runtime and process metrics (open and maximum file
+// descriptors included).
 func (s *Server) WritePrometheus(w io.Writer) {
 	s.mu.Lock()
 	snap := &s.snap
@@ -142,6 +143,7 @@ func (s *Server) WritePrometheus(w io.Writer) {
 	s.mu.Unlock()
 	s.set.WritePrometheus(w)
 	metrics.WriteProcessMetrics(w)
+	metrics.WriteFDMetrics(w) // not part of WriteProcessMetrics
 }
 
 func writeSnapshot(w io.Writer, sn *Snapshot) {

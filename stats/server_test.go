@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +138,30 @@ func TestStartError(t *testing.T) {
 	}
 	if err := s.Shutdown(t.Context()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// docs/monitoring.md promises open file descriptors among the process
+// metrics, and the server lowers maxclients to fit `ulimit -n`, so an
+// operator alerts on open/max descriptors. metrics.WriteProcessMetrics
+// does not write them (VictoriaMetrics/metrics has WriteFDMetrics for
+// that), so the endpoint had neither series.
+func TestWritePrometheusFDMetrics(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("descriptor counts come from /proc")
+	}
+	s := New(Config{}, fixedSource())
+	var buf bytes.Buffer
+	s.WritePrometheus(&buf)
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"process_open_fds", "process_max_fds"} {
+		f, ok := fams[name]
+		if !ok || len(f.GetMetric()) != 1 || f.GetMetric()[0].GetUntyped().GetValue() <= 0 {
+			t.Errorf("%s: missing or not positive: %v", name, f)
+		}
 	}
 }
