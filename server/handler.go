@@ -206,6 +206,15 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 func (s *Server) serveBinary(ctx *cmdCtx, req *transport.Request) {
 	ctx.bin = true
 	sess := ctx.sess
+	if req.Fault != nil {
+		// A body the transport could not read: refused before it ran,
+		// counted under its command (metrics, INFO errorstats), answered
+		// even before HELLO, as the transport answered it itself before.
+		ctx.cmd = s.cmds.lookupOp(req.Op)
+		ctx.refused = refusedCmd
+		ctx.w.Fault(req.Fault)
+		return
+	}
 	if !sess.helloDone && req.Op != binproto.OpHello {
 		ctx.w.Error(binproto.ClassProto, "HELLO required")
 		ctx.conn.Close()

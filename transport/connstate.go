@@ -388,9 +388,10 @@ func (cs *connState) serveFrame(out []byte, f *binproto.Frame) []byte {
 	cs.args = args
 	if err != nil {
 		// A body fault concerns this frame only; the connection stays.
-		return binproto.AppendErrorReply(out, f.Op, f.ID, classOf(err), msgOf(err))
+		// The handler answers it, so that it counts it (metrics, INFO).
+		args = nil
 	}
-	out = cs.serveBinary(out, f.Op, f.ID, args)
+	out = cs.serveBinaryFault(out, f.Op, f.ID, args, err)
 	if cap(cs.args) > retainArgs {
 		cs.args = nil
 	}
@@ -400,8 +401,14 @@ func (cs *connState) serveFrame(out []byte, f *binproto.Frame) []byte {
 // serveBinary serves one binary request, appending its framed reply to out
 // (nothing if it parked).
 func (cs *connState) serveBinary(out []byte, op binproto.Opcode, id uint32, args []binproto.Value) []byte {
+	return cs.serveBinaryFault(out, op, id, args, nil)
+}
+
+// serveBinaryFault is serveBinary for a request whose body may have a
+// fault (Request.Fault).
+func (cs *connState) serveBinaryFault(out []byte, op binproto.Opcode, id uint32, args []binproto.Value, fault error) []byte {
 	out, mark := binproto.BeginFrame(out, op, binproto.FlagReply, id)
-	cs.req = Request{Op: op, ID: id, Args: args}
+	cs.req = Request{Op: op, ID: id, Args: args, Fault: fault}
 	cs.w.Reset(out, ProtoBinary, 0)
 	cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
 	out = cs.w.Bytes()

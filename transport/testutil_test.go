@@ -176,6 +176,10 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 }
 
 func (h *testHandler) serveBinary(c *Conn, req *Request, w *Writer) {
+	if req.Fault != nil {
+		w.Fault(req.Fault)
+		return
+	}
 	a := req.Args
 	switch req.Op {
 	case binproto.OpPing:

@@ -37,6 +37,12 @@ type Request struct {
 	Op   binproto.Opcode
 	ID   uint32
 	Args []binproto.Value
+	// Fault, when not nil, is why a binary request's body could not be
+	// read (a *binproto.Error: a value over its limit, a truncated value,
+	// an unknown tag, trailing bytes); Args is nil. The handler answers
+	// it with an error reply of Fault's class and message, and counts it
+	// as it counts its own. The connection goes on.
+	Fault error
 }
 
 // Handler executes requests. Serve runs inline on the connection's event

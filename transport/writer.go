@@ -76,6 +76,10 @@ func (w *Writer) room(n int) {
 // Bytes returns the encoded output.
 func (w *Writer) Bytes() []byte { return w.buf }
 
+// Fault writes the error reply to a request whose body could not be read
+// (Request.Fault): the fault's class and message.
+func (w *Writer) Fault(err error) { w.Error(classOf(err), msgOf(err)) }
+
 // Truncate drops the output written after its first n bytes, n being a
 // len(Bytes()) taken earlier in the same Handler.Serve: a RESP reply the
 // client asked not to get (CLIENT REPLY OFF or SKIP). The binary protocol
