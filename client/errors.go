@@ -28,7 +28,9 @@ var (
 	// received by the client.
 	ErrProtocol = errors.New("ringdb: protocol error")
 	// ErrConnLost is returned for calls in flight on a connection that
-	// broke, and wraps failures to connect or reconnect. A write that
+	// broke, and wraps failures to connect or reconnect, except a refused
+	// token (ErrAuth with ErrNotExecuted: the connection was opened, and
+	// the server refused it). A write that
 	// fails with it may or may not have been applied, unless the error
 	// also matches ErrNotExecuted.
 	ErrConnLost = errors.New("ringdb: connection lost")
