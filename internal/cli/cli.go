@@ -115,7 +115,7 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 	}
 	p, err := core.ParseEvictionPolicy(*evict)
 	if err != nil {
-		return o, fmt.Errorf("%w: --eviction: %v", ErrUsage, err)
+		return o, fmt.Errorf("%w: --eviction %q: want noeviction, allkeys or volatile", ErrUsage, *evict)
 	}
 	c.Eviction = p
 	if *maxmem == "" && isSet(fs, "maxmemory") {
