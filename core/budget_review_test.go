@@ -37,6 +37,7 @@ func TestMSetNXRunsAgainAfterShed(t *testing.T) {
 // changed. setBudget hands out the whole new bound; budget a collect had
 // taken before must not be added on top of it when the collect ends.
 func TestBudgetAddsUpAfterSetMaxMemoryDuringShed(t *testing.T) {
+	t.Parallel() // its own keyspace: overlaps the others, under -race too
 	ks, _ := newOpsKS(t, Options{MaxMemory: 16 << 20, Shards: 8, Eviction: AllKeys})
 	val := make([]byte, 1<<20)
 	for round := range 20 {
@@ -230,6 +231,7 @@ func TestMSetTakesRoomFromOtherShards(t *testing.T) {
 // needed budget failed at once with ErrOOM instead of shedding: 5 to 27
 // of 400 writes failed in 3 of 8 runs, with 19 MB of TTL keys in shard 0.
 func TestConcurrentLargeWritesInOneShardUnderVolatile(t *testing.T) {
+	t.Parallel() // its own keyspace: overlaps the others, under -race too
 	for round := range 10 {
 		ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: Volatile})
 		fillShardToBound(t, ks, 1<<40)

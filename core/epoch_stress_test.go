@@ -376,6 +376,7 @@ var _ = bytes.Equal
 // rebuilt while Get, MGet, Scan and Prefetch read them; TTL keys expire
 // under the readers so that their hints are drained concurrently.
 func TestEpochArenaTablesChurn(t *testing.T) {
+	t.Parallel() // its own keyspace: overlaps the others, under -race too
 	ks, err := New(Options{Shards: 1, PageSize: 16 << 10})
 	if err != nil {
 		t.Fatal(err)

@@ -53,6 +53,7 @@ func evCheckBound(t *testing.T, ks *core.Keyspace, when string) core.Stats {
 // TestEvictionMemoryBound writes 3x MaxMemory under each evicting policy:
 // the bound holds after every write, keys get evicted, and no write fails.
 func TestEvictionMemoryBound(t *testing.T) {
+	t.Parallel() // its own keyspace: overlaps the others, under -race too
 	for _, c := range []struct {
 		name   string
 		policy core.EvictionPolicy
@@ -124,6 +125,7 @@ func TestEvictionMemoryBound(t *testing.T) {
 // TestEvictionNoEviction: writes fail with ErrOOM once full, reads and
 // deletes keep working, and freed memory can be written again.
 func TestEvictionNoEviction(t *testing.T) {
+	t.Parallel() // its own keyspace: overlaps the others, under -race too
 	for _, c := range []struct {
 		name   string
 		policy core.EvictionPolicy

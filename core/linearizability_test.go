@@ -183,6 +183,7 @@ type linConfig struct {
 }
 
 func TestLinearizability(t *testing.T) {
+	t.Parallel() // its own keyspace: overlaps the others, under -race too
 	cases := []struct {
 		name string
 		cfg  linConfig

@@ -11,6 +11,7 @@ import (
 // as a bound set at start does, neither failing them with ErrOOM nor
 // emptying the keyspace.
 func TestLoweredMaxMemoryEvicts(t *testing.T) {
+	t.Parallel() // its own keyspace: overlaps the others, under -race too
 	for _, frac := range []int64{25, 50, 90} {
 		t.Run(fmt.Sprintf("%d%%", frac), func(t *testing.T) {
 			k, err := New(Options{NoActiveExpiry: true, MaxMemory: 64 << 20, Eviction: AllKeys})

@@ -47,6 +47,7 @@ func TestGhostResizeKeepsMaxMemory(t *testing.T) {
 // MaxMemory even under noeviction. The hash is seeded now; this test picks
 // the keys with this keyspace's own hash, as an attacker no longer can.
 func TestCrowdedKeysKeepMaxMemory(t *testing.T) {
+	t.Parallel() // its own keyspace: overlaps the others, under -race too
 	const maxMem = 2 << 20
 	ks, _ := newOpsKS(t, Options{MaxMemory: maxMem, Eviction: NoEviction, Shards: 1})
 	var keys [][]byte
@@ -98,6 +99,7 @@ func TestImpossibleWriteEvictsNothing(t *testing.T) {
 // early on an empty shard. The arena memory stays held, and UsedBytes stays
 // at its pre-flush level, for as long as no one writes again.
 func TestFlushAndGetDelReleaseMemory(t *testing.T) {
+	t.Parallel() // its own keyspace: overlaps the others, under -race too
 	fill := func(ks *Keyspace) {
 		for i := 0; i < 100_000; i++ {
 			if err := ks.Set(fmt.Appendf(nil, "k%d", i), make([]byte, 100)); err != nil {

@@ -34,6 +34,7 @@ func TestSmokeBasic(t *testing.T) {
 }
 
 func TestSmokeEvictionRace(t *testing.T) {
+	t.Parallel() // its own keyspace: overlaps the others, under -race too
 	for _, pol := range []EvictionPolicy{AllKeys, Volatile, NoEviction} {
 		k, err := New(Options{NoActiveExpiry: true, MaxMemory: 2 << 20, Eviction: pol})
 		require.NoError(t, err)

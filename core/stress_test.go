@@ -57,6 +57,7 @@ type stressVariant struct {
 }
 
 func TestStressSelfChecking(t *testing.T) {
+	t.Parallel() // its own keyspace: overlaps the others, under -race too
 	variants := []stressVariant{
 		{
 			name:     "unbounded-4KiB-pages",
@@ -461,6 +462,7 @@ func (r *stressRun) scanner(stop <-chan struct{}, maxUsed *atomic.Int64) {
 // checksum; a key inserted before a read (or a whole SCAN) started must be
 // found by it.
 func TestStressPageTableGrowth(t *testing.T) {
+	t.Parallel() // its own keyspace: overlaps the others, under -race too
 	const writers, readers = 2, 4
 	perWriter := 3000
 	if testing.Short() {
