@@ -458,7 +458,7 @@ func binStats(c *cmdCtx) {
 	w.BulkString("net_output_bytes")
 	w.Int(int64(ts.BytesOut))
 	w.BulkString("connected_clients")
-	w.Int(c.srv.connectedClients(ts.Connected))
+	w.Int(c.srv.connectedClients())
 	w.BulkString("connections_total")
 	w.Int(int64(max(ts.ConnectionsTotal, c.srv.connsTotal.Load())))
 	w.BulkString("rejected_connections")

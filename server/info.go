@@ -101,7 +101,7 @@ func (s *Server) appendInfoSection(b []byte, sec string, cs *cmdStats) []byte {
 		b = append(b, "# Clients\r\n"...)
 		// The transport counts a connection from its accept, the session
 		// table from Handler.Open: the larger of the two never misses one.
-		b = fieldInt(b, "connected_clients", s.connectedClients(ts.Connected))
+		b = fieldInt(b, "connected_clients", s.connectedClients())
 		b = fieldInt(b, "maxclients", s.maxClients.Load())
 		b = fieldInt(b, "blocked_clients", s.parkedCount())
 		b = fieldInt(b, "tracking_clients", 0)

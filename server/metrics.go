@@ -216,9 +216,7 @@ func (s *Server) Sample(snap *stats.Snapshot) {
 	snap.SlowCommands = s.slow.logged()
 	snap.CommandPanics = s.panics.Load()
 
-	s.sessMu.Lock()
-	snap.Connected = max(ts.Connected, int64(len(s.sessions))) - int64(s.killedOpen)
-	s.sessMu.Unlock()
+	snap.Connected = s.connectedClients()
 
 	// /metrics counts per command: a subcommand's counts go to its
 	// container, and errors that named no command are left out.

@@ -462,13 +462,7 @@ func (s *gnetServer) queueTurn(g *gnetConn) {
 		_ = l.el.Execute(context.Background(), l.nextTurn)
 		return
 	}
-	time.AfterFunc(turnDelay, func() {
-		s.engMu.Lock()
-		defer s.engMu.Unlock()
-		if !s.stopped {
-			_ = l.el.Execute(context.Background(), l.nextTurn)
-		}
-	})
+	s.executeAfter(l, turnDelay, l.nextTurn)
 }
 
 // nextTurns serves the next turn of l's connections that ended one. It
@@ -499,11 +493,17 @@ func (s *gnetServer) armResume(l *gnetLoop) {
 		return
 	}
 	l.resumeArmed = true
-	time.AfterFunc(minTick, func() {
+	s.executeAfter(l, minTick, l.resume)
+}
+
+// executeAfter runs fn on l's loop after d, unless the engine has stopped
+// by then (no task may be queued on a loop after OnShutdown).
+func (s *gnetServer) executeAfter(l *gnetLoop, d time.Duration, fn gnet.RunnableFunc) {
+	time.AfterFunc(d, func() {
 		s.engMu.Lock()
 		defer s.engMu.Unlock()
 		if !s.stopped {
-			_ = l.el.Execute(context.Background(), l.resume)
+			_ = l.el.Execute(context.Background(), fn)
 		}
 	})
 }
