@@ -77,3 +77,22 @@ func TestClientReplyOffParked(t *testing.T) {
 		}
 	})
 }
+
+// TestClientReplySkipHeldByPause: a request CLIENT PAUSE WRITE holds is
+// served again when the pause ends; a SKIP before it still drops its
+// reply. The SKIP was spent on the first, postponed pass, and the write's
+// +OK came through.
+func TestClientReplySkipHeldByPause(t *testing.T) {
+	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
+		if got := ts.raw(t).do(t, "CLIENT", "PAUSE", "300", "WRITE"); got != okR {
+			t.Fatalf("CLIENT PAUSE = %q", got)
+		}
+		c := ts.raw(t)
+		if _, err := c.conn.Write([]byte("CLIENT REPLY SKIP\r\nSET k v\r\nECHO end\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		if got := readThrough(t, c, "$3\r\nend\r\n"); got != "$3\r\nend\r\n" {
+			t.Errorf("got %q, want only ECHO's reply", got)
+		}
+	})
+}

@@ -100,7 +100,9 @@ func (h *connHandler) Serve(c *transport.Conn, req *transport.Request, w *transp
 	if ctx.quiet && (sess.replyOff || sess.replySkip) {
 		w.Truncate(mark)
 	}
-	sess.replySkip, sess.replySkipNext = sess.replySkipNext, false
+	if !ctx.postponed { // a postponed request is served again: SKIP is its
+		sess.replySkip, sess.replySkipNext = sess.replySkipNext, false
+	}
 }
 
 // finish ends Serve: it leaves the gate and clears the request from the
@@ -123,7 +125,7 @@ func (h *connHandler) finish(ctx *cmdCtx) {
 		h.s.gate.exit(ctx.gate)
 	}
 	ctx.w, ctx.argv, ctx.args, ctx.cmd, ctx.gate = nil, nil, nil, nil, nil
-	ctx.sub, ctx.refused = nil, notRefused
+	ctx.sub, ctx.refused, ctx.postponed = nil, notRefused, false
 }
 
 // dispatch runs req in the protocol of c.
@@ -182,7 +184,7 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 	// After the refusals Redis makes first, before MULTI queues: a pause
 	// holds queued commands back too.
 	if pm := s.pause.mode.Load(); pm != pauseOff && s.holdPaused(ctx, cmd, pm) {
-		ctx.cmd = nil // postponed, not run: nothing to count
+		ctx.cmd, ctx.postponed = nil, true // not run: nothing to count
 		return
 	}
 	if sess.tx != nil && cmd.flags&flagTxCtl == 0 {
@@ -236,7 +238,7 @@ func (s *Server) serveBinary(ctx *cmdCtx, req *transport.Request) {
 	sess.lastActive.Store(s.clockSec.Load())
 	ctx.args = req.Args
 	if pm := s.pause.mode.Load(); pm != pauseOff && s.holdPaused(ctx, cmd, pm) {
-		ctx.cmd = nil // postponed, not run: nothing to count
+		ctx.cmd, ctx.postponed = nil, true // not run: nothing to count
 		return
 	}
 	m := s.slowBegin(ctx, cmd)

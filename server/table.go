@@ -258,6 +258,8 @@ type cmdCtx struct {
 	// NOAUTH, a refusal inside MULTI, an unknown subcommand), which
 	// counts no call: Redis's rejected_calls.
 	refused refusal
+	// postponed: a CLIENT PAUSE held the request; it is served again.
+	postponed bool
 	// quiet: the client asked not to get this request's reply (CLIENT
 	// REPLY OFF, or SKIP before it); a request it parks completes
 	// without one.
