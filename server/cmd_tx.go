@@ -142,29 +142,28 @@ func (c *cmdCtx) execAbort(why string) {
 func (s *Server) queueTx(ctx *cmdCtx, cmd *command, argv [][]byte) bool {
 	sess := ctx.sess
 	tx := sess.tx
-	if cmd.flags&(flagBlocking|flagNoMulti) != 0 {
+	flags := cmd.flags
+	var sub *subcommand
+	// COMMAND alone takes no subcommand: resolve one only when named, as
+	// serveRESP's authentication check does.
+	if cmd.subs != nil && len(argv) >= 2 {
+		if sub = lookupSub(ctx, cmd.subs); sub == nil {
+			tx.dirty = true // lookupSub answered: unknown subcommand or arity
+			return false
+		}
+		flags |= sub.flags
+	}
+	if flags&(flagBlocking|flagNoMulti) != 0 {
 		// Blocking commands run non-blocking inside a Redis EXEC; here
 		// they would park in the middle of EXEC's reply, so they are
-		// refused as Redis refuses its no-multi commands.
+		// refused as Redis refuses its no-multi commands (SHUTDOWN,
+		// CLIENT REPLY).
 		tx.dirty = true
 		ctx.refused = refusedCmd
 		ctx.errReply(msgNotInTx)
 		return false
 	}
-	// COMMAND alone takes no subcommand: resolve one only when named, as
-	// serveRESP's authentication check does.
-	if cmd.subs != nil && len(argv) >= 2 {
-		sub := lookupSub(ctx, cmd.subs)
-		if sub == nil {
-			tx.dirty = true // lookupSub answered: unknown subcommand or arity
-			return false
-		}
-		if sub.flags&flagNoMulti != 0 {
-			tx.dirty = true
-			ctx.refused = refusedCmd
-			ctx.errReply(msgNotInTx)
-			return false
-		}
+	if sub != nil {
 		sess.lastCmd.Store(&sub.full) // as Redis shows a queued one
 	}
 	if tx.dirty {
