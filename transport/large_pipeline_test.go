@@ -56,8 +56,11 @@ func TestLargePipelineTakesTurns(t *testing.T) {
 // closed.
 func TestSlowReaderNotIdle(t *testing.T) {
 	t.Parallel()
-	const idle = 300 * time.Millisecond
-	const n, size = 60, 1 << 20
+	// A second: under -race on a loaded host a reader goroutine can miss
+	// its turn for a few hundred milliseconds (it did at 300 ms, 1 run in
+	// 4 with the host's load at 4.6).
+	const idle = time.Second
+	const n, size = 40, 1 << 20
 	forEach(t, Config{IdleTimeout: idle}, func(t *testing.T, e *env) {
 		slow, stalled := e.conn(t), e.conn(t)
 		p := bytes.Repeat(cmd("BIG", strconv.Itoa(size)), n)
@@ -69,7 +72,12 @@ func TestSlowReaderNotIdle(t *testing.T) {
 			if s, _ := got.(string); err != nil || len(s) != size {
 				t.Fatalf("slow reader, reply %d after %v: %d bytes, %v", i+1, time.Since(start), len(s), err)
 			}
-			time.Sleep(idle / 10)
+			// The last replies may all be in the kernel's buffers, where
+			// the server sees no progress (nor would Redis): read them
+			// at once.
+			if i < n-12 {
+				time.Sleep(idle / 10)
+			}
 		}
 		if d := time.Since(start); d < 2*idle {
 			t.Fatalf("read in %v: not longer than the timeout", d)
