@@ -334,7 +334,11 @@ func (k *Keyspace) checkKV(key, val []byte) error {
 
 // Get appends the value of key to dst. It reports false, and returns dst
 // unchanged, when the key does not exist or has expired.
-func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
+func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) { return k.get(dst, key, nil) }
+
+// get is Get, and GetRef when ref is set: a large value is then not copied
+// but returned as it lies in its page, pinned, with *ref set to unpin it.
+func (k *Keyspace) get(dst, key []byte, ref *ValueRef) ([]byte, bool) {
 	s, h := k.shardFor(key)
 	rs := k.ep.enter()
 	for spins := 0; ; spins++ {
@@ -362,6 +366,10 @@ func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
 			// outside the epoch without holding back page reclamation.
 			pg.pin()
 			rs.exit()
+			if ref != nil {
+				*ref = ValueRef{pg}
+				return r.val[:len(r.val):len(r.val)], true
+			}
 			dst = appendValue(dst, r.val)
 			pg.unpin()
 			return dst, true
@@ -406,6 +414,38 @@ func (k *Keyspace) Get(dst, key []byte) ([]byte, bool) {
 // or a miss as Get does, and takes no lock.
 func (k *Keyspace) GetRange(dst, key []byte, start, end int64) ([]byte, bool) {
 	return k.getRange(dst, key, start, end)
+}
+
+// ValueRef holds a large value GetRef lent its caller: the value's memory
+// stays as it is until Release, even if the key is overwritten, deleted,
+// expired or evicted meanwhile (the memory is then freed by Release). The
+// zero ValueRef holds nothing; its Release does nothing.
+type ValueRef struct{ pg *page }
+
+// Release ends the loan. Call it exactly once for a ValueRef GetRef
+// returned; the value lent must not be read after it.
+func (r ValueRef) Release() {
+	if r.pg != nil {
+		r.pg.unpin()
+	}
+}
+
+// Held reports whether r holds a value (GetRef lent it rather than
+// copied it).
+func (r ValueRef) Held() bool { return r.pg != nil }
+
+// GetRef is Get for a caller that may borrow a large value rather than
+// copy it: a value on the large-value path (over a quarter of an arena
+// page) is returned as it lies in the keyspace's memory, with a ValueRef
+// that keeps that memory until its Release, and dst is left alone; any
+// other is appended to dst as Get does, with the zero ValueRef. The value
+// lent must not be modified. A server writes it to the network from
+// there: a copy of a 100 MB value per reader is what GET of it would
+// otherwise cost in memory.
+func (k *Keyspace) GetRef(dst, key []byte) ([]byte, ValueRef, bool) {
+	var ref ValueRef
+	v, ok := k.get(dst, key, &ref)
+	return v, ref, ok
 }
 
 // valueSpan returns the bytes [lo, hi) of a value of length n that

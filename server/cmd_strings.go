@@ -11,11 +11,18 @@ import (
 // so the RESP and binary handlers differ only in how they parse.
 
 // replyGet writes key's value, or null.
+//
+// A large value is written by reference (Writer.BulkRef): from the
+// keyspace's memory to the network, with no copy of it held meanwhile.
 func (c *cmdCtx) replyGet(key []byte) {
-	v, ok := c.srv.ks.Get(c.sess.buf[:0], key)
-	if ok {
+	v, ref, ok := c.srv.ks.GetRef(c.sess.buf[:0], key)
+	switch {
+	case ref.Held():
+		c.w.BulkRef(v, ref)
+		return // v is the keyspace's, not the session's scratch
+	case ok:
 		c.w.Bulk(v)
-	} else {
+	default:
 		c.w.Null()
 	}
 	c.sess.keepBuf(v)

@@ -204,7 +204,7 @@ func (s *Server) slowBegin(ctx *cmdCtx, cmd *command) slowMark {
 	if th == 0 || cmd.flags&(flagFast|flagO1) == 0 || ctx.argBytesOver(slowArgBytes) {
 		return slowMark{on: true, exact: true, t0: transport.Monotime()}
 	}
-	return slowMark{on: true, n0: len(ctx.w.Bytes())}
+	return slowMark{on: true, n0: ctx.w.Len()}
 }
 
 // slowEnd logs the command that ran since slowBegin returned m if it took
@@ -217,7 +217,7 @@ func (s *Server) slowEnd(ctx *cmdCtx, cmd *command, m slowMark) {
 	}
 	start := m.t0
 	if !m.exact {
-		if len(ctx.w.Bytes())-m.n0 < slowReplyBytes {
+		if ctx.w.Len()-m.n0 < slowReplyBytes {
 			return
 		}
 		if start = ctx.conn.BatchStart(); start == 0 {

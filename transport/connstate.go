@@ -74,27 +74,36 @@ type connState struct {
 	st  *counters // where this connection's traffic is counted
 
 	// Processing context only.
-	detected  bool     // the first byte has arrived and chosen the protocol
-	opened    bool     // Handler.Open succeeded; Handler.Close is due
-	reject    bool     // over MaxClients: answer the first byte with an error
-	openErr   error    // Handler.Open refused the connection: the first byte gets it
-	parked    bool     // a parked request holds back the rest of the input
-	redo      *Request // a postponed request Retry gave back: served before the input
-	held      bool     // output backpressure holds back the rest of the input
-	yielded   bool     // the batch made turnOut of output: the rest of the input waits its turn
-	turnOut   int      // the output that ends a turn (yield); 0: turns never end
-	quit      bool     // close once out is written; process ignores input
-	abortive  bool     // with quit: close without waiting for the output
-	rdec      *resp.Decoder
-	bdec      *binproto.Decoder
-	decLimits bool       // the decoder applies RestrictUntil's limits
-	pf        Prefetcher // the handler, if it prefetches; nil otherwise
-	peeked    [][]byte   // keys of the batch just read, for pf
-	args      []binproto.Value
-	req       Request
-	w         Writer
-	born      int64 // hub.now() at accept
-	lastRead  int64 // hub.now() at the last read
+	detected bool     // the first byte has arrived and chosen the protocol
+	opened   bool     // Handler.Open succeeded; Handler.Close is due
+	reject   bool     // over MaxClients: answer the first byte with an error
+	openErr  error    // Handler.Open refused the connection: the first byte gets it
+	parked   bool     // a parked request holds back the rest of the input
+	redo     *Request // a postponed request Retry gave back: served before the input
+	held     bool     // output backpressure holds back the rest of the input
+	yielded  bool     // the batch made turnOut of output: the rest of the input waits its turn
+	turnOut  int      // the output that ends a turn (yield); 0: turns never end
+	quit     bool     // close once out is written; process ignores input
+	// streaming: a value written by reference (Writer.BulkRef) is being
+	// written from the memory lent, streamV being the part the transport
+	// has not handed to the network yet (nil once it has all) and
+	// streamTail the output that follows it; no request is served, and
+	// nothing else written, until it is all out (endStream).
+	streaming  bool
+	streamV    []byte
+	streamRl   Releaser
+	streamTail []byte
+	abortive   bool // with quit: close without waiting for the output
+	rdec       *resp.Decoder
+	bdec       *binproto.Decoder
+	decLimits  bool       // the decoder applies RestrictUntil's limits
+	pf         Prefetcher // the handler, if it prefetches; nil otherwise
+	peeked     [][]byte   // keys of the batch just read, for pf
+	args       []binproto.Value
+	req        Request
+	w          Writer
+	born       int64 // hub.now() at accept
+	lastRead   int64 // hub.now() at the last read
 	// handed is the output handed to the network (gnet's Write, std's
 	// writer); handed minus pendOut has been written. idleWritten is
 	// that at the last idle check, which counts a write since as
@@ -117,6 +126,10 @@ type connState struct {
 	// pendOut is the output handed to the network and not yet written, as
 	// the transport last saw it.
 	pendOut atomic.Int64
+	// streamLeft is the output of a value written by reference not yet
+	// handed to the network, its tail included: pending output for the
+	// output limits (outputOver), read by any goroutine's sweep.
+	streamLeft atomic.Int64
 	// closeReq is set by Close and Shutdown; serve checks it after every
 	// request so that nothing is served after a QUIT.
 	closeReq atomic.Bool
@@ -145,6 +158,7 @@ func (cs *connState) init(h *hub, tr connTransport, st *counters, remote, local 
 	cs.version.Store(2)
 	cs.ops = cs
 	cs.Conn.w = &cs.w
+	cs.w.refOK = true // replies may write values by reference; pushes (aw) not
 	cs.reject = reject
 	cs.born = h.now()
 	cs.lastRead = cs.born
@@ -175,6 +189,9 @@ const prefetchBatch = 32
 func (cs *connState) process(out, in []byte) []byte {
 	base := len(out)
 	cs.Conn.batchAt = Monotime()
+	if cs.streaming && cs.streamV == nil {
+		out = cs.endStream(out)
+	}
 	if len(in) > 0 {
 		if !cs.reject { // Redis does not count a refused client's traffic
 			cs.st.bytesIn.Add(uint64(len(in)))
@@ -192,14 +209,14 @@ func (cs *connState) process(out, in []byte) []byte {
 		}
 		cs.syncRestrict()
 		cs.feed(in)
-		if cs.pf != nil && cs.rdec != nil && !cs.parked && !cs.held && !cs.yielded {
+		if cs.pf != nil && cs.rdec != nil && !cs.parked && !cs.held && !cs.yielded && !cs.streaming {
 			if cs.peeked = cs.rdec.Peek(cs.peeked[:0], prefetchBatch); len(cs.peeked) >= 2 {
 				cs.pf.Prefetch(&cs.Conn, cs.peeked)
 			}
 			clear(cs.peeked) // hold no reference to the read buffer
 		}
 	}
-	if cs.held && cs.pendOut.Load() <= cs.resumeAt() {
+	if cs.held && !cs.streaming && cs.pendOut.Load() <= cs.resumeAt() {
 		cs.release()
 	}
 	if cs.yielded {
@@ -209,11 +226,19 @@ func (cs *connState) process(out, in []byte) []byte {
 		cs.lastRead = cs.hub.now()
 	}
 	for {
-		if cs.detected && !cs.parked && !cs.held && !cs.yielded && !cs.quit {
+		if cs.detected && !cs.parked && !cs.held && !cs.yielded && !cs.streaming && !cs.quit {
 			out = cs.serve(out, base)
 		}
 		if cs.quit {
 			return out
+		}
+		if cs.streaming {
+			// What other goroutines queued waits for the end of the
+			// value; a close request lets it finish first (disconnect).
+			if cs.closeReq.Load() {
+				out = cs.disconnect(out, 0, "", false)
+			}
+			break
 		}
 		var resumed bool
 		if out, resumed = cs.drain(out); !resumed || cs.quit {
@@ -280,7 +305,7 @@ func (cs *connState) feed(in []byte) {
 	} else {
 		cs.rdec.Feed(in)
 	}
-	if cs.parked || cs.held || cs.yielded {
+	if cs.parked || cs.held || cs.yielded || cs.streaming {
 		cs.stash()
 	}
 }
@@ -358,6 +383,12 @@ func (cs *connState) serve(out []byte, base int) []byte {
 			return out
 		case cs.closeReq.Load():
 			return out
+		case cs.streaming:
+			if hard > 0 && int64(len(out))+cs.streamLeft.Load() > room {
+				return cs.hold(out, base)
+			}
+			cs.stash()
+			return out
 		case hard > 0 && int64(len(out)) > room:
 			return cs.hold(out, base)
 		case cs.turnOut > 0 && len(out)-base >= cs.turnOut && !cs.overQuery():
@@ -374,9 +405,10 @@ func (cs *connState) serveRESP(out []byte, argv [][]byte) []byte {
 	cs.w.Reset(out, ProtoRESP, cs.RESPVersion())
 	cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
 	if out = cs.w.Bytes(); cs.parked {
-		out = out[:mark]
+		cs.w.dropRef()
+		return out[:mark]
 	}
-	return out
+	return cs.takeStream(out)
 }
 
 // serveFrame serves one binary frame, framing the handler's reply.
@@ -413,9 +445,76 @@ func (cs *connState) serveBinaryFault(out []byte, op binproto.Opcode, id uint32,
 	cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
 	out = cs.w.Bytes()
 	if cs.parked {
+		cs.w.dropRef()
 		return out[:mark]
 	}
+	if ref := cs.w.Len() - len(out); ref > 0 {
+		// The body goes on with a value written by reference.
+		if framed, err := binproto.EndFrameWith(out, mark, ref); err == nil {
+			return cs.takeStream(framed)
+		}
+		cs.w.dropRef()
+		return binproto.AppendErrorReply(out[:mark], op, id, binproto.ClassLimit, bigReplyMsg)
+	}
 	return endFrame(out, mark, op, id)
+}
+
+// takeStream starts writing the value the request's reply wrote by
+// reference, if it did: out, the output so far, is cut where the value
+// goes, and what the reply wrote after it is kept for endStream.
+func (cs *connState) takeStream(out []byte) []byte {
+	v, rl, at := cs.w.takeRef()
+	if v == nil {
+		return out
+	}
+	cs.streaming, cs.streamV, cs.streamRl = true, v, rl
+	cs.streamTail = append(cs.streamTail[:0], out[at:]...)
+	cs.streamLeft.Store(int64(len(v) + len(cs.streamTail)))
+	return out[:at]
+}
+
+// streamChunk returns the next part of the value being written by
+// reference, at most n bytes, for the transport to hand to the network;
+// nil when it has all been. The transport calls streamSent once the part
+// has been written (or copied by the network layer), before anything can
+// release the value. REQUIRES: the processing context, or, in std's
+// writer, procMu.
+func (cs *connState) streamChunk(n int) []byte {
+	return cs.streamV[:min(n, len(cs.streamV))]
+}
+
+// streamSent records that the first k bytes of streamChunk's part have
+// been handed to the network. REQUIRES: as streamChunk.
+func (cs *connState) streamSent(k int) {
+	cs.streamV = cs.streamV[k:]
+	if len(cs.streamV) == 0 {
+		cs.streamV = nil // the next process appends the tail
+	}
+	cs.handed += int64(k)
+	cs.streamLeft.Add(-int64(k))
+}
+
+// endStream ends the writing of a value by reference once it has all been
+// handed to the network: it appends what followed the value and releases
+// the value's memory.
+func (cs *connState) endStream(out []byte) []byte {
+	out = append(out, cs.streamTail...)
+	cs.dropStream()
+	return out
+}
+
+// dropStream releases the value being written by reference, written or
+// not (the connection has closed).
+func (cs *connState) dropStream() {
+	if cs.streamRl != nil {
+		cs.streamRl.Release()
+	}
+	cs.streaming, cs.streamV, cs.streamRl = false, nil, nil
+	cs.streamTail = cs.streamTail[:0]
+	if cap(cs.streamTail) > retainArgs {
+		cs.streamTail = nil
+	}
+	cs.streamLeft.Store(0)
 }
 
 // endFrame closes the reply frame begun at mark, replacing a missing or
@@ -490,6 +589,16 @@ func (cs *connState) takeInboxLocked(out []byte) []byte {
 // protocol; on RESP only if toRESP, since Redis closes silently for
 // timeouts and limits). Nothing is written after it.
 func (cs *connState) disconnect(out []byte, class binproto.Class, msg string, toRESP bool) []byte {
+	if cs.streaming {
+		// A reply is half written: nothing may come between its value and
+		// its end, so the reason is not told. The transport writes the
+		// rest (within closeWait) and then closes.
+		cs.mu.Lock()
+		cs.closing = true
+		cs.mu.Unlock()
+		cs.setQuit(false)
+		return out
+	}
 	cs.mu.Lock()
 	out = cs.takeInboxLocked(out)
 	cs.closing = true
@@ -518,7 +627,7 @@ func (cs *connState) disconnect(out []byte, class binproto.Class, msg string, to
 // context.
 func (cs *connState) hold(out []byte, base int) []byte {
 	cs.held = true
-	cs.slack.Store(int64(len(out) - base))
+	cs.slack.Store(int64(len(out)-base) + cs.streamLeft.Load())
 	cs.holdPend.Store(math.MaxInt64)
 	cs.holdAt.Store(max(cs.hub.now(), 1))
 	cs.stash()
@@ -594,7 +703,7 @@ func (cs *connState) resumeAt() int64 { return cs.hub.cfg.OutputHardLimit / 2 }
 // does not re-send a request that ran.
 func (cs *connState) overflowed(out []byte, base int) []byte {
 	out = out[:base]
-	if dropsReply := cs.markOverflow(); cs.proto == ProtoBinary && !dropsReply {
+	if dropsReply := cs.markOverflow(); cs.proto == ProtoBinary && !dropsReply && !cs.streaming {
 		out = binproto.AppendDisconnect(out, binproto.ClassLimit, outLimitMsg)
 	}
 	cs.setQuit(true)
@@ -623,18 +732,25 @@ func (cs *connState) setQuit(abortive bool) {
 // pending output under both limits.
 func (cs *connState) overOutput(pend int64) bool {
 	cfg := &cs.hub.cfg
+	pend += cs.streamLeft.Load()
 	if (cfg.OutputSoftLimit <= 0 || pend <= cfg.OutputSoftLimit) && (cfg.OutputHardLimit <= 0 || pend <= cfg.OutputHardLimit+cs.slack.Load()) {
 		if cs.softSince.Load() != 0 {
 			cs.softSince.Store(0)
 		}
 		return false
 	}
-	return cs.outputOver(pend, cs.hub.now())
+	return cs.totalOver(pend, cs.hub.now())
 }
 
-// outputOver reports whether pending output pend breaks the hard limit, or
-// has stayed above the soft limit for OutputSoftSeconds at time now.
+// outputOver reports whether pending output pend, plus what is left of a
+// value written by reference, breaks the hard limit, or has stayed above
+// the soft limit for OutputSoftSeconds at time now.
 func (cs *connState) outputOver(pend, now int64) bool {
+	return cs.totalOver(pend+cs.streamLeft.Load(), now)
+}
+
+// totalOver is outputOver given all the pending output.
+func (cs *connState) totalOver(pend, now int64) bool {
 	cfg := &cs.hub.cfg
 	if cfg.OutputHardLimit > 0 && pend > cfg.OutputHardLimit+cs.slack.Load() || cs.holdStalled(pend, now) {
 		return true
@@ -713,6 +829,9 @@ func (cs *connState) finish() {
 	}
 	if cs.held {
 		cs.release()
+	}
+	if cs.streaming {
+		cs.dropStream()
 	}
 }
 

@@ -80,6 +80,11 @@ type gnetLoop struct {
 	turnSpare []*gnetConn       // turns' previous storage, for reuse
 	turnArmed bool              // nextTurn is queued or its timer set
 	inTurn    bool              // nextTurn is running
+
+	pollStream  gnet.RunnableFunc // goes on with streams whose socket was full
+	streams     []*gnetConn       // those connections (waitStream)
+	streamSpare []*gnetConn       // streams' previous storage, for reuse
+	streamArmed bool              // pollStream's timer is set
 }
 
 // keep retains out's storage for the next batch unless it grew large; a
@@ -108,12 +113,15 @@ type gnetConn struct {
 	lingerAt int64
 	// turnQueued: the connection is in its loop's turns (queueTurn).
 	turnQueued bool
+	// streamQueued: the connection is in its loop's streams (waitStream).
+	streamQueued bool
 }
 
 // closeWritten decides what a quitting connection whose pending output is
 // pend does at time now: close at once (aborted, or closeWait has passed),
 // linger half-closed once its output is written, or wait.
 func (g *gnetConn) closeWritten(pend, now int64) gnet.Action {
+	pend += g.streamLeft.Load() // a value written by reference is output too
 	switch {
 	case g.abortive || time.Duration(now-g.quitAt) > closeWait:
 		return gnet.Close
@@ -360,6 +368,10 @@ func (s *gnetServer) loopOf(el gnet.EventLoop) *gnetLoop {
 			s.nextTurns(l)
 			return nil
 		}
+		l.pollStream = func(context.Context) error {
+			s.pollStreams(l)
+			return nil
+		}
 		s.loops[el] = l
 	}
 	return l
@@ -427,6 +439,15 @@ func (s *gnetServer) OnTraffic(c gnet.Conn) gnet.Action {
 func (s *gnetServer) write(g *gnetConn, out []byte) gnet.Action {
 	for {
 		act := s.writeOnce(g, out)
+		if act == gnet.None && g.streaming && !g.abortive {
+			if act = s.pump(g); act != gnet.None || g.streamV != nil {
+				return act // waits for the socket, or for its next turn
+			}
+			// All handed over: what follows the value, and the requests
+			// after it.
+			out = g.process(g.loop.out[:0], nil)
+			continue
+		}
 		if act == gnet.None && g.yielded && !g.quit {
 			s.queueTurn(g)
 			return act
@@ -440,6 +461,78 @@ func (s *gnetServer) write(g *gnetConn, out []byte) gnet.Action {
 		}
 		out = g.process(g.loop.out[:0], nil)
 	}
+}
+
+// streamPiece is the most of a value written by reference handed to gnet
+// in one write; streamWait is how long a stream whose socket is full waits
+// before it looks again (gnet tells nothing when its buffer has drained).
+const (
+	streamPiece = 256 << 10
+	streamWait  = time.Millisecond
+)
+
+// pump writes g's value written by reference straight from the memory
+// lent, a piece at a time while gnet has nothing buffered for g (so the
+// socket takes each piece, and gnet copies at most what one piece leaves
+// over), up to turnOut per call: then g's turn ends (queueTurn) and the
+// loop serves its other connections first. A stream whose socket is full
+// waits (waitStream). REQUIRES: g's loop's goroutine.
+func (s *gnetServer) pump(g *gnetConn) gnet.Action {
+	l := g.loop
+	for sent := 0; g.streamV != nil; {
+		if pend := g.c.OutboundBuffered(); pend > 0 {
+			g.pendOut.Store(int64(pend))
+			s.waitStream(g)
+			return gnet.None
+		}
+		if sent >= turnOut {
+			g.yielded = true
+			s.queueTurn(g)
+			return gnet.None
+		}
+		piece := g.streamChunk(streamPiece)
+		if _, err := g.c.Write(piece); err != nil {
+			return gnet.Close
+		}
+		g.streamSent(len(piece))
+		sent += len(piece)
+		l.bytesOut.Add(uint64(len(piece)))
+	}
+	g.pendOut.Store(int64(g.c.OutboundBuffered()))
+	return gnet.None
+}
+
+// waitStream has g's stream go on after streamWait. REQUIRES: g's loop's
+// goroutine.
+func (s *gnetServer) waitStream(g *gnetConn) {
+	l := g.loop
+	if !g.streamQueued {
+		g.streamQueued = true
+		l.streams = append(l.streams, g)
+	}
+	if !l.streamArmed {
+		l.streamArmed = true
+		s.executeAfter(l, streamWait, l.pollStream)
+	}
+}
+
+// pollStreams goes on with the streams of l that waited for their socket.
+// It runs on l's goroutine.
+func (s *gnetServer) pollStreams(l *gnetLoop) {
+	l.streamArmed = false
+	streams := l.streams
+	l.streams = l.streamSpare[:0]
+	for i, g := range streams {
+		streams[i] = nil
+		g.streamQueued = false
+		if _, open := l.conns[g]; !open || !g.streaming {
+			continue
+		}
+		if s.write(g, nil) == gnet.Close {
+			_ = l.el.Close(g.c)
+		}
+	}
+	l.streamSpare = streams[:0]
 }
 
 // queueTurn has g, which ended its turn (connState.yield), served again
@@ -475,7 +568,9 @@ func (s *gnetServer) nextTurns(l *gnetLoop) {
 	for i, g := range turns {
 		turns[i] = nil
 		g.turnQueued = false
-		if _, open := l.conns[g]; !open || !g.yielded || g.quit {
+		// A connection quitting goes on only to finish a value it is
+		// writing by reference.
+		if _, open := l.conns[g]; !open || !g.yielded || g.quit && !g.streaming {
 			continue
 		}
 		g.pendOut.Store(int64(g.c.OutboundBuffered()))

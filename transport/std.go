@@ -478,10 +478,64 @@ func (n *netConn) writeLoop() {
 		if !n.flush() {
 			return
 		}
-		for n.resumeHeld() {
+		for {
+			more, ok := n.writeStream()
+			if !ok || more && !n.flush() {
+				return
+			}
+			if !more && !n.resumeHeld() {
+				break
+			}
 			if !n.flush() {
 				return
 			}
+		}
+	}
+}
+
+// writeStream writes the connection's value written by reference, if it
+// has one, straight from the memory lent (connState.streamChunk), once the
+// output queued before it has been flushed; once it is all written it has
+// process append what follows it and serve the requests after it. It
+// reports whether it made output to flush or wrote a piece (more), and
+// false once the connection is closed (ok).
+func (n *netConn) writeStream() (more, ok bool) {
+	for {
+		n.procMu.Lock()
+		if !n.streaming || n.abortive {
+			n.procMu.Unlock()
+			return false, true
+		}
+		n.mu.Lock()
+		queued := len(n.outq) > 0
+		n.mu.Unlock()
+		if queued {
+			n.procMu.Unlock()
+			return true, true // the header first
+		}
+		piece := n.streamChunk(flushPiece)
+		if piece == nil {
+			n.enqueue(n.process(n.batch[:0], nil))
+			n.procMu.Unlock()
+			return true, true
+		}
+		n.procMu.Unlock()
+		// Outside procMu: the reader goes on stashing input meanwhile.
+		// Nothing releases the value before streamSent: process only
+		// once it has all been sent, finish only once this goroutine
+		// has ended.
+		k, err := n.nc.Write(piece)
+		if !n.reject {
+			n.bytesOut.Add(uint64(k))
+		}
+		n.procMu.Lock()
+		n.streamSent(len(piece))
+		n.procMu.Unlock()
+		if err != nil {
+			n.mu.Lock()
+			n.abort()
+			n.mu.Unlock()
+			return false, false
 		}
 	}
 }
@@ -512,7 +566,9 @@ func (n *netConn) flush() bool {
 		}
 		buf := n.outq
 		if len(buf) == 0 {
-			closeNow := n.flushClose
+			// A value written by reference is written after the flush,
+			// and its end queued after it: the close waits for both.
+			closeNow := n.flushClose && n.streamLeft.Load() == 0
 			n.mu.Unlock()
 			if closeNow {
 				lingerClose(n.nc)

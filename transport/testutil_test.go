@@ -26,6 +26,7 @@ const (
 	opQuit  binproto.Opcode = 0x0103 // OK, then Close
 	// INT ms, BYTES reply: postponed, served again after ms, then answers reply
 	opPostpone binproto.Opcode = 0x0104
+	opBigRef   binproto.Opcode = 0x0105 // INT n: n pattern bytes, by reference (BIGREF)
 )
 
 // testHandler is a small Handler: PING, ECHO, SET, GET over a map, plus
@@ -45,6 +46,8 @@ type testHandler struct {
 	postpones      atomic.Int64                   // requests POSTPONE has postponed
 	retried        sync.Map                       // *Conn: its POSTPONE is being served again
 	rejectOpen     atomic.Pointer[binproto.Error] // Open fails with it when set
+	lent, released atomic.Int64                   // values BIGREF lent, and released
+	badRelease     atomic.Int64                   // releases of a value released already
 
 	connMu sync.Mutex
 	conns  []*Conn // every opened connection
@@ -83,6 +86,50 @@ func (h *testHandler) get(w *Writer, k []byte) {
 		return
 	}
 	w.Bulk(v)
+}
+
+// refPeriod is the period of the bytes BIGREF writes: a prime, so that a
+// part of the value written at the wrong offset (by any power-of-two
+// piece size) shows.
+const refPeriod = 65521
+
+// refValue returns what BIGREF n writes.
+func refValue(n int) []byte {
+	b := make([]byte, n)
+	for i := range min(n, refPeriod) {
+		b[i] = byte(i*31 + i>>12)
+	}
+	for k := refPeriod; k < n; k *= 2 {
+		copy(b[k:], b[:k])
+	}
+	return b
+}
+
+// testRef is a value lent to a Writer. Its Release poisons the value, so
+// that a transport writing any of it after the release sends bytes the
+// client sees are wrong.
+type testRef struct {
+	h    *testHandler
+	v    []byte
+	done atomic.Bool
+}
+
+func (r *testRef) Release() {
+	if r.done.Swap(true) {
+		r.h.badRelease.Add(1)
+		return
+	}
+	for i := range r.v {
+		r.v[i] = 0xEE
+	}
+	r.h.released.Add(1)
+}
+
+// bigRef writes refValue(n) by reference.
+func (h *testHandler) bigRef(w *Writer, n int) {
+	h.lent.Add(1)
+	v := refValue(max(n, 0))
+	w.BulkRef(v, &testRef{h: h, v: v})
 }
 
 // block parks the request and completes it with reply after d.
@@ -158,6 +205,19 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 	case "big":
 		h.bigs.Add(1)
 		w.Bulk(h.big[:min(num(argv[1]), len(h.big))])
+	case "bigref":
+		// BIGREF n [after]: n pattern bytes by reference; with after, an
+		// array of that value, a second one (which BulkRef copies) and
+		// after.
+		h.bigs.Add(1)
+		if len(argv) == 3 {
+			w.Array(3)
+			h.bigRef(w, num(argv[1]))
+			h.bigRef(w, num(argv[1]))
+			w.Bulk(argv[2])
+			return
+		}
+		h.bigRef(w, num(argv[1]))
 	case "quit":
 		w.OK()
 		c.Close()
@@ -203,6 +263,9 @@ func (h *testHandler) serveBinary(c *Conn, req *Request, w *Writer) {
 	case opBig:
 		h.bigs.Add(1)
 		w.Bulk(h.big[:min(int(a[0].Int), len(h.big))])
+	case opBigRef:
+		h.bigs.Add(1)
+		h.bigRef(w, int(a[0].Int))
 	case opQuit:
 		w.OK()
 		c.Close()

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"encoding/binary"
 	"strconv"
 
 	"github.com/ringdb/ringdb/internal/bufpool"
@@ -22,7 +23,26 @@ type Writer struct {
 	errs    uint32         // errors written since Reset
 	errCls  binproto.Class // class of the last error written
 	errPfx  string         // its ErrorPrefix prefix; "" for Error's (the class's)
+
+	// A value written by reference (BulkRef): it follows buf[:refAt] in
+	// the output, and what was written after it follows it. refOK is set
+	// by the transport for the Writer of its requests' replies.
+	ref   []byte
+	refRl Releaser
+	refAt int
+	refOK bool
 }
+
+// Releaser lets go of memory lent to a Writer (BulkRef) once the output
+// that holds it has been written or dropped.
+type Releaser interface {
+	Release()
+}
+
+// refMin is the smallest value BulkRef writes by reference; a smaller one
+// is copied into the output, and written with the replies around it in
+// one write (a value written by reference ends its connection's batch).
+const refMin = 128 << 10
 
 // NewWriter returns a Writer appending to buf. Transports use it; handlers
 // receive theirs from Serve. version is 2 or 3 (ignored for ProtoBinary).
@@ -32,8 +52,10 @@ func NewWriter(buf []byte, p Proto, version int) *Writer {
 	return w
 }
 
-// Reset makes w append to buf in protocol p.
+// Reset makes w append to buf in protocol p. A value written by
+// reference and not taken by the transport is released.
 func (w *Writer) Reset(buf []byte, p Proto, version int) {
+	w.dropRef()
 	w.buf, w.proto, w.version = buf, p, resp.RESP2
 	w.errs = 0
 	if version == 3 {
@@ -73,8 +95,63 @@ func (w *Writer) room(n int) {
 	}
 }
 
-// Bytes returns the encoded output.
+// Bytes returns the encoded output. After BulkRef wrote a value by
+// reference, the value is not in it (the transport writes it from the
+// memory lent): Len counts it.
 func (w *Writer) Bytes() []byte { return w.buf }
+
+// Len returns the length of the output written, a value written by
+// reference included.
+func (w *Writer) Len() int { return len(w.buf) + len(w.ref) }
+
+// BulkRef writes b as a bulk string (BYTES in the binary protocol) as Bulk
+// does, but may write it by reference: b is then not copied into the
+// output but written to the network from where it lies, and rl.Release is
+// called once it has been, or once the output is dropped (the connection
+// closed); b must not change until then. Otherwise b is copied and
+// rl.Release called before BulkRef returns. A large value read from the
+// keyspace (core.Keyspace.GetRef) is written so without a copy in the
+// server's memory: a GET of a 100 MB value by ten clients at once would
+// otherwise hold a gigabyte of copies until they have read it.
+//
+// Only values of 128 KiB or more, in the reply to a request, are written
+// by reference, at most one per reply. rl may be nil for a value that
+// needs no release.
+func (w *Writer) BulkRef(b []byte, rl Releaser) {
+	if !w.refOK || w.ref != nil || len(b) < refMin {
+		w.Bulk(b)
+		if rl != nil {
+			rl.Release()
+		}
+		return
+	}
+	if w.proto == ProtoBinary {
+		w.buf = append(w.buf, byte(binproto.KindBytes))
+		w.buf = binary.BigEndian.AppendUint32(w.buf, uint32(len(b)))
+	} else {
+		w.buf = resp.AppendBulkHeader(w.buf, len(b))
+	}
+	w.ref, w.refRl, w.refAt = b, rl, len(w.buf)
+	if w.proto != ProtoBinary {
+		w.buf = append(w.buf, "\r\n"...)
+	}
+}
+
+// takeRef hands the value written by reference, if any, to the caller,
+// which becomes responsible for releasing it: it returns the value, its
+// Releaser and its offset in Bytes.
+func (w *Writer) takeRef() ([]byte, Releaser, int) {
+	b, rl, at := w.ref, w.refRl, w.refAt
+	w.ref, w.refRl, w.refAt = nil, nil, 0
+	return b, rl, at
+}
+
+// dropRef releases a value written by reference that nothing took.
+func (w *Writer) dropRef() {
+	if b, rl, _ := w.takeRef(); b != nil && rl != nil {
+		rl.Release()
+	}
+}
 
 // Fault writes the error reply to a request whose body could not be read
 // (Request.Fault): the fault's class and message.
@@ -88,6 +165,9 @@ func (w *Writer) Fault(err error) { w.Error(classOf(err), msgOf(err)) }
 func (w *Writer) Truncate(n int) {
 	if n >= 0 && n <= len(w.buf) {
 		w.buf = w.buf[:n]
+		if w.ref != nil && n < w.refAt {
+			w.dropRef()
+		}
 	}
 }
 

@@ -96,8 +96,12 @@ func BeginFrame(dst []byte, op Opcode, flags Flags, id uint32) ([]byte, int) {
 // mark. A body over math.MaxUint32 bytes cannot be framed: EndFrame then
 // truncates dst back to mark and returns ErrBodyTooLarge. The peer's
 // MaxFrame limit is usually far lower; checking it is the caller's job.
-func EndFrame(dst []byte, mark int) ([]byte, error) {
-	n := len(dst) - mark - HeaderSize
+func EndFrame(dst []byte, mark int) ([]byte, error) { return EndFrameWith(dst, mark, 0) }
+
+// EndFrameWith is EndFrame for a body that goes on with external bytes
+// the caller writes after dst.
+func EndFrameWith(dst []byte, mark, external int) ([]byte, error) {
+	n := len(dst) - mark - HeaderSize + external
 	if uint64(n) > math.MaxUint32 {
 		return dst[:mark], ErrBodyTooLarge
 	}

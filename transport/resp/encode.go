@@ -75,6 +75,11 @@ func AppendBulk(dst, b []byte) []byte {
 	return append(dst, crlf...)
 }
 
+// AppendBulkHeader appends the header of a bulk string of n bytes: what
+// AppendBulk writes before the bytes, which the caller then writes
+// followed by CRLF.
+func AppendBulkHeader(dst []byte, n int) []byte { return appendLine(dst, '$', int64(n)) }
+
 // AppendBulkString appends s as a bulk string, like AppendBulk.
 func AppendBulkString(dst []byte, s string) []byte {
 	dst = appendLine(dst, '$', int64(len(s)))

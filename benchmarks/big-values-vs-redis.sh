@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Memory of serving one very large value: Redis against ringdb-server on
+# each transport. For each server, fresh each round: one client SETs a
+# value of SIZE bytes (cmd/bigget), the script samples the server's RSS
+# and resets its peak (/proc/PID/clear_refs), then CLIENTS connections each
+# GET the value N times at once, reading every reply whole and checking
+# it. Reported per run: RSS after the SET, the peak RSS during the GETs
+# (VmHWM) and their increase over the RSS after the SET, the RSS after
+# the GETs, the server's CPU time over the GETs (utime+stime) and the rate
+# of value bytes read. Servers alternate within every round; the ratios
+# are medians of the same-round ratios to Redis.
+#
+#   ./big-values-vs-redis.sh
+#   ROUNDS=5 SIZE=$((200 << 20)) CLIENTS=8 ./big-values-vs-redis.sh
+#
+# Environment: ROUNDS (3), SIZE (104857600), CLIENTS (4), N (3),
+# TRANSPORTS ("gnet std"), PORT_BASE (26679; ringdb takes the next ports).
+# Must run as root (clear_refs).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+
+ROUNDS=${ROUNDS:-3}
+SIZE=${SIZE:-104857600}
+CLIENTS=${CLIENTS:-4}
+N=${N:-3}
+TRANSPORTS=${TRANSPORTS:-"gnet std"}
+PORT_BASE=${PORT_BASE:-26679}
+
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+	apt-get install -y redis-server redis-tools ||
+		{ apt-get update && apt-get install -y redis-server redis-tools; } || exit 1
+fi
+
+tmp=$(mktemp -d)
+declare -A pid port
+cleanup() {
+	for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null; done
+	for s in "${!pid[@]}"; do wait "${pid[$s]}" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, $(uname -r)"
+echo "# load at start: $(uptime)"
+echo "# $(redis-server --version)"
+echo "# ringdb $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes'), $(go version | cut -d' ' -f3)"
+echo "# value ${SIZE} bytes, ${CLIENTS} clients x ${N} GETs"
+(cd "$root" && go build -o "$tmp/ringdb-server" ./cmd/ringdb-server) || exit 1
+(cd "$here" && go build -o "$tmp/bigget" ./cmd/bigget) || exit 1
+
+servers=(redis)
+port[redis]=$PORT_BASE
+i=1
+for t in $TRANSPORTS; do
+	servers+=("ringdb-$t")
+	port[ringdb-$t]=$((PORT_BASE + i))
+	i=$((i + 1))
+done
+
+start() { # SERVER
+	local s=$1
+	if redis-cli -p "${port[$s]}" ping >/dev/null 2>&1; then
+		echo "port ${port[$s]} is already in use" >&2
+		exit 1
+	fi
+	if [ "$s" = redis ]; then
+		redis-server --port "${port[$s]}" --bind 127.0.0.1 --save '' --appendonly no \
+			--daemonize no >"$tmp/$s.log" 2>&1 &
+	else
+		"$tmp/ringdb-server" --listen "127.0.0.1:${port[$s]}" --transport "${s#ringdb-}" \
+			--metrics-listen '' >"$tmp/$s.log" 2>&1 &
+	fi
+	pid[$s]=$!
+	for _ in $(seq 100); do
+		redis-cli -p "${port[$s]}" ping 2>/dev/null | grep -q PONG && return
+		sleep 0.1
+	done
+	echo "$s did not start:" >&2
+	cat "$tmp/$s.log" >&2
+	exit 1
+}
+
+stop() { # SERVER
+	local s=$1
+	kill -0 "${pid[$s]}" 2>/dev/null || { echo "$s died:" >&2; tail -n 20 "$tmp/$s.log" >&2; exit 1; }
+	kill "${pid[$s]}" 2>/dev/null
+	wait "${pid[$s]}" 2>/dev/null
+	unset "pid[$s]"
+}
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+hz=$(getconf CLK_TCK)
+
+: >"$tmp/results"
+echo "round server rss_after_set_MB peak_during_gets_MB peak_increase_MB rss_after_MB cpu_s MB/s"
+for round in $(seq "$ROUNDS"); do
+	order=("${servers[@]}")
+	[ $((round % 2)) -eq 0 ] && order=($(printf '%s\n' "${servers[@]}" | tac))
+	for s in "${order[@]}"; do
+		start "$s"
+		p=${pid[$s]}
+		coproc BG { "$tmp/bigget" -addr "127.0.0.1:${port[$s]}" -size "$SIZE" -clients "$CLIENTS" -n "$N" -wait 2>&1; }
+		read -r line <&"${BG[0]}"
+		if [ "$line" != stored ]; then
+			echo "$s: bigget: $line" >&2
+			exit 1
+		fi
+		sleep 1 # let a collector finish with the SET's buffers
+		set_kb=$(status_kb "$p" VmRSS)
+		echo 5 >"/proc/$p/clear_refs" || { echo "cannot reset the peak RSS (needs root)" >&2; exit 1; }
+		c0=$(cpu_ticks "$p")
+		echo go >&"${BG[1]}"
+		out=$(cat <&"${BG[0]}")
+		wait "$BG_PID" || { echo "$s: bigget failed: $out" >&2; exit 1; }
+		c1=$(cpu_ticks "$p")
+		peak_kb=$(status_kb "$p" VmHWM)
+		after_kb=$(status_kb "$p" VmRSS)
+		rate=$(echo "$out" | awk '/^gets/ { print $6 }')
+		echo "$round $s $((set_kb / 1024)) $((peak_kb / 1024)) $(((peak_kb - set_kb) / 1024)) $((after_kb / 1024)) $(awk -v d=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%.2f", d / hz }') $rate" |
+			tee -a "$tmp/results"
+		stop "$s"
+	done
+done
+
+echo
+echo "# medians of same-round ratios to Redis"
+echo "server peak_increase cpu rate"
+for s in "${servers[@]}"; do
+	[ "$s" = redis ] && continue
+	awk -v s="$s" '
+		{ inc[$1, $2] = $5; cpu[$1, $2] = $7; rate[$1, $2] = $8; rounds[$1] = 1 }
+		function median(a, n,   i, j, t) {
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		END {
+			n = 0
+			for (r in rounds) {
+				n++
+				ri[n] = inc[r, s] / (inc[r, "redis"] > 0 ? inc[r, "redis"] : 1)
+				rc[n] = cpu[r, s] / (cpu[r, "redis"] > 0 ? cpu[r, "redis"] : 0.01)
+				rr[n] = rate[r, s] / rate[r, "redis"]
+			}
+			printf "%s %.2f %.2f %.2f\n", s, median(ri, n), median(rc, n), median(rr, n)
+		}' "$tmp/results"
+done

@@ -1,0 +1,132 @@
+package core
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// refPattern returns n bytes that differ with seed.
+func refPattern(n int, seed byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*13) + seed
+	}
+	return b
+}
+
+// GetRef copies a small value into dst as Get does, and lends a large one
+// as it lies, pinned: the value stays intact while the key is overwritten,
+// deleted and flushed, and Release then frees the buffer the keyspace
+// dropped meanwhile.
+func TestGetRefLendsLargeValue(t *testing.T) {
+	ks, err := New(Options{NoActiveExpiry: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	big := refPattern(1<<20, 1)
+	if err := ks.Set([]byte("big"), big); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Set([]byte("small"), []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]byte, 0, 64)
+	v, ref, ok := ks.GetRef(dst, []byte("small"))
+	if !ok || ref.Held() || string(v) != "v" || &v[:1][0] != &dst[:1][0] {
+		t.Fatalf("small value: %q held=%v ok=%v, want it appended to dst", v, ref.Held(), ok)
+	}
+	if _, ref, ok := ks.GetRef(dst, []byte("missing")); ok || ref.Held() {
+		t.Fatal("a missing key was found")
+	}
+	ref.Release() // the zero ValueRef's Release does nothing
+
+	v, ref, ok = ks.GetRef(dst, []byte("big"))
+	if !ok || !ref.Held() || !bytes.Equal(v, big) {
+		t.Fatalf("large value: held=%v ok=%v equal=%v", ref.Held(), ok, bytes.Equal(v, big))
+	}
+	if cap(v) != len(v) {
+		t.Fatalf("a value lent has room after it (cap %d, len %d): an append would write into the page", cap(v), len(v))
+	}
+	if err := ks.Set([]byte("big"), refPattern(1<<20, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ks.Append([]byte("big"), []byte("more")); err != nil {
+		t.Fatal(err)
+	}
+	ks.Delete([]byte("big"))
+	ks.Flush()
+	if !bytes.Equal(v, big) {
+		t.Fatal("the value lent changed once the key was overwritten, deleted and flushed")
+	}
+	if n := ref.pg.refs.Load(); n != largeDropped+1 {
+		t.Fatalf("page refs %#x, want dropped and pinned once", n)
+	}
+	ref.Release()
+	if n := ref.pg.refs.Load(); n != largeDropped {
+		t.Fatalf("page refs %#x after Release, want dropped and unpinned (freed)", n)
+	}
+}
+
+// Readers borrowing a large value while writers overwrite, append to and
+// delete its key each see one whole version (under -race, pages are heap
+// memory the detector watches).
+func TestGetRefConcurrentWrites(t *testing.T) {
+	t.Parallel()
+	ks, err := New(Options{NoActiveExpiry: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	const size, versions, readers, reads = 200 << 10, 50, 3, 300
+	key := []byte("k")
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for ver := range versions {
+			v := refPattern(size, byte(ver))
+			copy(v, fmt.Sprintf("%08d", ver))
+			if err := ks.Set(key, v); err != nil {
+				t.Error(err)
+				return
+			}
+			if ver%5 == 4 {
+				ks.Delete(key)
+			}
+		}
+	}()
+	errs := make(chan error, readers)
+	for range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range reads {
+				v, ref, ok := ks.GetRef(nil, key)
+				if !ok {
+					continue
+				}
+				var ver int
+				if _, err := fmt.Sscanf(string(v[:8]), "%08d", &ver); err != nil || len(v) != size {
+					errs <- fmt.Errorf("value of %d bytes, header %q", len(v), v[:8])
+					ref.Release()
+					return
+				}
+				want := refPattern(size, byte(ver))
+				if !bytes.Equal(v[8:], want[8:]) {
+					errs <- fmt.Errorf("version %d torn", ver)
+					ref.Release()
+					return
+				}
+				ref.Release()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}

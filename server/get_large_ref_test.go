@@ -1,0 +1,112 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// versionedValue is version ver of a large value: its version in the
+// first 8 bytes, then bytes that depend on it.
+func versionedValue(size, ver int) []byte {
+	b := bytes.Repeat([]byte{byte('a' + ver%26)}, size)
+	copy(b, fmt.Sprintf("%08d", ver))
+	return b
+}
+
+// checkVersioned reports whether v is one whole versionedValue.
+func checkVersioned(v []byte, size int) error {
+	var ver int
+	if len(v) != size {
+		return fmt.Errorf("value of %d bytes, want %d", len(v), size)
+	}
+	if _, err := fmt.Sscanf(string(v[:8]), "%08d", &ver); err != nil {
+		return fmt.Errorf("value header %q", v[:8])
+	}
+	if !bytes.Equal(v, versionedValue(size, ver)) {
+		return fmt.Errorf("version %d torn", ver)
+	}
+	return nil
+}
+
+// GET of a large value writes it from the keyspace's memory (by
+// reference, without a copy); every reply is one whole version while
+// other clients overwrite and delete the key, over every transport, in
+// RESP2, RESP3 and the binary protocol, with other replies pipelined
+// around it.
+func TestGetLargeValueWhileOverwritten(t *testing.T) {
+	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
+		ctx := context.Background()
+		const size, versions, gets = 600 << 10, 40, 25
+		w := ts.redis(t, 2, nil)
+		if err := w.Set(ctx, "big", versionedValue(size, 0), 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ver := 1; ver <= versions; ver++ {
+				if err := w.Set(ctx, "big", versionedValue(size, ver), 0).Err(); err != nil {
+					errs <- err
+					return
+				}
+				if ver%7 == 0 {
+					w.Del(ctx, "big")
+				}
+			}
+		}()
+		for proto := 2; proto <= 3; proto++ {
+			rc := ts.redis(t, proto, nil)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range gets {
+					pipe := rc.Pipeline()
+					ping := pipe.Ping(ctx)
+					get := pipe.Get(ctx, "big")
+					echo := pipe.Echo(ctx, fmt.Sprint("after", i))
+					_, _ = pipe.Exec(ctx)
+					if ping.Val() != "PONG" || echo.Val() != fmt.Sprint("after", i) {
+						errs <- fmt.Errorf("RESP%d: replies around GET: %q %q (%v)", proto, ping.Val(), echo.Val(), echo.Err())
+						return
+					}
+					if get.Err() != nil {
+						continue // deleted meanwhile
+					}
+					if err := checkVersioned([]byte(get.Val()), size); err != nil {
+						errs <- fmt.Errorf("RESP%d GET: %v", proto, err)
+						return
+					}
+				}
+			}()
+		}
+		b := newBinClient(t, ts)
+		b.hello(nil, nil)
+		for range gets {
+			p := b.send(binproto.OpPing)
+			g := b.send(binproto.OpGet, "big")
+			if got := b.reply(binproto.OpPing, p); got != (okV{}) {
+				t.Fatalf("binary PING: %v", got)
+			}
+			got := b.reply(binproto.OpGet, g)
+			if got == nil {
+				continue
+			}
+			s, _ := got.(string)
+			if err := checkVersioned([]byte(s), size); err != nil {
+				t.Fatalf("binary GET: %v", err)
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	})
+}

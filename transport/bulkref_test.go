@@ -1,0 +1,269 @@
+package transport
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+	"github.com/ringdb/ringdb/transport/resp"
+)
+
+// testRelease counts the releases of a Writer test.
+type testRelease struct{ n int }
+
+func (r *testRelease) Release() { r.n++ }
+
+// A value written by reference is written as Bulk writes it, with what
+// follows it after it; a value under refMin, a second one in the same
+// reply, and one written where the transport did not allow references
+// are copied and released at once.
+func TestWriterBulkRef(t *testing.T) {
+	big := refValue(refMin)
+	for _, tc := range []struct {
+		name    string
+		p       Proto
+		version int
+	}{{"resp2", ProtoRESP, 2}, {"resp3", ProtoRESP, 3}, {"binary", ProtoBinary, 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var plain Writer
+			plain.Reset(nil, tc.p, tc.version)
+			plain.Array(4)
+			plain.Bulk(big)
+			plain.Bulk(big)
+			plain.Bulk([]byte("small"))
+			plain.Int(7)
+
+			w := Writer{refOK: true}
+			w.Reset(nil, tc.p, tc.version)
+			var r1, r2, r3 testRelease
+			w.Array(4)
+			w.BulkRef(big, &r1)
+			w.BulkRef(big, &r2)
+			w.BulkRef([]byte("small"), &r3)
+			w.Int(7)
+			if r1.n != 0 || r2.n != 1 || r3.n != 1 {
+				t.Fatalf("releases %d %d %d, want 0 1 1 (the first lent, the others copied)", r1.n, r2.n, r3.n)
+			}
+			if w.Len() != len(plain.Bytes()) {
+				t.Fatalf("Len %d, want %d", w.Len(), len(plain.Bytes()))
+			}
+			v, rl, at := w.takeRef()
+			if rl != &r1 || !bytes.Equal(v, big) {
+				t.Fatal("takeRef did not return the first value lent")
+			}
+			got := append(append(append([]byte(nil), w.Bytes()[:at]...), v...), w.Bytes()[at:]...)
+			if !bytes.Equal(got, plain.Bytes()) {
+				t.Fatalf("output by reference differs from Bulk's:\n%q\n%q", got[:min(40, len(got))], plain.Bytes()[:40])
+			}
+			w.Reset(nil, tc.p, tc.version)
+			if r1.n != 0 {
+				t.Fatal("a value taken was released by Reset")
+			}
+
+			// Not taken: Reset releases it, and so does a Truncate
+			// before it (CLIENT REPLY OFF drops the reply).
+			var r4, r5, r6 testRelease
+			w.BulkRef(big, &r4)
+			w.Reset(nil, tc.p, tc.version)
+			w.Int(1)
+			mark := len(w.Bytes())
+			w.BulkRef(big, &r5)
+			w.Truncate(mark)
+			if r4.n != 1 || r5.n != 1 || len(w.Bytes()) != mark || w.Len() != mark {
+				t.Fatalf("releases %d %d, output %d of %d: want a value not taken released once", r4.n, r5.n, w.Len(), mark)
+			}
+			// A Writer the transport did not allow references copies.
+			var aw Writer
+			aw.Reset(nil, tc.p, tc.version)
+			aw.BulkRef(big, &r6)
+			if r6.n != 1 || w.ref != nil || !bytes.Contains(aw.Bytes(), big[:64]) {
+				t.Fatal("BulkRef on a push's Writer did not copy and release")
+			}
+		})
+	}
+}
+
+// refsSettled waits until every value BIGREF lent has been released, once.
+func refsSettled(t *testing.T, e *env) {
+	t.Helper()
+	eventually(t, "every value lent released", func() bool { return e.h.released.Load() == e.h.lent.Load() })
+	if n := e.h.badRelease.Load(); n != 0 {
+		t.Fatalf("%d values released twice", n)
+	}
+}
+
+// Replies holding values written by reference arrive whole and in order
+// among the others of a pipeline, in RESP and in the binary protocol, and
+// each value is released once, after it has been written (Release poisons
+// the value, so a byte written after it would show).
+func TestBulkRefPipelined(t *testing.T) {
+	forEach(t, Config{}, func(t *testing.T, e *env) {
+		c := e.conn(t)
+		const big = 3<<20 + 5
+		var p []byte
+		for range 3 {
+			p = append(p, cmd("PING")...)
+			p = append(p, cmd("BIGREF", strconv.Itoa(big))...)
+			p = append(p, cmd("BIGREF", strconv.Itoa(refMin), "after")...)
+			p = append(p, cmd("BIGREF", "100")...)
+			p = append(p, cmd("ECHO", "x")...)
+		}
+		c.write(t, p)
+		for range 3 {
+			c.expect(t, "PONG")
+			c.expectQuiet(t, string(refValue(big)))
+			c.expectQuiet(t, []any{string(refValue(refMin)), string(refValue(refMin)), "after"})
+			c.expect(t, string(refValue(100)))
+			c.expect(t, "x")
+		}
+		refsSettled(t, e)
+
+		b := e.conn(t)
+		b.write(t, append(append(binReq(binproto.OpPing, 1), binReq(opBigRef, 2, big)...), binReq(binproto.OpPing, 3)...))
+		b.expectReply(t, binproto.OpPing, 1, binOK{})
+		b.expectReplyQuiet(t, opBigRef, 2, string(refValue(big)))
+		b.expectReply(t, binproto.OpPing, 3, binOK{})
+		refsSettled(t, e)
+	})
+}
+
+// A client that closes its connection in the middle of a value written by
+// reference, or stops reading one, has the value released: the memory
+// lent is not held for a connection that is gone.
+func TestBulkRefReleasedOnClose(t *testing.T) {
+	forEach(t, Config{OutputSoftLimit: 1 << 20, OutputSoftSeconds: 100 * time.Millisecond}, func(t *testing.T, e *env) {
+		gone := e.conn(t)
+		gone.write(t, cmd("BIGREF", strconv.Itoa(16<<20)))
+		if _, err := io.ReadFull(gone, make([]byte, 4096)); err != nil {
+			t.Fatal(err)
+		}
+		_ = gone.Close()
+
+		// Over the soft output limit for longer than allowed, counting
+		// what is left of the value: disconnected.
+		stalled := e.conn(t)
+		stalled.write(t, cmd("BIGREF", strconv.Itoa(16<<20)))
+		eventually(t, "the stalled client disconnected", func() bool { return e.stats().OutputBufferDisconnects >= 1 })
+		_ = stalled.SetReadDeadline(time.Now().Add(20 * time.Second))
+		if _, err := io.Copy(io.Discard, stalled); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("stalled client: %v, want it closed", err)
+		}
+		refsSettled(t, e)
+
+		c := e.conn(t)
+		c.write(t, cmd("PING"))
+		c.expect(t, "PONG")
+	})
+}
+
+// A value written by reference larger than the hard output limit is let
+// through to a client that reads it, as a large reply copied is.
+func TestBulkRefOverHardLimitReadable(t *testing.T) {
+	forEach(t, Config{OutputHardLimit: 1 << 20, OutputSoftLimit: 512 << 10, OutputSoftSeconds: 10 * time.Second}, func(t *testing.T, e *env) {
+		c := e.conn(t)
+		const big = 8 << 20
+		c.write(t, append(cmd("BIGREF", strconv.Itoa(big)), cmd("PING")...))
+		c.expectQuiet(t, string(refValue(big)))
+		c.expect(t, "PONG")
+		refsSettled(t, e)
+	})
+}
+
+// While one client reads none of a value written by reference, the other
+// clients of its event loop are served: the value waits for its socket
+// without holding up the loop.
+func TestBulkRefStalledReaderHoldsUpNoOne(t *testing.T) {
+	forEach(t, Config{Loops: 1}, func(t *testing.T, e *env) {
+		slow, other := e.conn(t), e.conn(t)
+		const big = 16 << 20
+		slow.write(t, append(cmd("BIGREF", strconv.Itoa(big)), cmd("PING")...))
+		eventually(t, "the value lent", func() bool { return e.h.lent.Load() == 1 })
+		for i := range 20 {
+			other.write(t, cmd("ECHO", strconv.Itoa(i)))
+			other.expect(t, strconv.Itoa(i))
+		}
+		if e.h.released.Load() != 0 {
+			t.Fatal("the value was released before the client read it")
+		}
+		slow.expectQuiet(t, string(refValue(big)))
+		slow.expect(t, "PONG")
+		refsSettled(t, e)
+	})
+}
+
+// Shutdown lets a value being written by reference finish: the client
+// reading it gets all of it, then the connection closes.
+func TestBulkRefShutdownFinishesValue(t *testing.T) {
+	forEach(t, Config{}, func(t *testing.T, e *env) {
+		c := e.conn(t)
+		const big = 16 << 20
+		c.write(t, cmd("BIGREF", strconv.Itoa(big)))
+		line, err := c.br.ReadString('\n')
+		if err != nil || line != "$"+strconv.Itoa(big)+"\r\n" {
+			t.Fatalf("header %q, %v", line, err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			e.shutdown(t)
+		}()
+		got := make([]byte, big+2)
+		if _, err := io.ReadFull(c.br, got); err != nil {
+			t.Fatalf("reading the value during shutdown: %v", err)
+		}
+		if !bytes.Equal(got[:big], refValue(big)) || string(got[big:]) != "\r\n" {
+			t.Fatal("the value read during shutdown is not the one written")
+		}
+		<-done
+		refsSettled(t, e)
+	})
+}
+
+// The header BulkRef writes is AppendBulk's.
+func TestAppendBulkHeader(t *testing.T) {
+	v := []byte("hello")
+	got := append(resp.AppendBulkHeader(nil, len(v)), "hello\r\n"...)
+	if want := resp.AppendBulk(nil, v); !bytes.Equal(got, want) {
+		t.Fatalf("%q, want %q", got, want)
+	}
+}
+
+// short describes a reply for a failure message without dumping a large
+// value.
+func short(v any) string {
+	s := fmt.Sprintf("%#v", v)
+	if len(s) > 80 {
+		s = fmt.Sprintf("%s... (%d chars)", s[:80], len(s))
+	}
+	return s
+}
+
+// expectQuiet is expect for replies holding large values.
+func (c *client) expectQuiet(t testing.TB, want any) {
+	t.Helper()
+	got, err := c.read()
+	if err != nil {
+		t.Fatalf("read: %v (want %s)", err, short(want))
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) || fmt.Sprintf("%T", got) != fmt.Sprintf("%T", want) {
+		t.Fatalf("got %s, want %s", short(got), short(want))
+	}
+}
+
+// expectReplyQuiet is expectReply for replies holding large values.
+func (c *client) expectReplyQuiet(t testing.TB, op binproto.Opcode, id uint32, want any) {
+	t.Helper()
+	f, err := c.readFrame()
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if f.Flags != binproto.FlagReply || f.Op != op || f.ID != id || fmt.Sprint(f.Value) != fmt.Sprint(want) {
+		t.Fatalf("got frame %+v %s, want op %v id %d %s", f.Header, short(f.Value), op, id, short(want))
+	}
+}
