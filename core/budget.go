@@ -449,7 +449,7 @@ func (s *shard) cede(n int64, evict bool, keep []byte) int64 {
 		ok := evict && got < n && tries <= s.maxRoomTries()
 		if ok {
 			s.keep = keep
-			ok = s.makeRoom(true, tries)
+			ok = s.shrinkForRoom() || s.makeRoom(true, tries)
 			s.keep = nil
 			// tries counts the steps since one last gave budget, not
 			// since memory last went down: moving keep (all a shard may

@@ -247,7 +247,7 @@ func (k *Keyspace) evictToBudget() {
 				return // closed
 			}
 			before := s.used.Load()
-			ok := before > s.budget(true) && tries <= s.maxRoomTries() && s.makeRoom(true, tries)
+			ok := before > s.budget(true) && tries <= s.maxRoomTries() && (s.shrinkForRoom() || s.makeRoom(true, tries))
 			if s.used.Load() < before {
 				tries = 0
 			} else {

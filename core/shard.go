@@ -413,6 +413,25 @@ func (s *shard) maybeShrink() {
 	}
 }
 
+// shrinkForRoom rebuilds the table to the size maybeShrink would pick when
+// the shard is over its budget and its live keys fill less than a seventh
+// of the table, and reports whether it did. The table counts against the
+// bound, and eviction drops slots without rebuilding it (alloc's callers
+// hold a slot position): after evicting most keys, a table sized for the
+// keys that were there kept their memory, so a lowered bound (CONFIG SET
+// maxmemory) was met by evicting every key, and, with the table alone over
+// the bound, every write failed with ErrOOM. Each rebuild at least halves
+// the table. REQUIRES s.mu held; no caller may hold a slot position.
+func (s *shard) shrinkForRoom() bool {
+	t := s.table.Load()
+	size := tableSizeFor(s.live) * 2
+	if t.size < 2*size || s.used.Load() <= s.budget(false) {
+		return false
+	}
+	s.rebuild(size)
+	return true
+}
+
 // ensureIndex grows the table before an insert would push it past its load
 // limit. REQUIRES s.mu held.
 func (s *shard) ensureIndex() error {
@@ -569,6 +588,9 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 	}
 	a, buf, err := s.alloc(n, false, qi, voff)
 	if err != nil {
+		// Eviction may have emptied the table: its room goes to the run
+		// after shed.
+		s.shrinkForRoom()
 		return err
 	}
 	encodeRecord(buf, key, val, expireAt, aligned)
@@ -595,6 +617,9 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 	if s.job != nil {
 		s.workJob()
 	}
+	// As the table may grow at the start of put, it may shrink at its end:
+	// callers look keys up again after put.
+	s.shrinkForRoom()
 	return nil
 }
 
