@@ -77,7 +77,9 @@ func pairKeys(pairs [][]byte) func(func([]byte)) {
 
 // MSet stores key/value pairs (key, value, key, value, ...) with no TTL.
 // Writers see it as atomic; lock-free readers may observe it part-applied.
-// A memory error can leave it part-applied, as it is reported per key.
+// A memory error can leave it part-applied, as it is reported per key; a
+// key or a value over its limit (a *LimitError) is refused before any
+// pair is stored.
 func (k *Keyspace) MSet(pairs ...[]byte) error {
 	_, err := k.mset(pairs, false)
 	return err

@@ -117,9 +117,14 @@ func (c *cmdCtx) replyAppend(key, val []byte) {
 // replyMSet stores the pairs and writes OK.
 func (c *cmdCtx) replyMSet(pairs [][]byte) {
 	err := c.srv.ks.MSet(pairs...)
-	// Touched even when it failed: a memory error can leave it
-	// part-applied.
-	c.touchPairs(pairs)
+	// Touched even when it failed for memory, which can leave it
+	// part-applied; not when a key or a value over its limit refused it
+	// before it wrote anything, as a command that changes nothing
+	// aborts no transaction watching its keys.
+	var le *core.LimitError
+	if !errors.As(err, &le) {
+		c.touchPairs(pairs)
+	}
 	if err != nil {
 		c.coreErr(err)
 		return
