@@ -127,6 +127,7 @@ func (s *shard) alloc(n int, reloc bool, qi uint8, voff int) (uint64, []byte, er
 	}
 	off := t.used + pad
 	t.used = off + n
+	t.pad += pad
 	t.live += n
 	return makeAddr(t.idx, off), t.buf[off : off+n : off+n], nil
 }
@@ -319,6 +320,15 @@ func (s *shard) newTail(reloc bool, qi uint8) (*page, error) {
 	for tries := 0; p == nil; tries++ {
 		limit := s.budget(reloc)
 		s.reclaimRetired(false, true)
+		// Over the limit, pooled pages beyond the one taken here are only
+		// counted, never used: compaction (moving records through the
+		// reserve page, then pooling the page it emptied) leaves more
+		// than one, and while they were kept no ordinary write could
+		// take any of them.
+		for n := len(s.free); n > 1 && !reloc && s.used.Load() > limit; n-- {
+			s.dropPage(s.free[n-1], false)
+			s.free = s.free[:n-1]
+		}
 		// A pooled page is already counted, but an ordinary write over the
 		// limit must not take it: it is the reserve that moving records
 		// during eviction relies on.
@@ -344,7 +354,7 @@ func (s *shard) newTail(reloc bool, qi uint8) (*page, error) {
 			return nil, s.outOfRoom(ps, reloc)
 		}
 	}
-	p.used, p.live, p.ttl, p.q = 0, 0, 0, qi
+	p.used, p.pad, p.live, p.ttl, p.q = 0, 0, 0, 0, qi
 	q := &s.q[qi]
 	if old := q.tail; old != nil && old.live == 0 {
 		s.retire(old)
@@ -462,6 +472,11 @@ func (s *shard) pickVictim() (*page, bool) {
 	if policy == Volatile && s.ttlKeys == 0 {
 		policy = NoEviction // nothing evictable: compaction only
 	}
+	if policy == NoEviction {
+		if p := s.mostDead(); p != nil {
+			return p, false
+		}
+	}
 	if best != nil && (best.live*4 <= len(best.buf) || policy == NoEviction) {
 		// Without eviction, compaction must free a real share of a page,
 		// or a full keyspace would churn its whole log on every write.
@@ -498,6 +513,36 @@ func (s *shard) pickVictim() (*page, bool) {
 		return p, true
 	}
 	return nil, false
+}
+
+// mostDead returns the page, not a tail, holding the most bytes of records
+// deleted or replaced, when they are at least a thirty-second of it
+// (moving at most 31 bytes per byte regained): with no eviction,
+// compacting it is the only way to reuse them. The live-share rule of
+// pickVictim alone (a page at most three quarters live) let deletes
+// spread over the pages (a tenth of the keys) give a full NoEviction
+// keyspace less than half of their room back. Unlike
+// free space at a page's end or before aligned records, which compaction
+// recreates, these bytes are gone once the page is compacted, so failing
+// writes cannot churn the log: all they can compact is what was deleted
+// since. REQUIRES s.mu held.
+func (s *shard) mostDead() *page {
+	var best *page
+	bestDead := 0
+	for qi := range s.q {
+		for p := s.q[qi].head; p != nil; p = p.next {
+			if p.large || s.isTail(p) {
+				continue
+			}
+			if dead := p.used - p.pad - p.live; dead > bestDead {
+				best, bestDead = p, dead
+			}
+		}
+	}
+	if best == nil || bestDead*32 < len(best.buf) {
+		return nil
+	}
+	return best
 }
 
 // processVictim moves or evicts every live record of p, then retires p.

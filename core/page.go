@@ -28,6 +28,7 @@ type page struct {
 	deadline atomic.Int64
 
 	used  int // bytes appended
+	pad   int // of those, zero bytes before aligned records (never live)
 	scan  int // job progress: offset of the next record to process
 	live  int // bytes of records the index still points to
 	ttl   int // bytes of those records that have a TTL (Volatile's victims)
