@@ -527,11 +527,20 @@ func copySlots(from, to *table) bool {
 // recycle it): callers copy such values into s.scratch first.
 // REQUIRES s.mu held.
 func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
-	if err := s.ensureIndex(); err != nil {
-		return err
-	}
 	t := s.table.Load()
 	pos := s.insertPos(t, h, key)
+	if pos < 0 || slotAddr(t.slots[pos].Load()) == 0 {
+		// Only a new key takes a slot: growing the table for a rewrite
+		// failed it with ErrOOM at the bound when the table was at its
+		// load limit, though it needed no room.
+		if err := s.ensureIndex(); err != nil {
+			return err
+		}
+		if nt := s.table.Load(); nt != t {
+			t = nt
+			pos = s.insertPos(t, h, key)
+		}
+	}
 	for pos < 0 {
 		// The probe ran off the end: twice the pad, its memory reserved
 		// first (keys chosen to crowd one end of the index must not take
