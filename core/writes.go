@@ -59,14 +59,15 @@ func (s *shard) stable(r *record, pg *page) []byte {
 }
 
 // rewrite stores key's current value r again with a new deadline. A large
-// value keeps its buffer: only the deadline changes, in place.
+// value keeps its buffer: only the deadline changes, in place. At the
+// bound, the new record takes the old one's room (allocReplacing).
 // REQUIRES s.mu held.
 func (s *shard) rewrite(h uint64, key []byte, r *record, pg *page, expireAt int64) error {
 	if pg.large {
 		s.setDeadlineInPlace(pg, r, expireAt)
 		return nil
 	}
-	return s.put(h, key, s.stable(r, pg), expireAt) // stable pins only large pages
+	return s.store(h, key, s.stable(r, pg), expireAt, true) // stable pins only large pages
 }
 
 // lock takes the lock of s for a write, holding no other shard's lock,
