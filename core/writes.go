@@ -624,8 +624,9 @@ func (k *Keyspace) PExpireAt(key []byte, unixMs int64, c ExpireCond) (bool, erro
 }
 
 // Persist removes key's TTL and reports whether it had one. Removing it
-// rewrites the record, so at the memory bound it can fail with ErrOOM (the
-// TTL then stays), as Expire can.
+// rewrites the record; at the memory bound the new record takes the old
+// one's room, as Expire's and GetEx's do, so it fails with ErrOOM (the TTL
+// then stays) only when even that room is not there.
 func (k *Keyspace) Persist(key []byte) (bool, error) {
 	s, h := k.shardFor(key)
 	return retrying(k, func() (bool, error) {
