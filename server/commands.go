@@ -52,7 +52,7 @@ func commandList(cfg Config) []*command {
 		{name: "psetex", arity: 4, flags: fWrite&^flagFast | flagO1, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Set a key with a TTL in milliseconds", resp: cmdSetEx},
 		{name: "getset", arity: 3, flags: fWrite, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Set a key and return its old value", resp: cmdGetSet},
 		{name: "getdel", op: binproto.OpGetDel, arity: 2, binMin: 1, binMax: 1, flags: fWriteNoOM, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Get the value of a key and delete it", resp: cmdGetDel, bin: binGetDel},
-		{name: "getex", op: binproto.OpGetEx, arity: -2, binMin: 1, binMax: 3, flags: fWrite, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Get the value of a key and change its TTL", resp: cmdGetEx, bin: binGetEx},
+		{name: "getex", op: binproto.OpGetEx, arity: -2, binMin: 1, binMax: 3, flags: fWriteNoOM, firstKey: 1, lastKey: 1, step: 1, group: "string", summary: "Get the value of a key and change its TTL", resp: cmdGetEx, bin: binGetEx},
 		{name: "mget", op: binproto.OpMGet, arity: -2, binMin: 1, binMax: -1, flags: fRead, firstKey: 1, lastKey: -1, step: 1, group: "string", summary: "Get the values of several keys", resp: cmdMGet, bin: binMGet},
 		{name: "mset", op: binproto.OpMSet, arity: -3, binMin: 2, binMax: -1, flags: fWrite &^ flagFast, firstKey: 1, lastKey: -1, step: 2, group: "string", summary: "Set several keys", resp: cmdMSet, bin: binMSet},
 		{name: "msetnx", arity: -3, flags: fWrite &^ flagFast, firstKey: 1, lastKey: -1, step: 2, group: "string", summary: "Set several keys only if none exists", resp: cmdMSetNX},

@@ -676,6 +676,8 @@ func compatSteps() []step {
 		sc(hasPrefix("*1\r\n*10\r\n$8\r\ngetrange\r\n:4\r\n*1\r\n+readonly\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@slow\r\n"), "COMMAND", "INFO", "getrange"),
 		sc(hasPrefix("*1\r\n*10\r\n$6\r\nsubstr\r\n:4\r\n*1\r\n+readonly\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@slow\r\n"), "COMMAND", "INFO", "substr"),
 		sc(contains("*10\r\n$8\r\nsetrange\r\n:4\r\n*2\r\n", "+write\r\n", "+denyoom\r\n", ":1\r\n:1\r\n:1\r\n*3\r\n+@write\r\n+@string\r\n+@slow\r\n"), "COMMAND", "INFO", "setrange"),
+		// Redis 7.0's GETEX is not denyoom: it runs at the bound, as here.
+		sc(contains("*10\r\n$5\r\ngetex\r\n:-2\r\n*2\r\n+write\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@write\r\n+@string\r\n+@fast\r\n"), "COMMAND", "INFO", "getex"),
 		sc(contains("*10\r\n$11\r\nincrbyfloat\r\n:3\r\n*3\r\n", "+write\r\n", "+denyoom\r\n", "+fast\r\n", ":1\r\n:1\r\n:1\r\n*3\r\n+@write\r\n+@string\r\n+@fast\r\n"), "COMMAND", "INFO", "incrbyfloat"),
 		sc(contains("$8\r\ngetrange\r\n", "$7\r\nsummary\r\n", "$5\r\ngroup\r\n$6\r\nstring\r\n"), "COMMAND", "DOCS", "getrange"),
 		sc(contains("$3\r\nget\r\n", "$7\r\nsummary\r\n"), "COMMAND", "DOCS", "get"),
