@@ -17,7 +17,7 @@ func TestLoweredMaxMemoryShrinksIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer k.Close()
-	const n = 300000
+	const n = 100000
 	for i := range n {
 		if err := k.Set(fmt.Appendf(nil, "k%d", i), []byte("v")); err != nil {
 			t.Fatal(err)
