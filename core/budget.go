@@ -187,7 +187,8 @@ func (s *shard) needBudget(n int64) error {
 
 // neverFits returns a *BoundError when n more bytes could not fit in s
 // even with every key of the keyspace evicted: the index tables and the
-// ghost filters stay (evicting keys shrinks neither), and so does the
+// ghost filters stay (counted at their present size: eviction shrinks a
+// table only once most of it is empty, shrinkForRoom), and so does the
 // page of reserve each shard keeps for moving records. Nothing is evicted
 // for such a write. REQUIRES s.mu held.
 func (s *shard) neverFits(n int64) error {
