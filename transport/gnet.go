@@ -464,23 +464,30 @@ func (s *gnetServer) write(g *gnetConn, out []byte) gnet.Action {
 }
 
 // streamPiece is the most of a value written by reference handed to gnet
-// in one write; streamWait is how long a stream whose socket is full waits
-// before it looks again (gnet tells nothing when its buffer has drained).
+// in one write. streamLow is the most gnet may hold for the connection
+// (its own copy of what the socket did not take) for another piece to be
+// handed to it: waiting for gnet to have written everything cost a GET of
+// a 300 KB value a streamWait whenever the socket took less than the
+// value, and 10% of the rate of 50 clients GETting them. streamWait is
+// how long a stream waits before it looks again (gnet tells nothing when
+// its buffer has drained).
 const (
 	streamPiece = 256 << 10
+	streamLow   = 512 << 10
 	streamWait  = time.Millisecond
 )
 
 // pump writes g's value written by reference straight from the memory
-// lent, a piece at a time while gnet has nothing buffered for g (so the
-// socket takes each piece, and gnet copies at most what one piece leaves
-// over), up to turnOut per call: then g's turn ends (queueTurn) and the
-// loop serves its other connections first. A stream whose socket is full
-// waits (waitStream). REQUIRES: g's loop's goroutine.
+// lent, a piece at a time while gnet holds at most streamLow for g (the
+// socket takes the piece at once when gnet holds nothing; gnet copies
+// what it does not take), up to turnOut per call: then g's turn ends
+// (queueTurn) and the loop serves its other connections first. A stream
+// whose socket is full waits (waitStream). REQUIRES: g's loop's
+// goroutine.
 func (s *gnetServer) pump(g *gnetConn) gnet.Action {
 	l := g.loop
 	for sent := 0; g.streamV != nil; {
-		if pend := g.c.OutboundBuffered(); pend > 0 {
+		if pend := g.c.OutboundBuffered(); pend > streamLow {
 			g.pendOut.Store(int64(pend))
 			s.waitStream(g)
 			return gnet.None
