@@ -108,7 +108,7 @@ for round in $(seq "$ROUNDS"); do
 			echo "$s: bigget: $line" >&2
 			exit 1
 		fi
-		sleep 1 # let a collector finish with the SET's buffers
+		sleep 2 # the server gives freed buffers back within ~1 s
 		set_kb=$(status_kb "$p" VmRSS)
 		echo 5 >"/proc/$p/clear_refs" || { echo "cannot reset the peak RSS (needs root)" >&2; exit 1; }
 		c0=$(cpu_ticks "$p")

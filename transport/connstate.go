@@ -249,6 +249,7 @@ func (cs *connState) process(out, in []byte) []byte {
 		out = cs.disconnect(out, binproto.ClassLimit, queryLimitMsg, false)
 	}
 	cs.w.Reset(nil, cs.proto, 0) // do not keep the transport's buffer alive
+	cs.req = Request{}           // nor the decoder's, which its arguments point into
 	return out
 }
 
@@ -424,6 +425,7 @@ func (cs *connState) serveFrame(out []byte, f *binproto.Frame) []byte {
 		args = nil
 	}
 	out = cs.serveBinaryFault(out, f.Op, f.ID, args, err)
+	clear(cs.args) // they point into the frame, which may be a large body
 	if cap(cs.args) > retainArgs {
 		cs.args = nil
 	}

@@ -11,7 +11,10 @@ package bufpool
 
 import (
 	"math/bits"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Min is the smallest capacity the pool deals in; Put drops smaller
@@ -44,7 +47,11 @@ func Get(n int) []byte {
 // Max (not from Get) are left to the garbage collector.
 func Put(b []byte) {
 	c := cap(b)
-	if c < Min || c > Max || c&(c-1) != 0 {
+	if c > Max {
+		giveBackSoon()
+		return
+	}
+	if c < Min || c&(c-1) != 0 {
 		return
 	}
 	b = b[:0]
@@ -63,4 +70,50 @@ func Grow(b []byte, extra []byte, atLeast int) []byte {
 	nb = append(append(nb, b...), extra...)
 	Put(b)
 	return nb
+}
+
+// giveBackDelay is how long after a buffer over Max is dropped the memory
+// the collector frees is given back to the kernel; giveBackEvery is the
+// least time between two such returns.
+const (
+	giveBackDelay = 100 * time.Millisecond
+	giveBackEvery = time.Second
+)
+
+// givingBack is set while a return is scheduled or within giveBackEvery
+// of the last one; giveBackAgain, when a buffer was dropped meanwhile.
+var givingBack, giveBackAgain atomic.Bool
+
+// giveBack returns freed memory to the kernel (debug.FreeOSMemory); tests
+// replace it.
+var giveBack atomic.Pointer[func()]
+
+func init() {
+	f := debug.FreeOSMemory
+	giveBack.Store(&f)
+}
+
+// giveBackSoon has the memory of a dropped buffer over Max given back to
+// the kernel soon, by a collection that returns what it frees
+// (debug.FreeOSMemory) on a goroutine of its own, at most once a
+// giveBackEvery (a drop within it is given back at its end). The
+// runtime's scavenger otherwise returns freed heap at its own slow pace:
+// one SET of a 100 MB value (gathered in a buffer that doubled up to 128
+// MiB) left the server's RSS at 3x the value for many seconds, where
+// Redis's is the value's. The keyspace is off the Go heap, so such a
+// collection is short.
+func giveBackSoon() {
+	if !givingBack.CompareAndSwap(false, true) {
+		giveBackAgain.Store(true)
+		return
+	}
+	time.AfterFunc(giveBackDelay, func() {
+		(*giveBack.Load())()
+		time.AfterFunc(giveBackEvery, func() {
+			givingBack.Store(false)
+			if giveBackAgain.Swap(false) {
+				giveBackSoon()
+			}
+		})
+	})
 }

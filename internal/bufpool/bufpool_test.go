@@ -2,7 +2,9 @@ package bufpool
 
 import (
 	"bytes"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestGetCapacity(t *testing.T) {
@@ -49,5 +51,34 @@ func TestPutThenGet(t *testing.T) {
 		if len(got) != 0 || cap(got) != 128<<10 {
 			t.Fatalf("len %d cap %d, want 0 and %d", len(got), cap(got), 128<<10)
 		}
+	}
+}
+
+// A buffer over Max dropped has the freed memory given back to the kernel
+// soon; one dropped while a return is under way or within giveBackEvery of
+// it is given back after it too (the last buffer a 100 MB SET gathered in
+// went back within the second after the doubling's first one, and stayed
+// resident).
+func TestPutOverMaxGivesMemoryBack(t *testing.T) {
+	var calls atomic.Int32
+	count := func() { calls.Add(1) }
+	defer giveBack.Store(giveBack.Swap(&count))
+	Put(make([]byte, 0, Max+1))
+	Put(make([]byte, 0, Max+1)) // within the same window
+	deadline := time.Now().Add(10 * time.Second)
+	for calls.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d returns, want 2: the second drop was not given back", calls.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for givingBack.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the return window never closed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("%d returns for two drops, want 2", n)
 	}
 }

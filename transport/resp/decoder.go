@@ -491,6 +491,11 @@ func (d *Decoder) release() {
 	}
 	d.shrink = false
 	if cap(d.pend) > retainScratch {
+		// The argv handed out last points into pend: kept in argv's
+		// storage, it would keep pend (the 128 MiB a 100 MB SET gathered
+		// in) from the collector for as long as the connection stays
+		// idle.
+		clear(d.argv[:cap(d.argv)])
 		bufpool.Put(d.pend)
 		d.pend = nil
 	}
