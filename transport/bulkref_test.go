@@ -310,3 +310,35 @@ func TestIdleConnHoldsNoLargeCommand(t *testing.T) {
 		})
 	}
 }
+
+// A close requested while a value written by reference waits for a client
+// that does not read takes effect, within closeWait, even once a push
+// queued meanwhile has woken the connection (the push waits for the end
+// of the value, and its wake was spent): the connection closes and the
+// value is released.
+func TestBulkRefCloseAfterPushWhileStalled(t *testing.T) {
+	forEach(t, Config{Loops: 1}, func(t *testing.T, e *env) {
+		c := e.conn(t)
+		c.write(t, cmd("BIGREF", strconv.Itoa(64<<20)))
+		eventually(t, "the value lent", func() bool { return e.h.lent.Load() == 1 })
+		e.h.connMu.Lock()
+		sc := e.h.conns[0]
+		e.h.connMu.Unlock()
+		if err := sc.Push(binproto.OpMessage, func(w *Writer) {
+			w.Push(1)
+			w.BulkString("x")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// Round trips of another client of the same loop: by their end
+		// the push's wake has run.
+		o := e.conn(t)
+		for range 3 {
+			o.write(t, cmd("PING"))
+			o.expect(t, "PONG")
+		}
+		sc.Close()
+		eventually(t, "the stalled client's value released", func() bool { return e.h.released.Load() == 1 })
+		refsSettled(t, e)
+	})
+}

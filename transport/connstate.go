@@ -235,6 +235,8 @@ func (cs *connState) process(out, in []byte) []byte {
 		if cs.streaming {
 			// What other goroutines queued waits for the end of the
 			// value; a close request lets it finish first (disconnect).
+			// A wake that brought this call is spent without drain:
+			// requestClose sends its own.
 			if cs.closeReq.Load() {
 				out = cs.disconnect(out, 0, "", false)
 			}
@@ -855,6 +857,13 @@ func (cs *connState) requestClose(class binproto.Class, msg string) {
 		if !cs.closed {
 			cs.tr.closeRequested()
 		}
+		// The wake kick counts as pending may have been spent already
+		// by a process that left the inbox (a push) for the end of a
+		// value written by reference, without drain: the close must
+		// reach process, or a client that does not read the value would
+		// keep its connection (gnet then looks at the socket, not at the
+		// connection).
+		cs.wakeSent = false
 	}
 	cs.kick()
 	cs.mu.Unlock()
