@@ -342,3 +342,30 @@ func TestBulkRefCloseAfterPushWhileStalled(t *testing.T) {
 		refsSettled(t, e)
 	})
 }
+
+// A value written by reference to a client that stops reading waits for
+// its socket without the event loop looking at it a thousand times a
+// second for as long as the client does not read: the looks back off
+// while nothing moves. (The figure is a floor: timers never fire early,
+// so a slow host only makes the looks fewer.)
+func TestBulkRefStalledStreamBacksOff(t *testing.T) {
+	e := startEnv(t, "gnet", Config{Loops: 1})
+	c := e.conn(t)
+	c.write(t, cmd("BIGREF", strconv.Itoa(64<<20)))
+	eventually(t, "the value lent", func() bool { return e.h.lent.Load() == 1 })
+	srv := e.srv.(*gnetServer)
+	srv.engMu.Lock()
+	var l *gnetLoop
+	for _, l = range srv.loops {
+	}
+	srv.engMu.Unlock()
+	eventually(t, "the stream waiting for its socket", func() bool { return l.streamPolls.Load() > 0 })
+	const looks = 40
+	start, n0 := time.Now(), l.streamPolls.Load()
+	eventually(t, "more looks at the stream", func() bool { return l.streamPolls.Load() >= n0+looks })
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Fatalf("%d looks at a stalled stream in %v: no back-off", looks, d)
+	}
+	_ = c.Close()
+	refsSettled(t, e)
+}

@@ -85,6 +85,15 @@ type gnetLoop struct {
 	streams     []*gnetConn       // those connections (waitStream)
 	streamSpare []*gnetConn       // streams' previous storage, for reuse
 	streamArmed bool              // pollStream's timer is set
+	// streamDelay is how long the streams wait for the next look:
+	// streamWait, doubled at each look at which none of them moved, up
+	// to streamWaitMax (a client that stops reading is not looked at a
+	// thousand times a second for as long as it does not read).
+	streamDelay time.Duration
+	inPoll      bool // pollStreams is running
+	// streamPolls counts pollStreams' runs (tests see a stalled stream
+	// back off).
+	streamPolls atomic.Int64
 }
 
 // keep retains out's storage for the next batch unless it grew large; a
@@ -113,8 +122,10 @@ type gnetConn struct {
 	lingerAt int64
 	// turnQueued: the connection is in its loop's turns (queueTurn).
 	turnQueued bool
-	// streamQueued: the connection is in its loop's streams (waitStream).
+	// streamQueued: the connection is in its loop's streams (waitStream),
+	// with streamPend of gnet's output buffered for it then.
 	streamQueued bool
+	streamPend   int
 }
 
 // closeWritten decides what a quitting connection whose pending output is
@@ -470,11 +481,13 @@ func (s *gnetServer) write(g *gnetConn, out []byte) gnet.Action {
 // a 300 KB value a streamWait whenever the socket took less than the
 // value, and 10% of the rate of 50 clients GETting them. streamWait is
 // how long a stream waits before it looks again (gnet tells nothing when
-// its buffer has drained).
+// its buffer has drained), and streamWaitMax how long once its client has
+// read nothing for a while (pollStreams).
 const (
-	streamPiece = 256 << 10
-	streamLow   = 512 << 10
-	streamWait  = time.Millisecond
+	streamPiece   = 256 << 10
+	streamLow     = 512 << 10
+	streamWait    = time.Millisecond
+	streamWaitMax = 16 * time.Millisecond
 )
 
 // pump writes g's value written by reference straight from the memory
@@ -489,7 +502,7 @@ func (s *gnetServer) pump(g *gnetConn) gnet.Action {
 	for sent := 0; g.streamV != nil; {
 		if pend := g.c.OutboundBuffered(); pend > streamLow {
 			g.pendOut.Store(int64(pend))
-			s.waitStream(g)
+			s.waitStream(g, pend)
 			return gnet.None
 		}
 		if sent >= turnOut {
@@ -509,26 +522,50 @@ func (s *gnetServer) pump(g *gnetConn) gnet.Action {
 	return gnet.None
 }
 
-// waitStream has g's stream go on after streamWait. REQUIRES: g's loop's
-// goroutine.
-func (s *gnetServer) waitStream(g *gnetConn) {
+// waitStream has g's stream, with pend bytes buffered by gnet, go on at
+// the loop's next look at its streams (pollStreams): after streamWait, or
+// up to streamWaitMax while the streams waiting already do not move. A
+// stream that starts waiting makes the look after the one armed come
+// after streamWait again. REQUIRES: g's loop's goroutine.
+func (s *gnetServer) waitStream(g *gnetConn, pend int) {
 	l := g.loop
+	g.streamPend = pend
 	if !g.streamQueued {
 		g.streamQueued = true
 		l.streams = append(l.streams, g)
+		if !l.inPoll {
+			l.streamDelay = streamWait
+		}
 	}
 	if !l.streamArmed {
 		l.streamArmed = true
-		s.executeAfter(l, streamWait, l.pollStream)
+		s.executeAfter(l, max(l.streamDelay, streamWait), l.pollStream)
 	}
 }
 
-// pollStreams goes on with the streams of l that waited for their socket.
-// It runs on l's goroutine.
+// pollStreams goes on with the streams of l that waited for their socket,
+// and sets how long those still waiting then wait: streamWait if any of
+// them has moved (gnet wrote some of its buffer) since it began to wait,
+// else twice as long as they did, up to streamWaitMax. It runs on l's
+// goroutine.
 func (s *gnetServer) pollStreams(l *gnetLoop) {
+	l.streamPolls.Add(1)
 	l.streamArmed = false
 	streams := l.streams
 	l.streams = l.streamSpare[:0]
+	moved := false
+	for _, g := range streams {
+		if _, open := l.conns[g]; open && g.c.OutboundBuffered() < g.streamPend {
+			moved = true
+			break
+		}
+	}
+	if moved {
+		l.streamDelay = streamWait
+	} else {
+		l.streamDelay = min(2*max(l.streamDelay, streamWait), streamWaitMax)
+	}
+	l.inPoll = true
 	for i, g := range streams {
 		streams[i] = nil
 		g.streamQueued = false
@@ -539,6 +576,7 @@ func (s *gnetServer) pollStreams(l *gnetLoop) {
 			_ = l.el.Close(g.c)
 		}
 	}
+	l.inPoll = false
 	l.streamSpare = streams[:0]
 }
 
