@@ -369,3 +369,27 @@ func TestBulkRefStalledStreamBacksOff(t *testing.T) {
 	_ = c.Close()
 	refsSettled(t, e)
 }
+
+// A push to a connection whose client reads none of a value written by
+// reference counts what is left of the value as pending output: past the
+// hard limit (with the value's batch let through) it disconnects the
+// client rather than queue more.
+func TestBulkRefPushCountsStreamAgainstLimit(t *testing.T) {
+	forEach(t, Config{OutputHardLimit: 1 << 20}, func(t *testing.T, e *env) {
+		c := e.conn(t)
+		c.write(t, cmd("BIGREF", strconv.Itoa(64<<20)))
+		eventually(t, "the value lent", func() bool { return e.h.lent.Load() == 1 })
+		e.h.connMu.Lock()
+		sc := e.h.conns[0]
+		e.h.connMu.Unlock()
+		big := make([]byte, 16<<20)
+		err := sc.Push(binproto.OpMessage, func(w *Writer) {
+			w.Push(1)
+			w.Bulk(big)
+		})
+		if !errors.Is(err, ErrOutputLimit) {
+			t.Fatalf("push of 16 MiB behind 64 MiB unread at a 1 MiB hard limit: %v, want ErrOutputLimit", err)
+		}
+		refsSettled(t, e)
+	})
+}

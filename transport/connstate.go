@@ -988,7 +988,8 @@ func (cs *connState) push(_ *Conn, op binproto.Opcode, fn func(w *Writer)) error
 		cs.inbox = buf[:mark]
 		return err
 	}
-	if hard := cs.hub.cfg.OutputHardLimit; hard > 0 && int64(len(buf))+cs.pendOut.Load() > hard+cs.slack.Load() {
+	// What is left of a value written by reference is pending output too.
+	if hard := cs.hub.cfg.OutputHardLimit; hard > 0 && int64(len(buf))+cs.pendOut.Load()+cs.streamLeft.Load() > hard+cs.slack.Load() {
 		cs.inbox = buf[:mark]
 		cs.overflow, cs.closing = true, true
 		cs.tr.abort()
