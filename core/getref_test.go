@@ -130,3 +130,63 @@ func TestGetRefConcurrentWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// GetExRef and GetDelRef lend a large value as GetRef does: GETEX with a
+// new TTL, PERSIST or a deadline already past, and GETDEL, which deletes
+// the key; the value lent stays whole until Release, which frees a page
+// the keyspace dropped meanwhile. Small values are copied into dst.
+func TestGetExDelRefLend(t *testing.T) {
+	ks, err := New(Options{NoActiveExpiry: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	big := refPattern(1<<20, 3)
+	for _, o := range []GetExOptions{{}, {TTL: 60_000}, {Persist: true}, {ExpireAt: 1}} {
+		if err := ks.Set([]byte("big"), big); err != nil {
+			t.Fatal(err)
+		}
+		v, ref, found, _, err := ks.GetExRef(nil, []byte("big"), o)
+		if err != nil || !found || !ref.Held() || !bytes.Equal(v, big) {
+			t.Fatalf("GetExRef %+v: err %v found %v held %v", o, err, found, ref.Held())
+		}
+		if err := ks.Set([]byte("big"), refPattern(1<<20, 4)); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(v, big) {
+			t.Fatalf("GetExRef %+v: the value lent changed when the key was overwritten", o)
+		}
+		// The page overwritten is retired, and dropped once no reader
+		// can reach it: whether it has been yet, the pin is the only one.
+		if n := ref.pg.refs.Load() &^ largeDropped; n != 1 {
+			t.Fatalf("GetExRef %+v: %d pins, want 1", o, n)
+		}
+		ref.Release()
+		if n := ref.pg.refs.Load() &^ largeDropped; n != 0 {
+			t.Fatalf("GetExRef %+v: %d pins after Release, want none", o, n)
+		}
+	}
+	if err := ks.Set([]byte("big"), big); err != nil {
+		t.Fatal(err)
+	}
+	v, ref, found := ks.GetDelRef(nil, []byte("big"))
+	if !found || !ref.Held() || !bytes.Equal(v, big) || ks.Exists([]byte("big")) {
+		t.Fatal("GetDelRef did not lend the value and delete the key")
+	}
+	if n := ref.pg.refs.Load(); n != largeDropped+1 {
+		t.Fatalf("page refs %#x, want dropped and pinned once", n)
+	}
+	ref.Release()
+	if n := ref.pg.refs.Load(); n != largeDropped {
+		t.Fatalf("page refs %#x after Release, want dropped and unpinned", n)
+	}
+	if err := ks.Set([]byte("small"), []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if v, _, found, _, err := ks.GetExRef(nil, []byte("small"), GetExOptions{TTL: 1000}); err != nil || !found || string(v) != "v" {
+		t.Fatalf("small GetExRef: %q %v %v", v, found, err)
+	}
+	if v, ref, found := ks.GetDelRef(nil, []byte("small")); !found || ref.Held() || string(v) != "v" {
+		t.Fatalf("small GetDelRef: %q held %v", v, ref.Held())
+	}
+}

@@ -40,6 +40,20 @@ func appendValue(dst, v []byte) []byte {
 	return append(append(nb, dst...), v...)
 }
 
+// lendOrCopy returns the value of r, found in page pg under the shard's
+// lock: lent, pinned, with *ref set to unpin it, when it is a large value
+// and ref is set; otherwise appended to dst. A lent value stays as it is:
+// large values are never changed in place but by APPEND past their end,
+// and a page dropped while pinned is freed by the last unpin.
+func lendOrCopy(dst []byte, r *record, pg *page, ref *ValueRef) []byte {
+	if ref != nil && pg.large {
+		pg.pin()
+		*ref = ValueRef{pg}
+		return r.val[:len(r.val):len(r.val)]
+	}
+	return appendValue(dst, r.val)
+}
+
 // bigValue is the value length above which appendValue takes pooled
 // buffers.
 const bigValue = 64 << 10
@@ -420,20 +434,32 @@ func (s *shard) appendInPlace(pg *page, r *record, add []byte) bool {
 }
 
 // GetDel appends key's value to dst and deletes the key.
-func (k *Keyspace) GetDel(dst, key []byte) ([]byte, bool) {
+func (k *Keyspace) GetDel(dst, key []byte) ([]byte, bool) { return k.getDel(dst, key, nil) }
+
+// GetDelRef is GetDel that lends a large value, as GetRef does, rather
+// than copy it (under the shard's lock): the memory of the key deleted
+// stays until the ValueRef's Release.
+func (k *Keyspace) GetDelRef(dst, key []byte) ([]byte, ValueRef, bool) {
+	var ref ValueRef
+	v, ok := k.getDel(dst, key, &ref)
+	return v, ref, ok
+}
+
+// getDel is GetDel, lending a large value when ref is set.
+func (k *Keyspace) getDel(dst, key []byte, ref *ValueRef) ([]byte, bool) {
 	s, h := k.shardFor(key)
 	if k.lockOnly(s) != nil { // it needs no room: no feeding
 		return dst, false
 	}
 	defer s.mu.Unlock()
-	pos, v, r, _, ok, exp := s.find(h, key, k.clock)
+	pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
 	// Counted as a read, as Redis counts GETDEL in keyspace_hits/misses.
 	k.countRead(ok)
 	switch {
 	case exp:
 		s.reclaimExpired(pos, v)
 	case ok:
-		dst = appendValue(dst, r.val)
+		dst = lendOrCopy(dst, &r, pg, ref)
 		s.remove(s.table.Load(), pos, v)
 		s.deletes.Add(1)
 	}
@@ -461,6 +487,20 @@ func (k *Keyspace) GetEx(dst, key []byte, o GetExOptions) ([]byte, bool, error) 
 // already past. A deadline equal to the key's, or Persist of a key without
 // a TTL, changes nothing.
 func (k *Keyspace) GetExChanged(dst, key []byte, o GetExOptions) (val []byte, found, changed bool, err error) {
+	return k.getExChanged(dst, key, o, nil)
+}
+
+// GetExRef is GetExChanged that lends a large value, as GetRef does,
+// rather than copy it (under the shard's lock when the TTL changes). A
+// value lent stays as it was read until the ValueRef's Release, whatever
+// happens to the key meanwhile.
+func (k *Keyspace) GetExRef(dst, key []byte, o GetExOptions) (val []byte, ref ValueRef, found, changed bool, err error) {
+	val, found, changed, err = k.getExChanged(dst, key, o, &ref)
+	return val, ref, found, changed, err
+}
+
+// getExChanged is GetExChanged, lending a large value when ref is set.
+func (k *Keyspace) getExChanged(dst, key []byte, o GetExOptions, ref *ValueRef) (val []byte, found, changed bool, err error) {
 	set := 0
 	for _, b := range []bool{o.TTL != 0, o.ExpireAt != 0, o.Persist} {
 		if b {
@@ -468,7 +508,7 @@ func (k *Keyspace) GetExChanged(dst, key []byte, o GetExOptions) (val []byte, fo
 		}
 	}
 	if set == 0 {
-		v, ok := k.Get(dst, key)
+		v, ok := k.get(dst, key, ref)
 		return v, ok, false, nil
 	}
 	if set > 1 {
@@ -497,7 +537,7 @@ func (k *Keyspace) GetExChanged(dst, key []byte, o GetExOptions) (val []byte, fo
 	s, h := k.shardFor(key)
 	var r retrier
 	for count := true; ; count = false {
-		val, found, changed, err = k.getEx(s, h, dst, key, now, expireAt, count)
+		val, found, changed, err = k.getEx(s, h, dst, key, now, expireAt, count, ref)
 		if err == nil && r.local == nil || !r.again(k, &err) {
 			return val, found, changed, err
 		}
@@ -507,7 +547,7 @@ func (k *Keyspace) GetExChanged(dst, key []byte, o GetExOptions) (val []byte, fo
 // getEx is GetEx's locked part. With count it counts its read (the first
 // run only: the read of a run after shed was counted). It reports whether
 // it changed the key.
-func (k *Keyspace) getEx(s *shard, h uint64, dst, key []byte, now, expireAt int64, count bool) ([]byte, bool, bool, error) {
+func (k *Keyspace) getEx(s *shard, h uint64, dst, key []byte, now, expireAt int64, count bool, ref *ValueRef) ([]byte, bool, bool, error) {
 	if err := k.lock(s); err != nil {
 		return dst, false, false, err
 	}
@@ -522,18 +562,26 @@ func (k *Keyspace) getEx(s *shard, h uint64, dst, key []byte, now, expireAt int6
 		}
 		return dst, false, false, nil
 	}
-	dst = appendValue(dst, r.val)
+	val := lendOrCopy(dst, &r, pg, ref)
 	switch {
 	case expireAt != noExpiry && expireAt <= now:
 		s.remove(s.table.Load(), pos, v)
 		s.deletes.Add(1)
 		s.reclaimRetired(false, false)
-		return dst, true, true, nil
+		return val, true, true, nil
 	case expireAt != r.expireAt:
-		err := s.rewrite(h, key, &r, pg, expireAt)
-		return dst, true, err == nil, err
+		if err := s.rewrite(h, key, &r, pg, expireAt); err != nil {
+			if ref != nil && ref.Held() {
+				// Nothing is lent on failure: a retry lends anew.
+				ref.Release()
+				*ref = ValueRef{}
+				return dst, true, false, err
+			}
+			return val, true, false, err
+		}
+		return val, true, true, nil
 	}
-	return dst, true, false, nil
+	return val, true, false, nil
 }
 
 // ExpireCond is the condition of an expire command (Redis 7 NX/XX/GT/LT).

@@ -247,14 +247,7 @@ func binGetDel(c *cmdCtx) {
 	if !ok {
 		return
 	}
-	v, found := c.srv.ks.GetDel(c.sess.buf[:0], key)
-	if found {
-		c.touch(key)
-		c.w.Bulk(v)
-	} else {
-		c.w.Null()
-	}
-	c.sess.keepBuf(v)
+	c.replyGetDel(key)
 }
 
 // binGetEx is GETEX key [mode [expiry]].

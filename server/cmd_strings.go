@@ -16,16 +16,7 @@ import (
 // keyspace's memory to the network, with no copy of it held meanwhile.
 func (c *cmdCtx) replyGet(key []byte) {
 	v, ref, ok := c.srv.ks.GetRef(c.sess.buf[:0], key)
-	switch {
-	case ref.Held():
-		c.w.BulkRef(v, ref)
-		return // v is the keyspace's, not the session's scratch
-	case ok:
-		c.w.Bulk(v)
-	default:
-		c.w.Null()
-	}
-	c.sess.keepBuf(v)
+	c.replyValue(v, ref, ok)
 }
 
 // replySet runs SET with its options and writes Redis's reply: the
@@ -49,23 +40,50 @@ func (c *cmdCtx) replySet(key, val []byte, o core.SetOptions) {
 	c.sess.keepBuf(res.Prev)
 }
 
-// replyGetEx runs GETEX and writes the value or null.
-func (c *cmdCtx) replyGetEx(key []byte, o core.GetExOptions) {
-	v, ok, changed, err := c.srv.ks.GetExChanged(c.sess.buf[:0], key, o)
-	// Redis touches an existing key given a deadline, its own included,
-	// but PERSIST only when it removed a TTL.
-	if err == nil && ok && (o.TTL != 0 || o.ExpireAt != 0 || changed) {
+// replyGetDel runs GETDEL and writes the value or null; a large value
+// by reference, as GET does.
+func (c *cmdCtx) replyGetDel(key []byte) {
+	v, ref, ok := c.srv.ks.GetDelRef(c.sess.buf[:0], key)
+	if ok {
 		c.touch(key)
 	}
+	c.replyValue(v, ref, ok)
+}
+
+// replyValue writes v, read into the session's scratch or lent (ref), or
+// null when not found.
+func (c *cmdCtx) replyValue(v []byte, ref core.ValueRef, found bool) {
 	switch {
-	case err != nil:
-		c.coreErr(err)
-	case ok:
+	case ref.Held():
+		c.w.BulkRef(v, ref)
+		return // v is the keyspace's, not the session's scratch
+	case found:
 		c.w.Bulk(v)
 	default:
 		c.w.Null()
 	}
 	c.sess.keepBuf(v)
+}
+
+// replyGetEx runs GETEX and writes the value or null; a large value by
+// reference, as GET does.
+func (c *cmdCtx) replyGetEx(key []byte, o core.GetExOptions) {
+	v, ref, ok, changed, err := c.srv.ks.GetExRef(c.sess.buf[:0], key, o)
+	// Redis touches an existing key given a deadline, its own included,
+	// but PERSIST only when it removed a TTL.
+	if err == nil && ok && (o.TTL != 0 || o.ExpireAt != 0 || changed) {
+		c.touch(key)
+	}
+	if err != nil {
+		c.coreErr(err)
+		if ref.Held() {
+			ref.Release()
+		} else {
+			c.sess.keepBuf(v)
+		}
+		return
+	}
+	c.replyValue(v, ref, ok)
 }
 
 // replyMGet writes an array with one value or null per key.
@@ -267,16 +285,7 @@ func cmdSetEx(c *cmdCtx) {
 func cmdGetSet(c *cmdCtx) { c.replySet(c.argv[1], c.argv[2], core.SetOptions{Get: true}) }
 
 // cmdGetDel is GETDEL key.
-func cmdGetDel(c *cmdCtx) {
-	v, ok := c.srv.ks.GetDel(c.sess.buf[:0], c.argv[1])
-	if ok {
-		c.touch(c.argv[1])
-		c.w.Bulk(v)
-	} else {
-		c.w.Null()
-	}
-	c.sess.keepBuf(v)
-}
+func cmdGetDel(c *cmdCtx) { c.replyGetDel(c.argv[1]) }
 
 // cmdGetEx is GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST].
 func cmdGetEx(c *cmdCtx) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ringdb/ringdb/transport/binproto"
 )
@@ -109,4 +110,57 @@ func TestGetLargeValueWhileOverwritten(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// GETEX and GETDEL write a large value by reference as GET does, with the
+// TTL change or the delete applied, over every transport.
+func TestGetExGetDelLargeValue(t *testing.T) {
+	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
+		ctx := context.Background()
+		const size = 600 << 10
+		want := versionedValue(size, 7)
+		rc := ts.redis(t, 2, nil)
+		if err := rc.Set(ctx, "big", want, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		pipe := rc.Pipeline()
+		ex := pipe.GetEx(ctx, "big", 100*time.Second)
+		ttl := pipe.TTL(ctx, "big")
+		persist := pipe.Do(ctx, "GETEX", "big", "PERSIST")
+		ttl2 := pipe.TTL(ctx, "big")
+		del := pipe.GetDel(ctx, "big")
+		gone := pipe.Exists(ctx, "big")
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range []string{ex.Val(), fmt.Sprint(persist.Val()), del.Val()} {
+			if err := checkVersioned([]byte(v), size); err != nil {
+				t.Fatalf("reply %d: %v", i, err)
+			}
+		}
+		if ttl.Val() <= 0 || ttl2.Val() != -1 || gone.Val() != 0 {
+			t.Fatalf("TTL after GETEX EX %v, after PERSIST %v, EXISTS after GETDEL %d", ttl.Val(), ttl2.Val(), gone.Val())
+		}
+		b := newBinClient(t, ts)
+		b.hello(nil, nil)
+		if err := rc.Set(ctx, "big", want, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := b.call(binproto.OpGetDel, "big").(string); checkVersioned([]byte(s), size) != nil {
+			t.Fatal("binary GETDEL: not the value")
+		}
+		if got := b.call(binproto.OpGetDel, "big"); got != nil {
+			t.Fatalf("binary GETDEL of a deleted key: %v", short(got))
+		}
+	})
+}
+
+// short describes a reply for a failure message without dumping a large
+// value.
+func short(v any) string {
+	s := fmt.Sprintf("%#v", v)
+	if len(s) > 80 {
+		s = fmt.Sprintf("%s... (%d chars)", s[:80], len(s))
+	}
+	return s
 }
