@@ -318,12 +318,7 @@ func TestIdleConnHoldsNoLargeCommand(t *testing.T) {
 // value is released.
 func TestBulkRefCloseAfterPushWhileStalled(t *testing.T) {
 	forEach(t, Config{Loops: 1}, func(t *testing.T, e *env) {
-		c := e.conn(t)
-		c.write(t, cmd("BIGREF", strconv.Itoa(64<<20)))
-		eventually(t, "the value lent", func() bool { return e.h.lent.Load() == 1 })
-		e.h.connMu.Lock()
-		sc := e.h.conns[0]
-		e.h.connMu.Unlock()
+		sc := stalledOnValue(t, e)
 		if err := sc.Push(binproto.OpMessage, func(w *Writer) {
 			w.Push(1)
 			w.BulkString("x")
@@ -376,12 +371,7 @@ func TestBulkRefStalledStreamBacksOff(t *testing.T) {
 // client rather than queue more.
 func TestBulkRefPushCountsStreamAgainstLimit(t *testing.T) {
 	forEach(t, Config{OutputHardLimit: 1 << 20}, func(t *testing.T, e *env) {
-		c := e.conn(t)
-		c.write(t, cmd("BIGREF", strconv.Itoa(64<<20)))
-		eventually(t, "the value lent", func() bool { return e.h.lent.Load() == 1 })
-		e.h.connMu.Lock()
-		sc := e.h.conns[0]
-		e.h.connMu.Unlock()
+		sc := stalledOnValue(t, e)
 		big := make([]byte, 16<<20)
 		err := sc.Push(binproto.OpMessage, func(w *Writer) {
 			w.Push(1)
@@ -392,4 +382,17 @@ func TestBulkRefPushCountsStreamAgainstLimit(t *testing.T) {
 		}
 		refsSettled(t, e)
 	})
+}
+
+// stalledOnValue has a new client request a 64 MiB value written by
+// reference, and read none of it; it returns the server's side of the
+// connection once the value is lent.
+func stalledOnValue(t *testing.T, e *env) *Conn {
+	t.Helper()
+	c := e.conn(t)
+	c.write(t, cmd("BIGREF", strconv.Itoa(64<<20)))
+	eventually(t, "the value lent", func() bool { return e.h.lent.Load() == 1 })
+	e.h.connMu.Lock()
+	defer e.h.connMu.Unlock()
+	return e.h.conns[0]
 }
