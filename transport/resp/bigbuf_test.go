@@ -107,3 +107,46 @@ func TestReleasedScratchNotReferenced(t *testing.T) {
 		}
 	}
 }
+
+// pointsInto reports whether a's bytes lie in b's storage.
+func pointsInto(a, b []byte) bool {
+	if a == nil || cap(b) == 0 {
+		return false
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(a)))
+	return p >= lo && p < lo+uintptr(cap(b))
+}
+
+// The stashed input a command was parsed from (the connection was parked,
+// on hold or writing a value by reference when a 100 MB SET arrived) is
+// dropped once the command has run, and nothing of the decoder points into
+// it: the argv handed out for it stayed in argv's storage, keeping the
+// whole stash from the collector for as long as the connection sent
+// nothing more.
+func TestReleasedStashNotReferenced(t *testing.T) {
+	d := NewDecoder(Limits{})
+	in := append([]byte("*1\r\n$4\r\nPING\r\n"), bigSet("k", 4*retainScratch, 'x')...)
+	d.Feed(in)
+	if argv, err := d.Next(); err != nil || len(argv) != 1 {
+		t.Fatalf("PING: %q %v", argv, err)
+	}
+	d.Stash() // the SET waits in decoder-owned memory
+	stash := d.back
+	argv, err := d.Next()
+	if err != nil || len(argv) != 3 || !pointsInto(argv[2], stash) {
+		t.Fatalf("SET from the stash: %d args, %v", len(argv), err)
+	}
+	if argv, err := d.Next(); argv != nil || err != nil {
+		t.Fatalf("more than the SET: %q %v", argv, err)
+	}
+	d.Feed(nil) // the next read: what the SET took is released
+	if d.back != nil {
+		t.Fatalf("the stash was not released (back cap %d)", cap(d.back))
+	}
+	for i, a := range d.argv[:cap(d.argv)] {
+		if pointsInto(a, stash) {
+			t.Fatalf("argv storage %d still points into the released stash", i)
+		}
+	}
+}

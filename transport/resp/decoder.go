@@ -490,12 +490,13 @@ func (d *Decoder) release() {
 		return
 	}
 	d.shrink = false
+	// The argv handed out last points into pend or back, whichever it was
+	// parsed from: kept in argv's storage, it would keep the buffer
+	// dropped below (the 128 MiB a 100 MB SET gathered in, or the stash
+	// it waited in) from the collector for as long as the connection
+	// stays idle.
+	clear(d.argv[:cap(d.argv)])
 	if cap(d.pend) > retainScratch {
-		// The argv handed out last points into pend: kept in argv's
-		// storage, it would keep pend (the 128 MiB a 100 MB SET gathered
-		// in) from the collector for as long as the connection stays
-		// idle.
-		clear(d.argv[:cap(d.argv)])
 		bufpool.Put(d.pend)
 		d.pend = nil
 	}
