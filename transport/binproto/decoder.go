@@ -215,6 +215,11 @@ func (d *Decoder) release() {
 		return
 	}
 	d.shrink = false
+	// The frame handed out last points into pend or back, whichever it
+	// was read from: kept, it would keep the buffer dropped below (the
+	// 128 MiB a 100 MB SET gathered in, or the stash it waited in) from
+	// the collector for as long as the connection stays idle.
+	d.frame.Body = nil
 	if cap(d.pend) > retainScratch {
 		bufpool.Put(d.pend)
 		d.pend = nil
