@@ -93,6 +93,15 @@ func init() {
 	giveBack.Store(&f)
 }
 
+// afterFunc runs f after d on a goroutine of its own (time.AfterFunc);
+// sawBusy, when set, runs after a drop found a return scheduled or its
+// window open. Tests set them, while no return is scheduled, to run the
+// returns and windows themselves.
+var (
+	afterFunc = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
+	sawBusy   func()
+)
+
 // giveBackSoon has the memory of a dropped buffer over Max given back to
 // the kernel soon, by a collection that returns what it frees
 // (debug.FreeOSMemory) on a goroutine of its own, at most once a
@@ -103,13 +112,21 @@ func init() {
 // Redis's is the value's. The keyspace is off the Go heap, so such a
 // collection is short.
 func giveBackSoon() {
+	// The drop is flagged before the look: one that found the window open
+	// and flagged itself after, as that window ended and found no flag,
+	// was never given back. A drop that schedules a return clears the
+	// flag, its own and those of drops the return covers.
+	giveBackAgain.Store(true)
 	if !givingBack.CompareAndSwap(false, true) {
-		giveBackAgain.Store(true)
+		if sawBusy != nil {
+			sawBusy()
+		}
 		return
 	}
-	time.AfterFunc(giveBackDelay, func() {
+	giveBackAgain.Store(false)
+	afterFunc(giveBackDelay, func() {
 		(*giveBack.Load())()
-		time.AfterFunc(giveBackEvery, func() {
+		afterFunc(giveBackEvery, func() {
 			givingBack.Store(false)
 			if giveBackAgain.Swap(false) {
 				giveBackSoon()

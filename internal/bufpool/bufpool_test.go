@@ -82,3 +82,47 @@ func TestPutOverMaxGivesMemoryBack(t *testing.T) {
 		t.Fatalf("%d returns for two drops, want 2", n)
 	}
 }
+
+// A drop that finds the window open just as it ends is given back too: it
+// used to flag itself for the window's end only after looking, so a window
+// ending between the look and the flag left the dropped buffer resident
+// until the next drop, however long that took.
+func TestDropAsWindowEndsIsGivenBack(t *testing.T) {
+	for deadline := time.Now().Add(10 * time.Second); givingBack.Load(); {
+		if time.Now().After(deadline) {
+			t.Fatal("a return window of another test never closed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The returns and windows run here, when the test says.
+	var timers []func()
+	afterFunc = func(_ time.Duration, f func()) { timers = append(timers, f) }
+	next := func() {
+		f := timers[0]
+		timers = timers[1:]
+		f()
+	}
+	calls := 0
+	count := func() { calls++ }
+	defer giveBack.Store(giveBack.Swap(&count))
+	defer func() {
+		afterFunc = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
+		sawBusy = nil
+	}()
+	Put(make([]byte, 0, Max+1))
+	next() // the return; its window opens
+	sawBusy = func() {
+		sawBusy = nil
+		next() // the window ends as the next drop finds it open
+	}
+	Put(make([]byte, 0, Max+1))
+	for len(timers) > 0 {
+		next()
+	}
+	if calls != 2 {
+		t.Fatalf("%d returns for two drops, want 2: the drop as the window ended was not given back", calls)
+	}
+	if givingBack.Load() || giveBackAgain.Load() {
+		t.Fatalf("after the last window: giving back %v, again %v", givingBack.Load(), giveBackAgain.Load())
+	}
+}
