@@ -396,3 +396,45 @@ func stalledOnValue(t *testing.T, e *env) *Conn {
 	defer e.h.connMu.Unlock()
 	return e.h.conns[0]
 }
+
+// So does one that goes idle after a large binary frame: the decoder's
+// last frame kept the scratch its body was gathered in (64 MiB for a 48
+// MiB body) until the client sent another.
+func TestIdleConnHoldsNoLargeFrame(t *testing.T) {
+	for _, kind := range []string{"gnet", "std"} {
+		t.Run(kind, func(t *testing.T) {
+			e := startEnv(t, kind, Config{})
+			c := e.conn(t)
+			c.write(t, binReq(binproto.OpPing, 1))
+			c.expectReply(t, binproto.OpPing, 1, binOK{})
+			var ms runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			before := ms.HeapInuse
+			const size = 48 << 20
+			sent := make(chan struct{})
+			go func() {
+				defer close(sent)
+				_, _ = c.Write(binReq(binproto.OpPing, 2, make([]byte, size)))
+			}()
+			var hb [binproto.HeaderSize]byte
+			if _, err := io.ReadFull(c.br, hb[:]); err != nil {
+				t.Fatal(err)
+			}
+			h, err := binproto.ParseHeader(hb[:])
+			if err != nil || h.ID != 2 || h.Length != size+5 {
+				t.Fatalf("PING reply header %+v, %v", h, err)
+			}
+			if _, err := io.CopyN(io.Discard, c.br, int64(h.Length)); err != nil {
+				t.Fatal(err)
+			}
+			<-sent // the frame's bytes are the writer's until then
+			runtime.GC()
+			runtime.GC()
+			runtime.ReadMemStats(&ms)
+			if grew := int64(ms.HeapInuse) - int64(before); grew > 32<<20 {
+				t.Fatalf("the heap in use grew by %d MiB after a %d MiB frame, with the connection idle", grew>>20, size>>20)
+			}
+		})
+	}
+}
