@@ -397,9 +397,10 @@ func stalledOnValue(t *testing.T, e *env) *Conn {
 	return e.h.conns[0]
 }
 
-// So does one that goes idle after a large binary frame: the decoder's
-// last frame kept the scratch its body was gathered in (64 MiB for a 48
-// MiB body) until the client sent another.
+// A connection that goes idle after a large binary frame holds none of it
+// either (TestIdleConnHoldsNoLargeCommand): the decoder's last frame kept
+// the scratch its body was gathered in (64 MiB for a 48 MiB body) until
+// the client sent another.
 func TestIdleConnHoldsNoLargeFrame(t *testing.T) {
 	for _, kind := range []string{"gnet", "std"} {
 		t.Run(kind, func(t *testing.T) {
