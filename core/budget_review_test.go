@@ -232,7 +232,11 @@ func TestMSetTakesRoomFromOtherShards(t *testing.T) {
 // of 400 writes failed in 3 of 8 runs, with 19 MB of TTL keys in shard 0.
 func TestConcurrentLargeWritesInOneShardUnderVolatile(t *testing.T) {
 	t.Parallel() // its own keyspace: overlaps the others, under -race too
-	for round := range 10 {
+	rounds := 10
+	if raceEnabled {
+		rounds = 4 // 36 s under -race otherwise
+	}
+	for round := range rounds {
 		ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 8, Eviction: Volatile})
 		fillShardToBound(t, ks, 1<<40)
 		keys := keysInShard(ks, 1, 8)

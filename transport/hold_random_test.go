@@ -197,6 +197,23 @@ func holdRandRound(t *testing.T, e *env, rng *rand.Rand, round int, hard int64, 
 	tr := &throttled{c: c, rng: rand.New(rand.NewPCG(rng.Uint64(), 1)),
 		minChunk: 1 << 10, maxChunk: 1 << (12 + rng.IntN(5)),
 		maxSleep: time.Duration(rng.IntN(holdRandMaxSleep())) * time.Millisecond}
+	// A round reads for about two seconds at most: a slow reader of tens
+	// of MiB of replies made the test take from 22 to 89 s with the seed
+	// (the longest test of CI's steps). A big pipeline gets a faster
+	// reader; a small one may still be read slowly.
+	replies := 0
+	for i := range cmds {
+		if bin {
+			for _, w := range bwant[i] {
+				replies += len(fmt.Sprint(w.val))
+			}
+		} else {
+			replies += len(fmt.Sprint(cmds[i].want))
+		}
+	}
+	if reads := replies/((tr.minChunk+tr.maxChunk)/2) + 1; time.Duration(reads)*tr.maxSleep/2 > 2*time.Second {
+		tr.maxSleep = 4 * time.Second / time.Duration(reads)
+	}
 	where := fmt.Sprintf("round %d (binary %v): hard limit %d, %d commands (%d bytes), reads of %d..%d bytes every <= %v",
 		round, bin, hard, n, total, tr.minChunk, tr.maxChunk, tr.maxSleep)
 
