@@ -69,11 +69,6 @@ func (c *cmdCtx) replyValue(v []byte, ref core.ValueRef, found bool) {
 // reference, as GET does.
 func (c *cmdCtx) replyGetEx(key []byte, o core.GetExOptions) {
 	v, ref, ok, changed, err := c.srv.ks.GetExRef(c.sess.buf[:0], key, o)
-	// Redis touches an existing key given a deadline, its own included,
-	// but PERSIST only when it removed a TTL.
-	if err == nil && ok && (o.TTL != 0 || o.ExpireAt != 0 || changed) {
-		c.touch(key)
-	}
 	if err != nil {
 		c.coreErr(err)
 		if ref.Held() {
@@ -82,6 +77,11 @@ func (c *cmdCtx) replyGetEx(key []byte, o core.GetExOptions) {
 			c.sess.keepBuf(v)
 		}
 		return
+	}
+	// Redis touches an existing key given a deadline, its own included,
+	// but PERSIST only when it removed a TTL.
+	if ok && (o.TTL != 0 || o.ExpireAt != 0 || changed) {
+		c.touch(key)
 	}
 	c.replyValue(v, ref, ok)
 }

@@ -84,6 +84,7 @@ type connState struct {
 	yielded  bool     // the batch made turnOut of output: the rest of the input waits its turn
 	turnOut  int      // the output that ends a turn (yield); 0: turns never end
 	quit     bool     // close once out is written; process ignores input
+	abortive bool     // with quit: close without waiting for the output
 	// streaming: a value written by reference (Writer.BulkRef) is being
 	// written from the memory lent, streamV being the part the transport
 	// has not handed to the network yet (nil once it has all) and
@@ -93,7 +94,6 @@ type connState struct {
 	streamV    []byte
 	streamRl   Releaser
 	streamTail []byte
-	abortive   bool // with quit: close without waiting for the output
 	rdec       *resp.Decoder
 	bdec       *binproto.Decoder
 	decLimits  bool       // the decoder applies RestrictUntil's limits
