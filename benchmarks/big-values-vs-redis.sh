@@ -6,8 +6,9 @@
 # GET the value N times at once, reading every reply whole and checking
 # it. Reported per run: RSS after the SET, the peak RSS during the GETs
 # (VmHWM) and their increase over the RSS after the SET, the RSS after
-# the GETs, the server's CPU time over the GETs (utime+stime) and the rate
-# of value bytes read. Servers alternate within every round; the ratios
+# the GETs, the server's CPU time over the GETs (utime+stime), the rate
+# of value bytes read, and for the SET: the peak RSS from the server's
+# start to the SET's reply (VmHWM) and the CPU time it took. Servers alternate within every round; the ratios
 # are medians of the same-round ratios to Redis.
 #
 #   ./big-values-vs-redis.sh
@@ -95,19 +96,22 @@ status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 hz=$(getconf CLK_TCK)
 
 : >"$tmp/results"
-echo "round server rss_after_set_MB peak_during_gets_MB peak_increase_MB rss_after_MB cpu_s MB/s"
+echo "round server rss_after_set_MB peak_during_gets_MB peak_increase_MB rss_after_MB cpu_s MB/s peak_during_set_MB set_cpu_s"
 for round in $(seq "$ROUNDS"); do
 	order=("${servers[@]}")
 	[ $((round % 2)) -eq 0 ] && order=($(printf '%s\n' "${servers[@]}" | tac))
 	for s in "${order[@]}"; do
 		start "$s"
 		p=${pid[$s]}
+		s0=$(cpu_ticks "$p")
 		coproc BG { "$tmp/bigget" -addr "127.0.0.1:${port[$s]}" -size "$SIZE" -clients "$CLIENTS" -n "$N" -wait 2>&1; }
 		read -r line <&"${BG[0]}"
 		if [ "$line" != stored ]; then
 			echo "$s: bigget: $line" >&2
 			exit 1
 		fi
+		set_peak_kb=$(status_kb "$p" VmHWM)
+		s1=$(cpu_ticks "$p")
 		sleep 2 # the server gives freed buffers back within ~1 s
 		set_kb=$(status_kb "$p" VmRSS)
 		echo 5 >"/proc/$p/clear_refs" || { echo "cannot reset the peak RSS (needs root)" >&2; exit 1; }
@@ -119,7 +123,7 @@ for round in $(seq "$ROUNDS"); do
 		peak_kb=$(status_kb "$p" VmHWM)
 		after_kb=$(status_kb "$p" VmRSS)
 		rate=$(echo "$out" | awk '/^gets/ { print $6 }')
-		echo "$round $s $((set_kb / 1024)) $((peak_kb / 1024)) $(((peak_kb - set_kb) / 1024)) $((after_kb / 1024)) $(awk -v d=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%.2f", d / hz }') $rate" |
+		echo "$round $s $((set_kb / 1024)) $((peak_kb / 1024)) $(((peak_kb - set_kb) / 1024)) $((after_kb / 1024)) $(awk -v d=$((c1 - c0)) -v hz="$hz" 'BEGIN { printf "%.2f", d / hz }') $rate $((set_peak_kb / 1024)) $(awk -v d=$((s1 - s0)) -v hz="$hz" 'BEGIN { printf "%.2f", d / hz }')" |
 			tee -a "$tmp/results"
 		stop "$s"
 	done
@@ -127,11 +131,11 @@ done
 
 echo
 echo "# medians of same-round ratios to Redis"
-echo "server peak_increase cpu rate"
+echo "server peak_increase cpu rate set_peak set_cpu"
 for s in "${servers[@]}"; do
 	[ "$s" = redis ] && continue
 	awk -v s="$s" '
-		{ inc[$1, $2] = $5; cpu[$1, $2] = $7; rate[$1, $2] = $8; rounds[$1] = 1 }
+		{ inc[$1, $2] = $5; cpu[$1, $2] = $7; rate[$1, $2] = $8; sp[$1, $2] = $9; sc[$1, $2] = $10; rounds[$1] = 1 }
 		function median(a, n,   i, j, t) {
 			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
@@ -143,7 +147,9 @@ for s in "${servers[@]}"; do
 				ri[n] = inc[r, s] / (inc[r, "redis"] > 0 ? inc[r, "redis"] : 1)
 				rc[n] = cpu[r, s] / (cpu[r, "redis"] > 0 ? cpu[r, "redis"] : 0.01)
 				rr[n] = rate[r, s] / rate[r, "redis"]
+				rp[n] = sp[r, s] / sp[r, "redis"]
+				rs[n] = sc[r, s] / (sc[r, "redis"] > 0 ? sc[r, "redis"] : 0.01)
 			}
-			printf "%s %.2f %.2f %.2f\n", s, median(ri, n), median(rc, n), median(rr, n)
+			printf "%s %.2f %.2f %.2f %.2f %.2f\n", s, median(ri, n), median(rc, n), median(rr, n), median(rp, n), median(rs, n)
 		}' "$tmp/results"
 done

@@ -837,6 +837,14 @@ func (cs *connState) finish() {
 	if cs.streaming {
 		cs.dropStream()
 	}
+	// A partial command's scratch goes back now: a big one (a large SET
+	// cut off) is reserved memory the collector would never return.
+	if cs.rdec != nil {
+		cs.rdec.Reset()
+	}
+	if cs.bdec != nil {
+		cs.bdec.Reset()
+	}
 }
 
 // kick makes sure a wake is on its way. REQUIRES: cs.mu held.

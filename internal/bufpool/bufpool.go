@@ -43,12 +43,16 @@ func Get(n int) []byte {
 }
 
 // Put gives b to the pool for a later Get. The caller must hold no other
-// reference to it. Buffers whose capacity is not a power of two from Min to
-// Max (not from Get) are left to the garbage collector.
+// reference to it. A big buffer (GrowTo) has its memory returned to the
+// kernel and is kept for the next; other buffers whose capacity is not a
+// power of two from Min to Max (not from Get) are left to the garbage
+// collector.
 func Put(b []byte) {
 	c := cap(b)
 	if c > Max {
-		giveBackSoon()
+		if !putBig(b) {
+			giveBackSoon()
+		}
 		return
 	}
 	if c < Min || c&(c-1) != 0 {

@@ -137,8 +137,10 @@ func (d *Decoder) Next() (*Frame, error) {
 			n := min(d.need, len(in)-d.pos)
 			if len(d.pend)+d.need > retainScratch {
 				// A large split body grows in buffers shared by all
-				// connections, as the RESP decoder's commands do.
-				d.pend = bufpool.Grow(d.pend, in[d.pos:d.pos+n], 2*retainScratch)
+				// connections, as the RESP decoder's commands do; past
+				// bufpool.Max in one sized for the whole body, its
+				// memory committed as the body arrives (GrowTo).
+				d.pend = bufpool.GrowTo(d.pend, in[d.pos:d.pos+n], 2*retainScratch, len(d.pend)+d.need)
 			} else {
 				d.pend = append(d.pend, in[d.pos:d.pos+n]...)
 			}

@@ -473,14 +473,32 @@ func (d *Decoder) fail(err error) ([][]byte, error) {
 // SET) otherwise took fresh heap memory, and page faults on it, every time.
 // A bulk still expecting over retainScratch bytes goes to the pool at once,
 // skipping the small buffers a growing append would allocate on the way.
-// The size asked for is twice what is held, not what the bulk claims.
+// The size asked for is twice what is held, not what the bulk claims;
+// but once a command holds more than bufpool.Max, it moves to a buffer
+// sized for the whole of what its bulk declared (bufpool.GrowTo: reserved,
+// committed only as the bytes arrive), not doubling on: doubling held
+// three times a 100 MiB value at its peak.
 func (d *Decoder) appendPend(b []byte) {
 	n := len(d.pend) + len(b)
 	if n <= retainScratch && !(d.state == stData && d.bulk > retainScratch) {
 		d.pend = append(d.pend, b...)
 		return
 	}
-	d.pend = bufpool.Grow(d.pend, b, 2*retainScratch)
+	d.pend = bufpool.GrowTo(d.pend, b, 2*retainScratch, n+d.declared())
+}
+
+// declared returns the bytes the current command's bulk still declares,
+// its CRLF included; its length has been checked against MaxBulk.
+func (d *Decoder) declared() int {
+	switch d.state {
+	case stData:
+		return int(d.bulk) + 2
+	case stDataCR:
+		return 2
+	case stDataLF:
+		return 1
+	}
+	return 0
 }
 
 // release frees scratch that grew past its retention size, once no returned

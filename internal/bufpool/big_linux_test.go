@@ -1,0 +1,82 @@
+//go:build linux && !race
+
+package bufpool
+
+import (
+	"bytes"
+	"testing"
+	"unsafe"
+
+	"github.com/ringdb/ringdb/internal/memtest"
+)
+
+func bigMade() int {
+	big.mu.Lock()
+	defer big.mu.Unlock()
+	return big.made
+}
+
+// A buffer known to reach past Max is sized once for all of it, committed
+// only as written, and given back to the kernel by Put; the next big
+// command reuses its address space.
+func TestGrowToReservesOnceAndGivesBack(t *testing.T) {
+	const total = 40 << 20
+	made := bigMade()
+	chunk := bytes.Repeat([]byte{'v'}, 64<<10)
+	var b []byte
+	var first *byte
+	for len(b) < total {
+		b = GrowTo(b, chunk, 2*Min, total)
+		if first == nil && cap(b) > Max {
+			first = unsafe.SliceData(b)
+		}
+		if cap(b) > Max && unsafe.SliceData(b) != first {
+			t.Fatalf("buffer moved at %d bytes: grew again", len(b))
+		}
+	}
+	if got := bigMade() - made; got != 1 {
+		t.Fatalf("%d big buffers made for one command, want 1", got)
+	}
+	if cap(b) < total || cap(b) > total+bigSlack+bigAlign {
+		t.Fatalf("capacity %d for a total of %d", cap(b), total)
+	}
+	if res, _ := memtest.Resident(b[:cap(b)]); res < total-(1<<20) || res > total+bigAlign {
+		t.Fatalf("%d bytes resident after writing %d", res, total)
+	}
+	// Past what was written, nothing is committed.
+	if res, span := memtest.Resident(b[len(b):cap(b)]); res > 2<<20 {
+		t.Fatalf("%d of the %d unwritten bytes resident", res, span)
+	}
+	if !bytes.Equal(b[total-len(chunk):total], chunk) {
+		t.Fatal("contents lost on the way")
+	}
+	Put(b)
+	if res, _ := memtest.Resident(b[:cap(b)]); res != 0 {
+		t.Fatalf("%d bytes still resident after Put", res)
+	}
+	// The next big command takes the same address space, zeroed.
+	held := bytes.Repeat([]byte{'w'}, BigFrom)
+	nb := GrowTo(held, chunk, 2*Min, total)
+	if unsafe.SliceData(nb) != first || bigMade() != made+1 {
+		t.Fatal("a big buffer given back was not reused")
+	}
+	if !bytes.Equal(nb[BigFrom:], chunk) || nb[0] != 'w' || nb[:cap(nb)][len(nb)] != 0 {
+		t.Fatal("a reused big buffer holds the wrong bytes")
+	}
+	Put(nb)
+	if BigInUse() != 0 {
+		t.Fatalf("%d bytes of big buffers in use with none handed out", BigInUse())
+	}
+}
+
+// Up to BigFrom held, GrowTo doubles as Grow, whatever total the caller
+// expects: a pooled buffer is committed whole, so a client's claim must
+// not size it, nor reserve address space for bytes it has not sent.
+func TestGrowToDoublesUpToMax(t *testing.T) {
+	made := bigMade()
+	b := GrowTo(make([]byte, 0, 8), []byte("0123456789"), 2*Min, 500<<20)
+	if cap(b) != 2*Min || bigMade() != made {
+		t.Fatalf("capacity %d, want %d (doubling, not the claimed total)", cap(b), 2*Min)
+	}
+	Put(b)
+}
