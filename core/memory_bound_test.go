@@ -19,17 +19,13 @@ import (
 // doubles the S3-FIFO ghost filter (resizeGhost), whose bytes are added to
 // used without any reservation, so UsedBytes goes past MaxMemory.
 func TestGhostResizeKeepsMaxMemory(t *testing.T) {
-	t.Parallel() // one goroutine, its own keyspace: overlaps the others under -race
+	SkipOneGoroutineUnderRace(t)
+	t.Parallel() // one goroutine, its own keyspace: overlaps the others
 	const maxMem = 16 << 20
 	ks, _ := newOpsKS(t, Options{MaxMemory: maxMem, Eviction: AllKeys, Shards: 1})
 	worst := int64(0)
 	var key []byte
-	writes := 1_500_000
-	if raceEnabled {
-		// Twice what the bound holds (550k of these keys), the table
-		// resized past it: 1.5M took 38 s under -race.
-		writes = 1_100_000
-	}
+	const writes = 1_500_000
 	for i := 0; i < writes; i++ {
 		// Set copies the key: one buffer serves every write (1.5M
 		// formatted keys took most of the test's time under -race).
