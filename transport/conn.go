@@ -19,6 +19,7 @@ type Conn struct {
 	version atomic.Int32 // RESP version: 2 or 3
 	remote  net.Addr
 	local   net.Addr
+	fd      int // the socket's descriptor, -1 when there is none
 	session any
 	ops     connOps
 	w       *Writer // the Writer Serve is given; SetRESPVersion retargets it
@@ -105,6 +106,11 @@ func (c *Conn) RemoteAddr() net.Addr { return c.remote }
 // client connected to, which differs from the listen address when that is
 // a wildcard); nil when the transport does not know it.
 func (c *Conn) LocalAddr() net.Addr { return c.local }
+
+// FD returns the connection's socket descriptor, as CLIENT LIST shows it,
+// or -1 when it has none (the in-memory pipe) or the transport cannot
+// tell. The transport owns the descriptor: it is for display only.
+func (c *Conn) FD() int { return c.fd }
 
 // Session returns the handler's per-connection state.
 func (c *Conn) Session() any { return c.session }

@@ -150,11 +150,11 @@ type connState struct {
 
 // init prepares cs for a connection just accepted; reject marks one refused
 // by MaxClients.
-func (cs *connState) init(h *hub, tr connTransport, st *counters, remote, local net.Addr, reject bool) {
+func (cs *connState) init(h *hub, tr connTransport, st *counters, remote, local net.Addr, fd int, reject bool) {
 	cs.hub, cs.tr, cs.st = h, tr, st
 	cs.pf, _ = h.h.(Prefetcher)
 	cs.id = connIDs.Add(1)
-	cs.remote, cs.local = remote, local
+	cs.remote, cs.local, cs.fd = remote, local, fd
 	cs.version.Store(2)
 	cs.ops = cs
 	cs.Conn.w = &cs.w

@@ -34,7 +34,7 @@ func newTestState(h Handler, cfg Config) (*connState, *nopTransport) {
 	hb.h = h
 	tr := &nopTransport{}
 	cs := &connState{}
-	cs.init(hb, tr, &counters{}, nil, nil, false)
+	cs.init(hb, tr, &counters{}, nil, nil, -1, false)
 	return cs, tr
 }
 

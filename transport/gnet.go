@@ -421,7 +421,7 @@ func (s *gnetServer) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		l.rejected.Add(1)
 	}
 	g := &gnetConn{c: c, loop: l}
-	g.init(s.hub, g, &l.counters, c.RemoteAddr(), gnetLocalAddr(c), reject)
+	g.init(s.hub, g, &l.counters, c.RemoteAddr(), gnetLocalAddr(c), c.Fd(), reject)
 	g.turnOut = turnOut // std serves each connection on its own goroutine
 	c.SetContext(g)
 	l.conns[g] = struct{}{}

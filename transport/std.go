@@ -146,7 +146,7 @@ func (s *netServer) accept(c net.Conn) {
 	if s.cfg.TLS != nil {
 		n.nc = tls.Server(c, s.cfg.TLS)
 	}
-	n.init(s.hub, n, &n.counters, c.RemoteAddr(), c.LocalAddr(), reject)
+	n.init(s.hub, n, &n.counters, c.RemoteAddr(), c.LocalAddr(), connFD(c), reject)
 	s.wg.Add(1)
 	s.register(&n.connState)
 	go n.run()
@@ -635,4 +635,21 @@ func lingerClose(c net.Conn) {
 		}
 	}
 	_ = c.Close()
+}
+
+// connFD returns c's socket descriptor, or -1 when it has none.
+func connFD(c net.Conn) int {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := -1
+	if rc.Control(func(d uintptr) { fd = int(d) }) != nil {
+		return -1
+	}
+	return fd
 }
