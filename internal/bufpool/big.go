@@ -56,14 +56,17 @@ const BigFrom = 1 << 20
 // buffer holds more than BigFrom, where reserving address space is
 // available, the new buffer has room for total from the start, its memory
 // committed only as it is written; otherwise it grows as Grow does, with
-// atLeast.
+// atLeast. A big buffer is at least twice b's capacity too: where total
+// is only what is held plus a little (an inline command, or a multibulk
+// of many small arguments, whose whole no bulk declares), sizing it to
+// total moved and copied the whole command every couple of MiB.
 func GrowTo(b, extra []byte, atLeast, total int) []byte {
 	n := len(b) + len(extra)
 	if n <= cap(b) {
 		return append(b, extra...)
 	}
 	if total = max(total, n); total > Max && n > BigFrom && bigOK() {
-		if nb := getBig(total + bigSlack); nb != nil {
+		if nb := getBig(max(total+bigSlack, 2*cap(b))); nb != nil {
 			nb = append(append(nb, b...), extra...)
 			Put(b)
 			return nb

@@ -80,3 +80,41 @@ func TestGrowToDoublesUpToMax(t *testing.T) {
 	}
 	Put(b)
 }
+
+// A buffer whose caller cannot tell its total (an inline command, or a
+// multibulk of many small arguments: total is what it holds plus a small
+// bulk) grows geometrically past Max, as Grow does: sized to what it holds
+// plus bigSlack each time, it was moved, copied whole and a new mapping
+// made every 2 MiB, quadratic in the command (a 500 MB MSET of small
+// values made ~240 mappings and copied ~60 GB), and every one of those
+// mappings was kept for good on the free list.
+func TestGrowToUnknownTotalGrowsGeometrically(t *testing.T) {
+	const total = 80 << 20
+	// The mappings earlier tests gave back would serve some of the
+	// growth: hidden meanwhile, so that every move shows.
+	big.mu.Lock()
+	hidden := big.free
+	big.free = nil
+	big.mu.Unlock()
+	t.Cleanup(func() {
+		big.mu.Lock()
+		big.free = append(big.free, hidden...)
+		big.mu.Unlock()
+	})
+	made := bigMade()
+	chunk := bytes.Repeat([]byte{'v'}, 64<<10)
+	var b []byte
+	moves := 0
+	for len(b) < total {
+		old := unsafe.SliceData(b)
+		b = GrowTo(b, chunk, 2*Min, len(b)+len(chunk)+1024) // a 1 KiB bulk still due
+		if cap(b) > Max && unsafe.SliceData(b) != old {
+			moves++
+		}
+	}
+	// Max -> 32 -> 64 -> 128 MiB, with some leeway.
+	if got := bigMade() - made; got > 4 || moves > 4 {
+		t.Fatalf("%d big buffers made, %d moves past Max for an %d-byte buffer of unknown total", got, moves, total)
+	}
+	Put(b)
+}

@@ -7,10 +7,51 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/ringdb/ringdb/internal/bufpool"
 	"github.com/ringdb/ringdb/internal/memtest"
 )
+
+// A command past bufpool.Max made of many small arguments (an MSET of
+// small values), whose total no bulk declares, moves to a bigger buffer a
+// few times, as doubling did, not every couple of MiB (each move copies
+// all of it: quadratic in the command). It comes first in this file: the
+// big buffers the tests after it give back are kept for reuse, and one as
+// large as the command would hide the moves.
+func TestManySmallBulksPastMaxGrowGeometrically(t *testing.T) {
+	const pairs = 40_000
+	val := bytes.Repeat([]byte{'v'}, 2000)
+	cmd := fmt.Appendf(nil, "*%d\r\n$4\r\nMSET\r\n", 1+2*pairs)
+	for i := range pairs {
+		k := fmt.Sprintf("key:%06d", i)
+		cmd = fmt.Appendf(cmd, "$%d\r\n%s\r\n$%d\r\n%s\r\n", len(k), k, len(val), val)
+	}
+	d := NewDecoder(Limits{})
+	moves := 0
+	var argv [][]byte
+	for off := 0; argv == nil && off < len(cmd); off += 64 << 10 {
+		old := unsafe.SliceData(d.pend)
+		d.Feed(cmd[off:min(off+64<<10, len(cmd))])
+		var err error
+		if argv, err = d.Next(); err != nil {
+			t.Fatal(err)
+		}
+		if cap(d.pend) > bufpool.Max && unsafe.SliceData(d.pend) != old {
+			moves++
+		}
+	}
+	if len(argv) != 1+2*pairs || !bytes.Equal(argv[len(argv)-1], val) || string(argv[len(argv)-2]) != fmt.Sprintf("key:%06d", pairs-1) {
+		t.Fatalf("command decoded wrong: %d args", len(argv))
+	}
+	if moves > 4 {
+		t.Fatalf("a %d-byte command moved %d times past bufpool.Max", len(cmd), moves)
+	}
+	d.Reset()
+	if bufpool.BigInUse() != 0 {
+		t.Fatalf("%d bytes of big buffers in use after Reset", bufpool.BigInUse())
+	}
+}
 
 // A bulk past bufpool.Max is gathered, once it passes bufpool.BigFrom
 // (pooled scratch until then), in one buffer sized from its declared
