@@ -16,11 +16,27 @@ func bigMade() int {
 	return big.made
 }
 
+// hideFree hides the big buffers given back before the test (by other
+// tests, or by an earlier run of it with -count) until it ends: the test
+// sees them made, sized and reused as if it ran alone.
+func hideFree(t *testing.T) {
+	big.mu.Lock()
+	hidden := big.free
+	big.free = nil
+	big.mu.Unlock()
+	t.Cleanup(func() {
+		big.mu.Lock()
+		big.free = append(big.free, hidden...)
+		big.mu.Unlock()
+	})
+}
+
 // A buffer known to reach past Max is sized once for all of it, committed
 // only as written, and given back to the kernel by Put; the next big
 // command reuses its address space.
 func TestGrowToReservesOnceAndGivesBack(t *testing.T) {
 	const total = 40 << 20
+	hideFree(t)
 	made := bigMade()
 	chunk := bytes.Repeat([]byte{'v'}, 64<<10)
 	var b []byte
@@ -90,17 +106,7 @@ func TestGrowToDoublesUpToMax(t *testing.T) {
 // mappings was kept for good on the free list.
 func TestGrowToUnknownTotalGrowsGeometrically(t *testing.T) {
 	const total = 80 << 20
-	// The mappings earlier tests gave back would serve some of the
-	// growth: hidden meanwhile, so that every move shows.
-	big.mu.Lock()
-	hidden := big.free
-	big.free = nil
-	big.mu.Unlock()
-	t.Cleanup(func() {
-		big.mu.Lock()
-		big.free = append(big.free, hidden...)
-		big.mu.Unlock()
-	})
+	hideFree(t) // they would serve some of the growth
 	made := bigMade()
 	chunk := bytes.Repeat([]byte{'v'}, 64<<10)
 	var b []byte
