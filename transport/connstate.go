@@ -133,6 +133,10 @@ type connState struct {
 	// closeReq is set by Close and Shutdown; serve checks it after every
 	// request so that nothing is served after a QUIT.
 	closeReq atomic.Bool
+	// aborted is set by Abort: serve serves nothing more, as the socket
+	// closes without a reply (a command that panicked; the client cannot
+	// know which of the requests pipelined behind it ran).
+	aborted atomic.Bool
 
 	mu         sync.Mutex
 	inbox      []byte         // pushes and completions queued by any goroutine. REQUIRES: mu
@@ -343,7 +347,7 @@ func (cs *connState) serve(out []byte, base int) []byte {
 	hard := cs.hub.cfg.OutputHardLimit
 	room := hard - cs.pendOut.Load() + int64(base) // out may grow to room
 	for {
-		if cs.closeReq.Load() {
+		if cs.closeReq.Load() || cs.aborted.Load() {
 			// Closed by another goroutine since the last request
 			// (CLIENT KILL, Shutdown): drain turns it into quit. A
 			// connection whose turn ended is woken so with requests left.
@@ -384,7 +388,9 @@ func (cs *connState) serve(out []byte, base int) []byte {
 		case cs.parked:
 			cs.stash()
 			return out
-		case cs.closeReq.Load():
+		case cs.closeReq.Load(), cs.aborted.Load():
+			// Aborted (a command that panicked): nothing more is served,
+			// though the transport closes the socket after this batch.
 			return out
 		case cs.streaming:
 			if hard > 0 && int64(len(out))+cs.streamLeft.Load() > room {
@@ -883,6 +889,7 @@ func (cs *connState) close(*Conn) { cs.requestClose(0, "") }
 // abort implements connOps: the transport closes the socket now, as
 // Shutdown's last resort does.
 func (cs *connState) abort(*Conn) {
+	cs.aborted.Store(true)
 	cs.mu.Lock()
 	if !cs.closed {
 		cs.closing = true
