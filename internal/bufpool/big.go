@@ -16,9 +16,11 @@ import "sync"
 // detector builds, 32-bit), GrowTo doubles as Grow does.
 //
 // A big buffer given back (Put) has its memory returned to the kernel at
-// once and its address space kept for the next big command: it is never
-// unmapped, so a reference mistakenly kept past Put reads zeros or another
-// command's bytes (as with any pooled buffer) rather than faulting.
+// once and its address space kept for the next big command, up to bigKeep
+// of them; past that the smallest is unmapped (a client declaring ever
+// larger commands would otherwise have the server keep a mapping for each
+// size). As with any pooled buffer, the caller holds no reference to it
+// after Put.
 
 // bigSlack is room past the declared total for the arguments that may
 // follow a large bulk (SET k v EX 10): a larger tail needs another buffer.
@@ -28,12 +30,21 @@ const bigSlack = 64 << 10
 // one of a few sizes serves many commands.
 const bigAlign = 2 << 20
 
+// bigKeep is how many big buffers given back are kept for reuse.
+const bigKeep = 4
+
+// bigMap is one mapping of the registry.
+type bigMap struct {
+	mem  []byte // the whole mapping
+	free bool   // given back, on the free list
+}
+
 var big struct {
 	mu   sync.Mutex
-	all  map[*byte]bool // every mapping made, by its first byte: whether it is free
-	free [][]byte       // mappings given back, their memory returned
-	made int            // mappings made, for tests
-	out  int64          // bytes of the mappings handed out and not given back
+	all  map[*byte]*bigMap // the mappings not unmapped, by their first byte
+	free []*bigMap         // mappings given back, their memory returned
+	made int               // mappings made, for tests
+	out  int64             // bytes of the mappings handed out and not given back
 }
 
 // BigInUse returns the bytes of address space of the big buffers handed
@@ -83,52 +94,69 @@ func getBig(n int) []byte {
 	defer big.mu.Unlock()
 	best := -1
 	for i, m := range big.free {
-		if cap(m) >= n && (best < 0 || cap(m) < cap(big.free[best])) {
+		if len(m.mem) >= n && (best < 0 || len(m.mem) < len(big.free[best].mem)) {
 			best = i
 		}
 	}
 	if best >= 0 {
 		m := big.free[best]
-		big.free[best] = big.free[len(big.free)-1]
-		big.free = big.free[:len(big.free)-1]
-		big.all[&m[:1][0]] = false
-		big.out += int64(cap(m))
-		return m[:0]
+		big.free = append(big.free[:best], big.free[best+1:]...)
+		m.free = false
+		big.out += int64(len(m.mem))
+		return m.mem[:0]
 	}
-	m := reserve(n)
-	if m == nil {
+	mem := reserve(n)
+	if mem == nil {
 		return nil
 	}
 	if big.all == nil {
-		big.all = make(map[*byte]bool)
+		big.all = make(map[*byte]*bigMap)
 	}
-	big.all[&m[:1][0]] = false
+	big.all[&mem[0]] = &bigMap{mem: mem}
 	big.made++
-	big.out += int64(cap(m))
-	return m[:0]
+	big.out += int64(len(mem))
+	return mem[:0]
 }
 
-// putBig takes b back if it is a big buffer, returning its memory to the
+// putBig takes b back if it is a big buffer (one GrowTo returned, however
+// its length or capacity were cut since: Put calls it for a capacity over
+// Max), returning its memory to the
 // kernel, and reports whether it was one. A buffer given back twice is
 // taken once.
 func putBig(b []byte) bool {
 	if cap(b) == 0 {
 		return false
 	}
-	b = b[:cap(b)]
+	first := &b[:1][0]
 	big.mu.Lock()
-	free, ok := big.all[&b[0]]
-	if !ok || free {
+	m, ok := big.all[first]
+	if !ok || m.free {
 		big.mu.Unlock()
 		return ok
 	}
-	big.all[&b[0]] = true
-	big.out -= int64(len(b))
+	m.free = true
+	big.out -= int64(len(m.mem))
 	big.mu.Unlock()
 	// Returned before it is listed free: no GrowTo can take it meanwhile.
-	release(b)
+	release(m.mem)
 	big.mu.Lock()
-	big.free = append(big.free, b[:0])
+	big.free = append(big.free, m)
+	var drop *bigMap
+	if len(big.free) > bigKeep {
+		// The smallest goes: a larger one serves any command it would.
+		i := 0
+		for j, f := range big.free {
+			if len(f.mem) < len(big.free[i].mem) {
+				i = j
+			}
+		}
+		drop = big.free[i]
+		big.free = append(big.free[:i], big.free[i+1:]...)
+		delete(big.all, &drop.mem[0])
+	}
 	big.mu.Unlock()
+	if drop != nil {
+		unreserve(drop.mem)
+	}
 	return true
 }

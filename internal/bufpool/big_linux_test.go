@@ -124,3 +124,54 @@ func TestGrowToUnknownTotalGrowsGeometrically(t *testing.T) {
 	}
 	Put(b)
 }
+
+// At most bigKeep big buffers given back stay mapped, the largest: a
+// client declaring ever larger commands does not have the server keep a
+// mapping for every size it asked for.
+func TestPutKeepsFewBigBuffers(t *testing.T) {
+	hideFree(t)
+	held := bytes.Repeat([]byte{'h'}, BigFrom+1)
+	var bufs [][]byte
+	for i := range bigKeep + 3 {
+		bufs = append(bufs, GrowTo(nil, held, 2*Min, Max+(i+1)*bigAlign*4))
+	}
+	out := BigInUse()
+	for _, b := range bufs {
+		Put(b)
+	}
+	big.mu.Lock()
+	kept := len(big.free)
+	smallestKept := len(big.free[0].mem)
+	for _, m := range big.free {
+		smallestKept = min(smallestKept, len(m.mem))
+	}
+	_, firstMapped := big.all[unsafe.SliceData(bufs[0])]
+	big.mu.Unlock()
+	if kept != bigKeep {
+		t.Fatalf("%d big buffers kept after %d were given back, want %d", kept, len(bufs), bigKeep)
+	}
+	if firstMapped || smallestKept < cap(bufs[3]) {
+		t.Fatalf("the smallest were not the ones unmapped (first still mapped: %v; smallest kept %d)", firstMapped, smallestKept)
+	}
+	if got := out - BigInUse(); got < int64(len(bufs))*int64(Max) {
+		t.Fatalf("in use fell by %d for %d buffers given back", got, len(bufs))
+	}
+}
+
+// Put of a big buffer whose length and capacity were cut (its capacity
+// still over Max, as Put tells big buffers by it) gives back the whole
+// mapping.
+func TestPutBigBufferCut(t *testing.T) {
+	hideFree(t)
+	before := BigInUse()
+	b := GrowTo(nil, bytes.Repeat([]byte{'c'}, BigFrom+1), 2*Min, 3*Max)
+	full := b[:cap(b)]
+	full[len(full)-1] = 'z' // committed, to be given back
+	Put(b[: 10 : Max+1])
+	if BigInUse() != before {
+		t.Fatalf("in use %d after giving back, was %d", BigInUse(), before)
+	}
+	if res, _ := memtest.Resident(full); res != 0 {
+		t.Fatalf("%d bytes still resident", res)
+	}
+}

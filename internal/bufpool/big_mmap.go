@@ -27,3 +27,6 @@ func reserve(n int) []byte {
 // release returns b's memory to the kernel, keeping the mapping: it reads
 // as zeros and is committed again as it is written.
 func release(b []byte) { _ = syscall.Madvise(b, syscall.MADV_DONTNEED) }
+
+// unreserve unmaps b, a whole mapping from reserve.
+func unreserve(b []byte) { _ = syscall.Munmap(b) }
