@@ -55,6 +55,7 @@ type BoundError struct {
 	MaxMemory int64 // the bound
 }
 
+// Error says what the write needed and what the bound leaves.
 func (e *BoundError) Error() string {
 	return fmt.Sprintf("%v: %d bytes needed, more than the memory bound leaves for data (%d of %d bytes)", ErrOOM, e.Need, e.Room, e.MaxMemory)
 }
@@ -73,6 +74,7 @@ type LimitError struct {
 	Limit int   // the configured limit
 }
 
+// Error says the size offered and the limit.
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("%v: %d bytes, limit %d", e.Kind, e.Size, e.Limit)
 }
