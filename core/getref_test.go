@@ -190,3 +190,50 @@ func TestGetExDelRefLend(t *testing.T) {
 		t.Fatalf("small GetDelRef: %q held %v", v, ref.Held())
 	}
 }
+
+// GetRangeRef lends the span of a large value as GetRef lends a whole
+// one, and copies the span of a small one into dst; the span follows
+// GETRANGE's indexes either way, and the bytes lent stay intact while the
+// key is overwritten and deleted, until Release.
+func TestGetRangeRefLendsSpanOfLargeValue(t *testing.T) {
+	ks, err := New(Options{NoActiveExpiry: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	big := refPattern(1<<20, 3)
+	if err := ks.Set([]byte("big"), big); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Set([]byte("small"), []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]byte, 0, 64)
+	v, ref, ok := ks.GetRangeRef(dst, []byte("small"), 1, -2)
+	if !ok || ref.Held() || string(v) != "ell" {
+		t.Fatalf("small value: %q held=%v ok=%v", v, ref.Held(), ok)
+	}
+	if v, ref, ok := ks.GetRangeRef(dst, []byte("missing"), 0, -1); ok || ref.Held() || len(v) != 0 {
+		t.Fatal("a missing key was found")
+	}
+	for _, span := range [][2]int64{{0, -1}, {4096, 300_000}, {-200_000, -1}, {10, 5}, {1 << 21, 1 << 22}} {
+		v, ref, ok := ks.GetRangeRef(dst, []byte("big"), span[0], span[1])
+		lo, hi := valueSpan(len(big), span[0], span[1])
+		if !ok || !ref.Held() || !bytes.Equal(v, big[lo:hi]) || cap(v) != len(v) {
+			t.Fatalf("span %v: held=%v ok=%v equal=%v cap %d len %d", span, ref.Held(), ok, bytes.Equal(v, big[lo:hi]), cap(v), len(v))
+		}
+		ref.Release()
+	}
+	v, ref, _ = ks.GetRangeRef(dst, []byte("big"), 100, 200_099)
+	if err := ks.Set([]byte("big"), refPattern(1<<20, 4)); err != nil {
+		t.Fatal(err)
+	}
+	ks.Delete([]byte("big"))
+	if !bytes.Equal(v, big[100:200_100]) {
+		t.Fatal("the span lent changed once the key was overwritten and deleted")
+	}
+	ref.Release()
+	if n := ref.pg.refs.Load(); n != largeDropped {
+		t.Fatalf("page refs %#x after Release, want dropped and unpinned (freed)", n)
+	}
+}

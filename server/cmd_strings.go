@@ -387,7 +387,8 @@ func cmdAppend(c *cmdCtx) { c.replyAppend(c.argv[1], c.argv[2]) }
 // cmdGetRange is GETRANGE key start end, and SUBSTR, its old name: the
 // bytes from start to end (negative indexes count from the end), or an
 // empty string, also for a missing key. Like Redis it parses both indexes
-// before looking at the key.
+// before looking at the key. A span of a large value is written by
+// reference, as GET writes a whole one.
 func cmdGetRange(c *cmdCtx) {
 	start, ok := parseInt(c.argv[2])
 	if !ok {
@@ -399,7 +400,11 @@ func cmdGetRange(c *cmdCtx) {
 		c.notInteger()
 		return
 	}
-	v, _ := c.srv.ks.GetRange(c.sess.buf[:0], c.argv[1], start, end)
+	v, ref, _ := c.srv.ks.GetRangeRef(c.sess.buf[:0], c.argv[1], start, end)
+	if ref.Held() {
+		c.w.BulkRef(v, ref)
+		return // v is the keyspace's, not the session's scratch
+	}
 	c.w.Bulk(v)
 	c.sess.keepBuf(v)
 }

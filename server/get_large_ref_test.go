@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -163,4 +164,77 @@ func short(v any) string {
 		s = fmt.Sprintf("%s... (%d chars)", s[:80], len(s))
 	}
 	return s
+}
+
+// GETRANGE of spans of a large value writes them by reference: each reply
+// is the span of one whole version while another client overwrites and
+// deletes the key, pipelined between other replies, in RESP2 and RESP3,
+// over every transport; a missing key gives an empty string.
+func TestGetRangeLargeValueWhileOverwritten(t *testing.T) {
+	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
+		ctx := context.Background()
+		const size, versions, gets = 600 << 10, 40, 25
+		w := ts.redis(t, 2, nil)
+		if err := w.Set(ctx, "big", versionedValue(size, 0), 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ver := 1; ver <= versions; ver++ {
+				if err := w.Set(ctx, "big", versionedValue(size, ver), 0).Err(); err != nil {
+					errs <- err
+					return
+				}
+				if ver%7 == 0 {
+					w.Del(ctx, "big")
+				}
+			}
+		}()
+		for proto := 2; proto <= 3; proto++ {
+			rc := ts.redis(t, proto, nil)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range gets {
+					pipe := rc.Pipeline()
+					whole := pipe.GetRange(ctx, "big", 0, -1)
+					mid := pipe.GetRange(ctx, "big", 100_000, 399_999)
+					echo := pipe.Echo(ctx, fmt.Sprint("after", i))
+					_, _ = pipe.Exec(ctx)
+					if echo.Val() != fmt.Sprint("after", i) {
+						errs <- fmt.Errorf("RESP%d: reply after GETRANGE: %q (%v)", proto, echo.Val(), echo.Err())
+						return
+					}
+					if v := whole.Val(); v != "" {
+						if err := checkVersioned([]byte(v), size); err != nil {
+							errs <- fmt.Errorf("RESP%d GETRANGE 0 -1: %v", proto, err)
+							return
+						}
+					}
+					// Past its header a version is one byte repeated.
+					if v := mid.Val(); v != "" && (len(v) != 300_000 || strings.Count(v, v[:1]) != len(v)) {
+						errs <- fmt.Errorf("RESP%d GETRANGE 100000 399999: %d bytes, torn or short", proto, len(v))
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if err := w.Set(ctx, "big", versionedValue(size, 99), 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := w.GetRange(ctx, "big", -131072, -1).Result(); err != nil || v != string(versionedValue(size, 99)[size-131072:]) {
+			t.Fatalf("GETRANGE of the last 128 KiB: %d bytes, %v", len(v), err)
+		}
+		if v, err := w.GetRange(ctx, "nokey", 0, -1).Result(); err != nil || v != "" {
+			t.Fatalf("GETRANGE of a missing key = %q, %v", v, err)
+		}
+	})
 }
