@@ -146,6 +146,10 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 		return
 	}
 	sess := ctx.sess
+	if isCrossProtocol(argv[0]) {
+		s.refuseCrossProtocol(ctx)
+		return
+	}
 	cmd := s.cmds.lookup(argv[0])
 	if cmd == nil {
 		sess.flagTx()
@@ -202,6 +206,29 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 	if mons := s.mon.list.Load(); mons != nil {
 		s.feedMonitors(ctx, *mons) // after it ran, as Redis 7.0 shows it
 	}
+}
+
+// isCrossProtocol reports whether name, a RESP command's name, is POST or
+// Host: (any case, up to a NUL, as strcasecmp reads it): what a browser
+// made to send an HTTP request to the port sends first. Only a RESP
+// connection can see them; a binary one starts with 0xB1.
+func isCrossProtocol(name []byte) bool {
+	return eqFold(name, "post") || eqFold(name, "host:")
+}
+
+// refuseCrossProtocol is Redis's securityWarningCommand: a web page can
+// make a browser POST to a loopback port, and its request line and headers
+// would reach the server as inline commands, its body as more of them. The
+// connection is closed at once, without a reply, and nothing sent after it
+// runs (Redis also drops the replies it has not written yet; the gnet
+// transport may still send those of the same read). It is not counted as
+// a command or an error; a warning is logged at most once a minute.
+func (s *Server) refuseCrossProtocol(ctx *cmdCtx) {
+	if now, last := s.now(), s.crossProtoLogged.Load(); now-last > 60 && s.crossProtoLogged.CompareAndSwap(last, now) {
+		s.log.Warn("possible security attack: a client sent POST or Host:, as a web browser sends an HTTP request; connection closed (cross-protocol scripting)", "client", ctx.sess.addr)
+	}
+	ctx.conn.Close() // serves nothing more of the connection's input
+	ctx.conn.Abort() // and closes it now
 }
 
 // serveBinary runs a binary-protocol request (docs/PROTOCOL.md §5, §7).

@@ -85,6 +85,9 @@ type Server struct {
 	inRun       atomic.Bool
 
 	panics atomic.Uint64 // commands that panicked and were recovered
+	// crossProtoLogged is when (unix seconds) a cross-protocol scripting
+	// attempt was last logged: at most one a minute, as Redis logs them.
+	crossProtoLogged atomic.Int64
 
 	// Monitoring (metrics.go); met and lat are nil when MetricsAddr is off.
 	met    *stats.Server
