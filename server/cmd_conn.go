@@ -219,18 +219,24 @@ func nameSubcommands(parent string, subs map[string]*subcommand) map[string]*sub
 // subcommand or a wrong argument count.
 func dispatchSub(c *cmdCtx, subs map[string]*subcommand) {
 	if sub := lookupSub(c, subs); sub != nil {
-		if !c.inExec {
-			c.sess.lastCmd.Store(&sub.full)
-		}
 		sub.run(c)
 	}
 }
 
 // lookupSub returns the subcommand argv[1] names, or answers Redis's error
 // for an unknown one or a wrong argument count and returns nil. It records
-// the subcommand, or the refusal, in c for the counters.
+// the subcommand, or the refusal, in c for the counters, and as the
+// session's last command (NULL for an unknown one, as Redis's lookup
+// leaves it; not for a command EXEC runs, which Redis does not record).
 func lookupSub(c *cmdCtx, subs map[string]*subcommand) *subcommand {
 	sub, ok := subs[strings.ToLower(string(c.argv[1]))]
+	if !c.inExec {
+		if ok {
+			c.sess.lastCmd.Store(&sub.full)
+		} else {
+			c.sess.lastCmd.Store(&noCmd)
+		}
+	}
 	if !ok {
 		c.refused = refusedUnknownSub
 		c.errReply("unknown subcommand '" + clip(string(c.argv[1]), 128) + "'. Try " + strings.ToUpper(c.cmd.name) + " HELP.")

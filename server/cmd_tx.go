@@ -163,9 +163,6 @@ func (s *Server) queueTx(ctx *cmdCtx, cmd *command, argv [][]byte) bool {
 		ctx.errReply(msgNotInTx)
 		return false
 	}
-	if sub != nil {
-		sess.lastCmd.Store(&sub.full) // as Redis shows a queued one
-	}
 	if tx.dirty {
 		// EXEC will discard it all: nothing is worth keeping.
 		ctx.w.Simple("QUEUED")

@@ -151,11 +151,17 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 		return
 	}
 	cmd := s.cmds.lookup(argv[0])
+	// Recorded at lookup, before any refusal, as Redis records its
+	// lastcmd: CLIENT LIST shows a refused command as itself (lookupSub
+	// refines a container's to its subcommand), an unknown one as NULL.
+	sess.lastActive.Store(s.clockSec.Load())
 	if cmd == nil {
+		sess.lastCmd.Store(&noCmd)
 		sess.flagTx()
 		ctx.errReply(unknownCommandMsg(argv))
 		return
 	}
+	sess.lastCmd.Store(&cmd.name)
 	ctx.cmd, ctx.argv = cmd, argv
 	if !arityOK(cmd.arity, len(argv)) {
 		ctx.refused = refusedCmd
@@ -183,8 +189,6 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 	if sess.monitor && s.monitorRefuses(ctx, cmd, argv) {
 		return
 	}
-	sess.lastCmd.Store(&cmd.name)
-	sess.lastActive.Store(s.clockSec.Load())
 	// After the refusals Redis makes first, before MULTI queues: a pause
 	// holds queued commands back too.
 	if pm := s.pause.mode.Load(); pm != pauseOff && s.holdPaused(ctx, cmd, pm) {
@@ -207,6 +211,10 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 		s.feedMonitors(ctx, *mons) // after it ran, as Redis 7.0 shows it
 	}
 }
+
+// noCmd is what CLIENT LIST shows as the last command of a client whose
+// last command was unknown, or has run none yet, as Redis does.
+var noCmd = "NULL"
 
 // isCrossProtocol reports whether name, a RESP command's name, is POST or
 // Host: (any case, up to a NUL, as strcasecmp reads it): what a browser
