@@ -278,7 +278,7 @@ var clientSubs = nameSubcommands("client", map[string]*subcommand{
 		c.w.Verbatim("txt", []byte(c.sess.info(c.srv.now())+"\n"))
 	}},
 	"list":     {arity: -2, flags: flagAdmin, run: clientList},
-	"no-evict": {arity: 3, flags: flagAdmin, run: clientOnOff},
+	"no-evict": {arity: 3, flags: flagAdmin, run: clientNoEvict},
 	"no-touch": {arity: 3, run: clientOnOff},
 	"reply":    {arity: 3, flags: flagNoMulti, run: clientReply}, // see clientReply
 	"help":     {arity: 2, run: clientHelp},
@@ -487,13 +487,26 @@ func clientKill(c *cmdCtx) {
 	}
 }
 
-// clientOnOff accepts CLIENT NO-EVICT and NO-TOUCH on|off, which change
-// nothing here.
+// clientOnOff accepts CLIENT NO-TOUCH on|off, which changes nothing here
+// (no access times are kept).
 func clientOnOff(c *cmdCtx) {
 	if !eqFold(c.argv[2], "on") && !eqFold(c.argv[2], "off") {
 		c.syntaxErr()
 		return
 	}
+	c.w.OK()
+}
+
+// clientNoEvict is CLIENT NO-EVICT ON|OFF: it only sets the flag CLIENT
+// LIST shows (e), as there is no client eviction; RESET keeps it, as
+// Redis 7.0's does.
+func clientNoEvict(c *cmdCtx) {
+	on := eqFold(c.argv[2], "on")
+	if !on && !eqFold(c.argv[2], "off") {
+		c.syntaxErr()
+		return
+	}
+	c.sess.noEvict.Store(on)
 	c.w.OK()
 }
 

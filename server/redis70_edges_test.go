@@ -476,3 +476,53 @@ func TestAppendPastValueLimit(t *testing.T) {
 	c.expect(t, errR("ERR string exceeds maximum allowed size (proto-max-bulk-len)"), "APPEND", "k", "123456")
 	c.expect(t, bulkR("123456"), "GET", "k")
 }
+
+// TestClientNoEvictShowsFlag: CLIENT NO-EVICT ON marks the client with
+// flag e in CLIENT LIST and CLIENT INFO, last among the flags, until
+// CLIENT NO-EVICT OFF; RESET keeps it (Redis 7.0's RESET clears the other
+// flags, not this one). Recorded from redis-server 7.0.15; ringdb answered
+// OK and showed nothing.
+func TestClientNoEvictShowsFlag(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	flagsIn := func(info string) string {
+		t.Helper()
+		for _, f := range strings.Fields(info) {
+			if fl, ok := strings.CutPrefix(f, "flags="); ok {
+				return fl
+			}
+		}
+		t.Fatalf("CLIENT INFO without flags: %q", info)
+		return ""
+	}
+	flags := func() string {
+		t.Helper()
+		v, err := parseValue(c.do(t, "CLIENT", "INFO"))
+		info, ok := v.(string)
+		if err != nil || !ok {
+			t.Fatalf("CLIENT INFO = %v, %v", v, err)
+		}
+		return flagsIn(info)
+	}
+	c.expect(t, okR, "CLIENT", "NO-EVICT", "on")
+	if got := flags(); got != "e" {
+		t.Errorf("after NO-EVICT on: flags=%s, want e", got)
+	}
+	c.expect(t, okR, "MULTI")
+	c.expect(t, simpleR("QUEUED"), "CLIENT", "INFO")
+	v, err := parseValue(c.do(t, "EXEC"))
+	if arr, ok := v.([]any); err != nil || !ok || len(arr) != 1 {
+		t.Fatalf("EXEC = %v, %v", v, err)
+	} else if info, ok := arr[0].(string); !ok {
+		t.Fatalf("EXEC = %v", v)
+	} else if got := flagsIn(info); got != "xe" {
+		t.Errorf("in EXEC: flags=%s, want xe", got)
+	}
+	c.expect(t, simpleR("RESET"), "RESET")
+	if got := flags(); got != "e" {
+		t.Errorf("after RESET: flags=%s, want e", got)
+	}
+	c.expect(t, okR, "CLIENT", "NO-EVICT", "OFF")
+	if got := flags(); got != "N" {
+		t.Errorf("after NO-EVICT off: flags=%s, want N", got)
+	}
+}

@@ -77,6 +77,9 @@ type session struct {
 	lastActive atomic.Int64           // unix seconds of the last command
 	parked     atomic.Int32           // requests parked and not yet completed
 	killed     atomic.Bool            // closed by CLIENT KILL, maybe not gone yet
+	// noEvict is CLIENT NO-EVICT's setting, shown as flag e. There is no
+	// client eviction (maxmemory-clients) to exempt the client from.
+	noEvict atomic.Bool
 
 	// Per-command counters (metrics.go), kept only with a metrics endpoint.
 	tick  uint32                     // requests served; picks the timed ones
@@ -129,6 +132,9 @@ func (s *session) info(now int64) string {
 	}
 	if s.parked.Load() > 0 {
 		flags += "b"
+	}
+	if s.noEvict.Load() {
+		flags += "e" // last, as Redis orders them
 	}
 	if flags == "" {
 		flags = "N"
