@@ -31,12 +31,16 @@ func (s *shard) reclaimExpired(pos int, v uint64) {
 // the reply is written: growing dst on the Go heap for every such read
 // made the heap churn (GET of 300 KB values spent a fifth of the server's
 // CPU in the collector). dst itself is never handed to the pool: the
-// caller may still point into it (MGet's earlier values do).
+// caller may still point into it (MGet's earlier values do). The new
+// buffer is at least twice dst's: past bufpool.Max, Get gives exactly
+// what is asked, and an MGET of many large values moved to a buffer of
+// what it held plus one value for every value, copying all it held each
+// time (an MGET of 1000 values of 100 KiB ran the server out of memory).
 func appendValue(dst, v []byte) []byte {
 	if len(v) <= bigValue || cap(dst)-len(dst) >= len(v) {
 		return append(dst, v...)
 	}
-	nb := bufpool.Get(len(dst) + len(v))
+	nb := bufpool.Get(max(len(dst)+len(v), 2*cap(dst)))
 	return append(append(nb, dst...), v...)
 }
 
