@@ -131,9 +131,9 @@ func (d *Decoder) Feed(buf []byte) {
 		if d.owned {
 			d.back = d.back[:copy(d.back, rest)]
 		} else {
-			d.back = append(d.back[:0], rest...)
+			d.back = growBack(d.back[:0], rest)
 		}
-		d.back = append(d.back, buf...)
+		d.back = growBack(d.back, buf)
 		d.in, d.pos, d.owned = d.back, 0, true
 		return
 	}
@@ -149,7 +149,7 @@ func (d *Decoder) Stash() {
 		return
 	}
 	d.forgetPeeked()
-	d.back = append(d.back[:0], d.in[d.pos:]...)
+	d.back = growBack(d.back[:0], d.in[d.pos:])
 	d.in, d.pos, d.owned = d.back, 0, true
 }
 
@@ -525,6 +525,20 @@ func (d *Decoder) release() {
 		d.pk, d.pkArgs, d.pkNext = nil, nil, 0
 	}
 	if !d.owned && cap(d.back) > retainScratch {
+		bufpool.Put(d.back)
 		d.back = nil
 	}
+}
+
+// growBack appends extra to b, the decoder's stash of unparsed input. Past
+// retainScratch it grows in buffers from bufpool, past bufpool.Max in
+// reserved ones (bufpool.GrowTo), which release gives back: a client
+// parked or held back may pipeline up to the query-buffer limit, and a
+// stash grown on the Go heap stayed in the server's RSS long after the
+// client had gone.
+func growBack(b, extra []byte) []byte {
+	if len(b)+len(extra) <= retainScratch {
+		return append(b, extra...)
+	}
+	return bufpool.GrowTo(b, extra, 2*retainScratch, 0)
 }
