@@ -126,3 +126,38 @@ func shutdownReplies(t *testing.T, e *env) {
 		}
 	}
 }
+
+// TestQuitDrainsSlowSteadyReader: a client that pipelines large replies
+// and QUIT, and reads them slowly but steadily, gets every one of them
+// before the connection closes: closeWait bounds a close whose output does
+// not move, not one that takes long to drain. Both transports closed the
+// connection closeWait after QUIT whatever the client read, so a client
+// reading 30 MB at 3 MB/s lost a third of the replies to requests the
+// server had executed.
+func TestQuitDrainsSlowSteadyReader(t *testing.T) {
+	t.Parallel()
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			e := startEnv(t, kind, Config{})
+			c := e.conn(t)
+			_ = c.SetDeadline(time.Now().Add(60 * time.Second))
+			const n, size = 6, 4 << 20 // 24 MiB, read in some 8 s
+			c.write(t, append(bytes.Repeat(cmd("BIG", strconv.Itoa(size)), n), cmd("QUIT")...))
+			want := n*(size+len("$4194304\r\n\r\n")) + len("+OK\r\n")
+			got := 0
+			buf := make([]byte, 64<<10)
+			for {
+				k, err := c.br.Read(buf)
+				got += k
+				if err != nil {
+					break
+				}
+				time.Sleep(20 * time.Millisecond) // some 3 MiB/s
+			}
+			if got != want {
+				t.Fatalf("read %d bytes of %d before the connection closed", got, want)
+			}
+		})
+	}
+}

@@ -111,7 +111,11 @@ type connState struct {
 	handed      int64
 	idleWritten int64
 	quitAt      int64 // hub.now() when quit was set
-	softSince   atomic.Int64
+	// drainPend is the least pending output a quitting connection has
+	// shown (drainStalled), at drainAt; drainAt is 0 until it is first
+	// looked at.
+	drainPend, drainAt int64
+	softSince          atomic.Int64
 	// slack is the size of the batch of replies that put the connection on
 	// hold: that batch is let through, so that any value can be read, and
 	// the hard limit is raised by it (for pushes too) until the output has
@@ -729,6 +733,25 @@ func (cs *connState) markOverflow() (dropsReply bool) {
 	dropsReply = cs.resumed
 	cs.mu.Unlock()
 	return dropsReply
+}
+
+// drainStalled records the pending output pend, a value written by
+// reference included, of a quitting connection at time now, and reports
+// whether it is to be closed without waiting for the rest: its output has
+// not moved for closeWait (a client that stopped reading), or it has
+// stayed over the soft output limit for OutputSoftSeconds since it quit.
+// A client that goes on reading gets all the replies of what was executed
+// before the close (QUIT), however slowly, as from Redis. REQUIRES: the
+// processing context.
+func (cs *connState) drainStalled(pend, now int64) bool {
+	if cs.drainAt == 0 || pend < cs.drainPend {
+		cs.drainPend, cs.drainAt = pend, max(now, 1)
+	}
+	if time.Duration(now-cs.drainAt) > closeWait {
+		return true
+	}
+	cfg := &cs.hub.cfg
+	return cfg.OutputSoftLimit > 0 && pend > cfg.OutputSoftLimit && time.Duration(now-cs.quitAt) >= max(cfg.OutputSoftSeconds, closeWait)
 }
 
 func (cs *connState) setQuit(abortive bool) {

@@ -129,12 +129,12 @@ type gnetConn struct {
 }
 
 // closeWritten decides what a quitting connection whose pending output is
-// pend does at time now: close at once (aborted, or closeWait has passed),
-// linger half-closed once its output is written, or wait.
+// pend does at time now: close at once (aborted, or its output stalled:
+// drainStalled), linger half-closed once its output is written, or wait.
 func (g *gnetConn) closeWritten(pend, now int64) gnet.Action {
 	pend += g.streamLeft.Load() // a value written by reference is output too
 	switch {
-	case g.abortive || time.Duration(now-g.quitAt) > closeWait:
+	case g.abortive || g.drainStalled(pend, now):
 		return gnet.Close
 	case g.lingerAt != 0:
 		if time.Duration(now-g.lingerAt) > lingerWait {

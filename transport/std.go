@@ -269,6 +269,12 @@ type netConn struct {
 	wakeReq    bool   // process(nil) is due. REQUIRES: connState.mu
 	flushClose bool   // close once outq is written. REQUIRES: connState.mu
 	stopped    bool   // aborted: the writer exits. REQUIRES: connState.mu
+
+	// draining: a close is under way, its writes bounded by closeWait
+	// deadlines, each write that goes through moving the deadline on
+	// (moved): a client that reads slowly but steadily gets all its
+	// replies, one that stops reading is closed.
+	draining atomic.Bool
 }
 
 // signal wakes the writer without blocking.
@@ -306,7 +312,18 @@ func (n *netConn) sendQueued() int64 {
 // deadline is set now. Without it Shutdown waited for its context, and
 // Conn.Close from another goroutine never closed such a client.
 func (n *netConn) closeRequested() {
+	n.draining.Store(true)
 	_ = n.nc.SetWriteDeadline(time.Now().Add(closeWait))
+}
+
+// moved moves the closeWait deadline of a connection that is closing on,
+// after a write went through: the deadline bounds a close whose output
+// does not move (a piece of flushPiece in closeWait), not one that takes
+// long to drain.
+func (n *netConn) moved() {
+	if n.draining.Load() {
+		_ = n.nc.SetWriteDeadline(time.Now().Add(closeWait))
+	}
 }
 
 // idleChanged implements connTransport: the reader waits under a deadline
@@ -453,6 +470,7 @@ func (n *netConn) enqueue(out []byte) bool {
 			n.abort()
 		} else {
 			n.flushClose = true
+			n.draining.Store(true)
 			_ = n.nc.SetWriteDeadline(time.Now().Add(closeWait))
 		}
 	}
@@ -531,7 +549,9 @@ func (n *netConn) writeStream() (more, ok bool) {
 		n.procMu.Lock()
 		n.streamSent(len(piece))
 		n.procMu.Unlock()
-		if err != nil {
+		if err == nil {
+			n.moved()
+		} else {
 			n.mu.Lock()
 			n.abort()
 			n.mu.Unlock()
@@ -593,6 +613,8 @@ func (n *netConn) flush() bool {
 			rest = rest[len(piece):]
 			if err != nil {
 				n.pendOut.Add(-int64(len(rest)))
+			} else {
+				n.moved()
 			}
 		}
 
