@@ -452,3 +452,27 @@ func heapSettles(t *testing.T, before uint64, slack int64, what string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// A reply that goes on past a value written by reference with more than
+// the hard output limit (an EXEC whose first GET is lent and the others
+// copied) is let through to a client that reads it, as a large reply
+// copied is: the hold its batch made was ended once the value had gone
+// out, before the rest of the reply was written, so the rest counted
+// against the limit without the batch's slack, and the client, reading
+// all along, was disconnected by the output limit.
+func TestBulkRefTailOverHardLimitReadable(t *testing.T) {
+	forEach(t, Config{OutputHardLimit: 1 << 20, OutputSoftLimit: -1}, func(t *testing.T, e *env) {
+		c := e.conn(t)
+		const big = 32 << 20 // more than the socket buffers take at once
+		// Nothing after it in the pipeline: a request there put the
+		// connection on hold again, with the rest as its batch.
+		c.write(t, cmd("BIGREF", strconv.Itoa(big), "after"))
+		c.expectQuiet(t, []any{string(refValue(big)), string(refValue(big)), "after"})
+		c.write(t, cmd("PING"))
+		c.expect(t, "PONG")
+		if d := e.stats().OutputBufferDisconnects; d != 0 {
+			t.Fatalf("%d output-limit disconnects", d)
+		}
+		refsSettled(t, e)
+	})
+}

@@ -224,7 +224,12 @@ func (cs *connState) process(out, in []byte) []byte {
 			clear(cs.peeked) // hold no reference to the read buffer
 		}
 	}
-	if cs.held && !cs.streaming && cs.pendOut.Load() <= cs.resumeAt() {
+	// What a value written by reference was followed by (endStream) is
+	// output of the batch that made the hold, not yet handed to the
+	// network: released before it is written, the hold would take its
+	// slack away from it, and the rest of a reply larger than the hard
+	// limit disconnected a client that read all along.
+	if cs.held && !cs.streaming && cs.pendOut.Load()+int64(len(out)-base) <= cs.resumeAt() {
 		cs.release()
 	}
 	if cs.yielded {
