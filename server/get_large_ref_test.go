@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/ringdb/ringdb/transport/binproto"
 )
 
@@ -35,6 +36,33 @@ func checkVersioned(v []byte, size int) error {
 	return nil
 }
 
+// overwriteBig stores version 0 of a large value of size bytes under
+// "big", then, on a goroutine wg waits for, stores versions 1 to versions
+// over it, deleting the key after every seventh; it reports a failed
+// write on errs. It returns its client.
+func overwriteBig(t *testing.T, ts *testServer, wg *sync.WaitGroup, errs chan<- error, size, versions int) *redis.Client {
+	t.Helper()
+	ctx := context.Background()
+	w := ts.redis(t, 2, nil)
+	if err := w.Set(ctx, "big", versionedValue(size, 0), 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for ver := 1; ver <= versions; ver++ {
+			if err := w.Set(ctx, "big", versionedValue(size, ver), 0).Err(); err != nil {
+				errs <- err
+				return
+			}
+			if ver%7 == 0 {
+				w.Del(ctx, "big")
+			}
+		}
+	}()
+	return w
+}
+
 // GET of a large value writes it from the keyspace's memory (by
 // reference, without a copy); every reply is one whole version while
 // other clients overwrite and delete the key, over every transport, in
@@ -44,25 +72,9 @@ func TestGetLargeValueWhileOverwritten(t *testing.T) {
 	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
 		ctx := context.Background()
 		const size, versions, gets = 600 << 10, 40, 25
-		w := ts.redis(t, 2, nil)
-		if err := w.Set(ctx, "big", versionedValue(size, 0), 0).Err(); err != nil {
-			t.Fatal(err)
-		}
 		var wg sync.WaitGroup
 		errs := make(chan error, 8)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ver := 1; ver <= versions; ver++ {
-				if err := w.Set(ctx, "big", versionedValue(size, ver), 0).Err(); err != nil {
-					errs <- err
-					return
-				}
-				if ver%7 == 0 {
-					w.Del(ctx, "big")
-				}
-			}
-		}()
+		overwriteBig(t, ts, &wg, errs, size, versions)
 		for proto := 2; proto <= 3; proto++ {
 			rc := ts.redis(t, proto, nil)
 			wg.Add(1)
@@ -174,25 +186,9 @@ func TestGetRangeLargeValueWhileOverwritten(t *testing.T) {
 	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
 		ctx := context.Background()
 		const size, versions, gets = 600 << 10, 40, 25
-		w := ts.redis(t, 2, nil)
-		if err := w.Set(ctx, "big", versionedValue(size, 0), 0).Err(); err != nil {
-			t.Fatal(err)
-		}
 		var wg sync.WaitGroup
 		errs := make(chan error, 8)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ver := 1; ver <= versions; ver++ {
-				if err := w.Set(ctx, "big", versionedValue(size, ver), 0).Err(); err != nil {
-					errs <- err
-					return
-				}
-				if ver%7 == 0 {
-					w.Del(ctx, "big")
-				}
-			}
-		}()
+		w := overwriteBig(t, ts, &wg, errs, size, versions)
 		for proto := 2; proto <= 3; proto++ {
 			rc := ts.redis(t, proto, nil)
 			wg.Add(1)
