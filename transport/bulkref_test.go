@@ -310,6 +310,7 @@ func TestIdleConnHoldsNoLargeCommand(t *testing.T) {
 // of the value, and its wake was spent): the connection closes and the
 // value is released.
 func TestBulkRefCloseAfterPushWhileStalled(t *testing.T) {
+	t.Parallel() // its own servers; 21 s under -race, mostly waiting for closes
 	forEach(t, Config{Loops: 1}, func(t *testing.T, e *env) {
 		sc := stalledOnValue(t, e)
 		if err := sc.Push(binproto.OpMessage, func(w *Writer) {
@@ -461,6 +462,7 @@ func heapSettles(t *testing.T, before uint64, slack int64, what string) {
 // against the limit without the batch's slack, and the client, reading
 // all along, was disconnected by the output limit.
 func TestBulkRefTailOverHardLimitReadable(t *testing.T) {
+	t.Parallel() // its own servers
 	forEach(t, Config{OutputHardLimit: 1 << 20, OutputSoftLimit: -1}, func(t *testing.T, e *env) {
 		c := e.conn(t)
 		const big = 32 << 20 // more than the socket buffers take at once

@@ -55,7 +55,10 @@ func TestRepliesSurviveCloseWithInputInFlight(t *testing.T) {
 // (README: "finishes the replies in flight"), so it knows which were
 // applied.
 func TestShutdownKeepsRepliesOfExecutedWrites(t *testing.T) {
-	for _, kind := range []string{"gnet", "std"} { // a net.Pipe has no buffer to read later from
+	// Its own servers; 21 s under -race, mostly waiting.
+	t.Parallel()
+	// A net.Pipe has no buffer to read later from.
+	for _, kind := range []string{"gnet", "std"} {
 		t.Run(kind, func(t *testing.T) { shutdownReplies(t, startEnv(t, kind, Config{})) })
 	}
 }
