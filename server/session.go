@@ -118,7 +118,7 @@ func (s *session) info(now int64) string {
 	s.mu.Lock()
 	name, libName, libVer := s.name, s.libName, s.libVer
 	s.mu.Unlock()
-	cmd := "NULL"
+	cmd := noCmd
 	if p := s.lastCmd.Load(); p != nil {
 		cmd = *p
 	}
