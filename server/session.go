@@ -45,7 +45,6 @@ type session struct {
 	timedAt int64 // transport.Monotime when the slow log last timed a command of this session
 
 	buf  []byte   // scratch for values read from the keyspace
-	vals [][]byte // scratch for MGET
 	keys [][]byte // scratch for SCAN and KEYS
 
 	tx      *txState     // the open transaction (MULTI), nil outside one

@@ -20,10 +20,10 @@ type testRelease struct{ n int }
 
 func (r *testRelease) Release() { r.n++ }
 
-// A value written by reference is written as Bulk writes it, with what
-// follows it after it; a value under refMin, a second one in the same
-// reply, and one written where the transport did not allow references
-// are copied and released at once.
+// Values written by reference are written as Bulk writes them, with what
+// follows each after it, any number in one reply; a value under refMin,
+// and one written where the transport did not allow references, are
+// copied and released at once.
 func TestWriterBulkRef(t *testing.T) {
 	big := refValue(refMin)
 	for _, tc := range []struct {
@@ -34,56 +34,78 @@ func TestWriterBulkRef(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var plain Writer
 			plain.Reset(nil, tc.p, tc.version)
-			plain.Array(4)
+			plain.Array(5)
 			plain.Bulk(big)
 			plain.Bulk(big)
 			plain.Bulk([]byte("small"))
 			plain.Int(7)
+			plain.Bulk(big)
 
 			w := Writer{refOK: true}
 			w.Reset(nil, tc.p, tc.version)
-			var r1, r2, r3 testRelease
-			w.Array(4)
+			var r1, r2, r3, r7 testRelease
+			w.Array(5)
 			w.BulkRef(big, &r1)
 			w.BulkRef(big, &r2)
 			w.BulkRef([]byte("small"), &r3)
 			w.Int(7)
-			if r1.n != 0 || r2.n != 1 || r3.n != 1 {
-				t.Fatalf("releases %d %d %d, want 0 1 1 (the first lent, the others copied)", r1.n, r2.n, r3.n)
+			w.BulkRef(big, &r7)
+			if r1.n != 0 || r2.n != 0 || r3.n != 1 || r7.n != 0 {
+				t.Fatalf("releases %d %d %d %d, want 0 0 1 0 (the large ones lent, the small one copied)", r1.n, r2.n, r3.n, r7.n)
 			}
 			if w.Len() != len(plain.Bytes()) {
 				t.Fatalf("Len %d, want %d", w.Len(), len(plain.Bytes()))
 			}
-			v, rl, at := w.takeRef()
-			if rl != &r1 || !bytes.Equal(v, big) {
-				t.Fatal("takeRef did not return the first value lent")
+			refs := w.takeRefs(nil)
+			if len(refs) != 3 || refs[0].rl != &r1 || refs[1].rl != &r2 || refs[2].rl != &r7 {
+				t.Fatalf("takeRefs returned %d values, want the three lent in order", len(refs))
 			}
-			got := append(append(append([]byte(nil), w.Bytes()[:at]...), v...), w.Bytes()[at:]...)
+			if w.Len() != len(w.Bytes()) || len(w.refs) != 0 {
+				t.Fatal("the values taken are still counted by the Writer")
+			}
+			var got []byte
+			prev := 0
+			for _, r := range refs {
+				if !bytes.Equal(r.v, big) {
+					t.Fatal("takeRefs returned another value than the one lent")
+				}
+				got = append(append(got, w.Bytes()[prev:r.at]...), r.v...)
+				prev = r.at
+			}
+			got = append(got, w.Bytes()[prev:]...)
 			if !bytes.Equal(got, plain.Bytes()) {
 				t.Fatalf("output by reference differs from Bulk's:\n%q\n%q", got[:min(40, len(got))], plain.Bytes()[:40])
 			}
 			w.Reset(nil, tc.p, tc.version)
-			if r1.n != 0 {
+			if r1.n+r2.n+r7.n != 0 {
 				t.Fatal("a value taken was released by Reset")
 			}
 
-			// Not taken: Reset releases it, and so does a Truncate
-			// before it (CLIENT REPLY OFF drops the reply).
-			var r4, r5, r6 testRelease
+			// Not taken: Reset releases them, and so does a Truncate
+			// before them (CLIENT REPLY OFF drops the reply), those
+			// before the mark staying.
+			var r4, r5, r6, r8, r9 testRelease
 			w.BulkRef(big, &r4)
+			w.BulkRef(big, &r8)
 			w.Reset(nil, tc.p, tc.version)
+			w.BulkRef(big, &r9)
 			w.Int(1)
 			mark := len(w.Bytes())
 			w.BulkRef(big, &r5)
+			w.BulkRef(big, &r5)
 			w.Truncate(mark)
-			if r4.n != 1 || r5.n != 1 || len(w.Bytes()) != mark || w.Len() != mark {
-				t.Fatalf("releases %d %d, output %d of %d: want a value not taken released once", r4.n, r5.n, w.Len(), mark)
+			if r4.n != 1 || r8.n != 1 || r5.n != 2 || r9.n != 0 || len(w.Bytes()) != mark || w.Len() != mark+len(big) {
+				t.Fatalf("releases %d %d %d %d, output %d of %d: want the values not taken after the mark released once", r4.n, r8.n, r5.n, r9.n, w.Len(), mark+len(big))
+			}
+			w.Reset(nil, tc.p, tc.version)
+			if r9.n != 1 || w.Len() != 0 {
+				t.Fatal("Reset did not release the value before the mark")
 			}
 			// A Writer the transport did not allow references copies.
 			var aw Writer
 			aw.Reset(nil, tc.p, tc.version)
 			aw.BulkRef(big, &r6)
-			if r6.n != 1 || w.ref != nil || !bytes.Contains(aw.Bytes(), big[:64]) {
+			if r6.n != 1 || len(aw.refs) != 0 || !bytes.Contains(aw.Bytes(), big[:64]) {
 				t.Fatal("BulkRef on a push's Writer did not copy and release")
 			}
 		})
@@ -476,5 +498,71 @@ func TestBulkRefTailOverHardLimitReadable(t *testing.T) {
 			t.Fatalf("%d output-limit disconnects", d)
 		}
 		refsSettled(t, e)
+	})
+}
+
+// bigRefsValue is what BIGREFS n k writes.
+func bigRefsValue(n, k int) []any {
+	v := string(refValue(n))
+	var want []any
+	for i := range k {
+		want = append(want, v, int64(i))
+	}
+	return want
+}
+
+// A reply may write many values by reference (MGET of a large key named
+// many times, EXEC of many GETs): each arrives whole, in order, with what
+// the reply wrote between them, in a pipeline, in RESP and in the binary
+// protocol, and each is released once, after it has been written.
+func TestBulkRefManyInOneReply(t *testing.T) {
+	forEach(t, Config{}, func(t *testing.T, e *env) {
+		const n, k = refMin + 17, 9
+		c := e.conn(t)
+		var p []byte
+		for range 2 {
+			p = append(p, cmd("BIGREFS", strconv.Itoa(n), strconv.Itoa(k))...)
+			p = append(p, cmd("ECHO", "x")...)
+		}
+		c.write(t, p)
+		for range 2 {
+			c.expectQuiet(t, bigRefsValue(n, k))
+			c.expect(t, "x")
+		}
+		refsSettled(t, e)
+
+		b := e.conn(t)
+		b.write(t, append(append(binReq(opBigRef, 1, n, k), binReq(opBigRef, 2, 3<<20, 2)...), binReq(binproto.OpPing, 3)...))
+		b.expectReplyQuiet(t, opBigRef, 1, bigRefsValue(n, k))
+		b.expectReplyQuiet(t, opBigRef, 2, bigRefsValue(3<<20, 2))
+		b.expectReply(t, binproto.OpPing, 3, binOK{})
+		refsSettled(t, e)
+	})
+}
+
+// A client that goes in the middle of a reply with many values written by
+// reference has every one released, those not begun included; so has one
+// that stops reading it, once disconnected.
+func TestBulkRefManyReleasedOnClose(t *testing.T) {
+	forEach(t, Config{OutputSoftLimit: 1 << 20, OutputSoftSeconds: 100 * time.Millisecond}, func(t *testing.T, e *env) {
+		gone := e.conn(t)
+		gone.write(t, cmd("BIGREFS", strconv.Itoa(4<<20), "8"))
+		if _, err := io.ReadFull(gone, make([]byte, 4096)); err != nil {
+			t.Fatal(err)
+		}
+		_ = gone.Close()
+		refsSettled(t, e)
+
+		stalled := e.conn(t)
+		stalled.write(t, cmd("BIGREFS", strconv.Itoa(4<<20), "8"))
+		eventually(t, "the stalled client disconnected", func() bool { return e.stats().OutputBufferDisconnects >= 1 })
+		_ = stalled.SetReadDeadline(time.Now().Add(20 * time.Second))
+		if _, err := io.Copy(io.Discard, stalled); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("stalled client: %v, want it closed", err)
+		}
+		refsSettled(t, e)
+		if lent := e.h.lent.Load(); lent != 16 {
+			t.Fatalf("%d values lent, want 16", lent)
+		}
 	})
 }

@@ -88,12 +88,17 @@ type connState struct {
 	// streaming: a value written by reference (Writer.BulkRef) is being
 	// written from the memory lent, streamV being the part the transport
 	// has not handed to the network yet (nil once it has all) and
-	// streamTail the output that follows it; no request is served, and
-	// nothing else written, until it is all out (endStream).
+	// streamTail[streamOff:] the output that follows it, with the
+	// reply's later values written by reference (streamQ, their offsets
+	// in streamTail); no request is served, and nothing else written,
+	// until it is all out (endStream).
 	streaming  bool
 	streamV    []byte
 	streamRl   Releaser
 	streamTail []byte
+	streamOff  int
+	streamQ    []refSeg
+	streamNext int // streamQ[streamNext:] are still to be written
 	rdec       *resp.Decoder
 	bdec       *binproto.Decoder
 	decLimits  bool       // the decoder applies RestrictUntil's limits
@@ -478,17 +483,27 @@ func (cs *connState) serveBinaryFault(out []byte, op binproto.Opcode, id uint32,
 	return endFrame(out, mark, op, id)
 }
 
-// takeStream starts writing the value the request's reply wrote by
-// reference, if it did: out, the output so far, is cut where the value
-// goes, and what the reply wrote after it is kept for endStream.
+// takeStream starts writing the values the request's reply wrote by
+// reference, if it did: out, the output so far, is cut where the first
+// goes, and what the reply wrote after it is kept for endStream, with the
+// later values.
 func (cs *connState) takeStream(out []byte) []byte {
-	v, rl, at := cs.w.takeRef()
-	if v == nil {
+	if len(cs.w.refs) == 0 {
 		return out
 	}
-	cs.streaming, cs.streamV, cs.streamRl = true, v, rl
+	cs.streamQ = cs.w.takeRefs(cs.streamQ[:0])
+	first := cs.streamQ[0]
+	at := first.at
 	cs.streamTail = append(cs.streamTail[:0], out[at:]...)
-	cs.streamLeft.Store(int64(len(v) + len(cs.streamTail)))
+	left := len(cs.streamTail)
+	for i := range cs.streamQ {
+		cs.streamQ[i].at -= at
+		left += len(cs.streamQ[i].v)
+	}
+	cs.streamQ[0] = refSeg{}
+	cs.streamNext = 1
+	cs.streaming, cs.streamV, cs.streamRl, cs.streamOff = true, first.v, first.rl, 0
+	cs.streamLeft.Store(int64(left))
 	return out[:at]
 }
 
@@ -513,22 +528,47 @@ func (cs *connState) streamSent(k int) {
 	cs.streamLeft.Add(-int64(k))
 }
 
-// endStream ends the writing of a value by reference once it has all been
-// handed to the network: it appends what followed the value and releases
-// the value's memory.
+// endStream goes on once the value being written by reference has all
+// been handed to the network: it releases the value and appends what
+// followed it, up to the reply's next value written by reference, which
+// it starts writing, or to its end.
 func (cs *connState) endStream(out []byte) []byte {
-	out = append(out, cs.streamTail...)
-	cs.dropStream()
+	if cs.streamRl != nil {
+		cs.streamRl.Release()
+		cs.streamRl = nil
+	}
+	if cs.streamNext == len(cs.streamQ) {
+		out = append(out, cs.streamTail[cs.streamOff:]...)
+		cs.dropStream()
+		return out
+	}
+	next := cs.streamQ[cs.streamNext]
+	cs.streamQ[cs.streamNext] = refSeg{}
+	cs.streamNext++
+	out = append(out, cs.streamTail[cs.streamOff:next.at]...)
+	cs.streamLeft.Add(-int64(next.at - cs.streamOff))
+	cs.streamOff = next.at
+	cs.streamV, cs.streamRl = next.v, next.rl
 	return out
 }
 
-// dropStream releases the value being written by reference, written or
+// dropStream releases the values being written by reference, written or
 // not (the connection has closed).
 func (cs *connState) dropStream() {
 	if cs.streamRl != nil {
 		cs.streamRl.Release()
 	}
-	cs.streaming, cs.streamV, cs.streamRl = false, nil, nil
+	for _, r := range cs.streamQ[cs.streamNext:] {
+		if r.rl != nil {
+			r.rl.Release()
+		}
+	}
+	clear(cs.streamQ)
+	cs.streamQ = cs.streamQ[:0]
+	if cap(cs.streamQ) > maxKeptRefs {
+		cs.streamQ = nil
+	}
+	cs.streaming, cs.streamV, cs.streamRl, cs.streamOff, cs.streamNext = false, nil, nil, 0, 0
 	cs.streamTail = cs.streamTail[:0]
 	if cap(cs.streamTail) > retainArgs {
 		cs.streamTail = nil

@@ -26,7 +26,7 @@ const (
 	opQuit  binproto.Opcode = 0x0103 // OK, then Close
 	// INT ms, BYTES reply: postponed, served again after ms, then answers reply
 	opPostpone binproto.Opcode = 0x0104
-	opBigRef   binproto.Opcode = 0x0105 // INT n: n pattern bytes, by reference (BIGREF)
+	opBigRef   binproto.Opcode = 0x0105 // INT n [INT k]: n pattern bytes, by reference (BIGREF; with k, BIGREFS)
 )
 
 // testHandler is a small Handler: PING, ECHO, SET, GET over a map, plus
@@ -132,6 +132,17 @@ func (h *testHandler) bigRef(w *Writer, n int) {
 	w.BulkRef(v, &testRef{h: h, v: v})
 }
 
+// bigRefs writes an array of k pairs: refValue(n) by reference, then its
+// index (BIGREFS n k), so that k values by reference in one reply each
+// have output after them.
+func (h *testHandler) bigRefs(w *Writer, n, k int) {
+	w.Array(2 * k)
+	for i := range k {
+		h.bigRef(w, n)
+		w.Int(int64(i))
+	}
+}
+
 // block parks the request and completes it with reply after d.
 func (h *testHandler) block(c *Conn, d time.Duration, reply []byte) {
 	reply = append([]byte(nil), reply...)
@@ -218,6 +229,9 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 			return
 		}
 		h.bigRef(w, num(argv[1]))
+	case "bigrefs":
+		h.bigs.Add(1)
+		h.bigRefs(w, num(argv[1]), num(argv[2]))
 	case "quit":
 		w.OK()
 		c.Close()
@@ -265,6 +279,10 @@ func (h *testHandler) serveBinary(c *Conn, req *Request, w *Writer) {
 		w.Bulk(h.big[:min(int(a[0].Int), len(h.big))])
 	case opBigRef:
 		h.bigs.Add(1)
+		if len(a) == 2 {
+			h.bigRefs(w, int(a[0].Int), int(a[1].Int))
+			return
+		}
 		h.bigRef(w, int(a[0].Int))
 	case opQuit:
 		w.OK()

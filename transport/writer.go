@@ -24,13 +24,21 @@ type Writer struct {
 	errCls  binproto.Class // class of the last error written
 	errPfx  string         // its ErrorPrefix prefix; "" for Error's (the class's)
 
-	// A value written by reference (BulkRef): it follows buf[:refAt] in
-	// the output, and what was written after it follows it. refOK is set
-	// by the transport for the Writer of its requests' replies.
-	ref   []byte
-	refRl Releaser
-	refAt int
-	refOK bool
+	// The values written by reference (BulkRef), in order: each follows
+	// buf[:at] in the output, and what was written after it up to the
+	// next one follows it. refLen is the sum of their lengths. refOK is
+	// set by the transport for the Writer of its requests' replies.
+	refs   []refSeg
+	refLen int
+	refOK  bool
+}
+
+// refSeg is a value written by reference: the value, what releases it,
+// and its offset in the output written around it.
+type refSeg struct {
+	v  []byte
+	rl Releaser
+	at int
 }
 
 // Releaser lets go of memory lent to a Writer (BulkRef) once the output
@@ -102,7 +110,7 @@ func (w *Writer) Bytes() []byte { return w.buf }
 
 // Len returns the length of the output written, a value written by
 // reference included.
-func (w *Writer) Len() int { return len(w.buf) + len(w.ref) }
+func (w *Writer) Len() int { return len(w.buf) + w.refLen }
 
 // BulkRef writes b as a bulk string (BYTES in the binary protocol) as Bulk
 // does, but may write it by reference: b is then not copied into the
@@ -115,10 +123,11 @@ func (w *Writer) Len() int { return len(w.buf) + len(w.ref) }
 // otherwise hold a gigabyte of copies until they have read it.
 //
 // Only values of 128 KiB or more, in the reply to a request, are written
-// by reference, at most one per reply. rl may be nil for a value that
-// needs no release.
+// by reference; a reply may hold any number of them (MGET, EXEC), one
+// value named many times costing its memory once. rl may be nil for a
+// value that needs no release.
 func (w *Writer) BulkRef(b []byte, rl Releaser) {
-	if !w.refOK || w.ref != nil || len(b) < refMin {
+	if !w.refOK || len(b) < refMin {
 		w.Bulk(b)
 		if rl != nil {
 			rl.Release()
@@ -131,27 +140,52 @@ func (w *Writer) BulkRef(b []byte, rl Releaser) {
 	} else {
 		w.buf = resp.AppendBulkHeader(w.buf, len(b))
 	}
-	w.ref, w.refRl, w.refAt = b, rl, len(w.buf)
+	w.refs = append(w.refs, refSeg{v: b, rl: rl, at: len(w.buf)})
+	w.refLen += len(b)
 	if w.proto != ProtoBinary {
 		w.buf = append(w.buf, "\r\n"...)
 	}
 }
 
-// takeRef hands the value written by reference, if any, to the caller,
-// which becomes responsible for releasing it: it returns the value, its
-// Releaser and its offset in Bytes.
-func (w *Writer) takeRef() ([]byte, Releaser, int) {
-	b, rl, at := w.ref, w.refRl, w.refAt
-	w.ref, w.refRl, w.refAt = nil, nil, 0
-	return b, rl, at
+// takeRefs hands the values written by reference, if any, to the caller,
+// which becomes responsible for releasing them. It appends them to dst,
+// in order, each with its offset in Bytes.
+func (w *Writer) takeRefs(dst []refSeg) []refSeg {
+	dst = append(dst, w.refs...)
+	w.forgetRefs(0)
+	return dst
 }
 
-// dropRef releases a value written by reference that nothing took.
-func (w *Writer) dropRef() {
-	if b, rl, _ := w.takeRef(); b != nil && rl != nil {
-		rl.Release()
+// forgetRefs drops the values written by reference from the i-th on,
+// without releasing them.
+func (w *Writer) forgetRefs(i int) {
+	for _, r := range w.refs[i:] {
+		w.refLen -= len(r.v)
+	}
+	clear(w.refs[i:])
+	w.refs = w.refs[:i]
+	if i == 0 && cap(w.refs) > maxKeptRefs {
+		w.refs = nil
 	}
 }
+
+// maxKeptRefs is the most values written by reference whose room a
+// Writer keeps from one reply to the next.
+const maxKeptRefs = 64
+
+// dropRefs releases the values written by reference from the i-th on,
+// which nothing took.
+func (w *Writer) dropRefs(i int) {
+	for _, r := range w.refs[i:] {
+		if r.rl != nil {
+			r.rl.Release()
+		}
+	}
+	w.forgetRefs(i)
+}
+
+// dropRef releases every value written by reference that nothing took.
+func (w *Writer) dropRef() { w.dropRefs(0) }
 
 // Fault writes the error reply to a request whose body could not be read
 // (Request.Fault): the fault's class and message.
@@ -165,9 +199,11 @@ func (w *Writer) Fault(err error) { w.Error(classOf(err), msgOf(err)) }
 func (w *Writer) Truncate(n int) {
 	if n >= 0 && n <= len(w.buf) {
 		w.buf = w.buf[:n]
-		if w.ref != nil && n < w.refAt {
-			w.dropRef()
+		i := len(w.refs)
+		for i > 0 && n < w.refs[i-1].at {
+			i--
 		}
+		w.dropRefs(i)
 	}
 }
 

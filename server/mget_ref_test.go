@@ -1,0 +1,113 @@
+package server
+
+import (
+	"bufio"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ringdb/ringdb/transport/binproto"
+	"github.com/ringdb/ringdb/transport/resp"
+)
+
+// heapInUse returns the Go heap in use after a collection.
+func heapInUse() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapInuse)
+}
+
+// A reply naming one large value many times (MGET of the same key, or
+// EXEC of many GETs of it) writes it by reference each time: while the
+// client has read none of a 128 MiB reply, the server holds a few MiB
+// for it, not the copies it used to build (three of them, 2.9 GB for
+// MGET of a 50 MB key 16 times). The client that then reads gets every
+// value whole, and the replies after it.
+//
+// Not parallel: it measures the process's heap.
+func TestReplyNamingLargeValueManyTimesHoldsNoCopies(t *testing.T) {
+	const size, times = 2 << 20, 64
+	const reply = size * times
+	// Limits far above the reply: the client is neither held nor
+	// disconnected while it reads nothing.
+	cfg := Config{OutputHardLimit: 4 << 30, OutputSoftLimit: 4 << 30}
+	forEachTransport(t, cfg, func(t *testing.T, ts *testServer) {
+		val := versionedValue(size, 3)
+		setup := ts.raw(t)
+		if got := setup.do(t, "SET", "big", string(val)); got != "+OK\r\n" {
+			t.Fatalf("SET: %q", got)
+		}
+		mget := []string{"MGET"}
+		tx := [][]string{{"MULTI"}}
+		for range times {
+			mget = append(mget, "big")
+			tx = append(tx, []string{"GET", "big"})
+		}
+		tx = append(tx, []string{"EXEC"})
+		for _, tc := range []struct {
+			name string
+			cmds [][]string
+		}{{"MGET", [][]string{mget}}, {"EXEC", tx}} {
+			t.Run(tc.name, func(t *testing.T) {
+				c := ts.dial(t)
+				var p []byte
+				for _, args := range tc.cmds {
+					p = resp.AppendCommand(p, argvOf(args)...)
+				}
+				p = resp.AppendCommand(p, argvOf([]string{"ECHO", "after"})...)
+				before := heapInUse()
+				hits := ts.ks.Stats().Hits
+				_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+				if _, err := c.Write(p); err != nil {
+					t.Fatal(err)
+				}
+				deadline := time.Now().Add(20 * time.Second)
+				for ts.ks.Stats().Hits < hits+times {
+					if time.Now().After(deadline) {
+						t.Fatalf("%d of %d reads after 20 s", ts.ks.Stats().Hits-hits, times)
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+				time.Sleep(50 * time.Millisecond) // the transport's write of what it can
+				if grew := heapInUse() - before; grew > reply/4 {
+					t.Errorf("heap grew by %d MiB for a %d MiB reply not yet read, want it written by reference", grew>>20, reply>>20)
+				}
+
+				r := bufio.NewReaderSize(c, 64<<10)
+				_ = c.SetReadDeadline(time.Now().Add(60 * time.Second))
+				for range len(tc.cmds) - 1 {
+					if _, err := readReply(r); err != nil { // MULTI's OK, QUEUED
+						t.Fatal(err)
+					}
+				}
+				if got, err := r.ReadString('\n'); err != nil || got != "*"+strconv.Itoa(times)+"\r\n" {
+					t.Fatalf("reply header %q, %v", got, err)
+				}
+				for i := range times {
+					got, err := readReply(r)
+					if err != nil || got != bulkR(string(val)) {
+						t.Fatalf("value %d: %d bytes, %v: not the value stored", i, len(got), err)
+					}
+				}
+				if got, err := readReply(r); err != nil || got != bulkR("after") {
+					t.Fatalf("reply after it: %q, %v", got, err)
+				}
+			})
+		}
+		// The binary protocol's MGET frames the values it writes by
+		// reference.
+		b := newBinClient(t, ts)
+		b.hello(nil, nil)
+		m := b.send(binproto.OpMGet, "big", "nokey", "big", "big")
+		p := b.send(binproto.OpPing)
+		got, _ := b.reply(binproto.OpMGet, m).([]any)
+		if len(got) != 4 || got[0] != string(val) || got[1] != nil || got[2] != string(val) || got[3] != string(val) {
+			t.Fatalf("binary MGET: %d values, not the ones stored", len(got))
+		}
+		if got := b.reply(binproto.OpPing, p); got != (okV{}) {
+			t.Fatalf("binary PING after MGET: %v", got)
+		}
+	})
+}
