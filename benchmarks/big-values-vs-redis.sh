@@ -13,8 +13,11 @@
 #
 #   ./big-values-vs-redis.sh
 #   ROUNDS=5 SIZE=$((200 << 20)) CLIENTS=8 ./big-values-vs-redis.sh
+#   MGET=16 SIZE=$((50 << 20)) CLIENTS=1 N=1 ./big-values-vs-redis.sh
 #
-# Environment: ROUNDS (3), SIZE (104857600), CLIENTS (4), N (3),
+# With MGET=K, each GET is instead one MGET naming the value K times.
+#
+# Environment: ROUNDS (3), SIZE (104857600), CLIENTS (4), N (3), MGET (0),
 # TRANSPORTS ("gnet std"), PORT_BASE (26679; ringdb takes the next ports).
 # Must run as root (clear_refs).
 set -uo pipefail
@@ -25,6 +28,7 @@ ROUNDS=${ROUNDS:-3}
 SIZE=${SIZE:-104857600}
 CLIENTS=${CLIENTS:-4}
 N=${N:-3}
+MGET=${MGET:-0}
 TRANSPORTS=${TRANSPORTS:-"gnet std"}
 PORT_BASE=${PORT_BASE:-26679}
 
@@ -47,7 +51,7 @@ echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, $(uname -r)"
 echo "# load at start: $(uptime)"
 echo "# $(redis-server --version)"
 echo "# ringdb $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes'), $(go version | cut -d' ' -f3)"
-echo "# value ${SIZE} bytes, ${CLIENTS} clients x ${N} GETs"
+echo "# value ${SIZE} bytes, ${CLIENTS} clients x ${N} GETs$([ "$MGET" -gt 0 ] && echo " (each an MGET naming it ${MGET} times)")"
 (cd "$root" && go build -o "$tmp/ringdb-server" ./cmd/ringdb-server) || exit 1
 (cd "$here" && go build -o "$tmp/bigget" ./cmd/bigget) || exit 1
 
@@ -104,7 +108,7 @@ for round in $(seq "$ROUNDS"); do
 		start "$s"
 		p=${pid[$s]}
 		s0=$(cpu_ticks "$p")
-		coproc BG { "$tmp/bigget" -addr "127.0.0.1:${port[$s]}" -size "$SIZE" -clients "$CLIENTS" -n "$N" -wait 2>&1; }
+		coproc BG { "$tmp/bigget" -addr "127.0.0.1:${port[$s]}" -size "$SIZE" -clients "$CLIENTS" -n "$N" -mget "$MGET" -wait 2>&1; }
 		read -r line <&"${BG[0]}"
 		if [ "$line" != stored ]; then
 			echo "$s: bigget: $line" >&2
