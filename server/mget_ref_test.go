@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,6 +109,51 @@ func TestReplyNamingLargeValueManyTimesHoldsNoCopies(t *testing.T) {
 		}
 		if got := b.reply(binproto.OpPing, p); got != (okV{}) {
 			t.Fatalf("binary PING after MGET: %v", got)
+		}
+	})
+}
+
+// MGET naming a value under the size written by reference (copied into
+// the reply) many times, past the output hard limit, gets an error
+// instead of building the reply: it used to build all of it (MGET of a
+// 100 KB value named a million times, a 7 MB command: 100 GB). The
+// connection stays; a client that asked for no reply gets none; an MGET
+// whose reply fits is answered.
+//
+// Not parallel: it measures the process's heap.
+func TestMGetOverHardLimitRefused(t *testing.T) {
+	const size, times = 100 << 10, 400 // 40 MB
+	forEachTransport(t, Config{OutputHardLimit: 1 << 20}, func(t *testing.T, ts *testServer) {
+		c := ts.raw(t)
+		val := strings.Repeat("v", size)
+		if got := c.do(t, "SET", "mid", val); got != "+OK\r\n" {
+			t.Fatalf("SET: %q", got)
+		}
+		args := []string{"MGET"}
+		for range times {
+			args = append(args, "mid")
+		}
+		before := heapInUse()
+		c.send(t, args...)
+		got := c.read(t)
+		grew := heapInUse() - before
+		if got != errR("ERR reply dropped: larger than the output buffer hard limit") {
+			t.Fatalf("MGET of %d x %d KiB under a 1 MiB hard limit: %.60q", times, size>>10, got)
+		}
+		if grew > 16<<20 {
+			t.Errorf("heap grew by %d MiB building a reply it dropped", grew>>20)
+		}
+		if got := c.do(t, "MGET", "mid", "nokey", "mid"); got != arrR(bulkR(val), "$-1\r\n", bulkR(val)) {
+			t.Fatalf("MGET that fits: %.60q", got)
+		}
+		c.send(t, "CLIENT", "REPLY", "OFF")
+		c.send(t, args...)
+		c.send(t, "CLIENT", "REPLY", "ON")
+		if got := c.read(t); got != "+OK\r\n" {
+			t.Fatalf("after MGET under CLIENT REPLY OFF: %q, want only REPLY ON's OK", got)
+		}
+		if got := c.do(t, "PING"); got != "+PONG\r\n" {
+			t.Fatalf("PING: %q", got)
 		}
 	})
 }

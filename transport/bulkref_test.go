@@ -566,3 +566,69 @@ func TestBulkRefManyReleasedOnClose(t *testing.T) {
 		}
 	})
 }
+
+// A reply that has built more than the Writer's limit and adds another
+// value is dropped as it is built: the Writer never holds more than the
+// limit and one value; a single value larger than the limit is written
+// whole; a Truncate to the reply's start (CLIENT REPLY OFF) forgets it.
+func TestWriterReplyLimit(t *testing.T) {
+	val := make([]byte, 100<<10)
+	w := Writer{refOK: true}
+	w.Reset([]byte("before"), ProtoRESP, 2)
+	w.limit = 1 << 20
+	w.Bulk(make([]byte, 3<<20))
+	if w.overLimit() || w.Len() < 3<<20 {
+		t.Fatal("a single value over the limit was dropped")
+	}
+	w.Reset([]byte("before"), ProtoRESP, 2)
+	var rl testRelease
+	w.Array(1002)
+	most := 0
+	for range 1000 {
+		w.Bulk(val)
+		most = max(most, cap(w.Bytes()))
+	}
+	w.BulkRef(refValue(refMin), &rl)
+	w.Int(1)
+	if !w.overLimit() {
+		t.Fatal("a reply of 100 MB built under a 1 MiB limit")
+	}
+	if most > 4<<20 || string(w.Bytes()[:6]) != "before" || rl.n != 1 || len(w.refs) != 0 {
+		t.Fatalf("over the limit: buffer grew to %d bytes, kept %q, value lent released %d times: want at most 4 MiB, the output before the reply kept, the value released",
+			most, w.Bytes()[:6], rl.n)
+	}
+	w.Truncate(6)
+	if w.overLimit() {
+		t.Fatal("a reply dropped by Truncate still reported over the limit")
+	}
+}
+
+// A request whose reply builds more than the output hard limit in memory
+// and goes on adding values gets an error instead, in RESP and in the
+// binary protocol, the connection staying and serving the requests after
+// it; a reply of one value larger than the limit, or of many that add up
+// to less, is written whole.
+func TestReplyOverHardLimitRefused(t *testing.T) {
+	forEach(t, Config{OutputHardLimit: 1 << 20}, func(t *testing.T, e *env) {
+		c := e.conn(t)
+		c.write(t, append(append(append(cmd("BIG", strconv.Itoa(100<<10), "200"), cmd("PING")...),
+			cmd("BIG", strconv.Itoa(100<<10), "8")...), cmd("BIG", strconv.Itoa(3<<20))...))
+		c.expect(t, respErr("ERR "+overReplyMsg))
+		c.expect(t, "PONG")
+		got, err := c.read()
+		if a, _ := got.([]any); err != nil || len(a) != 8 {
+			t.Fatalf("8 values of 100 KiB under a 1 MiB limit: %v, %v", short(got), err)
+		}
+		if got, err := c.read(); err != nil || len(got.(string)) != 3<<20 {
+			t.Fatalf("one 3 MiB value over a 1 MiB limit: %v", err)
+		}
+
+		b := e.conn(t)
+		b.write(t, append(binReq(opBig, 1, 100<<10, 200), binReq(binproto.OpPing, 2)...))
+		b.expectReply(t, opBig, 1, binErr{binproto.ClassLimit, overReplyMsg})
+		b.expectReply(t, binproto.OpPing, 2, binOK{})
+		if d := e.stats().OutputBufferDisconnects; d != 0 {
+			t.Fatalf("%d output-limit disconnects", d)
+		}
+	})
+}

@@ -23,6 +23,10 @@ const (
 	badFrameMsg   = "client sent a reply or push frame"
 	noReplyMsg    = "no reply"
 	bigReplyMsg   = "reply too large"
+	// overReplyMsg answers a request whose reply outgrew the output hard
+	// limit as it was built (Writer.room): the request ran, its reply is
+	// dropped, and the connection stays.
+	overReplyMsg = "reply dropped: larger than the output buffer hard limit"
 )
 
 // retainArgs is the largest argument scratch kept between binary requests.
@@ -426,10 +430,17 @@ func (cs *connState) serveRESP(out []byte, argv [][]byte) []byte {
 	mark := len(out)
 	cs.req = Request{Argv: argv}
 	cs.w.Reset(out, ProtoRESP, cs.RESPVersion())
+	cs.w.limit = cs.hub.cfg.OutputHardLimit
 	cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
+	cs.w.limit = 0
 	if out = cs.w.Bytes(); cs.parked {
 		cs.w.dropRef()
 		return out[:mark]
+	}
+	if cs.w.overLimit() {
+		cs.w.Reset(out[:mark], ProtoRESP, cs.RESPVersion())
+		cs.w.Error(binproto.ClassLimit, overReplyMsg)
+		return cs.w.Bytes()
 	}
 	return cs.takeStream(out)
 }
@@ -466,11 +477,17 @@ func (cs *connState) serveBinaryFault(out []byte, op binproto.Opcode, id uint32,
 	out, mark := binproto.BeginFrame(out, op, binproto.FlagReply, id)
 	cs.req = Request{Op: op, ID: id, Args: args, Fault: fault}
 	cs.w.Reset(out, ProtoBinary, 0)
+	cs.w.limit = cs.hub.cfg.OutputHardLimit
 	cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
+	cs.w.limit = 0
 	out = cs.w.Bytes()
 	if cs.parked {
 		cs.w.dropRef()
 		return out[:mark]
+	}
+	if cs.w.overLimit() {
+		cs.w.dropRef()
+		return binproto.AppendErrorReply(out[:mark], op, id, binproto.ClassLimit, overReplyMsg)
 	}
 	if ref := cs.w.Len() - len(out); ref > 0 {
 		// The body goes on with a value written by reference.

@@ -22,7 +22,7 @@ import (
 const (
 	opBlock binproto.Opcode = 0x0100 // INT ms, BYTES reply: parked, completed after ms
 	opPush  binproto.Opcode = 0x0101 // INT n: OK, then n MESSAGE pushes from another goroutine
-	opBig   binproto.Opcode = 0x0102 // INT n: n zero bytes
+	opBig   binproto.Opcode = 0x0102 // INT n [INT k]: n zero bytes (with k, an array of k of them)
 	opQuit  binproto.Opcode = 0x0103 // OK, then Close
 	// INT ms, BYTES reply: postponed, served again after ms, then answers reply
 	opPostpone binproto.Opcode = 0x0104
@@ -132,6 +132,14 @@ func (h *testHandler) bigRef(w *Writer, n int) {
 	w.BulkRef(v, &testRef{h: h, v: v})
 }
 
+// bigArray writes an array of k values of n zero bytes (BIG n k).
+func (h *testHandler) bigArray(w *Writer, n, k int) {
+	w.Array(k)
+	for range k {
+		w.Bulk(h.big[:min(n, len(h.big))])
+	}
+}
+
 // bigRefs writes an array of k pairs: refValue(n) by reference, then its
 // index (BIGREFS n k), so that k values by reference in one reply each
 // have output after them.
@@ -189,7 +197,7 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 	}
 	argv := req.Argv
 	name := strings.ToLower(string(argv[0]))
-	arity := map[string]int{"ping": 1, "echo": 2, "set": 3, "get": 2, "block": 3, "push": 2, "big": 2, "quit": 1, "hello": 2, "noidle": 1, "postpone": 3}
+	arity := map[string]int{"ping": 1, "echo": 2, "set": 3, "get": 2, "block": 3, "push": 2, "quit": 1, "hello": 2, "noidle": 1, "postpone": 3}
 	if n, ok := arity[name]; ok && len(argv) != n {
 		w.Error(binproto.ClassErr, "wrong number of arguments for '"+name+"' command")
 		return
@@ -214,7 +222,16 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 		h.pushes(c, num(argv[1]))
 		w.OK()
 	case "big":
+		// BIG n [k]: n zero bytes; with k, an array of k of them.
+		if len(argv) != 2 && len(argv) != 3 {
+			w.Error(binproto.ClassErr, "wrong number of arguments for 'big' command")
+			return
+		}
 		h.bigs.Add(1)
+		if len(argv) == 3 {
+			h.bigArray(w, num(argv[1]), num(argv[2]))
+			return
+		}
 		w.Bulk(h.big[:min(num(argv[1]), len(h.big))])
 	case "bigref":
 		// BIGREF n [after]: n pattern bytes by reference; with after, an
@@ -276,6 +293,10 @@ func (h *testHandler) serveBinary(c *Conn, req *Request, w *Writer) {
 		w.OK()
 	case opBig:
 		h.bigs.Add(1)
+		if len(a) == 2 {
+			h.bigArray(w, int(a[0].Int), int(a[1].Int))
+			return
+		}
 		w.Bulk(h.big[:min(int(a[0].Int), len(h.big))])
 	case opBigRef:
 		h.bigs.Add(1)

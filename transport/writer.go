@@ -31,6 +31,15 @@ type Writer struct {
 	refs   []refSeg
 	refLen int
 	refOK  bool
+
+	// limit, set by the transport for its requests' replies, is the most
+	// output a reply may build in memory (the output hard limit; 0: no
+	// limit); start is where the reply began in buf. A reply that
+	// outgrows it is dropped as it is built (over), and the transport
+	// answers the request with an error instead.
+	limit int64
+	start int
+	over  bool
 }
 
 // refSeg is a value written by reference: the value, what releases it,
@@ -66,6 +75,7 @@ func (w *Writer) Reset(buf []byte, p Proto, version int) {
 	w.dropRef()
 	w.buf, w.proto, w.version = buf, p, resp.RESP2
 	w.errs = 0
+	w.start, w.over = len(buf), false
 	if version == 3 {
 		w.version = resp.RESP3
 	}
@@ -87,8 +97,19 @@ func (w *Writer) setVersion(version int) {
 // churn the heap. The buffer left behind goes to the pool too when it is
 // larger than any the transports keep between batches (retainOut), so it
 // can only be one that grew within this batch, which nothing else holds.
+//
+// A reply that has built more than limit in memory and adds another value
+// is dropped from buf (over), and so is what is still written to it, at
+// each value: it holds at most the limit and one value, and one value of
+// any size can still be read (the hard limit is for clients that do not
+// read). MGET naming a 100 KB value (copied: under refMin) a million
+// times would otherwise have built 100 GB.
 func (w *Writer) room(n int) {
 	const big = 64 << 10
+	if w.limit > 0 && int64(len(w.buf)-w.start) > w.limit {
+		w.Truncate(w.start)
+		w.over = true
+	}
 	if cap(w.buf)-len(w.buf) >= n+32 || len(w.buf)+n <= big {
 		return
 	}
@@ -127,6 +148,12 @@ func (w *Writer) Len() int { return len(w.buf) + w.refLen }
 // value named many times costing its memory once. rl may be nil for a
 // value that needs no release.
 func (w *Writer) BulkRef(b []byte, rl Releaser) {
+	if w.over {
+		if rl != nil {
+			rl.Release() // the reply is dropped: nothing to write it in
+		}
+		return
+	}
 	if !w.refOK || len(b) < refMin {
 		w.Bulk(b)
 		if rl != nil {
@@ -198,6 +225,9 @@ func (w *Writer) Fault(err error) { w.Error(classOf(err), msgOf(err)) }
 // an error.
 func (w *Writer) Truncate(n int) {
 	if n >= 0 && n <= len(w.buf) {
+		if n <= w.start {
+			w.over = false // the reply is not wanted: nothing to say about its size
+		}
 		w.buf = w.buf[:n]
 		i := len(w.refs)
 		for i > 0 && n < w.refs[i-1].at {
@@ -206,6 +236,10 @@ func (w *Writer) Truncate(n int) {
 		w.dropRefs(i)
 	}
 }
+
+// overLimit reports whether the reply outgrew the Writer's limit and was
+// dropped.
+func (w *Writer) overLimit() bool { return w.over }
 
 // Proto returns the protocol being written.
 func (w *Writer) Proto() Proto { return w.proto }
