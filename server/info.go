@@ -103,6 +103,7 @@ func (s *Server) appendInfoSection(b []byte, sec string, cs *cmdStats) []byte {
 		// table from Handler.Open: the larger of the two never misses one.
 		b = fieldInt(b, "connected_clients", s.connectedClients())
 		b = fieldInt(b, "maxclients", s.maxClients.Load())
+		b = fieldInt(b, "client_recent_max_output_buffer", s.maxPendingOutput())
 		b = fieldInt(b, "blocked_clients", s.parkedCount())
 		b = fieldInt(b, "tracking_clients", 0)
 	case "memory":

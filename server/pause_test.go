@@ -239,7 +239,7 @@ func TestClientPauseWrite(t *testing.T) {
 		a.expectPending(t)
 		waitBlocked(t, r, "4")
 		list := r.do(t, "CLIENT", "LIST")
-		if !strings.Contains(list, "flags=b db=0 sub=0 psub=0 ssub=0 multi=-1 tot-cmds=1 cmd=incr ") {
+		if !strings.Contains(list, "flags=b db=0 sub=0 psub=0 ssub=0 multi=-1 omem=0 tot-cmds=1 cmd=incr ") {
 			t.Errorf("CLIENT LIST while paused = %q", list)
 		}
 		if got := r.do(t, "CLIENT", "UNPAUSE"); got != okR {

@@ -441,6 +441,19 @@ func (s *Server) commandCount() uint64 {
 	return n
 }
 
+// maxPendingOutput is the largest output a client has queued and not yet
+// read (INFO's client_recent_max_output_buffer: as Redis 7.0, among the
+// current clients).
+func (s *Server) maxPendingOutput() int64 {
+	var n int64
+	s.sessMu.Lock()
+	for _, ss := range s.sessions {
+		n = max(n, ss.conn.PendingOutput())
+	}
+	s.sessMu.Unlock()
+	return n
+}
+
 // parkedCount is the number of requests parked and not yet completed.
 func (s *Server) parkedCount() int64 {
 	var n int64

@@ -157,6 +157,8 @@ func (s *session) info(now int64) string {
 	b = append(b, flags...)
 	b = append(b, " db=0 sub=0 psub=0 ssub=0 multi="...)
 	b = strconv.AppendInt(b, multi, 10)
+	b = append(b, " omem="...) // where Redis 7.0 has it, after multi
+	b = strconv.AppendInt(b, s.conn.PendingOutput(), 10)
 	b = append(b, " tot-cmds="...)
 	b = strconv.AppendUint(b, s.cmdCount(), 10)
 	b = append(b, " cmd="...)

@@ -58,6 +58,8 @@ type connOps interface {
 	close(c *Conn)
 	// abort closes the connection without waiting for pending output.
 	abort(c *Conn)
+	// pendingOutput returns the output not yet written; any goroutine.
+	pendingOutput() int64
 }
 
 // ID returns the connection's unique id (CLIENT ID).
@@ -111,6 +113,18 @@ func (c *Conn) LocalAddr() net.Addr { return c.local }
 // or -1 when it has none (the in-memory pipe) or the transport cannot
 // tell. The transport owns the descriptor: it is for display only.
 func (c *Conn) FD() int { return c.fd }
+
+// PendingOutput returns the output queued for the client and not yet
+// written to its socket, as the transport last saw it: replies, pushes,
+// and what is left of values written by reference (Writer.BulkRef). It
+// is what the output-buffer limits measure (CLIENT LIST's omem). Safe
+// from any goroutine.
+func (c *Conn) PendingOutput() int64 {
+	if c.ops == nil {
+		return 0 // a Conn no transport serves (handler tests)
+	}
+	return c.ops.pendingOutput()
+}
 
 // Session returns the handler's per-connection state.
 func (c *Conn) Session() any { return c.session }

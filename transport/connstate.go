@@ -973,6 +973,10 @@ func (cs *connState) close(*Conn) { cs.requestClose(0, "") }
 
 // abort implements connOps: the transport closes the socket now, as
 // Shutdown's last resort does.
+func (cs *connState) pendingOutput() int64 {
+	return cs.pendOut.Load() + cs.streamLeft.Load()
+}
+
 func (cs *connState) abort(*Conn) {
 	cs.aborted.Store(true)
 	cs.mu.Lock()
