@@ -2,6 +2,7 @@ package core
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -236,4 +237,74 @@ func TestGetRangeRefLendsSpanOfLargeValue(t *testing.T) {
 	if n := ref.pg.refs.Load(); n != largeDropped {
 		t.Fatalf("page refs %#x after Release, want dropped and unpinned (freed)", n)
 	}
+}
+
+// SetOptRef with Get lends a large previous value as GetRef does: it stays
+// intact while the key is written over (by this very write) and deleted,
+// and its page is freed by Release. A small one is copied into dst. A
+// write that fails (no room under NoEviction) lends nothing: the pin it
+// took is let go, or the page would never be freed.
+func TestSetOptRefLendsPrevious(t *testing.T) {
+	ks, err := New(Options{NoActiveExpiry: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	big := refPattern(1<<20, 5)
+	if err := ks.Set([]byte("big"), big); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ks.SetOptRef(nil, []byte("big"), refPattern(1<<20, 6), SetOptions{Get: true})
+	if err != nil || !res.Written || !res.HadPrev || !res.PrevRef.Held() || !bytes.Equal(res.Prev, big) {
+		t.Fatalf("SetOptRef: err %v written %v had %v held %v", err, res.Written, res.HadPrev, res.PrevRef.Held())
+	}
+	if v, _ := ks.Get(nil, []byte("big")); !bytes.Equal(v, refPattern(1<<20, 6)) {
+		t.Fatal("the new value was not stored")
+	}
+	ks.Delete([]byte("big"))
+	if !bytes.Equal(res.Prev, big) {
+		t.Fatal("the value lent changed once the key was written over and deleted")
+	}
+	pg := res.PrevRef.pg
+	res.PrevRef.Release()
+	if n := pg.refs.Load() &^ largeDropped; n != 0 {
+		t.Fatalf("%d pins after Release, want none", n)
+	}
+
+	// NX that holds the write back still lends what it read.
+	if err := ks.Set([]byte("big"), big); err != nil {
+		t.Fatal(err)
+	}
+	res, err = ks.SetOptRef(nil, []byte("big"), []byte("x"), SetOptions{Get: true, NX: true})
+	if err != nil || res.Written || !res.PrevRef.Held() || !bytes.Equal(res.Prev, big) {
+		t.Fatalf("SetOptRef NX: err %v written %v held %v", err, res.Written, res.PrevRef.Held())
+	}
+	res.PrevRef.Release()
+
+	dst := make([]byte, 0, 64)
+	if err := ks.Set([]byte("small"), []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	res, err = ks.SetOptRef(dst, []byte("small"), []byte("w"), SetOptions{Get: true})
+	if err != nil || res.PrevRef.Held() || string(res.Prev) != "v" || &res.Prev[:1][0] != &dst[:1][0] {
+		t.Fatalf("small previous value: %q held %v, want it appended to dst", res.Prev, res.PrevRef.Held())
+	}
+
+	full, err := New(Options{NoActiveExpiry: true, MaxMemory: 8 << 20, Eviction: NoEviction})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	if err := full.Set([]byte("big"), big); err != nil {
+		t.Fatal(err)
+	}
+	v, ref, _ := full.GetRef(nil, []byte("big")) // a pin of our own, to watch the page
+	res, err = full.SetOptRef(nil, []byte("big"), make([]byte, 16<<20), SetOptions{Get: true})
+	if !errors.Is(err, ErrOOM) || res.PrevRef.Held() {
+		t.Fatalf("a write with no room: err %v, lent %v; want ErrOOM and nothing lent", err, res.PrevRef.Held())
+	}
+	if n := ref.pg.refs.Load() &^ largeDropped; n != 1 || !bytes.Equal(v, big) {
+		t.Fatalf("%d pins on the page after a failed SetOptRef, want 1 (GetRef's)", n)
+	}
+	ref.Release()
 }

@@ -156,6 +156,10 @@ type SetResult struct {
 	Prev []byte
 	// HadPrev reports whether a previous value existed (only with Get).
 	HadPrev bool
+	// PrevRef holds a large previous value SetOptRef lent rather than
+	// copied: Prev is then that value as it lay in the keyspace, not dst,
+	// and PrevRef.Release must be called once it has been used.
+	PrevRef ValueRef
 }
 
 func (o *SetOptions) validate() error {
@@ -178,6 +182,19 @@ func deadline(now, ttl int64) (int64, error) {
 
 // SetOpt is Redis SET with its options.
 func (k *Keyspace) SetOpt(dst, key, value []byte, o SetOptions) (SetResult, error) {
+	return k.setOpt(dst, key, value, o, false)
+}
+
+// SetOptRef is SetOpt for a caller that may borrow a large previous value
+// (with Get) rather than copy it, as GetRef lends one: SET ... GET or
+// GETSET of a 100 MB value would otherwise copy it under the shard's
+// lock, and hold the copy until the reply is written. When
+// res.PrevRef.Held(), res.Prev is the value lent.
+func (k *Keyspace) SetOptRef(dst, key, value []byte, o SetOptions) (SetResult, error) {
+	return k.setOpt(dst, key, value, o, true)
+}
+
+func (k *Keyspace) setOpt(dst, key, value []byte, o SetOptions, lend bool) (SetResult, error) {
 	if err := o.validate(); err != nil {
 		return SetResult{Prev: dst}, err
 	}
@@ -217,7 +234,11 @@ func (k *Keyspace) SetOpt(dst, key, value []byte, o SetOptions) (SetResult, erro
 				counted = true
 			}
 			if ok {
-				res.Prev = appendValue(res.Prev, r.val)
+				var ref *ValueRef
+				if lend {
+					ref = &res.PrevRef
+				}
+				res.Prev = lendOrCopy(res.Prev, &r, pg, ref)
 				res.HadPrev = true
 			}
 		}
@@ -234,7 +255,14 @@ func (k *Keyspace) SetOpt(dst, key, value []byte, o SetOptions) (SetResult, erro
 		if ok && s.tryOverwrite(v, &r, pg, value, expireAt) {
 			return res, nil
 		}
-		return res, s.put(h, key, value, expireAt)
+		err := s.put(h, key, value, expireAt)
+		if err != nil && res.PrevRef.Held() {
+			// Not used: the write failed, or runs again after shed
+			// (and lends the value again then).
+			res.PrevRef.Release()
+			res.PrevRef, res.Prev = ValueRef{}, dst
+		}
+		return res, err
 	})
 }
 

@@ -22,14 +22,20 @@ func (c *cmdCtx) replyGet(key []byte) {
 // replySet runs SET with its options and writes Redis's reply: the
 // previous value (or null) with GET, otherwise OK, or null when NX/XX
 // prevented the write.
+//
+// With GET, a large previous value is written by reference, as GET writes
+// it.
 func (c *cmdCtx) replySet(key, val []byte, o core.SetOptions) {
-	res, err := c.srv.ks.SetOpt(c.sess.buf[:0], key, val, o)
+	res, err := c.srv.ks.SetOptRef(c.sess.buf[:0], key, val, o)
 	if err == nil && res.Written {
 		c.touch(key) // the same value too; not when NX or XX held it back
 	}
 	switch {
 	case err != nil:
 		c.coreErr(err)
+	case o.Get && res.PrevRef.Held():
+		c.w.BulkRef(res.Prev, res.PrevRef)
+		return // res.Prev is the keyspace's, not the session's scratch
 	case o.Get && res.HadPrev:
 		c.w.Bulk(res.Prev)
 	case o.Get || !res.Written:

@@ -234,3 +234,45 @@ func TestGetRangeLargeValueWhileOverwritten(t *testing.T) {
 		}
 	})
 }
+
+// GETSET and SET ... GET write a large previous value by reference as GET
+// does (it used to be copied under the shard's lock): each reply is the
+// whole version written before it, in a pipeline of writes over the key,
+// in RESP and in the binary protocol, over every transport.
+func TestGetSetLargeValue(t *testing.T) {
+	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
+		ctx := context.Background()
+		const size = 600 << 10
+		rc := ts.redis(t, 2, nil)
+		if err := rc.Set(ctx, "big", versionedValue(size, 0), 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		pipe := rc.Pipeline()
+		var prev []interface{ Val() string }
+		for ver := 1; ver <= 6; ver++ {
+			if ver%2 == 1 {
+				prev = append(prev, pipe.GetSet(ctx, "big", versionedValue(size, ver)))
+			} else {
+				prev = append(prev, pipe.SetArgs(ctx, "big", versionedValue(size, ver), redis.SetArgs{Get: true}))
+			}
+		}
+		last := pipe.Get(ctx, "big")
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for i, cmd := range prev {
+			if want := versionedValue(size, i); cmd.Val() != string(want) {
+				t.Fatalf("reply %d: %v, not version %d", i, checkVersioned([]byte(cmd.Val()), size), i)
+			}
+		}
+		if last.Val() != string(versionedValue(size, 6)) {
+			t.Fatal("GET after the writes: not the last version")
+		}
+		b := newBinClient(t, ts)
+		b.hello(nil, nil)
+		got := b.call(binproto.OpSet, "big", string(versionedValue(size, 7)), int64(binproto.SetGet))
+		if s, _ := got.(string); s != string(versionedValue(size, 6)) {
+			t.Fatalf("binary SET GET: %s, want version 6", short(got))
+		}
+	})
+}
