@@ -448,10 +448,15 @@ func (s *gnetServer) OnTraffic(c gnet.Conn) gnet.Action {
 // loop's other ready connections (queueTurn). It decides whether the
 // connection closes now.
 func (s *gnetServer) write(g *gnetConn, out []byte) gnet.Action {
+	// What pump handed of values written by reference in this call, all
+	// of them counted against one turn: a reply with many (MGET naming a
+	// large value thousands of times) otherwise held the loop, and every
+	// other client of it, for as long as its client read it.
+	sent := 0
 	for {
 		act := s.writeOnce(g, out)
 		if act == gnet.None && g.streaming && !g.abortive {
-			if act = s.pump(g); act != gnet.None || g.streamV != nil {
+			if act = s.pump(g, &sent); act != gnet.None || g.streamV != nil {
 				return act // waits for the socket, or for its next turn
 			}
 			// All handed over: what follows the value, and the requests
@@ -493,19 +498,20 @@ const (
 // pump writes g's value written by reference straight from the memory
 // lent, a piece at a time while gnet holds at most streamLow for g (the
 // socket takes the piece at once when gnet holds nothing; gnet copies
-// what it does not take), up to turnOut per call: then g's turn ends
+// what it does not take), until *sent, what write has handed of values
+// written by reference so far, reaches turnOut: then g's turn ends
 // (queueTurn) and the loop serves its other connections first. A stream
 // whose socket is full waits (waitStream). REQUIRES: g's loop's
 // goroutine.
-func (s *gnetServer) pump(g *gnetConn) gnet.Action {
+func (s *gnetServer) pump(g *gnetConn, sent *int) gnet.Action {
 	l := g.loop
-	for sent := 0; g.streamV != nil; {
+	for g.streamV != nil {
 		if pend := g.c.OutboundBuffered(); pend > streamLow {
 			g.pendOut.Store(int64(pend))
 			s.waitStream(g, pend)
 			return gnet.None
 		}
-		if sent >= turnOut {
+		if *sent >= turnOut {
 			g.yielded = true
 			s.queueTurn(g)
 			return gnet.None
@@ -515,7 +521,7 @@ func (s *gnetServer) pump(g *gnetConn) gnet.Action {
 			return gnet.Close
 		}
 		g.streamSent(len(piece))
-		sent += len(piece)
+		*sent += len(piece)
 		l.bytesOut.Add(uint64(len(piece)))
 	}
 	g.pendOut.Store(int64(g.c.OutboundBuffered()))

@@ -151,6 +151,23 @@ func (h *testHandler) bigRefs(w *Writer, n, k int) {
 	}
 }
 
+// ringRefs is bigRefs with m values lent in turn, k loans in all
+// (BIGREFS n k m), as MGET naming m keys over and over lends them: each
+// loan is released on its own, without poisoning the value the others
+// still lend.
+func (h *testHandler) ringRefs(w *Writer, n, k, m int) {
+	vals := make([][]byte, max(m, 1))
+	for i := range vals {
+		vals[i] = refValue(max(n, 0))
+	}
+	w.Array(2 * k)
+	for i := range k {
+		h.lent.Add(1)
+		w.BulkRef(vals[i%len(vals)], &testRef{h: h}) // no v: its Release only counts
+		w.Int(int64(i))
+	}
+}
+
 // block parks the request and completes it with reply after d.
 func (h *testHandler) block(c *Conn, d time.Duration, reply []byte) {
 	reply = append([]byte(nil), reply...)
@@ -247,7 +264,14 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 		}
 		h.bigRef(w, num(argv[1]))
 	case "bigrefs":
+		// BIGREFS n k [m]: k values by reference (bigRefs); with m, m
+		// values lent in turn, k times in all, as MGET naming m keys
+		// again and again lends them.
 		h.bigs.Add(1)
+		if len(argv) == 4 {
+			h.ringRefs(w, num(argv[1]), num(argv[2]), num(argv[3]))
+			return
+		}
 		h.bigRefs(w, num(argv[1]), num(argv[2]))
 	case "quit":
 		w.OK()
