@@ -1093,7 +1093,12 @@ func (cs *connState) push(_ *Conn, op binproto.Opcode, fn func(w *Writer)) error
 		return err
 	}
 	// What is left of a value written by reference is pending output too.
-	if hard := cs.hub.cfg.OutputHardLimit; hard > 0 && int64(len(buf))+cs.pendOut.Load()+cs.streamLeft.Load() > hard+cs.slack.Load() {
+	// The pushes queued behind a reply being written by reference wait
+	// for its end, and the slack that lets the reply through is not
+	// theirs: with many values lent in one reply (MGET of a 50 MB key
+	// named 1000 times: 50 GB of slack), a client reading it slowly but
+	// steadily could have gigabytes of pushes queued meanwhile.
+	if hard := cs.hub.cfg.OutputHardLimit; hard > 0 && (int64(len(buf))+cs.pendOut.Load()+cs.streamLeft.Load() > hard+cs.slack.Load() || int64(len(buf)) > hard) {
 		cs.inbox = buf[:mark]
 		cs.overflow, cs.closing = true, true
 		cs.tr.abort()
