@@ -380,6 +380,46 @@ func (k *Keyspace) scanShard(s *shard, prefix uint64, match []byte, want int, ex
 	return dst, 0, true
 }
 
+// Keys calls fn with every live key that matches the glob pattern match,
+// each once, until fn returns false; key is valid only during the call.
+// It holds each shard's lock while it goes through that shard (KEYS is
+// O(N), as in Redis, where it holds the whole server): unlike a SCAN
+// over a table that grows meanwhile, it meets no key twice, so a caller
+// needs no set of the keys seen (which cost KEYS of 10M keys a gigabyte).
+func (k *Keyspace) Keys(match []byte, fn func(key []byte) bool) {
+	if len(match) == 1 && match[0] == '*' {
+		match = nil // as Redis: "*" also matches the empty key
+	}
+	now := k.clock()
+	for i := range k.shards {
+		if s := &k.shards[i]; s.keys.Load() > 0 && !s.eachKey(match, now, fn) {
+			return
+		}
+	}
+}
+
+// eachKey is Keys over s; it reports false once fn has. The lock is let
+// go however fn returns (a panic in it is the server's to recover).
+func (s *shard) eachKey(match []byte, now int64, fn func(key []byte) bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.table.Load()
+	for j := range t.slots {
+		a := slotAddr(t.slots[j].Load())
+		if a == 0 {
+			continue
+		}
+		r, _ := s.recordAt(a)
+		if r.expiredAt(now) || match != nil && !matchGlob(match, r.key) {
+			continue
+		}
+		if !fn(r.key) {
+			return false
+		}
+	}
+	return true
+}
+
 // RandomKey appends a random live key to dst.
 func (k *Keyspace) RandomKey(dst []byte) ([]byte, bool) {
 	n := len(k.shards)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
@@ -154,6 +155,33 @@ func TestMGetOverHardLimitRefused(t *testing.T) {
 		}
 		if got := c.do(t, "PING"); got != "+PONG\r\n" {
 			t.Fatalf("PING: %q", got)
+		}
+	})
+}
+
+// KEYS writes its keys straight into the reply: over the output hard limit
+// it gets the error in place of the reply and stops early, without
+// gathering every key first (a set of them cost KEYS of 10M keys over a
+// gigabyte besides the reply); under it, each key once.
+func TestKeysOverHardLimitRefused(t *testing.T) {
+	forEachTransport(t, Config{OutputHardLimit: 64 << 10}, func(t *testing.T, ts *testServer) {
+		for i := range 20000 {
+			if err := ts.ks.Set(fmt.Appendf(nil, "key:%06d", i), []byte("v")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := ts.raw(t)
+		if got := c.do(t, "KEYS", "*"); got != errR("ERR reply dropped: larger than the output buffer hard limit") {
+			t.Fatalf("KEYS * of 20000 keys under a 64 KiB limit: %.60q", got)
+		}
+		got := c.do(t, "KEYS", "key:00001?")
+		if !strings.HasPrefix(got, "*10\r\n") {
+			t.Fatalf("KEYS key:00001?: %.60q", got)
+		}
+		for i := 10; i < 20; i++ {
+			if k := fmt.Sprintf("key:%06d", i); strings.Count(got, "\r\n"+k+"\r\n") != 1 {
+				t.Fatalf("KEYS key:00001?: %s not there once in %q", k, got)
+			}
 		}
 	})
 }

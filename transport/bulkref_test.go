@@ -696,3 +696,105 @@ func TestGnetBulkRefManyTakesTurns(t *testing.T) {
 		t.Fatalf("%d of %d loans released (%d twice)", h.released.Load(), k, h.badRelease.Load())
 	}
 }
+
+// InsertArray puts an array's header in front of the elements written
+// since mark, as writing it first would have, in every protocol; a value
+// written by reference after the mark moves with its output; a dropped
+// reply gets none.
+func TestWriterInsertArray(t *testing.T) {
+	big := refValue(refMin)
+	for _, tc := range []struct {
+		name    string
+		p       Proto
+		version int
+	}{{"resp2", ProtoRESP, 2}, {"resp3", ProtoRESP, 3}, {"binary", ProtoBinary, 0}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var plain Writer
+			plain.Reset([]byte("before"), tc.p, tc.version)
+			plain.Array(12)
+			for i := range 10 {
+				plain.BulkString(strconv.Itoa(i))
+			}
+			plain.Bulk(big)
+			plain.Int(-1)
+
+			w := Writer{refOK: true}
+			w.Reset([]byte("before"), tc.p, tc.version)
+			mark := len(w.Bytes())
+			for i := range 10 {
+				w.BulkString(strconv.Itoa(i))
+			}
+			var rl testRelease
+			w.BulkRef(big, &rl)
+			w.Int(-1)
+			w.InsertArray(mark, 12)
+			refs := w.takeRefs(nil)
+			if len(refs) != 1 {
+				t.Fatalf("%d values lent, want 1", len(refs))
+			}
+			got := append(append(append([]byte(nil), w.Bytes()[:refs[0].at]...), refs[0].v...), w.Bytes()[refs[0].at:]...)
+			if !bytes.Equal(got, plain.Bytes()) {
+				t.Fatalf("with the header inserted:\n%q\nwant\n%q", got[:40], plain.Bytes()[:40])
+			}
+
+			w.Reset(nil, tc.p, tc.version)
+			w.limit = 64
+			mark = len(w.Bytes())
+			for range 3 {
+				w.Bulk(make([]byte, 100))
+			}
+			w.InsertArray(mark, 3)
+			if !w.Dropped() || len(w.Bytes()) > 128 {
+				t.Fatalf("dropped %v, %d bytes: want the reply dropped and no header", w.Dropped(), len(w.Bytes()))
+			}
+		})
+	}
+}
+
+// Pushes queued behind a reply with many values written by reference,
+// read slowly but steadily, are bounded by the hard limit: they wait for
+// the reply's end, and the slack that lets the reply through (all its
+// values) is not theirs.
+func TestBulkRefManyPushesBounded(t *testing.T) {
+	forEach(t, Config{OutputHardLimit: 1 << 20}, func(t *testing.T, e *env) {
+		c := e.conn(t)
+		c.write(t, cmd("BIGREFS", strconv.Itoa(256<<10), "64")) // 16 MiB
+		eventually(t, "the values lent", func() bool { return e.h.lent.Load() == 64 })
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			buf := make([]byte, 64<<10)
+			_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+			for {
+				if _, err := c.Conn.Read(buf); err != nil {
+					return
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+		e.h.connMu.Lock()
+		sc := e.h.conns[0]
+		e.h.connMu.Unlock()
+		msg := make([]byte, 64<<10)
+		pushed := 0
+		for ; pushed < 8<<20; pushed += len(msg) {
+			err := sc.Push(binproto.OpMessage, func(w *Writer) {
+				w.Push(1)
+				w.Bulk(msg)
+			})
+			if errors.Is(err, ErrOutputLimit) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("push: %v", err)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if pushed > 1<<20 {
+			t.Fatalf("%d KiB of pushes queued behind a reply being read at a 1 MiB hard limit", pushed>>10)
+		}
+		_ = c.Close()
+		<-done
+		refsSettled(t, e)
+	})
+}

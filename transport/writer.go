@@ -241,6 +241,34 @@ func (w *Writer) Truncate(n int) {
 // dropped.
 func (w *Writer) overLimit() bool { return w.over }
 
+// Dropped reports whether the reply being written has outgrown the output
+// hard limit and is being dropped (the request is answered with an error
+// instead): a handler writing a long reply may stop there.
+func (w *Writer) Dropped() bool { return w.over }
+
+// InsertArray inserts the header of an array of n elements at mark, a
+// len(Bytes()) taken earlier in the same Handler.Serve, before the
+// elements written since: for a reply whose length is known only once its
+// elements are (KEYS), which would otherwise be gathered first. It does
+// nothing once the reply is dropped (Dropped).
+func (w *Writer) InsertArray(mark, n int) {
+	if w.over || mark < w.start || mark > len(w.buf) {
+		return
+	}
+	end := len(w.buf)
+	w.Array(n)
+	h := len(w.buf) - end
+	var tmp [32]byte // "*" and at most 20 digits and CRLF; 5 bytes in binary
+	hdr := tmp[:copy(tmp[:], w.buf[end:])]
+	copy(w.buf[mark+h:], w.buf[mark:end])
+	copy(w.buf[mark:], hdr)
+	for i := range w.refs {
+		if w.refs[i].at >= mark {
+			w.refs[i].at += h
+		}
+	}
+}
+
 // Proto returns the protocol being written.
 func (w *Writer) Proto() Proto { return w.proto }
 
