@@ -677,13 +677,13 @@ func TestGnetBulkRefManyTakesTurns(t *testing.T) {
 	if act := s.write(g, g.process(nil, cmd("BIGREFS", strconv.Itoa(n), strconv.Itoa(k), "4"))); act != gnet.None {
 		t.Fatalf("write: %v", act)
 	}
-	if fc.written > turnOut+2*n || !g.streaming || !g.yielded || el.tasks != 1 {
+	if fc.written > streamTurn+2*n || !g.streaming || !g.yielded || el.tasks != 1 {
 		t.Fatalf("wrote %d KiB of a %d KiB reply in one turn (streaming %v, yielded %v, %d turns queued): want the turn to end after %d KiB",
-			fc.written>>10, n*k>>10, g.streaming, g.yielded, el.tasks, turnOut>>10)
+			fc.written>>10, n*k>>10, g.streaming, g.yielded, el.tasks, streamTurn>>10)
 	}
 	// Turn after turn, the reply goes out whole.
 	for turns := 0; g.streaming; turns++ {
-		if turns > 2*n*k/turnOut {
+		if turns > 2*n*k/streamTurn {
 			t.Fatalf("reply not out after %d turns", turns)
 		}
 		g.yielded = false
