@@ -124,7 +124,8 @@ func TestReplyNamingLargeValueManyTimesHoldsNoCopies(t *testing.T) {
 // Not parallel: it measures the process's heap.
 func TestMGetOverHardLimitRefused(t *testing.T) {
 	const size, times = 100 << 10, 400 // 40 MB
-	forEachTransport(t, Config{OutputHardLimit: 1 << 20}, func(t *testing.T, ts *testServer) {
+	// With metrics on: INFO's command and error counts need them.
+	forEachTransport(t, Config{OutputHardLimit: 1 << 20, MetricsAddr: "127.0.0.1:0"}, func(t *testing.T, ts *testServer) {
 		c := ts.raw(t)
 		val := strings.Repeat("v", size)
 		if got := c.do(t, "SET", "mid", val); got != "+OK\r\n" {
@@ -143,6 +144,13 @@ func TestMGetOverHardLimitRefused(t *testing.T) {
 		}
 		if grew > 16<<20 {
 			t.Errorf("heap grew by %d MiB building a reply it dropped", grew>>20)
+		}
+		// Counted as the error it is.
+		if info := c.do(t, "INFO", "errorstats"); !strings.Contains(info, "errorstat_ERR:count=1\r\n") {
+			t.Errorf("INFO errorstats after the refused MGET: %q", info)
+		}
+		if info := c.do(t, "INFO", "commandstats"); !strings.Contains(info, "cmdstat_mget:calls=1,") || !strings.Contains(info, "failed_calls=1") {
+			t.Errorf("INFO commandstats after the refused MGET: %q", info)
 		}
 		if got := c.do(t, "MGET", "mid", "nokey", "mid"); got != arrR(bulkR(val), "$-1\r\n", bulkR(val)) {
 			t.Fatalf("MGET that fits: %.60q", got)

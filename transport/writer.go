@@ -107,6 +107,12 @@ func (w *Writer) setVersion(version int) {
 func (w *Writer) room(n int) {
 	const big = 64 << 10
 	if w.limit > 0 && int64(len(w.buf)-w.start) > w.limit {
+		if !w.over {
+			// The error the transport answers with, counted as the
+			// handler's (INFO errorstats, failed calls).
+			w.errs++
+			w.errCls, w.errPfx = binproto.ClassLimit, ""
+		}
 		w.Truncate(w.start)
 		w.over = true
 	}
