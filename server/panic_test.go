@@ -76,3 +76,36 @@ func TestCommandPanicEndsTheBatch(t *testing.T) {
 		})
 	}
 }
+
+// TestCommandPanicInExecDropsItsReply: a command that panics inside EXEC,
+// after GETs of large values written by reference, sends nothing of EXEC's
+// reply: the values lent were streamed to the client while the abort took
+// effect.
+func TestCommandPanicInExecDropsItsReply(t *testing.T) {
+	for _, kind := range []string{TransportGnet, TransportStd} {
+		t.Run(kind, func(t *testing.T) {
+			s, err := New(Config{Addr: "127.0.0.1:0", Transport: kind, Loops: 1, EnableDebugCommands: true, MetricsAddr: ""}, testLogger(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Shutdown(t.Context()) })
+			if err := s.ks.Set([]byte("big"), make([]byte, 4<<20)); err != nil {
+				t.Fatal(err)
+			}
+			bad := dialRaw(t, s.Addr())
+			for _, c := range [][]string{{"MULTI"}, {"GET", "big"}, {"GET", "big"}, {"DEBUG.PANIC"}} {
+				if got := bad.do(t, c...); got != okR && got != simpleR("QUEUED") {
+					t.Fatalf("%v: %q", c, got)
+				}
+			}
+			bad.send(t, "EXEC")
+			bad.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if b, err := io.ReadAll(bad.r); err != nil || len(b) != 0 {
+				t.Fatalf("after the panic in EXEC: read %d bytes (%.40q), %v; want the connection closed, nothing of the reply sent", len(b), b, err)
+			}
+		})
+	}
+}

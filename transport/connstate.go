@@ -433,7 +433,10 @@ func (cs *connState) serveRESP(out []byte, argv [][]byte) []byte {
 	cs.w.limit = cs.hub.cfg.OutputHardLimit
 	cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
 	cs.w.limit = 0
-	if out = cs.w.Bytes(); cs.parked {
+	if out = cs.w.Bytes(); cs.parked || cs.aborted.Load() {
+		// Aborted (the command panicked): nothing of its reply goes
+		// out, its values lent included, which the transport would
+		// otherwise stream while the abort takes effect.
 		cs.w.dropRef()
 		return out[:mark]
 	}
@@ -481,8 +484,8 @@ func (cs *connState) serveBinaryFault(out []byte, op binproto.Opcode, id uint32,
 	cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
 	cs.w.limit = 0
 	out = cs.w.Bytes()
-	if cs.parked {
-		cs.w.dropRef()
+	if cs.parked || cs.aborted.Load() {
+		cs.w.dropRef() // as serveRESP
 		return out[:mark]
 	}
 	if cs.w.overLimit() {
