@@ -392,15 +392,22 @@ func (k *Keyspace) Keys(match []byte, fn func(key []byte) bool) {
 	}
 	now := k.clock()
 	for i := range k.shards {
-		if s := &k.shards[i]; s.keys.Load() > 0 && !s.eachKey(match, now, fn) {
+		s := &k.shards[i]
+		if s.keys.Load() == 0 {
+			continue
+		}
+		if !s.eachLive(now, func(r *record) bool {
+			return match != nil && !matchGlob(match, r.key) || fn(r.key)
+		}) {
 			return
 		}
 	}
 }
 
-// eachKey is Keys over s; it reports false once fn has. The lock is let
-// go however fn returns (a panic in it is the server's to recover).
-func (s *shard) eachKey(match []byte, now int64, fn func(key []byte) bool) bool {
+// eachLive calls fn with each record of s not expired at now, holding
+// s's lock, until fn returns false; it reports false then. The lock is
+// let go however fn returns (a panic in it is the server's to recover).
+func (s *shard) eachLive(now int64, fn func(r *record) bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.table.Load()
@@ -410,10 +417,7 @@ func (s *shard) eachKey(match []byte, now int64, fn func(key []byte) bool) bool 
 			continue
 		}
 		r, _ := s.recordAt(a)
-		if r.expiredAt(now) || match != nil && !matchGlob(match, r.key) {
-			continue
-		}
-		if !fn(r.key) {
+		if !r.expiredAt(now) && !fn(&r) {
 			return false
 		}
 	}
@@ -465,18 +469,7 @@ func (k *Keyspace) Digest() uint64 {
 	d := xxhash.New()
 	var hdr [binary.MaxVarintLen64 + 1]byte
 	for i := range k.shards {
-		s := &k.shards[i]
-		s.mu.Lock()
-		t := s.table.Load()
-		for j := range t.slots {
-			a := slotAddr(t.slots[j].Load())
-			if a == 0 {
-				continue
-			}
-			r, _ := s.recordAt(a)
-			if r.expiredAt(now) {
-				continue
-			}
+		k.shards[i].eachLive(now, func(r *record) bool {
 			d.Reset()
 			n := binary.PutUvarint(hdr[:], uint64(len(r.key)))
 			hdr[n] = 0
@@ -487,8 +480,8 @@ func (k *Keyspace) Digest() uint64 {
 			d.Write(r.key)
 			d.Write(r.val)
 			sum += d.Sum64()
-		}
-		s.mu.Unlock()
+			return true
+		})
 	}
 	return sum
 }

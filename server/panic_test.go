@@ -6,20 +6,30 @@ import (
 	"time"
 )
 
+// debugServer starts a server with the DEBUG commands on 127.0.0.1:0 and
+// CrashOnPanic off (a panic is what these tests provoke), shut down at
+// the end of the test.
+func debugServer(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	cfg.Addr, cfg.EnableDebugCommands = "127.0.0.1:0", true
+	s, err := New(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(t.Context()) })
+	return s
+}
+
 // TestCommandPanicIsContained: by default a command that panics (a bug)
 // closes only its own connection: the server logs and counts it, and
 // every other client goes on, its data intact.
 func TestCommandPanicIsContained(t *testing.T) {
 	for _, kind := range []string{TransportGnet, TransportStd} {
 		t.Run(kind, func(t *testing.T) {
-			s, err := New(Config{Addr: "127.0.0.1:0", Transport: kind, Loops: 2, EnableDebugCommands: true, MetricsAddr: "127.0.0.1:0"}, testLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Shutdown(t.Context()) })
+			s := debugServer(t, Config{Transport: kind, Loops: 2, MetricsAddr: "127.0.0.1:0"})
 			other := dialRaw(t, s.Addr())
 			if got := other.do(t, "SET", "k", "v"); got != okR {
 				t.Fatalf("SET = %q", got)
@@ -53,14 +63,7 @@ func TestCommandPanicIsContained(t *testing.T) {
 func TestCommandPanicEndsTheBatch(t *testing.T) {
 	for _, kind := range []string{TransportGnet, TransportStd} {
 		t.Run(kind, func(t *testing.T) {
-			s, err := New(Config{Addr: "127.0.0.1:0", Transport: kind, Loops: 1, EnableDebugCommands: true, MetricsAddr: ""}, testLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Shutdown(t.Context()) })
+			s := debugServer(t, Config{Transport: kind, Loops: 1})
 			bad := dialRaw(t, s.Addr())
 			if _, err := bad.conn.Write([]byte("*1\r\n$11\r\nDEBUG.PANIC\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n")); err != nil {
 				t.Fatal(err)
@@ -84,14 +87,7 @@ func TestCommandPanicEndsTheBatch(t *testing.T) {
 func TestCommandPanicInExecDropsItsReply(t *testing.T) {
 	for _, kind := range []string{TransportGnet, TransportStd} {
 		t.Run(kind, func(t *testing.T) {
-			s, err := New(Config{Addr: "127.0.0.1:0", Transport: kind, Loops: 1, EnableDebugCommands: true, MetricsAddr: ""}, testLogger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Shutdown(t.Context()) })
+			s := debugServer(t, Config{Transport: kind, Loops: 1})
 			if err := s.ks.Set([]byte("big"), make([]byte, 4<<20)); err != nil {
 				t.Fatal(err)
 			}
