@@ -106,6 +106,10 @@ func (c *cmdCtx) replyPersist(key []byte) {
 // (watchRegistry.touchExisting).
 func (c *cmdCtx) replyFlush() {
 	c.srv.watch.touchExisting(c.srv.ks)
+	for _, n := range c.execLent {
+		c.w.HoldDetached(n) // the values EXEC's reply lent go with the rest
+	}
+	clear(c.execLent)
 	c.srv.ks.Flush()
 	c.w.OK()
 }

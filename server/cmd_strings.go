@@ -16,6 +16,9 @@ import (
 // keyspace's memory to the network, with no copy of it held meanwhile.
 func (c *cmdCtx) replyGet(key []byte) {
 	v, ref, ok := c.srv.ks.GetRef(c.sess.buf[:0], key)
+	if ref.Held() {
+		c.lent(key, len(v))
+	}
 	c.replyValue(v, ref, ok)
 }
 
@@ -34,7 +37,9 @@ func (c *cmdCtx) replySet(key, val []byte, o core.SetOptions) {
 	case err != nil:
 		c.coreErr(err)
 	case o.Get && res.PrevRef.Held():
+		n := len(res.Prev)
 		c.w.BulkRef(res.Prev, res.PrevRef)
+		c.lentDetached(n)
 		return // res.Prev is the keyspace's, not the session's scratch
 	case o.Get && res.HadPrev:
 		c.w.Bulk(res.Prev)
@@ -53,7 +58,11 @@ func (c *cmdCtx) replyGetDel(key []byte) {
 	if ok {
 		c.touch(key)
 	}
+	held, n := ref.Held(), len(v)
 	c.replyValue(v, ref, ok)
+	if held {
+		c.lentDetached(n)
+	}
 }
 
 // replyValue writes v, read into the session's scratch or lent (ref), or
@@ -89,6 +98,9 @@ func (c *cmdCtx) replyGetEx(key []byte, o core.GetExOptions) {
 	if ok && (o.TTL != 0 || o.ExpireAt != 0 || changed) {
 		c.touch(key)
 	}
+	if ref.Held() {
+		c.lent(key, len(v))
+	}
 	c.replyValue(v, ref, ok)
 }
 
@@ -103,6 +115,7 @@ func (c *cmdCtx) replyMGet(keys [][]byte) {
 		v, ref, ok := c.srv.ks.GetRef(buf, key)
 		switch {
 		case ref.Held():
+			c.lent(key, len(v))
 			c.w.BulkRef(v, ref)
 			continue // v is the keyspace's, not the session's scratch
 		case ok:
@@ -415,6 +428,10 @@ func cmdGetRange(c *cmdCtx) {
 	}
 	v, ref, _ := c.srv.ks.GetRangeRef(c.sess.buf[:0], c.argv[1], start, end)
 	if ref.Held() {
+		if c.inExec {
+			// The loan keeps the whole value, not just the span.
+			c.lent(c.argv[1], c.srv.ks.StrLen(c.argv[1]))
+		}
 		c.w.BulkRef(v, ref)
 		return // v is the keyspace's, not the session's scratch
 	}

@@ -307,6 +307,7 @@ func cmdExec(c *cmdCtx) {
 	c.inExec = true
 	c.srv.execLocked(c, tx.cmds)
 	c.inExec = false
+	c.execDone()
 	c.cmd, c.argv, c.sub = exec, argv, nil
 	sess.unwatch()
 }

@@ -251,6 +251,12 @@ type cmdCtx struct {
 	// inExec is set while EXEC runs its queue: CLIENT LIST then shows
 	// exec as the session's command, as Redis does.
 	inExec bool
+	// execLent maps each key whose large value EXEC's reply lent
+	// (Writer.BulkRef) to the length of that value, until a command of
+	// the same EXEC writes the key: the version lent is then the
+	// reply's alone, and counts against the output hard limit
+	// (Writer.HoldDetached).
+	execLent map[string]int
 	// sub is the subcommand lookupSub resolved for the request, counted
 	// in its own stat slot (nil: none).
 	sub *subcommand

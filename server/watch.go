@@ -185,11 +185,50 @@ func (r *watchRegistry) keys() (keys, entries int) {
 }
 
 // touch marks the watchers of key dirty (watchRegistry.touch).
-func (c *cmdCtx) touch(key []byte) { c.srv.watch.touch(key) }
+func (c *cmdCtx) touch(key []byte) {
+	c.srv.watch.touch(key)
+	if c.execLent != nil {
+		if n, ok := c.execLent[string(key)]; ok {
+			delete(c.execLent, string(key))
+			c.w.HoldDetached(n)
+		}
+	}
+}
 
 // touchPairs touches the keys of MSET's key/value pairs.
 func (c *cmdCtx) touchPairs(pairs [][]byte) {
 	for i := 0; i < len(pairs); i += 2 {
-		c.srv.watch.touch(pairs[i])
+		c.touch(pairs[i])
 	}
+}
+
+// lent notes that the reply lent a large value of key, n bytes long (the
+// whole value, even when a span of it was lent: the loan keeps all of
+// it), for EXEC (cmdCtx.execLent). Outside EXEC no command both lends a
+// value and then writes its key.
+func (c *cmdCtx) lent(key []byte, n int) {
+	if !c.inExec {
+		return
+	}
+	if c.execLent == nil {
+		c.execLent = make(map[string]int)
+	}
+	c.execLent[string(key)] = n // the same version lent again holds it once
+}
+
+// lentDetached notes that the reply lent n bytes of a value the keyspace
+// no longer holds (GETDEL, SET ... GET), in EXEC, where the reply may
+// gather any number of them.
+func (c *cmdCtx) lentDetached(n int) {
+	if c.inExec {
+		c.w.HoldDetached(n)
+	}
+}
+
+// execDone forgets the values EXEC's reply lent.
+func (c *cmdCtx) execDone() {
+	if len(c.execLent) > 1024 {
+		c.execLent = nil
+	}
+	clear(c.execLent)
 }

@@ -40,6 +40,10 @@ type Writer struct {
 	limit int64
 	start int
 	over  bool
+	// held counts the bytes of values written by reference that the
+	// keyspace no longer holds (HoldDetached), which the reply alone
+	// keeps in memory: counted against limit as built output is.
+	held int64
 }
 
 // refSeg is a value written by reference: the value, what releases it,
@@ -75,7 +79,7 @@ func (w *Writer) Reset(buf []byte, p Proto, version int) {
 	w.dropRef()
 	w.buf, w.proto, w.version = buf, p, resp.RESP2
 	w.errs = 0
-	w.start, w.over = len(buf), false
+	w.start, w.over, w.held = len(buf), false, 0
 	if version == 3 {
 		w.version = resp.RESP3
 	}
@@ -106,15 +110,8 @@ func (w *Writer) setVersion(version int) {
 // times would otherwise have built 100 GB.
 func (w *Writer) room(n int) {
 	const big = 64 << 10
-	if w.limit > 0 && int64(len(w.buf)-w.start) > w.limit {
-		if !w.over {
-			// The error the transport answers with, counted as the
-			// handler's (INFO errorstats, failed calls).
-			w.errs++
-			w.errCls, w.errPfx = binproto.ClassLimit, ""
-		}
-		w.Truncate(w.start)
-		w.over = true
+	if w.overBy(0) {
+		w.drop()
 	}
 	if cap(w.buf)-len(w.buf) >= n+32 || len(w.buf)+n <= big {
 		return
@@ -128,6 +125,27 @@ func (w *Writer) room(n int) {
 	if cap(old) > retainOut {
 		bufpool.Put(old)
 	}
+}
+
+// overBy reports whether the reply, with n more bytes, holds more than
+// the limit: the output built in memory and the values only it keeps
+// (held).
+func (w *Writer) overBy(n int) bool {
+	return w.limit > 0 && int64(len(w.buf)-w.start+n)+w.held > w.limit
+}
+
+// drop drops the reply (over): what it built, and the values it wrote
+// by reference, released.
+func (w *Writer) drop() {
+	if !w.over {
+		// The error the transport answers with, counted as the
+		// handler's (INFO errorstats, failed calls).
+		w.errs++
+		w.errCls, w.errPfx = binproto.ClassLimit, ""
+	}
+	w.Truncate(w.start)
+	w.held = 0
+	w.over = true
 }
 
 // Bytes returns the encoded output. After BulkRef wrote a value by
@@ -177,6 +195,25 @@ func (w *Writer) BulkRef(b []byte, rl Releaser) {
 	w.refLen += len(b)
 	if w.proto != ProtoBinary {
 		w.buf = append(w.buf, "\r\n"...)
+	}
+}
+
+// HoldDetached tells w that n bytes of a value it wrote by reference
+// are no longer the keyspace's (the key was overwritten or deleted since,
+// or the value was lent as it was removed: GETDEL, SET ... GET): only the
+// reply keeps them, so they count against the output hard limit as
+// output built in memory does, and a reply that holds more than the limit
+// and adds another value is dropped. Otherwise EXEC of GET and SETRANGE of
+// one 1 MiB key, a few bytes each, kept a copy of it per pair (2 GB for
+// 2000 pairs) outside maxmemory and every output limit. A reply of more
+// than one value that then holds more than the limit is dropped at once;
+// one value of any size still goes through.
+func (w *Writer) HoldDetached(n int) {
+	if len(w.refs) == 0 || w.over {
+		return
+	}
+	if w.held += int64(n); len(w.refs) > 1 && w.overBy(0) {
+		w.drop()
 	}
 }
 
@@ -233,6 +270,7 @@ func (w *Writer) Truncate(n int) {
 	if n >= 0 && n <= len(w.buf) {
 		if n <= w.start {
 			w.over = false // the reply is not wanted: nothing to say about its size
+			w.held = 0     // nor about the values it held: released below
 		}
 		w.buf = w.buf[:n]
 		i := len(w.refs)
