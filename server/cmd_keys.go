@@ -114,11 +114,38 @@ func (c *cmdCtx) replyFlush() {
 	c.w.OK()
 }
 
+// scanStep is the most keys replyScan examines between two looks at the
+// size of what it has gathered.
+const scanStep = 1024
+
 // replyScan runs one SCAN step and writes [cursor, [key ...]]. The cursor
 // is a bulk string in RESP (as Redis sends it) and an INT in the binary
 // protocol.
+//
+// The keys are gathered before the reply is written (the cursor comes
+// first), in steps of scanStep, and the step stops once they take half
+// the output hard limit: SCAN may return fewer keys than COUNT, and the
+// next call goes on from the cursor. Gathering all COUNT keys at once, a
+// SCAN 0 COUNT 1000000 of a keyspace of long keys copied every key before
+// its reply, over the hard limit, was dropped: 10 clients sending two
+// each over a keyspace of 5000 keys of 60 KB took the server from 313 MB
+// to 6.2 GB RSS, and got an error, never a cursor to go on from.
 func (c *cmdCtx) replyScan(cursor uint64, match []byte, count int) {
-	keys, next := c.srv.ks.Scan(cursor, match, count, c.sess.keys[:0])
+	budget := c.srv.cfg.OutputHardLimit / 2
+	keys, next := c.sess.keys[:0], cursor
+	var size int64
+	for left := max(count, 1); ; {
+		step := min(left, scanStep)
+		n := len(keys)
+		keys, next = c.srv.ks.Scan(next, match, step, keys)
+		for _, k := range keys[n:] {
+			size += int64(len(k)) + 32 // its header in the reply, and its slice here
+		}
+		left -= step
+		if next == 0 || left <= 0 || budget > 0 && size >= budget {
+			break
+		}
+	}
 	c.w.Array(2)
 	if c.bin {
 		c.w.Int(int64(next))
