@@ -187,7 +187,7 @@ func (r *watchRegistry) keys() (keys, entries int) {
 // touch marks the watchers of key dirty (watchRegistry.touch).
 func (c *cmdCtx) touch(key []byte) {
 	c.srv.watch.touch(key)
-	if c.execLent != nil {
+	if c.inExec && len(c.execLent) > 0 {
 		if n, ok := c.execLent[string(key)]; ok {
 			delete(c.execLent, string(key))
 			c.w.HoldDetached(n)
