@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"sort"
 	"strconv"
@@ -39,6 +40,10 @@ type (
 	}
 	maxClientsSetter  interface{ SetMaxClients(int) }
 	idleTimeoutSetter interface{ SetIdleTimeout(time.Duration) }
+	outputLimiter     interface {
+		SetOutputLimits(hard, soft int64, softFor time.Duration)
+		OutputLimits() (hard, soft int64, softFor time.Duration)
+	}
 )
 
 // errRuntimeChange reports a setting that can only change at startup.
@@ -171,6 +176,50 @@ var configParams = []configParam{
 			return func() error {
 				ms.SetMaxClients(int(n))
 				s.maxClients.Store(n)
+				return nil
+			}, nil
+		},
+	},
+	{
+		// One set of limits for every client: Redis's three classes are
+		// shown with it, and a SET must give them alike.
+		name: "client-output-buffer-limit",
+		get: func(s *Server) string {
+			hard, soft, secs := s.outputLimits()
+			l := fmt.Sprintf("%d %d %d", hard, soft, secs)
+			return "normal " + l + " replica " + l + " pubsub " + l
+		},
+		parse: func(s *Server, v string) (func() error, error) {
+			f := strings.Fields(v)
+			if len(f) == 0 || len(f)%4 != 0 {
+				return nil, errors.New("wrong number of arguments")
+			}
+			var hard, soft, secs int64
+			for i := 0; i < len(f); i += 4 {
+				switch strings.ToLower(f[i]) {
+				case "normal", "replica", "slave", "pubsub":
+				default:
+					return nil, errors.New("Invalid client class specified in buffer limit configuration.")
+				}
+				h, okH := parseMemory(f[i+1])
+				so, okS := parseMemory(f[i+2])
+				se, err := strconv.ParseInt(f[i+3], 10, 64)
+				if !okH || !okS || err != nil || se < 0 || se > math.MaxInt64/int64(time.Second) {
+					return nil, errors.New("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
+				}
+				if i > 0 && (h != hard || so != soft || se != secs) {
+					return nil, errors.New("one limit applies to every client class here: give each class the same values")
+				}
+				hard, soft, secs = h, so, se
+			}
+			ol, ok := s.tr.(outputLimiter)
+			if !ok {
+				return nil, errRuntimeChange
+			}
+			return func() error {
+				// 0 is no limit, as in Redis; the transport takes
+				// <= 0 so.
+				ol.SetOutputLimits(hard, soft, time.Duration(secs)*time.Second)
 				return nil
 			}, nil
 		},

@@ -131,7 +131,8 @@ const scanStep = 1024
 // each over a keyspace of 5000 keys of 60 KB took the server from 313 MB
 // to 6.2 GB RSS, and got an error, never a cursor to go on from.
 func (c *cmdCtx) replyScan(cursor uint64, match []byte, count int) {
-	budget := c.srv.cfg.OutputHardLimit / 2
+	hard, _, _ := c.srv.outputLimits()
+	budget := hard / 2
 	keys, next := c.sess.keys[:0], cursor
 	var size int64
 	for left := max(count, 1); ; {

@@ -441,6 +441,17 @@ func (s *Server) commandCount() uint64 {
 	return n
 }
 
+// outputLimits returns the output-buffer limits in force (CONFIG
+// client-output-buffer-limit): bytes, 0 for none, and the soft limit's
+// period in seconds.
+func (s *Server) outputLimits() (hard, soft, secs int64) {
+	if ol, ok := s.tr.(outputLimiter); ok {
+		h, so, d := ol.OutputLimits()
+		return max(h, 0), max(so, 0), int64(d / time.Second)
+	}
+	return max(s.cfg.OutputHardLimit, 0), max(s.cfg.OutputSoftLimit, 0), int64(s.cfg.OutputSoftSeconds / time.Second)
+}
+
 // maxPendingOutput is the largest output a client has queued and not yet
 // read (INFO's client_recent_max_output_buffer: as Redis 7.0, among the
 // current clients).

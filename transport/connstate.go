@@ -362,7 +362,7 @@ func (cs *connState) buffered() int {
 // batch's output reaches turnOut with the input left within the
 // query-buffer limit (overQuery).
 func (cs *connState) serve(out []byte, base int) []byte {
-	hard := cs.hub.cfg.OutputHardLimit
+	hard := cs.hub.outHard.Load()
 	room := hard - cs.pendOut.Load() + int64(base) // out may grow to room
 	for {
 		if cs.closeReq.Load() || cs.aborted.Load() {
@@ -430,7 +430,7 @@ func (cs *connState) serveRESP(out []byte, argv [][]byte) []byte {
 	mark := len(out)
 	cs.req = Request{Argv: argv}
 	cs.w.Reset(out, ProtoRESP, cs.RESPVersion())
-	cs.w.limit = cs.hub.cfg.OutputHardLimit
+	cs.w.limit = cs.hub.outHard.Load()
 	cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
 	cs.w.limit = 0
 	if out = cs.w.Bytes(); cs.parked || cs.aborted.Load() {
@@ -480,7 +480,7 @@ func (cs *connState) serveBinaryFault(out []byte, op binproto.Opcode, id uint32,
 	out, mark := binproto.BeginFrame(out, op, binproto.FlagReply, id)
 	cs.req = Request{Op: op, ID: id, Args: args, Fault: fault}
 	cs.w.Reset(out, ProtoBinary, 0)
-	cs.w.limit = cs.hub.cfg.OutputHardLimit
+	cs.w.limit = cs.hub.outHard.Load()
 	cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
 	cs.w.limit = 0
 	out = cs.w.Bytes()
@@ -772,7 +772,7 @@ func (cs *connState) holdStalled(pend, now int64) bool {
 
 // resumeAt is the pending output at or under which a held connection is
 // served again: half the hard limit.
-func (cs *connState) resumeAt() int64 { return cs.hub.cfg.OutputHardLimit / 2 }
+func (cs *connState) resumeAt() int64 { return cs.hub.outHard.Load() / 2 }
 
 // overflowed drops the batch that took the connection over its hard
 // output limit and disconnects it at once. A DISCONNECT push tells the
@@ -815,8 +815,8 @@ func (cs *connState) drainStalled(pend, now int64) bool {
 	if time.Duration(now-cs.drainAt) > closeWait {
 		return true
 	}
-	cfg := &cs.hub.cfg
-	return cfg.OutputSoftLimit > 0 && pend > cfg.OutputSoftLimit && time.Duration(now-cs.quitAt) >= max(cfg.OutputSoftSeconds, closeWait)
+	soft := cs.hub.outSoft.Load()
+	return soft > 0 && pend > soft && time.Duration(now-cs.quitAt) >= max(cs.hub.outSoftFor(), closeWait)
 }
 
 func (cs *connState) setQuit(abortive bool) {
@@ -829,9 +829,9 @@ func (cs *connState) setQuit(abortive bool) {
 // overOutput is outputOver at the present time, with a fast path for
 // pending output under both limits.
 func (cs *connState) overOutput(pend int64) bool {
-	cfg := &cs.hub.cfg
+	hard, soft := cs.hub.outHard.Load(), cs.hub.outSoft.Load()
 	pend += cs.streamLeft.Load()
-	if (cfg.OutputSoftLimit <= 0 || pend <= cfg.OutputSoftLimit) && (cfg.OutputHardLimit <= 0 || pend <= cfg.OutputHardLimit+cs.slack.Load()) {
+	if (soft <= 0 || pend <= soft) && (hard <= 0 || pend <= hard+cs.slack.Load()) {
 		if cs.softSince.Load() != 0 {
 			cs.softSince.Store(0)
 		}
@@ -849,11 +849,11 @@ func (cs *connState) outputOver(pend, now int64) bool {
 
 // totalOver is outputOver given all the pending output.
 func (cs *connState) totalOver(pend, now int64) bool {
-	cfg := &cs.hub.cfg
-	if cfg.OutputHardLimit > 0 && pend > cfg.OutputHardLimit+cs.slack.Load() || cs.holdStalled(pend, now) {
+	hard, soft := cs.hub.outHard.Load(), cs.hub.outSoft.Load()
+	if hard > 0 && pend > hard+cs.slack.Load() || cs.holdStalled(pend, now) {
 		return true
 	}
-	if cfg.OutputSoftLimit <= 0 || pend <= cfg.OutputSoftLimit {
+	if soft <= 0 || pend <= soft {
 		cs.softSince.Store(0)
 		return false
 	}
@@ -862,7 +862,7 @@ func (cs *connState) totalOver(pend, now int64) bool {
 		cs.softSince.Store(max(now, 1))
 		return false
 	}
-	return time.Duration(now-since) >= cfg.OutputSoftSeconds
+	return time.Duration(now-since) >= cs.hub.outSoftFor()
 }
 
 // refused reports whether the connection is to be refused on its first
@@ -1101,7 +1101,7 @@ func (cs *connState) push(_ *Conn, op binproto.Opcode, fn func(w *Writer)) error
 	// theirs: with many values lent in one reply (MGET of a 50 MB key
 	// named 1000 times: 50 GB of slack), a client reading it slowly but
 	// steadily could have gigabytes of pushes queued meanwhile.
-	if hard := cs.hub.cfg.OutputHardLimit; hard > 0 && (int64(len(buf))+cs.pendOut.Load()+cs.streamLeft.Load() > hard+cs.slack.Load() || int64(len(buf)) > hard) {
+	if hard := cs.hub.outHard.Load(); hard > 0 && (int64(len(buf))+cs.pendOut.Load()+cs.streamLeft.Load() > hard+cs.slack.Load() || int64(len(buf)) > hard) {
 		cs.inbox = buf[:mark]
 		cs.overflow, cs.closing = true, true
 		cs.tr.abort()

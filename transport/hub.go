@@ -32,6 +32,10 @@ type hub struct {
 	maxClients  atomic.Int64
 	idleTimeout atomic.Int64 // nanoseconds; 0: off
 	idleFrom    atomic.Int64
+	// The output-buffer limits as they are now (CONFIG SET
+	// client-output-buffer-limit changes them): bytes, <= 0 for none, and
+	// the soft limit's period in nanoseconds.
+	outHard, outSoft, outSoftNs atomic.Int64
 
 	mu    sync.Mutex
 	conns map[*connState]struct{} // REQUIRES: mu
@@ -45,8 +49,30 @@ func newHub(cfg Config) *hub {
 	}
 	h.maxClients.Store(int64(h.cfg.MaxClients))
 	h.idleTimeout.Store(int64(h.cfg.IdleTimeout))
+	h.SetOutputLimits(h.cfg.OutputHardLimit, h.cfg.OutputSoftLimit, h.cfg.OutputSoftSeconds)
 	return h
 }
+
+// SetOutputLimits changes the output-buffer limits at run time (CONFIG
+// SET client-output-buffer-limit): hard and soft in bytes, <= 0 for no
+// limit, and how long a client may stay over soft. They apply to every
+// connection from its next check; the sweeps that enforce the soft period
+// keep the interval the configuration at start gave them, so a period
+// set shorter than a quarter of that interval is overshot.
+func (h *hub) SetOutputLimits(hard, soft int64, softFor time.Duration) {
+	h.outHard.Store(hard)
+	h.outSoft.Store(soft)
+	h.outSoftNs.Store(int64(max(softFor, 0)))
+}
+
+// OutputLimits returns the output-buffer limits as SetOutputLimits last
+// set them.
+func (h *hub) OutputLimits() (hard, soft int64, softFor time.Duration) {
+	return h.outHard.Load(), h.outSoft.Load(), h.outSoftFor()
+}
+
+// outSoftFor is how long a client may stay over the soft output limit.
+func (h *hub) outSoftFor() time.Duration { return time.Duration(h.outSoftNs.Load()) }
 
 // SetMaxClients changes MaxClients at run time (CONFIG SET maxclients).
 // Connections already open stay, as in Redis; new ones past n are refused.
