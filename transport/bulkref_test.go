@@ -28,11 +28,7 @@ func (r *testRelease) Release() { r.n++ }
 // copied and released at once.
 func TestWriterBulkRef(t *testing.T) {
 	big := refValue(refMin)
-	for _, tc := range []struct {
-		name    string
-		p       Proto
-		version int
-	}{{"resp2", ProtoRESP, 2}, {"resp3", ProtoRESP, 3}, {"binary", ProtoBinary, 0}} {
+	for _, tc := range writerProtos {
 		t.Run(tc.name, func(t *testing.T) {
 			var plain Writer
 			plain.Reset(nil, tc.p, tc.version)
@@ -703,11 +699,7 @@ func TestGnetBulkRefManyTakesTurns(t *testing.T) {
 // reply gets none.
 func TestWriterInsertArray(t *testing.T) {
 	big := refValue(refMin)
-	for _, tc := range []struct {
-		name    string
-		p       Proto
-		version int
-	}{{"resp2", ProtoRESP, 2}, {"resp3", ProtoRESP, 3}, {"binary", ProtoBinary, 0}} {
+	for _, tc := range writerProtos {
 		t.Run(tc.name, func(t *testing.T) {
 			var plain Writer
 			plain.Reset([]byte("before"), tc.p, tc.version)

@@ -9,6 +9,14 @@ import (
 	"github.com/ringdb/ringdb/transport/resp"
 )
 
+// writerProtos are the protocols a Writer writes, for the tests that
+// check its output in each.
+var writerProtos = []struct {
+	name    string
+	p       Proto
+	version int
+}{{"resp2", ProtoRESP, 2}, {"resp3", ProtoRESP, 3}, {"binary", ProtoBinary, 0}}
+
 // Large values move the output into pooled buffers (Writer.room); the
 // bytes written must be what plain appends give, in every protocol, and
 // the transport's own buffer must be left as it was.
@@ -16,11 +24,7 @@ func TestWriterLargeBulks(t *testing.T) {
 	big1 := bytes.Repeat([]byte("x"), 300_000)
 	big2 := bytes.Repeat([]byte("y"), 1_100_000)
 	big3 := strings.Repeat("z", 70_000)
-	for _, tc := range []struct {
-		name    string
-		p       Proto
-		version int
-	}{{"resp2", ProtoRESP, 2}, {"resp3", ProtoRESP, 3}, {"binary", ProtoBinary, 0}} {
+	for _, tc := range writerProtos {
 		t.Run(tc.name, func(t *testing.T) {
 			own := append(make([]byte, 0, retainOut), "head"...)
 			w := NewWriter(own, tc.p, tc.version)
