@@ -575,7 +575,7 @@ func TestWriterReplyLimit(t *testing.T) {
 	w.Reset([]byte("before"), ProtoRESP, 2)
 	w.limit = 1 << 20
 	w.Bulk(make([]byte, 3<<20))
-	if w.overLimit() || w.Len() < 3<<20 {
+	if w.Dropped() || w.Len() < 3<<20 {
 		t.Fatal("a single value over the limit was dropped")
 	}
 	w.Reset([]byte("before"), ProtoRESP, 2)
@@ -588,7 +588,7 @@ func TestWriterReplyLimit(t *testing.T) {
 	}
 	w.BulkRef(refValue(refMin), &rl)
 	w.Int(1)
-	if !w.overLimit() {
+	if !w.Dropped() {
 		t.Fatal("a reply of 100 MB built under a 1 MiB limit")
 	}
 	if most > 4<<20 || string(w.Bytes()[:6]) != "before" || rl.n != 1 || len(w.refs) != 0 {
@@ -596,7 +596,7 @@ func TestWriterReplyLimit(t *testing.T) {
 			most, w.Bytes()[:6], rl.n)
 	}
 	w.Truncate(6)
-	if w.overLimit() {
+	if w.Dropped() {
 		t.Fatal("a reply dropped by Truncate still reported over the limit")
 	}
 }

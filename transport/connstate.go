@@ -440,7 +440,7 @@ func (cs *connState) serveRESP(out []byte, argv [][]byte) []byte {
 		cs.w.dropRef()
 		return out[:mark]
 	}
-	if cs.w.overLimit() {
+	if cs.w.Dropped() {
 		cs.w.Reset(out[:mark], ProtoRESP, cs.RESPVersion())
 		cs.w.Error(binproto.ClassLimit, overReplyMsg)
 		return cs.w.Bytes()
@@ -488,7 +488,7 @@ func (cs *connState) serveBinaryFault(out []byte, op binproto.Opcode, id uint32,
 		cs.w.dropRef() // as serveRESP
 		return out[:mark]
 	}
-	if cs.w.overLimit() {
+	if cs.w.Dropped() {
 		cs.w.dropRef()
 		return binproto.AppendErrorReply(out[:mark], op, id, binproto.ClassLimit, overReplyMsg)
 	}

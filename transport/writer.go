@@ -110,7 +110,7 @@ func (w *Writer) setVersion(version int) {
 // times would otherwise have built 100 GB.
 func (w *Writer) room(n int) {
 	const big = 64 << 10
-	if w.overBy(0) {
+	if w.pastLimit() {
 		w.drop()
 	}
 	if cap(w.buf)-len(w.buf) >= n+32 || len(w.buf)+n <= big {
@@ -127,11 +127,10 @@ func (w *Writer) room(n int) {
 	}
 }
 
-// overBy reports whether the reply, with n more bytes, holds more than
-// the limit: the output built in memory and the values only it keeps
-// (held).
-func (w *Writer) overBy(n int) bool {
-	return w.limit > 0 && int64(len(w.buf)-w.start+n)+w.held > w.limit
+// pastLimit reports whether the reply holds more than the limit: the
+// output built in memory and the values only it keeps (held).
+func (w *Writer) pastLimit() bool {
+	return w.limit > 0 && int64(len(w.buf)-w.start)+w.held > w.limit
 }
 
 // drop drops the reply (over): what it built, and the values it wrote
@@ -212,7 +211,7 @@ func (w *Writer) HoldDetached(n int) {
 	if len(w.refs) == 0 || w.over {
 		return
 	}
-	if w.held += int64(n); len(w.refs) > 1 && w.overBy(0) {
+	if w.held += int64(n); len(w.refs) > 1 && w.pastLimit() {
 		w.drop()
 	}
 }
@@ -280,10 +279,6 @@ func (w *Writer) Truncate(n int) {
 		w.dropRefs(i)
 	}
 }
-
-// overLimit reports whether the reply outgrew the Writer's limit and was
-// dropped.
-func (w *Writer) overLimit() bool { return w.over }
 
 // Dropped reports whether the reply being written has outgrown the output
 // hard limit and is being dropped (the request is answered with an error
