@@ -308,3 +308,70 @@ func TestSetOptRefLendsPrevious(t *testing.T) {
 	}
 	ref.Release()
 }
+
+// A large value the keyspace drops while a reader still holds it (a reply
+// lending it that its client has not read) counts against the memory
+// bound until Release, under every policy: otherwise a client pipelining
+// GET and SET of a 1 MiB key without reading held a version per pair
+// outside a bound of a few megabytes. Writes then evict or fail with
+// ErrOOM; once the readers let go, the memory is the keyspace's again.
+func TestLentValuesCountAgainstTheBound(t *testing.T) {
+	const bound = 32 << 20
+	for _, pol := range []EvictionPolicy{NoEviction, AllKeys, Volatile} {
+		t.Run(pol.String(), func(t *testing.T) {
+			ks, err := New(Options{MaxMemory: bound, Eviction: pol, NoActiveExpiry: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ks.Close()
+			key := []byte("big")
+			o := SetOptions{TTL: 3600_000}
+			if _, err := ks.SetOpt(nil, key, refPattern(1<<20, 1), o); err != nil {
+				t.Fatal(err)
+			}
+			var refs []ValueRef
+			var vals [][]byte
+			var seeds []byte
+			failed := 0
+			for i := 0; i < 200; i++ {
+				// Under an evicting policy a write that found no room
+				// may have evicted the key before failing.
+				if v, ref, ok := ks.GetRef(nil, key); ok {
+					if !ref.Held() {
+						t.Fatalf("pair %d: a 1 MiB value was copied, not lent", i)
+					}
+					refs, vals, seeds = append(refs, ref), append(vals, v), append(seeds, v[1])
+				}
+				if _, err := ks.SetOpt(nil, key, refPattern(1<<20, byte(i+2)), o); errors.Is(err, ErrOOM) {
+					failed++
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				if st := ks.Stats(); st.UsedBytes > bound {
+					t.Fatalf("pair %d: used %d bytes over the %d bound", i, st.UsedBytes, bound)
+				}
+			}
+			st := ks.Stats()
+			t.Logf("%d of 200 writes failed; used %d, lent %d", failed, st.UsedBytes, st.LentBytes)
+			if failed == 0 {
+				t.Fatal("every write succeeded while readers held 200 MiB of versions the keyspace had dropped: the bound did not count them")
+			}
+			if st.LentBytes < bound/2 || st.LentBytes > st.UsedBytes {
+				t.Fatalf("LentBytes %d, UsedBytes %d: want most of the bound lent, within used", st.LentBytes, st.UsedBytes)
+			}
+			for i, v := range vals {
+				if !bytes.Equal(v, refPattern(1<<20, seeds[i]-13)) {
+					t.Fatalf("value lent %d changed", i)
+				}
+				refs[i].Release()
+			}
+			st = ks.Stats()
+			if st.LentBytes != 0 || st.UsedBytes > 8<<20 {
+				t.Fatalf("after every Release: lent %d, used %d; want 0 lent and the one key's memory", st.LentBytes, st.UsedBytes)
+			}
+			if _, err := ks.SetOpt(nil, key, refPattern(1<<20, 9), o); err != nil {
+				t.Fatalf("a write after the readers let go: %v", err)
+			}
+		})
+	}
+}

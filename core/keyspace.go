@@ -429,7 +429,8 @@ func (k *Keyspace) GetRangeRef(dst, key []byte, start, end int64) ([]byte, Value
 
 // ValueRef holds a large value GetRef lent its caller: the value's memory
 // stays as it is until Release, even if the key is overwritten, deleted,
-// expired or evicted meanwhile (the memory is then freed by Release). The
+// expired or evicted meanwhile (the memory is then freed by Release, and
+// counts against the memory bound until then: Stats.LentBytes). The
 // zero ValueRef holds nothing; its Release does nothing.
 type ValueRef struct{ pg *page }
 
@@ -744,7 +745,12 @@ type Stats struct {
 	// IndexBytes is the part of UsedBytes that the index tables take (one
 	// 8-byte slot per key and the free slots around them).
 	IndexBytes int64
-	MaxBytes   int64 // the memory bound; 0 when unbounded
+	// LentBytes is the part of UsedBytes taken by large values the
+	// keyspace has dropped (overwritten, deleted, expired, evicted) that
+	// readers still hold: replies lending them that the network has not
+	// taken yet (GetRef). They count against the bound until released.
+	LentBytes int64
+	MaxBytes  int64 // the memory bound; 0 when unbounded
 }
 
 // Stats sums the per-shard and per-reader counters.
@@ -761,6 +767,7 @@ func (k *Keyspace) Stats() Stats {
 		st.Evicted += s.evicted.Load()
 		st.Keys += s.keys.Load()
 		st.IndexBytes += s.table.Load().bytes()
+		st.LentBytes += s.lentDropped.Load()
 	}
 	return st
 }

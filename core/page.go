@@ -17,6 +17,11 @@ type page struct {
 	// epoch section, plus largeDropped once the shard has let the page go:
 	// whoever brings it to exactly largeDropped frees the buffer.
 	refs atomic.Int64
+	// owner is the shard that dropped this large page while a reader
+	// still held it (dropPage): its used bytes count the buffer until
+	// the last reader frees it. Written before release, read after the
+	// unpin that observes it.
+	owner *shard
 	// grown counts the bytes APPEND has added in place to a large page's
 	// value, past the length its record header states (appendInPlace).
 	// Readers load it once per decode: bytes up to it were written before
@@ -54,9 +59,14 @@ const largeDropped = 1 << 62
 func (p *page) pin() { p.refs.Add(1) }
 
 // unpin ends a pin, freeing the buffer if the shard dropped the page
-// meanwhile.
+// meanwhile, and taking it out of the shard's used bytes then.
 func (p *page) unpin() {
 	if p.refs.Add(-1) == largeDropped {
+		if s := p.owner; s != nil {
+			c := int64(cap(p.buf))
+			s.lentDropped.Add(-c)
+			s.used.Add(-c)
+		}
 		freeLarge(p.buf)
 	}
 }

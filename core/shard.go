@@ -54,13 +54,17 @@ type shard struct {
 	// write reads (collect), which eviction moves rather than drops.
 	keep []byte
 
-	// Counters, written under mu, read by Stats without it.
-	keys    atomic.Int64
-	used    atomic.Int64
-	sets    atomic.Uint64
-	deletes atomic.Uint64
-	expired atomic.Uint64
-	evicted atomic.Uint64
+	// Counters, written under mu, read by Stats without it; used also
+	// falls, without mu, when a reader frees a large page the shard
+	// dropped while it held it (page.unpin), and lentDropped, the part
+	// of used such pages take, with it.
+	keys        atomic.Int64
+	used        atomic.Int64
+	lentDropped atomic.Int64
+	sets        atomic.Uint64
+	deletes     atomic.Uint64
+	expired     atomic.Uint64
+	evicted     atomic.Uint64
 
 	// Tags of keys that lock-free readers found expired (hints.go).
 	hints [hintCap]atomic.Uint32
@@ -77,7 +81,7 @@ type shard struct {
 	// lendSurplus gives what is left back. Written under mu.
 	pending atomic.Int64
 
-	_ [12]byte // round the struct to 576 bytes on 64-bit platforms (shard_layout64.go)
+	_ [4]byte // round the struct to 576 bytes on 64-bit platforms (shard_layout64.go)
 }
 
 func (s *shard) init(ks *Keyspace) {
@@ -356,10 +360,22 @@ func (s *shard) dropPage(p *page, pool bool) {
 	s.pages.Load().p[p.idx].Store(nil)
 	s.freeIdx = append(s.freeIdx, p.idx)
 	if p.large {
-		s.used.Add(-int64(cap(p.buf)))
+		// A reader still holding the buffer (a reply lending the value
+		// to the network, or a copy under way) frees it, and it stays in
+		// used until then: the memory bound counts it, as it counts a
+		// value the keyspace holds. Uncounted, a client that pipelined
+		// GET and SET of a 1 MiB key without reading its replies, or an
+		// EXEC whose writes evicted what it had read, held gigabytes
+		// outside a bound of megabytes.
+		c := int64(cap(p.buf))
+		s.lentDropped.Add(c)
+		p.owner = s
+		if !p.release() {
+			return
+		}
+		s.lentDropped.Add(-c)
+		s.used.Add(-c)
 		switch {
-		case !p.release():
-			// A pinned reader is still copying from buf and frees it.
 		case pool || s.largeFree != nil && cap(p.buf) == s.largeFree.want:
 			s.poolLarge(p.buf)
 		default:

@@ -359,6 +359,7 @@ func memoryMallocStats(c *cmdCtx) {
 	b = append(b, "Keyspace (arena pages, index and large values; what maxmemory bounds):\n"...)
 	line("  used", uint64(st.UsedBytes))
 	line("  index", uint64(st.IndexBytes))
+	line("  lent", uint64(st.LentBytes))
 	line("  maxmemory", uint64(c.srv.maxMemory.Load()))
 	b = append(b, "Go runtime (connections, buffers and everything else):\n"...)
 	line("  heap_alloc", ms.HeapAlloc)

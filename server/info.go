@@ -131,6 +131,10 @@ func (s *Server) appendInfoSection(b []byte, sec string, cs *cmdStats) []byte {
 		if m.total > 0 {
 			b = field(b, "mem_fragmentation_ratio", strconv.FormatFloat(float64(rss)/float64(m.total), 'f', 2, 64))
 		}
+		// Large values the keyspace dropped (overwritten, deleted,
+		// evicted) that unread replies still hold: in used_memory, and
+		// against maxmemory, until written.
+		b = fieldInt(b, "used_memory_lent", st.LentBytes)
 		b = fieldUint(b, "used_memory_go_heap", ms.HeapAlloc)
 		b = fieldUint(b, "used_memory_go_sys", ms.Sys)
 		b = fieldInt(b, "maxmemory", s.maxMemory.Load())

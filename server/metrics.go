@@ -210,7 +210,7 @@ func (s *Server) Sample(snap *stats.Snapshot) {
 	snap.OutputBufferDisconnects = ts.OutputBufferDisconnects
 	snap.Keys = st.Keys
 	snap.KeysExpiring, snap.AvgTTLMillis = s.ks.ExpiryStats()
-	snap.MemoryUsed = st.UsedBytes
+	snap.MemoryUsed, snap.MemoryLent = st.UsedBytes, st.LentBytes
 	snap.MemoryMax = s.maxMemory.Load()
 	snap.Evicted, snap.Expired = st.Evicted, st.Expired
 	snap.SlowCommands = s.slow.logged()

@@ -142,7 +142,7 @@ func TestMetricsNames(t *testing.T) {
 				"ringdb_connected_clients", "ringdb_connections_total",
 				"ringdb_rejected_connections_total", "ringdb_output_buffer_disconnects_total",
 				"ringdb_keys", "ringdb_keys_expiring", "ringdb_keys_avg_ttl_seconds",
-				"ringdb_memory_used_bytes", "ringdb_memory_max_bytes",
+				"ringdb_memory_used_bytes", "ringdb_memory_max_bytes", "ringdb_memory_lent_bytes",
 				"ringdb_evicted_keys_total", "ringdb_expired_keys_total",
 				"go_goroutines", "process_resident_memory_bytes",
 			} {
@@ -220,6 +220,7 @@ func TestMetricsCountExactly(t *testing.T) {
 				"expired_keys":           "ringdb_expired_keys_total",
 				"used_memory":            "ringdb_memory_used_bytes",
 				"maxmemory":              "ringdb_memory_max_bytes",
+				"used_memory_lent":       "ringdb_memory_lent_bytes",
 			} {
 				want := field + ":" + strconv.FormatFloat(after[series], 'f', -1, 64) + "\r\n"
 				if !strings.Contains(info, "\r\n"+want) {

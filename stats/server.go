@@ -166,6 +166,7 @@ func writeSnapshot(w io.Writer, sn *Snapshot) {
 	metrics.WriteGaugeFloat64(w, "ringdb_keys_avg_ttl_seconds", float64(max(sn.AvgTTLMillis, 0))/1000)
 	metrics.WriteGaugeUint64(w, "ringdb_memory_used_bytes", uint64(max(sn.MemoryUsed, 0)))
 	metrics.WriteGaugeUint64(w, "ringdb_memory_max_bytes", uint64(max(sn.MemoryMax, 0)))
+	metrics.WriteGaugeUint64(w, "ringdb_memory_lent_bytes", uint64(max(sn.MemoryLent, 0)))
 	metrics.WriteCounterUint64(w, "ringdb_evicted_keys_total", sn.Evicted)
 	metrics.WriteCounterUint64(w, "ringdb_expired_keys_total", sn.Expired)
 	metrics.WriteCounterUint64(w, "ringdb_slow_commands_total", sn.SlowCommands)

@@ -18,7 +18,7 @@ func fixedSource() Source {
 		*s = Snapshot{
 			Hits: 3, Misses: 2, BytesIn: 100, BytesOut: 200,
 			ConnectionsTotal: 5, Rejected: 1, OutputBufferDisconnects: 1, Connected: 3,
-			Keys: 7, MemoryUsed: 1 << 20, MemoryMax: 1 << 30, Evicted: 4, Expired: 6, SlowCommands: 8, CommandPanics: 9,
+			Keys: 7, MemoryUsed: 1 << 20, MemoryMax: 1 << 30, MemoryLent: 1 << 19, Evicted: 4, Expired: 6, SlowCommands: 8, CommandPanics: 9,
 			Commands: append(s.Commands, CommandCount{Name: "get", Calls: 5}),
 			Errors:   append(s.Errors, ErrorCount{Name: "get", Class: "ERR", Count: 1}),
 		}
@@ -54,6 +54,7 @@ func TestWritePrometheus(t *testing.T) {
 		"ringdb_keys":                            7,
 		"ringdb_memory_used_bytes":               1 << 20,
 		"ringdb_memory_max_bytes":                1 << 30,
+		"ringdb_memory_lent_bytes":               1 << 19,
 		"ringdb_evicted_keys_total":              4,
 		"ringdb_expired_keys_total":              6,
 		"ringdb_slow_commands_total":             8,

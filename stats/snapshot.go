@@ -27,6 +27,9 @@ type Snapshot struct {
 	// MemoryUsed and MemoryMax are the data's memory use and its bound
 	// (0: unbounded).
 	MemoryUsed, MemoryMax int64
+	// MemoryLent is the part of MemoryUsed taken by large values the
+	// keyspace has dropped that replies not yet written still hold.
+	MemoryLent int64
 	// Evicted and Expired count keys removed by eviction and by expiry.
 	Evicted, Expired uint64
 	// SlowCommands counts the commands that ran at least the slow log's
