@@ -4,7 +4,8 @@
 #      values through RESP (cmd/resploader: one connection, SET pipelined by
 #      1000, every reply checked);
 #   2. per idle connection, with CONNS connections open that each sent one
-#      PING and read +PONG (cmd/idleconns).
+#      PING and read +PONG (cmd/idleconns), and the server's CPU time per
+#      second over the second half of SETTLE with them open and idle.
 # Each measurement starts a fresh server. RSS is VmRSS from
 # /proc/PID/status: read once the server answers PING (after SETTLE), and
 # again SETTLE after the load or with the connections open; per key or per
@@ -170,14 +171,14 @@ if [ $? -eq 3 ] && [ "$CONNS" -eq 10000 ]; then
 fi
 
 echo
-echo "| server | conns | answered PING | dropped on re-check | RSS before MiB | RSS after MiB | RSS bytes/conn | / Redis |"
-echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
-# fields: server conns ok refused dropped open_seconds rss_before rss_after rss_per_conn threads
+echo "| server | conns | answered PING | dropped on re-check | RSS before MiB | RSS after MiB | RSS bytes/conn | / Redis | idle CPU ms/s | / Redis |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+# fields: server conns ok refused dropped open_seconds rss_before rss_after rss_per_conn threads idle_cpu_ms_per_s
 awk '
-$1 == "redis" { base = $9 }
+$1 == "redis" { base = $9; cbase = $11 }
 {
-	printf "| %s | %d | %d | %d | %.1f | %.1f | %.0f | **%s** |\n", $1, $2, $3, $5, $7 / 1048576, $8 / 1048576, $9,
-		(base > 0 ? sprintf("%.2f", $9 / base) : "-")
+	printf "| %s | %d | %d | %d | %.1f | %.1f | %.0f | **%s** | %.1f | %s |\n", $1, $2, $3, $5, $7 / 1048576, $8 / 1048576, $9,
+		(base > 0 ? sprintf("%.2f", $9 / base) : "-"), $11, (cbase > 0 ? sprintf("%.2f", $11 / cbase) : "-")
 }' "$tmp/conns"
 
 echo

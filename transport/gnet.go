@@ -737,18 +737,17 @@ func (s *gnetServer) OnClose(c gnet.Conn, _ error) gnet.Action {
 
 // OnTick implements gnet.EventHandler: it queues a housekeeping sweep on
 // every loop (idle timeout, soft output limit, refused connections,
-// connections draining before close).
+// connections draining before close). Sweeps run every minTick only
+// while connections drain before close, and otherwise as sweepInterval
+// says: sweeping every 10 ms whatever the configuration (as it did while
+// no idle timeout was set) cost a server holding 10,000 idle connections
+// 60% of a core.
 func (s *gnetServer) OnTick() (time.Duration, gnet.Action) {
 	s.sweepAll()
-	if s.closing.Load() {
+	if s.closing.Load() || s.quitting.Load() > 0 {
 		return minTick, gnet.None
 	}
-	// A timeout set at run time (SetIdleTimeout) shorter than the one the
-	// interval was chosen for is overshot by a quarter at most too.
-	if d := max(s.idleTimeoutNow()/4, minTick); d < s.tick {
-		return d, gnet.None
-	}
-	return s.tick, gnet.None
+	return s.sweepInterval(), gnet.None
 }
 
 // sweep checks every connection of loop l. It runs on l's goroutine.

@@ -25,6 +25,10 @@ type hub struct {
 	epoch   time.Time    // time origin of now
 	active  atomic.Int64 // open connections, refused ones excluded (MaxClients)
 	closing atomic.Bool  // Shutdown has begun
+	// quitting counts the open connections that are closing once their
+	// output is written (connState.setQuit): gnet's sweeps, which close
+	// them, run every minTick while there are any.
+	quitting atomic.Int64
 
 	// MaxClients and IdleTimeout as they are now (CONFIG SET changes
 	// them); idleFrom is now() when SetIdleTimeout last changed the
@@ -56,9 +60,8 @@ func newHub(cfg Config) *hub {
 // SetOutputLimits changes the output-buffer limits at run time (CONFIG
 // SET client-output-buffer-limit): hard and soft in bytes, <= 0 for no
 // limit, and how long a client may stay over soft. They apply to every
-// connection from its next check; the sweeps that enforce the soft period
-// keep the interval the configuration at start gave them, so a period
-// set shorter than a quarter of that interval is overshot.
+// connection from its next check, and the sweeps that enforce the soft
+// period follow it from their next interval (sweepInterval).
 func (h *hub) SetOutputLimits(hard, soft int64, softFor time.Duration) {
 	h.outHard.Store(hard)
 	h.outSoft.Store(soft)
@@ -91,6 +94,23 @@ func (h *hub) SetIdleTimeout(d time.Duration) {
 		}
 		cs.mu.Unlock()
 	}
+}
+
+// sweepInterval is how long a housekeeping sweep waits for the next: a
+// quarter of the idle timeout and of the soft output limit's period as
+// they are now (CONFIG SET changes both), so that either is overshot by
+// a quarter at most, within [minTick, the interval chosen at start]. Set
+// at run time to 1 s, a soft period was overshot by the whole interval
+// chosen for the 60 s at start (one second).
+func (h *hub) sweepInterval() time.Duration {
+	d := h.tick
+	if t := h.idleTimeoutNow() / 4; t > 0 && t < d {
+		d = t
+	}
+	if t := h.outSoftFor() / 4; h.outSoft.Load() > 0 && t < d {
+		d = t
+	}
+	return max(d, minTick)
 }
 
 // idleTimeoutNow returns the idle timeout as SetIdleTimeout last set it.

@@ -212,7 +212,7 @@ func (s *netServer) Shutdown(ctx context.Context) error {
 // sweeper enforces the soft output limit on connections whose output is
 // not moving (the writer checks it whenever output is queued).
 func (s *netServer) sweeper(stop <-chan struct{}) {
-	t := time.NewTicker(s.tick)
+	t := time.NewTimer(s.sweepInterval())
 	defer t.Stop()
 	for {
 		select {
@@ -220,6 +220,7 @@ func (s *netServer) sweeper(stop <-chan struct{}) {
 			return
 		case <-t.C:
 		}
+		t.Reset(s.sweepInterval()) // the limits may have changed (CONFIG SET)
 		now := s.now()
 		for _, cs := range s.snapshot() {
 			if cs.outputOver(cs.pendOut.Load(), now) {

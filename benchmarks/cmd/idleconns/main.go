@@ -1,7 +1,9 @@
 // Command idleconns measures what idle connections cost a server: it reads
 // the server's VmRSS, opens n TCP connections that each send one PING and read
 // the reply, waits -settle, reads VmRSS again, then checks that every
-// connection still answers a second PING before closing them all.
+// connection still answers a second PING before closing them all. It also
+// reports the server's CPU time per second over the second half of the
+// wait, with the connections open and idle (idle_cpu_ms_per_s).
 //
 //	idleconns -addr 127.0.0.1:6379 -pid 1234 -n 10000
 //
@@ -97,7 +99,20 @@ func run(addr string, pid, n, workers int, settle time.Duration) (int, error) {
 	wg.Wait()
 	opened := time.Since(start)
 
-	time.Sleep(settle)
+	// The server's CPU time over the second half of the wait, with every
+	// connection open and idle: what holding them costs it.
+	time.Sleep(settle / 2)
+	cpu0, err := cpuTicks(pid)
+	if err != nil {
+		return 1, err
+	}
+	t0 := time.Now()
+	time.Sleep(settle - settle/2)
+	cpu1, err := cpuTicks(pid)
+	if err != nil {
+		return 1, err
+	}
+	idleCPU := float64(cpu1-cpu0) * 1000 / userHZ / time.Since(t0).Seconds()
 	after, err := rss(pid)
 	if err != nil {
 		return 1, err
@@ -124,8 +139,8 @@ func run(addr string, pid, n, workers int, settle time.Duration) (int, error) {
 	if ok > 0 {
 		perConn = float64(after-before) / float64(ok)
 	}
-	fmt.Printf("conns=%d ok=%d refused=%d dropped=%d open_seconds=%.2f rss_before=%d rss_after=%d rss_per_conn=%.0f server_threads=%s\n",
-		n, ok, failed, dropped, opened.Seconds(), before, after, perConn, threads)
+	fmt.Printf("conns=%d ok=%d refused=%d dropped=%d open_seconds=%.2f rss_before=%d rss_after=%d rss_per_conn=%.0f server_threads=%s idle_cpu_ms_per_s=%.1f\n",
+		n, ok, failed, dropped, opened.Seconds(), before, after, perConn, threads, idleCPU)
 	switch {
 	case firstErr != nil:
 		return 3, firstErr
@@ -149,6 +164,31 @@ func pingOnce(h held) error {
 		return errors.New("reply " + strconv.Quote(line))
 	}
 	return nil
+}
+
+// userHZ is the unit of the CPU times in /proc/PID/stat (USER_HZ, 100 on
+// Linux whatever the kernel's own tick).
+const userHZ = 100
+
+// cpuTicks returns utime+stime of pid from /proc/PID/stat, in userHZ.
+func cpuTicks(pid int) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: fields count
+	// from after its closing one (state is field 3, utime 14, stime 15).
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, errors.New("short /proc/" + strconv.Itoa(pid) + "/stat")
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	s, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return u + s, nil
 }
 
 // rss returns VmRSS of pid in bytes.
