@@ -61,6 +61,7 @@ func cmdReset(c *cmdCtx) {
 	// Replies back on, as Redis clears CLIENT_REPLY_OFF and SKIP_NEXT (a
 	// SKIP before RESET still drops RESET's reply).
 	sess.replyOff, sess.replySkipNext = false, false
+	sess.syncMuted()
 	sess.mu.Lock()
 	sess.name = ""
 	sess.mu.Unlock()
@@ -532,6 +533,7 @@ func clientReply(c *cmdCtx) {
 	default:
 		c.syntaxErr() // as Redis answers any other mode
 	}
+	s.syncMuted() // before the monitors are fed this command
 }
 
 func clientHelp(c *cmdCtx) {

@@ -102,6 +102,7 @@ func (h *connHandler) Serve(c *transport.Conn, req *transport.Request, w *transp
 	}
 	if !ctx.postponed { // a postponed request is served again: SKIP is its
 		sess.replySkip, sess.replySkipNext = sess.replySkipNext, false
+		sess.syncMuted()
 	}
 }
 

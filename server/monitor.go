@@ -31,6 +31,11 @@ import (
 //     closed for idleness.
 //   - Commands of binary-protocol clients are shown under their command
 //     name; the binary protocol has no MONITOR (docs/PROTOCOL.md).
+//   - A monitor whose replies are off (CLIENT REPLY OFF) gets no lines
+//     until CLIENT REPLY ON, not even that of its own OFF; after CLIENT
+//     REPLY SKIP (whose own line it gets) none until its next command
+//     has run, that command's line included: Redis's addReply drops a
+//     monitor line as it drops a reply. The lines missed are lost.
 //
 // The line is formatted once per command, on the goroutine that ran it,
 // and handed to each monitor with transport.Conn.Push: it never blocks,
@@ -184,6 +189,9 @@ func (s *Server) feedMonitors(ctx *cmdCtx, mons []*session) {
 	}
 	write := func(w *transport.Writer) { w.Simple(line) }
 	for _, m := range mons {
+		if m.muted.Load() {
+			continue // CLIENT REPLY OFF or SKIP: no line, as no reply
+		}
 		if err := m.conn.Push(0, write); errors.Is(err, transport.ErrOutputLimit) {
 			s.log.Warn("monitor disconnected: output buffer limit reached", "client", m.addr, "id", m.id)
 		}

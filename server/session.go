@@ -41,6 +41,11 @@ type session struct {
 	// replySkipNext that of the next one (CLIENT REPLY SKIP). Processing
 	// context only.
 	replyOff, replySkip, replySkipNext bool
+	// muted mirrors replyOff || replySkip for the goroutines that feed
+	// this session as a monitor (monitor.go): Redis's addReply drops a
+	// monitor line for a client with replies off or skipped as it drops
+	// a reply. Set by syncMuted whenever either changes.
+	muted atomic.Bool
 
 	timedAt int64 // transport.Monotime when the slow log last timed a command of this session
 
@@ -230,3 +235,7 @@ func (s *session) authenticate() {
 	s.restricting = false
 	s.conn.RestrictUntil(nil)
 }
+
+// syncMuted publishes replyOff and replySkip to the monitor feed (muted).
+// Processing context only.
+func (s *session) syncMuted() { s.muted.Store(s.replyOff || s.replySkip) }
