@@ -205,6 +205,9 @@ type subcommand struct {
 	// firstKey, lastKey and step locate the keys in argv (counting the
 	// container's name), for COMMAND INFO; 0 for none.
 	firstKey, lastKey, step int
+	// summary and since are for COMMAND DOCS of a subcommand Redis 7.0
+	// does not have (package cmdspec describes the others).
+	summary, since string
 }
 
 // nameSubcommands fills in the full names, such as "client|id", that
@@ -274,13 +277,13 @@ var clientSubs = nameSubcommands("client", map[string]*subcommand{
 			c.w.OK()
 		}
 	}},
-	"setinfo": {arity: 4, run: clientSetInfo},
+	"setinfo": {arity: 4, run: clientSetInfo, summary: "Set client or connection specific info", since: "7.2.0"},
 	"info": {arity: 2, run: func(c *cmdCtx) {
 		c.w.Verbatim("txt", []byte(c.sess.info(c.srv.now())+"\n"))
 	}},
 	"list":     {arity: -2, flags: flagAdmin, run: clientList},
 	"no-evict": {arity: 3, flags: flagAdmin, run: clientNoEvict},
-	"no-touch": {arity: 3, run: clientOnOff},
+	"no-touch": {arity: 3, run: clientOnOff, summary: "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.", since: "7.2.0"},
 	"reply":    {arity: 3, flags: flagNoMulti, run: clientReply}, // see clientReply
 	"help":     {arity: 2, run: clientHelp},
 	"kill":     {arity: -3, flags: flagAdmin, run: clientKill},

@@ -41,14 +41,14 @@ func TestHelloAuthenticatesAsItReadsOptions(t *testing.T) {
 // is no subcommand is null.
 func TestCommandInfoDescribesSubcommands(t *testing.T) {
 	c := newDirectClient(t, newDirectServer(t, Config{}))
-	clientID := arrR(bulkR("client|id"), intR(2), arrR(), intR(0), intR(0), intR(0),
-		arrR(simpleR("@connection"), simpleR("@slow")), arrR(), arrR(), arrR())
+	clientID := arrR(bulkR("client|id"), intR(2), arrR(simpleR("noscript"), simpleR("loading"), simpleR("stale")), intR(0), intR(0), intR(0),
+		arrR(simpleR("@slow"), simpleR("@connection")), arrR(), arrR(), arrR())
 	c.expect(t, arrR(clientID), "COMMAND", "INFO", "client|id")
 	c.expect(t, arrR(clientID, "$-1\r\n"), "COMMAND", "INFO", "CLIENT|ID", "client|nosuch")
 	for _, name := range []string{"client|id|x", "get|x", "client|", "|id", "nosuch|id"} {
 		c.expect(t, arrR("$-1\r\n"), "COMMAND", "INFO", name)
 	}
-	if got := c.do(t, "COMMAND", "INFO", "config|set"); !strings.HasPrefix(got, "*1\r\n*10\r\n$10\r\nconfig|set\r\n:-4\r\n*1\r\n+admin\r\n") {
+	if got := c.do(t, "COMMAND", "INFO", "config|set"); !strings.HasPrefix(got, "*1\r\n*10\r\n$10\r\nconfig|set\r\n:-4\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n") {
 		t.Errorf("COMMAND INFO config|set = %q", got)
 	}
 	// The container lists its subcommands, each described in full.
@@ -66,7 +66,7 @@ func TestCommandInfoDescribesSubcommands(t *testing.T) {
 		t.Errorf("COMMAND INFO client = %q, want it to hold %q", got, clientID)
 	}
 	// Commands that are no containers keep an empty list.
-	if got := c.do(t, "COMMAND", "INFO", "get"); !strings.HasSuffix(got, "*0\r\n*0\r\n*0\r\n") {
+	if got := c.do(t, "COMMAND", "INFO", "get"); !strings.HasSuffix(got, "*0\r\n"+arrR(keySpecR(1, 0, 1, "RO", "access"))+"*0\r\n") {
 		t.Errorf("COMMAND INFO get = %q", got)
 	}
 }
@@ -87,7 +87,7 @@ func TestCommandListSubcommandsAndFilters(t *testing.T) {
 	c.expect(t, bulksR("client|kill", "client|list", "client|no-evict", "client|pause", "client|unpause",
 		"config|get", "config|resetstat", "config|rewrite", "config|set",
 		"latency|doctor", "latency|graph", "latency|histogram", "latency|history", "latency|latest", "latency|reset",
-		"slowlog|get", "slowlog|len", "slowlog|reset", "shutdown", "monitor"),
+		"slowlog|get", "slowlog|len", "slowlog|reset", "shutdown", "monitor", "role", "lastsave"),
 		"COMMAND", "LIST", "FILTERBY", "ACLCAT", "Admin")
 	c.expect(t, arrR(), "COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch")
 	c.expect(t, arrR(), "COMMAND", "LIST", "FILTERBY", "ACLCAT", "@admin")

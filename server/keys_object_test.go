@@ -226,21 +226,36 @@ func TestCopyAtBoundIsOOM(t *testing.T) {
 	}
 }
 
+// keySpecR is a Redis 7.0 key specification in RESP2: the key at argv
+// index, then a range to lastkey (from the end when negative) by step.
+func keySpecR(index, lastkey, step int64, flags ...string) string {
+	fl := make([]string, len(flags))
+	for i, f := range flags {
+		fl[i] = simpleR(f)
+	}
+	return arrR(bulkR("flags"), arrR(fl...),
+		bulkR("begin_search"), arrR(bulkR("type"), bulkR("index"), bulkR("spec"), arrR(bulkR("index"), intR(index))),
+		bulkR("find_keys"), arrR(bulkR("type"), bulkR("range"), bulkR("spec"),
+			arrR(bulkR("lastkey"), intR(lastkey), bulkR("keystep"), intR(step), bulkR("limit"), intR(0))))
+}
+
 // TestCommandInfoSubcommandKeys: subcommands that take a key say where it
-// is, with their own flags, so that cluster clients can route them; the
-// others still take none.
+// is, with their own flags and key specifications, so that cluster
+// clients can route them; the others still take none. As redis-server
+// 7.0.15 answers.
 func TestCommandInfoSubcommandKeys(t *testing.T) {
 	c := newDirectClient(t, newDirectServer(t, Config{}))
 	c.expect(t, arrR(arrR(bulkR("object|encoding"), intR(3), arrR(simpleR("readonly")), intR(2), intR(2), intR(1),
-		arrR(simpleR("@read"), simpleR("@keyspace"), simpleR("@slow")), arrR(), arrR(), arrR())),
+		arrR(simpleR("@keyspace"), simpleR("@read"), simpleR("@slow")), bulksR("nondeterministic_output"),
+		arrR(keySpecR(2, 0, 1, "RO")), arrR())),
 		"COMMAND", "INFO", "object|encoding")
 	c.expect(t, arrR(arrR(bulkR("memory|usage"), intR(-3), arrR(simpleR("readonly")), intR(2), intR(2), intR(1),
-		arrR(simpleR("@read"), simpleR("@slow")), arrR(), arrR(), arrR())),
+		arrR(simpleR("@read"), simpleR("@slow")), arrR(), arrR(keySpecR(2, 0, 1, "RO")), arrR())),
 		"COMMAND", "INFO", "memory|usage")
 	c.expect(t, arrR(arrR(bulkR("memory|purge"), intR(2), arrR(), intR(0), intR(0), intR(0),
-		arrR(simpleR("@slow")), arrR(), arrR(), arrR())),
+		arrR(simpleR("@slow")), bulksR("request_policy:all_shards", "response_policy:all_succeeded"), arrR(), arrR())),
 		"COMMAND", "INFO", "memory|purge")
-	c.expect(t, arrR(arrR(bulkR("client|id"), intR(2), arrR(), intR(0), intR(0), intR(0),
-		arrR(simpleR("@connection"), simpleR("@slow")), arrR(), arrR(), arrR())),
+	c.expect(t, arrR(arrR(bulkR("client|id"), intR(2), arrR(simpleR("noscript"), simpleR("loading"), simpleR("stale")), intR(0), intR(0), intR(0),
+		arrR(simpleR("@slow"), simpleR("@connection")), arrR(), arrR(), arrR())),
 		"COMMAND", "INFO", "client|id")
 }
