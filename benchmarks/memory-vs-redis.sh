@@ -5,10 +5,12 @@
 #      1000, every reply checked);
 #   2. per idle connection, with CONNS connections open that each sent one
 #      PING and read +PONG (cmd/idleconns), and the server's CPU time per
-#      second over the second half of SETTLE with them open and idle.
+#      second over the second half of CONN_SETTLE with them open and idle.
 # Each measurement starts a fresh server. RSS is VmRSS from
 # /proc/PID/status: read once the server answers PING (after SETTLE), and
-# again SETTLE after the load or with the connections open; per key or per
+# again SETTLE after the load, or CONN_SETTLE with the connections open
+# (Redis shrinks an idle client's buffers after 2 s, in its cron: read
+# sooner, its figure is four times its steady one); per key or per
 # connection = (after - before) / count.
 #
 #   ./memory-vs-redis.sh
@@ -19,8 +21,12 @@
 # does not raise it with CONFIG SET maxclients); if ringdb refuses any of 10,000
 # connections, the connection test is run again with 9,990 for every server.
 #
-# Environment: KEYS (1048576), CONNS (10000), SETTLE (3 s), PORT_BASE (first
-# of three loopback ports, 26479), MAXMEMORY (3GiB, ringdb's --maxmemory).
+# ringdb runs as by default, its /metrics endpoint on (per-connection
+# command counters come with it), on the port after its own plus 100.
+#
+# Environment: KEYS (1048576), CONNS (10000), SETTLE (3 s), CONN_SETTLE
+# (20 s), PORT_BASE (first of three loopback ports, 26479), MAXMEMORY
+# (3GiB, ringdb's --maxmemory).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -28,6 +34,7 @@ root=$(dirname "$here")
 KEYS=${KEYS:-1048576}
 CONNS=${CONNS:-10000}
 SETTLE=${SETTLE:-3}
+CONN_SETTLE=${CONN_SETTLE:-20}
 PORT_BASE=${PORT_BASE:-26479}
 MAXMEMORY=${MAXMEMORY:-3GiB}
 
@@ -77,7 +84,7 @@ start() { # SERVER
 			--maxclients 20000 --daemonize no >"$tmp/$s.log" 2>&1 &
 	else
 		"$tmp/ringdb-server" --listen "127.0.0.1:${port[$s]}" --transport "$s" \
-			--maxmemory "$MAXMEMORY" --metrics-listen '' >"$tmp/$s.log" 2>&1 &
+			--maxmemory "$MAXMEMORY" --metrics-listen "127.0.0.1:$((${port[$s]} + 100))" >"$tmp/$s.log" 2>&1 &
 	fi
 	pid[$s]=$!
 	for _ in $(seq 100); do
@@ -146,7 +153,7 @@ conns_round() {
 	: >"$tmp/conns"
 	for s in "${servers[@]}"; do
 		start "$s"
-		out=$("$tmp/idleconns" -addr "127.0.0.1:${port[$s]}" -pid "${pid[$s]}" -n "$n" -settle "${SETTLE}s" 2>&1)
+		out=$("$tmp/idleconns" -addr "127.0.0.1:${port[$s]}" -pid "${pid[$s]}" -n "$n" -settle "${CONN_SETTLE}s" 2>&1)
 		rc=$?
 		echo "# $s: $(echo "$out" | tr '\n' ' ')(exit $rc)"
 		echo "$s $(echo "$out" | grep '^conns=' | tr ' ' '\n' | cut -d= -f2 | tr '\n' ' ')" >>"$tmp/conns"

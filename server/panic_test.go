@@ -12,6 +12,10 @@ import (
 func debugServer(t *testing.T, cfg Config) *Server {
 	t.Helper()
 	cfg.Addr, cfg.EnableDebugCommands = "127.0.0.1:0", true
+	if cfg.MetricsAddr == "" {
+		// Not the default port: a server running on the machine holds it.
+		cfg.MetricsAddr = "127.0.0.1:0"
+	}
 	s, err := New(cfg, testLogger(t))
 	if err != nil {
 		t.Fatal(err)

@@ -64,15 +64,20 @@ func TestLastSave(t *testing.T) {
 }
 
 // TestRoleLastSaveIntrospection: COMMAND INFO describes ROLE and
-// LASTSAVE as Redis 7.0 flags them (arity 1, fast, not admin, so MONITOR
-// shows them), and INFO commandstats counts them as redis-server 7.0.15
-// did for ROLE, ROLE x (rejected) and LASTSAVE.
+// LASTSAVE as redis-server 7.0.15 does (arity 1, flags without admin, so
+// MONITOR shows them, though their ACL categories include @admin), and
+// INFO commandstats counts them as it did for ROLE, ROLE x (rejected)
+// and LASTSAVE.
 func TestRoleLastSaveIntrospection(t *testing.T) {
 	ts := startServer(t, TransportStd, metricsOn)
 	c := ts.raw(t)
-	for _, name := range []string{"role", "lastsave"} {
-		want := arrR(arrR(bulkR(name), intR(1), arrR(simpleR("fast")), intR(0), intR(0), intR(0),
-			arrR(simpleR("@fast")), arrR(), arrR(), arrR()))
+	cats := arrR(simpleR("@admin"), simpleR("@fast"), simpleR("@dangerous"))
+	for name, want := range map[string]string{
+		"role": arrR(arrR(bulkR("role"), intR(1), arrR(simpleR("noscript"), simpleR("loading"), simpleR("stale"), simpleR("fast")),
+			intR(0), intR(0), intR(0), cats, arrR(), arrR(), arrR())),
+		"lastsave": arrR(arrR(bulkR("lastsave"), intR(1), arrR(simpleR("loading"), simpleR("stale"), simpleR("fast")),
+			intR(0), intR(0), intR(0), cats, arrR(bulkR("nondeterministic_output")), arrR(), arrR())),
+	} {
 		if got := c.do(t, "COMMAND", "INFO", name); got != want {
 			t.Errorf("COMMAND INFO %s = %q, want %q", name, got, want)
 		}

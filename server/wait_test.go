@@ -205,11 +205,12 @@ func TestGoRedisPauseAndWait(t *testing.T) {
 }
 
 // TestWaitCommandInfo: COMMAND INFO and DOCS describe WAIT as Redis 7.0
-// does, flags aside (Redis's only one, noscript, has no meaning here):
-// arity 3, no keys, @slow @connection, group generic.
+// does (redis-server 7.0.15's reply): arity 3, flag noscript, no keys,
+// @slow @connection, its cluster tips, group generic.
 func TestWaitCommandInfo(t *testing.T) {
 	c := newDirectClient(t, newDirectServer(t, Config{}))
-	want := arrR(arrR(bulkR("wait"), intR(3), arrR(), intR(0), intR(0), intR(0), arrR(simpleR("@connection"), simpleR("@slow")), arrR(), arrR(), arrR()))
+	want := arrR(arrR(bulkR("wait"), intR(3), arrR(simpleR("noscript")), intR(0), intR(0), intR(0), arrR(simpleR("@slow"), simpleR("@connection")),
+		arrR(bulkR("request_policy:all_shards"), bulkR("response_policy:agg_min")), arrR(), arrR()))
 	if got := c.do(t, "COMMAND", "INFO", "wait"); got != want {
 		t.Errorf("COMMAND INFO wait = %q, want %q", got, want)
 	}

@@ -157,7 +157,7 @@ type connState struct {
 
 	mu         sync.Mutex
 	inbox      []byte         // pushes and completions queued by any goroutine. REQUIRES: mu
-	aw         Writer         // writes into inbox. REQUIRES: mu
+	aw         *Writer        // writes into inbox, made on first use. REQUIRES: mu
 	resumed    bool           // the parked request was completed. REQUIRES: mu
 	retry      *Request       // with resumed: the postponed request to serve again. REQUIRES: mu
 	wakeSent   bool           // a wake is pending. REQUIRES: mu
@@ -1137,8 +1137,13 @@ func (cs *connState) appendAsyncLocked(buf []byte, fn func(w *Writer), flags bin
 	if cs.proto == ProtoBinary {
 		buf, _ = binproto.BeginFrame(buf, op, flags, id)
 	}
+	if cs.aw == nil {
+		// Most connections never get a push or a completion: a Writer
+		// in every connState cost each idle connection 128 bytes.
+		cs.aw = new(Writer)
+	}
 	cs.aw.Reset(buf, cs.proto, cs.RESPVersion())
-	fn(&cs.aw)
+	fn(cs.aw)
 	buf = cs.aw.Bytes()
 	cs.aw.Reset(nil, cs.proto, 0)
 	if cs.proto != ProtoBinary {
