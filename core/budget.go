@@ -188,9 +188,10 @@ func (s *shard) needBudget(n int64) error {
 // neverFits returns a *BoundError when n more bytes could not fit in s
 // even with every key of the keyspace evicted: the index tables and the
 // ghost filters stay (counted at their present size: eviction shrinks a
-// table only once most of it is empty, shrinkForRoom), and so does the
-// page of reserve each shard keeps for moving records. Nothing is evicted
-// for such a write. REQUIRES s.mu held.
+// table only once most of it is empty, shrinkForRoom), and so do the
+// page of reserve each shard keeps for moving records and the values
+// readers hold after the keyspace dropped them (Stats.LentBytes, until
+// they let go). Nothing is evicted for such a write. REQUIRES s.mu held.
 func (s *shard) neverFits(n int64) error {
 	k := s.ks
 	m := k.maxMemory.Load()
@@ -198,12 +199,18 @@ func (s *shard) neverFits(n int64) error {
 		return nil
 	}
 	fixed := int64(len(k.shards)) * int64(k.pageSize)
+	var lent int64
 	for i := range k.shards {
 		o := &k.shards[i]
 		fixed += o.table.Load().bytes() + o.ghostBytes.Load()
+		lent += o.lentDropped.Load()
 	}
-	if room := m - fixed; n > room {
-		return &BoundError{Need: n, Room: max(room, 0), MaxMemory: m}
+	// Values the keyspace dropped that readers still hold stay too: no
+	// eviction frees them (evicting a value a reader holds only moves it
+	// there). Left out, a write that could not fit beside them evicted
+	// every key before it failed.
+	if room := m - fixed - lent; n > room {
+		return &BoundError{Need: n, Room: max(room, 0), MaxMemory: m, Lent: lent}
 	}
 	return nil
 }

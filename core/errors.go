@@ -53,10 +53,17 @@ type BoundError struct {
 	Need      int64 // bytes the write needed
 	Room      int64 // bytes the bound leaves for data
 	MaxMemory int64 // the bound
+	// Lent is the part of the bound that values the keyspace dropped and
+	// readers still hold take (Stats.LentBytes): the write may fit once
+	// they let go.
+	Lent int64
 }
 
 // Error says what the write needed and what the bound leaves.
 func (e *BoundError) Error() string {
+	if e.Lent > 0 {
+		return fmt.Sprintf("%v: %d bytes needed, more than the memory bound leaves for data while readers hold %d bytes of dropped values (%d of %d bytes)", ErrOOM, e.Need, e.Lent, e.Room, e.MaxMemory)
+	}
 	return fmt.Sprintf("%v: %d bytes needed, more than the memory bound leaves for data (%d of %d bytes)", ErrOOM, e.Need, e.Room, e.MaxMemory)
 }
 

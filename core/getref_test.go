@@ -375,3 +375,60 @@ func TestLentValuesCountAgainstTheBound(t *testing.T) {
 		})
 	}
 }
+
+// A write that could not fit beside the values readers still hold fails
+// with a *BoundError naming them, and evicts nothing: evicting keys
+// cannot free what readers hold (QA: SET of 30 MiB at a 64 MiB bound
+// while a reader held a deleted 40 MiB value evicted all 14,000 other
+// keys, then failed).
+func TestWriteThatCannotFitBesideLentValuesEvictsNothing(t *testing.T) {
+	for _, pol := range []EvictionPolicy{AllKeys, Volatile} {
+		t.Run(pol.String(), func(t *testing.T) {
+			ks, err := New(Options{MaxMemory: 64 << 20, Eviction: pol, NoActiveExpiry: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ks.Close()
+			o := SetOptions{TTL: 3600_000}
+			if _, err := ks.SetOpt(nil, []byte("h0"), refPattern(40<<20, 1), o); err != nil {
+				t.Fatal(err)
+			}
+			small := refPattern(1000, 2)
+			for i := range 10000 {
+				if _, err := ks.SetOpt(nil, fmt.Appendf(nil, "k%d", i), small, o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, ref, ok := ks.GetRef(nil, []byte("h0"))
+			if !ok || !ref.Held() {
+				t.Fatal("h0 not lent")
+			}
+			defer func() { ref.Release() }() // the zero ValueRef once released below
+			ks.Delete([]byte("h0"))
+			for i := range ks.shards {
+				s := &ks.shards[i]
+				s.mu.Lock()
+				s.reclaimRetired(true, false)
+				s.mu.Unlock()
+			}
+			before := ks.Stats()
+			if before.LentBytes < 40<<20 {
+				t.Fatalf("lent %d after h0's page was dropped, want its 40 MiB", before.LentBytes)
+			}
+			_, err = ks.SetOpt(nil, []byte("big"), refPattern(30<<20, 3), o)
+			var be *BoundError
+			if !errors.As(err, &be) || be.Lent < 40<<20 {
+				t.Fatalf("SET of 30 MiB beside 40 MiB lent at a 64 MiB bound: %v, want a BoundError naming the lent bytes", err)
+			}
+			after := ks.Stats()
+			if after.Evicted != before.Evicted || after.Keys != before.Keys {
+				t.Fatalf("the failed write evicted %d keys (%d -> %d keys)", after.Evicted-before.Evicted, before.Keys, after.Keys)
+			}
+			ref.Release()
+			ref = ValueRef{}
+			if _, err := ks.SetOpt(nil, []byte("big"), refPattern(30<<20, 3), o); err != nil {
+				t.Fatalf("the same write once the reader let go: %v", err)
+			}
+		})
+	}
+}

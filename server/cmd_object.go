@@ -209,6 +209,10 @@ func memoryUsage(c *cmdCtx) {
 // pages, index, large values), used_memory in INFO.
 type memStats struct {
 	peak, total, startup, overhead, keys, dataset int64
+	// lent is the part of total taken by values the keyspace dropped
+	// that replies not yet written hold (core.Stats.LentBytes): client
+	// memory, not data.
+	lent int64
 }
 
 func (s *Server) memStats() memStats { return s.memStatsOf(s.ks.Stats()) }
@@ -221,8 +225,9 @@ func (s *Server) memStatsOf(st core.Stats) memStats {
 		startup:  s.startupMem,
 		overhead: st.IndexBytes,
 		keys:     st.Keys,
+		lent:     st.LentBytes,
 	}
-	m.dataset = max(m.total-m.overhead, 0)
+	m.dataset = max(m.total-m.overhead-m.lent, 0)
 	return m
 }
 
@@ -243,7 +248,9 @@ func (s *Server) notePeak(used int64) int64 {
 // STATS); startup.allocated what an empty keyspace took at start;
 // overhead.total the index tables (db.0's overhead.hashtable.main;
 // TTLs live in the records, so hashtable.expires is 0); dataset.bytes the
-// rest: records, large values and the free space in their pages. ringdb
+// rest: records, large values and the free space in their pages, but for
+// clients.normal: values the keyspace dropped that replies not yet
+// written hold (INFO's used_memory_lent), which the bound counts. ringdb
 // keeps no replication backlog, AOF or scripts, and its connection buffers
 // are outside the bound, so those fields are 0. Redis's allocator and
 // fragmentation fields describe jemalloc and are left out.
@@ -260,7 +267,7 @@ func memoryStats(c *cmdCtx) {
 		{"startup.allocated", m.startup},
 		{"replication.backlog", 0},
 		{"clients.slaves", 0},
-		{"clients.normal", 0},
+		{"clients.normal", m.lent},
 		{"cluster.links", 0},
 		{"aof.buffer", 0},
 		{"lua.caches", 0},

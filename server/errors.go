@@ -65,6 +65,10 @@ func (c *cmdCtx) coreErr(err error) {
 		// Not Redis's text: used memory may be far below maxmemory, and
 		// saying otherwise would send the operator looking for data that
 		// is not there.
+		if be.Lent > 0 {
+			c.w.Error(binproto.ClassOOM, fmt.Sprintf("value needs %d bytes, more than maxmemory can hold while clients have not read %d bytes of values since dropped (used_memory_lent; %d of its %d bytes are left for data)", be.Need, be.Lent, be.Room, be.MaxMemory))
+			break
+		}
 		c.w.Error(binproto.ClassOOM, fmt.Sprintf("value needs %d bytes, more than maxmemory can hold (%d of its %d bytes are left for data after the index and the eviction reserve)", be.Need, be.Room, be.MaxMemory))
 	case errors.Is(err, core.ErrOOM):
 		c.w.Error(binproto.ClassOOM, msgOOM)
