@@ -87,16 +87,29 @@ func (k *Keyspace) setBudget(maxMemory int64) {
 		return
 	}
 	ps := int64(k.pageSize)
+	// The values readers hold after their shard dropped them stay with
+	// it, outside the proportions: evicting its keys would not free them
+	// (a shard holding a large one lost every key to a lowered bound).
 	var want int64
 	for i := range k.shards {
-		want += k.shards[i].used.Load() + 2*ps
+		s := &k.shards[i]
+		want += s.used.Load() - s.lentDropped.Load() + 2*ps
 	}
+	avail, lent := maxMemory-k.lent.Load(), k.lent.Load()
 	var held int64
 	for i := range k.shards {
 		s := &k.shards[i]
-		w := s.used.Load() + 2*ps
-		if want > maxMemory {
-			w = int64(float64(maxMemory) / float64(want) * float64(w))
+		l := s.lentDropped.Load()
+		w := s.used.Load() - l + 2*ps
+		switch {
+		case avail <= 0:
+			// The readers hold more than the bound: nothing is left
+			// for keys, and the bound is shared as they hold it.
+			w = int64(float64(maxMemory) / float64(lent) * float64(l))
+		case want > avail:
+			w = int64(float64(avail)/float64(want)*float64(w)) + l
+		default:
+			w += l
 		}
 		s.limit.Store(w)
 		held += w
@@ -199,12 +212,11 @@ func (s *shard) neverFits(n int64) error {
 		return nil
 	}
 	fixed := int64(len(k.shards)) * int64(k.pageSize)
-	var lent int64
 	for i := range k.shards {
 		o := &k.shards[i]
 		fixed += o.table.Load().bytes() + o.ghostBytes.Load()
-		lent += o.lentDropped.Load()
 	}
+	lent := k.lent.Load()
 	// Values the keyspace dropped that readers still hold stay too: no
 	// eviction frees them (evicting a value a reader holds only moves it
 	// there). Left out, a write that could not fit beside them evicted
@@ -303,15 +315,27 @@ func (k *Keyspace) feed(s *shard, keep []byte) {
 		return // another writer feeds it
 	}
 	fair := k.fairShare()
-	want := min(fair-s.limit.Load(), k.feedStep())
+	want := min(fair-s.share(), k.feedStep())
 	if want <= 0 {
 		return
 	}
 	k.collect(s, want, fair, false, keep)
 }
 
-// fairShare is an even share of the bound among the shards.
-func (k *Keyspace) fairShare() int64 { return k.maxMemory.Load() / int64(len(k.shards)) }
+// fairShare is an even share among the shards of the bound, less what
+// readers hold of values the shards dropped (Keyspace.lent): no shard's
+// keys can have that part.
+func (k *Keyspace) fairShare() int64 {
+	return max(k.maxMemory.Load()-k.lent.Load(), 0) / int64(len(k.shards))
+}
+
+// share is the part of the shard's limit its keys may have: the limit
+// less the values readers hold that it has dropped (lentDropped), which
+// its limit counts as its used bytes do, but which no eviction of its
+// keys frees. The bound's fairness compares shares: compared by limit, a
+// shard whose dropped 10 MiB value a slow client was still reading gave
+// every key it had to the other shards' writes (feed), and freed nothing.
+func (s *shard) share() int64 { return s.limit.Load() - s.lentDropped.Load() }
 
 // feedStep is the most budget feed moves at once, and what collect
 // evicts in one shard before it looks again for the one holding the most:
@@ -329,11 +353,11 @@ func (s *shard) underShare() bool {
 		return false
 	}
 	fair, slack := k.fairShare(), k.feedStep()
-	if s.limit.Load()+slack > fair {
+	if s.share()+slack > fair {
 		return false
 	}
 	for i := range k.shards {
-		if k.shards[i].limit.Load() > fair+slack {
+		if k.shards[i].share() > fair+slack {
 			return true
 		}
 	}
@@ -384,7 +408,7 @@ func (k *Keyspace) collect(s *shard, want, floor int64, hold bool, keep []byte) 
 		if floor <= 0 {
 			return want
 		}
-		return o.limit.Load() - floor
+		return o.share() - floor
 	}
 	for _, o := range others {
 		if got >= want {
@@ -400,7 +424,7 @@ func (k *Keyspace) collect(s *shard, want, floor int64, hold bool, keep []byte) 
 	for got < want && k.policy() != NoEviction && len(victims) > 0 {
 		best := 0
 		for i, o := range victims {
-			if o.limit.Load() > victims[best].limit.Load() {
+			if o.share() > victims[best].share() {
 				best = i
 			}
 		}

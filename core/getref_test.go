@@ -432,3 +432,88 @@ func TestWriteThatCannotFitBesideLentValuesEvictsNothing(t *testing.T) {
 		})
 	}
 }
+
+// A shard that dropped a large value a reader still holds keeps its share
+// of the bound for its keys: the held bytes count in its limit, but the
+// shares the shards' writes balance leave them out. Compared by limit,
+// writes to the other shards took the dropping shard's budget (feed) by
+// evicting every key it had (7,734 -> 0 in the review's run), which freed
+// nothing of what the reader held.
+func TestShardHoldingLentValueKeepsItsKeys(t *testing.T) {
+	ks, err := New(Options{MaxMemory: 32 << 20, Shards: 4, Eviction: AllKeys, NoActiveExpiry: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ks.Close()
+	val := refPattern(1000, 5)
+	for i := range 40000 {
+		if _, err := ks.SetOpt(nil, fmt.Appendf(nil, "a%d", i), val, SetOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var big []byte
+	for i := 0; big == nil; i++ {
+		if k := fmt.Appendf(nil, "big%d", i); func() bool { s, _ := ks.shardFor(k); return s == &ks.shards[0] }() {
+			big = k
+		}
+	}
+	if _, err := ks.SetOpt(nil, big, refPattern(10<<20, 6), SetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, ref, ok := ks.GetRef(nil, big)
+	if !ok || !ref.Held() {
+		t.Fatal("the large value was not lent")
+	}
+	defer ref.Release()
+	ks.Delete(big)
+	for i := range ks.shards {
+		s := &ks.shards[i]
+		s.mu.Lock()
+		s.reclaimRetired(true, false)
+		s.mu.Unlock()
+	}
+	if st := ks.Stats(); st.LentBytes < 10<<20 {
+		t.Fatalf("lent %d, want the 10 MiB value", st.LentBytes)
+	}
+	before := ks.shards[0].keys.Load()
+	for i, n := 0, 0; n < 20000; i++ {
+		k := fmt.Appendf(nil, "b%d", i)
+		if s, _ := ks.shardFor(k); s == &ks.shards[0] {
+			continue
+		}
+		if _, err := ks.SetOpt(nil, k, val, SetOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	after := ks.shards[0].keys.Load()
+	t.Logf("shard 0: %d keys before the other shards' writes, %d after; used %d of %d", before, after, ks.Stats().UsedBytes, 32<<20)
+	// Its keys' fair share is now a quarter of the bound less what the
+	// reader holds: about 5.5 of the 7.7 MiB they had.
+	if after < before/2 {
+		t.Fatalf("shard 0 kept %d of its %d keys while a reader held a value it dropped", after, before)
+	}
+	if used := ks.Stats().UsedBytes; used > 32<<20 {
+		t.Fatalf("used %d over the bound", used)
+	}
+
+	// A lowered bound is shared out the same way: shard 0's keys lose
+	// what the others' lose, in proportion (SetMaxMemory scaled limits
+	// with the held bytes in, which left shard 0 room for few of them).
+	others := func() (n int64) {
+		for i := 1; i < len(ks.shards); i++ {
+			n += ks.shards[i].keys.Load()
+		}
+		return n
+	}
+	k0, kn := ks.shards[0].keys.Load(), others()
+	if err := ks.SetMaxMemory(20 << 20); err != nil {
+		t.Fatal(err)
+	}
+	ks.Settle()
+	f0, fn := float64(ks.shards[0].keys.Load())/float64(k0), float64(others())/float64(kn)
+	t.Logf("bound lowered to 20 MiB: shard 0 kept %.0f%% of its keys, the others %.0f%%", 100*f0, 100*fn)
+	if f0 < fn/2 {
+		t.Fatalf("shard 0 kept %.0f%% of its keys, the others %.0f%%", 100*f0, 100*fn)
+	}
+}

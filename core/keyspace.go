@@ -49,6 +49,9 @@ type Keyspace struct {
 	maxVal        int
 	maxMemory     atomic.Int64 // 0 when unbounded
 	pool          atomic.Int64 // the bound's budget no shard holds (budget.go)
+	// lent is the sum of the shards' lentDropped: bytes of the bound no
+	// eviction can free, which the shares leave out (fairShare).
+	lent atomic.Int64
 	// lowered counts the times a shard's limit went down (budget.go),
 	// bumped before the budget can reach another shard, so that a sum of
 	// the shards' used bytes can tell whether budget moved while it read

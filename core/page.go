@@ -65,6 +65,7 @@ func (p *page) unpin() {
 		if s := p.owner; s != nil {
 			c := int64(cap(p.buf))
 			s.lentDropped.Add(-c)
+			s.ks.lent.Add(-c)
 			s.used.Add(-c)
 		}
 		freeLarge(p.buf)

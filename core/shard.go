@@ -369,11 +369,13 @@ func (s *shard) dropPage(p *page, pool bool) {
 		// outside a bound of megabytes.
 		c := int64(cap(p.buf))
 		s.lentDropped.Add(c)
+		s.ks.lent.Add(c)
 		p.owner = s
 		if !p.release() {
 			return
 		}
 		s.lentDropped.Add(-c)
+		s.ks.lent.Add(-c)
 		s.used.Add(-c)
 		switch {
 		case pool || s.largeFree != nil && cap(p.buf) == s.largeFree.want:

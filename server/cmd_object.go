@@ -246,14 +246,15 @@ func (s *Server) notePeak(used int64) int64 {
 // something here. total.allocated is used_memory; peak.allocated the
 // highest value of it seen (sampled every second and at each MEMORY
 // STATS); startup.allocated what an empty keyspace took at start;
-// overhead.total the index tables (db.0's overhead.hashtable.main;
-// TTLs live in the records, so hashtable.expires is 0); dataset.bytes the
-// rest: records, large values and the free space in their pages, but for
-// clients.normal: values the keyspace dropped that replies not yet
-// written hold (INFO's used_memory_lent), which the bound counts. ringdb
-// keeps no replication backlog, AOF or scripts, and its connection buffers
-// are outside the bound, so those fields are 0. Redis's allocator and
-// fragmentation fields describe jemalloc and are left out.
+// clients.normal the values the keyspace dropped that replies not yet
+// written hold (INFO's used_memory_lent), which the bound counts;
+// overhead.total those and the index tables (db.0's
+// overhead.hashtable.main; TTLs live in the records, so
+// hashtable.expires is 0); dataset.bytes the rest: records, large values
+// and the free space in their pages. ringdb keeps no replication backlog,
+// AOF or scripts, and the rest of its connection buffers is outside the
+// bound, so those fields are 0. Redis's allocator and fragmentation
+// fields describe jemalloc and are left out.
 func memoryStats(c *cmdCtx) {
 	m := c.srv.memStats()
 	w := c.w
@@ -283,7 +284,7 @@ func memoryStats(c *cmdCtx) {
 	w.BulkString("overhead.hashtable.expires")
 	w.Int(0)
 	w.BulkString("overhead.total")
-	w.Int(m.overhead)
+	w.Int(m.overhead + m.lent)
 	w.BulkString("keys.count")
 	w.Int(m.keys)
 	// As Redis computes them: per key and as a share of what the server

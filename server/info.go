@@ -125,7 +125,7 @@ func (s *Server) appendInfoSection(b []byte, sec string, cs *cmdStats) []byte {
 		if m.peak > 0 {
 			b = field(b, "used_memory_peak_perc", strconv.FormatFloat(percent(m.total, m.peak), 'f', 2, 64)+"%")
 		}
-		b = fieldInt(b, "used_memory_overhead", m.overhead)
+		b = fieldInt(b, "used_memory_overhead", m.overhead+m.lent)
 		b = fieldInt(b, "used_memory_startup", m.startup)
 		b = fieldInt(b, "used_memory_dataset", m.dataset)
 		if m.total > 0 {

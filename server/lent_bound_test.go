@@ -70,6 +70,8 @@ func TestExecLentValuesCountAgainstMaxmemory(t *testing.T) {
 		}
 		if used, dataset, lent := field("used_memory"), field("used_memory_dataset"), field("used_memory_lent"); lent == 0 || dataset+lent > used {
 			t.Errorf("INFO used_memory %d, used_memory_dataset %d, used_memory_lent %d: want the lent bytes outside the dataset", used, dataset, lent)
+		} else if overhead := field("used_memory_overhead"); overhead+dataset != used {
+			t.Errorf("INFO used_memory_overhead %d + used_memory_dataset %d != used_memory %d: the lent bytes are overhead (clients), as in Redis", overhead, dataset, used)
 		}
 
 		r := bufio.NewReaderSize(c, 64<<10)

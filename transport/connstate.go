@@ -88,11 +88,7 @@ type connState struct {
 	yielded  bool     // the batch made turnOut of output: the rest of the input waits its turn
 	turnOut  int      // the output that ends a turn (yield); 0: turns never end
 	quit     bool     // close once out is written; process ignores input
-	// quitCount is quitNone, quitCounted once setQuit counted the
-	// connection in hub.quitting, quitDone once finish ran (and took it
-	// out again).
-	quitCount atomic.Int32
-	abortive  bool // with quit: close without waiting for the output
+	abortive bool     // with quit: close without waiting for the output
 	// streaming: a value written by reference (Writer.BulkRef) is being
 	// written from the memory lent, streamV being the part the transport
 	// has not handed to the network yet (nil once it has all) and
@@ -823,19 +819,9 @@ func (cs *connState) drainStalled(pend, now int64) bool {
 	return soft > 0 && pend > soft && time.Duration(now-cs.quitAt) >= max(cs.hub.outSoftFor(), closeWait)
 }
 
-// quitCount's states.
-const (
-	quitNone = iota
-	quitCounted
-	quitDone
-)
-
 func (cs *connState) setQuit(abortive bool) {
 	if !cs.quit {
 		cs.quit, cs.quitAt = true, cs.hub.now()
-		if cs.quitCount.CompareAndSwap(quitNone, quitCounted) {
-			cs.hub.quitting.Add(1)
-		}
 	}
 	cs.abortive = cs.abortive || abortive
 }
@@ -923,9 +909,6 @@ func (cs *connState) finish() {
 	overflow := cs.overflow
 	cs.inbox = nil
 	cs.mu.Unlock()
-	if cs.quitCount.Swap(quitDone) == quitCounted {
-		cs.hub.quitting.Add(-1)
-	}
 	// Counted gone before the handler forgets the session: a reader of
 	// both counts (INFO connected_clients) then never sees the connection
 	// gone from the handler but still open in the transport.

@@ -25,10 +25,6 @@ type hub struct {
 	epoch   time.Time    // time origin of now
 	active  atomic.Int64 // open connections, refused ones excluded (MaxClients)
 	closing atomic.Bool  // Shutdown has begun
-	// quitting counts the open connections that are closing once their
-	// output is written (connState.setQuit): gnet's sweeps, which close
-	// them, run every minTick while there are any.
-	quitting atomic.Int64
 
 	// MaxClients and IdleTimeout as they are now (CONFIG SET changes
 	// them); idleFrom is now() when SetIdleTimeout last changed the
@@ -99,7 +95,8 @@ func (h *hub) SetIdleTimeout(d time.Duration) {
 // sweepInterval is how long a housekeeping sweep waits for the next: a
 // quarter of the idle timeout and of the soft output limit's period as
 // they are now (CONFIG SET changes both), so that either is overshot by
-// a quarter at most, within [minTick, the interval chosen at start]. Set
+// a quarter at most (once the sweep already scheduled when they changed
+// has run), within [minTick, the interval chosen at start]. Set
 // at run time to 1 s, a soft period was overshot by the whole interval
 // chosen for the 60 s at start (one second).
 func (h *hub) sweepInterval() time.Duration {
