@@ -311,10 +311,10 @@ func TestSetOptRefLendsPrevious(t *testing.T) {
 
 // A large value the keyspace drops while a reader still holds it (a reply
 // lending it that its client has not read) counts against the memory
-// bound until Release, under every policy: otherwise a client pipelining
-// GET and SET of a 1 MiB key without reading held a version per pair
-// outside a bound of a few megabytes. Writes then evict or fail with
-// ErrOOM; once the readers let go, the memory is the keyspace's again.
+// bound until Release, under every policy: otherwise readers of a 1 MiB
+// key rewritten while they read held a version each outside a bound of a
+// few megabytes. Writes then evict or fail with ErrOOM; once the readers
+// let go, the memory is the keyspace's again.
 func TestLentValuesCountAgainstTheBound(t *testing.T) {
 	const bound = 32 << 20
 	// Versions of one value differ in their first byte: built byte by

@@ -363,9 +363,9 @@ func (s *shard) dropPage(p *page, pool bool) {
 		// A reader still holding the buffer (a reply lending the value
 		// to the network, or a copy under way) frees it, and it stays in
 		// used until then: the memory bound counts it, as it counts a
-		// value the keyspace holds. Uncounted, a client that pipelined
-		// GET and SET of a 1 MiB key without reading its replies, or an
-		// EXEC whose writes evicted what it had read, held gigabytes
+		// value the keyspace holds. Uncounted, slow clients reading a
+		// large value rewritten meanwhile held a version each, and an
+		// EXEC whose writes evicted what it had read held gigabytes,
 		// outside a bound of megabytes.
 		c := int64(cap(p.buf))
 		s.lentDropped.Add(c)
