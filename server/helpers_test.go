@@ -250,3 +250,16 @@ func newDirectServerOpts(t testing.TB, cfg Config, o core.Options) *Server {
 	t.Cleanup(func() { s.Shutdown(context.Background()) })
 	return s
 }
+
+// waitUntil polls cond every few milliseconds and fails the test when it
+// has not held within 5 s, naming what it waited for.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not after 5s: %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}

@@ -1,10 +1,10 @@
 package server
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // waitMuted waits until the session id's monitor feed is muted (CLIENT
@@ -12,19 +12,12 @@ import (
 // sends no reply to say it is.
 func waitMuted(t *testing.T, s *Server, id uint64, want bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	waitUntil(t, fmt.Sprintf("session %d muted %v", id, want), func() bool {
 		s.sessMu.Lock()
 		sess := s.sessions[id]
 		s.sessMu.Unlock()
-		if sess != nil && sess.muted.Load() == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("session %d: muted is not %v after 5s", id, want)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return sess != nil && sess.muted.Load() == want
+	})
 }
 
 // TestMonitorClientReplyOff: a monitor whose replies are off gets no

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"regexp"
 	"strconv"
@@ -275,20 +276,13 @@ func TestMonitorConnection(t *testing.T) {
 // waitMonitors waits until the server has n monitors.
 func waitMonitors(t *testing.T, s *Server, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	waitUntil(t, fmt.Sprintf("%d monitors", n), func() bool {
 		got := 0
 		if l := s.mon.list.Load(); l != nil {
 			got = len(*l)
 		}
-		if got == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d monitors after 5s, want %d", got, n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return got == n
+	})
 }
 
 // TestMonitorSeveral: every monitor gets the same line, formatted once
