@@ -64,8 +64,7 @@ func (p *page) unpin() {
 	if p.refs.Add(-1) == largeDropped {
 		if s := p.owner; s != nil {
 			c := int64(cap(p.buf))
-			s.lentDropped.Add(-c)
-			s.ks.lent.Add(-c)
+			s.addLent(-c)
 			s.used.Add(-c)
 		}
 		freeLarge(p.buf)

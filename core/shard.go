@@ -368,14 +368,12 @@ func (s *shard) dropPage(p *page, pool bool) {
 		// EXEC whose writes evicted what it had read held gigabytes,
 		// outside a bound of megabytes.
 		c := int64(cap(p.buf))
-		s.lentDropped.Add(c)
-		s.ks.lent.Add(c)
+		s.addLent(c)
 		p.owner = s
 		if !p.release() {
 			return
 		}
-		s.lentDropped.Add(-c)
-		s.ks.lent.Add(-c)
+		s.addLent(-c)
 		s.used.Add(-c)
 		switch {
 		case pool || s.largeFree != nil && cap(p.buf) == s.largeFree.want:
@@ -388,6 +386,13 @@ func (s *shard) dropPage(p *page, pool bool) {
 		freePage(p.buf)
 		p.buf = nil
 	}
+}
+
+// addLent adds n to the bytes of dropped large pages readers still hold,
+// the shard's and the keyspace's (Keyspace.lent, their sum).
+func (s *shard) addLent(n int64) {
+	s.lentDropped.Add(n)
+	s.ks.lent.Add(n)
 }
 
 // markDead accounts for a record the index no longer points to, retiring its

@@ -55,19 +55,7 @@ func TestExecLentValuesCountAgainstMaxmemory(t *testing.T) {
 		}
 		// The values lent are client memory, not data.
 		info := setup.do(t, "INFO", "memory")
-		field := func(name string) int64 {
-			for _, line := range strings.Split(info, "\r\n") {
-				if v, ok := strings.CutPrefix(line, name+":"); ok {
-					n, err := strconv.ParseInt(v, 10, 64)
-					if err != nil {
-						t.Fatalf("INFO %s: %q", name, v)
-					}
-					return n
-				}
-			}
-			t.Fatalf("INFO memory lacks %s: %q", name, info)
-			return 0
-		}
+		field := func(name string) int64 { return infoField(t, info, name) }
 		if used, dataset, lent := field("used_memory"), field("used_memory_dataset"), field("used_memory_lent"); lent == 0 || dataset+lent > used {
 			t.Errorf("INFO used_memory %d, used_memory_dataset %d, used_memory_lent %d: want the lent bytes outside the dataset", used, dataset, lent)
 		} else if overhead := field("used_memory_overhead"); overhead+dataset != used {
