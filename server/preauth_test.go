@@ -66,6 +66,38 @@ func TestPreAuthRequestLimits(t *testing.T) {
 	}
 }
 
+// The connections of a gnet loop share its decoders between requests
+// (transport's decPool): each still parses under its own limits, whoever
+// used the decoder before. A stranger's decoder must not come with an
+// authenticated client's limits, nor the client's with the stranger's.
+func TestPreAuthLimitsWithSharedDecoders(t *testing.T) {
+	ts := startServer(t, TransportGnet, Config{AuthToken: "s3cret", Loops: 1})
+	authed := ts.raw(t)
+	if got := authed.do(t, "AUTH", "s3cret"); got != "+OK\r\n" {
+		t.Fatalf("AUTH = %q", got)
+	}
+	many := []string{"MSET"}
+	for i := range 20 {
+		many = append(many, "k"+string(rune('a'+i)), "v")
+	}
+	for i := range 3 {
+		if got := authed.do(t, many...); got != "+OK\r\n" {
+			t.Fatalf("round %d: 20-element MSET after AUTH = %q", i, got)
+		}
+		stranger := ts.raw(t)
+		if got := stranger.do(t, "PING"); got != errR("NOAUTH "+msgNoAuth) {
+			t.Fatalf("round %d: PING before AUTH = %q", i, got)
+		}
+		if _, err := stranger.conn.Write([]byte("*11\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := stranger.read(t), errR("ERR Protocol error: unauthenticated multibulk length"); got != want {
+			t.Fatalf("round %d: 11 elements before AUTH = %q, want %q", i, got, want)
+		}
+		stranger.expectClosed(t)
+	}
+}
+
 // Once the password is removed (CONFIG SET requirepass ""), a client that
 // never authenticated is held to the small limits no more, as in Redis,
 // where they apply only while authentication is required.

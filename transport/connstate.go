@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ringdb/ringdb/transport/binproto"
-	"github.com/ringdb/ringdb/transport/resp"
 )
 
 // Messages of the disconnections the transports decide on.
@@ -56,6 +55,11 @@ type connTransport interface {
 	// a transport whose reads wait under a deadline computed from it. It
 	// must not block. REQUIRES: cs.mu held and the connection not closed.
 	idleChanged()
+	// decoders returns the pool the connection's decoders go back to
+	// between batches (putDecoders), or nil to keep them: a gnet loop
+	// serves its connections one at a time and shares them; std's
+	// goroutines would need locking for little gain.
+	decoders() *decPool
 }
 
 // connState is the transport-independent state machine of one connection:
@@ -77,42 +81,37 @@ type connState struct {
 	tr  connTransport
 	st  *counters // where this connection's traffic is counted
 
-	// Processing context only.
-	detected bool     // the first byte has arrived and chosen the protocol
-	opened   bool     // Handler.Open succeeded; Handler.Close is due
-	reject   bool     // over MaxClients: answer the first byte with an error
-	openErr  error    // Handler.Open refused the connection: the first byte gets it
-	parked   bool     // a parked request holds back the rest of the input
-	redo     *Request // a postponed request Retry gave back: served before the input
-	held     bool     // output backpressure holds back the rest of the input
-	yielded  bool     // the batch made turnOut of output: the rest of the input waits its turn
-	turnOut  int      // the output that ends a turn (yield); 0: turns never end
-	quit     bool     // close once out is written; process ignores input
-	abortive bool     // with quit: close without waiting for the output
+	// Processing context only. (The flags are kept together: spread
+	// between wider fields, their padding took 32 bytes of every
+	// connection.)
+	detected  bool // the first byte has arrived and chosen the protocol
+	opened    bool // Handler.Open succeeded; Handler.Close is due
+	reject    bool // over MaxClients: answer the first byte with an error
+	parked    bool // a parked request holds back the rest of the input
+	held      bool // output backpressure holds back the rest of the input
+	yielded   bool // the batch made turnOut of output: the rest of the input waits its turn
+	quit      bool // close once out is written; process ignores input
+	abortive  bool // with quit: close without waiting for the output
+	decLimits bool // the decoder applies RestrictUntil's limits
 	// streaming: a value written by reference (Writer.BulkRef) is being
-	// written from the memory lent, streamV being the part the transport
-	// has not handed to the network yet (nil once it has all) and
-	// streamTail[streamOff:] the output that follows it, with the
-	// reply's later values written by reference (streamQ, their offsets
-	// in streamTail); no request is served, and nothing else written,
-	// until it is all out (endStream).
-	streaming  bool
-	streamV    []byte
-	streamRl   Releaser
-	streamTail []byte
-	streamOff  int
-	streamQ    []refSeg
-	streamNext int // streamQ[streamNext:] are still to be written
-	rdec       *resp.Decoder
-	bdec       *binproto.Decoder
-	decLimits  bool       // the decoder applies RestrictUntil's limits
-	pf         Prefetcher // the handler, if it prefetches; nil otherwise
-	peeked     [][]byte   // keys of the batch just read, for pf
-	args       []binproto.Value
-	req        Request
-	w          Writer
-	born       int64 // hub.now() at accept
-	lastRead   int64 // hub.now() at the last read
+	// written from the memory lent (rs); no request is served, and
+	// nothing else written, until it is all out (endStream).
+	streaming bool
+
+	openErr error      // Handler.Open refused the connection: the first byte gets it
+	redo    *Request   // a postponed request Retry gave back: served before the input
+	turnOut int        // the output that ends a turn (yield); 0: turns never end
+	rs      *refStream // made by the first reply to write by reference
+	// The decoder of the connection's protocol; between batches that
+	// leave nothing in it, a gnet connection hands it back to its loop
+	// (decPool) and holds nil.
+	rdec     *respIn
+	bdec     *binIn
+	pf       Prefetcher // the handler, if it prefetches; nil otherwise
+	req      Request
+	w        Writer
+	born     int64 // hub.now() at accept
+	lastRead int64 // hub.now() at the last read
 	// handed is the output handed to the network (gnet's Write, std's
 	// writer); handed minus pendOut has been written. idleWritten is
 	// that at the last idle check, which counts a write since as
@@ -165,6 +164,23 @@ type connState struct {
 	closeMsg   string         // REQUIRES: mu
 }
 
+// refStream is the state of a reply that writes values by reference while
+// it is being written (connState.takeStream). It is made on the
+// connection's first such reply and kept: most connections never write
+// one, and as fields of connState it took 96 bytes of every connection.
+type refStream struct {
+	// v is the part of the current value the transport has not handed to
+	// the network yet (nil once it has all); tail[off:] is the output
+	// that follows it, with the reply's later values written by reference
+	// (q[next:], their offsets in tail).
+	v    []byte
+	rl   Releaser
+	tail []byte
+	off  int
+	q    []refSeg
+	next int
+}
+
 // init prepares cs for a connection just accepted; reject marks one refused
 // by MaxClients.
 func (cs *connState) init(h *hub, tr connTransport, st *counters, remote, local net.Addr, fd int, reject bool) {
@@ -206,7 +222,7 @@ const prefetchBatch = 32
 func (cs *connState) process(out, in []byte) []byte {
 	base := len(out)
 	cs.Conn.batchAt = Monotime()
-	if cs.streaming && cs.streamV == nil {
+	if cs.streaming && cs.rs.v == nil {
 		out = cs.endStream(out)
 	}
 	if len(in) > 0 {
@@ -227,10 +243,11 @@ func (cs *connState) process(out, in []byte) []byte {
 		cs.syncRestrict()
 		cs.feed(in)
 		if cs.pf != nil && cs.rdec != nil && !cs.parked && !cs.held && !cs.yielded && !cs.streaming {
-			if cs.peeked = cs.rdec.Peek(cs.peeked[:0], prefetchBatch); len(cs.peeked) >= 2 {
-				cs.pf.Prefetch(&cs.Conn, cs.peeked)
+			d := cs.rdec
+			if d.peeked = d.Peek(d.peeked[:0], prefetchBatch); len(d.peeked) >= 2 {
+				cs.pf.Prefetch(&cs.Conn, d.peeked)
 			}
-			clear(cs.peeked) // hold no reference to the read buffer
+			clear(d.peeked) // hold no reference to the read buffer
 		}
 	}
 	// What a value written by reference was followed by (endStream) is
@@ -274,6 +291,7 @@ func (cs *connState) process(out, in []byte) []byte {
 	}
 	cs.w.Reset(nil, cs.proto, 0) // do not keep the transport's buffer alive
 	cs.req = Request{}           // nor the decoder's, which its arguments point into
+	cs.putDecoders()
 	return out
 }
 
@@ -284,9 +302,6 @@ func (cs *connState) begin(out []byte, first byte) []byte {
 	proto := ProtoRESP
 	if first == binproto.Magic {
 		proto = ProtoBinary
-		cs.bdec = binproto.NewDecoder(cs.hub.binLim)
-	} else {
-		cs.rdec = resp.NewDecoder(cs.hub.respLim)
 	}
 	// Under mu: Push, from any goroutine, writes in proto once it is known.
 	cs.mu.Lock()
@@ -325,9 +340,16 @@ func (cs *connState) syncRestrict() {
 // feed hands in to the decoder; while a request is parked the input is
 // only stashed.
 func (cs *connState) feed(in []byte) {
+	p := cs.tr.decoders()
 	if cs.proto == ProtoBinary {
+		if cs.bdec == nil {
+			cs.bdec = p.getBin(cs.hub.binLim, cs.decLimits)
+		}
 		cs.bdec.Feed(in)
 	} else {
+		if cs.rdec == nil {
+			cs.rdec = p.getRESP(cs.hub.respLim, cs.decLimits)
+		}
 		cs.rdec.Feed(in)
 	}
 	if cs.parked || cs.held || cs.yielded || cs.streaming {
@@ -338,10 +360,30 @@ func (cs *connState) feed(in []byte) {
 // stash moves the unparsed input into decoder-owned memory, so that the
 // transport may reuse its read buffer while a request is parked.
 func (cs *connState) stash() {
-	if cs.proto == ProtoBinary {
+	switch {
+	case cs.bdec != nil:
 		cs.bdec.Stash()
-	} else {
+	case cs.rdec != nil:
 		cs.rdec.Stash()
+	}
+}
+
+// putDecoders hands the decoder back to the loop's pool (decPool) once a
+// batch leaves nothing in it: no input, no half-read request, no request
+// waiting (parked, held, a turn or a stream) or to serve again (redo)
+// whose arguments point into its memory. REQUIRES: the processing context.
+func (cs *connState) putDecoders() {
+	p := cs.tr.decoders()
+	if p == nil || cs.parked || cs.held || cs.yielded || cs.streaming || cs.quit || cs.redo != nil {
+		return
+	}
+	if d := cs.rdec; d != nil && d.Idle() {
+		cs.rdec = nil
+		p.putRESP(d)
+	}
+	if d := cs.bdec; d != nil && d.Idle() {
+		cs.bdec = nil
+		p.putBin(d)
 	}
 }
 
@@ -381,6 +423,9 @@ func (cs *connState) serve(out []byte, base int) []byte {
 				out = cs.serveRESP(out, r.Argv)
 			}
 		case cs.proto == ProtoBinary:
+			if cs.bdec == nil {
+				return out // nothing read since the last batch
+			}
 			f, err := cs.bdec.Next()
 			if err != nil {
 				return cs.disconnect(out, classOf(err), msgOf(err), true)
@@ -390,6 +435,9 @@ func (cs *connState) serve(out []byte, base int) []byte {
 			}
 			out = cs.serveFrame(out, f)
 		default:
+			if cs.rdec == nil {
+				return out
+			}
 			argv, err := cs.rdec.Next()
 			if err != nil {
 				return cs.disconnect(out, binproto.ClassErr, err.Error(), true)
@@ -453,17 +501,18 @@ func (cs *connState) serveFrame(out []byte, f *binproto.Frame) []byte {
 	if !f.IsRequest() {
 		return cs.disconnect(out, binproto.ClassProto, badFrameMsg, true)
 	}
-	args, err := binproto.ParseArgs(cs.args, f.Body, cs.hub.binLim)
-	cs.args = args
+	d := cs.bdec
+	args, err := binproto.ParseArgs(d.args, f.Body, cs.hub.binLim)
+	d.args = args
 	if err != nil {
 		// A body fault concerns this frame only; the connection stays.
 		// The handler answers it, so that it counts it (metrics, INFO).
 		args = nil
 	}
 	out = cs.serveBinaryFault(out, f.Op, f.ID, args, err)
-	clear(cs.args) // they point into the frame, which may be a large body
-	if cap(cs.args) > retainArgs {
-		cs.args = nil
+	clear(d.args) // they point into the frame, which may be a large body
+	if cap(d.args) > retainArgs {
+		d.args = nil
 	}
 	return out
 }
@@ -511,18 +560,23 @@ func (cs *connState) takeStream(out []byte) []byte {
 	if len(cs.w.refs) == 0 {
 		return out
 	}
-	cs.streamQ = cs.w.takeRefs(cs.streamQ[:0])
-	first := cs.streamQ[0]
-	at := first.at
-	cs.streamTail = append(cs.streamTail[:0], out[at:]...)
-	left := len(cs.streamTail)
-	for i := range cs.streamQ {
-		cs.streamQ[i].at -= at
-		left += len(cs.streamQ[i].v)
+	if cs.rs == nil {
+		cs.rs = new(refStream)
 	}
-	cs.streamQ[0] = refSeg{}
-	cs.streamNext = 1
-	cs.streaming, cs.streamV, cs.streamRl, cs.streamOff = true, first.v, first.rl, 0
+	rs := cs.rs
+	rs.q = cs.w.takeRefs(rs.q[:0])
+	first := rs.q[0]
+	at := first.at
+	rs.tail = append(rs.tail[:0], out[at:]...)
+	left := len(rs.tail)
+	for i := range rs.q {
+		rs.q[i].at -= at
+		left += len(rs.q[i].v)
+	}
+	rs.q[0] = refSeg{}
+	rs.next = 1
+	rs.v, rs.rl, rs.off = first.v, first.rl, 0
+	cs.streaming = true
 	cs.streamLeft.Store(int64(left))
 	return out[:at]
 }
@@ -532,17 +586,22 @@ func (cs *connState) takeStream(out []byte) []byte {
 // nil when it has all been. The transport calls streamSent once the part
 // has been written (or copied by the network layer), before anything can
 // release the value. REQUIRES: the processing context, or, in std's
-// writer, procMu.
+// writer, procMu; and streaming.
 func (cs *connState) streamChunk(n int) []byte {
-	return cs.streamV[:min(n, len(cs.streamV))]
+	return cs.rs.v[:min(n, len(cs.rs.v))]
 }
+
+// chunkLeft reports whether the value being written by reference has a
+// part streamChunk has not returned yet. REQUIRES: as streamChunk.
+func (cs *connState) chunkLeft() bool { return cs.streaming && cs.rs.v != nil }
 
 // streamSent records that the first k bytes of streamChunk's part have
 // been handed to the network. REQUIRES: as streamChunk.
 func (cs *connState) streamSent(k int) {
-	cs.streamV = cs.streamV[k:]
-	if len(cs.streamV) == 0 {
-		cs.streamV = nil // the next process appends the tail
+	rs := cs.rs
+	rs.v = rs.v[k:]
+	if len(rs.v) == 0 {
+		rs.v = nil // the next process appends the tail
 	}
 	cs.handed += int64(k)
 	cs.streamLeft.Add(-int64(k))
@@ -553,46 +612,49 @@ func (cs *connState) streamSent(k int) {
 // followed it, up to the reply's next value written by reference, which
 // it starts writing, or to its end.
 func (cs *connState) endStream(out []byte) []byte {
-	if cs.streamRl != nil {
-		cs.streamRl.Release()
-		cs.streamRl = nil
+	rs := cs.rs
+	if rs.rl != nil {
+		rs.rl.Release()
+		rs.rl = nil
 	}
-	if cs.streamNext == len(cs.streamQ) {
-		out = append(out, cs.streamTail[cs.streamOff:]...)
+	if rs.next == len(rs.q) {
+		out = append(out, rs.tail[rs.off:]...)
 		cs.dropStream()
 		return out
 	}
-	next := cs.streamQ[cs.streamNext]
-	cs.streamQ[cs.streamNext] = refSeg{}
-	cs.streamNext++
-	out = append(out, cs.streamTail[cs.streamOff:next.at]...)
-	cs.streamLeft.Add(-int64(next.at - cs.streamOff))
-	cs.streamOff = next.at
-	cs.streamV, cs.streamRl = next.v, next.rl
+	next := rs.q[rs.next]
+	rs.q[rs.next] = refSeg{}
+	rs.next++
+	out = append(out, rs.tail[rs.off:next.at]...)
+	cs.streamLeft.Add(-int64(next.at - rs.off))
+	rs.off = next.at
+	rs.v, rs.rl = next.v, next.rl
 	return out
 }
 
 // dropStream releases the values being written by reference, written or
 // not (the connection has closed).
 func (cs *connState) dropStream() {
-	if cs.streamRl != nil {
-		cs.streamRl.Release()
+	rs := cs.rs
+	if rs.rl != nil {
+		rs.rl.Release()
 	}
-	for _, r := range cs.streamQ[cs.streamNext:] {
+	for _, r := range rs.q[rs.next:] {
 		if r.rl != nil {
 			r.rl.Release()
 		}
 	}
-	clear(cs.streamQ)
-	cs.streamQ = cs.streamQ[:0]
-	if cap(cs.streamQ) > maxKeptRefs {
-		cs.streamQ = nil
+	clear(rs.q)
+	rs.q = rs.q[:0]
+	if cap(rs.q) > maxKeptRefs {
+		rs.q = nil
 	}
-	cs.streaming, cs.streamV, cs.streamRl, cs.streamOff, cs.streamNext = false, nil, nil, 0, 0
-	cs.streamTail = cs.streamTail[:0]
-	if cap(cs.streamTail) > retainArgs {
-		cs.streamTail = nil
+	rs.v, rs.rl, rs.off, rs.next = nil, nil, 0, 0
+	rs.tail = rs.tail[:0]
+	if cap(rs.tail) > retainArgs {
+		rs.tail = nil
 	}
+	cs.streaming = false
 	cs.streamLeft.Store(0)
 }
 

@@ -15,6 +15,7 @@ func (t *nopTransport) abort()            { t.aborts++ }
 func (t *nopTransport) sendQueued() int64 { return 0 }
 func (t *nopTransport) closeRequested()   {}
 func (t *nopTransport) idleChanged()      {}
+func (t *nopTransport) decoders() *decPool { return nil }
 
 // pingHandler answers every request with PONG (RESP) or OK (binary).
 type pingHandler struct{}

@@ -69,6 +69,7 @@ type gnetLoop struct {
 	counters
 	el    gnet.EventLoop
 	conns map[*gnetConn]struct{}
+	decs  decPool // the decoders of connections with no input
 	out   []byte // output scratch, reused by every connection of the loop
 	sweep gnet.RunnableFunc
 
@@ -171,6 +172,9 @@ func (g *gnetConn) closeRequested() {}
 // idleChanged implements connTransport: the loop's sweep reads the timeout
 // each time.
 func (g *gnetConn) idleChanged() {}
+
+// decoders implements connTransport: the connection's loop's pool.
+func (g *gnetConn) decoders() *decPool { return &g.loop.decs }
 
 // Serve implements Server. The event loops are a gnet client engine: the
 // transport accepts connections itself and enrolls each in a loop. gnet's
@@ -471,7 +475,7 @@ func (s *gnetServer) write(g *gnetConn, out []byte) gnet.Action {
 	for {
 		act := s.writeOnce(g, out)
 		if act == gnet.None && g.streaming && !g.abortive {
-			if act = s.pump(g, &sent); act != gnet.None || g.streamV != nil {
+			if act = s.pump(g, &sent); act != gnet.None || g.chunkLeft() {
 				return act // waits for the socket, or for its next turn
 			}
 			// All handed over: what follows the value, and the requests
@@ -529,7 +533,7 @@ const (
 // goroutine.
 func (s *gnetServer) pump(g *gnetConn, sent *int) gnet.Action {
 	l := g.loop
-	for g.streamV != nil {
+	for g.chunkLeft() {
 		if pend := g.c.OutboundBuffered(); pend > streamLow {
 			g.pendOut.Store(int64(pend))
 			s.waitStream(g, pend)

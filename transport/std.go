@@ -334,6 +334,9 @@ func (n *netConn) idleChanged() {
 	_ = n.nc.SetReadDeadline(time.Now())
 }
 
+// decoders implements connTransport: a connection keeps its decoder.
+func (n *netConn) decoders() *decPool { return nil }
+
 // abort implements connTransport.
 func (n *netConn) abort() {
 	n.stopped = true

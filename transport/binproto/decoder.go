@@ -99,6 +99,14 @@ func (d *Decoder) Buffered() int {
 	return n
 }
 
+// Idle reports whether the decoder holds nothing: no input, no part of a
+// frame and no error. A connection may then lend it to another (Reset
+// first): the frame Next returned last points into it no more once the
+// caller is done with it.
+func (d *Decoder) Idle() bool {
+	return d.err == nil && d.nhdr == 0 && !d.inBody && d.pos >= len(d.in)
+}
+
 // Reset discards all input, any partial frame and a sticky error, keeping
 // the scratch buffers for reuse.
 func (d *Decoder) Reset() {

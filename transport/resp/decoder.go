@@ -165,6 +165,14 @@ func (d *Decoder) Buffered() int {
 	return n
 }
 
+// Idle reports whether the decoder holds nothing: no input, no part of a
+// command and no error. A connection may then lend it to another (Reset
+// first): what Next returned last points into it no more once the caller
+// is done with it.
+func (d *Decoder) Idle() bool {
+	return d.err == nil && d.state == stStart && !d.split && d.pos >= len(d.in)
+}
+
 // Reset discards all input, any partial command and a sticky error, keeping
 // the scratch buffers for reuse.
 func (d *Decoder) Reset() {

@@ -1,0 +1,121 @@
+package transport
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// decoderCounts runs on the gnet loop of e (one loop) and returns how many
+// of its connections hold a decoder and how many decoders its pool keeps.
+func decoderCounts(t *testing.T, e *env) (holding, pooled int) {
+	t.Helper()
+	s := e.srv.(*gnetServer)
+	s.engMu.Lock()
+	var l *gnetLoop
+	for _, x := range s.loops { // the one loop
+		l = x
+	}
+	s.engMu.Unlock()
+	done := make(chan [2]int, 1)
+	err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		var n int
+		for g := range l.conns {
+			if g.rdec != nil || g.bdec != nil {
+				n++
+			}
+		}
+		done <- [2]int{n, len(l.decs.resp) + len(l.decs.bin)}
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-done:
+		return c[0], c[1]
+	case <-time.After(5 * time.Second):
+		t.Fatal("the loop did not run the count")
+	}
+	return 0, 0
+}
+
+// waitHolding polls decoderCounts until want connections hold a decoder.
+func waitHolding(t *testing.T, e *env, want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n, _ := decoderCounts(t, e)
+		if n == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections hold a decoder, want %d", n, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestIdleConnectionsLendTheirDecoders: a gnet connection holds a decoder
+// only while it has input: once its requests are served it hands it to
+// its loop, which lends it to the next connection that reads (an idle
+// connection kept about 450 bytes in it). A connection halfway through a
+// request keeps its own, and what it had read survives the other
+// connections' requests served meanwhile with decoders from the pool;
+// in both protocols.
+func TestIdleConnectionsLendTheirDecoders(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, "gnet", Config{Loops: 1})
+	const n = 12
+	resp := make([]*client, n)
+	bin := make([]*client, n)
+	for i := range n {
+		resp[i] = e.conn(t)
+		resp[i].write(t, cmd("PING"))
+		resp[i].expect(t, "PONG")
+		bin[i] = e.conn(t)
+		bin[i].write(t, binReq(binproto.OpPing, uint32(i+1)))
+		bin[i].expectReply(t, binproto.OpPing, uint32(i+1), binOK{})
+	}
+	holding, pooled := decoderCounts(t, e)
+	if holding != 0 {
+		t.Fatalf("%d idle connections hold a decoder", holding)
+	}
+	if pooled < 2 || pooled > 2*maxPooledDecoders {
+		t.Fatalf("the loop keeps %d decoders, want 2 to %d", pooled, 2*maxPooledDecoders)
+	}
+
+	// Every other connection sends the first half of a request.
+	halves := make(map[int][]byte)
+	for i := 0; i < n; i += 2 {
+		full := cmd("ECHO", fmt.Sprintf("resp-%d-%0100d", i, i))
+		resp[i].write(t, full[:len(full)/2])
+		halves[i] = full[len(full)/2:]
+		bf := binReq(binproto.OpPing, uint32(100+i), fmt.Sprintf("bin-%d-%0100d", i, i))
+		bin[i].write(t, bf[:len(bf)/2])
+		halves[n+i] = bf[len(bf)/2:]
+	}
+	waitHolding(t, e, n)
+	// The others are served meanwhile, with decoders from the pool.
+	for round := range 3 {
+		for i := 1; i < n; i += 2 {
+			v := fmt.Sprintf("other-%d-%d-%0200d", round, i, i)
+			resp[i].write(t, cmd("ECHO", v))
+			resp[i].expect(t, v)
+			bin[i].write(t, binReq(binproto.OpPing, uint32(200+i), v))
+			bin[i].expectReply(t, binproto.OpPing, uint32(200+i), v)
+		}
+	}
+	waitHolding(t, e, n)
+	for i := 0; i < n; i += 2 {
+		resp[i].write(t, halves[i])
+		resp[i].expect(t, fmt.Sprintf("resp-%d-%0100d", i, i))
+		bin[i].write(t, halves[n+i])
+		bin[i].expectReply(t, binproto.OpPing, uint32(100+i), fmt.Sprintf("bin-%d-%0100d", i, i))
+	}
+	waitHolding(t, e, 0)
+}
