@@ -10,11 +10,11 @@ import (
 // nopTransport stands in for a transport in connState unit tests.
 type nopTransport struct{ wakes, aborts int }
 
-func (t *nopTransport) wake()             { t.wakes++ }
-func (t *nopTransport) abort()            { t.aborts++ }
-func (t *nopTransport) sendQueued() int64 { return 0 }
-func (t *nopTransport) closeRequested()   {}
-func (t *nopTransport) idleChanged()      {}
+func (t *nopTransport) wake()              { t.wakes++ }
+func (t *nopTransport) abort()             { t.aborts++ }
+func (t *nopTransport) sendQueued() int64  { return 0 }
+func (t *nopTransport) closeRequested()    {}
+func (t *nopTransport) idleChanged()       {}
 func (t *nopTransport) decoders() *decPool { return nil }
 
 // pingHandler answers every request with PONG (RESP) or OK (binary).

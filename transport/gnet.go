@@ -70,7 +70,7 @@ type gnetLoop struct {
 	el    gnet.EventLoop
 	conns map[*gnetConn]struct{}
 	decs  decPool // the decoders of connections with no input
-	out   []byte // output scratch, reused by every connection of the loop
+	out   []byte  // output scratch, reused by every connection of the loop
 	sweep gnet.RunnableFunc
 
 	resume      gnet.RunnableFunc // serves held connections that have drained
