@@ -665,7 +665,7 @@ func TestGnetBulkRefManyTakesTurns(t *testing.T) {
 	l.nextTurn = func(context.Context) error { return nil }
 	fc := &fakeGnetConn{}
 	g := &gnetConn{c: fc, loop: l}
-	g.init(s.hub, g, &l.counters, nil, nil, -1, false)
+	g.init(s.hub, g, &l.counters, &l.scratch, nil, nil, -1, false)
 	g.turnOut = turnOut
 	l.conns[g] = struct{}{}
 

@@ -107,11 +107,10 @@ type connState struct {
 	// (decPool) and holds nil.
 	rdec     *respIn
 	bdec     *binIn
-	pf       Prefetcher // the handler, if it prefetches; nil otherwise
-	req      Request
-	w        Writer
-	born     int64 // hub.now() at accept
-	lastRead int64 // hub.now() at the last read
+	pf       Prefetcher    // the handler, if it prefetches; nil otherwise
+	sc       *replyScratch // the Writer and Request of the request being served
+	born     int64         // hub.now() at accept
+	lastRead int64         // hub.now() at the last read
 	// handed is the output handed to the network (gnet's Write, std's
 	// writer); handed minus pendOut has been written. idleWritten is
 	// that at the last idle check, which counts a write since as
@@ -164,6 +163,16 @@ type connState struct {
 	closeMsg   string         // REQUIRES: mu
 }
 
+// replyScratch is the Writer a connection's handler writes a reply with
+// and the Request it is handed. A connection needs them only while it
+// serves a request, so the connections of a gnet loop, served one at a
+// time, share their loop's (as fields of every connection they took 200
+// bytes of it); a std connection has its own.
+type replyScratch struct {
+	w   Writer
+	req Request
+}
+
 // refStream is the state of a reply that writes values by reference while
 // it is being written (connState.takeStream). It is made on the
 // connection's first such reply and kept: most connections never write
@@ -183,15 +192,18 @@ type refStream struct {
 
 // init prepares cs for a connection just accepted; reject marks one refused
 // by MaxClients.
-func (cs *connState) init(h *hub, tr connTransport, st *counters, remote, local net.Addr, fd int, reject bool) {
-	cs.hub, cs.tr, cs.st = h, tr, st
+func (cs *connState) init(h *hub, tr connTransport, st *counters, sc *replyScratch, remote, local net.Addr, fd int, reject bool) {
+	if sc == nil {
+		sc = new(replyScratch)
+	}
+	cs.hub, cs.tr, cs.st, cs.sc = h, tr, st, sc
 	cs.pf, _ = h.h.(Prefetcher)
 	cs.id = connIDs.Add(1)
 	cs.remote, cs.local, cs.fd = remote, local, fd
 	cs.version.Store(2)
 	cs.ops = cs
-	cs.Conn.w = &cs.w
-	cs.w.refOK = true // replies may write values by reference; pushes (aw) not
+	cs.Conn.w = &cs.sc.w
+	cs.sc.w.refOK = true // replies may write values by reference; pushes (aw) not
 	cs.reject = reject
 	cs.born = h.now()
 	cs.lastRead = cs.born
@@ -289,8 +301,8 @@ func (cs *connState) process(out, in []byte) []byte {
 	if !cs.quit && cs.overQuery() {
 		out = cs.disconnect(out, binproto.ClassLimit, queryLimitMsg, false)
 	}
-	cs.w.Reset(nil, cs.proto, 0) // do not keep the transport's buffer alive
-	cs.req = Request{}           // nor the decoder's, which its arguments point into
+	cs.sc.w.Reset(nil, cs.proto, 0) // do not keep the transport's buffer alive
+	cs.sc.req = Request{}           // nor the decoder's, which its arguments point into
 	cs.putDecoders()
 	return out
 }
@@ -476,22 +488,22 @@ func (cs *connState) serve(out []byte, base int) []byte {
 // if it parked).
 func (cs *connState) serveRESP(out []byte, argv [][]byte) []byte {
 	mark := len(out)
-	cs.req = Request{Argv: argv}
-	cs.w.Reset(out, ProtoRESP, cs.RESPVersion())
-	cs.w.limit = cs.hub.outHard.Load()
-	cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
-	cs.w.limit = 0
-	if out = cs.w.Bytes(); cs.parked || cs.aborted.Load() {
+	cs.sc.req = Request{Argv: argv}
+	cs.sc.w.Reset(out, ProtoRESP, cs.RESPVersion())
+	cs.sc.w.limit = cs.hub.outHard.Load()
+	cs.hub.h.Serve(&cs.Conn, &cs.sc.req, &cs.sc.w)
+	cs.sc.w.limit = 0
+	if out = cs.sc.w.Bytes(); cs.parked || cs.aborted.Load() {
 		// Aborted (the command panicked): nothing of its reply goes
 		// out, its values lent included, which the transport would
 		// otherwise stream while the abort takes effect.
-		cs.w.dropRef()
+		cs.sc.w.dropRef()
 		return out[:mark]
 	}
-	if cs.w.Dropped() {
-		cs.w.Reset(out[:mark], ProtoRESP, cs.RESPVersion())
-		cs.w.Error(binproto.ClassLimit, overReplyMsg)
-		return cs.w.Bytes()
+	if cs.sc.w.Dropped() {
+		cs.sc.w.Reset(out[:mark], ProtoRESP, cs.RESPVersion())
+		cs.sc.w.Error(binproto.ClassLimit, overReplyMsg)
+		return cs.sc.w.Bytes()
 	}
 	return cs.takeStream(out)
 }
@@ -527,26 +539,26 @@ func (cs *connState) serveBinary(out []byte, op binproto.Opcode, id uint32, args
 // fault (Request.Fault).
 func (cs *connState) serveBinaryFault(out []byte, op binproto.Opcode, id uint32, args []binproto.Value, fault error) []byte {
 	out, mark := binproto.BeginFrame(out, op, binproto.FlagReply, id)
-	cs.req = Request{Op: op, ID: id, Args: args, Fault: fault}
-	cs.w.Reset(out, ProtoBinary, 0)
-	cs.w.limit = cs.hub.outHard.Load()
-	cs.hub.h.Serve(&cs.Conn, &cs.req, &cs.w)
-	cs.w.limit = 0
-	out = cs.w.Bytes()
+	cs.sc.req = Request{Op: op, ID: id, Args: args, Fault: fault}
+	cs.sc.w.Reset(out, ProtoBinary, 0)
+	cs.sc.w.limit = cs.hub.outHard.Load()
+	cs.hub.h.Serve(&cs.Conn, &cs.sc.req, &cs.sc.w)
+	cs.sc.w.limit = 0
+	out = cs.sc.w.Bytes()
 	if cs.parked || cs.aborted.Load() {
-		cs.w.dropRef() // as serveRESP
+		cs.sc.w.dropRef() // as serveRESP
 		return out[:mark]
 	}
-	if cs.w.Dropped() {
-		cs.w.dropRef()
+	if cs.sc.w.Dropped() {
+		cs.sc.w.dropRef()
 		return binproto.AppendErrorReply(out[:mark], op, id, binproto.ClassLimit, overReplyMsg)
 	}
-	if ref := cs.w.Len() - len(out); ref > 0 {
+	if ref := cs.sc.w.Len() - len(out); ref > 0 {
 		// The body goes on with a value written by reference.
 		if framed, err := binproto.EndFrameWith(out, mark, ref); err == nil {
 			return cs.takeStream(framed)
 		}
-		cs.w.dropRef()
+		cs.sc.w.dropRef()
 		return binproto.AppendErrorReply(out[:mark], op, id, binproto.ClassLimit, bigReplyMsg)
 	}
 	return endFrame(out, mark, op, id)
@@ -557,14 +569,14 @@ func (cs *connState) serveBinaryFault(out []byte, op binproto.Opcode, id uint32,
 // goes, and what the reply wrote after it is kept for endStream, with the
 // later values.
 func (cs *connState) takeStream(out []byte) []byte {
-	if len(cs.w.refs) == 0 {
+	if len(cs.sc.w.refs) == 0 {
 		return out
 	}
 	if cs.rs == nil {
 		cs.rs = new(refStream)
 	}
 	rs := cs.rs
-	rs.q = cs.w.takeRefs(rs.q[:0])
+	rs.q = cs.sc.w.takeRefs(rs.q[:0])
 	first := rs.q[0]
 	at := first.at
 	rs.tail = append(rs.tail[:0], out[at:]...)
@@ -749,9 +761,9 @@ func (cs *connState) disconnect(out []byte, class binproto.Class, msg string, to
 		case cs.proto == ProtoBinary:
 			out = binproto.AppendDisconnect(out, class, msg)
 		case toRESP:
-			cs.w.Reset(out, ProtoRESP, cs.RESPVersion())
-			cs.w.Error(class, msg)
-			out = cs.w.Bytes()
+			cs.sc.w.Reset(out, ProtoRESP, cs.RESPVersion())
+			cs.sc.w.Error(class, msg)
+			out = cs.sc.w.Bytes()
 		}
 	}
 	cs.setQuit(false)
@@ -1055,14 +1067,14 @@ func (cs *connState) abort(*Conn) {
 // park implements connOps. REQUIRES: the processing context (Serve).
 func (cs *connState) park(*Conn) *Parked {
 	cs.parked = true
-	pr := &parkedReq{cs: cs, op: cs.req.Op, id: cs.req.ID}
+	pr := &parkedReq{cs: cs, op: cs.sc.req.Op, id: cs.sc.req.ID}
 	return &Parked{complete: pr.complete}
 }
 
 // postpone implements connOps. REQUIRES: the processing context (Serve).
 func (cs *connState) postpone(*Conn) *Postponed {
 	cs.parked = true
-	pr := &parkedReq{cs: cs, op: cs.req.Op, id: cs.req.ID, req: ownedRequest(&cs.req)}
+	pr := &parkedReq{cs: cs, op: cs.sc.req.Op, id: cs.sc.req.ID, req: ownedRequest(&cs.sc.req)}
 	return &Postponed{retry: pr.retry}
 }
 

@@ -35,7 +35,7 @@ func newTestState(h Handler, cfg Config) (*connState, *nopTransport) {
 	hb.h = h
 	tr := &nopTransport{}
 	cs := &connState{}
-	cs.init(hb, tr, &counters{}, nil, nil, -1, false)
+	cs.init(hb, tr, &counters{}, nil, nil, nil, -1, false)
 	return cs, tr
 }
 

@@ -70,8 +70,11 @@ type gnetLoop struct {
 	el    gnet.EventLoop
 	conns map[*gnetConn]struct{}
 	decs  decPool // the decoders of connections with no input
-	out   []byte  // output scratch, reused by every connection of the loop
-	sweep gnet.RunnableFunc
+	// scratch is the Writer and Request of the request being served, by
+	// whichever of the loop's connections.
+	scratch replyScratch
+	out     []byte // output scratch, reused by every connection of the loop
+	sweep   gnet.RunnableFunc
 
 	resume      gnet.RunnableFunc // serves held connections that have drained
 	resumeArmed bool              // a resume is scheduled
@@ -440,7 +443,7 @@ func (s *gnetServer) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		l.rejected.Add(1)
 	}
 	g := &gnetConn{c: c, loop: l}
-	g.init(s.hub, g, &l.counters, c.RemoteAddr(), gnetLocalAddr(c), c.Fd(), reject)
+	g.init(s.hub, g, &l.counters, &l.scratch, c.RemoteAddr(), gnetLocalAddr(c), c.Fd(), reject)
 	g.turnOut = turnOut // std serves each connection on its own goroutine
 	c.SetContext(g)
 	l.conns[g] = struct{}{}

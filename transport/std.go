@@ -146,7 +146,7 @@ func (s *netServer) accept(c net.Conn) {
 	if s.cfg.TLS != nil {
 		n.nc = tls.Server(c, s.cfg.TLS)
 	}
-	n.init(s.hub, n, &n.counters, c.RemoteAddr(), c.LocalAddr(), connFD(c), reject)
+	n.init(s.hub, n, &n.counters, nil, c.RemoteAddr(), c.LocalAddr(), connFD(c), reject)
 	s.wg.Add(1)
 	s.register(&n.connState)
 	go n.run()
