@@ -150,7 +150,7 @@ func binHello(c *cmdCtx) {
 	w.BulkString("proto")
 	w.Int(version)
 	w.BulkString("id")
-	w.Int(int64(c.sess.id))
+	w.Int(int64(c.sess.id()))
 	w.BulkString("role")
 	w.BulkString("primary")
 	w.BulkString("max_frame")

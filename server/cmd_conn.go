@@ -170,7 +170,7 @@ func cmdHello(c *cmdCtx) {
 	c.w.BulkString("proto")
 	c.w.Int(int64(c.sess.resp.Load()))
 	c.w.BulkString("id")
-	c.w.Int(int64(c.sess.id))
+	c.w.Int(int64(c.sess.id()))
 	c.w.BulkString("mode")
 	c.w.BulkString("standalone")
 	c.w.BulkString("role")
@@ -270,7 +270,7 @@ func clip(s string, n int) string {
 }
 
 var clientSubs = nameSubcommands("client", map[string]*subcommand{
-	"id":      {arity: 2, run: func(c *cmdCtx) { c.w.Int(int64(c.sess.id)) }},
+	"id":      {arity: 2, run: func(c *cmdCtx) { c.w.Int(int64(c.sess.id())) }},
 	"getname": {arity: 2, run: clientGetName},
 	"setname": {arity: 3, run: func(c *cmdCtx) {
 		if c.setName(c.argv[2]) {
@@ -380,7 +380,7 @@ func clientList(c *cmdCtx) {
 		// Redis walks its arguments.
 		byID := make(map[uint64]*session)
 		for _, s := range c.srv.sessionList() {
-			byID[s.id] = s
+			byID[s.id()] = s
 		}
 		for _, id := range ids {
 			if s := byID[id]; s != nil {
@@ -469,9 +469,9 @@ func clientKill(c *cmdCtx) {
 	killed, self := c.srv.killSessions(func(s *session) bool {
 		switch {
 		case hasAddr && s.addr != addr,
-			hasLaddr && s.laddr != laddr,
+			hasLaddr && s.laddr() != laddr,
 			typ != "" && typ != "normal",
-			id != 0 && s.id != uint64(id),
+			id != 0 && s.id() != uint64(id),
 			s == c.sess && skipme:
 			return false
 		}

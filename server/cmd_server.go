@@ -131,7 +131,7 @@ func cmdShutdown(c *cmdCtx) {
 		c.errReply("Errors trying to SHUTDOWN. Check logs.")
 		return
 	}
-	c.srv.log.Info("shutdown requested by a client", "client", c.sess.addr, "id", c.sess.id)
+	c.srv.log.Info("shutdown requested by a client", "client", c.sess.addr, "id", c.sess.id())
 	c.conn.Close()
 	c.srv.requestShutdown()
 }

@@ -93,7 +93,7 @@ func (s *session) flagTx() {
 // are out.
 func (s *session) unwatch() {
 	if len(s.watched) > 0 {
-		reg := s.srv.watch
+		reg := s.ctx.srv.watch
 		for i := range s.watched {
 			reg.remove(s, s.watched[i].key)
 		}
@@ -274,7 +274,7 @@ func (s *session) watchedSame() bool {
 		if !s.watched[i].existed {
 			continue
 		}
-		if exists, _ := s.srv.ks.Meta(s.watched[i].key); !exists {
+		if exists, _ := s.ctx.srv.ks.Meta(s.watched[i].key); !exists {
 			return false
 		}
 	}

@@ -26,27 +26,20 @@ func (h *connHandler) Open(c *transport.Conn) error {
 	s := h.s
 	now := s.now()
 	sess := &session{
-		srv:     s,
-		conn:    c,
-		id:      c.ID(),
 		created: now,
 		authed:  s.token() == "",
 	}
+	sess.ctx = cmdCtx{srv: s, sess: sess, conn: c}
 	if a := c.RemoteAddr(); a != nil {
 		sess.addr = a.String()
 	}
 	sess.restrict()
-	sess.laddr = s.localAddr()
-	if a := c.LocalAddr(); a != nil {
-		sess.laddr = a.String()
-	}
 	sess.resp.Store(2)
 	sess.lastActive.Store(now)
-	sess.ctx = cmdCtx{srv: s, sess: sess, conn: c}
 	c.SetSession(sess)
 	s.connsTotal.Add(1)
 	s.sessMu.Lock()
-	s.sessions[sess.id] = sess
+	s.sessions[sess.id()] = sess
 	s.sessMu.Unlock()
 	return nil
 }
@@ -64,8 +57,8 @@ func (h *connHandler) Close(c *transport.Conn) {
 	s.waits.drop(sess)
 	sess.unwatch() // out of the registry: nothing left behind
 	s.sessMu.Lock()
-	if s.sessions[sess.id] == sess {
-		delete(s.sessions, sess.id)
+	if s.sessions[sess.id()] == sess {
+		delete(s.sessions, sess.id())
 		if sess.killed.Load() {
 			s.killedOpen--
 		}
@@ -171,7 +164,7 @@ func (s *Server) serveRESP(ctx *cmdCtx, argv [][]byte) {
 	}
 	if sess.restricting && sess.authed {
 		sess.restricting = false
-		sess.conn.RestrictUntil(nil) // authenticated for good
+		sess.ctx.conn.RestrictUntil(nil) // authenticated for good
 	}
 	if !sess.authed && cmd.flags&flagNoAuth == 0 && s.token() != "" {
 		ctx.refused = refusedCmd

@@ -214,7 +214,7 @@ func (s *session) countErr(k errKey) {
 // uncontended atomic add: only the session's own Serve calls write these
 // counters.
 func (s *session) countCmd(cmd *command, sub *subcommand) {
-	if s.srv.met == nil {
+	if s.ctx.srv.met == nil {
 		s.cmds.Add(1)
 		return
 	}
@@ -225,9 +225,9 @@ func (s *session) countCmd(cmd *command, sub *subcommand) {
 	}
 	i := cmd.idx
 	if sub != nil {
-		i = s.srv.cmds.subSlot[sub]
+		i = s.ctx.srv.cmds.subSlot[sub]
 	}
-	cc.add(i, s.srv.cmds.slots())
+	cc.add(i, s.ctx.srv.cmds.slots())
 }
 
 // cmdCount returns the number of commands the session has executed.

@@ -131,7 +131,7 @@ func cmdMonitor(c *cmdCtx) {
 func (s *Server) stopMonitor(sess *session) {
 	if sess.monitor {
 		sess.monitor = false
-		sess.conn.SetIdleExempt(false)
+		sess.ctx.conn.SetIdleExempt(false)
 		s.mon.remove(sess)
 	}
 }
@@ -182,8 +182,8 @@ func (s *Server) feedMonitors(ctx *cmdCtx, mons []*session) {
 		// Disconnect them without building a line that may be four
 		// times the size of a 512 MiB argument.
 		for _, m := range mons {
-			s.log.Warn("monitor disconnected: a command's line is over the output buffer limit", "client", m.addr, "id", m.id, "command", cmd.name)
-			m.conn.Abort()
+			s.log.Warn("monitor disconnected: a command's line is over the output buffer limit", "client", m.addr, "id", m.id(), "command", cmd.name)
+			m.ctx.conn.Abort()
 		}
 		return
 	}
@@ -192,8 +192,8 @@ func (s *Server) feedMonitors(ctx *cmdCtx, mons []*session) {
 		if m.muted.Load() {
 			continue // CLIENT REPLY OFF or SKIP: no line, as no reply
 		}
-		if err := m.conn.Push(0, write); errors.Is(err, transport.ErrOutputLimit) {
-			s.log.Warn("monitor disconnected: output buffer limit reached", "client", m.addr, "id", m.id)
+		if err := m.ctx.conn.Push(0, write); errors.Is(err, transport.ErrOutputLimit) {
+			s.log.Warn("monitor disconnected: output buffer limit reached", "client", m.addr, "id", m.id())
 		}
 	}
 }

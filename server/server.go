@@ -383,7 +383,7 @@ func (s *Server) sessionList() []*session {
 		}
 	}
 	s.sessMu.Unlock()
-	sort.Slice(list, func(i, j int) bool { return list[i].id < list[j].id })
+	sort.Slice(list, func(i, j int) bool { return list[i].id() < list[j].id() })
 	return list
 }
 
@@ -422,7 +422,7 @@ func (s *Server) killSessions(match func(*session) bool, self *session) (killed 
 	}
 	s.sessMu.Unlock()
 	for _, ss := range victims {
-		ss.conn.Abort() // Redis frees a killed client with its pending output
+		ss.ctx.conn.Abort() // Redis frees a killed client with its pending output
 	}
 	return killed, selfKilled
 }
@@ -459,7 +459,7 @@ func (s *Server) maxPendingOutput() int64 {
 	var n int64
 	s.sessMu.Lock()
 	for _, ss := range s.sessions {
-		n = max(n, ss.conn.PendingOutput())
+		n = max(n, ss.ctx.conn.PendingOutput())
 	}
 	s.sessMu.Unlock()
 	return n

@@ -22,13 +22,12 @@ const maxKeptBuffer = 64 << 10
 // Serve calls touch them, and those never overlap. The second group is read
 // by other connections (CLIENT LIST, INFO) and is guarded by mu or atomic.
 type session struct {
-	srv     *Server
-	conn    *transport.Conn
-	id      uint64
 	created int64  // unix seconds
 	addr    string // peer address, fixed at open
-	laddr   string // the server's end of the connection, fixed at open
-	ctx     cmdCtx // reused for every request
+	// ctx is reused for every request; its srv, sess and conn are set at
+	// open for good, and stand for the session's own (which took 32
+	// bytes of every connection, with its local address: laddr).
+	ctx cmdCtx
 
 	authed    bool // AUTH/HELLO succeeded, or no token is configured
 	helloDone bool // binary protocol: a HELLO has succeeded
@@ -91,6 +90,18 @@ type session struct {
 	errs  map[errKey]uint64          // REQUIRES: mu held
 }
 
+// id returns the connection's id (CLIENT ID).
+func (s *session) id() uint64 { return s.ctx.conn.ID() }
+
+// laddr returns the server's end of the connection, as CLIENT LIST shows
+// it: rarely asked for, it is not kept with every session.
+func (s *session) laddr() string {
+	if a := s.ctx.conn.LocalAddr(); a != nil {
+		return a.String()
+	}
+	return s.ctx.srv.localAddr()
+}
+
 // keepBuf stores b's backing array for reuse unless it has grown too large.
 //
 // A large one came from the pool shared with the protocol scratch (core
@@ -128,7 +139,7 @@ func (s *session) info(now int64) string {
 	}
 	multi := int64(s.multi.Load()) - 1
 	flags := ""
-	if s.srv.mon.has(s) {
+	if s.ctx.srv.mon.has(s) {
 		flags = "O" // first, as Redis orders them
 	}
 	if multi >= 0 {
@@ -145,13 +156,13 @@ func (s *session) info(now int64) string {
 	}
 	b := make([]byte, 0, 256)
 	b = append(b, "id="...)
-	b = strconv.AppendUint(b, s.id, 10)
+	b = strconv.AppendUint(b, s.id(), 10)
 	b = append(b, " addr="...)
 	b = append(b, s.addr...)
 	b = append(b, " laddr="...)
-	b = append(b, s.laddr...)
+	b = append(b, s.laddr()...)
 	b = append(b, " fd="...)
-	b = strconv.AppendInt(b, int64(s.conn.FD()), 10)
+	b = strconv.AppendInt(b, int64(s.ctx.conn.FD()), 10)
 	b = append(b, " name="...)
 	b = append(b, name...)
 	b = append(b, " age="...)
@@ -163,7 +174,7 @@ func (s *session) info(now int64) string {
 	b = append(b, " db=0 sub=0 psub=0 ssub=0 multi="...)
 	b = strconv.AppendInt(b, multi, 10)
 	b = append(b, " omem="...) // where Redis 7.0 has it, after multi
-	b = strconv.AppendInt(b, s.conn.PendingOutput(), 10)
+	b = strconv.AppendInt(b, s.ctx.conn.PendingOutput(), 10)
 	b = append(b, " tot-cmds="...)
 	b = strconv.AppendUint(b, s.cmdCount(), 10)
 	b = append(b, " cmd="...)
@@ -217,7 +228,7 @@ func (s *session) stopTimers() {
 // in Redis (serveRESP drops the check on its first command); a binary one
 // is not until its HELLO, which must carry a token set in between.
 func (s *session) restrict() {
-	c, srv := s.conn, s.srv
+	c, srv := s.ctx.conn, s.ctx.srv
 	c.RestrictUntil(func() bool {
 		if c.Proto() == transport.ProtoBinary {
 			return s.helloDone || srv.token() == ""
@@ -233,7 +244,7 @@ func (s *session) restrict() {
 func (s *session) authenticate() {
 	s.authed = true
 	s.restricting = false
-	s.conn.RestrictUntil(nil)
+	s.ctx.conn.RestrictUntil(nil)
 }
 
 // syncMuted publishes replyOff and replySkip to the monitor feed (muted).
