@@ -137,7 +137,7 @@ func binHello(c *cmdCtx) {
 			clean[i] = ch
 		}
 		c.sess.mu.Lock()
-		c.sess.name = string(clean)
+		c.sess.namesLocked().name = string(clean)
 		c.sess.mu.Unlock()
 	}
 	cfg := &c.srv.cfg

@@ -63,7 +63,9 @@ func cmdReset(c *cmdCtx) {
 	sess.replyOff, sess.replySkipNext = false, false
 	sess.syncMuted()
 	sess.mu.Lock()
-	sess.name = ""
+	if sess.names != nil {
+		sess.names.name = ""
+	}
 	sess.mu.Unlock()
 	c.conn.SetRESPVersion(2)
 	sess.resp.Store(2)
@@ -186,7 +188,7 @@ func (c *cmdCtx) setName(name []byte) bool {
 		return false
 	}
 	c.sess.mu.Lock()
-	c.sess.name = string(name)
+	c.sess.namesLocked().name = string(name)
 	c.sess.mu.Unlock()
 	return true
 }
@@ -306,7 +308,7 @@ func cmdClient(c *cmdCtx) { dispatchSub(c, clientSubs) }
 
 func clientGetName(c *cmdCtx) {
 	c.sess.mu.Lock()
-	name := c.sess.name
+	name := c.sess.names.get().name
 	c.sess.mu.Unlock()
 	if name == "" {
 		c.w.Null()
@@ -318,12 +320,11 @@ func clientGetName(c *cmdCtx) {
 // clientSetInfo is CLIENT SETINFO LIB-NAME|LIB-VER value.
 func clientSetInfo(c *cmdCtx) {
 	attr, val := c.argv[2], c.argv[3]
-	var dst *string
+	var ver bool
 	switch {
 	case eqFold(attr, "lib-name"):
-		dst = &c.sess.libName
 	case eqFold(attr, "lib-ver"):
-		dst = &c.sess.libVer
+		ver = true
 	default:
 		c.errReply("Unrecognized option '" + clip(string(attr), 128) + "'")
 		return
@@ -333,7 +334,11 @@ func clientSetInfo(c *cmdCtx) {
 		return
 	}
 	c.sess.mu.Lock()
-	*dst = string(val)
+	if n := c.sess.namesLocked(); ver {
+		n.libVer = string(val)
+	} else {
+		n.libName = string(val)
+	}
 	c.sess.mu.Unlock()
 	c.w.OK()
 }

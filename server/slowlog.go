@@ -84,7 +84,7 @@ func (l *slowlog) add(sess *session, now int64, ns int64, args [][]byte, redact 
 	}
 	e := slowEntry{unix: now, micros: ns / 1000, addr: sess.addr}
 	sess.mu.Lock()
-	e.name = sess.name
+	e.name = sess.names.get().name
 	sess.mu.Unlock()
 	n := len(args)
 	if n > slowlogMaxArgc {

@@ -241,16 +241,9 @@ type cmdCtx struct {
 	cmd  *command
 	argv [][]byte         // RESP: the command, name first
 	args []binproto.Value // binary: the arguments
-	bin  bool             // the request came over the binary protocol
 	// gate is the execution-gate slot Serve entered with; EXEC leaves it
 	// and enters again (gate.go).
 	gate *gateSlot
-	// errsCounted tells serveCounted that EXEC counted its commands'
-	// errors itself.
-	errsCounted bool
-	// inExec is set while EXEC runs its queue: CLIENT LIST then shows
-	// exec as the session's command, as Redis does.
-	inExec bool
 	// execLent maps each key whose large value EXEC's reply lent
 	// (Writer.BulkRef) to the length of that value, until a command of
 	// the same EXEC writes the key: the version lent is then the
@@ -260,6 +253,17 @@ type cmdCtx struct {
 	// sub is the subcommand lookupSub resolved for the request, counted
 	// in its own stat slot (nil: none).
 	sub *subcommand
+	// The flags are kept together: between wider fields their padding
+	// took 16 bytes of every session.
+	//
+	// bin: the request came over the binary protocol.
+	bin bool
+	// errsCounted tells serveCounted that EXEC counted its commands'
+	// errors itself.
+	errsCounted bool
+	// inExec is set while EXEC runs its queue: CLIENT LIST then shows
+	// exec as the session's command, as Redis does.
+	inExec bool
 	// refused says the request was refused before it ran (arity,
 	// NOAUTH, a refusal inside MULTI, an unknown subcommand), which
 	// counts no call: Redis's rejected_calls.
