@@ -661,13 +661,13 @@ func TestGnetBulkRefManyTakesTurns(t *testing.T) {
 	h := newTestHandler()
 	s.hub.h = h
 	el := &fakeEventLoop{}
-	l := &gnetLoop{el: el, conns: make(map[*gnetConn]struct{})}
+	l := &gnetLoop{el: el}
 	l.nextTurn = func(context.Context) error { return nil }
 	fc := &fakeGnetConn{}
 	g := &gnetConn{c: fc, loop: l}
 	g.init(s.hub, g, &l.counters, &l.scratch, nil, nil, -1, false)
 	g.turnOut = turnOut
-	l.conns[g] = struct{}{}
+	l.add(g)
 
 	const n, k = 200 << 10, 100 // 20 MB
 	if act := s.write(g, g.process(nil, cmd("BIGREFS", strconv.Itoa(n), strconv.Itoa(k), "4"))); act != gnet.None {

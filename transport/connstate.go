@@ -97,6 +97,9 @@ type connState struct {
 	// written from the memory lent (rs); no request is served, and
 	// nothing else written, until it is all out (endStream).
 	streaming bool
+	// registered: the connection is in the hub's registry list
+	// (hub.link). REQUIRES: hub.mu.
+	registered bool
 
 	openErr error      // Handler.Open refused the connection: the first byte gets it
 	redo    *Request   // a postponed request Retry gave back: served before the input
@@ -105,12 +108,15 @@ type connState struct {
 	// The decoder of the connection's protocol; between batches that
 	// leave nothing in it, a gnet connection hands it back to its loop
 	// (decPool) and holds nil.
-	rdec     *respIn
-	bdec     *binIn
-	pf       Prefetcher    // the handler, if it prefetches; nil otherwise
-	sc       *replyScratch // the Writer and Request of the request being served
-	born     int64         // hub.now() at accept
-	lastRead int64         // hub.now() at the last read
+	rdec *respIn
+	bdec *binIn
+	pf   Prefetcher    // the handler, if it prefetches; nil otherwise
+	sc   *replyScratch // the Writer and Request of the request being served
+	// The hub's registry list (hub.link). REQUIRES: hub.mu.
+	regPrev, regNext *connState
+
+	born     int64 // hub.now() at accept
+	lastRead int64 // hub.now() at the last read
 	// handed is the output handed to the network (gnet's Write, std's
 	// writer); handed minus pendOut has been written. idleWritten is
 	// that at the last idle check, which counts a write since as

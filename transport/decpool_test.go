@@ -24,7 +24,7 @@ func decoderCounts(t *testing.T, e *env) (holding, pooled int) {
 	done := make(chan [2]int, 1)
 	err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 		var n int
-		for g := range l.conns {
+		for _, g := range l.conns {
 			if g.rdec != nil || g.bdec != nil {
 				n++
 			}

@@ -67,8 +67,13 @@ type gnetServer struct {
 // counters belongs to the loop's goroutine.
 type gnetLoop struct {
 	counters
-	el    gnet.EventLoop
-	conns map[*gnetConn]struct{}
+	el gnet.EventLoop
+	// conns are the loop's open connections, each knowing its index
+	// (gnetConn.slot): a map took some 30 bytes per connection, and as
+	// much again in the tables it outgrew. A walk that may close the
+	// connection it visits goes from the end: remove moves the last
+	// connection, already visited, into the hole.
+	conns []*gnetConn
 	decs  decPool // the decoders of connections with no input
 	// scratch is the Writer and Request of the request being served, by
 	// whichever of the loop's connections.
@@ -135,7 +140,45 @@ type gnetConn struct {
 	// streamQueued: the connection is in its loop's streams (waitStream),
 	// with streamPend of gnet's output buffered for it then.
 	streamQueued bool
-	streamPend   int
+	// slot is the connection's index in its loop's conns; -1 once closed.
+	slot       int32
+	streamPend int
+}
+
+// open reports whether g is still one of its loop's connections.
+// REQUIRES: the loop's goroutine.
+func (g *gnetConn) open() bool { return g.slot >= 0 }
+
+// add makes g one of l's connections. REQUIRES: l's goroutine.
+func (l *gnetLoop) add(g *gnetConn) {
+	g.slot = int32(len(l.conns))
+	l.conns = append(l.conns, g)
+}
+
+// remove takes g, one of l's connections, out of them: the last one
+// takes its place. REQUIRES: l's goroutine.
+func (l *gnetLoop) remove(g *gnetConn) {
+	i, last := g.slot, len(l.conns)-1
+	if i < 0 || int(i) > last || l.conns[i] != g {
+		return
+	}
+	l.conns[i] = l.conns[last]
+	l.conns[i].slot = i
+	l.conns[last] = nil
+	l.conns = l.conns[:last]
+	g.slot = -1
+	if cap(l.conns) > 1024 && len(l.conns) < cap(l.conns)/4 {
+		l.conns = append([]*gnetConn(nil), l.conns...) // a burst has gone
+	}
+}
+
+// conn returns l's connection at index i, nil past the last (closes
+// during a walk shrink them). REQUIRES: l's goroutine.
+func (l *gnetLoop) conn(i int) *gnetConn {
+	if i >= len(l.conns) {
+		return nil
+	}
+	return l.conns[i]
 }
 
 // closeWritten decides what a quitting connection whose pending output is
@@ -379,7 +422,7 @@ func (s *gnetServer) loopOf(el gnet.EventLoop) *gnetLoop {
 	defer s.engMu.Unlock()
 	l := s.loops[el]
 	if l == nil {
-		l = &gnetLoop{el: el, conns: make(map[*gnetConn]struct{})}
+		l = &gnetLoop{el: el}
 		l.sweep = func(context.Context) error {
 			if s.sweep(l) > 0 {
 				s.armQuit(l)
@@ -446,7 +489,7 @@ func (s *gnetServer) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	g.init(s.hub, g, &l.counters, &l.scratch, c.RemoteAddr(), gnetLocalAddr(c), c.Fd(), reject)
 	g.turnOut = turnOut // std serves each connection on its own goroutine
 	c.SetContext(g)
-	l.conns[g] = struct{}{}
+	l.add(g)
 	s.register(&g.connState)
 	return nil, gnet.None
 }
@@ -592,7 +635,7 @@ func (s *gnetServer) pollStreams(l *gnetLoop) {
 	l.streams = l.streamSpare[:0]
 	moved := false
 	for _, g := range streams {
-		if _, open := l.conns[g]; open && g.c.OutboundBuffered() < g.streamPend {
+		if g.open() && g.c.OutboundBuffered() < g.streamPend {
 			moved = true
 			break
 		}
@@ -606,7 +649,7 @@ func (s *gnetServer) pollStreams(l *gnetLoop) {
 	for i, g := range streams {
 		streams[i] = nil
 		g.streamQueued = false
-		if _, open := l.conns[g]; !open || !g.streaming {
+		if !g.open() || !g.streaming {
 			continue
 		}
 		if s.write(g, nil) == gnet.Close {
@@ -652,7 +695,7 @@ func (s *gnetServer) nextTurns(l *gnetLoop) {
 		g.turnQueued = false
 		// A connection quitting goes on only to finish a value it is
 		// writing by reference.
-		if _, open := l.conns[g]; !open || !g.yielded || g.quit && !g.streaming {
+		if !g.open() || !g.yielded || g.quit && !g.streaming {
 			continue
 		}
 		g.pendOut.Store(int64(g.c.OutboundBuffered()))
@@ -701,8 +744,9 @@ func (s *gnetServer) executeAfter(l *gnetLoop, d time.Duration, fn gnet.Runnable
 // on l's goroutine.
 func (s *gnetServer) resumeHeld(l *gnetLoop) {
 	l.resumeArmed = false
-	for g := range l.conns {
-		if !g.held || g.quit {
+	for i := len(l.conns) - 1; i >= 0; i-- { // closing g removes it: from the end
+		g := l.conn(i)
+		if g == nil || !g.held || g.quit {
 			continue
 		}
 		pend := int64(g.c.OutboundBuffered())
@@ -766,7 +810,7 @@ func (s *gnetServer) OnClose(c gnet.Conn, _ error) gnet.Action {
 		return gnet.None
 	}
 	c.SetContext(nil)
-	delete(g.loop.conns, g)
+	g.loop.remove(g)
 	s.unregister(&g.connState)
 	g.finish()
 	return gnet.None
@@ -791,7 +835,11 @@ func (s *gnetServer) OnTick() (time.Duration, gnet.Action) {
 // it leaves open are quitting. It runs on l's goroutine.
 func (s *gnetServer) sweep(l *gnetLoop) (quitting int) {
 	now := s.now()
-	for g := range l.conns {
+	for i := len(l.conns) - 1; i >= 0; i-- { // closing g removes it: from the end
+		g := l.conn(i)
+		if g == nil {
+			continue
+		}
 		pend := int64(g.c.OutboundBuffered())
 		g.pendOut.Store(pend)
 		act := gnet.None

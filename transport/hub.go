@@ -37,15 +37,18 @@ type hub struct {
 	// the soft limit's period in nanoseconds.
 	outHard, outSoft, outSoftNs atomic.Int64
 
-	mu    sync.Mutex
-	conns map[*connState]struct{} // REQUIRES: mu
+	// The registry: every open connection, in a list through
+	// connState.regPrev/regNext (a map took some 30 bytes per connection,
+	// and as much again in the tables it outgrew).
+	mu     sync.Mutex
+	conns  *connState // the first. REQUIRES: mu
+	nconns int        // REQUIRES: mu
 }
 
 func newHub(cfg Config) *hub {
 	h := &hub{
 		settings: newSettings(cfg),
 		epoch:    time.Now(),
-		conns:    make(map[*connState]struct{}),
 	}
 	h.maxClients.Store(int64(h.cfg.MaxClients))
 	h.idleTimeout.Store(int64(h.cfg.IdleTimeout))
@@ -138,7 +141,7 @@ func (h *hub) overOpen() bool {
 // close at once, so that no connection slips past Shutdown's snapshot.
 func (h *hub) register(cs *connState) {
 	h.mu.Lock()
-	h.conns[cs] = struct{}{}
+	h.link(cs)
 	h.mu.Unlock()
 	if h.closing.Load() {
 		cs.requestClose(shutdownClass, shutdownMsg)
@@ -148,16 +151,45 @@ func (h *hub) register(cs *connState) {
 // unregister removes cs from the registry.
 func (h *hub) unregister(cs *connState) {
 	h.mu.Lock()
-	delete(h.conns, cs)
+	h.unlink(cs)
 	h.mu.Unlock()
+}
+
+// link adds cs to the registry. REQUIRES: h.mu held; cs not in it.
+func (h *hub) link(cs *connState) {
+	cs.regPrev, cs.regNext = nil, h.conns
+	if h.conns != nil {
+		h.conns.regPrev = cs
+	}
+	h.conns = cs
+	cs.registered = true
+	h.nconns++
+}
+
+// unlink removes cs from the registry, if it is in it. REQUIRES: h.mu
+// held.
+func (h *hub) unlink(cs *connState) {
+	if !cs.registered {
+		return
+	}
+	if cs.regPrev != nil {
+		cs.regPrev.regNext = cs.regNext
+	} else {
+		h.conns = cs.regNext
+	}
+	if cs.regNext != nil {
+		cs.regNext.regPrev = cs.regPrev
+	}
+	cs.regPrev, cs.regNext, cs.registered = nil, nil, false
+	h.nconns--
 }
 
 // snapshot returns the registered connections.
 func (h *hub) snapshot() []*connState {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := make([]*connState, 0, len(h.conns))
-	for cs := range h.conns {
+	out := make([]*connState, 0, h.nconns)
+	for cs := h.conns; cs != nil; cs = cs.regNext {
 		out = append(out, cs)
 	}
 	return out
@@ -167,7 +199,7 @@ func (h *hub) snapshot() []*connState {
 func (h *hub) count() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.conns)
+	return h.nconns
 }
 
 // closeAll asks every registered connection to close after its in-flight

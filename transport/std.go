@@ -171,7 +171,7 @@ func (s *netServer) Stats() Stats {
 	s.counters.addTo(&st)
 	s.hub.mu.Lock()
 	s.retired.addTo(&st)
-	for cs := range s.conns {
+	for cs := s.conns; cs != nil; cs = cs.regNext {
 		cs.st.addTo(&st)
 	}
 	s.hub.mu.Unlock()
@@ -240,7 +240,7 @@ func (s *netServer) sweeper(stop <-chan struct{}) {
 // twice or not at all.
 func (s *netServer) retire(n *netConn) {
 	s.hub.mu.Lock()
-	delete(s.conns, &n.connState)
+	s.unlink(&n.connState)
 	r, c := &s.retired, &n.counters
 	r.bytesIn.Add(c.bytesIn.Load())
 	r.bytesOut.Add(c.bytesOut.Load())

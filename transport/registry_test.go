@@ -1,0 +1,114 @@
+package transport
+
+import (
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestRegistryList: the hub's registry (a list through the connections)
+// holds exactly the connections registered and not yet unregistered,
+// whichever end or middle they leave from; unregistering twice, or a
+// connection never registered, changes nothing.
+func TestRegistryList(t *testing.T) {
+	h := newHub(Config{})
+	cs := make([]*connState, 5)
+	for i := range cs {
+		cs[i] = new(connState)
+		h.register(cs[i])
+	}
+	require.Equal(t, 5, h.count())
+	require.ElementsMatch(t, cs, h.snapshot())
+
+	h.unregister(cs[2]) // middle
+	h.unregister(cs[4]) // the last registered: the list's head
+	h.unregister(cs[0]) // the first registered: the list's tail
+	h.unregister(cs[0])
+	h.unregister(new(connState))
+	require.Equal(t, 2, h.count())
+	require.ElementsMatch(t, []*connState{cs[1], cs[3]}, h.snapshot())
+
+	h.register(cs[2])
+	h.unregister(cs[1])
+	h.unregister(cs[3])
+	require.Equal(t, []*connState{cs[2]}, h.snapshot())
+	h.unregister(cs[2])
+	require.Zero(t, h.count())
+	require.Empty(t, h.snapshot())
+}
+
+// TestLoopConnList: a gnet loop's connection list (gnetConn.slot) keeps
+// every index right whichever connection leaves, and a connection leaves
+// it once.
+func TestLoopConnList(t *testing.T) {
+	l := &gnetLoop{}
+	gs := make([]*gnetConn, 6)
+	for i := range gs {
+		gs[i] = new(gnetConn)
+		l.add(gs[i])
+	}
+	check := func(want ...*gnetConn) {
+		t.Helper()
+		require.ElementsMatch(t, want, l.conns)
+		for i, g := range l.conns {
+			require.Equal(t, int32(i), g.slot)
+			require.True(t, g.open())
+		}
+	}
+	l.remove(gs[2]) // middle
+	l.remove(gs[5]) // last
+	l.remove(gs[0]) // first
+	l.remove(gs[0])
+	check(gs[1], gs[3], gs[4])
+	for _, g := range []*gnetConn{gs[0], gs[2], gs[5]} {
+		require.False(t, g.open())
+	}
+	l.remove(gs[3])
+	l.remove(gs[1])
+	l.remove(gs[4])
+	check()
+	require.Nil(t, l.conn(0))
+}
+
+// TestSweepClosesManyAtOnce: one sweep closing many idle connections of
+// a loop (each close takes it out of the list being walked) closes every
+// one of them, and spares the one that is busy.
+func TestSweepClosesManyAtOnce(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, "gnet", Config{Loops: 1, IdleTimeout: 300 * time.Millisecond})
+	idle := make([]*client, 40)
+	for i := range idle {
+		idle[i] = e.conn(t)
+		idle[i].write(t, cmd("PING"))
+		idle[i].expect(t, "PONG")
+	}
+	busy := e.conn(t)
+	done := make(chan error, 1)
+	go func() {
+		for i, c := range idle {
+			_, err := io.Copy(io.Discard, c.br) // nil at EOF
+			if err != nil {
+				done <- fmt.Errorf("idle connection %d: %w", i, err)
+				return
+			}
+		}
+		done <- nil
+	}()
+	for {
+		busy.write(t, cmd("PING"))
+		busy.expect(t, "PONG")
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			busy.write(t, cmd("PING"))
+			busy.expect(t, "PONG")
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
