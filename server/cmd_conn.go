@@ -515,7 +515,9 @@ func clientNoEvict(c *cmdCtx) {
 		c.syntaxErr()
 		return
 	}
-	c.sess.noEvict.Store(on)
+	c.sess.mu.Lock()
+	c.sess.noEvict = on
+	c.sess.mu.Unlock()
 	c.w.OK()
 }
 

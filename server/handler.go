@@ -39,7 +39,8 @@ func (h *connHandler) Open(c *transport.Conn) error {
 	c.SetSession(sess)
 	s.connsTotal.Add(1)
 	s.sessMu.Lock()
-	s.sessions[sess.id()] = sess
+	sess.slot = int32(len(s.sessions))
+	s.sessions = append(s.sessions, sess)
 	s.sessMu.Unlock()
 	return nil
 }
@@ -57,8 +58,7 @@ func (h *connHandler) Close(c *transport.Conn) {
 	s.waits.drop(sess)
 	sess.unwatch() // out of the registry: nothing left behind
 	s.sessMu.Lock()
-	if s.sessions[sess.id()] == sess {
-		delete(s.sessions, sess.id())
+	if s.dropSessionLocked(sess) {
 		if sess.killed.Load() {
 			s.killedOpen--
 		}

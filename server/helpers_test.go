@@ -263,3 +263,14 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// sessionByIDLocked returns the open session of connection id, nil if
+// there is none. REQUIRES: s.sessMu held.
+func (s *Server) sessionByIDLocked(id uint64) *session {
+	for _, sess := range s.sessions {
+		if sess.id() == id {
+			return sess
+		}
+	}
+	return nil
+}

@@ -14,7 +14,7 @@ func waitMuted(t *testing.T, s *Server, id uint64, want bool) {
 	t.Helper()
 	waitUntil(t, fmt.Sprintf("session %d muted %v", id, want), func() bool {
 		s.sessMu.Lock()
-		sess := s.sessions[id]
+		sess := s.sessionByIDLocked(id)
 		s.sessMu.Unlock()
 		return sess != nil && sess.muted.Load() == want
 	})

@@ -357,7 +357,7 @@ func TestClientKillDropsPendingOutput(t *testing.T) {
 			n, _ := strconv.ParseUint(id, 10, 64)
 			for deadline := time.Now().Add(20 * time.Second); ; {
 				ts.sessMu.Lock()
-				sess := ts.sessions[n]
+				sess := ts.sessionByIDLocked(n)
 				ts.sessMu.Unlock()
 				if sess != nil && sess.cmdCount() >= 2 {
 					break
@@ -372,7 +372,7 @@ func TestClientKillDropsPendingOutput(t *testing.T) {
 			start := time.Now()
 			for {
 				ts.sessMu.Lock()
-				_, open := ts.sessions[n]
+				open := ts.sessionByIDLocked(n) != nil
 				ts.sessMu.Unlock()
 				if !open {
 					break

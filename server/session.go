@@ -40,6 +40,10 @@ type session struct {
 	// replySkipNext that of the next one (CLIENT REPLY SKIP). Processing
 	// context only.
 	replyOff, replySkip, replySkipNext bool
+	// noEvict is CLIENT NO-EVICT's setting, shown as flag e. There is no
+	// client eviction (maxmemory-clients) to exempt the client from.
+	// REQUIRES: mu held.
+	noEvict bool
 	// muted mirrors replyOff || replySkip for the goroutines that feed
 	// this session as a monitor (monitor.go): Redis's addReply drops a
 	// monitor line for a client with replies off or skipped as it drops
@@ -71,7 +75,7 @@ type session struct {
 	// REQUIRES: srv.waits.mu held.
 	wait *replWait
 
-	mu     sync.Mutex               // guards names, timers, errs
+	mu     sync.Mutex               // guards names, noEvict, timers, errs
 	names  *clientNames             // nil until one is set
 	timers map[*time.Timer]struct{} // DEBUG.SLEEPREPLY completions pending
 
@@ -80,9 +84,7 @@ type session struct {
 	lastActive atomic.Int64           // unix seconds of the last command
 	parked     atomic.Int32           // requests parked and not yet completed
 	killed     atomic.Bool            // closed by CLIENT KILL, maybe not gone yet
-	// noEvict is CLIENT NO-EVICT's setting, shown as flag e. There is no
-	// client eviction (maxmemory-clients) to exempt the client from.
-	noEvict atomic.Bool
+	slot       int32                  // index in Server.sessions; -1 once gone. REQUIRES: Server.sessMu held
 
 	// Per-command counters (metrics.go), kept only with a metrics endpoint.
 	tick  uint32                     // requests served; picks the timed ones
@@ -153,7 +155,7 @@ func (s *session) keepKeys(k [][]byte) {
 // trailing newline, in Redis's field order.
 func (s *session) info(now int64) string {
 	s.mu.Lock()
-	names := s.names.get()
+	names, noEvict := s.names.get(), s.noEvict
 	s.mu.Unlock()
 	name, libName, libVer := names.name, names.libName, names.libVer
 	cmd := noCmd
@@ -171,7 +173,7 @@ func (s *session) info(now int64) string {
 	if s.parked.Load() > 0 {
 		flags += "b"
 	}
-	if s.noEvict.Load() {
+	if noEvict {
 		flags += "e" // last, as Redis orders them
 	}
 	if flags == "" {
