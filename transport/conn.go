@@ -24,8 +24,8 @@ type Conn struct {
 	ops     connOps
 	w       *Writer // the Writer Serve is given; SetRESPVersion retargets it
 
-	lifted  func() bool // RestrictUntil's condition; processing context only
-	batchAt int64       // Monotime when the current batch began; processing context only
+	lifted  Lifter // RestrictUntil's condition; processing context only
+	batchAt int64  // Monotime when the current batch began; processing context only
 
 	idleExempt atomic.Bool // SetIdleExempt: never closed by the idle timeout
 }
@@ -83,16 +83,24 @@ func (c *Conn) SetRESPVersion(v int) {
 	}
 }
 
+// Lifter says whether the pre-authentication limits RestrictUntil applies
+// to a connection are lifted (the client has authenticated, or the server
+// no longer requires it). A handler's session can be one without a
+// closure made for every connection.
+type Lifter interface {
+	Lifted() bool
+}
+
 // RestrictUntil applies the request limits for a client that has not
 // authenticated to a server that requires it, as Redis does since
-// CVE-2021-32675, to every request parsed while lifted returns false: a
+// CVE-2021-32675, to every request parsed while lifted.Lifted() is false: a
 // RESP request of at most resp.UnauthMaxArray elements and
 // resp.UnauthMaxBulk bytes per bulk string, a binary frame of at most
 // binproto.UnauthMaxFrame bytes. A larger one is a protocol error,
 // answered before its data is read, and the connection is closed. The
 // transport calls lifted before parsing each request, in the processing
 // context; nil removes the limits for good. Call only from Open or Serve.
-func (c *Conn) RestrictUntil(lifted func() bool) { c.lifted = lifted }
+func (c *Conn) RestrictUntil(lifted Lifter) { c.lifted = lifted }
 
 // SetIdleExempt exempts the connection from the idle timeout (on) or
 // subjects it to it again (off), as Redis exempts its replicas and MONITOR

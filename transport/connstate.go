@@ -342,7 +342,7 @@ func (cs *connState) begin(out []byte, first byte) []byte {
 // syncRestrict gives the decoder the limits Conn.RestrictUntil asks for
 // the next request.
 func (cs *connState) syncRestrict() {
-	on := cs.lifted != nil && !cs.lifted()
+	on := cs.lifted != nil && !cs.lifted.Lifted()
 	if on == cs.decLimits {
 		return
 	}

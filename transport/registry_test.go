@@ -5,6 +5,7 @@ import (
 	"io"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -110,5 +111,16 @@ func TestSweepClosesManyAtOnce(t *testing.T) {
 			return
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+}
+
+// TestGnetConnFootprint: an idle gnet connection's own state stays within
+// the 512-byte size class (with no allocation header: objects over 512
+// bytes that hold pointers get one). Past it, every connection takes the
+// 640-byte class: 128 bytes more per idle client, where RSS per idle
+// connection is held to Redis's (BENCHMARKS.md, "idle connections").
+func TestGnetConnFootprint(t *testing.T) {
+	if n := unsafe.Sizeof(gnetConn{}); n > 512 {
+		t.Fatalf("gnetConn is %d bytes, over the 512-byte size class", n)
 	}
 }
