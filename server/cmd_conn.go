@@ -473,7 +473,7 @@ func clientKill(c *cmdCtx) {
 	}
 	killed, self := c.srv.killSessions(func(s *session) bool {
 		switch {
-		case hasAddr && s.addr != addr,
+		case hasAddr && s.addr() != addr,
 			hasLaddr && s.laddr() != laddr,
 			typ != "" && typ != "normal",
 			id != 0 && s.id() != uint64(id),

@@ -127,11 +127,11 @@ func cmdShutdown(c *cmdCtx) {
 		return
 	}
 	if save {
-		c.srv.log.Warn("SHUTDOWN SAVE refused: ringdb keeps no snapshot on disk; SHUTDOWN or SHUTDOWN NOSAVE stops the server", "client", c.sess.addr)
+		c.srv.log.Warn("SHUTDOWN SAVE refused: ringdb keeps no snapshot on disk; SHUTDOWN or SHUTDOWN NOSAVE stops the server", "client", c.sess.addr())
 		c.errReply("Errors trying to SHUTDOWN. Check logs.")
 		return
 	}
-	c.srv.log.Info("shutdown requested by a client", "client", c.sess.addr, "id", c.sess.id())
+	c.srv.log.Info("shutdown requested by a client", "client", c.sess.addr(), "id", c.sess.id())
 	c.conn.Close()
 	c.srv.requestShutdown()
 }

@@ -30,9 +30,6 @@ func (h *connHandler) Open(c *transport.Conn) error {
 		authed:  s.token() == "",
 	}
 	sess.ctx = cmdCtx{srv: s, sess: sess, conn: c}
-	if a := c.RemoteAddr(); a != nil {
-		sess.addr = a.String()
-	}
 	sess.restrict()
 	sess.resp.Store(2)
 	sess.lastActive.Store(now)
@@ -111,7 +108,7 @@ func (h *connHandler) finish(ctx *cmdCtx) {
 				name = ctx.cmd.name
 			}
 			h.s.panics.Add(1)
-			h.s.log.Error("command panicked: closing its connection", "command", name, "client", ctx.sess.addr, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			h.s.log.Error("command panicked: closing its connection", "command", name, "client", ctx.sess.addr(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			ctx.conn.Abort()
 		}
 	}
@@ -227,7 +224,7 @@ func isCrossProtocol(name []byte) bool {
 // a command or an error; a warning is logged at most once a minute.
 func (s *Server) refuseCrossProtocol(ctx *cmdCtx) {
 	if now, last := s.now(), s.crossProtoLogged.Load(); now-last > 60 && s.crossProtoLogged.CompareAndSwap(last, now) {
-		s.log.Warn("possible security attack: a client sent POST or Host:, as a web browser sends an HTTP request; connection closed (cross-protocol scripting)", "client", ctx.sess.addr)
+		s.log.Warn("possible security attack: a client sent POST or Host:, as a web browser sends an HTTP request; connection closed (cross-protocol scripting)", "client", ctx.sess.addr())
 	}
 	ctx.conn.Close() // serves nothing more of the connection's input
 	ctx.conn.Abort() // and closes it now

@@ -182,7 +182,7 @@ func (s *Server) feedMonitors(ctx *cmdCtx, mons []*session) {
 		// Disconnect them without building a line that may be four
 		// times the size of a 512 MiB argument.
 		for _, m := range mons {
-			s.log.Warn("monitor disconnected: a command's line is over the output buffer limit", "client", m.addr, "id", m.id(), "command", cmd.name)
+			s.log.Warn("monitor disconnected: a command's line is over the output buffer limit", "client", m.addr(), "id", m.id(), "command", cmd.name)
 			m.ctx.conn.Abort()
 		}
 		return
@@ -193,7 +193,7 @@ func (s *Server) feedMonitors(ctx *cmdCtx, mons []*session) {
 			continue // CLIENT REPLY OFF or SKIP: no line, as no reply
 		}
 		if err := m.ctx.conn.Push(0, write); errors.Is(err, transport.ErrOutputLimit) {
-			s.log.Warn("monitor disconnected: output buffer limit reached", "client", m.addr, "id", m.id())
+			s.log.Warn("monitor disconnected: output buffer limit reached", "client", m.addr(), "id", m.id())
 		}
 	}
 }
@@ -205,7 +205,7 @@ func (s *Server) feedMonitors(ctx *cmdCtx, mons []*session) {
 // + and CRLF) is not built, and ok is false.
 func monitorLine(ctx *cmdCtx, now time.Time, limit int64) (line string, ok bool) {
 	var head [80]byte
-	h := appendMonitorHead(head[:0], now, ctx.sess.addr)
+	h := appendMonitorHead(head[:0], now, ctx.sess)
 	var size lineWriter
 	size.args(ctx)
 	if n := int64(len(h)) + int64(size.n); n+3 > limit {
@@ -221,7 +221,7 @@ func monitorLine(ctx *cmdCtx, now time.Time, limit int64) (line string, ok bool)
 
 // appendMonitorHead appends a monitor line's time and client, Redis's
 // "<secs>.<micros> [<db> <addr>] " (the leading + is the status line's).
-func appendMonitorHead(b []byte, now time.Time, addr string) []byte {
+func appendMonitorHead(b []byte, now time.Time, sess *session) []byte {
 	b = strconv.AppendInt(b, now.Unix(), 10)
 	b = append(b, '.')
 	us := now.Nanosecond() / 1000
@@ -230,10 +230,10 @@ func appendMonitorHead(b []byte, now time.Time, addr string) []byte {
 	}
 	b = strconv.AppendInt(b, int64(us), 10)
 	b = append(b, " [0 "...)
-	if addr == "" {
-		addr = "?:0" // Redis's address of a peer it cannot name
+	n := len(b)
+	if b = sess.appendAddr(b); len(b) == n {
+		b = append(b, "?:0"...) // Redis's address of a peer it cannot name
 	}
-	b = append(b, addr...)
 	return append(b, "] "...)
 }
 

@@ -82,7 +82,7 @@ func (l *slowlog) add(sess *session, now int64, ns int64, args [][]byte, redact 
 	if th < 0 || ns/1000 < th {
 		return
 	}
-	e := slowEntry{unix: now, micros: ns / 1000, addr: sess.addr}
+	e := slowEntry{unix: now, micros: ns / 1000, addr: sess.addr()}
 	sess.mu.Lock()
 	e.name = sess.names.get().name
 	sess.mu.Unlock()
