@@ -36,8 +36,7 @@ func (h *connHandler) Open(c *transport.Conn) error {
 	c.SetSession(sess)
 	s.connsTotal.Add(1)
 	s.sessMu.Lock()
-	sess.slot = int32(len(s.sessions))
-	s.sessions = append(s.sessions, sess)
+	s.sessions.Add(sess)
 	s.sessMu.Unlock()
 	return nil
 }
@@ -55,7 +54,7 @@ func (h *connHandler) Close(c *transport.Conn) {
 	s.waits.drop(sess)
 	sess.unwatch() // out of the registry: nothing left behind
 	s.sessMu.Lock()
-	if s.dropSessionLocked(sess) {
+	if s.sessions.Remove(sess) {
 		if sess.killed.Load() {
 			s.killedOpen--
 		}

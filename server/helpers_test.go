@@ -267,7 +267,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // sessionByIDLocked returns the open session of connection id, nil if
 // there is none. REQUIRES: s.sessMu held.
 func (s *Server) sessionByIDLocked(id uint64) *session {
-	for _, sess := range s.sessions {
+	for _, sess := range s.sessions.Items() {
 		if sess.id() == id {
 			return sess
 		}

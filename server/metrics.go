@@ -359,7 +359,7 @@ func (s *Server) cmdCountsNow() cmdCounts {
 	for k, v := range s.closed.errs {
 		cs.errs[k] += v
 	}
-	for _, sess := range s.sessions {
+	for _, sess := range s.sessions.Items() {
 		if cc := sess.calls.Load(); cc != nil {
 			cc.each(func(i int, n uint64) { cs.calls[i] += n })
 		}

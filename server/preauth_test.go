@@ -215,7 +215,7 @@ func waitSessions(t *testing.T, ts *testServer, n int) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; {
 		ts.sessMu.Lock()
-		got := len(ts.sessions)
+		got := ts.sessions.Len()
 		ts.sessMu.Unlock()
 		if got >= n {
 			return

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ringdb/ringdb/core"
+	"github.com/ringdb/ringdb/internal/slotlist"
 	"github.com/ringdb/ringdb/stats"
 	"github.com/ringdb/ringdb/transport"
 )
@@ -55,7 +56,7 @@ type Server struct {
 	// sessions are the open sessions, each knowing its index
 	// (session.slot): a map took some 30 bytes per connection, and as
 	// much again in the tables it outgrew. REQUIRES: sessMu held.
-	sessions   []*session
+	sessions   slotlist.List[*session]
 	killedOpen int // sessions CLIENT KILL closed that are not gone yet; REQUIRES: sessMu held
 	connsTotal atomic.Uint64
 	closedCmds atomic.Uint64 // commands of sessions that have closed
@@ -373,31 +374,13 @@ func (s *Server) policy() core.EvictionPolicy { return evictionNames[*s.policyNa
 // now returns the coarse clock in unix seconds.
 func (s *Server) now() int64 { return s.clockSec.Load() }
 
-// dropSessionLocked takes sess out of the sessions, the last taking its
-// place, and reports whether it was in them. REQUIRES: s.sessMu held.
-func (s *Server) dropSessionLocked(sess *session) bool {
-	i, last := sess.slot, len(s.sessions)-1
-	if i < 0 || int(i) > last || s.sessions[i] != sess {
-		return false
-	}
-	s.sessions[i] = s.sessions[last]
-	s.sessions[i].slot = i
-	s.sessions[last] = nil
-	s.sessions = s.sessions[:last]
-	sess.slot = -1
-	if cap(s.sessions) > 1024 && len(s.sessions) < cap(s.sessions)/4 {
-		s.sessions = append([]*session(nil), s.sessions...) // a burst has gone
-	}
-	return true
-}
-
 // sessionList returns the open sessions by id, leaving out those CLIENT
 // KILL has closed (Redis frees them at once; here the transport may take a
 // moment to finish them).
 func (s *Server) sessionList() []*session {
 	s.sessMu.Lock()
-	list := make([]*session, 0, len(s.sessions))
-	for _, ss := range s.sessions {
+	list := make([]*session, 0, s.sessions.Len())
+	for _, ss := range s.sessions.Items() {
 		if !ss.killed.Load() {
 			list = append(list, ss)
 		}
@@ -412,7 +395,7 @@ func (s *Server) sessionList() []*session {
 // larger, without the clients CLIENT KILL closed, which Redis frees at once.
 func (s *Server) connectedClients() int64 {
 	s.sessMu.Lock()
-	n, killed := int64(len(s.sessions)), int64(s.killedOpen)
+	n, killed := int64(s.sessions.Len()), int64(s.killedOpen)
 	s.sessMu.Unlock()
 	// The transport's count is read after the sessions: a connection
 	// leaves it before its session is forgotten (transport finish), so a
@@ -428,7 +411,7 @@ func (s *Server) connectedClients() int64 {
 func (s *Server) killSessions(match func(*session) bool, self *session) (killed int64, selfKilled bool) {
 	var victims []*session
 	s.sessMu.Lock()
-	for _, ss := range s.sessions {
+	for _, ss := range s.sessions.Items() {
 		if ss.killed.Load() || !match(ss) || !ss.killed.CompareAndSwap(false, true) {
 			continue
 		}
@@ -454,7 +437,7 @@ func (s *Server) commandCount() uint64 {
 	// closedCmds: read before, a session closing in between would be in
 	// neither, and the counter would go back.
 	n := s.closedCmds.Load()
-	for _, ss := range s.sessions {
+	for _, ss := range s.sessions.Items() {
 		n += ss.cmdCount()
 	}
 	s.sessMu.Unlock()
@@ -478,7 +461,7 @@ func (s *Server) outputLimits() (hard, soft, secs int64) {
 func (s *Server) maxPendingOutput() int64 {
 	var n int64
 	s.sessMu.Lock()
-	for _, ss := range s.sessions {
+	for _, ss := range s.sessions.Items() {
 		n = max(n, ss.ctx.conn.PendingOutput())
 	}
 	s.sessMu.Unlock()
@@ -489,7 +472,7 @@ func (s *Server) maxPendingOutput() int64 {
 func (s *Server) parkedCount() int64 {
 	var n int64
 	s.sessMu.Lock()
-	for _, ss := range s.sessions {
+	for _, ss := range s.sessions.Items() {
 		if !ss.killed.Load() {
 			n += int64(ss.parked.Load())
 		}

@@ -143,6 +143,9 @@ func appendNetAddr(b []byte, a net.Addr) []byte {
 // addr returns the peer's address as appendAddr appends it.
 func (s *session) addr() string { return string(s.appendAddr(nil)) }
 
+// SlotIndex implements slotlist.Item: s's index in Server.sessions.
+func (s *session) SlotIndex() *int32 { return &s.slot }
+
 // id returns the connection's id (CLIENT ID).
 func (s *session) id() uint64 {
 	if s.ctx.conn == nil { // a session made bare (tests)

@@ -667,7 +667,7 @@ func TestGnetBulkRefManyTakesTurns(t *testing.T) {
 	g := &gnetConn{c: fc, loop: l}
 	g.init(s.hub, g, &l.counters, &l.scratch, nil, nil, -1, false)
 	g.turnOut = turnOut
-	l.add(g)
+	l.conns.Add(g)
 
 	const n, k = 200 << 10, 100 // 20 MB
 	if act := s.write(g, g.process(nil, cmd("BIGREFS", strconv.Itoa(n), strconv.Itoa(k), "4"))); act != gnet.None {

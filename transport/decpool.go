@@ -32,8 +32,32 @@ const maxPooledDecoders = 64
 // nothing half-read and nothing pointing into it (connState.putDecoders).
 // Only the loop's goroutine uses it.
 type decPool struct {
-	resp []*respIn
-	bin  []*binIn
+	resp freeList[respIn]
+	bin  freeList[binIn]
+}
+
+// freeList is a stack of free decoders of one protocol, at most
+// maxPooledDecoders.
+type freeList[T any] struct{ free []*T }
+
+// pop returns the decoder pushed last, nil when there is none (or no
+// pool: l nil).
+func (l *freeList[T]) pop() *T {
+	if l == nil || len(l.free) == 0 {
+		return nil
+	}
+	n := len(l.free) - 1
+	d := l.free[n]
+	l.free[n] = nil
+	l.free = l.free[:n]
+	return d
+}
+
+// push keeps d, unless the list is full.
+func (l *freeList[T]) push(d *T) {
+	if len(l.free) < maxPooledDecoders {
+		l.free = append(l.free, d)
+	}
 }
 
 // getRESP returns a RESP decoder with no input (a new one if p is nil or
@@ -41,11 +65,10 @@ type decPool struct {
 // pre-authentication ones.
 func (p *decPool) getRESP(lim resp.Limits, restricted bool) *respIn {
 	var d *respIn
-	if n := p.respFree(); n > 0 {
-		d = p.resp[n-1]
-		p.resp[n-1] = nil
-		p.resp = p.resp[:n-1]
-	} else {
+	if p != nil {
+		d = p.resp.pop()
+	}
+	if d == nil {
 		d = &respIn{Decoder: *resp.NewDecoder(lim)}
 	}
 	d.Restrict(restricted)
@@ -56,19 +79,16 @@ func (p *decPool) getRESP(lim resp.Limits, restricted bool) *respIn {
 func (p *decPool) putRESP(d *respIn) {
 	d.Reset()
 	clear(d.peeked)
-	if len(p.resp) < maxPooledDecoders {
-		p.resp = append(p.resp, d)
-	}
+	p.resp.push(d)
 }
 
 // getBin is getRESP for the binary protocol.
 func (p *decPool) getBin(lim binproto.Limits, restricted bool) *binIn {
 	var d *binIn
-	if n := p.binFree(); n > 0 {
-		d = p.bin[n-1]
-		p.bin[n-1] = nil
-		p.bin = p.bin[:n-1]
-	} else {
+	if p != nil {
+		d = p.bin.pop()
+	}
+	if d == nil {
 		d = &binIn{Decoder: *binproto.NewDecoder(lim)}
 	}
 	d.Restrict(restricted)
@@ -79,23 +99,5 @@ func (p *decPool) getBin(lim binproto.Limits, restricted bool) *binIn {
 func (p *decPool) putBin(d *binIn) {
 	d.Reset()
 	clear(d.args)
-	if len(p.bin) < maxPooledDecoders {
-		p.bin = append(p.bin, d)
-	}
-}
-
-// respFree returns how many RESP decoders p holds; a nil p holds none.
-func (p *decPool) respFree() int {
-	if p == nil {
-		return 0
-	}
-	return len(p.resp)
-}
-
-// binFree is respFree for the binary protocol.
-func (p *decPool) binFree() int {
-	if p == nil {
-		return 0
-	}
-	return len(p.bin)
+	p.bin.push(d)
 }

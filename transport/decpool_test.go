@@ -24,12 +24,12 @@ func decoderCounts(t *testing.T, e *env) (holding, pooled int) {
 	done := make(chan [2]int, 1)
 	err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
 		var n int
-		for _, g := range l.conns {
+		for _, g := range l.conns.Items() {
 			if g.rdec != nil || g.bdec != nil {
 				n++
 			}
 		}
-		done <- [2]int{n, len(l.decs.resp) + len(l.decs.bin)}
+		done <- [2]int{n, len(l.decs.resp.free) + len(l.decs.bin.free)}
 		return nil
 	}))
 	if err != nil {
@@ -47,17 +47,10 @@ func decoderCounts(t *testing.T, e *env) (holding, pooled int) {
 // waitHolding polls decoderCounts until want connections hold a decoder.
 func waitHolding(t *testing.T, e *env, want int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	eventually(t, fmt.Sprintf("%d connections holding a decoder", want), func() bool {
 		n, _ := decoderCounts(t, e)
-		if n == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d connections hold a decoder, want %d", n, want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return n == want
+	})
 }
 
 // TestIdleConnectionsLendTheirDecoders: a gnet connection holds a decoder

@@ -14,6 +14,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/ringdb/ringdb/internal/bufpool"
+	"github.com/ringdb/ringdb/internal/slotlist"
 	"github.com/ringdb/ringdb/transport/binproto"
 )
 
@@ -71,9 +72,8 @@ type gnetLoop struct {
 	// conns are the loop's open connections, each knowing its index
 	// (gnetConn.slot): a map took some 30 bytes per connection, and as
 	// much again in the tables it outgrew. A walk that may close the
-	// connection it visits goes from the end: remove moves the last
-	// connection, already visited, into the hole.
-	conns []*gnetConn
+	// connection it visits goes from the end (slotlist.List.Remove).
+	conns slotlist.List[*gnetConn]
 	decs  decPool // the decoders of connections with no input
 	// scratch is the Writer and Request of the request being served, by
 	// whichever of the loop's connections.
@@ -149,37 +149,8 @@ type gnetConn struct {
 // REQUIRES: the loop's goroutine.
 func (g *gnetConn) open() bool { return g.slot >= 0 }
 
-// add makes g one of l's connections. REQUIRES: l's goroutine.
-func (l *gnetLoop) add(g *gnetConn) {
-	g.slot = int32(len(l.conns))
-	l.conns = append(l.conns, g)
-}
-
-// remove takes g, one of l's connections, out of them: the last one
-// takes its place. REQUIRES: l's goroutine.
-func (l *gnetLoop) remove(g *gnetConn) {
-	i, last := g.slot, len(l.conns)-1
-	if i < 0 || int(i) > last || l.conns[i] != g {
-		return
-	}
-	l.conns[i] = l.conns[last]
-	l.conns[i].slot = i
-	l.conns[last] = nil
-	l.conns = l.conns[:last]
-	g.slot = -1
-	if cap(l.conns) > 1024 && len(l.conns) < cap(l.conns)/4 {
-		l.conns = append([]*gnetConn(nil), l.conns...) // a burst has gone
-	}
-}
-
-// conn returns l's connection at index i, nil past the last (closes
-// during a walk shrink them). REQUIRES: l's goroutine.
-func (l *gnetLoop) conn(i int) *gnetConn {
-	if i >= len(l.conns) {
-		return nil
-	}
-	return l.conns[i]
-}
+// SlotIndex implements slotlist.Item: g's index in its loop's conns.
+func (g *gnetConn) SlotIndex() *int32 { return &g.slot }
 
 // closeWritten decides what a quitting connection whose pending output is
 // pend does at time now: close at once (aborted, or its output stalled:
@@ -489,7 +460,7 @@ func (s *gnetServer) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	g.init(s.hub, g, &l.counters, &l.scratch, c.RemoteAddr(), gnetLocalAddr(c), c.Fd(), reject)
 	g.turnOut = turnOut // std serves each connection on its own goroutine
 	c.SetContext(g)
-	l.add(g)
+	l.conns.Add(g)
 	s.register(&g.connState)
 	return nil, gnet.None
 }
@@ -744,8 +715,8 @@ func (s *gnetServer) executeAfter(l *gnetLoop, d time.Duration, fn gnet.Runnable
 // on l's goroutine.
 func (s *gnetServer) resumeHeld(l *gnetLoop) {
 	l.resumeArmed = false
-	for i := len(l.conns) - 1; i >= 0; i-- { // closing g removes it: from the end
-		g := l.conn(i)
+	for i := l.conns.Len() - 1; i >= 0; i-- { // closing g removes it: from the end
+		g := l.conns.At(i)
 		if g == nil || !g.held || g.quit {
 			continue
 		}
@@ -810,7 +781,7 @@ func (s *gnetServer) OnClose(c gnet.Conn, _ error) gnet.Action {
 		return gnet.None
 	}
 	c.SetContext(nil)
-	g.loop.remove(g)
+	g.loop.conns.Remove(g)
 	s.unregister(&g.connState)
 	g.finish()
 	return gnet.None
@@ -835,8 +806,8 @@ func (s *gnetServer) OnTick() (time.Duration, gnet.Action) {
 // it leaves open are quitting. It runs on l's goroutine.
 func (s *gnetServer) sweep(l *gnetLoop) (quitting int) {
 	now := s.now()
-	for i := len(l.conns) - 1; i >= 0; i-- { // closing g removes it: from the end
-		g := l.conn(i)
+	for i := l.conns.Len() - 1; i >= 0; i-- { // closing g removes it: from the end
+		g := l.conns.At(i)
 		if g == nil {
 			continue
 		}

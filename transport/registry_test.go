@@ -41,39 +41,6 @@ func TestRegistryList(t *testing.T) {
 	require.Empty(t, h.snapshot())
 }
 
-// TestLoopConnList: a gnet loop's connection list (gnetConn.slot) keeps
-// every index right whichever connection leaves, and a connection leaves
-// it once.
-func TestLoopConnList(t *testing.T) {
-	l := &gnetLoop{}
-	gs := make([]*gnetConn, 6)
-	for i := range gs {
-		gs[i] = new(gnetConn)
-		l.add(gs[i])
-	}
-	check := func(want ...*gnetConn) {
-		t.Helper()
-		require.ElementsMatch(t, want, l.conns)
-		for i, g := range l.conns {
-			require.Equal(t, int32(i), g.slot)
-			require.True(t, g.open())
-		}
-	}
-	l.remove(gs[2]) // middle
-	l.remove(gs[5]) // last
-	l.remove(gs[0]) // first
-	l.remove(gs[0])
-	check(gs[1], gs[3], gs[4])
-	for _, g := range []*gnetConn{gs[0], gs[2], gs[5]} {
-		require.False(t, g.open())
-	}
-	l.remove(gs[3])
-	l.remove(gs[1])
-	l.remove(gs[4])
-	check()
-	require.Nil(t, l.conn(0))
-}
-
 // TestSweepClosesManyAtOnce: one sweep closing many idle connections of
 // a loop (each close takes it out of the list being walked) closes every
 // one of them, and spares the one that is busy.
