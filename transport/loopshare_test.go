@@ -38,7 +38,7 @@ func TestLoopSharingInterleaved(t *testing.T) {
 		t.Run(fmt.Sprintf("%s-hard%d", kind, tc.cfg.OutputHardLimit), func(t *testing.T) {
 			t.Parallel()
 			e := startEnv(t, kind, tc.cfg)
-			const conns, rounds = 10, 6
+			const conns, rounds = 10, 5
 			var wg sync.WaitGroup
 			errs := make(chan error, conns)
 			for ci := range conns {
@@ -59,6 +59,9 @@ func TestLoopSharingInterleaved(t *testing.T) {
 		})
 	}
 }
+
+// bigWant is the reply BIG n k is expected to get.
+type bigWant struct{ n, k int }
 
 // loopShareClient runs rounds of a random pipeline on c and checks every
 // reply; with pushes, in RESP3, with pushes asked for among them.
@@ -92,7 +95,13 @@ func loopShareClient(c *client, ci, rounds int, pushes bool) error {
 		var want []any // string: a bulk or status; int: BIGREF n
 		for k := range 4 + rng.Intn(6) {
 			tag := fmt.Sprintf("c%d-r%d-k%d-", ci, r, k)
-			switch rng.Intn(7) {
+			switch rng.Intn(8) {
+			case 7: // over turnOut in one reply: the connection's turn ends
+				if pushes || rng.Intn(3) > 0 { // over the hard limit there: dropped
+					continue
+				}
+				p = append(p, cmd("BIG", "70000", "16")...)
+				want = append(want, bigWant{70000, 16})
 			case 6:
 				if !pushes {
 					continue
@@ -157,6 +166,17 @@ func loopShareClient(c *client, ci, rounds int, pushes bool) error {
 			case string:
 				if s, ok := v.(string); !ok || s != w {
 					return fmt.Errorf("round %d reply %d: got %.80q, want %.80q", r, i, fmt.Sprint(v), w)
+				}
+			case bigWant:
+				a, ok := v.([]any)
+				if !ok || len(a) != w.k {
+					return fmt.Errorf("round %d reply %d: BIG %d %d came back as %T", r, i, w.n, w.k, v)
+				}
+				zeros := string(make([]byte, w.n))
+				for _, e := range a {
+					if s, ok := e.(string); !ok || s != zeros {
+						return fmt.Errorf("round %d reply %d: BIG %d %d came back wrong", r, i, w.n, w.k)
+					}
 				}
 			case int:
 				if s, ok := v.(string); !ok || s != string(refValue(w)) {
