@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +225,30 @@ func waitSessions(t *testing.T, ts *testServer, n int) {
 			t.Fatalf("%d sessions open, want %d", got, n)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestPreAuthFrameLimitWithSharedDecoders is TestPreAuthLimitsWithSharedDecoders
+// for the binary protocol: a stranger refused its HELLO hands its
+// (restricted) decoder back to the loop, which lends it to an
+// authenticated client next, whose large frame must go through; that
+// client's decoder then goes to the stranger, whose large frame must not.
+func TestPreAuthFrameLimitWithSharedDecoders(t *testing.T) {
+	ts := startServer(t, TransportGnet, Config{AuthToken: "s3cret", Loops: 1})
+	authed := newBinClient(t, ts)
+	authed.hello("app", "s3cret")
+	big := strings.Repeat("v", 100<<10)
+	for i := range 3 {
+		stranger := newBinClient(t, ts)
+		wantV(t, "HELLO without token", stranger.call(binproto.OpHello, 1, 1, nil, nil),
+			errV(binproto.ClassNoAuth, "authentication required"))
+		wantV(t, fmt.Sprintf("round %d: SET 100 KiB after HELLO", i), authed.call(0x0011, "k", big), okV{})
+		stranger.send(binproto.OpHello, 1, 1, nil, big)
+		h, body, err := stranger.readFrame()
+		if err != nil || h.Op != binproto.OpDisconnect {
+			t.Fatalf("round %d: 100 KiB HELLO before authentication: %+v %v, want DISCONNECT", i, h, err)
+		}
+		wantV(t, "DISCONNECT", decode(t, body), errV(0x06, "frame too large before authentication"))
+		stranger.expectClosed()
 	}
 }
