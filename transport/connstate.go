@@ -238,6 +238,19 @@ const prefetchBatch = 32
 // out extended with every reply, push and error it produced, to be written
 // with one write. REQUIRES: the processing context.
 func (cs *connState) process(out, in []byte) []byte {
+	out = cs.processBatch(out, in)
+	// However the batch ended (a quit returns early), the Writer and
+	// Request, which a gnet loop's connections share, keep no reference
+	// to the transport's buffer, which may go back to bufpool, nor to the
+	// decoder's, which its arguments point into.
+	cs.sc.w.Reset(nil, cs.proto, 0)
+	cs.sc.req = Request{}
+	cs.putDecoders()
+	return out
+}
+
+// processBatch is process but for what every batch ends with.
+func (cs *connState) processBatch(out, in []byte) []byte {
 	base := len(out)
 	cs.Conn.batchAt = Monotime()
 	if cs.streaming && cs.rs.v == nil {
@@ -307,9 +320,6 @@ func (cs *connState) process(out, in []byte) []byte {
 	if !cs.quit && cs.overQuery() {
 		out = cs.disconnect(out, binproto.ClassLimit, queryLimitMsg, false)
 	}
-	cs.sc.w.Reset(nil, cs.proto, 0) // do not keep the transport's buffer alive
-	cs.sc.req = Request{}           // nor the decoder's, which its arguments point into
-	cs.putDecoders()
 	return out
 }
 

@@ -112,3 +112,46 @@ func TestIdleConnectionsLendTheirDecoders(t *testing.T) {
 	}
 	waitHolding(t, e, 0)
 }
+
+// TestSharedWriterLetsGoAfterQuit: a batch that ends with the connection
+// quitting (here on a protocol error) leaves the loop's shared Writer and Request pointing at
+// nothing, as every other batch does: they held the output buffer, which
+// the transport may hand back to bufpool, and the decoder's arguments.
+func TestSharedWriterLetsGoAfterQuit(t *testing.T) {
+	t.Parallel()
+	e := startEnv(t, "gnet", Config{Loops: 1})
+	c := e.conn(t)
+	// A protocol error after a request: the batch ends with the
+	// connection quitting, after a reply and the error were written.
+	c.write(t, append(cmd("ECHO", "bye"), "*x\r\n"...))
+	c.expect(t, "bye")
+	if _, err := c.read(); err != nil {
+		t.Fatal(err)
+	}
+	c.expectEOF(t)
+	s := e.srv.(*gnetServer)
+	s.engMu.Lock()
+	var l *gnetLoop
+	for _, x := range s.loops { // the one loop
+		l = x
+	}
+	s.engMu.Unlock()
+	done := make(chan string, 1)
+	err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		switch {
+		case cap(l.scratch.w.buf) != 0:
+			done <- fmt.Sprintf("the Writer holds a %d-byte buffer", cap(l.scratch.w.buf))
+		case l.scratch.req.Argv != nil:
+			done <- "the Request holds arguments"
+		default:
+			done <- ""
+		}
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := <-done; msg != "" {
+		t.Fatal(msg)
+	}
+}
