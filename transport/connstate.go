@@ -97,9 +97,6 @@ type connState struct {
 	// written from the memory lent (rs); no request is served, and
 	// nothing else written, until it is all out (endStream).
 	streaming bool
-	// registered: the connection is in the hub's registry list
-	// (hub.link). REQUIRES: hub.mu.
-	registered bool
 
 	openErr error      // Handler.Open refused the connection: the first byte gets it
 	redo    *Request   // a postponed request Retry gave back: served before the input

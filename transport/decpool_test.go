@@ -10,9 +10,9 @@ import (
 	"github.com/ringdb/ringdb/transport/binproto"
 )
 
-// decoderCounts runs on the gnet loop of e (one loop) and returns how many
-// of its connections hold a decoder and how many decoders its pool keeps.
-func decoderCounts(t *testing.T, e *env) (holding, pooled int) {
+// onTheLoop runs fn with the one event loop of e (a gnet server with
+// Loops: 1) on that loop's goroutine, and waits for it.
+func onTheLoop(t *testing.T, e *env, fn func(l *gnetLoop)) {
 	t.Helper()
 	s := e.srv.(*gnetServer)
 	s.engMu.Lock()
@@ -21,27 +21,35 @@ func decoderCounts(t *testing.T, e *env) (holding, pooled int) {
 		l = x
 	}
 	s.engMu.Unlock()
-	done := make(chan [2]int, 1)
+	done := make(chan struct{})
 	err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-		var n int
-		for _, g := range l.conns.Items() {
-			if g.rdec != nil || g.bdec != nil {
-				n++
-			}
-		}
-		done <- [2]int{n, len(l.decs.resp.free) + len(l.decs.bin.free)}
+		defer close(done)
+		fn(l)
 		return nil
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case c := <-done:
-		return c[0], c[1]
+	case <-done:
 	case <-time.After(5 * time.Second):
-		t.Fatal("the loop did not run the count")
+		t.Fatal("the loop did not run the check")
 	}
-	return 0, 0
+}
+
+// decoderCounts returns how many of the connections of e's one loop hold
+// a decoder and how many decoders its pool keeps.
+func decoderCounts(t *testing.T, e *env) (holding, pooled int) {
+	t.Helper()
+	onTheLoop(t, e, func(l *gnetLoop) {
+		for _, g := range l.conns.Items() {
+			if g.rdec != nil || g.bdec != nil {
+				holding++
+			}
+		}
+		pooled = len(l.decs.resp.free) + len(l.decs.bin.free)
+	})
+	return holding, pooled
 }
 
 // waitHolding polls decoderCounts until want connections hold a decoder.
@@ -129,29 +137,16 @@ func TestSharedWriterLetsGoAfterQuit(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.expectEOF(t)
-	s := e.srv.(*gnetServer)
-	s.engMu.Lock()
-	var l *gnetLoop
-	for _, x := range s.loops { // the one loop
-		l = x
-	}
-	s.engMu.Unlock()
-	done := make(chan string, 1)
-	err := l.el.Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+	var msg string
+	onTheLoop(t, e, func(l *gnetLoop) {
 		switch {
 		case cap(l.scratch.w.buf) != 0:
-			done <- fmt.Sprintf("the Writer holds a %d-byte buffer", cap(l.scratch.w.buf))
+			msg = fmt.Sprintf("the Writer holds a %d-byte buffer", cap(l.scratch.w.buf))
 		case l.scratch.req.Argv != nil:
-			done <- "the Request holds arguments"
-		default:
-			done <- ""
+			msg = "the Request holds arguments"
 		}
-		return nil
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if msg := <-done; msg != "" {
+	})
+	if msg != "" {
 		t.Fatal(msg)
 	}
 }

@@ -162,15 +162,14 @@ func (h *hub) link(cs *connState) {
 		h.conns.regPrev = cs
 	}
 	h.conns = cs
-	cs.registered = true
 	h.nconns++
 }
 
 // unlink removes cs from the registry, if it is in it. REQUIRES: h.mu
 // held.
 func (h *hub) unlink(cs *connState) {
-	if !cs.registered {
-		return
+	if cs.regPrev == nil && h.conns != cs {
+		return // not in it
 	}
 	if cs.regPrev != nil {
 		cs.regPrev.regNext = cs.regNext
@@ -180,7 +179,7 @@ func (h *hub) unlink(cs *connState) {
 	if cs.regNext != nil {
 		cs.regNext.regPrev = cs.regPrev
 	}
-	cs.regPrev, cs.regNext, cs.registered = nil, nil, false
+	cs.regPrev, cs.regNext = nil, nil
 	h.nconns--
 }
 

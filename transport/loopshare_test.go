@@ -39,23 +39,9 @@ func TestLoopSharingInterleaved(t *testing.T) {
 			t.Parallel()
 			e := startEnv(t, kind, tc.cfg)
 			const conns, rounds = 10, 5
-			var wg sync.WaitGroup
-			errs := make(chan error, conns)
-			for ci := range conns {
-				c := e.conn(t)
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					if err := loopShareClient(c, ci, rounds, tc.cfg.OutputHardLimit > 0); err != nil {
-						errs <- fmt.Errorf("conn %d: %w", ci, err)
-					}
-				}()
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				t.Error(err)
-			}
+			runClients(t, e, conns, func(c *client, ci int) error {
+				return loopShareClient(c, ci, rounds, tc.cfg.OutputHardLimit > 0)
+			})
 		})
 	}
 }
@@ -214,6 +200,67 @@ func TestLoopSharingBinaryInterleaved(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, "gnet", Config{Loops: 1})
 	const conns, rounds = 10, 6
+	runClients(t, e, conns, func(c *client, ci int) error {
+		rng := rand.New(rand.NewSource(int64(ci) + 100))
+		id := uint32(0)
+		for r := range rounds {
+			var p []byte
+			type exp struct {
+				op binproto.Opcode
+				id uint32
+				v  string
+			}
+			var want []exp
+			for k := range 3 + rng.Intn(6) {
+				id++
+				v := fmt.Sprintf("b%d-r%d-k%d-%s", ci, r, k, bytes.Repeat([]byte{'x'}, rng.Intn(2000)))
+				switch rng.Intn(3) {
+				case 0:
+					p = append(p, binReq(binproto.OpPing, id, v)...)
+					want = append(want, exp{binproto.OpPing, id, v})
+				case 1:
+					p = append(p, binReq(opBlock, id, 1+rng.Intn(3), v)...)
+					want = append(want, exp{opBlock, id, v})
+				case 2:
+					p = append(p, binReq(opPostpone, id, 1+rng.Intn(3), v)...)
+					want = append(want, exp{opPostpone, id, v})
+				}
+			}
+			wrng := rand.New(rand.NewSource(rng.Int63()))
+			wrote := make(chan struct{})
+			go func() {
+				defer close(wrote)
+				for len(p) > 0 {
+					n := min(len(p), 1+wrng.Intn(len(p)))
+					if _, err := c.Write(p[:n]); err != nil {
+						return
+					}
+					p = p[n:]
+					if wrng.Intn(3) == 0 {
+						time.Sleep(time.Duration(wrng.Intn(500)) * time.Microsecond)
+					}
+				}
+			}()
+			for _, w := range want {
+				f, err := c.readFrame()
+				if err != nil {
+					return err
+				}
+				if f.Op != w.op || f.ID != w.id || fmt.Sprint(f.Value) != w.v {
+					return fmt.Errorf("got op %#x id %d %.60q, want op %#x id %d %.60q", f.Op, f.ID, fmt.Sprint(f.Value), w.op, w.id, w.v)
+				}
+			}
+			<-wrote
+		}
+		return nil
+	})
+}
+
+// runClients runs fn for each of conns new clients of e, ci numbering
+// them, each on a goroutine of its own, and fails t with what they
+// return.
+func runClients(t *testing.T, e *env, conns int, fn func(c *client, ci int) error) {
+	t.Helper()
 	var wg sync.WaitGroup
 	errs := make(chan error, conns)
 	for ci := range conns {
@@ -221,58 +268,8 @@ func TestLoopSharingBinaryInterleaved(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rng := rand.New(rand.NewSource(int64(ci) + 100))
-			id := uint32(0)
-			for r := range rounds {
-				var p []byte
-				type exp struct {
-					op binproto.Opcode
-					id uint32
-					v  string
-				}
-				var want []exp
-				for k := range 3 + rng.Intn(6) {
-					id++
-					v := fmt.Sprintf("b%d-r%d-k%d-%s", ci, r, k, bytes.Repeat([]byte{'x'}, rng.Intn(2000)))
-					switch rng.Intn(3) {
-					case 0:
-						p = append(p, binReq(binproto.OpPing, id, v)...)
-						want = append(want, exp{binproto.OpPing, id, v})
-					case 1:
-						p = append(p, binReq(opBlock, id, 1+rng.Intn(3), v)...)
-						want = append(want, exp{opBlock, id, v})
-					case 2:
-						p = append(p, binReq(opPostpone, id, 1+rng.Intn(3), v)...)
-						want = append(want, exp{opPostpone, id, v})
-					}
-				}
-				wrng := rand.New(rand.NewSource(rng.Int63()))
-				wrote := make(chan struct{})
-				go func() {
-					defer close(wrote)
-					for len(p) > 0 {
-						n := min(len(p), 1+wrng.Intn(len(p)))
-						if _, err := c.Write(p[:n]); err != nil {
-							return
-						}
-						p = p[n:]
-						if wrng.Intn(3) == 0 {
-							time.Sleep(time.Duration(wrng.Intn(500)) * time.Microsecond)
-						}
-					}
-				}()
-				for _, w := range want {
-					f, err := c.readFrame()
-					if err != nil {
-						errs <- fmt.Errorf("conn %d: %w", ci, err)
-						return
-					}
-					if f.Op != w.op || f.ID != w.id || fmt.Sprint(f.Value) != w.v {
-						errs <- fmt.Errorf("conn %d: got op %#x id %d %.60q, want op %#x id %d %.60q", ci, f.Op, f.ID, fmt.Sprint(f.Value), w.op, w.id, w.v)
-						return
-					}
-				}
-				<-wrote
+			if err := fn(c, ci); err != nil {
+				errs <- fmt.Errorf("conn %d: %w", ci, err)
 			}
 		}()
 	}
