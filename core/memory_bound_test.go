@@ -101,7 +101,8 @@ func TestImpossibleWriteEvictsNothing(t *testing.T) {
 // early on an empty shard. The arena memory stays held, and UsedBytes stays
 // at its pre-flush level, for as long as no one writes again.
 func TestFlushAndGetDelReleaseMemory(t *testing.T) {
-	t.Parallel() // its own keyspace: overlaps the others, under -race too
+	SkipOneGoroutineUnderRace(t)
+	t.Parallel() // its own keyspace: overlaps the others
 	fill := func(ks *Keyspace) {
 		for i := 0; i < 100_000; i++ {
 			if err := ks.Set(fmt.Appendf(nil, "k%d", i), make([]byte, 100)); err != nil {
