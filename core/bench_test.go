@@ -259,3 +259,41 @@ func BenchmarkMSet(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkMSetBounded is BenchmarkMSet in a keyspace with a memory bound
+// under NoEviction, the server's default: MSET first makes sure of the
+// room for all its pairs (roomForPairs), which far from the bound is a
+// count from the sizes alone.
+func BenchmarkMSetBounded(b *testing.B) {
+	ks, err := New(Options{NoActiveExpiry: true, MaxMemory: 1 << 30, Eviction: NoEviction})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ks.Close()
+	keys := make([][]byte, benchKeys)
+	val := make([]byte, 64)
+	for i := range keys {
+		k := make([]byte, 16)
+		binary.LittleEndian.PutUint64(k, uint64(i)*0x9E3779B97F4A7C15)
+		binary.LittleEndian.PutUint64(k[8:], uint64(i))
+		keys[i] = k
+		if err := ks.Set(k, val); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.SetBytes(10 * 80)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := newPicker()
+		pairs := make([][]byte, 20)
+		for pb.Next() {
+			for i := 0; i < 20; i += 2 {
+				pairs[i], pairs[i+1] = keys[r.next()&(benchKeys-1)], val
+			}
+			if err := ks.MSet(pairs...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

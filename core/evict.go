@@ -747,6 +747,16 @@ func (s *shard) ghostAdd(h uint64) {
 	s.ghost[i] = fp
 }
 
+// ghostHas reports whether the ghost filter holds h, as ghostTake,
+// leaving it there.
+func (s *shard) ghostHas(h uint64) bool {
+	if len(s.ghost) == 0 {
+		return false
+	}
+	i, fp := ghostSlot(h, len(s.ghost)-1)
+	return s.ghost[i] == fp
+}
+
 // ghostTake reports whether h is in the ghost filter, and forgets it.
 func (s *shard) ghostTake(h uint64) bool {
 	if len(s.ghost) == 0 {

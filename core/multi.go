@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"math/rand/v2"
 
 	"github.com/cespare/xxhash/v2"
@@ -77,9 +78,13 @@ func pairKeys(pairs [][]byte) func(func([]byte)) {
 
 // MSet stores key/value pairs (key, value, key, value, ...) with no TTL.
 // Writers see it as atomic; lock-free readers may observe it part-applied.
-// A memory error can leave it part-applied, as it is reported per key; a
-// key or a value over its limit (a *LimitError) is refused before any
-// pair is stored.
+// A key or a value over its limit (a *LimitError), and pairs that need
+// more room than the bound leaves for data (a *BoundError), are refused
+// before any pair is stored; so, under NoEviction and Volatile, is a
+// write its shards have no room for (ErrOOM): the room is made sure of
+// first, counting generously (a page more when they need a new one). Only
+// under AllKeys, which evicts as it writes, can ErrOOM leave it
+// part-applied.
 func (k *Keyspace) MSet(pairs ...[]byte) error {
 	_, err := k.mset(pairs, false)
 	return err
@@ -97,6 +102,15 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 	}
 	for i := 0; i < len(pairs); i += 2 {
 		if err := k.checkKV(pairs[i], pairs[i+1]); err != nil {
+			return false, err
+		}
+	}
+	z := k.sizePairs(pairs)
+	if k.bounded() {
+		// Pairs no emptied keyspace could hold fail before any is stored:
+		// under AllKeys the first ones stored would have evicted other
+		// keys (and each other) for a write that fails anyway.
+		if err := k.shards[0].neverFits(z.fit); err != nil {
 			return false, err
 		}
 	}
@@ -129,6 +143,9 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 				}
 			}
 		}
+		if err := k.roomForPairs(set, pairs, z); err != nil {
+			return false, err
+		}
 		for i := 0; i < len(pairs); i += 2 {
 			s, h := k.shardFor(pairs[i])
 			if err := s.put(h, pairs[i], pairs[i+1], noExpiry); err != nil {
@@ -150,6 +167,187 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 		}
 		return true, nil
 	})
+}
+
+// pairSizes bounds what storing a list of pairs needs, counted once per
+// MSET from the sizes alone.
+type pairSizes struct {
+	fit   int64 // the records in their smaller layout: what neverFits checks
+	large int64 // the buffers of large values
+	small int64 // the other records in their larger layout, with padding
+	keys  int   // pairs, each counted as a new key
+}
+
+// sizePairs returns the sizes of pairs.
+func (k *Keyspace) sizePairs(pairs [][]byte) pairSizes {
+	var z pairSizes
+	for i := 0; i+1 < len(pairs); i += 2 {
+		klen, vlen := len(pairs[i]), len(pairs[i+1])
+		compact := recordSize(klen, vlen, false, false)
+		z.keys++
+		if compact > k.largeMin {
+			z.large += int64(largeClass(compact)) // aligned or not (put)
+			z.fit += int64(largeClass(compact))
+			continue
+		}
+		z.fit += int64(compact)
+		z.small += int64(max(compact, recordSize(klen, vlen, false, vlen <= alignedMax))) + 7
+	}
+	return z
+}
+
+// roomForPairs makes sure, before MSET or MSETNX stores a pair, that
+// every shard of set has room for all of its pairs, so that a write
+// refused for memory refuses the whole command, as Redis's MSET is
+// atomic. Without it, under NoEviction at the bound (or Volatile with no
+// key left to evict), the pairs before the one that found no room stayed
+// stored while the command answered OOM. Under AllKeys the writes evict
+// as they go, and a pair refused for want of room is one no eviction
+// could make room for, which mset refuses first (neverFits). z is
+// sizePairs(pairs). REQUIRES the shards of set locked.
+func (k *Keyspace) roomForPairs(set shardSet, pairs [][]byte, z pairSizes) error {
+	if !k.bounded() || k.policy() == AllKeys {
+		return nil
+	}
+	for i := range k.shards {
+		if !set.has(i) {
+			continue
+		}
+		s := &k.shards[i]
+		// Far from the bound, room for every pair in this shard alone is
+		// the cheap check: the shard's budget, or what it borrows from
+		// the keyspace's pool (a shard's budget keeps little beyond its
+		// use). Near the bound, the shard's own pairs are looked up, and
+		// rewrites in place need nothing.
+		rough := s.growth(z.large, [2]int64{z.small, z.small}, z.keys, false)
+		if over := s.used.Load() + rough - s.budget(false); over <= 0 || s.borrow(over) {
+			continue
+		}
+		// Making room may move records into the tails (eviction's second
+		// chances, compaction), taking the room the first count found
+		// there: count again after it, up to twice.
+		for range 2 {
+			need := s.pairsGrowth(i, pairs)
+			if need == 0 || s.used.Load()+need <= s.budget(false) {
+				break
+			}
+			if err := s.reserve(need, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// pairsGrowth is growth for the pairs of pairs that fall in shard si (s),
+// looked up as put will find them: a live key whose record takes the
+// value in place (tryOverwrite) needs nothing; a rewrite takes the aligned
+// layout and no slot, in its record's log; a new key takes the compact
+// layout in the small log, or in the main one when the ghost filter has
+// it. REQUIRES s.mu held.
+func (s *shard) pairsGrowth(si int, pairs [][]byte) int64 {
+	k := s.ks
+	var large int64
+	var small [2]int64 // per log: qSmall, qMain
+	newKeys := 0
+	t := s.table.Load()
+	pad := int64(t.pad())
+	for i := 0; i+1 < len(pairs); i += 2 {
+		h := k.hash(pairs[i])
+		if int(h&k.mask) != si {
+			continue
+		}
+		key, val := pairs[i], pairs[i+1]
+		_, _, r, pg, ok, _ := s.find(h, key, k.clock)
+		if !ok && s.insertPos(t, h, key) < 0 {
+			// Its probe runs off the end of the index: put doubles the
+			// pad (store).
+			large += pad * 8
+			pad *= 2
+		}
+		if ok && canOverwrite(&r, pg, len(val), false) {
+			continue
+		}
+		if !ok {
+			newKeys++
+		}
+		n := recordSize(len(key), len(val), false, ok && len(val) <= alignedMax)
+		if n > k.largeMin {
+			if c := recordSize(len(key), len(val), false, false); c > k.largeMin {
+				large += int64(largeClass(c))
+				continue
+			}
+		}
+		var logs [2]bool
+		if ok {
+			logs[pg.q] = true
+		} else {
+			logs = [2]bool{true, s.ghostHas(h)}
+		}
+		for q := range small {
+			if logs[q] {
+				small[q] += int64(n) + 7 // and an aligned record's padding
+			}
+		}
+	}
+	return s.growth(large, small, newKeys, true)
+}
+
+// growth returns at least what storing records adds to the shard's used
+// bytes: large (what the writes allocate through reserve: the buffers of
+// large values, a wider index pad), small[q] (the bytes of the other
+// records bound for log q) and newKeys (keys that take a slot).
+//
+// Index: new keys that take the table past its load limit rebuild it,
+// once or more, to at most tableSizeFor(live + newKeys), with a pad that
+// may come out wider when keys crowd its end, and the ghost filter is
+// sized for the keys then. Without tails (the count from sizes alone) the
+// pad may also double for new keys that probe past its end.
+//
+// Pages: a log whose tail has room for its records needs none, when tails
+// is set and no write of the run makes room (which moves records into
+// the tails: eviction's second chances, compaction). Otherwise each page
+// a log starts is left for the next only with less than a record's room,
+// so the log needs floor(bytes / (page - largeMin)) + 1 pages, and one
+// more page counts for the records that making room moves meanwhile.
+// REQUIRES s.mu held.
+func (s *shard) growth(large int64, small [2]int64, newKeys int, tails bool) int64 {
+	k := s.ks
+	g := large
+	t := s.table.Load()
+	if newKeys > 0 && !tails {
+		g += 3 * int64(t.pad()) * 8
+	}
+	rebuild := newKeys > 0 && uint64(s.live+s.tombs+newKeys)*4 > t.size*3
+	if rebuild {
+		size := tableSizeFor(s.live + newKeys)
+		g += max(0, newTableBytes(size)-t.bytes()) + int64(defaultPad(size))*8
+		if k.policy() != NoEviction {
+			g += 4 * max(0, int64(1)<<bits.Len(uint(s.live+newKeys))-int64(len(s.ghost)))
+		}
+	}
+	tails = tails && large == 0 && !rebuild && s.job == nil
+	ps := int64(k.pageSize)
+	perPage := ps - int64(k.largeMin) - 8
+	pages := int64(0)
+	for q, n := range small {
+		if n > 0 && !(tails && n <= s.tailRoom(uint8(q))) {
+			pages += n/perPage + 1
+		}
+	}
+	if pages > 0 {
+		pages++
+	}
+	return g + pages*ps
+}
+
+// tailRoom returns the bytes left in the tail page of log qi.
+// REQUIRES s.mu held.
+func (s *shard) tailRoom(qi uint8) int64 {
+	if t := s.q[qi].tail; t != nil {
+		return int64(len(t.buf) - t.used)
+	}
+	return 0
 }
 
 // uncountSets takes back the sets counted for storing pairs.

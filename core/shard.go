@@ -784,7 +784,7 @@ func (s *shard) fitsReplacing(t *table, p *page, oa uint64, n, voff int, sure bo
 // whether it did. It lets a writer that has just found the key skip
 // put's second lookup. REQUIRES s.mu held.
 func (s *shard) tryOverwrite(v uint64, r *record, pg *page, val []byte, expireAt int64) bool {
-	if !r.aligned || len(r.val) != len(val) || r.hasTTL() != (expireAt != noExpiry) || pg.large {
+	if !canOverwrite(r, pg, len(val), expireAt != noExpiry) {
 		return false
 	}
 	off := addrOff(slotAddr(v))
@@ -800,6 +800,12 @@ func (s *shard) tryOverwrite(v uint64, r *record, pg *page, val []byte, expireAt
 		s.workJob()
 	}
 	return true
+}
+
+// canOverwrite reports whether tryOverwrite stores a value of vlen bytes,
+// with a TTL or not, over the live record r (in pg) in place.
+func canOverwrite(r *record, pg *page, vlen int, ttl bool) bool {
+	return r.aligned && len(r.val) == vlen && r.hasTTL() == ttl && !pg.large
 }
 
 // insertPos returns the slot holding key, or the first free slot where it

@@ -356,9 +356,10 @@ func (r *fzRun) failedOOM(op string, err error, want []error, keys ...[]byte) bo
 }
 
 // afterPartial reconciles the model with a multi-key write (MSET, MSETNX)
-// that failed with ErrOOM part-way: each key holds its old value or one of
-// the values the write assigned it, or is absent if it was absent before or
-// the policy may have evicted what it held.
+// that failed with ErrOOM: each key holds its old value, or is absent if
+// it was absent before or the policy may have evicted what it held; under
+// AllKeys, which may fail part-way, it may hold one of the values the
+// write assigned it.
 func (r *fzRun) afterPartial(op string, pairs [][]byte) {
 	r.t.Helper()
 	r.logf("(%s: ErrOOM)", op)
@@ -395,6 +396,12 @@ func (r *fzRun) afterPartial(op string, pairs [][]byte) {
 		}
 		if !match || at != -1 {
 			r.fatalf("%s failed with ErrOOM; key %s holds %s (expire at %d), neither its old value nor one assigned", op, fzShort(k), fzShort(got), at)
+		}
+		if r.policy != core.AllKeys {
+			// Refused for memory, the write stores no pair (core's
+			// roomForPairs); only AllKeys, evicting as it goes, may
+			// fail part-way.
+			r.fatalf("%s failed with ErrOOM under %v yet stored key %s", op, r.policy, fzShort(k))
 		}
 		r.m.put(k, got, 0)
 	}
