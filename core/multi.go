@@ -252,12 +252,31 @@ func (s *shard) pairsGrowth(si int, pairs [][]byte) int64 {
 	newKeys := 0
 	t := s.table.Load()
 	pad := int64(t.pad())
+	var seen map[uint64]struct{} // hashes of this shard's keys counted so far
 	for i := 0; i+1 < len(pairs); i += 2 {
 		h := k.hash(pairs[i])
 		if int(h&k.mask) != si {
 			continue
 		}
 		key, val := pairs[i], pairs[i+1]
+		if _, again := seen[h]; again {
+			// A key the MSET names again (or a hash it shares) finds
+			// the record an earlier pair wrote, not the one looked up
+			// here: counted as a rewrite that is not in place, in
+			// either log.
+			n := recordSize(len(key), len(val), false, len(val) <= alignedMax)
+			if c := recordSize(len(key), len(val), false, false); c > k.largeMin {
+				large += int64(largeClass(c))
+				continue
+			}
+			small[qSmall] += int64(n) + 7
+			small[qMain] += int64(n) + 7
+			continue
+		}
+		if seen == nil {
+			seen = make(map[uint64]struct{})
+		}
+		seen[h] = struct{}{}
 		_, _, r, pg, ok, _ := s.find(h, key, k.clock)
 		if !ok && s.insertPos(t, h, key) < 0 {
 			// Its probe runs off the end of the index: put doubles the
