@@ -111,7 +111,10 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 		// under AllKeys the first ones stored would have evicted other
 		// keys (and each other) for a write that fails anyway.
 		if err := k.shards[0].neverFits(z.fit); err != nil {
-			return false, err
+			// A key named more than once keeps only its last value.
+			if err = k.shards[0].neverFits(lastValuesFit(k, pairs)); err != nil {
+				return false, err
+			}
 		}
 	}
 	// Bring the keys' slots and records into cache before taking the
@@ -196,6 +199,20 @@ func (k *Keyspace) sizePairs(pairs [][]byte) pairSizes {
 	return z
 }
 
+// lastValuesFit is sizePairs(pairs).fit counting each key's last pair
+// only.
+func lastValuesFit(k *Keyspace, pairs [][]byte) int64 {
+	last := make(map[string]int, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		last[string(pairs[i])] = i
+	}
+	var fit int64
+	for _, i := range last {
+		fit += k.sizePairs(pairs[i : i+2]).fit
+	}
+	return fit
+}
+
 // roomForPairs makes sure, before MSET or MSETNX stores a pair, that
 // every shard of set has room for all of its pairs, so that a write
 // refused for memory refuses the whole command, as Redis's MSET is
@@ -225,11 +242,16 @@ func (k *Keyspace) roomForPairs(set shardSet, pairs [][]byte, z pairSizes) error
 		}
 		// Making room may move records into the tails (eviction's second
 		// chances, compaction), taking the room the first count found
-		// there: count again after it, up to twice.
-		for range 2 {
+		// there, and under Volatile evict keys of the write itself (then
+		// new keys again): count again after it. Should making room keep
+		// moving what is needed, the write is refused whole.
+		for tries := 0; ; tries++ {
 			need := s.pairsGrowth(i, pairs)
 			if need == 0 || s.used.Load()+need <= s.budget(false) {
 				break
+			}
+			if tries == 3 {
+				return ErrOOM
 			}
 			if err := s.reserve(need, false); err != nil {
 				return err
@@ -287,7 +309,11 @@ func (s *shard) pairsGrowth(si int, pairs [][]byte) int64 {
 		if ok && canOverwrite(&r, pg, len(val), false) {
 			continue
 		}
-		if !ok {
+		// A key with a TTL may expire before put comes to it: put then
+		// stores a new key (compact, in the small log or, by the ghost
+		// filter, the main one) in its place.
+		mayExpire := ok && r.hasTTL()
+		if !ok || mayExpire {
 			newKeys++
 		}
 		n := recordSize(len(key), len(val), false, ok && len(val) <= alignedMax)
@@ -300,8 +326,10 @@ func (s *shard) pairsGrowth(si int, pairs [][]byte) int64 {
 		var logs [2]bool
 		if ok {
 			logs[pg.q] = true
-		} else {
-			logs = [2]bool{true, s.ghostHas(h)}
+		}
+		if !ok || mayExpire {
+			logs[qSmall] = true
+			logs[qMain] = logs[qMain] || s.ghostHas(h)
 		}
 		for q := range small {
 			if logs[q] {
@@ -334,15 +362,20 @@ func (s *shard) growth(large int64, small [2]int64, newKeys int, tails bool) int
 	k := s.ks
 	g := large
 	t := s.table.Load()
-	if newKeys > 0 && !tails {
+	switch {
+	case newKeys > 0 && !tails:
 		g += 3 * int64(t.pad()) * 8
+	case newKeys > 1:
+		// pairsGrowth saw each new key's probe in the table as it was;
+		// an earlier one may take the last slot a later one reaches.
+		g += int64(t.pad()) * 8
 	}
 	rebuild := newKeys > 0 && uint64(s.live+s.tombs+newKeys)*4 > t.size*3
 	if rebuild {
 		size := tableSizeFor(s.live + newKeys)
 		g += max(0, newTableBytes(size)-t.bytes()) + int64(defaultPad(size))*8
 		if k.policy() != NoEviction {
-			g += 4 * max(0, int64(1)<<bits.Len(uint(s.live+newKeys))-int64(len(s.ghost)))
+			g += 4 * max(0, max(64, int64(1)<<bits.Len(uint(s.live+newKeys)))-int64(len(s.ghost)))
 		}
 	}
 	tails = tails && large == 0 && !rebuild && s.job == nil
@@ -354,8 +387,8 @@ func (s *shard) growth(large int64, small [2]int64, newKeys int, tails bool) int
 			pages += n/perPage + 1
 		}
 	}
-	if pages > 0 {
-		pages++
+	if pages > 0 || s.job != nil {
+		pages++ // a job under way takes tail pages as writes work it
 	}
 	return g + pages*ps
 }

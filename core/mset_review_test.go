@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestReview25MSetDuplicateKeyAtTheBound: an MSET that names a key twice
+// TestMSetDuplicateKeyAtTheBound: an MSET that names a key twice
 // (Redis allows it: the last value wins) must still store all or nothing.
 // pairsGrowth looks every pair up against the keyspace as it was before the
 // MSET, so the second pair of a key whose first pair changes its record's
@@ -16,7 +16,7 @@ import (
 // first pair's new record makes it a new one. With the tail page holding
 // room for the first record only, at the NoEviction bound, the first pair
 // was stored and the second failed with ErrOOM.
-func TestReview25MSetDuplicateKeyAtTheBound(t *testing.T) {
+func TestMSetDuplicateKeyAtTheBound(t *testing.T) {
 	ks, _ := newOpsKS(t, Options{MaxMemory: 1 << 20, Shards: 1, PageSize: 16 << 10, Eviction: NoEviction})
 	s := &ks.shards[0]
 	v100 := bytes.Repeat([]byte{'a'}, 100)
