@@ -19,24 +19,30 @@ var (
 
 func benchKeyspace(b *testing.B) (*Keyspace, [][]byte) {
 	benchOnce.Do(func() {
-		ks, err := New(Options{NoActiveExpiry: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		keys := make([][]byte, benchKeys)
-		val := make([]byte, 64)
-		for i := range keys {
-			k := make([]byte, 16)
-			binary.LittleEndian.PutUint64(k, uint64(i)*0x9E3779B97F4A7C15)
-			binary.LittleEndian.PutUint64(k[8:], uint64(i))
-			keys[i] = k
-			if err := ks.Set(k, val); err != nil {
-				b.Fatal(err)
-			}
-		}
-		benchKS, benchKeyz = ks, keys
+		benchKS, benchKeyz = benchFilled(b, Options{NoActiveExpiry: true})
 	})
 	return benchKS, benchKeyz
+}
+
+// benchFilled returns a keyspace made with o holding benchKeys keys of 16
+// bytes with 64-byte values, and the keys.
+func benchFilled(b *testing.B, o Options) (*Keyspace, [][]byte) {
+	ks, err := New(o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys := make([][]byte, benchKeys)
+	val := make([]byte, 64)
+	for i := range keys {
+		k := make([]byte, 16)
+		binary.LittleEndian.PutUint64(k, uint64(i)*0x9E3779B97F4A7C15)
+		binary.LittleEndian.PutUint64(k[8:], uint64(i))
+		keys[i] = k
+		if err := ks.Set(k, val); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return ks, keys
 }
 
 // xorshift is a per-goroutine key picker, cheap enough not to show up.
@@ -265,22 +271,9 @@ func BenchmarkMSet(b *testing.B) {
 // room for all its pairs (roomForPairs), which far from the bound is a
 // count from the sizes alone.
 func BenchmarkMSetBounded(b *testing.B) {
-	ks, err := New(Options{NoActiveExpiry: true, MaxMemory: 1 << 30, Eviction: NoEviction})
-	if err != nil {
-		b.Fatal(err)
-	}
+	ks, keys := benchFilled(b, Options{NoActiveExpiry: true, MaxMemory: 1 << 30, Eviction: NoEviction})
 	defer ks.Close()
-	keys := make([][]byte, benchKeys)
 	val := make([]byte, 64)
-	for i := range keys {
-		k := make([]byte, 16)
-		binary.LittleEndian.PutUint64(k, uint64(i)*0x9E3779B97F4A7C15)
-		binary.LittleEndian.PutUint64(k[8:], uint64(i))
-		keys[i] = k
-		if err := ks.Set(k, val); err != nil {
-			b.Fatal(err)
-		}
-	}
 	b.ReportAllocs()
 	b.SetBytes(10 * 80)
 	b.ResetTimer()

@@ -251,6 +251,18 @@ func TestBoundHoldsUnderConcurrentShards(t *testing.T) {
 	}
 }
 
+// fillToOOM stores val under keys fill:0, fill:1, ... until the bound
+// refuses one (NoEviction).
+func fillToOOM(t *testing.T, ks *Keyspace, val []byte) {
+	t.Helper()
+	for i := 0; ; i++ {
+		if err := ks.Set(fmt.Appendf(nil, "fill:%d", i), val); err != nil {
+			require.ErrorIs(t, err, ErrOOM)
+			return
+		}
+	}
+}
+
 // TestMSetNXAllOrNothingOnOOM: MSETNX whose last value does not fit under
 // the bound stores none of its keys. It used to leave the first ones
 // written; with shed a write runs again after collecting budget, and the
@@ -259,12 +271,7 @@ func TestBoundHoldsUnderConcurrentShards(t *testing.T) {
 func TestMSetNXAllOrNothingOnOOM(t *testing.T) {
 	ks, _ := newOpsKS(t, Options{MaxMemory: 16 << 20, Shards: 4, Eviction: NoEviction})
 	val := make([]byte, 1_000_000)
-	for i := 0; ; i++ {
-		if err := ks.Set(fmt.Appendf(nil, "fill:%d", i), val); err != nil {
-			require.ErrorIs(t, err, ErrOOM)
-			break
-		}
-	}
+	fillToOOM(t, ks, val)
 	before, stats := ks.Len(), ks.Stats()
 	ok, err := ks.MSetNX([]byte("a"), []byte("1"), []byte("b"), []byte("2"), []byte("big"), val)
 	require.ErrorIs(t, err, ErrOOM)
