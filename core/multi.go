@@ -213,6 +213,10 @@ func lastValuesFit(k *Keyspace, pairs [][]byte) int64 {
 	return fit
 }
 
+// roughBorrowPages bounds, in pages, what roomForPairs borrows for a
+// shard on its count from the sizes alone.
+const roughBorrowPages = 8
+
 // roomForPairs makes sure, before MSET or MSETNX stores a pair, that
 // every shard of set has room for all of its pairs, so that a write
 // refused for memory refuses the whole command, as Redis's MSET is
@@ -234,10 +238,13 @@ func (k *Keyspace) roomForPairs(set shardSet, pairs [][]byte, z pairSizes) error
 		// Far from the bound, room for every pair in this shard alone is
 		// the cheap check: the shard's budget, or what it borrows from
 		// the keyspace's pool (a shard's budget keeps little beyond its
-		// use). Near the bound, the shard's own pairs are looked up, and
-		// rewrites in place need nothing.
+		// use), up to a few pages: the count is of all the pairs, which
+		// an MSET of large values would have every shard borrow. Near
+		// the bound, and for large writes, the shard's own pairs are
+		// looked up, and rewrites in place need nothing.
 		rough := s.growth(z.large, [2]int64{z.small, z.small}, z.keys, false)
-		if over := s.used.Load() + rough - s.budget(false); over <= 0 || s.borrow(over) {
+		over := s.used.Load() + rough - s.budget(false)
+		if over <= 0 || over <= roughBorrowPages*int64(k.pageSize) && s.borrow(over) {
 			continue
 		}
 		// Making room may move records into the tails (eviction's second
