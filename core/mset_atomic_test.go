@@ -155,3 +155,20 @@ func msetAtomicRandom(t *testing.T, pol EvictionPolicy, shards int, seed uint64)
 	require.NotZero(t, fails, "the bound never refused an MSET: the test is not at the bound")
 	require.NotZero(t, oks)
 }
+
+// TestMSetNXExistingKeyBeforeBound: MSETNX with a key that exists answers
+// "not set" whatever its values' sizes, as SET NX does, rather than an
+// OOM for values the bound could not hold (FuzzKeyspace found the check of
+// their size running before the one for existing keys).
+func TestMSetNXExistingKeyBeforeBound(t *testing.T) {
+	ks, _ := newOpsKS(t, Options{MaxMemory: 8 << 20, Shards: 4, Eviction: NoEviction})
+	require.NoError(t, ks.Set([]byte("b"), []byte("v")))
+	ok, err := ks.MSetNX([]byte("a"), make([]byte, 9<<20), []byte("b"), []byte("2"))
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.False(t, ks.Exists([]byte("a")))
+	// Without the existing key, the values are what refuses it.
+	_, err = ks.MSetNX([]byte("a"), make([]byte, 9<<20), []byte("c"), []byte("2"))
+	var be *BoundError
+	require.ErrorAs(t, err, &be)
+}

@@ -106,17 +106,6 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 		}
 	}
 	z := k.sizePairs(pairs)
-	if k.bounded() {
-		// Pairs no emptied keyspace could hold fail before any is stored:
-		// under AllKeys the first ones stored would have evicted other
-		// keys (and each other) for a write that fails anyway.
-		if err := k.shards[0].neverFits(z.fit); err != nil {
-			// A key named more than once keeps only its last value.
-			if err = k.shards[0].neverFits(lastValuesFit(k, pairs)); err != nil {
-				return false, err
-			}
-		}
-	}
 	// Bring the keys' slots and records into cache before taking the
 	// locks: the locked section, which holds about half the shards for a
 	// 10-key MSET, then no longer waits for memory (BenchmarkMSet).
@@ -145,6 +134,11 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 					return false, nil
 				}
 			}
+		}
+		// After MSETNX's check, as a SET NX of a key that exists
+		// answers "not set" whatever its value's size.
+		if err := k.pairsFit(pairs, z); err != nil {
+			return false, err
 		}
 		if err := k.roomForPairs(set, pairs, z); err != nil {
 			return false, err
@@ -197,6 +191,22 @@ func (k *Keyspace) sizePairs(pairs [][]byte) pairSizes {
 		z.small += int64(max(compact, recordSize(klen, vlen, false, vlen <= alignedMax))) + 7
 	}
 	return z
+}
+
+// pairsFit returns the *BoundError of pairs no emptied keyspace could
+// hold together, before any is stored: under AllKeys the first ones
+// stored would have evicted other keys (and each other) for a write that
+// fails anyway. z is sizePairs(pairs).
+func (k *Keyspace) pairsFit(pairs [][]byte, z pairSizes) error {
+	if !k.bounded() {
+		return nil
+	}
+	err := k.shards[0].neverFits(z.fit) // a keyspace-wide check
+	if err != nil {
+		// A key named more than once keeps only its last value.
+		err = k.shards[0].neverFits(lastValuesFit(k, pairs))
+	}
+	return err
 }
 
 // lastValuesFit is sizePairs(pairs).fit counting each key's last pair
