@@ -248,12 +248,17 @@ func BenchmarkBatchGet(b *testing.B) {
 // what two event loops queue on.
 func BenchmarkMSet(b *testing.B) {
 	ks, keys := benchKeyspace(b)
+	benchMSets(b, ks, keys, make([]byte, 64))
+}
+
+// benchMSets times MSETs of 10 random keys of keys to val from every
+// goroutine.
+func benchMSets(b *testing.B, ks *Keyspace, keys [][]byte, val []byte) {
 	b.ReportAllocs()
 	b.SetBytes(10 * 80)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		r := newPicker()
-		val := make([]byte, 64)
 		pairs := make([][]byte, 20)
 		for pb.Next() {
 			for i := 0; i < 20; i += 2 {
@@ -283,19 +288,5 @@ func BenchmarkMSetBounded(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	b.ReportAllocs()
-	b.SetBytes(10 * 80)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		r := newPicker()
-		pairs := make([][]byte, 20)
-		for pb.Next() {
-			for i := 0; i < 20; i += 2 {
-				pairs[i], pairs[i+1] = keys[r.next()&(benchKeys-1)], val
-			}
-			if err := ks.MSet(pairs...); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	benchMSets(b, ks, keys, val)
 }
