@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -291,14 +292,17 @@ func (s *shard) pairsGrowth(si int, pairs [][]byte) int64 {
 	newKeys := 0
 	t := s.table.Load()
 	pad := int64(t.pad())
-	var seen map[uint64]struct{} // hashes of this shard's keys counted so far
+	// Hashes of this shard's keys counted so far: on the stack for an
+	// MSET of up to 32 keys here (no allocation on a write's path).
+	var seenBuf [32]uint64
+	seen := seenBuf[:0]
 	for i := 0; i+1 < len(pairs); i += 2 {
 		h := k.hash(pairs[i])
 		if int(h&k.mask) != si {
 			continue
 		}
 		key, val := pairs[i], pairs[i+1]
-		if _, again := seen[h]; again {
+		if slices.Contains(seen, h) {
 			// A key the MSET names again (or a hash it shares) finds
 			// the record an earlier pair wrote, not the one looked up
 			// here: counted as a rewrite that is not in place, in
@@ -312,10 +316,7 @@ func (s *shard) pairsGrowth(si int, pairs [][]byte) int64 {
 			small[qMain] += int64(n) + 7
 			continue
 		}
-		if seen == nil {
-			seen = make(map[uint64]struct{})
-		}
-		seen[h] = struct{}{}
+		seen = append(seen, h)
 		_, _, r, pg, ok, _ := s.find(h, key, k.clock)
 		if !ok && s.insertPos(t, h, key) < 0 {
 			// Its probe runs off the end of the index: put doubles the
