@@ -12,6 +12,18 @@ type page struct {
 	idx   int   // index in the shard's page table (part of record addresses)
 	large bool  // a buffer of its own holding one record; never reused
 	q     uint8 // the log it belongs to: qSmall or qMain
+	// gave: RENAME handed this large page's buffer on to another page
+	// (moveLarge), whose drop frees it; dropping this one frees nothing.
+	gave bool
+
+	// key, when not nil, is the key of a large page's record in place of
+	// the one its buffer holds: RENAME moves a large value by giving its
+	// buffer a new page under the new key, without copying it. base is
+	// then the page whose refs count the readers of that buffer (the page
+	// the buffer was allocated for). Both are set before the page is
+	// published and never change.
+	key  []byte
+	base *page
 
 	// refs counts the readers copying a large page's value outside their
 	// epoch section, plus largeDropped once the shard has let the page go:
@@ -54,35 +66,49 @@ type pageTable struct {
 // page; readers never count that high.
 const largeDropped = 1 << 62
 
+// holder returns the page whose refs guard a large page's buffer: the
+// page itself, or for one RENAME made, the page the buffer was made for.
+func (p *page) holder() *page {
+	if p.base != nil {
+		return p.base
+	}
+	return p
+}
+
 // pin keeps a large page's buffer mapped after the caller leaves its epoch
 // section. Call it inside the section that found the page; unpin when done.
-func (p *page) pin() { p.refs.Add(1) }
+func (p *page) pin() { p.holder().refs.Add(1) }
 
 // unpin ends a pin, freeing the buffer if the shard dropped the page
 // meanwhile, and taking it out of the shard's used bytes then.
 func (p *page) unpin() {
-	if p.refs.Add(-1) == largeDropped {
-		if s := p.owner; s != nil {
-			c := int64(cap(p.buf))
+	h := p.holder()
+	if h.refs.Add(-1) == largeDropped {
+		if s := h.owner; s != nil {
+			c := int64(cap(h.buf))
 			s.addLent(-c)
 			s.used.Add(-c)
 		}
-		freeLarge(p.buf)
+		freeLarge(h.buf)
 	}
 }
 
 // release is the shard letting a large page go. It reports whether the
 // buffer is the shard's again (no reader holds it); otherwise its last
 // reader frees it. The epoch protocol has already made sure that no reader
-// can find the page any more.
+// can find the page any more. Only the page that holds the buffer last
+// (not one that gave it on) releases it.
 func (p *page) release() bool {
-	return p.refs.Add(largeDropped) == largeDropped
+	return p.holder().refs.Add(largeDropped) == largeDropped
 }
 
 // extend applies to r, decoded from large page p, what has changed in
-// place since the record was written: the bytes APPEND added, and the
-// deadline EXPIRE, PERSIST or GETEX set.
+// place since the record was written: the bytes APPEND added, the
+// deadline EXPIRE, PERSIST or GETEX set, and the key RENAME gave it.
 func (p *page) extend(r *record) {
+	if p.key != nil {
+		r.key = p.key
+	}
 	if g := int(p.grown.Load()); g > 0 {
 		end := r.voff + len(r.val) + g
 		r.val = p.buf[r.voff:end:end]

@@ -359,6 +359,9 @@ func (s *shard) reclaimRetired(wait, pool bool) bool {
 func (s *shard) dropPage(p *page, pool bool) {
 	s.pages.Load().p[p.idx].Store(nil)
 	s.freeIdx = append(s.freeIdx, p.idx)
+	if p.gave {
+		return // the page RENAME gave the buffer to frees it (moveLarge)
+	}
 	if p.large {
 		// A reader still holding the buffer (a reply lending the value
 		// to the network, or a copy under way) frees it, and it stays in
@@ -369,7 +372,7 @@ func (s *shard) dropPage(p *page, pool bool) {
 		// outside a bound of megabytes.
 		c := int64(cap(p.buf))
 		s.addLent(c)
-		p.owner = s
+		p.holder().owner = s
 		if !p.release() {
 			return
 		}
@@ -560,32 +563,9 @@ func (s *shard) put(h uint64, key, val []byte, expireAt int64) error {
 // PERSIST and GETEX at the bound (they are not denyoom commands there).
 // REQUIRES s.mu held.
 func (s *shard) store(h uint64, key, val []byte, expireAt int64, replace bool) error {
-	t := s.table.Load()
-	pos := s.insertPos(t, h, key)
-	if pos < 0 || slotAddr(t.slots[pos].Load()) == 0 {
-		// Only a new key takes a slot: growing the table for a rewrite
-		// failed it with ErrOOM at the bound when the table was at its
-		// load limit, though it needed no room.
-		if err := s.ensureIndex(); err != nil {
-			return err
-		}
-		if nt := s.table.Load(); nt != t {
-			t = nt
-			pos = s.insertPos(t, h, key)
-		}
-	}
-	for pos < 0 {
-		// The probe ran off the end: twice the pad, its memory reserved
-		// first (keys chosen to crowd one end of the index must not take
-		// it past MaxMemory).
-		if err := s.reserve(int64(t.pad())*8, false); err != nil {
-			return err
-		}
-		if t = s.table.Load(); s.insertPos(t, h, key) < 0 {
-			s.rebuildPad(t.size, t.pad()*2)
-		}
-		t = s.table.Load()
-		pos = s.insertPos(t, h, key)
+	t, pos, err := s.slotFor(h, key)
+	if err != nil {
+		return err
 	}
 	// A key keeps its log; a new key starts on probation in the small log
 	// unless it was evicted from there recently.
@@ -682,6 +662,40 @@ func (s *shard) store(h uint64, key, val []byte, expireAt int64, replace bool) e
 	// callers look keys up again after put.
 	s.shrinkForRoom()
 	return nil
+}
+
+// slotFor returns the table and the slot a write of key (hash h) uses:
+// the key's own, or a free one, the index grown first when a new key
+// needs it. REQUIRES s.mu held.
+func (s *shard) slotFor(h uint64, key []byte) (*table, int, error) {
+	t := s.table.Load()
+	pos := s.insertPos(t, h, key)
+	if pos < 0 || slotAddr(t.slots[pos].Load()) == 0 {
+		// Only a new key takes a slot: growing the table for a rewrite
+		// failed it with ErrOOM at the bound when the table was at its
+		// load limit, though it needed no room.
+		if err := s.ensureIndex(); err != nil {
+			return nil, 0, err
+		}
+		if nt := s.table.Load(); nt != t {
+			t = nt
+			pos = s.insertPos(t, h, key)
+		}
+	}
+	for pos < 0 {
+		// The probe ran off the end: twice the pad, its memory reserved
+		// first (keys chosen to crowd one end of the index must not take
+		// it past MaxMemory).
+		if err := s.reserve(int64(t.pad())*8, false); err != nil {
+			return nil, 0, err
+		}
+		if t = s.table.Load(); s.insertPos(t, h, key) < 0 {
+			s.rebuildPad(t.size, t.pad()*2)
+		}
+		t = s.table.Load()
+		pos = s.insertPos(t, h, key)
+	}
+	return t, pos, nil
 }
 
 // allocReplacing is alloc for put rewriting the key at pos, when alloc
