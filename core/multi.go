@@ -580,18 +580,7 @@ func moveLarge(ss *shard, sh uint64, src []byte, ds *shard, dh uint64, dst []byt
 			old = t.slots[pos].Load()
 		}
 	}
-	if oa := slotAddr(old); oa != 0 {
-		t.slots[pos].Store(makeSlot(tag, slotFreq(sv), a))
-		ds.markDead(oa)
-	} else {
-		if old == slotTomb {
-			ds.tombs--
-		}
-		t.slots[pos].Store(makeSlot(tag, slotFreq(sv), a))
-		ds.live++
-		ds.keys.Add(1)
-	}
-	ds.sets.Add(1)
+	ds.point(t, pos, old, makeSlot(tag, slotFreq(sv), a))
 	ss.remove(st, spos, sv) // retires pg, which frees nothing (gave)
 	return true, nil
 }

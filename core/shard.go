@@ -635,19 +635,11 @@ func (s *shard) store(h uint64, key, val []byte, expireAt int64, replace bool) e
 	// alloc may have evicted or moved this key, but never rebuilds the
 	// table, so pos is still the key's place; reload what it holds now.
 	old := t.slots[pos].Load()
-	tag := h >> tagShift
-	if oa := slotAddr(old); oa != 0 {
-		t.slots[pos].Store(makeSlot(tag, slotFreq(old), a))
-		s.markDead(oa)
-	} else {
-		if old == slotTomb {
-			s.tombs--
-		}
-		t.slots[pos].Store(makeSlot(tag, 0, a))
-		s.live++
-		s.keys.Add(1)
+	var freq uint64 // a new key's is 0 (a tombstone's slot says 1)
+	if slotAddr(old) != 0 {
+		freq = slotFreq(old)
 	}
-	s.sets.Add(1)
+	s.point(t, pos, old, makeSlot(h>>tagShift, freq, a))
 	if compact != nil && compact.inLog {
 		// The replaced record is dead: the page's other live records
 		// move in after the new one (allocReplacing checked they fit),
@@ -662,6 +654,23 @@ func (s *shard) store(h uint64, key, val []byte, expireAt int64, replace bool) e
 	// callers look keys up again after put.
 	s.shrinkForRoom()
 	return nil
+}
+
+// point stores v, a slot for a new record, at pos in t, which held old:
+// the record old pointed to is dead, or the key is new. It counts a set.
+// REQUIRES s.mu held.
+func (s *shard) point(t *table, pos int, old, v uint64) {
+	t.slots[pos].Store(v)
+	if oa := slotAddr(old); oa != 0 {
+		s.markDead(oa)
+	} else {
+		if old == slotTomb {
+			s.tombs--
+		}
+		s.live++
+		s.keys.Add(1)
+	}
+	s.sets.Add(1)
 }
 
 // slotFor returns the table and the slot a write of key (hash h) uses:
