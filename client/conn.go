@@ -51,6 +51,13 @@ type conn struct {
 	wake     chan struct{} // capacity 1: work for writeLoop
 	dead     chan struct{} // closed once broken
 
+	// A write cut short by its caller's context, for writeLoop to finish
+	// by restBy (zero: no bound); sending on resume hands it the writer
+	// role. REQUIRES: writing held.
+	rest   net.Buffers
+	restBy time.Time
+	resume chan struct{} // capacity 1
+
 	// The write deadline, and a cutWrite that may be running, while a
 	// caller whose context can be cancelled writes. REQUIRES: writing held.
 	cutBy      time.Time
@@ -99,6 +106,7 @@ func dial(ctx context.Context, addr string, o *options) (*conn, error) {
 		gather:       o.tls != nil,
 		pending:      make(map[uint32]*call),
 		wake:         make(chan struct{}, 1),
+		resume:       make(chan struct{}, 1),
 		dead:         make(chan struct{}),
 	}
 	c.cutWriteFn = c.cutWrite
@@ -349,8 +357,10 @@ func (c *conn) fail(cause error) {
 // than the write timeout, bounds its write, and so does its context's
 // cancellation (the write then gets writeGrace more): a caller must not
 // stay blocked in a write (a server that stopped reading) long past its
-// context. A write cut short breaks the connection, as any failed write
-// does, since the frame on the wire is incomplete.
+// context. A write so cut short is finished by writeLoop within the write
+// timeout, since the connection, with part of a frame on the wire, is
+// shared by other calls; under TLS, whose state a timed-out write
+// corrupts, it breaks the connection instead.
 func (c *conn) flush(ctx context.Context, deadline time.Time) {
 	if !c.writing.CompareAndSwap(false, true) {
 		return
@@ -359,7 +369,9 @@ func (c *conn) flush(ctx context.Context, deadline time.Time) {
 	// carries their frames too: this yield is what coalesces concurrent
 	// calls. With nothing else runnable it returns at once.
 	runtime.Gosched()
-	c.writeBatch(ctx, deadline)
+	if c.writeBatch(ctx, deadline) == handedOff {
+		return // writeLoop holds the writer role now
+	}
 	c.release(true)
 }
 
@@ -381,29 +393,49 @@ func (c *conn) release(handoff bool) bool {
 }
 
 // writeLoop is the background writer: it drains what callers left queued
-// behind a busy writer.
+// behind a busy writer, and finishes writes their callers cut short.
 func (c *conn) writeLoop() {
 	for {
 		select {
 		case <-c.wake:
+			if !c.writing.CompareAndSwap(false, true) {
+				continue // the writer will hand over what it leaves
+			}
+		case <-c.resume: // the writer role comes with it
+			_ = c.nc.SetWriteDeadline(c.restBy)
+			_, err := c.rest.WriteTo(c.nc)
+			c.rest = nil
+			if err != nil {
+				c.fail(fmt.Errorf("write: %w", err))
+				return
+			}
 		case <-c.dead:
 			return
 		}
-		for c.writing.CompareAndSwap(false, true) {
-			for c.writeBatch(context.Background(), time.Time{}) {
+		for {
+			for c.writeBatch(context.Background(), time.Time{}) == wrote {
 			}
-			if !c.release(false) {
+			if !c.release(false) || !c.writing.CompareAndSwap(false, true) {
 				break
 			}
 		}
 	}
 }
 
-// writeBatch writes everything queued in one write call and reports
-// whether it wrote anything, within the write timeout or by deadline if
-// that is set and earlier, and within writeGrace of ctx's end.
+// The outcomes of writeBatch.
+const (
+	wroteNothing = iota // nothing was queued, or the write failed
+	wrote
+	handedOff // cut short by the caller's context; writeLoop finishes it
+)
+
+// writeBatch writes everything queued in one write call, within the write
+// timeout or by deadline if that is set and earlier, and within writeGrace
+// of ctx's end. A write cut short by deadline or ctx (not by the write
+// timeout) is handed to writeLoop to finish, with the writer role, over
+// TCP; under TLS it breaks the connection, as any failed write does.
 // REQUIRES: c.writing held.
-func (c *conn) writeBatch(ctx context.Context, deadline time.Time) bool {
+func (c *conn) writeBatch(ctx context.Context, deadline time.Time) int {
 	c.mu.Lock()
 	bufs := c.out
 	c.out, c.spare = c.spare, nil
@@ -412,30 +444,28 @@ func (c *conn) writeBatch(ctx context.Context, deadline time.Time) bool {
 		c.mu.Lock()
 		c.spare = bufs
 		c.mu.Unlock()
-		return false
+		return wroteNothing
 	}
+	var limit time.Time // the write timeout's deadline
 	if c.writeTimeout > 0 {
-		if t := time.Now().Add(c.writeTimeout); deadline.IsZero() || t.Before(deadline) {
-			deadline = t
+		limit = time.Now().Add(c.writeTimeout)
+		if deadline.IsZero() || limit.Before(deadline) {
+			deadline = limit
 		}
 	}
 	_ = c.nc.SetWriteDeadline(deadline) // zero: none (clears an earlier caller's)
+	var stopCut func() bool
 	if ctx.Done() != nil {
 		// Cancellation has no deadline to set in advance: cutWrite moves
-		// it when it comes, and must be done before the next writer sets
-		// its own.
+		// it when it comes, and must be done before the next writer (or
+		// writeLoop finishing this write) sets its own.
 		c.cutBy = deadline
 		c.cutting.Add(1)
-		stop := context.AfterFunc(ctx, c.cutWriteFn)
-		defer func() {
-			if stop() {
-				c.cutting.Done() // cutWrite will not run
-			}
-			c.cutting.Wait()
-		}()
+		stopCut = context.AfterFunc(ctx, c.cutWriteFn)
 	}
 	var err error
 	c.writes.Add(1)
+	nb := bufs // WriteTo consumes its receiver: what is left unwritten
 	if c.gather && len(bufs) > 1 {
 		c.gathered = c.gathered[:0]
 		for _, b := range bufs {
@@ -446,18 +476,31 @@ func (c *conn) writeBatch(ctx context.Context, deadline time.Time) bool {
 			c.gathered = nil
 		}
 	} else {
-		nb := bufs // WriteTo consumes its receiver
 		_, err = nb.WriteTo(c.nc)
 	}
+	if stopCut != nil {
+		if stopCut() {
+			c.cutting.Done() // cutWrite will not run
+		}
+		c.cutting.Wait()
+	}
 	if err != nil {
+		// A timeout before the write timeout's is the caller's. Over TCP
+		// a timed-out write may go on where it stopped; under TLS it may
+		// not.
+		if !c.gather && errors.Is(err, os.ErrDeadlineExceeded) && (limit.IsZero() || time.Now().Before(limit)) {
+			c.rest, c.restBy = nb, limit
+			c.resume <- struct{}{}
+			return handedOff
+		}
 		c.fail(fmt.Errorf("write: %w", err))
-		return false
+		return wroteNothing
 	}
 	clear(bufs)
 	c.mu.Lock()
 	c.spare = bufs[:0]
 	c.mu.Unlock()
-	return true
+	return wrote
 }
 
 // cutWrite cuts the write under way short, writeGrace from now, when the
