@@ -36,7 +36,8 @@ type conn struct {
 	nc           net.Conn
 	lim          binproto.Limits
 	writeTimeout time.Duration
-	gather       bool // copy frames into one buffer before writing (TLS)
+	gather       bool     // copy frames into one buffer before writing (TLS)
+	tail         *tlsTail // under the TLS connection; nil without TLS
 
 	mu      sync.Mutex
 	pending map[uint32]*call // REQUIRES: mu held
@@ -52,8 +53,9 @@ type conn struct {
 	dead     chan struct{} // closed once broken
 
 	// A write cut short by its caller's context, for writeLoop to finish
-	// by restBy (zero: no bound); sending on resume hands it the writer
-	// role. REQUIRES: writing held.
+	// by restBy (zero: no bound): rest over TCP, tail's held bytes under
+	// TLS. Sending on resume hands it the writer role. REQUIRES: writing
+	// held.
 	rest   net.Buffers
 	restBy time.Time
 	resume chan struct{} // capacity 1
@@ -87,13 +89,15 @@ func dial(ctx context.Context, addr string, o *options) (*conn, error) {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
+	var tail *tlsTail
 	if o.tls != nil {
 		cfg := o.tls.Clone()
 		if cfg.ServerName == "" {
 			host, _, _ := net.SplitHostPort(addr)
 			cfg.ServerName = host
 		}
-		tc := tls.Client(nc, cfg)
+		tail = &tlsTail{Conn: nc}
+		tc := tls.Client(tail, cfg)
 		if err := tc.HandshakeContext(dctx); err != nil {
 			nc.Close()
 			return nil, timedOut(dctx, &wrapped{ErrConnLost, err})
@@ -104,6 +108,7 @@ func dial(ctx context.Context, addr string, o *options) (*conn, error) {
 		nc:           nc,
 		writeTimeout: o.writeTimeout,
 		gather:       o.tls != nil,
+		tail:         tail,
 		pending:      make(map[uint32]*call),
 		wake:         make(chan struct{}, 1),
 		resume:       make(chan struct{}, 1),
@@ -359,8 +364,7 @@ func (c *conn) fail(cause error) {
 // stay blocked in a write (a server that stopped reading) long past its
 // context. A write so cut short is finished by writeLoop within the write
 // timeout, since the connection, with part of a frame on the wire, is
-// shared by other calls; under TLS, whose state a timed-out write
-// corrupts, it breaks the connection instead.
+// shared by other calls.
 func (c *conn) flush(ctx context.Context, deadline time.Time) {
 	if !c.writing.CompareAndSwap(false, true) {
 		return
@@ -402,9 +406,14 @@ func (c *conn) writeLoop() {
 				continue // the writer will hand over what it leaves
 			}
 		case <-c.resume: // the writer role comes with it
-			_ = c.nc.SetWriteDeadline(c.restBy)
-			_, err := c.rest.WriteTo(c.nc)
-			c.rest = nil
+			var err error
+			if c.tail != nil {
+				err = c.tail.finish(c.restBy)
+			} else {
+				_ = c.nc.SetWriteDeadline(c.restBy)
+				_, err = c.rest.WriteTo(c.nc)
+				c.rest = nil
+			}
 			if err != nil {
 				c.fail(fmt.Errorf("write: %w", err))
 				return
@@ -432,8 +441,8 @@ const (
 // writeBatch writes everything queued in one write call, within the write
 // timeout or by deadline if that is set and earlier, and within writeGrace
 // of ctx's end. A write cut short by deadline or ctx (not by the write
-// timeout) is handed to writeLoop to finish, with the writer role, over
-// TCP; under TLS it breaks the connection, as any failed write does.
+// timeout) is handed to writeLoop to finish, with the writer role; any
+// other failure breaks the connection.
 // REQUIRES: c.writing held.
 func (c *conn) writeBatch(ctx context.Context, deadline time.Time) int {
 	c.mu.Lock()
@@ -463,6 +472,9 @@ func (c *conn) writeBatch(ctx context.Context, deadline time.Time) int {
 		c.cutting.Add(1)
 		stopCut = context.AfterFunc(ctx, c.cutWriteFn)
 	}
+	if c.tail != nil {
+		c.tail.arm(limit)
+	}
 	var err error
 	c.writes.Add(1)
 	nb := bufs // WriteTo consumes its receiver: what is left unwritten
@@ -484,11 +496,15 @@ func (c *conn) writeBatch(ctx context.Context, deadline time.Time) int {
 		}
 		c.cutting.Wait()
 	}
+	if c.tail != nil && c.tail.disarm() && err == nil {
+		c.restBy = limit // tail holds the rest
+		c.resume <- struct{}{}
+		return handedOff
+	}
 	if err != nil {
 		// A timeout before the write timeout's is the caller's. Over TCP
-		// a timed-out write may go on where it stopped; under TLS it may
-		// not.
-		if !c.gather && errors.Is(err, os.ErrDeadlineExceeded) && (limit.IsZero() || time.Now().Before(limit)) {
+		// a timed-out write may go on where it stopped (TLS: see tlsTail).
+		if c.tail == nil && errors.Is(err, os.ErrDeadlineExceeded) && (limit.IsZero() || time.Now().Before(limit)) {
 			c.rest, c.restBy = nb, limit
 			c.resume <- struct{}{}
 			return handedOff

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"testing"
@@ -26,15 +27,39 @@ func replyTo(nc net.Conn, h binproto.Header) {
 // while its large frame is still being written (the server is slow to read)
 // returns ctx.Err(), but the connection, shared with other calls in
 // flight, must stay usable (doc.go). Cutting the write short left half a
-// frame on the wire, so the connection was broken and a concurrent INCR
-// failed with ErrConnLost, its effect unknown.
+// frame on the wire (under TLS, a TLS connection that cannot write again),
+// so the connection was broken and a concurrent INCR failed with
+// ErrConnLost, its effect unknown.
 func TestCallerDeadlineMidWriteKeepsConnection(t *testing.T) {
+	t.Run("tcp", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		testCallerDeadlineMidWrite(t, ln)
+	})
+	t.Run("tls", func(t *testing.T) {
+		certFile, keyFile, pool := selfSigned(t, t.TempDir())
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}})
+		testCallerDeadlineMidWrite(t, ln, WithTLS(&tls.Config{RootCAs: pool}))
+	})
+}
+
+func testCallerDeadlineMidWrite(t *testing.T, ln net.Listener, opts ...Option) {
 	gate := make(chan struct{})
-	addr := scriptedServer(t, helloOK, func(nc net.Conn) {
+	addr := scriptedServerOn(t, ln, helloOK, func(nc net.Conn) {
 		<-gate // read nothing until the large write's caller has given up
 		serveFrames(nc, func(h binproto.Header) bool { replyTo(nc, h); return true })
 	})
-	c := newClient(t, addr, WithPoolSize(1))
+	c := newClient(t, addr, append(opts, WithPoolSize(1))...)
 	cn := c.slots[0].cur.Load()
 	ctx := testCtx(t)
 

@@ -17,8 +17,8 @@
 // arrives the call returns ctx.Err(); the late reply is discarded by id and
 // the connection stays usable for everyone else (a frame whose write the
 // context cut short is finished in the background, within the write
-// timeout; under TLS such a write breaks the connection). A write whose
-// context ended may or may not have been applied by the server.
+// timeout). A write whose context ended may or may not have been applied
+// by the server.
 //
 // A connection that breaks fails the calls in flight on it with an error
 // matching ErrConnLost, and is re-dialled with exponential backoff by the next

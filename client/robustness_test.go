@@ -27,6 +27,11 @@ func scriptedServer(t *testing.T, onHello func(nc net.Conn, h binproto.Header), 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return scriptedServerOn(t, ln, onHello, after)
+}
+
+// scriptedServerOn is scriptedServer on ln (a TLS listener, say).
+func scriptedServerOn(t *testing.T, ln net.Listener, onHello func(nc net.Conn, h binproto.Header), after func(nc net.Conn)) string {
 	var mu sync.Mutex
 	var conns []net.Conn
 	t.Cleanup(func() {
