@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"runtime"
@@ -268,9 +269,18 @@ func (c *conn) send(ctx context.Context, frames [][]byte, calls []*call) error {
 		}
 	}
 	for i, f := range frames {
+		// Ids wrap after 2^32 requests: one still pending (a call that
+		// waits long, as a blocking command may) is skipped, or its reply
+		// would go to the new call and the old one would wait for ever.
 		id := c.nextID
-		if c.nextID++; c.nextID == 0 {
-			c.nextID = 1
+		for {
+			if c.nextID++; c.nextID == 0 {
+				c.nextID = 1
+			}
+			if c.pending[id] == nil {
+				break
+			}
+			id = c.nextID
 		}
 		binary.BigEndian.PutUint32(f[4:], id)
 		calls[i].id = id
@@ -572,7 +582,9 @@ func (c *conn) readLoop() {
 			return
 		}
 		h, err := binproto.ParseHeader(hdr[:])
-		if err == nil && int64(h.Length) > lim.MaxFrame {
+		if err == nil && (int64(h.Length) > lim.MaxFrame || uint64(h.Length) > math.MaxInt) {
+			// The second: int(h.Length) must not go negative on 32-bit
+			// platforms, where a reply of 2 GiB or more cannot be held.
 			err = binproto.ErrFrameTooLarge
 		}
 		if err != nil {

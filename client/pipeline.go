@@ -16,7 +16,7 @@ import (
 type Pipeline struct {
 	c       *Client
 	frames  [][]byte
-	parsers []func(body []byte, err error)
+	parsers []func(body []byte, err error) error
 }
 
 // Result is the outcome of one pipelined command, valid after Exec.
@@ -41,19 +41,20 @@ func (p *Pipeline) Len() int { return len(p.frames) }
 func queue[T any](p *Pipeline, cmd command[T]) *Result[T] {
 	r := new(Result[T])
 	p.frames = append(p.frames, cmd.frame)
-	p.parsers = append(p.parsers, func(body []byte, err error) {
+	p.parsers = append(p.parsers, func(body []byte, err error) error {
 		if err != nil {
 			r.err = err
-			return
+			return err
 		}
 		r.val, r.err = cmd.parse(body)
+		return r.err
 	})
 	return r
 }
 
 // Exec sends every queued command and waits for all replies, then empties
-// the pipeline. It returns the first command's error, if any (a failure
-// or an error reply; a missing key is not one, though Get's and GetDel's
+// the pipeline. It returns the first command's error, if any (a failure,
+// an error reply or a reply of the wrong kind; a missing key is not one, though Get's and GetDel's
 // Results report it as ErrNotFound); each Result holds its own. If ctx
 // ends first, the commands without a reply get ctx.Err() (those that were
 // writes may still be applied); if it has ended already, nothing is sent.
@@ -113,7 +114,13 @@ func (p *Pipeline) Exec(ctx context.Context) error {
 					err = cerr // its own write ran past the deadline
 				}
 			}
-			parsers[i](cl.body, err)
+			perr := parsers[i](cl.body, err)
+			if err == nil && !errors.Is(perr, ErrNotFound) {
+				// An error reply, or a reply the command could not
+				// parse: a Result holding an error Exec did not report
+				// went unnoticed by callers that check only Exec.
+				err = perr
+			}
 			if err == nil {
 				_, _, err = first(cl.body) // a server error reply
 			}

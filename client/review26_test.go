@@ -1,0 +1,79 @@
+package client
+
+// Cases from the session-26 review of the SDK.
+
+import (
+	"errors"
+	"math"
+	"net"
+	"testing"
+
+	"github.com/ringdb/ringdb/server"
+	"github.com/ringdb/ringdb/transport/binproto"
+)
+
+// TestPipelineExecReportsUnparsableReply: a reply of the wrong kind (OK
+// to INCRBY) left the Result holding a protocol error while Exec returned
+// nil, so a caller checking only Exec took the pipeline for a success.
+func TestPipelineExecReportsUnparsableReply(t *testing.T) {
+	addr := scriptedServer(t, helloOK, func(nc net.Conn) {
+		serveFrames(nc, func(h binproto.Header) bool { replyOK(nc, h); return true })
+	})
+	c := newClient(t, addr, WithPoolSize(1))
+	p := c.Pipeline()
+	r := p.IncrBy("n", 1)
+	err := p.Exec(testCtx(t))
+	if r.Err() == nil {
+		t.Fatal("the Result took OK for an integer")
+	}
+	if err == nil || !errors.Is(err, r.Err()) && err.Error() != r.Err().Error() {
+		t.Fatalf("Exec = %v, want the Result's error %v", err, r.Err())
+	}
+}
+
+// TestPipelineExecMissingKeyIsNoError: ErrNotFound stays a Result's own
+// (Exec's doc: a missing key is not an error).
+func TestPipelineExecMissingKeyIsNoError(t *testing.T) {
+	s := startServer(t, server.Config{})
+	c := newClient(t, s.Addr())
+	p := c.Pipeline()
+	r := p.Get("missing")
+	if err := p.Exec(testCtx(t)); err != nil {
+		t.Fatalf("Exec = %v for a missing key", err)
+	}
+	if !errors.Is(r.Err(), ErrNotFound) {
+		t.Fatalf("Result = %v, want ErrNotFound", r.Err())
+	}
+}
+
+// TestRequestIDSkipsPendingAfterWrap: request ids wrap after 2^32; a
+// call still pending under the id the counter comes back to (a blocking
+// call that waits long) lost its entry to the new call, and with it its
+// reply.
+func TestRequestIDSkipsPendingAfterWrap(t *testing.T) {
+	s := startServer(t, server.Config{})
+	c := newClient(t, s.Addr(), WithPoolSize(1))
+	ctx := testCtx(t)
+	if err := c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cn := c.slots[0].cur.Load()
+	waiting := &call{done: make(chan struct{})}
+	cn.mu.Lock()
+	cn.pending[1] = waiting
+	cn.inflight.Add(1)
+	cn.nextID = math.MaxUint32
+	cn.mu.Unlock()
+	for range 3 { // ids MaxUint32, then (after 0 and the pending 1) 2 and 3
+		if err := c.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cn.mu.Lock()
+	got := cn.pending[1]
+	cn.mu.Unlock()
+	if got != waiting {
+		t.Fatal("a new request took the id of a call still pending")
+	}
+	cn.forget(waiting)
+}
