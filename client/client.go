@@ -164,10 +164,15 @@ func (c *Client) redial(ctx context.Context, s *slot) (*conn, error) {
 		if c.closed.Load() {
 			return nil, ErrClosed // the dial was cut short by Close
 		}
-		s.backoff = min(max(2*s.backoff, c.o.minBackoff), c.o.maxBackoff)
-		s.next = time.Now().Add(s.backoff)
 		err = fmt.Errorf("ringdb: reconnect %s: %w", c.addr, err)
-		if ctx.Err() == nil { // not this caller's context: the server's answer
+		// ctxEnded, not ctx.Err(): the dial's reads time out at the
+		// context's deadline, before its timer marks it done.
+		if ctxEnded(ctx) == nil { // not this caller's context: the server's answer
+			// Only then the backoff: a caller whose own time ran out
+			// mid-dial says nothing of the server, and made the other
+			// callers wait for it.
+			s.backoff = min(max(2*s.backoff, c.o.minBackoff), c.o.maxBackoff)
+			s.next = time.Now().Add(s.backoff)
 			s.lastErr = err
 			s.dials.Add(1)
 		}

@@ -3,10 +3,13 @@ package client
 // Cases from the session-26 review of the SDK.
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ringdb/ringdb/server"
 	"github.com/ringdb/ringdb/transport/binproto"
@@ -76,4 +79,40 @@ func TestRequestIDSkipsPendingAfterWrap(t *testing.T) {
 		t.Fatal("a new request took the id of a call still pending")
 	}
 	cn.forget(waiting)
+}
+
+// TestRedialCutByCallerSetsNoBackoff: a redial that fails because its
+// caller's context ended says nothing of the server; it set the backoff
+// all the same, and the next caller, with time to spare, waited it out
+// before dialling a server that was up.
+func TestRedialCutByCallerSetsNoBackoff(t *testing.T) {
+	gate := make(chan struct{})
+	var hellos atomic.Int32
+	addr := scriptedServer(t, func(nc net.Conn, h binproto.Header) {
+		if hellos.Add(1) > 1 {
+			<-gate // later handshakes wait
+		}
+		helloOK(nc, h)
+	}, func(nc net.Conn) {
+		if hellos.Load() == 1 {
+			nc.Close() // break the first connection at once
+			return
+		}
+		serveFrames(nc, func(h binproto.Header) bool { replyOK(nc, h); return true })
+	})
+	defer close(gate)
+	c := newClient(t, addr, WithPoolSize(1))
+	s := c.slots[0]
+	waitUntil(t, "the connection to break", func() bool { return s.cur.Load().broken() })
+	ctx, cancel := context.WithTimeout(testCtx(t), 30*time.Millisecond)
+	defer cancel()
+	if err := c.Ping(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Ping = %v, want the caller's deadline", err)
+	}
+	s.sem <- struct{}{} // as redial holds it
+	next, backoff := s.next, s.backoff
+	<-s.sem
+	if !next.IsZero() || backoff != 0 {
+		t.Fatalf("a dial cut by its caller's context set a backoff of %v", backoff)
+	}
 }
