@@ -145,6 +145,25 @@ type gnetConn struct {
 	streamPend int
 }
 
+// buffered sets pendOut to how much of g's output gnet holds, not yet
+// written to the socket, and returns it; it counts in the loop's bytesOut
+// what has been written since it last looked: what pendOut held, with
+// what was handed to gnet since (every Write adds it to pendOut), less
+// what gnet holds now. Output is counted once written, as std's writer
+// and Redis count it, not when handed to gnet: replies a client never
+// reads (it resets the connection, is killed, or passes an output limit)
+// are not network traffic. Every look at gnet's buffer goes through here,
+// after each write, on every sweep and when the connection closes, so the
+// count lags the socket by a sweep at most; what gnet still writes after
+// OnClose goes uncounted. REQUIRES: g's loop's goroutine.
+func (g *gnetConn) buffered() int64 {
+	pend := int64(g.c.OutboundBuffered())
+	if w := g.pendOut.Swap(pend) - pend; w > 0 && !g.reject { // Redis does not count a refused client's traffic
+		g.loop.bytesOut.Add(uint64(w))
+	}
+	return pend
+}
+
 // open reports whether g is still one of its loop's connections.
 // REQUIRES: the loop's goroutine.
 func (g *gnetConn) open() bool { return g.slot >= 0 }
@@ -473,7 +492,7 @@ func (s *gnetServer) OnTraffic(c gnet.Conn) gnet.Action {
 		return gnet.Close
 	}
 	in, _ := c.Next(-1)
-	g.pendOut.Store(int64(c.OutboundBuffered()))
+	g.buffered()
 	return s.write(g, g.process(g.loop.out[:0], in))
 }
 
@@ -549,11 +568,9 @@ const (
 // whose socket is full waits (waitStream). REQUIRES: g's loop's
 // goroutine.
 func (s *gnetServer) pump(g *gnetConn, sent *int) gnet.Action {
-	l := g.loop
 	for g.chunkLeft() {
-		if pend := g.c.OutboundBuffered(); pend > streamLow {
-			g.pendOut.Store(int64(pend))
-			s.waitStream(g, pend)
+		if pend := g.buffered(); pend > streamLow {
+			s.waitStream(g, int(pend))
 			return gnet.None
 		}
 		if *sent >= streamTurn {
@@ -566,10 +583,10 @@ func (s *gnetServer) pump(g *gnetConn, sent *int) gnet.Action {
 			return gnet.Close
 		}
 		g.streamSent(len(piece))
+		g.pendOut.Add(int64(len(piece)))
 		*sent += len(piece)
-		l.bytesOut.Add(uint64(len(piece)))
 	}
-	g.pendOut.Store(int64(g.c.OutboundBuffered()))
+	g.buffered()
 	return gnet.None
 }
 
@@ -606,7 +623,7 @@ func (s *gnetServer) pollStreams(l *gnetLoop) {
 	l.streams = l.streamSpare[:0]
 	moved := false
 	for _, g := range streams {
-		if g.open() && g.c.OutboundBuffered() < g.streamPend {
+		if g.open() && g.buffered() < int64(g.streamPend) {
 			moved = true
 			break
 		}
@@ -669,7 +686,7 @@ func (s *gnetServer) nextTurns(l *gnetLoop) {
 		if !g.open() || !g.yielded || g.quit && !g.streaming {
 			continue
 		}
-		g.pendOut.Store(int64(g.c.OutboundBuffered()))
+		g.buffered()
 		if s.write(g, g.process(l.out[:0], nil)) == gnet.Close {
 			_ = l.el.Close(g.c)
 		}
@@ -720,8 +737,7 @@ func (s *gnetServer) resumeHeld(l *gnetLoop) {
 		if g == nil || !g.held || g.quit {
 			continue
 		}
-		pend := int64(g.c.OutboundBuffered())
-		g.pendOut.Store(pend)
+		pend := g.buffered()
 		var act gnet.Action
 		switch {
 		case g.outputOver(pend, s.now()):
@@ -748,13 +764,10 @@ func (s *gnetServer) writeOnce(g *gnetConn, out []byte) gnet.Action {
 			return gnet.Close
 		}
 		g.handed += int64(len(out))
-		if !g.reject {
-			l.bytesOut.Add(uint64(len(out))) // written or buffered by gnet
-		}
+		g.pendOut.Add(int64(len(out)))
 	}
 	l.keep(out)
-	pend := int64(g.c.OutboundBuffered())
-	g.pendOut.Store(pend)
+	pend := g.buffered()
 	switch {
 	case g.quit:
 		// Close once gnet has written the rest; the sweep checks.
@@ -766,7 +779,8 @@ func (s *gnetServer) writeOnce(g *gnetConn, out []byte) gnet.Action {
 	case g.overOutput(pend):
 		if b := g.overflowed(l.out[:0], 0); len(b) > 0 {
 			if _, err := g.c.Write(b); err == nil {
-				l.bytesOut.Add(uint64(len(b)))
+				g.handed += int64(len(b))
+				g.pendOut.Add(int64(len(b))) // counted as OnClose finds it written
 			}
 		}
 		return gnet.Close
@@ -781,6 +795,7 @@ func (s *gnetServer) OnClose(c gnet.Conn, _ error) gnet.Action {
 		return gnet.None
 	}
 	c.SetContext(nil)
+	g.buffered() // count what has been written
 	g.loop.conns.Remove(g)
 	s.unregister(&g.connState)
 	g.finish()
@@ -811,8 +826,7 @@ func (s *gnetServer) sweep(l *gnetLoop) (quitting int) {
 		if g == nil {
 			continue
 		}
-		pend := int64(g.c.OutboundBuffered())
-		g.pendOut.Store(pend)
+		pend := g.buffered()
 		act := gnet.None
 		switch {
 		case g.quit:

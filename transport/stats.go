@@ -7,7 +7,9 @@ import "sync/atomic"
 type Stats struct {
 	// BytesIn is the number of bytes read from clients.
 	BytesIn uint64
-	// BytesOut is the number of bytes handed to the network for clients.
+	// BytesOut is the number of bytes written to client sockets; output
+	// a connection still buffers is counted once written, and output
+	// lost with its connection not at all.
 	BytesOut uint64
 	// ConnectionsTotal is the number of connections accepted, refused
 	// ones included.
