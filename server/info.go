@@ -257,8 +257,11 @@ type infoStats struct {
 func (s *Server) infoStatsNow(st *core.Stats, ts *transport.Stats) infoStats {
 	return infoStats{
 		// Redis leaves connections refused by maxclients out of this one
-		// (they are rejected_connections); ringdb_connections_total keeps them.
-		conns:    max(ts.ConnectionsTotal-min(ts.Rejected, ts.ConnectionsTotal), s.connsTotal.Load()),
+		// (they are rejected_connections); ringdb_connections_total keeps
+		// them. The sessions opened, not the transport's accepted less
+		// refused: a refused connection is counted accepted, then refused,
+		// and a difference read in between went back by one next time.
+		conns:    s.connsTotal.Load(),
 		cmds:     s.commandCount(),
 		in:       ts.BytesIn,
 		out:      ts.BytesOut,
