@@ -14,7 +14,8 @@ type Stats struct {
 	// ConnectionsTotal is the number of connections accepted, refused
 	// ones included.
 	ConnectionsTotal uint64
-	// Rejected is the number of connections refused by MaxClients.
+	// Rejected is the number of connections refused by MaxClients, or
+	// closed at once because the process is near its open-file limit.
 	Rejected uint64
 	// OutputBufferDisconnects is the number of clients disconnected by an
 	// output-buffer limit.
