@@ -501,15 +501,22 @@ func (k *Keyspace) rename(src, dst []byte, nx bool) (bool, error) {
 			}
 		}
 		if pg.large {
+			// Pinned: in one shard, making room for dst's slot may evict
+			// src and free its buffer, which the copy below then reads
+			// (and, pinning a page already dropped, freed again).
+			pg.pin()
 			moved, err := moveLarge(ss, sh, src, ds, dh, dst, pg)
+			if err == nil && !moved {
+				err = copyRecord(ss, &r, pg, ds, dh, dst)
+			}
+			pg.unpin()
 			if err != nil {
 				return false, keepKey(err, src)
 			}
 			if moved {
 				return true, nil
 			}
-		}
-		if err := copyRecord(ss, &r, pg, ds, dh, dst); err != nil {
+		} else if err := copyRecord(ss, &r, pg, ds, dh, dst); err != nil {
 			return false, keepKey(err, src)
 		}
 		// put may have rebuilt the table or moved src's record: find it again.
