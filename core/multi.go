@@ -555,7 +555,9 @@ func moveLarge(ss *shard, sh uint64, src []byte, ds *shard, dh uint64, dst []byt
 	np := &page{
 		buf: pg.buf, idx: idx, large: true, q: pg.q,
 		used: pg.used, live: pg.live, ttl: pg.ttl,
-		key: append([]byte(nil), dst...), base: pg.holder(),
+		// Never nil, not even for the empty key: a nil key means the
+		// one the buffer holds (page.extend).
+		key: append(make([]byte, 0, len(dst)), dst...), base: pg.holder(),
 	}
 	np.grown.Store(pg.grown.Load())
 	np.deadline.Store(pg.deadline.Load())
