@@ -72,6 +72,30 @@ func FuzzKeyspace(f *testing.F) {
 			fzRangeOp, 2, 10, 0xc0, 60, 7, fzRangeOp + 1, 2, 17, 14, 14, 4, 2,
 			fzRangeOp, 3, 12, 0xc0, 0, 1, fzRangeOp, 3, 19, 1, 'q', 19, 15})
 	}
+	// RENAME of large values, which moves their buffers: a chain of
+	// renames with APPEND and PEXPIRE in place between them, to the empty
+	// key and back, over a large dst, then PERSIST, reads and a digest;
+	// unbounded, and tight on one shard and on eight.
+	for _, cfg := range []byte{0, 8, 12, 14, 14 | 2<<4} {
+		f.Add([]byte{cfg,
+			0, 0, 0xc0, 20, 1, // SET a <4000 bytes>
+			6, 0, 2, 'x', 'y', // APPEND a xy
+			9, 0, 1, // RENAME a b
+			10, 1, 1, 0, 7, // PEXPIRE b 60000
+			9, 1, 2, // RENAME b k1
+			6, 2, 1, 'z', // APPEND k1 z
+			2, 2, // GET k1
+			9, 2, 5, // RENAME k1 ""
+			2, 5, // GET ""
+			9, 5, 0, // RENAME "" a
+			0, 1, 0xc0, 30, 2, // SET b <5500 bytes>
+			9, 0, 1, // RENAME a b
+			17, 3, // CLOCK
+			11, 1, // PERSIST b
+			9, 1, 4, // RENAME b k10
+			19, 15, 18, 0, 4, // DIGEST, LEN, SCAN
+			7, 4}) // GETDEL k10
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fzRunInput(t, data)
 	})
