@@ -537,7 +537,9 @@ func (k *Keyspace) rename(src, dst []byte, nx bool) (bool, error) {
 // a third of a second to copy, with both shards locked. It reports false,
 // having changed nothing the caller cannot redo, when src is no longer
 // pg's key (making room for dst's slot evicted it) or ds has no page index
-// left; the caller copies then. REQUIRES both shards locked.
+// left; the caller copies then, from pg's buffer, which it must have
+// pinned: evicted, src's page may have been dropped. REQUIRES both shards
+// locked.
 func moveLarge(ss *shard, sh uint64, src []byte, ds *shard, dh uint64, dst []byte, pg *page) (bool, error) {
 	t, pos, err := ds.slotFor(dh, dst)
 	if err != nil {
