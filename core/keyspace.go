@@ -52,10 +52,11 @@ type Keyspace struct {
 	// lent is the sum of the shards' lentDropped: bytes of the bound no
 	// eviction can free, which the shares leave out (fairShare).
 	lent atomic.Int64
-	// lowered counts the times a shard's limit went down (budget.go),
-	// bumped before the budget can reach another shard, so that a sum of
-	// the shards' used bytes can tell whether budget moved while it read
-	// them (sumUsed).
+	// lowered counts the times a shard's limit went down (budget.go) or
+	// RENAME moved a large value's bytes to another shard (moveLarge),
+	// bumped before the budget or bytes can reach the other shard, so
+	// that a sum of the shards' used bytes can tell whether they moved
+	// while it read them (sumUsed).
 	lowered atomic.Uint64
 	// budgetMu is read-held by collect while it has budget in transit
 	// and held by SetMaxMemory (before the shard locks) while it hands

@@ -569,10 +569,13 @@ func moveLarge(ss *shard, sh uint64, src []byte, ds *shard, dh uint64, dst []byt
 		ss.used.Add(-c)
 		if ss.ks.bounded() {
 			// The budget goes with the bytes: each shard stays within
-			// its limit. lowered first, as lendSurplus: a sum of used
-			// bytes that saw c in both shards reads them again.
+			// its limit.
 			ss.limit.Add(-c)
-			ss.ks.lowered.Add(1)
+		}
+		// Bounded or not, before ds has them, as lendSurplus: a sum of
+		// used bytes (sumUsed) that saw c in both shards reads them again.
+		ss.ks.lowered.Add(1)
+		if ss.ks.bounded() {
 			ds.limit.Add(c)
 		}
 		ds.used.Add(c)

@@ -274,3 +274,24 @@ func TestRenameLargeUnderReaders(t *testing.T) {
 	require.Zero(t, ks.Stats().LentBytes)
 	checkUsed(t, ks)
 }
+
+// TestRenameLargeUsedSumUnbounded: a sum of the shards' used bytes that
+// reads the source shard before a move and the destination after it must
+// not count the buffer twice, bounded or not (it did without a bound:
+// only the bounded move told sumUsed to read again).
+func TestRenameLargeUsedSumUnbounded(t *testing.T) {
+	ks, _ := newOpsKS(t, Options{Shards: 4})
+	src := keysInShard(ks, 0, 1)[0]
+	dst := keysInShard(ks, 1, 1)[0]
+	require.NoError(t, ks.Set(src, patterned(1_000_000, 5)))
+	before := ks.Stats().UsedBytes
+	moved := false
+	got := ks.sumUsed(func(shard int) {
+		if shard == 0 && !moved {
+			moved = true
+			require.NoError(t, ks.Rename(src, dst))
+		}
+	})
+	require.True(t, moved)
+	require.Equal(t, before, got, "the sum counted the moved buffer in both shards")
+}
