@@ -351,12 +351,22 @@ func (c *conn) fail(cause error) {
 	c.err = err
 	pend := c.pending
 	c.pending = nil
+	// The frames still queued never reached the wire (a writer takes
+	// what it writes out of c.out first, under mu): their calls were not
+	// run, and are re-sent on a fresh connection (doc.go), writes too.
+	for _, f := range c.out {
+		if cl := pend[binary.BigEndian.Uint32(f[4:])]; cl != nil {
+			cl.err = notExecuted(err)
+		}
+	}
 	c.out = nil
 	close(c.dead)
 	c.mu.Unlock()
 	c.nc.Close()
 	for _, cl := range pend {
-		cl.err = err
+		if cl.err == nil {
+			cl.err = err
+		}
 		close(cl.done)
 	}
 }

@@ -116,3 +116,49 @@ func TestRedialCutByCallerSetsNoBackoff(t *testing.T) {
 		t.Fatalf("a dial cut by its caller's context set a backoff of %v", backoff)
 	}
 }
+
+// TestQueuedWriteRetriedWhenConnectionBreaks: a call whose frame was
+// still queued behind a busy writer when the connection broke never
+// reached the wire, so it is re-sent on a fresh connection (doc.go), a
+// write too. It failed with ErrConnLost, "may have been applied", and an
+// INCR was lost for a caller that cannot retry a write it is unsure of.
+func TestQueuedWriteRetriedWhenConnectionBreaks(t *testing.T) {
+	gate := make(chan struct{})
+	var conns atomic.Int32
+	addr := scriptedServer(t, helloOK, func(nc net.Conn) {
+		if conns.Add(1) == 1 {
+			<-gate // read nothing, then break the connection
+			nc.Close()
+			return
+		}
+		serveFrames(nc, func(h binproto.Header) bool { replyTo(nc, h); return true })
+	})
+	c := newClient(t, addr, WithPoolSize(1))
+	cn := c.slots[0].cur.Load()
+	ctx := testCtx(t)
+
+	set := cmdSet("big", make([]byte, 16<<20), SetOptions{}) // more than the socket buffers hold
+	setErr := make(chan error, 1)
+	go func() {
+		_, err := run(ctx, c, set)
+		setErr <- err
+	}()
+	waitUntil(t, "the SET's write to stall", func() bool { return cn.writes.Load() == 1 && cn.writing.Load() })
+	incr := make(chan error, 1)
+	go func() {
+		_, err := c.Incr(ctx, "n")
+		incr <- err
+	}()
+	waitUntil(t, "the INCR to be queued", func() bool {
+		cn.mu.Lock()
+		defer cn.mu.Unlock()
+		return len(cn.out) == 1
+	})
+	close(gate)
+	if err := <-incr; err != nil {
+		t.Fatalf("INCR queued when the connection broke = %v, want it re-sent", err)
+	}
+	if err := <-setErr; !errors.Is(err, ErrConnLost) || errors.Is(err, ErrNotExecuted) {
+		t.Fatalf("SET being written when the connection broke = %v, want ErrConnLost only", err)
+	}
+}
