@@ -75,7 +75,7 @@ func (k *Keyspace) Inspect(key []byte, countRead bool) (KeyInfo, bool) {
 	info.Int, info.IsInt = ParseInt(r.val)
 	rec := int64(r.size)
 	if pg.large {
-		rec = int64(cap(pg.buf))
+		rec = int64(cap(pg.buf)) + int64(len(pg.key)) // a renamed value's key lives apart
 	}
 	index := s.table.Load().bytes() + int64(len(s.ghost))*4
 	info.Bytes = rec + index/int64(max(s.live, 1))

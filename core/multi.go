@@ -545,7 +545,12 @@ func moveLarge(ss *shard, sh uint64, src []byte, ds *shard, dh uint64, dst []byt
 	if err != nil {
 		return false, err
 	}
-	st := ss.table.Load() // slotFor may have rebuilt it (ss == ds)
+	// The new key lives beside the buffer (page.key), counted against
+	// the bound as the key a record holds is: up to 64 KiB of it.
+	if err := ds.reserve(int64(len(dst)), false); err != nil {
+		return false, err
+	}
+	st := ss.table.Load() // slotFor or reserve may have rebuilt it (ss == ds)
 	spos, sv, r, spg, ok := ss.lookup(st, sh, src)
 	if !ok || spg != pg {
 		return false, nil
@@ -563,6 +568,7 @@ func moveLarge(ss *shard, sh uint64, src []byte, ds *shard, dh uint64, dst []byt
 	}
 	np.grown.Store(pg.grown.Load())
 	np.deadline.Store(pg.deadline.Load())
+	ds.used.Add(int64(len(dst))) // np.key, until the page is dropped
 	pg.gave = true
 	if ss != ds {
 		c := int64(cap(pg.buf))

@@ -359,6 +359,10 @@ func (s *shard) reclaimRetired(wait, pool bool) bool {
 func (s *shard) dropPage(p *page, pool bool) {
 	s.pages.Load().p[p.idx].Store(nil)
 	s.freeIdx = append(s.freeIdx, p.idx)
+	// A key RENAME gave a large page (moveLarge) is its shard's until the
+	// page goes: no reader can reach it any more, pinned ones included
+	// (they hold the value).
+	s.used.Add(-int64(len(p.key)))
 	if p.gave {
 		return // the page RENAME gave the buffer to frees it (moveLarge)
 	}
