@@ -444,9 +444,10 @@ func (k *Keyspace) unput(pairs [][]byte) {
 // ErrNoSuchKey when src does not exist. Writers see it as atomic;
 // lock-free readers may see both keys for a moment (dst is written before
 // src is removed), never neither. A value on the large-value path moves
-// without a copy, as in Redis: it needs no room but an index slot for
-// dst. A smaller value is copied, so under NoEviction at the bound RENAME
-// of one can fail with ErrOOM.
+// without a copy, as in Redis: it needs no room but dst's (an index
+// slot, and dst's bytes, kept beside the value). A smaller value is
+// copied, so under NoEviction at the bound RENAME of one can fail with
+// ErrOOM.
 func (k *Keyspace) Rename(src, dst []byte) error {
 	_, err := k.rename(src, dst, false)
 	return err
