@@ -91,6 +91,13 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
+// idleTimeout closes a keep-alive connection no request has used for
+// that long: a scraper keeps one and uses it every scrape interval (15 s
+// to a minute), but connections left open by clients that went away held
+// a goroutine and a descriptor each for ever. No write timeout: a pprof
+// profile writes for as long as it was asked to run. A variable for tests.
+var idleTimeout = 2 * time.Minute
+
 // Start binds Config.Addr and serves in the background. It returns the
 // listen error, if any.
 func (s *Server) Start() error {
@@ -99,7 +106,7 @@ func (s *Server) Start() error {
 		return fmt.Errorf("ringdb: metrics listener: %w", err)
 	}
 	s.ln = ln
-	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idleTimeout}
 	go func() {
 		defer close(s.done)
 		_ = s.http.Serve(ln) // ErrServerClosed after Shutdown

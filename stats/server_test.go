@@ -1,8 +1,10 @@
 package stats
 
 import (
+	"bufio"
 	"bytes"
 	"io"
+	"net"
 	"net/http"
 	"runtime"
 	"strings"
@@ -164,5 +166,41 @@ func TestWritePrometheusFDMetrics(t *testing.T) {
 		if !ok || len(f.GetMetric()) != 1 || f.GetMetric()[0].GetUntyped().GetValue() <= 0 {
 			t.Errorf("%s: missing or not positive: %v", name, f)
 		}
+	}
+}
+
+// TestIdleConnectionsClosed: a keep-alive connection left unused is closed
+// (it held a goroutine and a descriptor for ever); one in use is not.
+func TestIdleConnectionsClosed(t *testing.T) {
+	old := idleTimeout
+	idleTimeout = 300 * time.Millisecond
+	defer func() { idleTimeout = old }()
+	s := New(Config{Addr: "127.0.0.1:0"}, fixedSource())
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Shutdown(t.Context())
+	nc, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	br := bufio.NewReader(nc)
+	req := "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+	for range 3 { // used more often than the timeout: kept
+		if _, err := io.WriteString(nc, req); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("a connection in use was closed: %v", err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("idle keep-alive connection: read %v, want EOF once the idle timeout passed", err)
 	}
 }
