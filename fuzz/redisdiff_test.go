@@ -484,9 +484,12 @@ func rdGen(rng *rand.Rand) []string {
 			}
 			// Settings both servers have, without a memory bound (the
 			// two count memory differently, so eviction would differ).
-			switch rng.IntN(3) {
+			switch rng.IntN(4) {
 			case 0:
 				argv = []string{"CONFIG", "GET", pick(rng, []string{"maxmemory", "maxmemory-policy", "MAXMEMORY", "nosuch"})}
+			case 3:
+				// An unknown name, quoted whole in the error (no %.128s).
+				argv = []string{"CONFIG", "SET", pick(rng, []string{"nosuch", strings.Repeat("n", 200)}), "1"}
 			case 1:
 				argv = []string{"CONFIG", "SET", "maxmemory-policy", pick(rng, []string{"noeviction", "allkeys-lru", "volatile-ttl", "ALLKEYS-LFU", "bogus", ""})}
 			default:

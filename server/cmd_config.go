@@ -361,17 +361,17 @@ func configSet(c *cmdCtx) {
 		name := strings.ToLower(string(args[i]))
 		p := findConfigParam(name)
 		if p == nil {
-			c.errReply("Unknown option or number of arguments for CONFIG SET - '" + clip(string(args[i]), 128) + "'")
+			c.errReply("Unknown option or number of arguments for CONFIG SET - '" + clip(string(args[i]), len(args[i])) + "'")
 			return
 		}
 		for _, q := range params {
 			if q == p {
-				c.errReply(configSetFailed(clip(string(args[i]), 128), "duplicate parameter"))
+				c.errReply(configSetFailed(clip(string(args[i]), len(args[i])), "duplicate parameter"))
 				return
 			}
 		}
 		if p.immutable || p.parse == nil && string(args[i+1]) != p.get(c.srv) {
-			c.errReply(configSetFailed(clip(string(args[i]), 128), "can't set immutable config"))
+			c.errReply(configSetFailed(clip(string(args[i]), len(args[i])), "can't set immutable config"))
 			return
 		}
 		params = append(params, p)

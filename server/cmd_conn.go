@@ -358,7 +358,7 @@ func clientList(c *cmdCtx) {
 		switch typ {
 		case "normal", "master", "replica", "slave", "pubsub":
 		default:
-			c.errReply("Unknown client type '" + clip(string(argv[3]), 128) + "'")
+			c.errReply("Unknown client type '" + clip(string(argv[3]), len(argv[3])) + "'")
 			return
 		}
 	case len(argv) > 3 && eqFold(argv[2], "id"):

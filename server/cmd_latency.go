@@ -23,7 +23,7 @@ func cmdLatency(c *cmdCtx) { dispatchSub(c, latencySubs) }
 
 // latencyGraph is LATENCY GRAPH event: no event has samples.
 func latencyGraph(c *cmdCtx) {
-	c.errReply("No samples available for event '" + clip(string(c.argv[2]), 128) + "'")
+	c.errReply("No samples available for event '" + clip(string(c.argv[2]), len(c.argv[2])) + "'")
 }
 
 // latencyDoctor is Redis's LATENCY DOCTOR text for a disabled monitor.

@@ -526,3 +526,17 @@ func TestClientNoEvictShowsFlag(t *testing.T) {
 		t.Errorf("after NO-EVICT off: flags=%s, want N", got)
 	}
 }
+
+// TestLongArgumentsQuotedWhole: Redis quotes these arguments with %s,
+// whole (up to a NUL); only "unknown subcommand" cuts at 128 bytes
+// (%.128s). ringdb cut all of them at 128 bytes. Replies recorded from
+// redis-server 7.0.15.
+func TestLongArgumentsQuotedWhole(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	long := strings.Repeat("x", 200)
+	c.expect(t, errR("ERR Unknown option or number of arguments for CONFIG SET - '"+long+"'"), "CONFIG", "SET", long, "1")
+	c.expect(t, errR("ERR Unknown client type '"+long+"'"), "CLIENT", "LIST", "TYPE", long)
+	c.expect(t, errR("ERR No samples available for event '"+long+"'"), "LATENCY", "GRAPH", long)
+	c.expect(t, errR("ERR No samples available for event 'a'"), "LATENCY", "GRAPH", "a\x00b")
+	c.expect(t, errR("ERR unknown subcommand '"+long[:128]+"'. Try CLIENT HELP."), "CLIENT", long)
+}
