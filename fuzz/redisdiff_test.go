@@ -490,6 +490,11 @@ func rdGen(rng *rand.Rand) []string {
 			case 3:
 				// An unknown name, quoted whole in the error (no %.128s).
 				argv = []string{"CONFIG", "SET", pick(rng, []string{"nosuch", strings.Repeat("n", 200)}), "1"}
+				if rng.IntN(2) == 0 {
+					// Values that change nothing in either server (the
+					// two servers' limits differ): "" sets no class.
+					argv = []string{"CONFIG", "SET", "client-output-buffer-limit", pick(rng, []string{"", "normal 0 0", "   ", "normal  1 2 3", "master 0 0 0", "normal x 0 0"})}
+				}
 			case 1:
 				argv = []string{"CONFIG", "SET", "maxmemory-policy", pick(rng, []string{"noeviction", "allkeys-lru", "volatile-ttl", "ALLKEYS-LFU", "bogus", ""})}
 			default:

@@ -187,12 +187,22 @@ var configParams = []configParam{
 		get: func(s *Server) string {
 			hard, soft, secs := s.outputLimits()
 			l := fmt.Sprintf("%d %d %d", hard, soft, secs)
-			return "normal " + l + " replica " + l + " pubsub " + l
+			// Redis names the replica class "slave" here.
+			return "normal " + l + " slave " + l + " pubsub " + l
 		},
 		parse: func(s *Server, v string) (func() error, error) {
-			f := strings.Fields(v)
-			if len(f) == 0 || len(f)%4 != 0 {
-				return nil, errors.New("wrong number of arguments")
+			// Split at each space, as Redis's sdssplitlen: "" is no
+			// class at all (nothing changes), and two spaces in a row
+			// make an empty word.
+			var f []string
+			if v != "" {
+				f = strings.Split(v, " ")
+			}
+			if len(f)%4 != 0 {
+				return nil, errors.New("Wrong number of arguments in buffer limit configuration.")
+			}
+			if len(f) == 0 {
+				return func() error { return nil }, nil
 			}
 			var hard, soft, secs int64
 			for i := 0; i < len(f); i += 4 {

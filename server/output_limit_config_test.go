@@ -12,7 +12,7 @@ import (
 func TestConfigClientOutputBufferLimit(t *testing.T) {
 	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
 		c := ts.raw(t)
-		def := "normal 268435456 67108864 60 replica 268435456 67108864 60 pubsub 268435456 67108864 60"
+		def := "normal 268435456 67108864 60 slave 268435456 67108864 60 pubsub 268435456 67108864 60"
 		if got := c.do(t, "CONFIG", "GET", "client-output-buffer-limit"); got != arrR(bulkR("client-output-buffer-limit"), bulkR(def)) {
 			t.Fatalf("CONFIG GET: %q", got)
 		}
@@ -30,7 +30,7 @@ func TestConfigClientOutputBufferLimit(t *testing.T) {
 		if got := c.do(t, "CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 512kb 10"); got != okR {
 			t.Fatalf("CONFIG SET: %q", got)
 		}
-		want := "normal 1048576 524288 10 replica 1048576 524288 10 pubsub 1048576 524288 10"
+		want := "normal 1048576 524288 10 slave 1048576 524288 10 pubsub 1048576 524288 10"
 		if got := c.do(t, "CONFIG", "GET", "client-output-buffer-limit"); got != arrR(bulkR("client-output-buffer-limit"), bulkR(want)) {
 			t.Fatalf("CONFIG GET after SET: %q", got)
 		}

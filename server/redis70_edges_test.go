@@ -540,3 +540,29 @@ func TestLongArgumentsQuotedWhole(t *testing.T) {
 	c.expect(t, errR("ERR No samples available for event 'a'"), "LATENCY", "GRAPH", "a\x00b")
 	c.expect(t, errR("ERR unknown subcommand '"+long[:128]+"'. Try CLIENT HELP."), "CLIENT", long)
 }
+
+// TestConfigSetOutputBufferLimitLikeRedis: Redis splits the value at each
+// space (sdssplitlen), so "" sets nothing and answers OK while "   " is
+// four empty words; a count of words that is not a multiple of 4 gets
+// its own error text; CONFIG GET names the replica class "slave". Replies
+// recorded from redis-server 7.0.15.
+func TestConfigSetOutputBufferLimitLikeRedis(t *testing.T) {
+	c := startServer(t, TransportStd, Config{}).raw(t) // a direct server cannot change output limits
+	expect := func(want string, args ...string) {
+		t.Helper()
+		if got := c.do(t, args...); got != want {
+			t.Errorf("%q = %q, want %q", args, got, want)
+		}
+	}
+	failed := func(msg string) string {
+		return errR("ERR CONFIG SET failed (possibly related to argument 'client-output-buffer-limit') - " + msg)
+	}
+	for _, v := range []string{"normal 0 0", "normal", "normal 0 0 0 replica", "normal  1 2 3", "normal\t0 0 0"} {
+		expect(failed("Wrong number of arguments in buffer limit configuration."), "CONFIG", "SET", "client-output-buffer-limit", v)
+	}
+	expect(failed("Invalid client class specified in buffer limit configuration."), "CONFIG", "SET", "client-output-buffer-limit", "   ")
+	expect(okR, "CONFIG", "SET", "client-output-buffer-limit", "normal 1kb 1k 0")
+	expect(okR, "CONFIG", "SET", "client-output-buffer-limit", "")
+	expect(arrR(bulkR("client-output-buffer-limit"), bulkR("normal 1024 1000 0 slave 1024 1000 0 pubsub 1024 1000 0")),
+		"CONFIG", "GET", "client-output-buffer-limit")
+}
