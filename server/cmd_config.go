@@ -429,7 +429,8 @@ func configHelp(c *cmdCtx) {
 		"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
 		"SET <directive> <value>", "    Set the configuration <directive> to <value>.",
 		"RESETSTAT", "    Reset statistics reported by the INFO command.",
-		"HELP", "    Print this help.",
+		"REWRITE", "    Rewrite the configuration file.",
+		"HELP", "    Prints this help.",
 	}
 	c.w.Array(len(lines))
 	for _, l := range lines {

@@ -559,7 +559,7 @@ func clientHelp(c *cmdCtx) {
 		"REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
 		"SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client meta attributes.",
 		"SETNAME <name>", "    Assign the name <name> to the current connection.",
-		"HELP", "    Print this help.",
+		"HELP", "    Prints this help.",
 	}
 	c.w.Array(len(lines))
 	for _, l := range lines {

@@ -566,3 +566,26 @@ func TestConfigSetOutputBufferLimitLikeRedis(t *testing.T) {
 	expect(arrR(bulkR("client-output-buffer-limit"), bulkR("normal 1024 1000 0 slave 1024 1000 0 pubsub 1024 1000 0")),
 		"CONFIG", "GET", "client-output-buffer-limit")
 }
+
+// TestConfigHelpAsRedis: CONFIG HELP lists REWRITE, which ringdb answers
+// as a Redis started without a config file; the text is redis-server
+// 7.0.15's.
+func TestConfigHelpAsRedis(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	lines := []string{
+		"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+		"SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+		"RESETSTAT", "    Reset statistics reported by the INFO command.",
+		"REWRITE", "    Rewrite the configuration file.",
+		"HELP", "    Prints this help.",
+	}
+	want := "*" + strconv.Itoa(len(lines)) + "\r\n"
+	for _, l := range lines {
+		want += "+" + l + "\r\n"
+	}
+	c.expect(t, want, "CONFIG", "HELP")
+	if got := c.do(t, "CLIENT", "HELP"); !strings.HasSuffix(got, "+HELP\r\n+    Prints this help.\r\n") {
+		t.Errorf("CLIENT HELP = %q, want it to end as Redis's", got)
+	}
+}
