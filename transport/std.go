@@ -145,6 +145,7 @@ func (s *netServer) accept(c net.Conn) {
 	}
 	if s.cfg.TLS != nil {
 		n.nc = tls.Server(c, s.cfg.TLS)
+		n.handshaking = true
 	}
 	n.init(s.hub, n, &n.counters, nil, c.RemoteAddr(), c.LocalAddr(), connFD(c), reject)
 	s.wg.Add(1)
@@ -270,6 +271,9 @@ type netConn struct {
 	wakeReq    bool   // process(nil) is due. REQUIRES: connState.mu
 	flushClose bool   // close once outq is written. REQUIRES: connState.mu
 	stopped    bool   // aborted: the writer exits. REQUIRES: connState.mu
+	// handshaking: the reader is in the TLS handshake, whose deadline is
+	// its own (idleChanged leaves it alone). REQUIRES: connState.mu
+	handshaking bool
 
 	// draining: a close is under way, its writes bounded by closeWait
 	// deadlines, each write that goes through moving the deadline on
@@ -329,8 +333,15 @@ func (n *netConn) moved() {
 
 // idleChanged implements connTransport: the reader waits under a deadline
 // computed from the old timeout (or none). Ending its wait now makes it
-// look at the connection again (timedOut) and wait under the new one.
+// look at the connection again (timedOut) and wait under the new one. A
+// reader still in the TLS handshake is left alone: the expired deadline
+// failed the handshake, and CONFIG SET timeout aborted every client
+// connecting at that moment; it reads the timeout once the handshake is
+// done.
 func (n *netConn) idleChanged() {
+	if n.handshaking {
+		return
+	}
 	_ = n.nc.SetReadDeadline(time.Now())
 }
 
@@ -368,6 +379,9 @@ func (n *netConn) readLoop() {
 			n.stop()
 			return
 		}
+		n.mu.Lock()
+		n.handshaking = false
+		n.mu.Unlock()
 	}
 	buf := make([]byte, minReadBuf)
 	deadline := false // a read deadline is set
