@@ -372,7 +372,7 @@ func (n *netConn) run() {
 // writer has been told to flush and close, or to stop.
 func (n *netConn) readLoop() {
 	if tc, ok := n.nc.(*tls.Conn); ok {
-		ctx, cancel := context.WithTimeout(context.Background(), handshakeWait)
+		ctx, cancel := context.WithTimeout(context.Background(), n.handshakeTimeout())
 		err := tc.HandshakeContext(ctx)
 		cancel()
 		if err != nil {
@@ -429,6 +429,24 @@ func (n *netConn) readLoop() {
 			return
 		}
 	}
+}
+
+// handshakeTimeout bounds the TLS handshake: handshakeWait, but no longer
+// than the idle timeout (as Redis counts a TLS client idle from accept,
+// handshake included) or, for a connection to be refused, the time it may
+// stay silent (refuseWait, counted from accept as after the handshake): a
+// client that connects and never handshakes otherwise held its MaxClients
+// slot, or one of the places kept for refusals, for handshakeWait whatever
+// the configuration.
+func (n *netConn) handshakeTimeout() time.Duration {
+	d := handshakeWait
+	if t := n.hub.idleTimeoutNow(); t > 0 {
+		d = min(d, t)
+	}
+	if n.refused() {
+		d = min(d, n.refuseWait())
+	}
+	return d
 }
 
 // timedOut handles a read deadline: it reports whether to keep reading (a

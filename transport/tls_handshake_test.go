@@ -40,3 +40,60 @@ func TestTLSHandshakeSurvivesIdleTimeoutChange(t *testing.T) {
 	cl.write(t, cmd("PING"))
 	cl.expect(t, "PONG")
 }
+
+// expectClosedWithin checks that the server closes c within d.
+func expectClosedWithin(t *testing.T, c net.Conn, d time.Duration) {
+	t.Helper()
+	start := time.Now()
+	_ = c.SetReadDeadline(start.Add(d))
+	var b [512]byte
+	for {
+		_, err := c.Read(b[:])
+		if err == nil {
+			continue
+		}
+		if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			t.Fatalf("still open after %v", time.Since(start))
+		}
+		return
+	}
+}
+
+// TestTLSHandshakeIdleTimeout: a client that connects and never finishes
+// its TLS handshake is idle like any other, as Redis counts its TLS
+// clients idle from accept: with a timeout set, it kept its slot (and
+// its MaxClients count) for the whole 10 s handshake bound.
+func TestTLSHandshakeIdleTimeout(t *testing.T) {
+	t.Parallel()
+	e, _ := startTLS(t, Config{IdleTimeout: 200 * time.Millisecond})
+	raw, err := net.Dial("tcp", e.srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	expectClosedWithin(t, raw, 1500*time.Millisecond)
+	eventually(t, "slot freed", func() bool { return e.stats().Connected == 0 })
+}
+
+// TestTLSHandshakeRefused: a connection refused by MaxClients may stay
+// silent for a second (rejectWait) before it is closed; in its TLS
+// handshake it could hold one of the few places kept for refusals
+// (refuseRoom) for the whole 10 s handshake bound.
+func TestTLSHandshakeRefused(t *testing.T) {
+	t.Parallel()
+	e, ccfg := startTLS(t, Config{MaxClients: 1})
+	c, err := tls.Dial("tcp", e.srv.Addr().String(), ccfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cl := newClient(c)
+	cl.write(t, cmd("PING"))
+	cl.expect(t, "PONG")
+	raw, err := net.Dial("tcp", e.srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	expectClosedWithin(t, raw, 2500*time.Millisecond)
+}
