@@ -152,12 +152,20 @@ type connState struct {
 	// know which of the requests pipelined behind it ran).
 	aborted atomic.Bool
 
+	// inboxLen is len(inbox), for the output limits and PendingOutput,
+	// read by any goroutine: pushes wait there while std's writer is
+	// blocked on a client that does not read, and are pending output as
+	// much as what the writer holds. (resumed sits with the other flags
+	// under mu, so that it takes no padding: gnetConn stays within 512
+	// bytes with it.)
+	inboxLen atomic.Int64
+
 	mu         sync.Mutex
 	inbox      []byte         // pushes and completions queued by any goroutine. REQUIRES: mu
 	aw         *Writer        // writes into inbox, made on first use. REQUIRES: mu
-	resumed    bool           // the parked request was completed. REQUIRES: mu
 	retry      *Request       // with resumed: the postponed request to serve again. REQUIRES: mu
 	wakeSent   bool           // a wake is pending. REQUIRES: mu
+	resumed    bool           // the parked request was completed. REQUIRES: mu
 	closing    bool           // no more pushes or completions. REQUIRES: mu
 	closed     bool           // finished; the transport is gone. REQUIRES: mu
 	overflow   bool           // disconnected by an output limit. REQUIRES: mu
@@ -747,6 +755,7 @@ func (cs *connState) takeInboxLocked(out []byte) []byte {
 	} else {
 		cs.inbox = cs.inbox[:0]
 	}
+	cs.inboxLen.Store(0)
 	return out
 }
 
@@ -917,7 +926,7 @@ func (cs *connState) setQuit(abortive bool) {
 // pending output under both limits.
 func (cs *connState) overOutput(pend int64) bool {
 	hard, soft := cs.hub.outHard.Load(), cs.hub.outSoft.Load()
-	pend += cs.streamLeft.Load()
+	pend += cs.streamLeft.Load() + cs.inboxLen.Load()
 	if (soft <= 0 || pend <= soft) && (hard <= 0 || pend <= hard+cs.slack.Load()) {
 		if cs.softSince.Load() != 0 {
 			cs.softSince.Store(0)
@@ -928,10 +937,11 @@ func (cs *connState) overOutput(pend int64) bool {
 }
 
 // outputOver reports whether pending output pend, plus what is left of a
-// value written by reference, breaks the hard limit, or has stayed above
-// the soft limit for OutputSoftSeconds at time now.
+// value written by reference and what other goroutines queued (inbox),
+// breaks the hard limit, or has stayed above the soft limit for
+// OutputSoftSeconds at time now.
 func (cs *connState) outputOver(pend, now int64) bool {
-	return cs.totalOver(pend+cs.streamLeft.Load(), now)
+	return cs.totalOver(pend+cs.streamLeft.Load()+cs.inboxLen.Load(), now)
 }
 
 // totalOver is outputOver given all the pending output.
@@ -995,6 +1005,7 @@ func (cs *connState) finish() {
 	cs.closed, cs.closing = true, true
 	overflow := cs.overflow
 	cs.inbox = nil
+	cs.inboxLen.Store(0)
 	cs.mu.Unlock()
 	// Counted gone before the handler forgets the session: a reader of
 	// both counts (INFO connected_clients) then never sees the connection
@@ -1064,7 +1075,7 @@ func (cs *connState) close(*Conn) { cs.requestClose(0, "") }
 // abort implements connOps: the transport closes the socket now, as
 // Shutdown's last resort does.
 func (cs *connState) pendingOutput() int64 {
-	return cs.pendOut.Load() + cs.streamLeft.Load()
+	return cs.pendOut.Load() + cs.streamLeft.Load() + cs.inboxLen.Load()
 }
 
 func (cs *connState) abort(*Conn) {
@@ -1145,6 +1156,7 @@ func (p *parkedReq) retry() {
 func (p *parkedReq) complete(fn func(w *Writer)) {
 	p.resume(func(cs *connState) {
 		cs.inbox, _ = cs.appendAsyncLocked(cs.inbox, fn, binproto.FlagReply, p.op, p.id)
+		cs.inboxLen.Store(int64(len(cs.inbox)))
 	})
 }
 
@@ -1195,6 +1207,7 @@ func (cs *connState) push(_ *Conn, op binproto.Opcode, fn func(w *Writer)) error
 		return ErrOutputLimit
 	}
 	cs.inbox = buf
+	cs.inboxLen.Store(int64(len(buf)))
 	cs.kick()
 	return nil
 }
