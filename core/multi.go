@@ -573,16 +573,17 @@ func moveLarge(ss *shard, sh uint64, src []byte, ds *shard, dh uint64, dst []byt
 	pg.gave = true
 	if ss != ds {
 		c := int64(cap(pg.buf))
+		// The budget goes with the bytes under a bound: each shard stays
+		// within its limit. lowered, bounded or not, before ds has them,
+		// as lendSurplus: a sum of used bytes (sumUsed) that saw c in both
+		// shards reads them again.
+		bounded := ss.ks.bounded()
 		ss.used.Add(-c)
-		if ss.ks.bounded() {
-			// The budget goes with the bytes: each shard stays within
-			// its limit.
+		if bounded {
 			ss.limit.Add(-c)
 		}
-		// Bounded or not, before ds has them, as lendSurplus: a sum of
-		// used bytes (sumUsed) that saw c in both shards reads them again.
 		ss.ks.lowered.Add(1)
-		if ss.ks.bounded() {
+		if bounded {
 			ds.limit.Add(c)
 		}
 		ds.used.Add(c)

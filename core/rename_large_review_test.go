@@ -21,7 +21,7 @@ func TestRenameLargeSameShardEvictedForSlot(t *testing.T) {
 	ks, _ := newOpsKS(t, Options{Shards: 1, PageSize: 4096, Eviction: AllKeys})
 	s := &ks.shards[0]
 	src, dst := []byte("src"), []byte("dst")
-	val := patterned(200_000, 7)
+	val := refPattern(200_000, 7)
 	require.NoError(t, ks.Set(src, val)) // the head of the small log, never read
 	for i := 0; ; i++ {
 		// Up to where the next new key grows the index by more than the
@@ -62,7 +62,7 @@ func TestRenameLargeSameShardEvictedForSlot(t *testing.T) {
 // seed seed-large-values-bounded failed on it).
 func TestRenameLargeToEmptyKey(t *testing.T) {
 	ks, _ := newOpsKS(t, Options{Shards: 4})
-	val := patterned(100_000, 9)
+	val := refPattern(100_000, 9)
 	for _, empty := range [][]byte{{}, nil} {
 		require.NoError(t, ks.Set([]byte("big"), val))
 		require.NoError(t, ks.Rename([]byte("big"), empty))

@@ -14,16 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// patterned returns n bytes that differ from position to position, so a
-// value read back from the wrong place or truncated does not match.
-func patterned(n int, seed byte) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(i*7) ^ seed
-	}
-	return b
-}
-
 // TestRenameLargeAtTheBoundNoEviction: under NoEviction with the bound
 // full, RENAME of a 3 MB value to a key of another shard succeeds, as in
 // Redis (it copied the value and answered OOM), without allocating a
@@ -32,7 +22,7 @@ func TestRenameLargeAtTheBoundNoEviction(t *testing.T) {
 	ks, _ := newOpsKS(t, Options{MaxMemory: 32 << 20, Shards: 4, Eviction: NoEviction})
 	src := keysInShard(ks, 0, 1)[0]
 	dst := keysInShard(ks, 1, 1)[0]
-	val := patterned(3_000_000, 1)
+	val := refPattern(3_000_000, 1)
 	require.NoError(t, ks.Set(src, val))
 	require.NoError(t, ks.Set(dst, []byte("old"))) // a slot of its own already
 	fillToOOM(t, ks, make([]byte, 100_000))
@@ -70,7 +60,7 @@ func TestRenameLargeKeepsTTLAppendsAndReaders(t *testing.T) {
 	ks, now := newOpsKS(t, Options{MaxMemory: 64 << 20, Shards: 4, Eviction: AllKeys})
 	empty := ks.Stats().UsedBytes
 	a, b, c := []byte("a-key"), []byte("b-key"), []byte("c-key")
-	val := patterned(1_000_000, 2)
+	val := refPattern(1_000_000, 2)
 	require.NoError(t, ks.Set(a, val))
 	_, err := ks.Append(a, []byte("tail")) // copied once, with room to grow
 	require.NoError(t, err)
@@ -145,7 +135,7 @@ func TestRenameLargeKeepsTTLAppendsAndReaders(t *testing.T) {
 // used bytes come back to an empty shard's.
 func TestRenameLargeThenEvicted(t *testing.T) {
 	ks, _ := newOpsKS(t, Options{MaxMemory: 16 << 20, Shards: 4, Eviction: AllKeys})
-	val := patterned(700_000, 3)
+	val := refPattern(700_000, 3)
 	for i := range 40 {
 		src := fmt.Appendf(nil, "src:%d", i)
 		require.NoError(t, ks.Set(src, val))
@@ -180,15 +170,15 @@ func TestRenameLargeUnderReaders(t *testing.T) {
 	a := keysInShard(ks, 0, 1)[0]
 	b := keysInShard(ks, 1, 1)[0]
 	const n, moves = 300_000, 1500
-	require.NoError(t, ks.Set(a, patterned(n, 0)))
+	require.NoError(t, ks.Set(a, refPattern(n, 0)))
 	check := func(got []byte) bool {
-		// patterned(n, seed), then one 'x' per APPEND since it was set.
+		// refPattern(n, seed), then one 'x' per APPEND since it was set.
 		if len(got) < n {
 			return false
 		}
 		seed := got[0]
 		for i, c := range got[:n] {
-			if c != byte(i*7)^seed {
+			if c != byte(i*13)+seed {
 				return false
 			}
 		}
@@ -260,7 +250,7 @@ func TestRenameLargeUnderReaders(t *testing.T) {
 		case i%50 == 49:
 			// The old buffer is dropped (pooled, once no reader holds
 			// it) and may carry the next value.
-			require.NoError(t, ks.Set(to, patterned(n, byte(i/50+1))))
+			require.NoError(t, ks.Set(to, refPattern(n, byte(i/50+1))))
 		case i%3 == 0:
 			_, err := ks.Append(to, []byte("x"))
 			require.NoError(t, err)
@@ -288,7 +278,7 @@ func TestRenameLargeUsedSumUnbounded(t *testing.T) {
 	ks, _ := newOpsKS(t, Options{Shards: 4})
 	src := keysInShard(ks, 0, 1)[0]
 	dst := keysInShard(ks, 1, 1)[0]
-	require.NoError(t, ks.Set(src, patterned(1_000_000, 5)))
+	require.NoError(t, ks.Set(src, refPattern(1_000_000, 5)))
 	before := ks.Stats().UsedBytes
 	moved := false
 	got := ks.sumUsed(func(shard int) {
