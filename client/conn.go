@@ -12,7 +12,6 @@ import (
 	"net"
 	"os"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -550,7 +549,8 @@ func (c *conn) cutWrite() {
 
 // readBody reads an n-byte body. Up to 1 MiB it is allocated at once;
 // beyond, the buffer doubles as data arrives, so a peer that declares a
-// huge length and sends nothing costs no more than it sent.
+// huge length and sends nothing costs no more than it sent. The body
+// returned has cap n.
 func readBody(r io.Reader, n int) ([]byte, error) {
 	if n <= 1<<20 {
 		b := make([]byte, n)
@@ -560,7 +560,12 @@ func readBody(r io.Reader, n int) ([]byte, error) {
 	b := make([]byte, 0, 1<<20)
 	for len(b) < n {
 		if len(b) == cap(b) {
-			b = slices.Grow(b, min(cap(b), n-len(b)))
+			// Sized exactly, not by append's rounding: the last step
+			// makes cap(b) == n, so the value handed to the caller holds
+			// no slack (append's growth left a 64 MiB value in ~80 MiB).
+			nb := make([]byte, len(b), len(b)+min(cap(b), n-len(b)))
+			copy(nb, b)
+			b = nb
 		}
 		m := min(cap(b), n) - len(b)
 		k, err := io.ReadFull(r, b[len(b):len(b)+m])
