@@ -31,7 +31,7 @@ const (
 // output growing until an output limit disconnects it.
 func NewStd(cfg Config) Server {
 	return newNetServer(cfg, func(addr string) (net.Listener, error) {
-		return net.Listen("tcp", addr)
+		return listenTCP(addr)
 	})
 }
 
