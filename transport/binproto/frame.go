@@ -126,4 +126,4 @@ func AppendDisconnect(dst []byte, class Class, msg string) []byte {
 
 // errorSize is the encoded size of an error value, with msg clipped as
 // AppendError clips it.
-func errorSize(msg string) int { return 1 + 1 + 4 + min(len(msg), MaxErrorMessage) }
+func errorSize(msg string) int { return 1 + 1 + 4 + len(clipError(msg)) }

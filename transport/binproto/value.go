@@ -3,6 +3,7 @@ package binproto
 import (
 	"encoding/binary"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Kind is a value's tag byte.
@@ -98,9 +99,9 @@ func AppendMapHeader(dst []byte, n int) []byte {
 }
 
 // AppendError appends an ERROR value. msg is clipped to MaxErrorMessage
-// bytes.
+// bytes, at the start of a UTF-8 character (clipError).
 func AppendError(dst []byte, class Class, msg string) []byte {
-	msg = msg[:min(len(msg), MaxErrorMessage)]
+	msg = clipError(msg)
 	dst = append(dst, byte(KindError), byte(class))
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(msg)))
 	return append(dst, msg...)
@@ -110,4 +111,18 @@ func AppendError(dst []byte, class Class, msg string) []byte {
 // caller appends the n arguments (NULL, BYTES or INT values).
 func AppendArgCount(dst []byte, n int) []byte {
 	return binary.BigEndian.AppendUint32(dst, uint32(n))
+}
+
+// clipError returns msg cut to at most MaxErrorMessage bytes. A cut
+// inside a UTF-8 character moves back to its first byte, so a clipped
+// message is still UTF-8, as an ERROR value's must be, when msg was.
+func clipError(msg string) string {
+	if len(msg) <= MaxErrorMessage {
+		return msg
+	}
+	n := MaxErrorMessage
+	for i := 0; i < utf8.UTFMax-1 && n > 0 && !utf8.RuneStart(msg[n]); i++ {
+		n--
+	}
+	return msg[:n]
 }
