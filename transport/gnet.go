@@ -236,7 +236,12 @@ func (s *gnetServer) Serve(h Handler) error {
 		gnet.WithMulticore(true),
 		gnet.WithNumEventLoop(s.cfg.Loops),
 		gnet.WithTicker(true),
-		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+		// Not "leave Nagle on": only "do not set TCP_NODELAY again" in
+		// Enroll. Go sets it on every connection it accepts (the
+		// default of net.TCPConn), and the loop's descriptor is a dup of
+		// that socket: a second setsockopt per connection would be one
+		// more system call under connection churn.
+		gnet.WithTCPNoDelay(gnet.TCPDelay),
 		gnet.WithLogger(gnetLogger{closing: &s.closing}),
 	)
 	if err != nil {

@@ -51,3 +51,37 @@ func TestListenTCPKeepAlive(t *testing.T) {
 		}
 	}
 }
+
+// TestServedSocketOptions: the socket a transport serves a client on has
+// TCP_NODELAY (replies are not held back by Nagle's algorithm) and the
+// keep-alive listenTCP gave the listener. The gnet transport serves a dup
+// of Go's accepted socket and relies on Go having set TCP_NODELAY.
+func TestServedSocketOptions(t *testing.T) {
+	for _, kind := range []string{"gnet", "std"} {
+		t.Run(kind, func(t *testing.T) {
+			e := startEnv(t, kind, Config{})
+			c := e.conn(t)
+			c.write(t, cmd("PING"))
+			c.expect(t, "PONG")
+			e.h.connMu.Lock()
+			fd := e.h.conns[0].FD()
+			e.h.connMu.Unlock()
+			if fd < 0 {
+				t.Fatal("no descriptor")
+			}
+			for _, o := range []struct {
+				name       string
+				level, opt int
+				want       int
+			}{
+				{"TCP_NODELAY", syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1},
+				{"SO_KEEPALIVE", syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, 1},
+				{"TCP_KEEPIDLE", syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE, keepIdleSecs},
+			} {
+				if v, err := syscall.GetsockoptInt(fd, o.level, o.opt); err != nil || v != o.want {
+					t.Errorf("%s = %d (%v), want %d", o.name, v, err, o.want)
+				}
+			}
+		})
+	}
+}
