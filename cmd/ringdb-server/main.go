@@ -39,6 +39,9 @@ func run() int {
 	}
 	cfg := opts.Config
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// The gnet transport and net/http log through slog's and log's
+	// defaults: send them through this logger, at its level.
+	slog.SetDefault(log)
 
 	// The data lives outside the Go heap; give the heap (index, buffers) a
 	// soft limit of what the bound leaves, unless GOMEMLIMIT says otherwise,
