@@ -42,7 +42,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	timeout := fs.Duration("timeout", 10*time.Second, "timeout of each command (0: none)")
 	useTLS := fs.Bool("tls", false, "connect with TLS")
 	insecure := fs.Bool("insecure", false, "with -tls: do not verify the server certificate")
-	histPath := fs.String("history", "", "history file (default ~/"+HistoryFile+"; \"off\" disables it)")
+	histPath := fs.String("history", "", "history file (default ~/"+HistoryFile+" when stdin is a terminal, none for a script; \"off\" disables it)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ringdb-cli [flags] [command [arg ...]]")
 		fs.PrintDefaults()
@@ -86,13 +86,16 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if isTerminal(stdin) {
 		s.prompt = *addr + "> "
 	}
-	if *histPath == "" {
+	if *histPath == "" && s.prompt != "" {
+		// As redis-cli, only a person's typing goes to the default
+		// history file: a script fed on stdin (cron, a pipe) would fill
+		// it forever, with whatever values it sets.
 		if home, err := os.UserHomeDir(); err == nil {
 			*histPath = filepath.Join(home, HistoryFile)
 		}
 	}
 	if *histPath != "off" {
-		s.histPath = *histPath
+		s.histPath = *histPath // "" for a script without -history: none
 	}
 	s.loadHistory()
 	if !s.loop(ctx, stdin) && s.prompt == "" {

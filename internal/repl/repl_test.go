@@ -278,3 +278,21 @@ func TestScriptReadError(t *testing.T) {
 		t.Fatalf("exit %d, output %q", code, out.String())
 	}
 }
+
+// TestScriptKeepsNoDefaultHistory: a script fed on stdin (a pipe, cron)
+// was appended to ~/.ringdb_history, values and all, run after run; as
+// redis-cli, only an interactive session (stdin a terminal) uses the
+// default history file. An explicit -history still records a script.
+func TestScriptKeepsNoDefaultHistory(t *testing.T) {
+	addr := startServer(t, server.Config{})
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	var out bytes.Buffer
+	code := Run(context.Background(), []string{"-a", addr}, strings.NewReader("set token s3cret\n"), &out, io.Discard)
+	if code != 0 || out.String() != "OK\n" {
+		t.Fatalf("exit %d, output %q", code, out.String())
+	}
+	if b, err := os.ReadFile(filepath.Join(home, HistoryFile)); err == nil {
+		t.Errorf("a script wrote the default history file:\n%s", b)
+	}
+}
