@@ -60,6 +60,12 @@ func TestParseFlagsInvalid(t *testing.T) {
 		{"--keyspace", "0"},
 		{"--data-size", "-1"},
 		{"--rate", "-3"},
+		// NaN and Inf passed, and the run ended with "json: unsupported
+		// value" under --json; a rate so low that the interval between
+		// batches overflowed a time.Duration ran unlimited.
+		{"--rate", "NaN"},
+		{"--rate", "+Inf"},
+		{"--rate", "1e-12"},
 		{"--addr", ""},
 		{"--nosuchflag"},
 		{"extra"},

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -105,10 +106,21 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--keyspace %d: want >= 1", c.Keyspace)
 	case c.DataSize < 0:
 		return fmt.Errorf("--data-size %d: want >= 0", c.DataSize)
-	case c.Rate < 0:
-		return fmt.Errorf("--rate %g: want >= 0", c.Rate)
+	case c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0):
+		return fmt.Errorf("--rate %g: want a number >= 0", c.Rate)
+	case c.Rate > 0 && c.rateInterval() >= float64(math.MaxInt64)/float64(c.Clients):
+		// Run staggers the clients by fractions of the interval in
+		// time.Duration arithmetic, which would overflow (and a negative
+		// interval ran the benchmark unlimited).
+		return fmt.Errorf("--rate %g: too low (under one batch per client in %v)", c.Rate, time.Duration(math.MaxInt64/int64(c.Clients)))
 	}
 	return nil
+}
+
+// rateInterval is the time between two batches of one client under
+// --rate, in nanoseconds.
+func (c Config) rateInterval() float64 {
+	return float64(time.Second) * float64(c.Pipeline) * float64(c.Clients) / c.Rate
 }
 
 func parseRatio(s string) (set, get int, err error) {

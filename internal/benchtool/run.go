@@ -136,7 +136,7 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Result, error) {
 	}
 	var interval time.Duration // between batches of one client, when rate-limited
 	if cfg.Rate > 0 {
-		interval = time.Duration(float64(time.Second) * float64(cfg.Pipeline) * float64(cfg.Clients) / cfg.Rate)
+		interval = time.Duration(cfg.rateInterval())
 	}
 
 	// The hard context bounds every call: it ends a grace period after ctx
