@@ -296,3 +296,19 @@ func TestScriptKeepsNoDefaultHistory(t *testing.T) {
 		t.Errorf("a script wrote the default history file:\n%s", b)
 	}
 }
+
+// TestQuoteAsRedisCLI: replies are quoted as redis-cli's sdscatrepr
+// quotes them; BEL and BS came out as \x07 and \x08 where redis-cli
+// prints \a and \b.
+func TestQuoteAsRedisCLI(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\ab\bc":          `"a\ab\bc"`,
+		"\"\\\n\r\t":       `"\"\\\n\r\t"`,
+		"\x00\x1f\x7f\xc3": `"\x00\x1f\x7f\xc3"`,
+		"plain text ~":     `"plain text ~"`,
+	} {
+		if got := quote([]byte(in)); got != want {
+			t.Errorf("quote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -75,8 +75,8 @@ func (r statsReply) write(w io.Writer, _ string) {
 	}
 }
 
-// quote renders b as redis-cli does: in double quotes, with non-printable
-// bytes as \xNN.
+// quote renders b as redis-cli does (sdscatrepr): in double quotes, with
+// \n, \r, \t, \a and \b escapes and other non-printable bytes as \xNN.
 func quote(b []byte) string {
 	var sb strings.Builder
 	sb.WriteByte('"')
@@ -91,6 +91,10 @@ func quote(b []byte) string {
 			sb.WriteString(`\r`)
 		case '\t':
 			sb.WriteString(`\t`)
+		case '\a':
+			sb.WriteString(`\a`)
+		case '\b':
+			sb.WriteString(`\b`)
 		default:
 			if c < 0x20 || c >= 0x7f {
 				fmt.Fprintf(&sb, `\x%02x`, c)
