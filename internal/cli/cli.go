@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net"
 	"os"
 	"path"
 	"slices"
@@ -134,6 +135,16 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 		}
 		c.MaxMemory = int64(float64(total) * DefaultMemoryShare)
 	}
+	// server.Config.Validate checks the addresses too, but names neither
+	// flag ("listen address: ...").
+	for _, a := range []struct{ flag, addr string }{{"--listen", c.Addr}, {"--metrics-listen", c.MetricsAddr}} {
+		if a.addr == "off" && a.flag == "--metrics-listen" {
+			continue
+		}
+		if err := checkAddr(a.addr); err != nil {
+			return o, fmt.Errorf("%w: %s %q: %v", ErrUsage, a.flag, a.addr, err)
+		}
+	}
 	if c.LogLevel, err = parseLevel(*level); err != nil {
 		return o, fmt.Errorf("%w: --log-level: %v", ErrUsage, err)
 	}
@@ -149,6 +160,19 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 	}
 	o.Config = c
 	return o, nil
+}
+
+// checkAddr rejects a host:port no listener could bind: no port, or a
+// port that is neither a number from 0 to 65535 nor a service name.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return errors.New("want host:port, e.g. 127.0.0.1:7379")
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("bad port %q", port)
+	}
+	return nil
 }
 
 func isSet(fs *flag.FlagSet, name string) bool {

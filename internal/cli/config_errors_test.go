@@ -40,3 +40,20 @@ func TestParseEmptyMaxmemory(t *testing.T) {
 	total := float64(4 << 30)
 	require.Equal(t, int64(total*DefaultMemoryShare), o.Config.MaxMemory)
 }
+
+// README: "A bad value prints a message naming the flag". A malformed
+// --listen or --metrics-listen was reported as "listen address: ..." or
+// "metrics address: ...", naming neither flag.
+func TestParseBadAddressNamesTheFlag(t *testing.T) {
+	for _, tc := range []struct{ flag, value string }{
+		{"--listen", "bogus"},
+		{"--listen", "127.0.0.1:99999"},
+		{"--metrics-listen", "bogus"},
+		{"--metrics-listen", "127.0.0.1:nosuchservice"},
+	} {
+		_, err := Parse([]string{tc.flag, tc.value}, env(nil), fourGiB, io.Discard)
+		require.ErrorIs(t, err, ErrUsage, tc.flag)
+		require.Contains(t, err.Error(), tc.flag+" ", tc.flag)
+		require.Contains(t, err.Error(), tc.value, tc.flag)
+	}
+}
