@@ -1,6 +1,6 @@
 // Command ringdb-server runs a ringdb server: the binary protocol and RESP
-// on one port. See README.md for flags; every flag can also be set as a
-// RINGDB_<FLAG> environment variable.
+// on one port. See README.md for flags; every flag but --version can also
+// be set as a RINGDB_<FLAG> environment variable.
 package main
 
 import (

@@ -38,8 +38,8 @@ type Options struct {
 var ErrUsage = errors.New("ringdb: bad configuration")
 
 // Parse reads args (without the program name) and the environment through
-// getenv. A flag --name can also be set as RINGDB_NAME (upper case, dashes
-// as underscores); the command line wins. memTotal reports the memory the
+// getenv. A flag --name other than --version can also be set as
+// RINGDB_NAME (upper case, dashes as underscores); the command line wins. memTotal reports the memory the
 // process may use (for the --maxmemory default).
 func Parse(args []string, getenv func(string) string, memTotal func() (int64, error), stderr io.Writer) (Options, error) {
 	var o Options
@@ -65,6 +65,13 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 	}
 	var envErrs []envError
 	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == "version" {
+			// An action, not a setting; and images commonly carry their
+			// product's version in the environment (the redis image has
+			// REDIS_VERSION=7.x.y), which must not stop the server, or
+			// make it print its version and exit.
+			return
+		}
 		name := "RINGDB_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v := getenv(name); v != "" {
 			if err := f.Value.Set(v); err != nil {

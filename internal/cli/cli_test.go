@@ -204,3 +204,16 @@ func TestHeapLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestVersionVariableIgnored: RINGDB_VERSION, as images set
+// <PRODUCT>_VERSION (the redis image has REDIS_VERSION), made the server
+// refuse to start ("RINGDB_VERSION=\"0.1.0\": parse error") or, set to
+// "true", print its version and exit 0 instead of serving.
+func TestVersionVariableIgnored(t *testing.T) {
+	for _, v := range []string{"0.1.0", "true"} {
+		o, err := Parse(nil, env(map[string]string{"RINGDB_VERSION": v, "RINGDB_MAXMEMORY": "64MiB"}), fourGiB, io.Discard)
+		require.NoError(t, err, v)
+		require.False(t, o.Version, v)
+		require.Equal(t, int64(64<<20), o.Config.MaxMemory, v)
+	}
+}
