@@ -153,7 +153,7 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 		}
 	}
 	if c.LogLevel, err = parseLevel(*level); err != nil {
-		return o, fmt.Errorf("%w: --log-level: %v", ErrUsage, err)
+		return o, fmt.Errorf("%w: --log-level %q: want debug, info, warn or error", ErrUsage, *level)
 	}
 	if err := c.Validate(); err != nil {
 		return o, fmt.Errorf("%w: %v", ErrUsage, err)

@@ -57,3 +57,12 @@ func TestParseBadAddressNamesTheFlag(t *testing.T) {
 		require.Contains(t, err.Error(), tc.value, tc.flag)
 	}
 }
+
+// A bad --log-level said only `--log-level: slog: level string "verbose":
+// unknown name`, without the levels there are.
+func TestParseBadLogLevelListsLevels(t *testing.T) {
+	_, err := Parse([]string{"--log-level", "verbose"}, env(nil), fourGiB, io.Discard)
+	require.ErrorIs(t, err, ErrUsage)
+	require.Contains(t, err.Error(), `--log-level "verbose"`)
+	require.Contains(t, err.Error(), "debug, info, warn or error")
+}
