@@ -21,6 +21,11 @@ import (
 func main() { os.Exit(run()) }
 
 func run() int {
+	// As Redis: a write to a closed pipe or socket is an error, never the
+	// end of the process. Go otherwise dies of SIGPIPE on a broken stdout
+	// or stderr, so a log shipper that exits (`ringdb-server 2>&1 | ...`)
+	// would take every key with it at the next log line.
+	signal.Ignore(syscall.SIGPIPE)
 	opts, err := cli.Parse(os.Args[1:], os.Getenv, cli.MemoryLimit, os.Stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
