@@ -12,6 +12,10 @@ import (
 	"github.com/ringdb/ringdb/transport"
 )
 
+// MaxLoops is the most event loops Config.Loops may ask for (gnet's
+// limit).
+const MaxLoops = transport.MaxLoops
+
 // Version is the ringdb server version reported by HELLO and INFO.
 const Version = "0.1.0"
 
@@ -112,7 +116,8 @@ type Config struct {
 	// DefaultOutputSoftSeconds).
 	OutputSoftLimit   int64
 	OutputSoftSeconds time.Duration
-	// Loops is the number of gnet event loops (default GOMAXPROCS).
+	// Loops is the number of gnet event loops (default GOMAXPROCS, at
+	// most MaxLoops).
 	Loops int
 	// MetricsAddr is where the stats package serves /metrics (default
 	// DefaultMetricsAddr; "off" disables it, and with it the per-command
@@ -226,8 +231,8 @@ func (c Config) Validate() error {
 	if c.QueryBufferLimit < 0 || c.OutputHardLimit < 0 || c.OutputSoftLimit < 0 || c.OutputSoftSeconds < 0 {
 		errs = append(errs, errors.New("buffer limits must not be negative"))
 	}
-	if c.Loops < 0 {
-		errs = append(errs, fmt.Errorf("loops %d: must not be negative", c.Loops))
+	if c.Loops < 0 || c.Loops > transport.MaxLoops {
+		errs = append(errs, fmt.Errorf("loops %d: must be 0 (one per core) to %d", c.Loops, transport.MaxLoops))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("ringdb: invalid config: %w", err)

@@ -61,6 +61,8 @@ func TestConfigValidate(t *testing.T) {
 		{Config{Transport: TransportGnet, TLSCertFile: "c", TLSKeyFile: "k"}, "needs the std transport"},
 		{Config{MaxClients: -1}, "maxclients"},
 		{Config{IdleTimeout: -time.Second}, "idle timeout"},
+		{Config{Loops: -1}, "loops -1: must be 0 (one per core) to 256"},
+		{Config{Loops: MaxLoops + 1}, "loops 257: must be 0 (one per core) to 256"},
 	}, wide...) {
 		err := tc.cfg.Validate()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -80,10 +80,21 @@ func maxOpenFor(loops int) int {
 	if n <= 0 {
 		return 0
 	}
+	loops = loopCount(loops)
+	return max(n-ReservedFDs-2*(loops+1), 1)
+}
+
+// MaxLoops is the most gnet event loops a server runs (gnet's own limit:
+// it runs no more, whatever it is asked).
+const MaxLoops = 256
+
+// loopCount is the number of event loops Config.Loops asks for: 0 (or
+// less) for GOMAXPROCS, and at most MaxLoops.
+func loopCount(loops int) int {
 	if loops <= 0 {
 		loops = runtime.GOMAXPROCS(0)
 	}
-	return max(n-ReservedFDs-2*(loops+1), 1)
+	return min(loops, MaxLoops)
 }
 
 // MaxClientsForFDs returns the most clients the process's open-file limit
@@ -132,9 +143,7 @@ func newSettings(cfg Config) *settings {
 	if cfg.IdleTimeout < 0 {
 		cfg.IdleTimeout = 0
 	}
-	if cfg.Loops <= 0 {
-		cfg.Loops = runtime.GOMAXPROCS(0)
-	}
+	cfg.Loops = loopCount(cfg.Loops)
 	s := &settings{
 		cfg: cfg,
 		respLim: resp.Limits{

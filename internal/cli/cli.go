@@ -103,8 +103,8 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 		return o, fmt.Errorf("%w: --listen must not be empty (default %s)", ErrUsage, server.DefaultAddr)
 	}
 	c := server.Config{Addr: *listen, Transport: *tr, TLSCertFile: *cert, TLSKeyFile: *key, MetricsAddr: *metrics, Pprof: *pprofOn, Loops: *loops}
-	if c.Loops < 0 {
-		return o, fmt.Errorf("%w: --loops must not be negative, not %d", ErrUsage, c.Loops)
+	if c.Loops < 0 || c.Loops > server.MaxLoops {
+		return o, fmt.Errorf("%w: --loops must be 0 (one per core) to %d, not %d", ErrUsage, server.MaxLoops, c.Loops)
 	}
 	if c.MetricsAddr == "" {
 		c.MetricsAddr = "off"

@@ -64,7 +64,9 @@ func TestParsePprof(t *testing.T) {
 }
 
 // --loops and RINGDB_LOOPS set the number of event loops; 0 (the default)
-// means one per core, and a negative count is a usage error.
+// means one per core, and a negative count, or one past gnet's 256 (it
+// would run 256 while the descriptor budget counted them all: --loops
+// 600000 cut maxclients to 1), is a usage error.
 func TestParseLoops(t *testing.T) {
 	o, err := Parse(nil, env(nil), fourGiB, io.Discard)
 	require.NoError(t, err)
@@ -79,6 +81,12 @@ func TestParseLoops(t *testing.T) {
 	require.ErrorIs(t, err, ErrUsage)
 	_, err = Parse([]string{"--loops", "many"}, env(nil), fourGiB, io.Discard)
 	require.ErrorIs(t, err, ErrUsage)
+	o, err = Parse([]string{"--loops", "256"}, env(nil), fourGiB, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, 256, o.Config.Loops)
+	_, err = Parse([]string{"--loops", "257"}, env(nil), fourGiB, io.Discard)
+	require.ErrorIs(t, err, ErrUsage)
+	require.ErrorContains(t, err, "--loops must be 0 (one per core) to 256")
 }
 
 func TestParseFlagsAndEnv(t *testing.T) {
