@@ -106,7 +106,6 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 			return false, err
 		}
 	}
-	z := k.sizePairs(pairs)
 	// Bring the keys' slots and records into cache before taking the
 	// locks: the locked section, which holds about half the shards for a
 	// 10-key MSET, then no longer waits for memory (BenchmarkMSet).
@@ -118,6 +117,13 @@ func (k *Keyspace) mset(pairs [][]byte, nx bool) (bool, error) {
 			return false, err
 		}
 		defer k.unlockSet(set)
+		if len(pairs) == 0 {
+			// No shard is locked: nothing may read the page size.
+			return true, nil
+		}
+		// Sized under the locks: SetMaxMemory changes the large-value
+		// threshold (and the page size) holding every shard's lock.
+		z := k.sizePairs(pairs)
 		// This run stores them again and counts them again: the sets
 		// counted are those of the run that ends the write.
 		k.uncountSets(pairs[:stored])
