@@ -63,6 +63,9 @@ type Keyspace struct {
 	// out a new bound: budget a collect took of the old bound must not
 	// be added to a shard on top of the new one.
 	budgetMu sync.RWMutex
+	// expNext is the shard the next ActiveExpireCycle starts at: the one
+	// after the shard where the last cycle ran out of time.
+	expNext atomic.Uint64
 
 	closeOnce sync.Once
 	stop      chan struct{}
@@ -853,22 +856,30 @@ func (k *Keyspace) Flush() {
 // ActiveExpireCycle runs one bounded pass of active expiry: it samples keys
 // in every shard and deletes the expired ones, repeating on a shard while
 // more than 10% of its sample had expired, until budget has been spent. It
-// returns the number of keys reclaimed.
+// returns the number of keys reclaimed. A cycle that runs out of time
+// leaves the rest of the shards to the next one, which starts after the
+// shard it stopped in (as Redis's cycle resumes at the next database): a
+// shard that keeps a cycle busy does not keep the others from ever being
+// sampled.
 func (k *Keyspace) ActiveExpireCycle(budget time.Duration) int {
 	const sample = 20
 	start := time.Now()
 	total := 0
-	for i := range k.shards {
+	n := uint64(len(k.shards))
+	first := k.expNext.Load() % n
+	for j := range n {
+		i := (first + j) % n
 		s := &k.shards[i]
 		for pass := 0; ; pass++ {
 			checked, expired, hinted := s.expireSample(k.clock(), sample, pass == 0)
 			total += expired + hinted
 			if time.Since(start) > budget {
+				k.expNext.Store(i + 1)
 				// The shards this cycle does not sample still age their
 				// pools of large buffers, or a busy shard first in line
 				// would keep the others' pools for ever.
-				for j := i + 1; j < len(k.shards); j++ {
-					o := &k.shards[j]
+				for j++; j < n; j++ {
+					o := &k.shards[(first+j)%n]
 					o.mu.Lock()
 					o.decayPooledLarge()
 					o.lendSurplus()
