@@ -337,20 +337,30 @@ func (k *Keyspace) IncrByFloat(dst, key, incr []byte) ([]byte, error) {
 	if err := k.checkKey(key); err != nil {
 		return dst, err
 	}
-	inc, valid := parseLongDouble(incr)
-	if !valid {
-		return dst, ErrNotFloat
-	}
+	inc, incValid := parseLongDouble(incr)
 	s, h := k.shardFor(key)
 	return retrying(k, func() ([]byte, error) {
-		if err := k.lock(s); err != nil {
+		lock := k.lock
+		if !incValid {
+			lock = k.lockOnly // it writes nothing: no feeding
+		}
+		if err := lock(s); err != nil {
 			return dst, err
 		}
 		defer s.mu.Unlock()
 		pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
+		if exp {
+			// Whatever the numbers: Redis looks the key up for the
+			// write, which deletes it, before it parses them.
+			s.reclaimExpired(pos, v)
+		}
+		if !incValid {
+			return dst, ErrNotFloat
+		}
 		cur := new(big.Float)
 		expireAt := noExpiry
 		if ok {
+			var valid bool
 			if cur, valid = parseLongDouble(r.val); !valid {
 				return dst, ErrNotFloat
 			}
@@ -367,9 +377,6 @@ func (k *Keyspace) IncrByFloat(dst, key, incr []byte) ([]byte, error) {
 		s.scratch = nv
 		if len(nv) > k.maxVal {
 			return dst, &LimitError{Kind: ErrValueTooLarge, Size: len(nv), Limit: k.maxVal}
-		}
-		if exp {
-			s.reclaimExpired(pos, v)
 		}
 		if !ok || !s.tryOverwrite(v, &r, pg, nv, expireAt) {
 			if err := s.put(h, key, nv, expireAt); err != nil {

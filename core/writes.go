@@ -242,11 +242,13 @@ func (k *Keyspace) setOpt(dst, key, value []byte, o SetOptions, lend bool) (SetR
 				res.HadPrev = true
 			}
 		}
+		if exp {
+			// Before NX or XX decide: as Redis's lookup for the write,
+			// an expired key goes even when nothing is written.
+			s.reclaimExpired(pos, v)
+		}
 		if o.NX && ok || o.XX && !ok {
 			return res, nil
-		}
-		if exp {
-			s.reclaimExpired(pos, v)
 		}
 		if o.KeepTTL && ok {
 			expireAt = r.expireAt
