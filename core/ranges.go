@@ -31,22 +31,32 @@ func (k *Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error)
 	if err := k.checkKey(key); err != nil {
 		return 0, err
 	}
+	var tooLarge error
 	if len(value) > 0 && offset > int64(k.maxVal)-int64(len(value)) {
 		size := math.MaxInt
 		if offset <= int64(math.MaxInt-len(value)) {
 			size = int(offset) + len(value)
 		}
-		return 0, &LimitError{Kind: ErrValueTooLarge, Size: size, Limit: k.maxVal}
+		tooLarge = &LimitError{Kind: ErrValueTooLarge, Size: size, Limit: k.maxVal}
 	}
 	s, h := k.shardFor(key)
 	return retrying(k, func() (int, error) {
-		if err := k.lock(s); err != nil {
+		lock := k.lock
+		if tooLarge != nil {
+			lock = k.lockOnly // it writes nothing: no feeding
+		}
+		if err := lock(s); err != nil {
 			return 0, err
 		}
 		defer s.mu.Unlock()
 		pos, v, r, pg, ok, exp := s.find(h, key, k.clock)
 		if exp {
+			// Before the size check, as Redis looks the key up (and
+			// deletes it, expired) first.
 			s.reclaimExpired(pos, v)
+		}
+		if tooLarge != nil {
+			return 0, tooLarge
 		}
 		olen, expireAt := 0, noExpiry
 		if ok {

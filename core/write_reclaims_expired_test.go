@@ -10,7 +10,8 @@ import (
 // that finds the key expired reclaims it (DBSIZE drops, expired_keys
 // counts it) even when it then writes nothing: SET ... XX, and
 // INCRBYFLOAT refused for its increment (Redis looks the key up before it
-// parses either number). They left it for the active cycle, counted by
+// parses either number), SETRANGE refused for the size it would make
+// (Redis looks the key up before it checks it). They left it for the active cycle, counted by
 // Len and Stats though a write had found it expired.
 func TestWritesThatChangeNothingReclaimExpiredKey(t *testing.T) {
 	for _, tc := range []struct {
@@ -39,6 +40,12 @@ func TestWritesThatChangeNothingReclaimExpiredKey(t *testing.T) {
 		}},
 		{"INCRBYFLOAT not a number", func(k *Keyspace) error {
 			if _, err := k.IncrByFloat(nil, []byte("k"), []byte("abc")); !errors.Is(err, ErrNotFloat) {
+				return err
+			}
+			return nil
+		}},
+		{"SETRANGE past the value limit", func(k *Keyspace) error {
+			if _, err := k.SetRange([]byte("k"), DefaultMaxValueSize, []byte("x")); !errors.Is(err, ErrValueTooLarge) {
 				return err
 			}
 			return nil
