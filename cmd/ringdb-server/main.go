@@ -26,6 +26,9 @@ func run() int {
 	// or stderr, so a log shipper that exits (`ringdb-server 2>&1 | ...`)
 	// would take every key with it at the next log line.
 	signal.Ignore(syscall.SIGPIPE)
+	// As Redis too: the hangup of the terminal or SSH session it was
+	// started from does not stop the server (SIGINT and SIGTERM do).
+	signal.Ignore(syscall.SIGHUP)
 	opts, err := cli.Parse(os.Args[1:], os.Getenv, cli.MemoryLimit, os.Stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {

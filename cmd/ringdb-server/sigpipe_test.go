@@ -62,3 +62,40 @@ func TestBrokenLogPipeDoesNotKillServer(t *testing.T) {
 		t.Fatal("still running 5 s after SIGTERM")
 	}
 }
+
+// TestHangupDoesNotKillServer: SIGHUP (the terminal or SSH session the
+// server was started from going away) leaves it serving, as Redis
+// ignores it; SIGTERM still stops it.
+func TestHangupDoesNotKillServer(t *testing.T) {
+	bin := buildServer(t)
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "--listen", addr, "--maxmemory", "64MiB", "--metrics-listen", "off")
+	require.NoError(t, cmd.Start())
+	defer cmd.Process.Kill()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	conn := dialRetry(t, addr)
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGHUP))
+	select {
+	case err := <-done:
+		t.Fatalf("the server exited on SIGHUP: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	_, err := conn.Write([]byte("*1\r\n$4\r\nPING\r\n"))
+	require.NoError(t, err)
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := br.ReadString('\n')
+	require.NoError(t, err, "the server died of SIGHUP")
+	require.Equal(t, "+PONG\r\n", line)
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("still running 5 s after SIGTERM")
+	}
+}
