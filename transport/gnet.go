@@ -285,8 +285,11 @@ func (s *gnetServer) Serve(h Handler) error {
 }
 
 // enrollsInFlight bounds the connections accepted and not yet registered
-// with a loop: past it, the accept loop waits for one to be.
-const enrollsInFlight = 64
+// with a loop: past it, the accept loop waits for one to be. Each holds
+// two descriptors meanwhile (Go's and gnet's dup), so the bound keeps
+// them to half of ReservedFDs; at ten thousand connections a second a
+// loop wake sees a few arrive, not more.
+const enrollsInFlight = 8
 
 // acceptLoop accepts connections and enrolls each in an event loop (where
 // OnOpen decides whether it is served) until the listener is closed. An
