@@ -16,7 +16,9 @@ import (
 )
 
 // TestBinaryOneShot builds ringdb-cli and runs it in one-shot mode against
-// an in-process server, checking output and exit status.
+// an in-process server, checking output and exit status. Its stdout is a
+// pipe, so replies come raw, as from redis-cli, unless -no-raw asks for
+// the formatted style a terminal gets.
 func TestBinaryOneShot(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "ringdb-cli")
 	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", bin, ".")
@@ -52,10 +54,20 @@ func TestBinaryOneShot(t *testing.T) {
 		out  string
 		code int
 	}{
-		{[]string{"SET", "k", "v"}, "OK\n", 0},
-		{[]string{"GET", "k"}, "\"v\"\n", 0},
-		{[]string{"EXISTS", "k"}, "(integer) 1\n", 0},
-		{[]string{"INCR", "k"}, "(error) ERR value is not an integer or out of range\n", 1},
+		{[]string{"SET", "k", "v w"}, "OK\n", 0},
+		{[]string{"GET", "k"}, "v w\n", 0},
+		{[]string{"-no-raw", "GET", "k"}, "\"v w\"\n", 0},
+		{[]string{"--no-raw", "GET", "k"}, "\"v w\"\n", 0},
+		{[]string{"-raw", "GET", "k"}, "v w\n", 0},
+		{[]string{"--no-raw", "--raw", "GET", "k"}, "v w\n", 0},
+		{[]string{"GET", "nokey"}, "\n", 0},
+		{[]string{"-no-raw", "GET", "nokey"}, "(nil)\n", 0},
+		{[]string{"EXISTS", "k"}, "1\n", 0},
+		{[]string{"-no-raw", "EXISTS", "k"}, "(integer) 1\n", 0},
+		{[]string{"MGET", "k", "nokey"}, "v w\n\n", 0},
+		{[]string{"-no-raw", "MGET", "k", "nokey"}, "1) \"v w\"\n2) (nil)\n", 0},
+		{[]string{"INCR", "k"}, "ERR value is not an integer or out of range\n\n", 1},
+		{[]string{"-no-raw", "INCR", "k"}, "(error) ERR value is not an integer or out of range\n", 1},
 	} {
 		out, code := run(tc.args...)
 		if out != tc.out || code != tc.code {
@@ -65,5 +77,16 @@ func TestBinaryOneShot(t *testing.T) {
 	out, code := run("STATS")
 	if code != 0 || !strings.Contains(out, "keys") {
 		t.Errorf("STATS: %q exit %d", out, code)
+	}
+
+	// What scripts do: $(...) drops the trailing newline, leaving the value.
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	script := `V=$("$0" -a "$1" GET k) && printf '[%s]' "$V"`
+	b, err := exec.Command(sh, "-c", script, bin, s.Addr()).Output()
+	if err != nil || string(b) != "[v w]" {
+		t.Errorf("V=$(ringdb-cli GET k): %q, %v; want [v w]", b, err)
 	}
 }

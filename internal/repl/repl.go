@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,7 +34,19 @@ const maxHistory = 1000
 // mode); otherwise it reads commands from stdin, one per line, printing a
 // prompt when stdin is a terminal. Fed a script (stdin not a terminal), it
 // exits 1 if any command got an error reply.
+//
+// As redis-cli, it prints replies in the standard (formatted) style when
+// stdout is a terminal and raw otherwise; -raw and -no-raw force one.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return run(ctx, args, stdin, stdout, stderr, terminals{in: isTerminal(stdin), out: isTerminal(stdout)})
+}
+
+// terminals says which of stdin and stdout are terminals: Run finds out,
+// tests choose.
+type terminals struct{ in, out bool }
+
+// run is Run with the terminal check done.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, tty terminals) int {
 	fs := flag.NewFlagSet("ringdb-cli", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("a", "127.0.0.1:7379", "server address host:port")
@@ -43,6 +56,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	useTLS := fs.Bool("tls", false, "connect with TLS")
 	insecure := fs.Bool("insecure", false, "with -tls: do not verify the server certificate")
 	histPath := fs.String("history", "", "history file (default ~/"+HistoryFile+" when stdin is a terminal, none for a script; \"off\" disables it)")
+	var style outputStyle
+	fs.Var(outputFlag{&style, rawStyle}, "raw", "print replies raw (the default when stdout is not a terminal)")
+	fs.Var(outputFlag{&style, standardStyle}, "no-raw", "print replies formatted, as \"(integer) 1\" (the default when stdout is a terminal)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ringdb-cli [flags] [command [arg ...]]")
 		fs.PrintDefaults()
@@ -76,14 +92,17 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 1
 	}
 	defer c.Close()
-	s := &shell{c: c, timeout: *timeout, out: stdout}
+	s := &shell{c: c, timeout: *timeout, out: stdout, raw: style == rawStyle}
+	if style == autoStyle { // redis-cli's rule: formatted for a person, raw for a pipe or file
+		s.raw = !tty.out
+	}
 	if fs.NArg() > 0 {
 		if !s.exec(ctx, fs.Args()) {
 			return 1
 		}
 		return 0
 	}
-	if isTerminal(stdin) {
+	if tty.in {
 		s.prompt = *addr + "> "
 	}
 	if *histPath == "" && s.prompt != "" {
@@ -104,14 +123,55 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return 0
 }
 
-// isTerminal reports whether r is a character device, i.e. a person is
-// typing: only then does the shell print prompts.
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
+// outputStyle is how replies are printed: as -raw or -no-raw say, or
+// by whether stdout is a terminal.
+type outputStyle int
+
+const (
+	autoStyle outputStyle = iota
+	rawStyle
+	standardStyle
+)
+
+// outputFlag is -raw or -no-raw. Both set one style, the later on the
+// command line winning, as redis-cli's --raw and --no-raw; -raw=false is
+// -no-raw and -no-raw=false is -raw.
+type outputFlag struct {
+	style *outputStyle
+	sets  outputStyle // rawStyle or standardStyle
+}
+
+func (f outputFlag) IsBoolFlag() bool { return true }
+
+func (f outputFlag) String() string {
+	return strconv.FormatBool(f.style != nil && *f.style == f.sets)
+}
+
+func (f outputFlag) Set(v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return err
+	}
+	switch {
+	case b:
+		*f.style = f.sets
+	case f.sets == rawStyle:
+		*f.style = standardStyle
+	default:
+		*f.style = rawStyle
+	}
+	return nil
+}
+
+// isTerminal reports whether stdin or stdout f is a character device,
+// i.e. a person is typing or reading: then the shell prints prompts
+// (stdin) and formatted replies (stdout).
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
 	if !ok {
 		return false
 	}
-	st, err := f.Stat()
+	st, err := file.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
@@ -120,6 +180,7 @@ type shell struct {
 	c        *client.Client
 	timeout  time.Duration
 	out      io.Writer
+	raw      bool // redis-cli's raw output, else its standard (formatted) one
 	prompt   string
 	history  []string
 	histPath string
@@ -139,12 +200,26 @@ func (s *shell) exec(ctx context.Context, args []string) bool {
 	ctx, cancel := withTimeout(ctx, s.timeout)
 	defer cancel()
 	r, err := execute(ctx, s.c, args)
-	if err != nil {
-		fmt.Fprintln(s.out, errorText(err))
-		return false
+	switch {
+	case err != nil && s.raw:
+		// redis-cli ends a raw error with a newline and then ends the
+		// reply with another: an empty line follows.
+		fmt.Fprint(s.out, errorText(err), "\n\n")
+	case err != nil:
+		fmt.Fprintln(s.out, "(error)", errorText(err))
+	default:
+		s.print(r)
+	}
+	return err == nil
+}
+
+// print prints a reply in the session's style, ending it with a newline.
+func (s *shell) print(r reply) {
+	if s.raw {
+		s.out.Write(append(r.appendRaw(nil), '\n'))
+		return
 	}
 	r.write(s.out, "")
-	return true
 }
 
 // loop reads, evaluates and prints until EOF, "quit" or "exit". It reports

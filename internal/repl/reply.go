@@ -11,9 +11,13 @@ import (
 	"github.com/ringdb/ringdb/client"
 )
 
-// reply is a command's result, rendered the way redis-cli renders it.
+// reply is a command's result, rendered in either of redis-cli's two
+// output styles: write prints the standard (formatted) one, for a person
+// at a terminal; appendRaw appends the raw one, for a script, without the
+// newline that ends a reply.
 type reply interface {
 	write(w io.Writer, indent string)
+	appendRaw(b []byte) []byte
 }
 
 type (
@@ -32,6 +36,25 @@ func (r intReply) write(w io.Writer, _ string) { fmt.Fprintf(w, "(integer) %d\n"
 func (r strReply) write(w io.Writer, _ string) { fmt.Fprintln(w, quote(r)) }
 func (r textReply) write(w io.Writer, _ string) {
 	fmt.Fprintln(w, string(r))
+}
+
+// In raw mode, as redis-cli's: a string is its bytes unescaped, an
+// integer its digits, nil nothing (an empty line), an array its elements
+// one per line, nested arrays flattened and an empty one nothing.
+func (okReply) appendRaw(b []byte) []byte     { return append(b, "OK"...) }
+func (nilReply) appendRaw(b []byte) []byte    { return b }
+func (r intReply) appendRaw(b []byte) []byte  { return strconv.AppendInt(b, int64(r), 10) }
+func (r strReply) appendRaw(b []byte) []byte  { return append(b, r...) }
+func (r textReply) appendRaw(b []byte) []byte { return append(b, r...) }
+
+func (r arrReply) appendRaw(b []byte) []byte {
+	for i, e := range r {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = e.appendRaw(b)
+	}
+	return b
 }
 
 func (r arrReply) write(w io.Writer, indent string) {
@@ -54,7 +77,13 @@ func (r arrReply) write(w io.Writer, indent string) {
 // sorted.
 var statsOrder = []string{"keys", "used_bytes", "max_bytes", "hits", "misses", "sets", "deletes", "expired", "evicted"}
 
+// STATS prints its table in both modes, as redis-cli prints INFO's text:
+// one "name  value" line per counter.
 func (r statsReply) write(w io.Writer, _ string) {
+	w.Write(append(r.appendRaw(nil), '\n'))
+}
+
+func (r statsReply) appendRaw(b []byte) []byte {
 	names := make([]string, 0, len(r))
 	for k := range r {
 		if !slices.Contains(statsOrder, k) {
@@ -70,9 +99,13 @@ func (r statsReply) write(w io.Writer, _ string) {
 	for _, k := range names {
 		width = max(width, len(k))
 	}
-	for _, k := range names {
-		fmt.Fprintf(w, "%-*s  %d\n", width, k, r[k])
+	for i, k := range names {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = fmt.Appendf(b, "%-*s  %d", width, k, r[k])
 	}
+	return b
 }
 
 // quote renders b as redis-cli does (sdscatrepr): in double quotes, with
@@ -107,17 +140,18 @@ func quote(b []byte) string {
 	return sb.String()
 }
 
-// errorText renders an error reply as "(error) CLASS message".
+// errorText renders an error reply as "CLASS message" (the form raw mode
+// prints; standard mode prefixes "(error) ").
 func errorText(err error) string {
 	var se *client.ServerError
 	if errors.As(err, &se) {
-		return "(error) " + se.Class.String() + " " + se.Msg
+		return se.Class.String() + " " + se.Msg
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
-		return "(error) ERR " + string(ue)
+		return "ERR " + string(ue)
 	}
-	return "(error) " + err.Error()
+	return err.Error()
 }
 
 // usageError is a command line the CLI rejects before sending it.
