@@ -40,6 +40,72 @@ func (n *netClient) expectNoReply(t testing.TB) {
 	}
 }
 
+// expectHeld fails if a reply arrives on n before end, the earliest a
+// pause of a known length can end (its start, taken before CLIENT PAUSE
+// was sent, plus its length). It waits quiet and then looks. A reply seen
+// before end is a failure. One seen at or after end proves nothing, since
+// the pause may have ended: on a loaded machine the wait can overrun a
+// short pause. Then the check is skipped, with a log, and expectHeld
+// reports false.
+func (n *netClient) expectHeld(t testing.TB, end time.Time) bool {
+	t.Helper()
+	time.Sleep(quiet)
+	return n.expectNoReplyUntil(t, end)
+}
+
+// expectNoReplyUntil is expectNoReply for a request held by a pause that
+// ends no earlier than end: see expectHeld.
+func (n *netClient) expectNoReplyUntil(t testing.TB, end time.Time) bool {
+	t.Helper()
+	n.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+	b, err := n.r.Peek(1)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	if seen := time.Now(); !seen.Before(end) {
+		t.Logf("reply %q, %v seen %v after the pause's earliest end: the machine is too slow to check that it was held", b, err, seen.Sub(end))
+		return false
+	}
+	t.Fatalf("reply while paused: %q, %v", b, err)
+	return false
+}
+
+// expectNoReplyUntil is netClient.expectNoReplyUntil for b.
+func (b *binClient) expectNoReplyUntil(end time.Time) bool {
+	b.t.Helper()
+	b.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+	var one [1]byte
+	n, err := b.conn.Read(one[:])
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	if seen := time.Now(); !seen.Before(end) {
+		b.t.Logf("binary reply %q, %v seen %v after the pause's earliest end: the machine is too slow to check that it was held", one[:n], err, seen.Sub(end))
+		b.conn = &prefixConn{Conn: b.conn, pre: append([]byte(nil), one[:n]...)} // put it back
+		return false
+	}
+	b.t.Fatalf("binary reply while paused: %q, %v", one[:n], err)
+	return false
+}
+
+// prefixConn is a net.Conn whose reads return pre before what follows it
+// on the connection.
+type prefixConn struct {
+	net.Conn
+	pre []byte
+}
+
+func (c *prefixConn) Read(p []byte) (int, error) {
+	if len(c.pre) > 0 {
+		n := copy(p, c.pre)
+		c.pre = c.pre[n:]
+		return n, nil
+	}
+	return c.Conn.Read(p)
+}
+
 // expectPending fails if a frame arrives on b within quiet.
 func (b *binClient) expectPending() {
 	b.t.Helper()
@@ -82,6 +148,48 @@ func waitBlocked(t testing.TB, c *netClient, n string) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("blocked_clients = %s, want %s", got, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitBlockedWhileHeld is waitBlocked(t, c, "1") for the one request of
+// held, sent after start, which the server answers no sooner than timeout
+// after it takes it. On a loaded machine that can come before the first
+// poll that sees it: once the reply is there, a poll that saw no blocked
+// client fails the test only if it fell wholly within the time the request
+// was surely held (from timeout before its reply, the latest it can have
+// been taken, to timeout after start, the earliest it can have been
+// answered); if none did, the check is skipped, with a log, and
+// waitBlockedWhileHeld reports false.
+func waitBlockedWhileHeld(t testing.TB, c, held *netClient, start time.Time, timeout time.Duration) bool {
+	t.Helper()
+	type poll struct {
+		sent, recv time.Time
+		got        string
+	}
+	var polls []poll
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		sent := time.Now()
+		got := infoValue(t, c, "clients", "blocked_clients")
+		if got == "1" {
+			return true
+		}
+		polls = append(polls, poll{sent, time.Now(), got})
+		held.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+		if _, err := held.r.Peek(1); err == nil {
+			answered := time.Now()
+			for _, p := range polls {
+				if !p.sent.Before(answered.Add(-timeout)) && !p.recv.After(start.Add(timeout)) {
+					t.Fatalf("blocked_clients = %s, want 1, %v after the request was sent, while it was held", p.got, p.sent.Sub(start))
+				}
+			}
+			t.Logf("the request held was answered %v after it was sent, before a poll saw it blocked: the machine is too slow to check blocked_clients", answered.Sub(start))
+			return false
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("blocked_clients = %s, want 1", got)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -162,11 +270,12 @@ func TestClientPauseAll(t *testing.T) {
 			}
 		}
 		time.Sleep(quiet)
-		a.expectNoReply(t)
-		r.expectNoReply(t)
-		w.expectNoReply(t)
-		u.expectNoReply(t)
-		b.expectNoReply()
+		end := start.Add(pause)
+		a.expectNoReplyUntil(t, end)
+		r.expectNoReplyUntil(t, end)
+		w.expectNoReplyUntil(t, end)
+		u.expectNoReplyUntil(t, end)
+		b.expectNoReplyUntil(end)
 
 		if got := a.read(t); got != simpleR("PONG") {
 			t.Errorf("PING = %q", got)
@@ -277,8 +386,9 @@ func TestClientPauseTimeout(t *testing.T) {
 			t.Fatalf("CLIENT PAUSE = %q", got)
 		}
 		w.send(t, "FLUSHALL")
-		w.expectPending(t)
-		if got := a.do(t, "DBSIZE"); got != intR(1) {
+		w.expectHeld(t, start.Add(pause))
+		// Past the pause's earliest end the FLUSHALL may have run.
+		if got := a.do(t, "DBSIZE"); got != intR(1) && (got != intR(0) || time.Since(start) < pause) {
 			t.Fatalf("DBSIZE while FLUSHALL is held = %q", got)
 		}
 		if got := w.read(t); got != okR {
@@ -308,14 +418,14 @@ func TestClientPauseCombine(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 		w.send(t, "SET", "k", "1")
-		w.expectPending(t)
+		w.expectHeld(t, start.Add(pause))
 		// PAUSE 0 ALL makes it ALL until the end in force: a read waits
 		// too.
 		if got := a.do(t, "CLIENT", "PAUSE", "0", "ALL"); got != okR {
 			t.Fatalf("CLIENT PAUSE 0 ALL = %q", got)
 		}
 		p.send(t, "PING")
-		p.expectPending(t)
+		p.expectHeld(t, start.Add(pause))
 		if got := p.read(t); got != simpleR("PONG") {
 			t.Fatalf("PING = %q", got)
 		}
@@ -332,7 +442,7 @@ func TestClientPauseCombine(t *testing.T) {
 		a.do(t, "CLIENT", "PAUSE", "1000", "WRITE")
 		w.send(t, "SET", "k", "2")
 		time.Sleep(150 * time.Millisecond) // past the first end
-		w.expectPending(t)
+		w.expectHeld(t, start.Add(1000*time.Millisecond))
 		if got := w.read(t); got != okR {
 			t.Fatalf("SET = %q", got)
 		}
@@ -345,11 +455,12 @@ func TestClientPauseCombine(t *testing.T) {
 		a.do(t, "MULTI")
 		a.do(t, "CLIENT", "PAUSE", "600", "ALL")
 		a.do(t, "CLIENT", "PAUSE", "0", "WRITE")
+		start = time.Now()
 		if got := a.do(t, "EXEC"); got != arrR(okR, okR) {
 			t.Fatalf("EXEC = %q", got)
 		}
 		p.send(t, "PING")
-		p.expectPending(t)
+		p.expectHeld(t, start.Add(600*time.Millisecond))
 		if got := p.read(t); got != simpleR("PONG") {
 			t.Fatalf("PING = %q", got)
 		}
@@ -395,9 +506,10 @@ func TestClientPauseMulti(t *testing.T) {
 
 		// Under ALL a read waits as it is queued too.
 		m.do(t, "MULTI")
+		start := time.Now()
 		a.do(t, "CLIENT", "PAUSE", "600")
 		m.send(t, "GET", "k")
-		m.expectPending(t)
+		m.expectHeld(t, start.Add(600*time.Millisecond))
 		if got := m.read(t); got != simpleR("QUEUED") {
 			t.Fatalf("GET = %q", got)
 		}
