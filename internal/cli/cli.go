@@ -54,6 +54,7 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 	metrics := fs.String("metrics-listen", server.DefaultMetricsAddr, "address of the /metrics HTTP endpoint (empty or off disables it; RINGDB_METRICS_LISTEN=off, since an empty variable counts as unset)")
 	pprofOn := fs.Bool("pprof", false, "serve /debug/pprof on the --metrics-listen address")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	token := fs.String("auth-token", "", "password every client must give first (AUTH, HELLO AUTH, or the binary HELLO's auth_token), as Redis's requirepass; empty for none. Prefer RINGDB_AUTH_TOKEN: a command line is visible to other users of the host")
 	loops := fs.Int("loops", 0, "gnet event loops (0: one per core, GOMAXPROCS); 1 leaves the other cores to a load generator or application on the same host")
 	fs.BoolVar(&o.Version, "version", false, "print the version and exit")
 
@@ -102,7 +103,7 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 		// listen where the operator did not ask.
 		return o, fmt.Errorf("%w: --listen must not be empty (default %s)", ErrUsage, server.DefaultAddr)
 	}
-	c := server.Config{Addr: *listen, Transport: *tr, TLSCertFile: *cert, TLSKeyFile: *key, MetricsAddr: *metrics, Pprof: *pprofOn, Loops: *loops}
+	c := server.Config{Addr: *listen, Transport: *tr, TLSCertFile: *cert, TLSKeyFile: *key, MetricsAddr: *metrics, Pprof: *pprofOn, Loops: *loops, AuthToken: *token}
 	if c.Loops < 0 || c.Loops > server.MaxLoops {
 		return o, fmt.Errorf("%w: --loops must be 0 (one per core) to %d, not %d", ErrUsage, server.MaxLoops, c.Loops)
 	}

@@ -225,3 +225,19 @@ func TestVersionVariableIgnored(t *testing.T) {
 		require.Equal(t, int64(64<<20), o.Config.MaxMemory, v)
 	}
 }
+
+// --auth-token (or RINGDB_AUTH_TOKEN, the variable ringdb-cli reads too)
+// sets the password clients must give, so a restarted server is never
+// open until someone runs CONFIG SET requirepass; the command line wins,
+// and the default is none.
+func TestParseAuthToken(t *testing.T) {
+	o, err := Parse(nil, env(nil), fourGiB, io.Discard)
+	require.NoError(t, err)
+	require.Empty(t, o.Config.AuthToken)
+	o, err = Parse(nil, env(map[string]string{"RINGDB_AUTH_TOKEN": "from-env"}), fourGiB, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "from-env", o.Config.AuthToken)
+	o, err = Parse([]string{"--auth-token", "s p a c e"}, env(map[string]string{"RINGDB_AUTH_TOKEN": "from-env"}), fourGiB, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "s p a c e", o.Config.AuthToken)
+}
