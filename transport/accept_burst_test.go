@@ -10,8 +10,7 @@ import (
 // TestAcceptBurstServesEvery: connections that arrive together, each
 // sending one request and closing (a client that connects per request),
 // are all served, and the server's counts of accepted, open and closed
-// connections agree once they are gone. The gnet transport enrolls
-// accepted connections in its loops concurrently (acceptLoop).
+// connections agree once they are gone.
 func TestAcceptBurstServesEvery(t *testing.T) {
 	forEach(t, Config{}, func(t *testing.T, e *env) {
 		const clients, each = 32, 20

@@ -284,64 +284,46 @@ func (s *gnetServer) Serve(h Handler) error {
 	return nil
 }
 
-// enrollsInFlight bounds the connections accepted and not yet registered
-// with a loop: past it, the accept loop waits for one to be. Each holds
-// two descriptors meanwhile (Go's and gnet's dup), so the bound keeps
-// them to half of ReservedFDs; at ten thousand connections a second a
-// loop wake sees a few arrive, not more.
-const enrollsInFlight = 8
-
 // acceptLoop accepts connections and enrolls each in an event loop (where
 // OnOpen decides whether it is served) until the listener is closed. An
 // error that may go away by itself (out of file descriptors) is waited
-// out; it returns any other, once every enrollment begun has ended.
+// out; it returns any other.
 //
-// gnet's Enroll waits for the loop to register the connection, so each
-// one is enrolled on a goroutine of its own, and the loop goes back to the
-// listen backlog at once: connections arriving together are registered in
-// one wake of their loop rather than one accept, loop wake and goroutine
-// handoff after another (connection churn, redis-benchmark -k 0).
+// One connection at a time: gnet's Enroll waits for the loop to register
+// it, so connections are opened (OnOpen, where the server creates their
+// sessions) in the order they were accepted, as Redis creates its
+// clients. Enrolling them concurrently cut connection churn's CPU by a
+// tenth, but a connection accepted first could then be opened after a
+// later one's commands had run: a client connected while a password was
+// required came up authenticated when another client removed it first
+// (fuzz TestRequirepassBySelfRestricts, 1 run in 15; BENCHMARKS.md,
+// "Session 27").
 func (s *gnetServer) acceptLoop(ln net.Listener, cli *gnet.Client) error {
 	var delay time.Duration
-	slots := make(chan struct{}, enrollsInFlight)
-	var short atomic.Bool // an enrollment found no descriptor to dup into
-	backoff := func() {
-		delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-		time.Sleep(delay)
-	}
-	defer func() {
-		for range enrollsInFlight { // the enrollments begun have ended
-			slots <- struct{}{}
-		}
-	}()
 	for {
-		if short.Swap(false) {
-			backoff() // as for accept: wait for descriptors
-		}
 		c, err := ln.Accept()
 		if err != nil {
 			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
 			if isTemporary(err) {
-				backoff()
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
 				continue
 			}
 			return err
 		}
 		delay = 0
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots }()
-			if _, err := cli.Enroll(c); err != nil {
-				// gnet closes c on Unix, not on every failure on Windows;
-				// a second Close is harmless.
-				_ = c.Close()
-				if isTemporary(err) || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
-					short.Store(true)
-				}
+		if _, err := cli.Enroll(c); err != nil {
+			// gnet closes c on Unix, not on every failure on Windows; a
+			// second Close is harmless.
+			_ = c.Close()
+			if isTemporary(err) || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+				// No descriptor to duplicate c's into: wait as for accept.
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				time.Sleep(delay)
 			}
-		}()
+		}
 	}
 }
 
