@@ -507,24 +507,34 @@ func (k *Keyspace) rename(src, dst []byte, nx bool) (bool, error) {
 				return false, nil
 			}
 		}
+		// Making room in src's shard for dst (one shard) evicts any key
+		// but src, as shed spares it in the others (keepKey): evicting
+		// src to make room for its own new name, and then answering OOM
+		// because it is gone, lost the key for nothing (a shard holding
+		// little but src at an AllKeys bound).
+		ss.keep = src
 		if pg.large {
-			// Pinned: in one shard, making room for dst's slot may evict
-			// src and free its buffer, which the copy below then reads
-			// (and, pinning a page already dropped, freed again).
+			// Pinned: should src still go (a fallback copy's compaction),
+			// its buffer must stay for the copy below, which reads it.
 			pg.pin()
 			moved, err := moveLarge(ss, sh, src, ds, dh, dst, pg)
 			if err == nil && !moved {
 				err = copyRecord(ss, &r, pg, ds, dh, dst)
 			}
 			pg.unpin()
+			ss.keep = nil
 			if err != nil {
 				return false, keepKey(err, src)
 			}
 			if moved {
 				return true, nil
 			}
-		} else if err := copyRecord(ss, &r, pg, ds, dh, dst); err != nil {
-			return false, keepKey(err, src)
+		} else {
+			err := copyRecord(ss, &r, pg, ds, dh, dst)
+			ss.keep = nil
+			if err != nil {
+				return false, keepKey(err, src)
+			}
 		}
 		// put may have rebuilt the table or moved src's record: find it again.
 		t := ss.table.Load()

@@ -51,7 +51,8 @@ type shard struct {
 	expCursor    uint64 // active expiry position, in tag space
 	avgTTL       int64  // running estimate of the TTL left, ms (updateAvgTTL)
 	// keep, while cede evicts for another shard's write, is the key that
-	// write reads (collect), which eviction moves rather than drops.
+	// write reads (collect), which eviction moves rather than drops; and
+	// while RENAME makes room for dst in src's shard, src. REQUIRES mu.
 	keep []byte
 
 	// Counters, written under mu, read by Stats without it; used also
