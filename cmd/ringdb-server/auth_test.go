@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/ringdb/ringdb/transport/resp"
 	"github.com/stretchr/testify/require"
 )
 
@@ -26,12 +26,11 @@ func TestAuthTokenFromEnvironment(t *testing.T) {
 	r := bufio.NewReader(conn)
 	do := func(args ...string) string {
 		t.Helper()
-		var b strings.Builder
-		b.WriteString("*" + strconv.Itoa(len(args)) + "\r\n")
-		for _, a := range args {
-			b.WriteString("$" + strconv.Itoa(len(a)) + "\r\n" + a + "\r\n")
+		argv := make([][]byte, len(args))
+		for i, a := range args {
+			argv[i] = []byte(a)
 		}
-		_, err := conn.Write([]byte(b.String()))
+		_, err := conn.Write(resp.AppendCommand(nil, argv...))
 		require.NoError(t, err)
 		line, err := r.ReadString('\n')
 		require.NoError(t, err)
