@@ -110,6 +110,12 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 	if c.MetricsAddr == "" {
 		c.MetricsAddr = "off"
 	}
+	if c.Pprof && c.MetricsAddr == "off" {
+		// pprof is served on the metrics endpoint: with that off, --pprof
+		// would do nothing, and the operator who asked for profiles would
+		// find out only when the port refused them.
+		return o, fmt.Errorf("%w: --pprof serves on the --metrics-listen address, which is off", ErrUsage)
+	}
 	if c.Transport != server.TransportGnet && c.Transport != server.TransportStd {
 		return o, fmt.Errorf("%w: --transport must be gnet or std, not %q", ErrUsage, c.Transport)
 	}

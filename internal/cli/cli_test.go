@@ -61,6 +61,15 @@ func TestParsePprof(t *testing.T) {
 	o, err = Parse([]string{"--metrics-listen", ""}, env(nil), fourGiB, io.Discard)
 	require.NoError(t, err)
 	require.Equal(t, "off", o.Config.MetricsAddr, "an empty address turns the endpoint off")
+	// pprof lives on the metrics endpoint: asking for it with the endpoint
+	// off is a usage error, not a silent no-op.
+	for _, args := range [][]string{{"--pprof", "--metrics-listen", "off"}, {"--pprof", "--metrics-listen", ""}} {
+		_, err = Parse(args, env(nil), fourGiB, io.Discard)
+		require.ErrorIs(t, err, ErrUsage, "%q", args)
+		require.ErrorContains(t, err, "--pprof")
+	}
+	_, err = Parse(nil, env(map[string]string{"RINGDB_PPROF": "1", "RINGDB_METRICS_LISTEN": "off"}), fourGiB, io.Discard)
+	require.ErrorIs(t, err, ErrUsage)
 }
 
 // --loops and RINGDB_LOOPS set the number of event loops; 0 (the default)
