@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ringdb/ringdb/client"
+	"golang.org/x/term"
 )
 
 // HistoryFile is the name of the history file in the user's home directory.
@@ -163,16 +164,14 @@ func (f outputFlag) Set(v string) error {
 	return nil
 }
 
-// isTerminal reports whether stdin or stdout f is a character device,
-// i.e. a person is typing or reading: then the shell prints prompts
-// (stdin) and formatted replies (stdout).
+// isTerminal reports whether stdin or stdout f is a terminal, i.e. a
+// person is typing or reading: then the shell prints prompts (stdin) and
+// formatted replies (stdout). It asks the terminal driver (isatty), as
+// redis-cli does: /dev/null is a character device too, and a script whose
+// output goes there is no person.
 func isTerminal(f any) bool {
 	file, ok := f.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := file.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(file.Fd()))
 }
 
 // shell is one CLI session.

@@ -530,3 +530,29 @@ func TestReplyStyles(t *testing.T) {
 		}
 	}
 }
+
+// TestDevNullIsNoTerminal: output sent to /dev/null (a character device,
+// but no terminal) is not taken for a person's screen, as redis-cli's
+// isatty test; nor is a pipe or a regular file.
+func TestDevNullIsNoTerminal(t *testing.T) {
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	if isTerminal(null) {
+		t.Errorf("%s taken for a terminal", os.DevNull)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if isTerminal(r) || isTerminal(w) {
+		t.Error("a pipe taken for a terminal")
+	}
+	if isTerminal(&bytes.Buffer{}) {
+		t.Error("a buffer taken for a terminal")
+	}
+}
