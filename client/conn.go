@@ -23,6 +23,7 @@ import (
 // by whoever removes the call from conn.pending, before done is closed.
 type call struct {
 	id   uint32
+	op   binproto.Opcode // the request's, which its reply echoes (§9)
 	done chan struct{}
 	body []byte
 	err  error
@@ -188,6 +189,12 @@ func (c *conn) hello(ctx context.Context, o *options) (err error) {
 			return &wrapped{ErrConnLost, err}
 		}
 		if h.Flags&binproto.FlagPush == 0 {
+			if h.ID != 1 || h.Op != binproto.OpHello {
+				// Not the answer to our HELLO (§9: a reply echoes its
+				// request's id and opcode): not a ringdb server, or one
+				// out of step; nothing after it can be trusted.
+				return protoErr(fmt.Errorf("HELLO answered by a reply with id %d and opcode %#04x", h.ID, uint16(h.Op)))
+			}
 			break
 		}
 		if h.Op == binproto.OpDisconnect { // the server refuses us before the reply
@@ -283,6 +290,7 @@ func (c *conn) send(ctx context.Context, frames [][]byte, calls []*call) error {
 		}
 		binary.BigEndian.PutUint32(f[4:], id)
 		calls[i].id = id
+		calls[i].op = binproto.Opcode(binary.BigEndian.Uint16(f[2:]))
 		c.pending[id] = calls[i]
 		c.inflight.Add(1)
 		c.out = append(c.out, f)
@@ -640,6 +648,16 @@ func (c *conn) readLoop() {
 		}
 		c.mu.Lock()
 		cl := c.pending[h.ID]
+		if cl != nil && cl.op != h.Op {
+			// A reply must echo its request's opcode (§9). One that does
+			// not means the stream is out of step (a server bug, or
+			// something between us and it splicing streams): its body
+			// may be another request's answer, so trust nothing more on
+			// this connection.
+			c.mu.Unlock()
+			c.fail(protoErr(fmt.Errorf("reply to request %d has opcode %#04x, the request's is %#04x", h.ID, uint16(h.Op), uint16(cl.op))))
+			return
+		}
 		if cl != nil {
 			delete(c.pending, h.ID)
 			c.inflight.Add(-1)

@@ -350,3 +350,38 @@ func breakOnSet(nc net.Conn) {
 		return true
 	})
 }
+
+// TestReplyWithForeignOpcodeFailsConnection: a reply must echo its
+// request's id and opcode (PROTOCOL.md §9). One that carries the right id
+// but another opcode means the stream is out of step, and its body may be
+// another request's answer: the call fails with a protocol error instead
+// of taking it as its own (another request's OK for SET's, say), and the
+// connection is dropped. The same goes for the handshake's reply.
+func TestReplyWithForeignOpcodeFailsConnection(t *testing.T) {
+	addr := scriptedServer(t, helloOK, func(nc net.Conn) {
+		serveFrames(nc, func(h binproto.Header) bool {
+			h.Op = binproto.OpPing // the right id, another request's opcode
+			replyOK(nc, h)
+			return true
+		})
+	})
+	c := newClient(t, addr, WithPoolSize(1))
+	err := c.Set(testCtx(t), "k", []byte("v"), 0)
+	if !errors.Is(err, ErrProtocol) {
+		t.Fatalf("Set answered by an OK with a PING's opcode: %v, want ErrProtocol", err)
+	}
+
+	for name, reply := range map[string]func(nc net.Conn, h binproto.Header){
+		"opcode": func(nc net.Conn, h binproto.Header) { h.Op = binproto.OpPing; helloOK(nc, h) },
+		"id":     func(nc net.Conn, h binproto.Header) { h.ID = 7; helloOK(nc, h) },
+	} {
+		addr := scriptedServer(t, reply, nil)
+		c, err := New(testCtx(t), addr, WithPoolSize(1), WithDialTimeout(5*time.Second))
+		if c != nil {
+			c.Close()
+		}
+		if !errors.Is(err, ErrProtocol) {
+			t.Errorf("HELLO answered with another %s: New = %v, want ErrProtocol", name, err)
+		}
+	}
+}
