@@ -21,8 +21,8 @@
 # TRANSPORTS ("gnet std"), PORT_BASE (26679; ringdb takes the next ports).
 # Must run as root (clear_refs).
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 ROUNDS=${ROUNDS:-3}
 SIZE=${SIZE:-104857600}
@@ -32,72 +32,33 @@ MGET=${MGET:-0}
 TRANSPORTS=${TRANSPORTS:-"gnet std"}
 PORT_BASE=${PORT_BASE:-26679}
 
-if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
-	apt-get install -y redis-server redis-tools ||
-		{ apt-get update && apt-get install -y redis-server redis-tools; } || exit 1
-fi
+need "redis-server redis-tools" redis-server redis-cli
+make_tmp
 
-tmp=$(mktemp -d)
-declare -A pid port
-cleanup() {
-	for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null; done
-	for s in "${!pid[@]}"; do wait "${pid[$s]}" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, $(uname -r)"
-echo "# load at start: $(uptime)"
-echo "# $(redis-server --version)"
-echo "# ringdb $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes'), $(go version | cut -d' ' -f3)"
+print_header
 echo "# value ${SIZE} bytes, ${CLIENTS} clients x ${N} GETs$([ "$MGET" -gt 0 ] && echo " (each an MGET naming it ${MGET} times)")"
-(cd "$root" && go build -o "$tmp/ringdb-server" ./cmd/ringdb-server) || exit 1
-(cd "$here" && go build -o "$tmp/bigget" ./cmd/bigget) || exit 1
+build "$root" ringdb-server
+build "$here" bigget
 
 servers=(redis)
-port[redis]=$PORT_BASE
-i=1
-for t in $TRANSPORTS; do
-	servers+=("ringdb-$t")
-	port[ringdb-$t]=$((PORT_BASE + i))
-	i=$((i + 1))
-done
+for t in $TRANSPORTS; do servers+=("ringdb-$t"); done
+number_ports "$PORT_BASE" "${servers[@]}"
 
 start() { # SERVER
 	local s=$1
-	if redis-cli -p "${port[$s]}" ping >/dev/null 2>&1; then
-		echo "port ${port[$s]} is already in use" >&2
-		exit 1
-	fi
+	port_free "$s"
 	if [ "$s" = redis ]; then
-		redis-server --port "${port[$s]}" --bind 127.0.0.1 --save '' --appendonly no \
-			--daemonize no >"$tmp/$s.log" 2>&1 &
+		start_redis "$s"
 	else
-		"$tmp/ringdb-server" --listen "127.0.0.1:${port[$s]}" --transport "${s#ringdb-}" \
-			--metrics-listen '' >"$tmp/$s.log" 2>&1 &
+		start_ringdb "$s" --transport "${s#ringdb-}" --metrics-listen ''
 	fi
-	pid[$s]=$!
-	for _ in $(seq 100); do
-		redis-cli -p "${port[$s]}" ping 2>/dev/null | grep -q PONG && return
-		sleep 0.1
-	done
-	echo "$s did not start:" >&2
-	cat "$tmp/$s.log" >&2
-	exit 1
+	wait_up "$s"
 }
 
 stop() { # SERVER
-	local s=$1
-	kill -0 "${pid[$s]}" 2>/dev/null || { echo "$s died:" >&2; tail -n 20 "$tmp/$s.log" >&2; exit 1; }
-	kill "${pid[$s]}" 2>/dev/null
-	wait "${pid[$s]}" 2>/dev/null
-	unset "pid[$s]"
+	check_alive "$1" || exit 1
+	stop_server "$1"
 }
-
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-status_kb() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
-hz=$(getconf CLK_TCK)
 
 : >"$tmp/results"
 echo "round server rss_after_set_MB peak_during_gets_MB peak_increase_MB rss_after_MB cpu_s MB/s peak_during_set_MB set_cpu_s"

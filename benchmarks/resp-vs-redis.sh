@@ -33,8 +33,8 @@
 # server started with RINGDB_FLAGS plus these flags, for a same-run A/B of
 # a setting: its column is headed "gnet ALT_FLAGS").
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 ROUNDS=${ROUNDS:-3}
 PIPELINES=${PIPELINES:-"1 16"}
@@ -65,50 +65,23 @@ if [ "$PIN" = 1 ]; then
 	client_pin=(taskset -c "$CLIENT_CPUS")
 fi
 
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
-	apt-get install -y redis-server redis-tools ||
-		{ apt-get update && apt-get install -y redis-server redis-tools; } || exit 1
-fi
+need "redis-server redis-tools" redis-server redis-benchmark
+make_tmp
+keep_dir=${KEEP:-}
 
-tmp=$(mktemp -d)
-declare -A pid port
-cleanup() {
-	for s in "${!pid[@]}"; do
-		kill "${pid[$s]}" 2>/dev/null
-	done
-	for s in "${!pid[@]}"; do
-		wait "${pid[$s]}" 2>/dev/null
-	done
-	if [ -n "${KEEP:-}" ]; then
-		mkdir -p "$KEEP" && cp -r "$tmp"/. "$KEEP"/
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, $(uname -r)"
+echo "# $(host_info)"
 echo "# load at start: $(uptime)"
 [ "$PIN" = 1 ] && echo "# pinned: servers on CPUs $SERVER_CPUS, redis-benchmark on CPUs $CLIENT_CPUS"
 [ -n "$RINGDB_FLAGS" ] && echo "# ringdb-server flags: $RINGDB_FLAGS"
 [ -n "$ALT_FLAGS" ] && echo "# third server: gnet with $RINGDB_FLAGS $ALT_FLAGS (instead of std)"
 echo "# $(redis-server --version)"
-echo "# ringdb $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes'), $(go version | cut -d' ' -f3)"
+echo "# ringdb $(ringdb_rev), $(go_version)"
 
-(cd "$root" && go build -o "$tmp/ringdb-server" ./cmd/ringdb-server) || exit 1
+build "$root" ringdb-server
 
-clk=$(getconf CLK_TCK)
 servers=(redis gnet std)
-port[redis]=$PORT_BASE
-port[gnet]=$((PORT_BASE + 1))
-port[std]=$((PORT_BASE + 2))
-
-for s in "${servers[@]}"; do
-	if redis-cli -p "${port[$s]}" ping >/dev/null 2>&1; then
-		echo "port ${port[$s]} is already in use" >&2
-		exit 1
-	fi
-done
+number_ports "$PORT_BASE" "${servers[@]}"
+for s in "${servers[@]}"; do port_free "$s"; done
 
 "${server_pin[@]}" redis-server --port "${port[redis]}" --bind 127.0.0.1 --save '' --appendonly no \
 	--daemonize no --loglevel warning >"$tmp/redis.log" 2>&1 &
@@ -122,18 +95,7 @@ for tr in gnet std; do
 		--maxmemory "$MAXMEMORY" --metrics-listen '' $RINGDB_FLAGS $extra >"$tmp/ringdb-$tr.log" 2>&1 &
 	pid[$tr]=$!
 done
-for s in "${servers[@]}"; do
-	for _ in $(seq 100); do
-		redis-cli -p "${port[$s]}" ping 2>/dev/null | grep -q PONG && break
-		sleep 0.1
-	done
-	redis-cli -p "${port[$s]}" ping 2>/dev/null | grep -q PONG ||
-		{ echo "$s did not start:" >&2; cat "$tmp"/*.log >&2; exit 1; }
-done
-
-# cpu_ticks PID: utime + stime of the whole process, in clock ticks. The
-# command name (field 2) may hold spaces, so fields count from after ")".
-cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+for s in "${servers[@]}"; do wait_up "$s" "$tmp"/*.log; done
 
 requests() { # P TEST
 	if [ "$1" = 1 ]; then
@@ -169,7 +131,7 @@ for round in $(seq "$ROUNDS"); do
 				line=$(tr -d '"' <"$tmp/out" | awk -F, 'NR == 2')
 				rps=$(echo "$line" | awk -F, '{ print $2 }')
 				p99=$(echo "$line" | awk -F, '{ print $7 }')
-				cpu=$(awk -v d=$((t1 - t0)) -v c="$clk" -v n="$n" 'BEGIN { printf "%.2f", d / c * 1e6 / n }')
+				cpu=$(cpu_us $((t1 - t0)) "$n" 2)
 				wall=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.1f", b - a }')
 				if [ "$rc" -ne 0 ] || [ -s "$tmp/err" ] || [ -z "$rps" ]; then
 					{
@@ -202,17 +164,7 @@ if grep -qiE 'level=(WARN|ERROR)|panic' "$tmp"/ringdb-*.log; then
 fi
 
 echo
-awk -v rounds="$ROUNDS" -v third="$third_label" '
-function median(list,    a, n, i, j, t) {
-	n = split(list, a, " ")
-	for (i = 2; i <= n; i++) {
-		t = a[i] + 0
-		for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]
-		a[j + 1] = t
-	}
-	if (n == 0) return ""
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+awk -v rounds="$ROUNDS" -v third="$third_label" "$awk_median"'
 {
 	round = $1; P = $2; t = $3; s = $4
 	key = P SUBSEP t
