@@ -28,8 +28,8 @@
 # (20 s), PORT_BASE (first of three loopback ports, 26479), MAXMEMORY
 # (3GiB, ringdb's --maxmemory).
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 KEYS=${KEYS:-1048576}
 CONNS=${CONNS:-10000}
@@ -38,61 +38,32 @@ CONN_SETTLE=${CONN_SETTLE:-20}
 PORT_BASE=${PORT_BASE:-26479}
 MAXMEMORY=${MAXMEMORY:-3GiB}
 
-if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
-	apt-get install -y redis-server redis-tools ||
-		{ apt-get update && apt-get install -y redis-server redis-tools; } || exit 1
-fi
+need "redis-server redis-tools" redis-server redis-cli
 
 # 10,000 connections need 10,000 descriptors on each side.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
-tmp=$(mktemp -d)
-declare -A pid port
-cleanup() {
-	for s in "${!pid[@]}"; do
-		kill "${pid[$s]}" 2>/dev/null
-	done
-	for s in "${!pid[@]}"; do
-		wait "${pid[$s]}" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_tmp
 
-echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, $(uname -r), ulimit -n $(ulimit -n)"
-echo "# load at start: $(uptime)"
-echo "# $(redis-server --version)"
-echo "# ringdb $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes'), $(go version | cut -d' ' -f3)"
+host_note=", ulimit -n $(ulimit -n)"
+print_header
 
-(cd "$root" && go build -o "$tmp/ringdb-server" ./cmd/ringdb-server) || exit 1
-(cd "$here" && go build -o "$tmp/resploader" ./cmd/resploader && go build -o "$tmp/idleconns" ./cmd/idleconns) || exit 1
+build "$root" ringdb-server
+build "$here" resploader idleconns
 
 servers=(redis gnet std)
-port[redis]=$PORT_BASE
-port[gnet]=$((PORT_BASE + 1))
-port[std]=$((PORT_BASE + 2))
+number_ports "$PORT_BASE" "${servers[@]}"
 
 start() { # SERVER
 	local s=$1
-	if redis-cli -p "${port[$s]}" ping >/dev/null 2>&1; then
-		echo "port ${port[$s]} is already in use" >&2
-		exit 1
-	fi
+	port_free "$s"
 	if [ "$s" = redis ]; then
-		redis-server --port "${port[$s]}" --bind 127.0.0.1 --save '' --appendonly no \
-			--maxclients 20000 --daemonize no >"$tmp/$s.log" 2>&1 &
+		start_redis "$s" --maxclients 20000
 	else
-		"$tmp/ringdb-server" --listen "127.0.0.1:${port[$s]}" --transport "$s" \
-			--maxmemory "$MAXMEMORY" --metrics-listen "127.0.0.1:$((${port[$s]} + 100))" >"$tmp/$s.log" 2>&1 &
+		start_ringdb "$s" --transport "$s" --maxmemory "$MAXMEMORY" \
+			--metrics-listen "127.0.0.1:$((${port[$s]} + 100))"
 	fi
-	pid[$s]=$!
-	for _ in $(seq 100); do
-		redis-cli -p "${port[$s]}" ping 2>/dev/null | grep -q PONG && break
-		sleep 0.1
-	done
-	redis-cli -p "${port[$s]}" ping 2>/dev/null | grep -q PONG ||
-		{ echo "$s did not start:" >&2; cat "$tmp/$s.log" >&2; exit 1; }
+	wait_up "$s"
 	sleep "$SETTLE"
 }
 
@@ -102,9 +73,7 @@ stop() { # SERVER
 		echo "$s (pid ${pid[$s]}) is no longer running:" >&2
 		tail -n 20 "$tmp/$s.log" >&2
 	fi
-	kill "${pid[$s]}" 2>/dev/null
-	wait "${pid[$s]}" 2>/dev/null
-	unset "pid[$s]"
+	stop_server "$s"
 	if grep -qiE 'level=(WARN|ERROR)|panic' "$tmp/$s.log"; then
 		echo "# $s log:" && grep -iE 'level=(WARN|ERROR)|panic' "$tmp/$s.log" | head -n 10
 	fi
@@ -112,23 +81,19 @@ stop() { # SERVER
 
 rss() { awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$1/status"; }
 
-info_field() { # SERVER FIELD
-	redis-cli -p "${port[$1]}" info memory | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'
-}
-
 echo
 echo "## keys: $KEYS x (16-byte key, 64-byte value)"
 : >"$tmp/keys"
 for s in "${servers[@]}"; do
 	start "$s"
 	before=$(rss "${pid[$s]}")
-	used0=$(info_field "$s" used_memory)
+	used0=$(info_field "$s" memory used_memory)
 	out=$("$tmp/resploader" -addr "127.0.0.1:${port[$s]}" -n "$KEYS" -size 64 -pipeline 1000 2>&1)
 	rc=$?
 	echo "# $s: $out"
 	sleep "$SETTLE"
 	after=$(rss "${pid[$s]}")
-	used1=$(info_field "$s" used_memory)
+	used1=$(info_field "$s" memory used_memory)
 	dbsize=$(redis-cli -p "${port[$s]}" dbsize)
 	[ "$rc" -ne 0 ] && echo "# $s: resploader exit $rc"
 	echo "$s $KEYS $dbsize $before $after $used0 $used1" >>"$tmp/keys"
