@@ -22,11 +22,13 @@
 # connections, the connection test is run again with 9,990 for every server.
 #
 # ringdb runs as by default, its /metrics endpoint on (per-connection
-# command counters come with it), on the port after its own plus 100.
+# command counters come with it), on METRICS_PORT_BASE plus its port's
+# offset from PORT_BASE: by default its own port plus 100.
 #
 # Environment: KEYS (1048576), CONNS (10000), SETTLE (3 s), CONN_SETTLE
-# (20 s), PORT_BASE (first of three loopback ports, 26479), MAXMEMORY
-# (3GiB, ringdb's --maxmemory).
+# (20 s), PORT_BASE (first of three loopback ports, 26479),
+# METRICS_PORT_BASE (PORT_BASE + 100), MAXMEMORY (3GiB, ringdb's
+# --maxmemory).
 set -uo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -36,6 +38,7 @@ CONNS=${CONNS:-10000}
 SETTLE=${SETTLE:-3}
 CONN_SETTLE=${CONN_SETTLE:-20}
 PORT_BASE=${PORT_BASE:-26479}
+METRICS_PORT_BASE=${METRICS_PORT_BASE:-$((PORT_BASE + 100))}
 MAXMEMORY=${MAXMEMORY:-3GiB}
 
 need "redis-server redis-tools" redis-server redis-cli
@@ -61,7 +64,7 @@ start() { # SERVER
 		start_redis "$s" --maxclients 20000
 	else
 		start_ringdb "$s" --transport "$s" --maxmemory "$MAXMEMORY" \
-			--metrics-listen "127.0.0.1:$((${port[$s]} + 100))"
+			--metrics-listen "127.0.0.1:$((METRICS_PORT_BASE + ${port[$s]} - PORT_BASE))"
 	fi
 	wait_up "$s"
 	sleep "$SETTLE"
