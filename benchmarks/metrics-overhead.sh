@@ -18,8 +18,8 @@
 # Environment: ROUNDS (3), TESTS ("set get"), N (2000000), CLIENTS (50),
 # PORT_BASE (26479: on, +1: off, +2: the on server's metrics).
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 ROUNDS=${ROUNDS:-3}
 TESTS=${TESTS:-"set get"}
@@ -27,41 +27,22 @@ N=${N:-2000000}
 CLIENTS=${CLIENTS:-50}
 PORT_BASE=${PORT_BASE:-26479}
 
-if ! command -v redis-benchmark >/dev/null; then
-	apt-get install -y redis-tools || { apt-get update && apt-get install -y redis-tools; } || exit 1
-fi
+need redis-tools redis-benchmark
+make_tmp
 
-tmp=$(mktemp -d)
-declare -A pid port
-cleanup() {
-	for s in "${!pid[@]}"; do kill "${pid[$s]}" 2>/dev/null; done
-	for s in "${!pid[@]}"; do wait "${pid[$s]}" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+echo "# $(host_info), $(git -C "$root" rev-parse --short HEAD 2>/dev/null)"
+build "$root" ringdb-server
 
-echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, $(uname -r), $(git -C "$root" rev-parse --short HEAD 2>/dev/null)"
-(cd "$root" && go build -o "$tmp/ringdb-server" ./cmd/ringdb-server) || exit 1
-
-port[on]=$PORT_BASE
-port[off]=$((PORT_BASE + 1))
+number_ports "$PORT_BASE" on off
 maddr=127.0.0.1:$((PORT_BASE + 2))
-"$tmp/ringdb-server" --listen 127.0.0.1:${port[on]} --maxmemory 2GiB --metrics-listen "$maddr" --log-level warn &
+for s in on off; do port_free "$s"; done
+# Their warnings go to the terminal, not to a log.
+"$ringdb_bin" --listen "127.0.0.1:${port[on]}" --maxmemory 2GiB --metrics-listen "$maddr" --log-level warn &
 pid[on]=$!
-"$tmp/ringdb-server" --listen 127.0.0.1:${port[off]} --maxmemory 2GiB --metrics-listen "" --log-level warn &
+"$ringdb_bin" --listen "127.0.0.1:${port[off]}" --maxmemory 2GiB --metrics-listen "" --log-level warn &
 pid[off]=$!
-for s in on off; do
-	for _ in $(seq 100); do
-		redis-cli -p "${port[$s]}" ping >/dev/null 2>&1 && break
-		sleep 0.1
-	done
-done
+for s in on off; do wait_up "$s" /dev/null; done
 curl -fsS "http://$maddr/readyz" >/dev/null || { echo "metrics endpoint not ready" >&2; exit 1; }
-
-# cputicks PID prints utime+stime of PID in clock ticks.
-cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hz=$(getconf CLK_TCK)
 
 # run SERVER TEST prints ops/s of one redis-benchmark run and the server's
 # CPU µs per request over it.
@@ -72,12 +53,12 @@ run() {
 		(while :; do curl -fsS -o /dev/null "http://$maddr/metrics"; sleep 1; done) &
 		scraper=$!
 	fi
-	c0=$(cputicks "${pid[$1]}")
+	c0=$(cpu_ticks "${pid[$1]}")
 	ops=$(redis-benchmark -p "${port[$1]}" -c "$CLIENTS" -d 64 -r 100000 -n "$N" -P 16 -t "$2" --csv 2>/dev/null |
 		awk -F'"' 'NR==2 {print $4}')
-	c1=$(cputicks "${pid[$1]}")
+	c1=$(cpu_ticks "${pid[$1]}")
 	if [ -n "$scraper" ]; then kill "$scraper" 2>/dev/null; wait "$scraper" 2>/dev/null; fi
-	echo "$ops $(awk -v d=$((c1 - c0)) -v hz="$hz" -v n="$N" 'BEGIN { printf "%.3f", d / hz / n * 1e6 }')"
+	echo "$ops $(cpu_us $((c1 - c0)) "$N" 3)"
 }
 
 printf '%-6s %-5s %-4s %12s %12s\n' round test srv ops/s cpu-us/req

@@ -15,8 +15,8 @@
 # DATA_SIZE (64), KEYSPACE (100000), KEY_PATTERN (uniform), PORT_BASE
 # (27379: ringdb, +1: redis), MAXMEMORY (2GiB, ringdb's --maxmemory).
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
@@ -28,41 +28,20 @@ KEY_PATTERN=${KEY_PATTERN:-uniform}
 PORT_BASE=${PORT_BASE:-27379}
 MAXMEMORY=${MAXMEMORY:-2GiB}
 
-if ! command -v redis-server >/dev/null; then
-	apt-get install -y redis-server ||
-		{ apt-get update && apt-get install -y redis-server; } || exit 1
-fi
+need "redis-server redis-tools" redis-server redis-cli
+make_tmp
 
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+build "$root" ringdb-server ringdb-bench
 
-(cd "$root" && go build -o "$tmp/ringdb-server" ./cmd/ringdb-server && go build -o "$tmp/ringdb-bench" ./cmd/ringdb-bench) || exit 1
+number_ports "$PORT_BASE" ringdb redis
+for s in ringdb redis; do port_free "$s"; done
+start_ringdb ringdb --maxmemory "$MAXMEMORY" --metrics-listen '' --log-level warn
+start_redis redis --loglevel warning
+for s in ringdb redis; do wait_up "$s"; done
 
-rport=$PORT_BASE
-xport=$((PORT_BASE + 1))
-"$tmp/ringdb-server" --listen "127.0.0.1:$rport" --maxmemory "$MAXMEMORY" --metrics-listen '' \
-	--log-level warn >"$tmp/ringdb.log" 2>&1 &
-pids+=($!)
-redis-server --port "$xport" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
-	--loglevel warning >"$tmp/redis.log" 2>&1 &
-pids+=($!)
-for p in $rport $xport; do
-	for _ in $(seq 50); do
-		(exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null && break
-		sleep 0.1
-	done
-done
-
-echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, $(uname -r), $(go version | cut -d' ' -f3)"
+echo "# $(host_info), $(go_version)"
 echo "# $(redis-server --version)"
-echo "# ringdb $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')"
+echo "# ringdb $(ringdb_rev)"
 echo "# load at start: $(uptime)"
 echo "# ringdb-bench --clients $CLIENTS --pipeline 1 --ratio $RATIO --data-size $DATA_SIZE --keyspace $KEYSPACE --key-pattern $KEY_PATTERN --duration $DURATION"
 echo
@@ -74,9 +53,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	for ((k = 0; k < 3; k++)); do
 		name=${runs[$(((k + round - 1) % 3))]}
 		case $name in
-		binary-ringdb) args=(--protocol binary --addr "127.0.0.1:$rport") ;;
-		resp-ringdb) args=(--protocol resp --addr "127.0.0.1:$rport") ;;
-		resp-redis) args=(--protocol resp --addr "127.0.0.1:$xport") ;;
+		binary-ringdb) args=(--protocol binary --addr "127.0.0.1:${port[ringdb]}") ;;
+		resp-ringdb) args=(--protocol resp --addr "127.0.0.1:${port[ringdb]}") ;;
+		resp-redis) args=(--protocol resp --addr "127.0.0.1:${port[redis]}") ;;
 		esac
 		"$tmp/ringdb-bench" "${args[@]}" --clients "$CLIENTS" --pipeline 1 --ratio "$RATIO" \
 			--data-size "$DATA_SIZE" --keyspace "$KEYSPACE" --key-pattern "$KEY_PATTERN" \

@@ -12,10 +12,10 @@
 # (32), KEYS (200000), INTERVAL (10s), SEED (1), PORT_BASE (26489).
 # ringdb runs with --eviction allkeys, Redis with allkeys-lru, both with
 # --maxmemory MAXMEMORY MiB. Exit status 1 if soak saw a corrupt or
-# malformed reply from either server, or a server died.
+# malformed reply from either server, or a server did not start or died.
 set -uo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
 
 DURATION=${DURATION:-5m}
 MAXMEMORY=${MAXMEMORY:-256}
@@ -25,66 +25,33 @@ INTERVAL=${INTERVAL:-10s}
 SEED=${SEED:-1}
 PORT_BASE=${PORT_BASE:-26489}
 
-if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
-	apt-get install -y redis-server redis-tools ||
-		{ apt-get update && apt-get install -y redis-server redis-tools; } || exit 1
-fi
+need "redis-server redis-tools" redis-server redis-cli
+make_tmp
 
-tmp=$(mktemp -d)
-declare -A pid port
-cleanup() {
-	for s in "${!pid[@]}"; do
-		kill "${pid[$s]}" 2>/dev/null
-		wait "${pid[$s]}" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC'), $(nproc) CPUs, $(uname -r)"
-echo "# load at start: $(uptime)"
-echo "# $(redis-server --version)"
-echo "# ringdb $(git -C "$root" rev-parse --short HEAD 2>/dev/null)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes'), $(go version | cut -d' ' -f3)"
+print_header
 echo "# $DURATION per server, maxmemory ${MAXMEMORY} MiB, $CLIENTS clients, $KEYS keys, seed $SEED"
 
-(cd "$root" && go build -o "$tmp/ringdb-server" ./cmd/ringdb-server) || exit 1
-(cd "$here" && go build -o "$tmp/soak" ./cmd/soak) || exit 1
+build "$root" ringdb-server
+build "$here" soak
 
-port[ringdb]=$PORT_BASE
-port[redis]=$((PORT_BASE + 1))
+number_ports "$PORT_BASE" ringdb redis
 status=0
 for s in ringdb redis; do
-	if redis-cli -p "${port[$s]}" ping >/dev/null 2>&1; then
-		echo "port ${port[$s]} is already in use" >&2
-		exit 1
-	fi
+	port_free "$s"
 	if [ "$s" = redis ]; then
-		redis-server --port "${port[$s]}" --bind 127.0.0.1 --save '' --appendonly no \
-			--maxmemory "${MAXMEMORY}mb" --maxmemory-policy allkeys-lru --daemonize no >"$tmp/$s.log" 2>&1 &
+		start_redis "$s" --maxmemory "${MAXMEMORY}mb" --maxmemory-policy allkeys-lru
 	else
-		"$tmp/ringdb-server" --listen "127.0.0.1:${port[$s]}" --maxmemory "${MAXMEMORY}MiB" \
-			--eviction allkeys --metrics-listen '' >"$tmp/$s.log" 2>&1 &
+		start_ringdb "$s" --maxmemory "${MAXMEMORY}MiB" --eviction allkeys --metrics-listen ''
 	fi
-	pid[$s]=$!
-	for _ in $(seq 100); do
-		redis-cli -p "${port[$s]}" ping 2>/dev/null | grep -q PONG && break
-		sleep 0.1
-	done
+	wait_up "$s"
 	echo
 	echo "## $s"
 	"$tmp/soak" -addr "127.0.0.1:${port[$s]}" -pid "${pid[$s]}" -duration "$DURATION" \
 		-clients "$CLIENTS" -keys "$KEYS" -interval "$INTERVAL" -seed "$SEED" | tee "$tmp/$s.out"
 	rc=${PIPESTATUS[0]}
-	if ! kill -0 "${pid[$s]}" 2>/dev/null; then
-		echo "$s died:" >&2
-		tail -n 20 "$tmp/$s.log" >&2
-		rc=1
-	fi
+	check_alive "$s" || rc=1
 	[ "$rc" -eq 0 ] || status=1
-	kill "${pid[$s]}" 2>/dev/null
-	wait "${pid[$s]}" 2>/dev/null
-	unset "pid[$s]"
+	stop_server "$s"
 done
 
 field() { grep '^summary' "$tmp/$1.out" | tr ' ' '\n' | awk -F= -v k="$2" '$1 == k { print $2 }'; }
