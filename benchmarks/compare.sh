@@ -10,14 +10,15 @@
 # background load does not land on one store's repetitions only.
 # Extra arguments go to the test binary, e.g. ./compare.sh -compare.keys=65536
 set -uo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
+# shellcheck source=lib.sh
+. ./lib.sh
 
 CPU=${CPU:-2}
 BENCHTIME=${BENCHTIME:-2s}
 COUNT=${COUNT:-1}
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+make_tmp
 go test -c -o "$tmp/compare.test" . || exit 1
 
 status=0
@@ -29,17 +30,7 @@ for round in $(seq 1 "$COUNT"); do
 done
 
 echo
-awk '
-function median(list,    a, n, i, j, t) {
-	n = split(list, a, " ")
-	for (i = 2; i <= n; i++) {
-		t = a[i] + 0
-		for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]
-		a[j + 1] = t
-	}
-	if (n == 0) return ""
-	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-}
+awk "$awk_median"'
 $1 ~ /^BenchmarkCompare\// {
 	name = $1
 	sub(/-[0-9]+$/, "", name)

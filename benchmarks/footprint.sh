@@ -7,14 +7,15 @@
 #   N=100000 IMPLS="ringdb otter" GCRUNS=21 ./footprint.sh
 set -euo pipefail
 cd "$(dirname "$0")"
+# shellcheck source=lib.sh
+. ./lib.sh
 
 N=${N:-1048576}
 GCRUNS=${GCRUNS:-5}
 IMPLS=${IMPLS:-"ringdb fastcache freecache otter shardedmap"}
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-go build -o "$tmp/footprint" ./cmd/footprint
+make_tmp
+build "$here" footprint
 
 for impl in $IMPLS; do
 	"$tmp/footprint" -impl "$impl" -n "$N" -gcruns "$GCRUNS" | tee -a "$tmp/results.jsonl"
