@@ -250,15 +250,22 @@ func (s *Server) notePeak(used int64) int64 {
 // written hold (INFO's used_memory_lent), which the bound counts;
 // overhead.total those and the index tables (db.0's
 // overhead.hashtable.main; TTLs live in the records, so
-// hashtable.expires is 0); dataset.bytes the rest: records, large values
-// and the free space in their pages. ringdb keeps no replication backlog,
+// hashtable.expires is 0, and hashtable.slot-to-keys too, as in a Redis
+// that is not a cluster node; as Redis 7.0, db.0 is left out while it has
+// no keys); dataset.bytes the rest: records, large values and the free
+// space in their pages. ringdb keeps no replication backlog,
 // AOF or scripts, and the rest of its connection buffers is outside the
 // bound, so those fields are 0. Redis's allocator and fragmentation
 // fields describe jemalloc and are left out.
 func memoryStats(c *cmdCtx) {
 	m := c.srv.memStats()
 	w := c.w
-	w.Map(17)
+	// As Redis 7.0, a database without keys has no db.<n> entry.
+	if m.keys > 0 {
+		w.Map(17)
+	} else {
+		w.Map(16)
+	}
 	for _, f := range []struct {
 		name string
 		v    int64
@@ -277,12 +284,18 @@ func memoryStats(c *cmdCtx) {
 		w.BulkString(f.name)
 		w.Int(f.v)
 	}
-	w.BulkString("db.0")
-	w.Map(2)
-	w.BulkString("overhead.hashtable.main")
-	w.Int(m.overhead)
-	w.BulkString("overhead.hashtable.expires")
-	w.Int(0)
+	if m.keys > 0 {
+		w.BulkString("db.0")
+		w.Map(3)
+		w.BulkString("overhead.hashtable.main")
+		w.Int(m.overhead)
+		w.BulkString("overhead.hashtable.expires")
+		w.Int(0)
+		// Redis 7.0's cluster slot-to-keys map: none here, as in a
+		// Redis that is not a cluster node.
+		w.BulkString("overhead.hashtable.slot-to-keys")
+		w.Int(0)
+	}
 	w.BulkString("overhead.total")
 	w.Int(m.overhead + m.lent)
 	w.BulkString("keys.count")

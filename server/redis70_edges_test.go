@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -587,5 +588,24 @@ func TestConfigHelpAsRedis(t *testing.T) {
 	c.expect(t, want, "CONFIG", "HELP")
 	if got := c.do(t, "CLIENT", "HELP"); !strings.HasSuffix(got, "+HELP\r\n+    Prints this help.\r\n") {
 		t.Errorf("CLIENT HELP = %q, want it to end as Redis's", got)
+	}
+}
+
+// TestMemoryStatsDBEntryAsRedis70: MEMORY STATS names a database only
+// while it has keys, and its entry has Redis 7.0's three fields, the
+// cluster slot-to-keys map's overhead among them (0 outside a cluster).
+// Replies recorded from redis-server 7.0.15.
+func TestMemoryStatsDBEntryAsRedis70(t *testing.T) {
+	c := newDirectClient(t, newDirectServer(t, Config{}))
+	if m := memoryStatsOf(t, c); len(m) != 16 || strings.Contains(fmt.Sprint(m), "db.0") {
+		t.Errorf("MEMORY STATS without keys has %d fields, want 16 and no db.0: %v", len(m), m)
+	}
+	c.expect(t, okR, "SET", "k", "v")
+	m := memoryStatsOf(t, c)
+	if v, ok := m["db.0.overhead.hashtable.slot-to-keys"]; !ok || v != 0 {
+		t.Errorf("MEMORY STATS db.0.overhead.hashtable.slot-to-keys = %d (present %v), want 0", v, ok)
+	}
+	if len(m) != 19 {
+		t.Errorf("MEMORY STATS with a key has %d fields, want 19: %v", len(m), m)
 	}
 }
