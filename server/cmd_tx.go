@@ -308,7 +308,7 @@ func cmdExec(c *cmdCtx) {
 	c.srv.execLocked(c, tx.cmds)
 	c.inExec = false
 	c.execDone()
-	c.cmd, c.argv, c.sub = exec, argv, nil
+	c.cmd, c.argv, c.sub, c.oom = exec, argv, nil, false
 	sess.unwatch()
 }
 
@@ -342,7 +342,7 @@ func (s *Server) execLocked(c *cmdCtx, cmds []queuedCmd) {
 // counts serveRESP and serveCounted keep for a command run on its own.
 // The slow log times EXEC as a whole.
 func (s *Server) runQueued(c *cmdCtx, cmd *command, argv [][]byte) {
-	c.cmd, c.argv, c.sub, c.refused = cmd, argv, nil, notRefused
+	c.cmd, c.argv, c.sub, c.refused, c.oom = cmd, argv, nil, notRefused, false
 	sess := c.sess
 	if s.met == nil {
 		cmd.resp(c)

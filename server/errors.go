@@ -62,6 +62,7 @@ func (c *cmdCtx) coreErr(err error) {
 	var be *core.BoundError
 	switch {
 	case errors.As(err, &be):
+		c.oom = true
 		// Not Redis's text: used memory may be far below maxmemory, and
 		// saying otherwise would send the operator looking for data that
 		// is not there.
@@ -71,6 +72,7 @@ func (c *cmdCtx) coreErr(err error) {
 		}
 		c.w.Error(binproto.ClassOOM, fmt.Sprintf("value needs %d bytes, more than maxmemory can hold (%d of its %d bytes are left for data after the index and the eviction reserve)", be.Need, be.Room, be.MaxMemory))
 	case errors.Is(err, core.ErrOOM):
+		c.oom = true
 		c.w.Error(binproto.ClassOOM, msgOOM)
 	case errors.As(err, &le):
 		what := "value too large"

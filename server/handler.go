@@ -115,7 +115,7 @@ func (h *connHandler) finish(ctx *cmdCtx) {
 		h.s.gate.exit(ctx.gate)
 	}
 	ctx.w, ctx.argv, ctx.args, ctx.cmd, ctx.gate = nil, nil, nil, nil, nil
-	ctx.sub, ctx.refused, ctx.postponed = nil, notRefused, false
+	ctx.sub, ctx.refused, ctx.postponed, ctx.oom = nil, notRefused, false, false
 }
 
 // dispatch runs req in the protocol of c.

@@ -19,7 +19,9 @@ import (
 //     "name" "arg" ...", each argument quoted and escaped as sdscatrepr
 //     does. Commands refused before they run (unknown, wrong arity,
 //     NOAUTH, queued by MULTI) are not shown; those EXEC runs are, each
-//     as it runs and then EXEC itself. Admin commands and subcommands
+//     as it runs and then EXEC itself. A write refused with OOM is not
+//     shown either: Redis refuses it before it runs (here it fails in
+//     the keyspace, having changed nothing). Admin commands and subcommands
 //     (CONFIG GET, CLIENT LIST, SLOWLOG, SHUTDOWN, MONITOR...) are never
 //     shown. The passwords of AUTH and HELLO ... AUTH show as
 //     "(redacted)".
@@ -160,13 +162,14 @@ func (s *Server) monitorRefuses(ctx *cmdCtx, cmd *command, argv [][]byte) bool {
 }
 
 // feedMonitors shows the command ctx has just run to the monitors mons
-// (not empty), unless it is not shown: refused before it ran, or admin.
-// The line is formatted once, and each monitor gets a copy through
-// Conn.Push, which never blocks. A monitor over its output limit is
-// disconnected by Push, and its Close removes it from the list.
+// (not empty), unless it is not shown: refused before it ran (or with
+// OOM, which Redis answers before running it), or admin. The line is
+// formatted once, and each monitor gets a copy through Conn.Push, which
+// never blocks. A monitor over its output limit is disconnected by Push,
+// and its Close removes it from the list.
 func (s *Server) feedMonitors(ctx *cmdCtx, mons []*session) {
 	cmd := ctx.cmd
-	if cmd == nil || ctx.refused != notRefused {
+	if cmd == nil || ctx.refused != notRefused || ctx.oom {
 		return
 	}
 	flags := cmd.flags

@@ -547,3 +547,55 @@ func TestMonitorNotIdle(t *testing.T) {
 		m.expectClosed(t)
 	})
 }
+
+// TestMonitorHidesOOM: a write refused with OOM is not shown, as Redis
+// refuses it before it runs (processCommand) and feeds its monitors only
+// from call(): redis-server 7.0.15 at maxmemory showed neither SET nor
+// MSET. Here the write fails inside the keyspace, having changed
+// nothing, so it is hidden as a refused command is; inside EXEC too,
+// where the transaction's other commands and EXEC itself are shown.
+func TestMonitorHidesOOM(t *testing.T) {
+	forEachTransport(t, Config{MaxMemory: 4 << 20}, func(t *testing.T, ts *testServer) {
+		c := ts.raw(t)
+		val := strings.Repeat("x", 1024)
+		const oom = "-OOM command not allowed when used memory > 'maxmemory'.\r\n"
+		// Fill until every shard refuses: a run of refusals in a row.
+		for i, run := 0, 0; run < 64; i++ {
+			if i == 100_000 {
+				t.Fatal("no OOM after 100,000 SETs")
+			}
+			switch got := c.do(t, "SET", fmt.Sprint("fill", i), val); got {
+			case okR:
+				run = 0
+			case oom:
+				run++
+			default:
+				t.Fatalf("SET = %q", got)
+			}
+		}
+		b := newBinClient(t, ts)
+		b.hello(nil, nil)
+		m := startMonitor(t, ts)
+		if got := c.do(t, "SET", "new", val); got != oom {
+			t.Fatalf("SET at the bound = %q", got)
+		}
+		if got := c.do(t, "MSET", "n1", val, "n2", val); got != oom {
+			t.Fatalf("MSET at the bound = %q", got)
+		}
+		if got := b.call(binproto.OpSet, "bnew", val); got != (binErr{class: 0x03, msg: msgOOM}) {
+			t.Fatalf("binary SET at the bound = %v, want class OOM", got)
+		}
+		c.do(t, "MULTI")
+		c.do(t, "GET", "fill0")
+		c.do(t, "SET", "new", val)
+		if got := c.do(t, "EXEC"); got != arrR("$1024\r\n"+val+"\r\n", oom) {
+			t.Fatalf("EXEC = %q", got)
+		}
+		c.do(t, "GET", "fill0")
+		c.do(t, "ECHO", "end")
+		expectMonitor(t, m, "", "end",
+			`"MULTI"`, `"GET" "fill0"`, `"EXEC"`,
+			`"GET" "fill0"`,
+		)
+	})
+}

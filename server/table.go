@@ -274,6 +274,11 @@ type cmdCtx struct {
 	// REPLY OFF, or SKIP before it); a request it parks completes
 	// without one.
 	quiet bool
+	// oom: the command was refused with OOM (coreErr), having changed
+	// nothing. Redis refuses such a write before it runs, so MONITOR
+	// does not show it; the counters still count it as failed
+	// (docs/monitoring.md, rejected_calls).
+	oom bool
 }
 
 // refusal is how a request was refused before it ran.
