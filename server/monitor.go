@@ -191,12 +191,20 @@ func (s *Server) feedMonitors(ctx *cmdCtx, mons []*session) {
 		return
 	}
 	write := func(w *transport.Writer) { w.Simple(line) }
+	now := s.clockSec.Load()
 	for _, m := range mons {
 		if m.muted.Load() {
 			continue // CLIENT REPLY OFF or SKIP: no line, as no reply
 		}
-		if err := m.ctx.conn.Push(0, write); errors.Is(err, transport.ErrOutputLimit) {
+		err := m.ctx.conn.Push(0, write)
+		if errors.Is(err, transport.ErrOutputLimit) {
 			s.log.Warn("monitor disconnected: output buffer limit reached", "client", m.addr(), "id", m.id())
+		} else if err == nil && m.lastActive.Load() != now {
+			// Output is interaction, as Redis counts it: a monitor
+			// receiving lines is not idle in CLIENT LIST. Stored once a
+			// second at most, so that commands on every core do not
+			// keep writing the monitor's cache line.
+			m.lastActive.Store(now)
 		}
 	}
 }

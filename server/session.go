@@ -82,7 +82,7 @@ type session struct {
 
 	cmds       atomic.Uint64          // commands executed, when calls is not kept (see cmdCount)
 	lastCmd    atomic.Pointer[string] // name of the last command
-	lastActive atomic.Int64           // unix seconds of the last command
+	lastActive atomic.Int64           // unix seconds of the last command, or of output Redis counts as interaction (monitor lines, WAIT's reply): CLIENT LIST idle=
 	parked     atomic.Int32           // requests parked and not yet completed
 	killed     atomic.Bool            // closed by CLIENT KILL, maybe not gone yet
 	slot       int32                  // index in Server.sessions; -1 once gone. REQUIRES: Server.sessMu held

@@ -99,6 +99,9 @@ func (r *replWaits) finish(w *replWait, acked int64) {
 		w.timer.Stop()
 	}
 	w.sess.parked.Add(-1)
+	// The reply is interaction, as Redis counts it: CLIENT LIST's idle
+	// restarts from it, not from the WAIT read long before.
+	w.sess.lastActive.Store(w.sess.ctx.srv.clockSec.Load())
 	w.p.Complete(func(tw *transport.Writer) {
 		if !w.quiet { // CLIENT REPLY OFF or SKIP
 			tw.Int(acked)
