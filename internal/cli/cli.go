@@ -5,6 +5,7 @@ package cli
 import (
 	"bufio"
 	"crypto/tls"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -169,11 +170,34 @@ func Parse(args []string, getenv func(string) string, memTotal func() (int64, er
 		// Loaded here too (server.New loads them again) so that a missing
 		// or malformed file is reported against the flags that name it.
 		if _, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile); err != nil {
+			if encryptedKey(c.TLSKeyFile) {
+				// Go says only "failed to parse private key".
+				return o, fmt.Errorf("%w: --tls-key %s is encrypted (passphrase-protected); ringdb reads unencrypted keys only: decrypt it with openssl pkey -in %[2]s -out <new file>, readable by ringdb alone", ErrUsage, c.TLSKeyFile)
+			}
 			return o, fmt.Errorf("%w: --tls-cert %s / --tls-key %s: %v", ErrUsage, c.TLSCertFile, c.TLSKeyFile, err)
 		}
 	}
 	o.Config = c
 	return o, nil
+}
+
+// encryptedKey reports whether the PEM file at path holds an encrypted
+// private key: PKCS#8 "ENCRYPTED PRIVATE KEY", or OpenSSL's legacy form
+// with a "Proc-Type: 4,ENCRYPTED" header.
+func encryptedKey(path string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for {
+		var blk *pem.Block
+		if blk, b = pem.Decode(b); blk == nil {
+			return false
+		}
+		if blk.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(blk.Headers["Proc-Type"], "ENCRYPTED") {
+			return true
+		}
+	}
 }
 
 // checkAddr rejects a host:port no listener could bind: no port, or a

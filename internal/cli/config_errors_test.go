@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,3 +67,48 @@ func TestParseBadLogLevelListsLevels(t *testing.T) {
 	require.Contains(t, err.Error(), `--log-level "verbose"`)
 	require.Contains(t, err.Error(), "debug, info, warn or error")
 }
+
+// An encrypted (passphrase-protected) key, as openssl writes with -aes256,
+// is named as such: Go's "tls: failed to parse private key" left the
+// operator guessing at the file's format, where Redis has
+// tls-key-file-pass. Both PEM forms: PKCS#8 and OpenSSL's legacy
+// Proc-Type header.
+func TestParseEncryptedKeyIsNamed(t *testing.T) {
+	dir := t.TempDir()
+	cert := writeFile(t, dir, "c.pem", testCertPEM)
+	for name, key := range map[string]string{
+		"pkcs8":  "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n",
+		"legacy": "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,0123456789ABCDEF0123456789ABCDEF\n\nMIIBvTBXBgkqhkiG9w0BBQ0wSjApBgkqhkiG9w0BBQwwHAQI\n-----END RSA PRIVATE KEY-----\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			key := writeFile(t, dir, name+".key", key)
+			_, err := Parse([]string{"--tls-cert", cert, "--tls-key", key}, env(nil), fourGiB, io.Discard)
+			require.ErrorIs(t, err, ErrUsage)
+			require.Contains(t, err.Error(), "--tls-key")
+			require.Contains(t, err.Error(), "encrypted")
+			require.Contains(t, err.Error(), "openssl pkey")
+		})
+	}
+}
+
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(p, []byte(text), 0o600))
+	return p
+}
+
+// testCertPEM is a self-signed certificate (its key is not needed: the
+// key file is refused first).
+const testCertPEM = `-----BEGIN CERTIFICATE-----
+MIIBgjCCASegAwIBAgIUeaoQ+OvGScGy1H+bE/deflehbSAwCgYIKoZIzj0EAwIw
+FjEUMBIGA1UEAwwLcmluZ2RiIHRlc3QwHhcNMjYxMTI5MDgxNDE2WhcNMzYxMTI2
+MDgxNDE2WjAWMRQwEgYDVQQDDAtyaW5nZGIgdGVzdDBZMBMGByqGSM49AgEGCCqG
+SM49AwEHA0IABONUIoa8EnY+IRMKhf/bGkCk1n8MdkH8cDI56XwEW8MjWupCnUpU
+JLuX4pZCWx3L5lQnwEwASnY9E0WHQOhfWVejUzBRMB0GA1UdDgQWBBSIqpnDlWp5
+l8sKvRuJkzYzcLel/TAfBgNVHSMEGDAWgBSIqpnDlWp5l8sKvRuJkzYzcLel/TAP
+BgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQCMq06FvidQ5KgJHu8q
+Rkdy6GxChvN7F11jndbHyUTo9wIhAKiLxs0XTUCZHPR4jUs00w3nnLfDcJzMfh/g
+Vef8b0DY
+-----END CERTIFICATE-----
+`
