@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -121,6 +122,9 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if tcfg.TLS != nil {
+		warnCertValidity(logger, cfg.TLSCertFile, tcfg.TLS.Certificates[0].Leaf, time.Now())
+	}
 	mk, ok := transportFactories[cfg.Transport]
 	if !ok {
 		return nil, fmt.Errorf("ringdb: transport %q is not available", cfg.Transport)
@@ -204,6 +208,20 @@ func (c *Config) transportConfig() (transport.Config, error) {
 	return tc, nil
 }
 
+// warnCertValidity warns when the server's certificate is expired or not
+// yet valid: it is served anyway (as Redis serves it, and clients that skip
+// verification still connect), but every client that verifies it refuses
+// the handshake, and nothing in the server's log said why.
+func warnCertValidity(log *slog.Logger, file string, leaf *x509.Certificate, now time.Time) {
+	switch {
+	case leaf == nil:
+	case now.After(leaf.NotAfter):
+		log.Warn("TLS certificate has expired: clients that verify it will refuse to connect", "tls_cert", file, "not_after", leaf.NotAfter)
+	case now.Before(leaf.NotBefore):
+		log.Warn("TLS certificate is not valid yet: clients that verify it will refuse to connect", "tls_cert", file, "not_before", leaf.NotBefore)
+	}
+}
+
 // Start binds the listener and serves in the background. It returns once
 // the server accepts connections, or the error that prevented it. Calling
 // it again returns the first result.
@@ -235,7 +253,7 @@ func (s *Server) Start() error {
 			s.met.SetReady(true)
 			s.log.Info("ringdb metrics", "addr", s.MetricsAddr(), "pprof", s.cfg.Pprof)
 		}
-		s.log.Info("ringdb listening", "addr", s.Addr(), "transport", s.cfg.Transport, "version", Version)
+		s.log.Info("ringdb listening", "addr", s.Addr(), "transport", s.cfg.Transport, "tls", s.cfg.TLSCertFile != "", "version", Version)
 	})
 	return s.startErr
 }

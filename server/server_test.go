@@ -11,12 +11,14 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"log/slog"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -268,7 +270,62 @@ func TestTLS(t *testing.T) {
 	}
 }
 
+// TestTLSCertValidityWarned: an expired (or not yet valid) certificate is
+// served, as Redis serves it, but it used to be served silently: every
+// client that verifies it refused the handshake and nothing in the log
+// said why. New warns, naming the file and the date; a valid one is not
+// warned about, and the listening line says TLS is on.
+func TestTLSCertValidityWarned(t *testing.T) {
+	now := time.Now()
+	for _, tc := range []struct {
+		name     string
+		from, to time.Time
+		want     string
+	}{
+		{"expired", now.Add(-48 * time.Hour), now.Add(-24 * time.Hour), "expired"},
+		{"not yet valid", now.Add(24 * time.Hour), now.Add(48 * time.Hour), "not valid yet"},
+		{"valid", now.Add(-time.Hour), now.Add(time.Hour), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			certFile, keyFile := writeCert(t, t.TempDir(), tc.from, tc.to)
+			var buf syncBuffer
+			cfg := DefaultConfig()
+			cfg.Addr, cfg.MetricsAddr, cfg.Transport = "127.0.0.1:0", metricsOff, TransportStd
+			cfg.TLSCertFile, cfg.TLSKeyFile = certFile, keyFile
+			srv, err := New(cfg, slog.New(slog.NewTextHandler(&buf, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := srv.Start(); err != nil {
+				t.Fatal(err)
+			}
+			srv.Shutdown(context.Background())
+			log := buf.String()
+			if !strings.Contains(log, "tls=true") {
+				t.Errorf("the listening line does not say TLS is on:\n%s", log)
+			}
+			warned := strings.Contains(log, "level=WARN")
+			if tc.want == "" {
+				if warned {
+					t.Errorf("valid certificate warned about:\n%s", log)
+				}
+				return
+			}
+			if !warned || !strings.Contains(log, tc.want) || !strings.Contains(log, certFile) {
+				t.Errorf("want a warning naming %s and %q, got:\n%s", certFile, tc.want, log)
+			}
+		})
+	}
+}
+
 func writeSelfSigned(t *testing.T, dir string) (string, string) {
+	t.Helper()
+	return writeCert(t, dir, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+}
+
+// writeCert writes a self-signed certificate for 127.0.0.1, valid from
+// notBefore to notAfter, and its key to dir.
+func writeCert(t *testing.T, dir string, notBefore, notAfter time.Time) (string, string) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -277,8 +334,8 @@ func writeSelfSigned(t *testing.T, dir string) (string, string) {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1),
 		Subject:      pkix.Name{CommonName: "ringdb-test"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
+		NotBefore:    notBefore,
+		NotAfter:     notAfter,
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -293,4 +350,22 @@ func writeSelfSigned(t *testing.T, dir string) (string, string) {
 	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
 	return certFile, keyFile
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
