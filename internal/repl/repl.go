@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -56,6 +57,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	timeout := fs.Duration("timeout", 10*time.Second, "timeout of each command (0: none)")
 	useTLS := fs.Bool("tls", false, "connect with TLS")
 	insecure := fs.Bool("insecure", false, "with -tls: do not verify the server certificate")
+	caCert := fs.String("cacert", "", "with -tls: PEM file of the CA certificates that verify the server (default: the system's), as redis-cli's --cacert")
 	histPath := fs.String("history", "", "history file (default ~/"+HistoryFile+" when stdin is a terminal, none for a script; \"off\" disables it)")
 	var style outputStyle
 	fs.Var(outputFlag{&style, rawStyle}, "raw", "print replies raw (the default when stdout is not a terminal)")
@@ -82,8 +84,21 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	}
 	opts := []client.Option{client.WithPoolSize(1), client.WithClientName(*name), client.WithAuthToken(*token)}
+	if *caCert != "" && !*useTLS {
+		fmt.Fprintln(stderr, "ringdb-cli: -cacert needs -tls")
+		return 2
+	}
 	if *useTLS {
-		opts = append(opts, client.WithTLS(&tls.Config{InsecureSkipVerify: *insecure}))
+		cfg := &tls.Config{InsecureSkipVerify: *insecure}
+		if *caCert != "" {
+			pool, err := loadCAs(*caCert)
+			if err != nil {
+				fmt.Fprintf(stderr, "ringdb-cli: -cacert %s: %v\n", *caCert, err)
+				return 2
+			}
+			cfg.RootCAs = pool
+		}
+		opts = append(opts, client.WithTLS(cfg))
 	}
 	dctx, cancel := withTimeout(ctx, *timeout)
 	c, err := client.New(dctx, *addr, opts...)
@@ -122,6 +137,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 1 // a script (stdin not a terminal) had an error reply
 	}
 	return 0
+}
+
+// loadCAs reads the PEM certificates of file into a pool.
+func loadCAs(file string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, errors.New("no PEM certificate in it")
+	}
+	return pool, nil
 }
 
 // outputStyle is how replies are printed: as -raw or -no-raw say, or
