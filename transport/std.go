@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net"
 	"os"
 	"sync"
@@ -376,6 +377,13 @@ func (n *netConn) readLoop() {
 		err := tc.HandshakeContext(ctx)
 		cancel()
 		if err != nil {
+			// At debug, as every client that is not one (a plain-text
+			// client, a port scanner, a handshake never finished) makes
+			// one: without it an operator whose clients refuse the
+			// certificate found nothing in the log at any level.
+			if !n.srv.closing.Load() {
+				slog.Debug("TLS handshake failed", "client", n.raw.RemoteAddr().String(), "err", err)
+			}
 			n.stop()
 			return
 		}

@@ -1,8 +1,13 @@
 package transport
 
 import (
+	"context"
 	"crypto/tls"
+	"log/slog"
 	"net"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -96,4 +101,65 @@ func TestTLSHandshakeRefused(t *testing.T) {
 	}
 	defer raw.Close()
 	expectClosedWithin(t, raw, 2500*time.Millisecond)
+}
+
+// recordHandler keeps the messages logged, with their attributes.
+type recordHandler struct {
+	mu   sync.Mutex
+	recs []string
+}
+
+func (h *recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *recordHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *recordHandler) WithGroup(string) slog.Handler            { return h }
+func (h *recordHandler) Handle(_ context.Context, r slog.Record) error {
+	line := r.Level.String() + " " + r.Message
+	r.Attrs(func(a slog.Attr) bool { line += " " + a.String(); return true })
+	h.mu.Lock()
+	h.recs = append(h.recs, line)
+	h.mu.Unlock()
+	return nil
+}
+
+func (h *recordHandler) lines() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.recs)
+}
+
+// TestTLSHandshakeFailureLogged: a failed handshake (here a plain-text
+// RESP client on the TLS port) is logged, once, at debug, with the
+// client's address and the reason. Nothing was logged at any level, so
+// an operator whose clients refused the certificate, or who pointed a
+// plain-text client at the TLS port, found nothing in the server's log.
+// Not parallel: it replaces slog's default logger.
+func TestTLSHandshakeFailureLogged(t *testing.T) {
+	h := &recordHandler{}
+	old := slog.Default()
+	slog.SetDefault(slog.New(h))
+	defer slog.SetDefault(old)
+
+	e, _ := startTLS(t, Config{})
+	raw, err := net.Dial("tcp", e.srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Write(cmd("PING")); err != nil {
+		t.Fatal(err)
+	}
+	expectClosedWithin(t, raw, 2*time.Second)
+	var got []string
+	eventually(t, "handshake failure logged", func() bool {
+		got = nil
+		for _, l := range h.lines() {
+			if strings.Contains(l, "TLS handshake") {
+				got = append(got, l)
+			}
+		}
+		return len(got) > 0
+	})
+	if len(got) != 1 || !strings.HasPrefix(got[0], "DEBUG ") || !strings.Contains(got[0], raw.LocalAddr().String()) || !strings.Contains(got[0], "does not look like a TLS handshake") {
+		t.Errorf("want one debug line naming the client and the reason, got %q", got)
+	}
 }
