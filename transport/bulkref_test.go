@@ -347,7 +347,7 @@ func TestIdleConnHoldsNoLargeCommand(t *testing.T) {
 func TestBulkRefCloseAfterPushWhileStalled(t *testing.T) {
 	t.Parallel() // its own servers; 21 s under -race, mostly waiting for closes
 	forEach(t, Config{Loops: 1}, func(t *testing.T, e *env) {
-		sc := stalledOnValue(t, e)
+		sc := stalledOnValue(t, e, 64<<20)
 		if err := sc.Push(binproto.OpMessage, func(w *Writer) {
 			w.Push(1)
 			w.BulkString("x")
@@ -396,34 +396,55 @@ func TestBulkRefStalledStreamBacksOff(t *testing.T) {
 
 // A push to a connection whose client reads none of a value written by
 // reference counts what is left of the value as pending output: past the
-// hard limit (with the value's batch let through) it disconnects the
-// client rather than queue more.
+// hard limit it disconnects the client rather than queue more. The value
+// (30 MiB) is under the hard limit (32 MiB), so that it is written without
+// a hold, whose slack would let the push through; the push (16 MiB) is
+// under it too, with all the output handed to the network besides (gnet
+// buffers at most about 1 MiB of a value at a time, std and pipe none), so
+// that it is what is left of the value, and nothing else, that takes the
+// push over the limit. (It was 16 MiB behind 64 MiB at a 1 MiB limit: a
+// push larger than the hard limit has been refused on its own since
+// pushes queued behind a value were bounded, and so was this one without
+// the value counted.)
 func TestBulkRefPushCountsStreamAgainstLimit(t *testing.T) {
-	forEach(t, Config{OutputHardLimit: 1 << 20}, func(t *testing.T, e *env) {
-		sc := stalledOnValue(t, e)
-		big := make([]byte, 16<<20)
+	const hard, value, push = 32 << 20, 30 << 20, 16 << 20
+	forEach(t, Config{OutputHardLimit: hard}, func(t *testing.T, e *env) {
+		sc := stalledOnValue(t, e, value)
 		err := sc.Push(binproto.OpMessage, func(w *Writer) {
 			w.Push(1)
-			w.Bulk(big)
+			w.Bulk(make([]byte, push))
 		})
 		if !errors.Is(err, ErrOutputLimit) {
-			t.Fatalf("push of 16 MiB behind 64 MiB unread at a 1 MiB hard limit: %v, want ErrOutputLimit", err)
+			t.Fatalf("push of %d MiB behind %d MiB unread at a %d MiB hard limit: %v, want ErrOutputLimit", push>>20, value>>20, hard>>20, err)
 		}
 		refsSettled(t, e)
 	})
 }
 
-// stalledOnValue has a new client request a 64 MiB value written by
+// stalledOnValue has a new client request a value of size bytes written by
 // reference, and read none of it; it returns the server's side of the
-// connection once the value is lent.
-func stalledOnValue(t *testing.T, e *env) *Conn {
+// connection once the value is being written. The client's receive buffer
+// is kept small, so that the kernels take at most a few MiB of the value
+// (the sender's buffer, up to tcp_wmem's 4 MiB), whatever the receive
+// side's autotuning allows (tcp_rmem up to 32 MiB here).
+func stalledOnValue(t *testing.T, e *env, size int) *Conn {
 	t.Helper()
 	c := e.conn(t)
-	c.write(t, cmd("BIGREF", strconv.Itoa(64<<20)))
+	if tc, ok := c.Conn.(*net.TCPConn); ok {
+		if err := tc.SetReadBuffer(64 << 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.write(t, cmd("BIGREF", strconv.Itoa(size)))
+	// BIGREF counts the value lent before it builds it (under -race on a
+	// loaded host that took seconds): wait for the server to be writing
+	// it, its pending output counting what is left of it.
 	eventually(t, "the value lent", func() bool { return e.h.lent.Load() == 1 })
 	e.h.connMu.Lock()
-	defer e.h.connMu.Unlock()
-	return e.h.conns[0]
+	sc := e.h.conns[0]
+	e.h.connMu.Unlock()
+	eventually(t, "the value being written", func() bool { return sc.PendingOutput() > 0 })
+	return sc
 }
 
 // A connection that goes idle after a large binary frame holds none of it
