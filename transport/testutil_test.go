@@ -43,6 +43,7 @@ type testHandler struct {
 	parks          atomic.Int64                   // requests BLOCK has parked
 	bigs           atomic.Int64                   // BIG requests served
 	bigsAtPing     atomic.Int64                   // bigs when PING (RESP) was last served
+	onBig          atomic.Pointer[func(k int64)]  // called with bigs as each BIG request is served
 	postpones      atomic.Int64                   // requests POSTPONE has postponed
 	retried        sync.Map                       // *Conn: its POSTPONE is being served again
 	rejectOpen     atomic.Pointer[binproto.Error] // Open fails with it when set
@@ -180,6 +181,14 @@ func (h *testHandler) ringRefs(w *Writer, n, k, m int) {
 	}
 }
 
+// bigServed counts a BIG (or BIGREF) request served, and calls onBig.
+func (h *testHandler) bigServed() {
+	k := h.bigs.Add(1)
+	if f := h.onBig.Load(); f != nil {
+		(*f)(k)
+	}
+}
+
 // block parks the request and completes it with reply after d.
 func (h *testHandler) block(c *Conn, d time.Duration, reply []byte) {
 	reply = append([]byte(nil), reply...)
@@ -256,7 +265,7 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 			w.Error(binproto.ClassErr, "wrong number of arguments for 'big' command")
 			return
 		}
-		h.bigs.Add(1)
+		h.bigServed()
 		if len(argv) == 3 {
 			h.bigArray(w, num(argv[1]), num(argv[2]))
 			return
@@ -266,7 +275,7 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 		// BIGREF n [after]: n pattern bytes by reference; with after, an
 		// array of that value, a second one (which BulkRef copies) and
 		// after.
-		h.bigs.Add(1)
+		h.bigServed()
 		if len(argv) == 3 {
 			w.Array(3)
 			h.bigRef(w, num(argv[1]))
@@ -279,7 +288,7 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 		// BIGREFS n k [m]: k values by reference (bigRefs); with m, m
 		// values lent in turn, k times in all, as MGET naming m keys
 		// again and again lends them.
-		h.bigs.Add(1)
+		h.bigServed()
 		if len(argv) == 4 {
 			h.ringRefs(w, num(argv[1]), num(argv[2]), num(argv[3]))
 			return
@@ -328,14 +337,14 @@ func (h *testHandler) serveBinary(c *Conn, req *Request, w *Writer) {
 		h.pushes(c, int(a[0].Int))
 		w.OK()
 	case opBig:
-		h.bigs.Add(1)
+		h.bigServed()
 		if len(a) == 2 {
 			h.bigArray(w, int(a[0].Int), int(a[1].Int))
 			return
 		}
 		w.Bulk(h.big[:min(int(a[0].Int), len(h.big))])
 	case opBigRef:
-		h.bigs.Add(1)
+		h.bigServed()
 		if len(a) == 2 {
 			h.bigRefs(w, int(a[0].Int), int(a[1].Int))
 			return
