@@ -69,6 +69,9 @@ const (
 	// loop's task of turns waits for its next one: long enough for the
 	// loop to poll its other connections first.
 	turnDelay = 50 * time.Microsecond
+	// paceWait is how long a std connection whose writer writes nothing
+	// (its client reads nothing) waits for each next turn (armPacer).
+	paceWait = 10 * time.Millisecond
 )
 
 // maxOpenFor returns the most connections, refused ones included, that the

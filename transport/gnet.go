@@ -492,7 +492,7 @@ func (s *gnetServer) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	}
 	g := &gnetConn{c: c, loop: l}
 	g.init(s.hub, g, &l.counters, &l.scratch, c.RemoteAddr(), gnetLocalAddr(c), c.Fd(), reject)
-	g.turnOut = turnOut // std serves each connection on its own goroutine
+	g.turnOut = turnOut
 	c.SetContext(g)
 	l.conns.Add(g)
 	s.register(&g.connState)

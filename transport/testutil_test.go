@@ -44,6 +44,7 @@ type testHandler struct {
 	bigs           atomic.Int64                   // BIG requests served
 	bigsAtPing     atomic.Int64                   // bigs when PING (RESP) was last served
 	onBig          atomic.Pointer[func(k int64)]  // called with bigs as each BIG request is served
+	bigHeld        atomic.Int64                   // most output a connection held (pending, and its batch's) as a RESP BIG was served
 	postpones      atomic.Int64                   // requests POSTPONE has postponed
 	retried        sync.Map                       // *Conn: its POSTPONE is being served again
 	rejectOpen     atomic.Pointer[binproto.Error] // Open fails with it when set
@@ -266,6 +267,9 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 			return
 		}
 		h.bigServed()
+		if held := c.PendingOutput() + int64(w.Len()); held > h.bigHeld.Load() {
+			h.bigHeld.Store(held) // one connection's requests at a time
+		}
 		if len(argv) == 3 {
 			h.bigArray(w, num(argv[1]), num(argv[2]))
 			return
