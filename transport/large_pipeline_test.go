@@ -3,7 +3,6 @@ package transport
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"syscall"
@@ -45,17 +44,7 @@ func TestLargePipelineTakesTurns(t *testing.T) {
 		}
 	}
 	e.h.onBig.Store(&onBig)
-	done := make(chan error, 1)
-	go func() {
-		for i := range n {
-			got, err := a.read()
-			if s, _ := got.(string); err != nil || len(s) != size {
-				done <- fmt.Errorf("reply %d: %d bytes, %v", i+1, len(s), err)
-				return
-			}
-		}
-		done <- nil
-	}()
+	done := readBigs(a, n, size)
 	a.write(t, bytes.Repeat(cmd("BIG", strconv.Itoa(size)), n))
 	if err := <-sent; err != nil {
 		t.Fatalf("b's PING: %v", err)

@@ -2,7 +2,6 @@ package transport
 
 import (
 	"bytes"
-	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -23,17 +22,7 @@ func TestPipelineOutputMadeAsRead(t *testing.T) {
 	e := startEnv(t, "std", Config{OutputHardLimit: 1 << 30, OutputSoftLimit: -1})
 	c := e.conn(t)
 	_ = c.SetDeadline(time.Now().Add(3 * time.Minute))
-	done := make(chan error, 1)
-	go func() {
-		for i := range n {
-			got, err := c.read()
-			if s, _ := got.(string); err != nil || len(s) != size {
-				done <- fmt.Errorf("reply %d: %d bytes, %v", i+1, len(s), err)
-				return
-			}
-		}
-		done <- nil
-	}()
+	done := readBigs(c, n, size)
 	c.write(t, bytes.Repeat(cmd("BIG", strconv.Itoa(size)), n))
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -714,3 +714,20 @@ func header(flags binproto.Flags, op binproto.Opcode, id, length uint32) []byte 
 	b = binary.BigEndian.AppendUint32(b, id)
 	return binary.BigEndian.AppendUint32(b, length)
 }
+
+// readBigs reads n replies of BIG size from c on a goroutine of its own and
+// sends the first failure, or nil once all have come, on the channel.
+func readBigs(c *client, n, size int) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		for i := range n {
+			got, err := c.read()
+			if s, _ := got.(string); err != nil || len(s) != size {
+				done <- fmt.Errorf("reply %d: %d bytes, %v", i+1, len(s), err)
+				return
+			}
+		}
+		done <- nil
+	}()
+	return done
+}
