@@ -13,7 +13,7 @@
 #
 # Environment: ROUNDS (3), SIZE (2097152), N (200), TRANSPORTS ("gnet";
 # "gnet std" adds ringdb on the std transport, as server "std"),
-# PORT_BASE (26679; the ringdb servers take the next ports).
+# PORT_BASE (26699; the ringdb servers take the next ports).
 set -uo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -21,7 +21,7 @@ set -uo pipefail
 ROUNDS=${ROUNDS:-3}
 SIZE=${SIZE:-2097152}
 N=${N:-200}
-PORT_BASE=${PORT_BASE:-26679}
+PORT_BASE=${PORT_BASE:-26699}
 
 need "redis-server redis-tools" redis-server redis-cli
 make_tmp

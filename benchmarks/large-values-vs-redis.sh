@@ -18,7 +18,7 @@
 # Environment: ROUNDS (3), SIZES ("40000 300000"), MAXMEMORY_MB (64),
 # GET_MAXMEMORY_MB (1024),
 # BYTES (of values written per run, 1.6e9: 25x the bound), PORT_BASE
-# (26579; ringdb takes the next port).
+# (26599; ringdb takes the next port).
 set -uo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -28,7 +28,7 @@ SIZES=${SIZES:-"40000 300000"}
 MAXMEMORY_MB=${MAXMEMORY_MB:-64}
 GET_MAXMEMORY_MB=${GET_MAXMEMORY_MB:-1024}
 BYTES=${BYTES:-1600000000}
-PORT_BASE=${PORT_BASE:-26579}
+PORT_BASE=${PORT_BASE:-26599}
 
 need "redis-server redis-tools" redis-server redis-benchmark
 make_tmp

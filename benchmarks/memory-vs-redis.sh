@@ -23,11 +23,11 @@
 #
 # ringdb runs as by default, its /metrics endpoint on (per-connection
 # command counters come with it), on METRICS_PORT_BASE plus its port's
-# offset from PORT_BASE: by default its own port plus 100.
+# offset from PORT_BASE: by default its own port plus 50.
 #
 # Environment: KEYS (1048576), CONNS (10000), SETTLE (3 s), CONN_SETTLE
 # (20 s), PORT_BASE (first of three loopback ports, 26479),
-# METRICS_PORT_BASE (PORT_BASE + 100), MAXMEMORY (3GiB, ringdb's
+# METRICS_PORT_BASE (PORT_BASE + 50), MAXMEMORY (3GiB, ringdb's
 # --maxmemory).
 set -uo pipefail
 # shellcheck source=lib.sh
@@ -38,7 +38,7 @@ CONNS=${CONNS:-10000}
 SETTLE=${SETTLE:-3}
 CONN_SETTLE=${CONN_SETTLE:-20}
 PORT_BASE=${PORT_BASE:-26479}
-METRICS_PORT_BASE=${METRICS_PORT_BASE:-$((PORT_BASE + 100))}
+METRICS_PORT_BASE=${METRICS_PORT_BASE:-$((PORT_BASE + 50))}
 MAXMEMORY=${MAXMEMORY:-3GiB}
 
 need "redis-server redis-tools" redis-server redis-cli

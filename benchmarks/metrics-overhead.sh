@@ -16,7 +16,7 @@
 #
 # Every run is `redis-benchmark -c 50 -d 64 -r 100000 -n N -P 16 -t TEST --csv`.
 # Environment: ROUNDS (3), TESTS ("set get"), N (2000000), CLIENTS (50),
-# PORT_BASE (26479: on, +1: off, +2: the on server's metrics).
+# PORT_BASE (26879: on, +1: off, +2: the on server's metrics).
 set -uo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -25,7 +25,7 @@ ROUNDS=${ROUNDS:-3}
 TESTS=${TESTS:-"set get"}
 N=${N:-2000000}
 CLIENTS=${CLIENTS:-50}
-PORT_BASE=${PORT_BASE:-26479}
+PORT_BASE=${PORT_BASE:-26879}
 
 need redis-tools redis-benchmark
 make_tmp
