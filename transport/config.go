@@ -51,7 +51,14 @@ const (
 	handshakeWait = 10 * time.Second
 	// holdWait is how long a client on hold for its output at the hard
 	// limit may go without reading any of it before it is disconnected.
-	holdWait = 2 * time.Second
+	// Progress shows only once a piece of output has gone (std: a 64 KiB
+	// write; TCP: a window update, about as much), so a reader must keep
+	// up a few KB/s at least. It was 2 s, and a client reading steadily
+	// but starved of CPU for that long (a throttled container, a loaded
+	// host) lost its connection; NATS raised its slow-consumer write
+	// deadline from 2 to 10 s for the same reason. Memory does not depend
+	// on it: a client on hold is served nothing more.
+	holdWait = 10 * time.Second
 	// maxTick is the longest interval between two housekeeping sweeps (idle
 	// timeout, soft output limit, refused connections).
 	maxTick = time.Second
@@ -147,6 +154,9 @@ func newSettings(cfg Config) *settings {
 		cfg.IdleTimeout = 0
 	}
 	cfg.Loops = loopCount(cfg.Loops)
+	if cfg.holdWait <= 0 {
+		cfg.holdWait = holdWait
+	}
 	s := &settings{
 		cfg: cfg,
 		respLim: resp.Limits{

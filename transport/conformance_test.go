@@ -385,8 +385,9 @@ func heapNow() uint64 {
 }
 
 // TestOutputHardLimit: a client that asks for 256 MiB of replies and reads
-// none of them is disconnected at the hard limit, and the server's heap
-// stays bounded meanwhile.
+// none of them is disconnected at the hard limit (once it has read nothing
+// on hold for holdWait, 2 s here), and the server's heap stays bounded
+// meanwhile.
 func TestOutputHardLimit(t *testing.T) {
 	const (
 		hard  = 2 << 20
@@ -394,7 +395,7 @@ func TestOutputHardLimit(t *testing.T) {
 		total = 256 << 20
 		bound = 64 << 20 // heap growth allowed, far below total
 	)
-	forEach(t, Config{OutputHardLimit: hard, OutputSoftLimit: -1}, func(t *testing.T, e *env) {
+	forEach(t, Config{OutputHardLimit: hard, OutputSoftLimit: -1, holdWait: 2 * time.Second}, func(t *testing.T, e *env) {
 		for _, binary := range []bool{false, true} {
 			before := e.stats().OutputBufferDisconnects
 			c := e.conn(t)

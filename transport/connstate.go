@@ -863,7 +863,17 @@ func (cs *connState) holdStalled(pend, now int64) bool {
 		}
 		return false
 	}
-	return time.Duration(now-at) > holdWait && cs.holdAt.Load() == at
+	// Output added since the last look raises the mark, holdAt staying:
+	// reading counts from the most pending since the client last read.
+	// So the batch that put the connection on hold counts even when the
+	// sweeper looked before it was enqueued, as does a push or a parked
+	// request's reply, and a client that reads some of it shows progress.
+	for h := cs.holdPend.Load(); pend > h && cs.holdAt.Load() == at; h = cs.holdPend.Load() {
+		if cs.holdPend.CompareAndSwap(h, pend) {
+			break
+		}
+	}
+	return time.Duration(now-at) > cs.hub.cfg.holdWait && cs.holdAt.Load() == at
 }
 
 // resumeAt is the pending output at or under which a held connection is

@@ -16,16 +16,17 @@ import (
 // transport's own buffer: once the kernel's socket buffers are full, MBs
 // on TCP, that moves only when the kernel frees a large part of its send
 // buffer, which at this rate took over a second; it now adds the kernel's
-// send queue.)
+// send queue.) It runs with a hold wait of 2 s, a fifth of the default.
 func TestSteadyReaderOnHoldNotCutOff(t *testing.T) {
 	t.Parallel()
-	forEach(t, Config{OutputHardLimit: 1 << 20}, func(t *testing.T, e *env) {
+	const wait = 2 * time.Second
+	forEach(t, Config{OutputHardLimit: 1 << 20, holdWait: wait}, func(t *testing.T, e *env) {
 		c := e.conn(t)
 		c.write(t, bytes.Repeat(cmd("BIG", strconv.Itoa(100<<10)), 400))
 		buf := make([]byte, 64<<10)
 		got := 0
 		start := time.Now()
-		for time.Since(start) < 2*holdWait+time.Second {
+		for time.Since(start) < 2*wait+time.Second {
 			n, err := c.Conn.Read(buf)
 			got += n
 			if err != nil {
@@ -96,4 +97,40 @@ func TestPushWhileSlackPendingNotCutOff(t *testing.T) {
 			t.Fatalf("push: %v (output-limit disconnects: %d)", err, e.stats().OutputBufferDisconnects)
 		}
 	})
+}
+
+// Progress on hold counts from the most output pending since the client
+// last read. std's sweeper could look between hold and the enqueue of the
+// batch that put the connection on hold, taking the pending output
+// without that batch as its mark; a client then had to read the whole
+// batch (up to its turn, 1 MiB) before any reading counted, and one
+// starved of CPU on a loaded host was disconnected while reading.
+func TestHoldProgressCountsFromOutputAddedLater(t *testing.T) {
+	const wait = time.Second
+	cs, _ := newTestState(pingHandler{}, Config{OutputHardLimit: 1000, holdWait: wait})
+	cs.process(nil, cmd("PING")) // detect the protocol
+	cs.hold(nil, 0)
+	now := cs.hub.now()
+	step := func(pend int64, d time.Duration) bool {
+		now += int64(d)
+		return cs.holdStalled(pend, now)
+	}
+	if step(900, 0) { // the sweeper, before the batch is counted
+		t.Fatal("stalled at once")
+	}
+	if step(1200, wait*9/10) { // the batch's 300 bytes, counted
+		t.Fatal("stalled before holdWait")
+	}
+	if step(1100, wait*9/10) {
+		t.Fatal("a client that read 100 bytes of its output in holdWait was taken for a stalled one")
+	}
+	if step(1100, wait*9/10) {
+		t.Fatal("stalled before holdWait since it last read")
+	}
+	if step(1150, 0) { // a push or a parked request's reply
+		t.Fatal("stalled before holdWait since it last read")
+	}
+	if !step(1150, wait*2/10) {
+		t.Fatal("a client that read nothing for holdWait, output added meanwhile, was not taken for a stalled one")
+	}
 }

@@ -120,6 +120,10 @@ type Config struct {
 	Binary binproto.Limits
 	// Loops is the number of gnet event loops (default GOMAXPROCS).
 	Loops int
+
+	// holdWait overrides the package's holdWait (tests: a client that
+	// stops reading on hold is disconnected after it).
+	holdWait time.Duration
 }
 
 // RESPLimits mirrors resp.Limits so that callers need not import resp.
