@@ -32,8 +32,9 @@ const (
 // testHandler is a small Handler: PING, ECHO, SET, GET over a map, plus
 // test commands that park (BLOCK), postpone (POSTPONE), push (PUSH), write
 // big replies (BIG) and close (QUIT). The same commands exist as binary
-// opcodes, but for NOIDLE (RESP only), which exempts the connection from
-// the idle timeout.
+// opcodes, but for two RESP only: NOIDLE, which exempts the connection
+// from the idle timeout, and SLEEP, which keeps the connection's
+// processing busy (a handler must not block, but a test may need it busy).
 type testHandler struct {
 	mu   sync.Mutex
 	data map[string][]byte
@@ -46,6 +47,7 @@ type testHandler struct {
 	onBig          atomic.Pointer[func(k int64)]  // called with bigs as each BIG request is served
 	bigHeld        atomic.Int64                   // most output a connection held (pending, and its batch's) as a RESP BIG was served
 	postpones      atomic.Int64                   // requests POSTPONE has postponed
+	sleeps         atomic.Int64                   // SLEEP requests begun
 	retried        sync.Map                       // *Conn: its POSTPONE is being served again
 	rejectOpen     atomic.Pointer[binproto.Error] // Open fails with it when set
 	lent, released atomic.Int64                   // values BIGREF lent, and released
@@ -236,7 +238,7 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 	}
 	argv := req.Argv
 	name := strings.ToLower(string(argv[0]))
-	arity := map[string]int{"ping": 1, "echo": 2, "set": 3, "get": 2, "block": 3, "push": 2, "quit": 1, "hello": 2, "noidle": 1, "postpone": 3}
+	arity := map[string]int{"ping": 1, "echo": 2, "set": 3, "get": 2, "block": 3, "push": 2, "quit": 1, "hello": 2, "noidle": 1, "postpone": 3, "sleep": 2}
 	if n, ok := arity[name]; ok && len(argv) != n {
 		w.Error(binproto.ClassErr, "wrong number of arguments for '"+name+"' command")
 		return
@@ -303,6 +305,10 @@ func (h *testHandler) Serve(c *Conn, req *Request, w *Writer) {
 		c.Close()
 	case "noidle":
 		c.SetIdleExempt(true)
+		w.OK()
+	case "sleep":
+		h.sleeps.Add(1)
+		time.Sleep(time.Duration(num(argv[1])) * time.Millisecond)
 		w.OK()
 	case "hello":
 		v := num(argv[1])
