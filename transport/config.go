@@ -49,6 +49,13 @@ const (
 	closeWait = 5 * time.Second
 	// handshakeWait bounds a TLS handshake.
 	handshakeWait = 10 * time.Second
+	// notifyWait bounds what a TLS connection closed at once (CLIENT KILL,
+	// an output limit) waits on before its socket is closed: the write
+	// its writer is in, then the close_notify alert. Either goes through
+	// at once unless the client has stopped reading and its socket is
+	// full, when neither ever would; short, as the close is meant to be
+	// immediate.
+	notifyWait = 100 * time.Millisecond
 	// holdWait is how long a client on hold for its output at the hard
 	// limit may go without reading any of it before it is disconnected.
 	// Progress shows only once a piece of output has gone (std: a 64 KiB

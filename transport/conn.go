@@ -180,7 +180,11 @@ func (c *Conn) Close() { c.ops.close(c) }
 
 // Abort closes the connection at once, dropping output not yet written
 // (CLIENT KILL: Redis frees the client with whatever it had pending).
-// Safe from any goroutine; after Close, it still cuts the wait short.
+// Over TLS the session still ends with a close_notify alert, as from
+// Redis, unless the client has stopped reading: its socket full, it is
+// closed without one within 200 ms (the write under way, then the alert,
+// get 100 ms each). Safe from any goroutine; after Close, it still cuts
+// the wait short.
 func (c *Conn) Abort() { c.ops.abort(c) }
 
 // Parked is a request whose reply comes later.

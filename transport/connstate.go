@@ -40,7 +40,9 @@ type connTransport interface {
 	wake()
 	// abort closes the connection at once, dropping pending output; the
 	// transport then finishes it as any closed connection. It must not
-	// block. REQUIRES: cs.mu held.
+	// block. (std over TLS ends the session with close_notify first,
+	// which a client that has stopped reading gets notifyWait for.)
+	// REQUIRES: cs.mu held.
 	abort()
 	// sendQueued returns the output the kernel holds for the peer, not
 	// yet acknowledged (0 where unknown). Safe from any goroutine.

@@ -145,7 +145,8 @@ func (s *netServer) accept(c net.Conn) {
 		wdone: make(chan struct{}),
 	}
 	if s.cfg.TLS != nil {
-		n.nc = tls.Server(c, s.cfg.TLS)
+		n.sock = &tlsSock{Conn: c}
+		n.nc = tls.Server(n.sock, s.cfg.TLS)
 		n.handshaking = true
 	}
 	n.init(s.hub, n, &n.counters, nil, c.RemoteAddr(), c.LocalAddr(), connFD(c), reject)
@@ -264,6 +265,9 @@ type netConn struct {
 	srv *netServer
 	nc  net.Conn // the connection, TLS-wrapped with TLS
 	raw net.Conn // the socket under nc: closing it aborts at once
+	// sock is the socket under the TLS session, whose deadlines an
+	// abort bounds; nil without TLS.
+	sock *tlsSock
 
 	// procMu is the processing context: process runs only with it held,
 	// on the reader or the writer goroutine.
@@ -285,7 +289,12 @@ type netConn struct {
 	spare      []byte // the writer's previous buffer, for reuse. REQUIRES: connState.mu
 	wakeReq    bool   // process(nil) is due. REQUIRES: connState.mu
 	flushClose bool   // close once outq is written. REQUIRES: connState.mu
-	stopped    bool   // aborted: the writer exits. REQUIRES: connState.mu
+	// stopped: aborted; the writer writes nothing more and exits, the
+	// reader serves nothing more. Set under connState.mu, read anywhere.
+	stopped atomic.Bool
+	// wfail: a write failed, perhaps within a TLS record, after which no
+	// close_notify can go (closeNotify). The writer goroutine's.
+	wfail bool
 	// handshaking: the reader is in the TLS handshake, whose deadline is
 	// its own (idleChanged leaves it alone). REQUIRES: connState.mu
 	handshaking bool
@@ -363,10 +372,21 @@ func (n *netConn) idleChanged() {
 // decoders implements connTransport: a connection keeps its decoder.
 func (n *netConn) decoders() *decPool { return nil }
 
-// abort implements connTransport.
+// abort implements connTransport. Without TLS, or before the TLS
+// handshake is done, it closes the socket. A TLS session is ended with
+// close_notify rather than cut under the client: the writer sends it as it
+// exits (closeNotify), and abort bounds by notifyWait whatever it waits on
+// meanwhile (a write to a client that reads nothing, which the closed
+// socket would have ended at once). It never waits itself.
 func (n *netConn) abort() {
-	n.stopped = true
-	_ = n.raw.Close()
+	if n.stopped.Swap(true) {
+		return // a second abort must not move the bound on
+	}
+	if n.sock != nil && !n.handshaking {
+		n.sock.bound(notifyWait)
+	} else {
+		_ = n.raw.Close()
+	}
 	n.signal()
 }
 
@@ -424,6 +444,11 @@ func (n *netConn) readLoop() {
 			deadline = false
 		}
 		k, err := n.nc.Read(buf)
+		if n.stopped.Load() {
+			// Aborted: a TLS socket is still open, for close_notify,
+			// but what it reads is not served.
+			return
+		}
 		if k > 0 {
 			n.procMu.Lock()
 			quit := n.enqueue(n.process(n.batch[:0], buf[:k]))
@@ -528,7 +553,7 @@ func (n *netConn) enqueue(out []byte) bool {
 		n.overflow, n.closing = true, true
 		n.setQuit(true)
 	}
-	if n.quit && !n.flushClose && !n.stopped {
+	if n.quit && !n.flushClose && !n.stopped.Load() {
 		if n.abortive {
 			n.abort()
 		} else {
@@ -546,6 +571,7 @@ func (n *netConn) enqueue(out []byte) bool {
 // queue and writes the queued output, until the connection closes.
 func (n *netConn) writeLoop() {
 	defer close(n.wdone)
+	defer n.closeNotify()
 	for range n.kick {
 		n.mu.Lock()
 		wake := n.wakeReq
@@ -582,6 +608,9 @@ func (n *netConn) writeLoop() {
 // false once the connection is closed (ok).
 func (n *netConn) writeStream() (more, ok bool) {
 	for {
+		if n.stopped.Load() {
+			return false, false
+		}
 		n.procMu.Lock()
 		if !n.streaming || n.abortive {
 			n.procMu.Unlock()
@@ -615,6 +644,7 @@ func (n *netConn) writeStream() (more, ok bool) {
 		if err == nil {
 			n.moved()
 		} else {
+			n.wfail = true
 			n.mu.Lock()
 			n.abort()
 			n.mu.Unlock()
@@ -680,7 +710,7 @@ func (n *netConn) pace() {
 func (n *netConn) flush() bool {
 	for {
 		n.mu.Lock()
-		if n.stopped {
+		if n.stopped.Load() {
 			n.mu.Unlock()
 			return false
 		}
@@ -703,6 +733,12 @@ func (n *netConn) flush() bool {
 		// (connState.holdStalled).
 		var err error
 		for rest := buf; len(rest) > 0 && err == nil; {
+			if n.stopped.Load() {
+				// Aborted: the rest is dropped (a TLS socket is
+				// still open, for close_notify).
+				n.pendOut.Add(-int64(len(rest)))
+				break
+			}
 			piece := rest[:min(len(rest), flushPiece)]
 			var k int
 			k, err = n.nc.Write(piece)
@@ -712,6 +748,7 @@ func (n *netConn) flush() bool {
 			n.pendOut.Add(-int64(len(piece)))
 			rest = rest[len(piece):]
 			if err != nil {
+				n.wfail = true
 				n.pendOut.Add(-int64(len(rest)))
 			} else {
 				n.moved()
