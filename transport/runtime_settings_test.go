@@ -55,8 +55,9 @@ func TestSetIdleTimeoutAtRunTime(t *testing.T) {
 		}
 		// The margins are wide: under -race on two busy cores (CI runs the
 		// packages side by side) a 100 ms sleep has overrun by another
-		// 100 ms, which a 200 ms timeout took for idleness.
-		const timeout = 600 * time.Millisecond
+		// 100 ms, which a 200 ms timeout took for idleness, and busy has
+		// gone 600 ms without a PING (closed, it failed its last one).
+		const timeout = 1500 * time.Millisecond
 		time.Sleep(timeout + 200*time.Millisecond) // idle for longer than the timeout to come
 		rs.SetIdleTimeout(timeout)
 		start := time.Now()
