@@ -47,6 +47,10 @@ type connTransport interface {
 	// sendQueued returns the output the kernel holds for the peer, not
 	// yet acknowledged (0 where unknown). Safe from any goroutine.
 	sendQueued() int64
+	// inputWaiting reports whether the client has sent input that the
+	// kernel holds and the transport has not read yet (false where
+	// unknown). REQUIRES: the processing context.
+	inputWaiting() bool
 	// closeRequested learns that a close was requested (Close, Shutdown),
 	// so that a write already waiting on a client that does not read is
 	// bounded by closeWait too: the wake may not get its turn until that
@@ -993,7 +997,8 @@ func (cs *connState) refuseWait() time.Duration {
 // parked (blocked) client is never idle, as in Redis; nor is one
 // on hold, which has requests waiting for it to read its output and sends
 // nothing meanwhile (holdStalled catches one that stops reading), nor one
-// the handler exempted (Conn.SetIdleExempt: a MONITOR client).
+// the handler exempted (Conn.SetIdleExempt: a MONITOR client), nor one
+// whose input waits in the kernel for the transport to read it.
 func (cs *connState) idle(now int64) bool {
 	t := cs.hub.idleTimeoutNow()
 	if w := cs.handed - cs.pendOut.Load(); w != cs.idleWritten {
@@ -1006,7 +1011,18 @@ func (cs *connState) idle(now int64) bool {
 	// lastRead is kept only while a timeout is on: one set later counts
 	// from when it was set.
 	last := max(cs.lastRead, cs.hub.idleFrom.Load())
-	return t > 0 && !cs.parked && !cs.held && !cs.quit && !cs.idleExempt.Load() && time.Duration(now-last) > t
+	if t <= 0 || cs.parked || cs.held || cs.quit || cs.idleExempt.Load() || time.Duration(now-last) <= t {
+		return false
+	}
+	if cs.tr.inputWaiting() {
+		// A request waits in the socket, unread: the server was late to
+		// it (a loaded host, a long command before it on the loop), not
+		// the client. Redis reads its clients before its cron looks at
+		// them; a sweep here may run first.
+		cs.lastRead = now
+		return false
+	}
+	return true
 }
 
 // finish runs once the connection has closed: it stops pushes and

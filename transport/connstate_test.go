@@ -8,11 +8,16 @@ import (
 )
 
 // nopTransport stands in for a transport in connState unit tests.
-type nopTransport struct{ wakes, aborts int }
+// waiting is what inputWaiting reports.
+type nopTransport struct {
+	wakes, aborts int
+	waiting       bool
+}
 
 func (t *nopTransport) wake()              { t.wakes++ }
 func (t *nopTransport) abort()             { t.aborts++ }
 func (t *nopTransport) sendQueued() int64  { return 0 }
+func (t *nopTransport) inputWaiting() bool { return t.waiting }
 func (t *nopTransport) closeRequested()    {}
 func (t *nopTransport) idleChanged()       {}
 func (t *nopTransport) decoders() *decPool { return nil }

@@ -198,6 +198,9 @@ func (g *gnetConn) wake() { _ = g.c.Wake(nil) }
 // sendQueued implements connTransport.
 func (g *gnetConn) sendQueued() int64 { return socketSendQueued(uintptr(g.c.Fd())) }
 
+// inputWaiting implements connTransport.
+func (g *gnetConn) inputWaiting() bool { return socketRecvQueued(uintptr(g.c.Fd())) > 0 }
+
 // abort implements connTransport.
 func (g *gnetConn) abort() { _ = g.c.Close() }
 

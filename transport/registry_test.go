@@ -45,7 +45,7 @@ func TestRegistryList(t *testing.T) {
 // a loop (each close takes it out of the list being walked) closes every
 // one of them, and spares the one that is busy. (The busy one pings every
 // 50 ms; with a 300 ms timeout a loaded host once stalled it past that,
-// and it was closed as idle too, fairly.)
+// and it was closed as idle too.)
 func TestSweepClosesManyAtOnce(t *testing.T) {
 	t.Parallel()
 	e := startEnv(t, "gnet", Config{Loops: 1, IdleTimeout: time.Second})

@@ -16,3 +16,13 @@ func socketSendQueued(fd uintptr) int64 {
 	}
 	return int64(n)
 }
+
+// socketRecvQueued returns the bytes waiting in the kernel's receive queue
+// of socket fd, not read yet (FIONREAD), or 0.
+func socketRecvQueued(fd uintptr) int64 {
+	var n int32
+	if _, _, e := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n))); e != 0 {
+		return 0
+	}
+	return int64(n)
+}

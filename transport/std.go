@@ -321,17 +321,25 @@ func (n *netConn) wake() {
 }
 
 // sendQueued implements connTransport.
-func (n *netConn) sendQueued() int64 {
+func (n *netConn) sendQueued() int64 { return n.socketQueue(socketSendQueued) }
+
+// inputWaiting implements connTransport. Under TLS it sees the socket's
+// encrypted bytes, which are input all the same.
+func (n *netConn) inputWaiting() bool { return n.socketQueue(socketRecvQueued) > 0 }
+
+// socketQueue returns what queue says of the socket, or 0 without one
+// (net.Pipe: a write completes only as it is read).
+func (n *netConn) socketQueue(queue func(fd uintptr) int64) int64 {
 	sc, ok := n.raw.(syscall.Conn)
 	if !ok {
-		return 0 // net.Pipe: writes complete only as they are read
+		return 0
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
 		return 0
 	}
 	var q int64
-	_ = rc.Control(func(fd uintptr) { q = socketSendQueued(fd) })
+	_ = rc.Control(func(fd uintptr) { q = queue(fd) })
 	return q
 }
 
