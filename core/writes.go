@@ -218,7 +218,12 @@ func (k *Keyspace) setOpt(dst, key, value []byte, o SetOptions, lend bool) (SetR
 	}
 	s, h := k.shardFor(key)
 	counted := false // by an earlier run
-	return retrying(k, func() (SetResult, error) {
+	// A plain SET does not read the old value: its shed may evict it.
+	var keep []byte
+	if o.NX || o.XX || o.KeepTTL || o.Get {
+		keep = key
+	}
+	return retryingKey(k, keep, func() (SetResult, error) {
 		res := SetResult{Prev: dst}
 		expireAt := expireAt
 		if err := k.lock(s); err != nil {
@@ -337,7 +342,7 @@ func (k *Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
 		return 0, err
 	}
 	s, h := k.shardFor(key)
-	return retrying(k, func() (int64, error) {
+	return retryingKey(k, key, func() (int64, error) {
 		if err := k.lock(s); err != nil {
 			return 0, err
 		}
@@ -389,7 +394,7 @@ func (k *Keyspace) Append(key, value []byte) (int, error) {
 		return 0, err
 	}
 	s, h := k.shardFor(key)
-	return retrying(k, func() (int, error) {
+	return retryingKey(k, key, func() (int, error) {
 		if err := k.lock(s); err != nil {
 			return 0, err
 		}
@@ -673,7 +678,7 @@ func (k *Keyspace) PExpireAt(key []byte, unixMs int64, c ExpireCond) (bool, erro
 		return false, ErrSyntax
 	}
 	s, h := k.shardFor(key)
-	return retrying(k, func() (bool, error) {
+	return retryingKey(k, key, func() (bool, error) {
 		if err := k.lock(s); err != nil {
 			return false, err
 		}
@@ -715,7 +720,7 @@ func (k *Keyspace) PExpireAt(key []byte, unixMs int64, c ExpireCond) (bool, erro
 // then stays) only when even that room is not there.
 func (k *Keyspace) Persist(key []byte) (bool, error) {
 	s, h := k.shardFor(key)
-	return retrying(k, func() (bool, error) {
+	return retryingKey(k, key, func() (bool, error) {
 		if err := k.lock(s); err != nil {
 			return false, err
 		}
