@@ -459,6 +459,10 @@ func (n *netConn) readLoop() {
 		}
 		if k > 0 {
 			n.procMu.Lock()
+			if n.stopped.Load() { // aborted while it waited
+				n.procMu.Unlock()
+				return
+			}
 			quit := n.enqueue(n.process(n.batch[:0], buf[:k]))
 			n.armPacer()
 			n.procMu.Unlock()
@@ -585,7 +589,7 @@ func (n *netConn) writeLoop() {
 		wake := n.wakeReq
 		n.wakeReq = false
 		n.mu.Unlock()
-		if wake {
+		if wake && !n.stopped.Load() {
 			n.procMu.Lock()
 			n.enqueue(n.process(n.batch[:0], nil))
 			n.procMu.Unlock()
@@ -670,7 +674,7 @@ func (n *netConn) writeStream() (more, ok bool) {
 func (n *netConn) resumeHeld() bool {
 	n.procMu.Lock()
 	defer n.procMu.Unlock()
-	if !n.held && !n.yielded || n.quit {
+	if !n.held && !n.yielded || n.quit || n.stopped.Load() {
 		return false
 	}
 	out := n.process(n.batch[:0], nil)
@@ -704,7 +708,9 @@ func (n *netConn) pace() {
 	n.procMu.Lock()
 	defer n.procMu.Unlock()
 	n.paced = false
-	if n.ended || !n.yielded || n.quit {
+	if n.ended || !n.yielded || n.quit || n.stopped.Load() {
+		// Aborted: nothing more is served. (Over TLS the writer may
+		// wait notifyWait on the client before the connection ends.)
 		return
 	}
 	if n.bytesOut.Load() == n.paceMark && n.enqueue(n.process(n.batch[:0], nil)) {

@@ -344,3 +344,76 @@ func TestTLSStalledClientCutPromptly(t *testing.T) {
 		})
 	}
 }
+
+// TestTLSAbortServesNothingMore: a TLS connection closed at once (an
+// output limit) serves none of the requests it has read. The abort leaves
+// the socket open for close_notify, the writer blocked for notifyWait on
+// a client that does not read; meanwhile the pacer, which serves the next
+// turn of a pipeline whose client reads nothing, served one more turn of
+// it, and a reader that had read a request before the abort served it:
+// requests run whose fate the client never learns, where Redis runs
+// nothing more for a client it is closing.
+func TestTLSAbortServesNothingMore(t *testing.T) {
+	t.Parallel()
+	const hard = 16 << 20
+	cases := []struct {
+		name string
+		// load has c send requests that wait to be served when n's
+		// processing context is free; n.procMu is held when it returns.
+		load func(t *testing.T, e *env, c *client, n *netConn)
+	}{
+		{"next-turn", func(t *testing.T, e *env, c *client, n *netConn) {
+			// 400 replies of 64 KiB, 16 to a turn: 25 turns, the
+			// pacer serving one each paceWait as the client reads
+			// nothing (on a pipe the writer waits in its first
+			// write), under the hard limit until the 16th.
+			pipeline := bytes.Repeat(cmd("BIG", "65536"), 400)
+			in := e.stats().BytesIn
+			c.write(t, pipeline)
+			eventually(t, "the pipeline read and two turns served", func() bool {
+				return e.stats().BytesIn == in+uint64(len(pipeline)) && e.h.bigs.Load() >= 32
+			})
+			n.procMu.Lock() // between two turns
+		}},
+		{"read-before", func(t *testing.T, _ *env, c *client, n *netConn) {
+			n.procMu.Lock()
+			// On a pipe the write returns once the reader has read it:
+			// the reader then waits for the processing context.
+			c.write(t, cmd("BIG", "10"))
+			time.Sleep(50 * time.Millisecond)
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cert, pool := selfSigned(t)
+			e := startEnv(t, "pipe", Config{
+				OutputHardLimit: hard,
+				TLS:             &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+			})
+			ccfg := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+			c := dialTLS(t, e, ccfg, nil)
+			c.write(t, cmd("PING"))
+			c.expect(t, "PONG")
+			sc := serverConn(t, e, 0)
+			var n *netConn
+			for _, cs := range e.srv.(*Pipe).snapshot() {
+				n = cs.tr.(*netConn)
+			}
+			tc.load(t, e, c, n)
+			err := sc.Push(binproto.OpMessage, func(w *Writer) {
+				w.Push(1)
+				w.BulkString(strings.Repeat("m", hard+1))
+			})
+			served := e.h.bigs.Load()
+			n.procMu.Unlock()
+			if !errors.Is(err, ErrOutputLimit) {
+				t.Fatalf("push past the hard limit: %v", err)
+			}
+			eventually(t, "connection closed", func() bool { return e.h.closed.Load() == 1 })
+			if got := e.h.bigs.Load(); got != served {
+				t.Fatalf("%d requests served after the connection was closed for its output limit", got-served)
+			}
+		})
+	}
+}
