@@ -176,6 +176,7 @@ type connState struct {
 	closed     bool           // finished; the transport is gone. REQUIRES: mu
 	overflow   bool           // disconnected by an output limit. REQUIRES: mu
 	protoKnown bool           // the first byte has set proto. REQUIRES: mu
+	left       bool           // out of the MaxClients count (leaveLocked). REQUIRES: mu
 	closeClass binproto.Class // why closeReq was set. REQUIRES: mu
 	closeMsg   string         // REQUIRES: mu
 }
@@ -1034,13 +1035,13 @@ func (cs *connState) finish() {
 	overflow := cs.overflow
 	cs.inbox = nil
 	cs.inboxLen.Store(0)
+	cs.leaveLocked()
 	cs.mu.Unlock()
 	// Counted gone before the handler forgets the session: a reader of
 	// both counts (INFO connected_clients) then never sees the connection
 	// gone from the handler but still open in the transport.
 	if !cs.reject {
 		cs.st.gone.Add(1)
-		cs.hub.active.Add(-1)
 	}
 	// So is an output-limit disconnect: a reader that sees the session
 	// gone (a MONITOR client off the list) then sees it counted too.
@@ -1064,6 +1065,18 @@ func (cs *connState) finish() {
 	}
 	if cs.bdec != nil {
 		cs.bdec.Reset()
+	}
+}
+
+// leaveLocked gives up the connection's MaxClients place, once: as it
+// finishes, or as soon as it is aborted where the transport takes a moment
+// to finish it (std over TLS waits up to notifyWait for close_notify), so
+// that a killed client's place is free as the kill returns, as Redis frees
+// a killed client at once. REQUIRES: cs.mu held.
+func (cs *connState) leaveLocked() {
+	if !cs.reject && !cs.left {
+		cs.left = true
+		cs.hub.active.Add(-1)
 	}
 }
 

@@ -385,11 +385,13 @@ func (n *netConn) decoders() *decPool { return nil }
 // close_notify rather than cut under the client: the writer sends it as it
 // exits (closeNotify), and abort bounds by notifyWait whatever it waits on
 // meanwhile (a write to a client that reads nothing, which the closed
-// socket would have ended at once). It never waits itself.
+// socket would have ended at once). It never waits itself, and gives up
+// the connection's MaxClients place at once (leaveLocked).
 func (n *netConn) abort() {
 	if n.stopped.Swap(true) {
 		return // a second abort must not move the bound on
 	}
+	n.leaveLocked()
 	if n.sock != nil && !n.handshaking {
 		n.sock.bound(notifyWait)
 	} else {

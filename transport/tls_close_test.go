@@ -417,3 +417,33 @@ func TestTLSAbortServesNothingMore(t *testing.T) {
 		})
 	}
 }
+
+// TestTLSKilledClientFreesItsPlace: a TLS client killed while it reads
+// nothing gives up its MaxClients place as the kill returns, as Redis
+// frees a killed client at once. The abort leaves its socket open for
+// close_notify, for notifyWait while its writer is blocked on it; the
+// place was kept until then, and a client connecting right after the
+// kill was refused (max number of clients reached) while INFO's
+// connected_clients, which leaves killed clients out, showed room.
+func TestTLSKilledClientFreesItsPlace(t *testing.T) {
+	t.Parallel()
+	e, ccfg := startTLS(t, Config{MaxClients: 2})
+	first := dialTLS(t, e, ccfg, nil)
+	first.write(t, cmd("PING"))
+	first.expect(t, "PONG")
+	victim := dialTLS(t, e, ccfg, nil)
+	victim.write(t, cmd("PING"))
+	victim.expect(t, "PONG")
+	sc := serverConn(t, e, 1)
+	// 40 MiB of replies the victim does not read: its writer blocks.
+	victim.write(t, bytes.Repeat(cmd("BIG", "4194304"), 10))
+	eventually(t, "the writer blocked on the full socket", func() bool {
+		out := e.stats().BytesOut
+		time.Sleep(100 * time.Millisecond)
+		return sc.PendingOutput() > 0 && e.stats().BytesOut == out
+	})
+	sc.Abort()
+	c := dialTLS(t, e, ccfg, nil)
+	c.write(t, cmd("PING"))
+	c.expect(t, "PONG")
+}
