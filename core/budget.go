@@ -276,22 +276,9 @@ func (r *retrier) again(k *Keyspace, err *error) bool {
 // them before it returns, and a run that fails must have changed nothing
 // another run would not redo.
 func retrying[T any](k *Keyspace, write func() (T, error)) (T, error) {
-	return retryingKey(k, nil, write)
-}
-
-// retryingKey is retrying for a write of one key, which the budget
-// collected for it does not evict (keepKey): a shed between two runs
-// evicted the very key, and the run after it found it gone. APPEND then
-// made the key its argument alone, INCR restarted a counter from 0, and
-// SET NX took a lock another client held; where Redis evicts before a
-// command, so that its key is gone before or not at all. key may be nil.
-func retryingKey[T any](k *Keyspace, key []byte, write func() (T, error)) (T, error) {
 	var r retrier
 	for {
 		v, err := write()
-		if key != nil {
-			err = keepKey(err, key)
-		}
 		if err == nil && r.local == nil || !r.again(k, &err) {
 			return v, err
 		}

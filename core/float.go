@@ -339,7 +339,7 @@ func (k *Keyspace) IncrByFloat(dst, key, incr []byte) ([]byte, error) {
 	}
 	inc, incValid := parseLongDouble(incr)
 	s, h := k.shardFor(key)
-	return retryingKey(k, key, func() ([]byte, error) {
+	return retrying(k, func() ([]byte, error) {
 		lock := k.lock
 		if !incValid {
 			lock = k.lockOnly // it writes nothing: no feeding

@@ -40,7 +40,7 @@ func (k *Keyspace) SetRange(key []byte, offset int64, value []byte) (int, error)
 		tooLarge = &LimitError{Kind: ErrValueTooLarge, Size: size, Limit: k.maxVal}
 	}
 	s, h := k.shardFor(key)
-	return retryingKey(k, key, func() (int, error) {
+	return retrying(k, func() (int, error) {
 		lock := k.lock
 		if tooLarge != nil {
 			lock = k.lockOnly // it writes nothing: no feeding

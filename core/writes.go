@@ -218,12 +218,7 @@ func (k *Keyspace) setOpt(dst, key, value []byte, o SetOptions, lend bool) (SetR
 	}
 	s, h := k.shardFor(key)
 	counted := false // by an earlier run
-	// A plain SET does not read the old value: its shed may evict it.
-	var keep []byte
-	if o.NX || o.XX || o.KeepTTL || o.Get {
-		keep = key
-	}
-	return retryingKey(k, keep, func() (SetResult, error) {
+	return retrying(k, func() (SetResult, error) {
 		res := SetResult{Prev: dst}
 		expireAt := expireAt
 		if err := k.lock(s); err != nil {
@@ -342,7 +337,7 @@ func (k *Keyspace) IncrBy(key []byte, delta int64) (int64, error) {
 		return 0, err
 	}
 	s, h := k.shardFor(key)
-	return retryingKey(k, key, func() (int64, error) {
+	return retrying(k, func() (int64, error) {
 		if err := k.lock(s); err != nil {
 			return 0, err
 		}
@@ -394,7 +389,7 @@ func (k *Keyspace) Append(key, value []byte) (int, error) {
 		return 0, err
 	}
 	s, h := k.shardFor(key)
-	return retryingKey(k, key, func() (int, error) {
+	return retrying(k, func() (int, error) {
 		if err := k.lock(s); err != nil {
 			return 0, err
 		}
@@ -678,7 +673,7 @@ func (k *Keyspace) PExpireAt(key []byte, unixMs int64, c ExpireCond) (bool, erro
 		return false, ErrSyntax
 	}
 	s, h := k.shardFor(key)
-	return retryingKey(k, key, func() (bool, error) {
+	return retrying(k, func() (bool, error) {
 		if err := k.lock(s); err != nil {
 			return false, err
 		}
@@ -720,7 +715,7 @@ func (k *Keyspace) PExpireAt(key []byte, unixMs int64, c ExpireCond) (bool, erro
 // then stays) only when even that room is not there.
 func (k *Keyspace) Persist(key []byte) (bool, error) {
 	s, h := k.shardFor(key)
-	return retryingKey(k, key, func() (bool, error) {
+	return retrying(k, func() (bool, error) {
 		if err := k.lock(s); err != nil {
 			return false, err
 		}
