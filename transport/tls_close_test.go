@@ -192,6 +192,23 @@ func TestTLSCloseNotify(t *testing.T) {
 }
 
 // dialTLS connects a TLS client to e, a std or pipe server, over the
+// tlsPinged starts a TLS server of kind with the given hard output limit
+// and returns it with a TLS 1.2 client that has had its PONG, and the
+// client's configuration.
+func tlsPinged(t *testing.T, kind string, hard int64) (*env, *client, *tls.Config) {
+	t.Helper()
+	cert, pool := selfSigned(t)
+	e := startEnv(t, kind, Config{
+		OutputHardLimit: hard,
+		TLS:             &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+	})
+	ccfg := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+	c := dialTLS(t, e, ccfg, nil)
+	c.write(t, cmd("PING"))
+	c.expect(t, "PONG")
+	return e, c, ccfg
+}
+
 // socket wrap makes of its own (nil: the socket itself).
 func dialTLS(t *testing.T, e *env, ccfg *tls.Config, wrap func(net.Conn) net.Conn) *client {
 	t.Helper()
@@ -294,15 +311,7 @@ func TestTLSStalledClientCutPromptly(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cert, pool := selfSigned(t)
-			e := startEnv(t, tc.kind, Config{
-				OutputHardLimit: 16 << 20,
-				TLS:             &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-			})
-			ccfg := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
-			c := dialTLS(t, e, ccfg, nil)
-			c.write(t, cmd("PING"))
-			c.expect(t, "PONG")
+			e, c, ccfg := tlsPinged(t, tc.kind, 16<<20)
 			sc := serverConn(t, e, 0)
 			if tc.stall != nil {
 				tc.stall(t, c, sc)
@@ -386,15 +395,7 @@ func TestTLSAbortServesNothingMore(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			cert, pool := selfSigned(t)
-			e := startEnv(t, "pipe", Config{
-				OutputHardLimit: hard,
-				TLS:             &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-			})
-			ccfg := &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
-			c := dialTLS(t, e, ccfg, nil)
-			c.write(t, cmd("PING"))
-			c.expect(t, "PONG")
+			e, c, _ := tlsPinged(t, "pipe", hard)
 			sc := serverConn(t, e, 0)
 			var n *netConn
 			for _, cs := range e.srv.(*Pipe).snapshot() {
