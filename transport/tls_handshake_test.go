@@ -76,7 +76,10 @@ func TestTLSHandshakeIdleTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	expectClosedWithin(t, raw, 1500*time.Millisecond)
+	// Well under the 10 s handshake bound it is about: a fresh-clone CI
+	// run's full package (non-race, quiet host) once took 1.78 s against
+	// the 1.5 s this was, the test passing 30/30 alone in ~0.2 s each.
+	expectClosedWithin(t, raw, 4*time.Second)
 	eventually(t, "slot freed", func() bool { return e.stats().Connected == 0 })
 }
 
