@@ -354,7 +354,11 @@ func TestIdleConnHoldsNoLargeCommand(t *testing.T) {
 // value is released.
 func TestBulkRefCloseAfterPushWhileStalled(t *testing.T) {
 	t.Parallel() // its own servers; 21 s under -race, mostly waiting for closes
-	forEach(t, Config{Loops: 1}, func(t *testing.T, e *env) {
+	// The client never reads, so the close comes closeWait after it was
+	// asked for: 500 ms with 50 ms sweeps rather than 5 s. The bug it
+	// guards against closed the connection never.
+	cfg := Config{Loops: 1, waits: waits{close: 500 * time.Millisecond, maxTick: 50 * time.Millisecond}}
+	forEach(t, cfg, func(t *testing.T, e *env) {
 		sc := stalledOnValue(t, e, 64<<20)
 		if err := sc.Push(binproto.OpMessage, func(w *Writer) {
 			w.Push(1)

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"cmp"
 	"runtime"
 	"time"
 
@@ -37,7 +38,8 @@ const (
 )
 
 // Internal timings. They are not configurable because nothing depends on
-// their exact values.
+// their exact values; the package's tests may shorten the first four
+// (Config.waits), and the code reads them from settings.waits.
 const (
 	// rejectWait is how long a connection refused by MaxClients may take to
 	// send its first byte (which tells its protocol, so that the refusal
@@ -133,6 +135,24 @@ type settings struct {
 	respLim resp.Limits
 	binLim  binproto.Limits
 	tick    time.Duration // housekeeping interval
+	waits   waits         // all set
+}
+
+// waits holds the internal timings that Config.waits lets this package's
+// tests shorten: a zero field takes its constant (rejectWait, closeWait,
+// holdWait, maxTick).
+type waits struct {
+	reject, close, hold, maxTick time.Duration
+}
+
+// withDefaults returns w with its zero fields set to their constants.
+func (w waits) withDefaults() waits {
+	return waits{
+		reject:  cmp.Or(w.reject, rejectWait),
+		close:   cmp.Or(w.close, closeWait),
+		hold:    cmp.Or(w.hold, holdWait),
+		maxTick: cmp.Or(w.maxTick, maxTick),
+	}
 }
 
 func newSettings(cfg Config) *settings {
@@ -161,9 +181,6 @@ func newSettings(cfg Config) *settings {
 		cfg.IdleTimeout = 0
 	}
 	cfg.Loops = loopCount(cfg.Loops)
-	if cfg.holdWait <= 0 {
-		cfg.holdWait = holdWait
-	}
 	s := &settings{
 		cfg: cfg,
 		respLim: resp.Limits{
@@ -172,10 +189,11 @@ func newSettings(cfg Config) *settings {
 			MaxInline: cfg.RESP.MaxInline,
 		},
 		binLim: cfg.Binary,
+		waits:  cfg.waits.withDefaults(),
 	}
 	// Sweep often enough that an idle timeout or the soft-limit period is
 	// overshot by at most a quarter, within [minTick, maxTick].
-	s.tick = maxTick
+	s.tick = s.waits.maxTick
 	if d := cfg.IdleTimeout / 4; d > 0 && d < s.tick {
 		s.tick = d
 	}

@@ -386,7 +386,7 @@ func heapNow() uint64 {
 
 // TestOutputHardLimit: a client that asks for 256 MiB of replies and reads
 // none of them is disconnected at the hard limit (once it has read nothing
-// on hold for holdWait, 2 s here), and the server's heap stays bounded
+// on hold for holdWait, 250 ms here), and the server's heap stays bounded
 // meanwhile.
 func TestOutputHardLimit(t *testing.T) {
 	const (
@@ -395,7 +395,14 @@ func TestOutputHardLimit(t *testing.T) {
 		total = 256 << 20
 		bound = 64 << 20 // heap growth allowed, far below total
 	)
-	forEach(t, Config{OutputHardLimit: hard, OutputSoftLimit: -1, holdWait: 2 * time.Second}, func(t *testing.T, e *env) {
+	// The client reads nothing, so the disconnect comes holdWait after the
+	// hold begins, found by a sweep: 250 ms and 50 ms sweeps rather than
+	// 2 s and 1 s, or the six disconnects took some 16 s, serially. The
+	// heap peaks as the hold begins (the server executes nothing more),
+	// so the shorter wait lets it grow no less.
+	cfg := Config{OutputHardLimit: hard, OutputSoftLimit: -1,
+		waits: waits{hold: 250 * time.Millisecond, maxTick: 50 * time.Millisecond}}
+	forEach(t, cfg, func(t *testing.T, e *env) {
 		for _, binary := range []bool{false, true} {
 			before := e.stats().OutputBufferDisconnects
 			c := e.conn(t)
@@ -841,13 +848,16 @@ func TestPushBeforeFirstByte(t *testing.T) {
 // refuses that never sends a byte is closed after rejectWait, as one
 // MaxClients refuses, instead of holding a client slot for ever.
 func TestOpenRefusedSilentClosed(t *testing.T) {
-	forEach(t, Config{}, func(t *testing.T, e *env) {
+	// The client never sends, so a shorter wait (and sweep) cannot fail it
+	// early: 250 ms rather than rejectWait, 1 to 2 s with 1 s sweeps.
+	const wait = 250 * time.Millisecond
+	forEach(t, Config{waits: waits{reject: wait, maxTick: 50 * time.Millisecond}}, func(t *testing.T, e *env) {
 		e.h.rejectOpen.Store(&binproto.Error{Class: binproto.ClassNoAuth, Msg: "go away"})
 		c := e.conn(t)
 		start := time.Now()
 		c.expectEOF(t)
-		if d := time.Since(start); d < rejectWait/2 {
-			t.Fatalf("closed after %v, want about %v", d, rejectWait)
+		if d := time.Since(start); d < wait/2 {
+			t.Fatalf("closed after %v, want about %v", d, wait)
 		}
 		eventually(t, "gone", func() bool { return e.stats().Connected == 0 })
 	})

@@ -880,7 +880,7 @@ func (cs *connState) holdStalled(pend, now int64) bool {
 			break
 		}
 	}
-	return time.Duration(now-at) > cs.hub.cfg.holdWait && cs.holdAt.Load() == at
+	return time.Duration(now-at) > cs.hub.waits.hold && cs.holdAt.Load() == at
 }
 
 // resumeAt is the pending output at or under which a held connection is
@@ -925,11 +925,11 @@ func (cs *connState) drainStalled(pend, now int64) bool {
 	if cs.drainAt == 0 || pend < cs.drainPend {
 		cs.drainPend, cs.drainAt = pend, max(now, 1)
 	}
-	if time.Duration(now-cs.drainAt) > closeWait {
+	if time.Duration(now-cs.drainAt) > cs.hub.waits.close {
 		return true
 	}
 	soft := cs.hub.outSoft.Load()
-	return soft > 0 && pend > soft && time.Duration(now-cs.quitAt) >= max(cs.hub.outSoftFor(), closeWait)
+	return soft > 0 && pend > soft && time.Duration(now-cs.quitAt) >= max(cs.hub.outSoftFor(), cs.hub.waits.close)
 }
 
 func (cs *connState) setQuit(abortive bool) {
@@ -987,10 +987,10 @@ func (cs *connState) refused() bool { return cs.reject || cs.openErr != nil }
 // refuseWait is how long a refused connection may stay silent: rejectWait,
 // or IdleTimeout when that is shorter.
 func (cs *connState) refuseWait() time.Duration {
-	if t := cs.hub.idleTimeoutNow(); t > 0 && t < rejectWait {
+	if t := cs.hub.idleTimeoutNow(); t > 0 && t < cs.hub.waits.reject {
 		return t
 	}
-	return rejectWait
+	return cs.hub.waits.reject
 }
 
 // idle reports whether the connection has been idle past IdleTimeout at

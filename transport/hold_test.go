@@ -20,7 +20,7 @@ import (
 func TestSteadyReaderOnHoldNotCutOff(t *testing.T) {
 	t.Parallel()
 	const wait = 2 * time.Second
-	forEach(t, Config{OutputHardLimit: 1 << 20, holdWait: wait}, func(t *testing.T, e *env) {
+	forEach(t, Config{OutputHardLimit: 1 << 20, waits: waits{hold: wait}}, func(t *testing.T, e *env) {
 		c := e.conn(t)
 		c.write(t, bytes.Repeat(cmd("BIG", strconv.Itoa(100<<10)), 400))
 		buf := make([]byte, 64<<10)
@@ -106,7 +106,7 @@ func TestPushWhileSlackPendingNotCutOff(t *testing.T) {
 // starved of CPU on a loaded host was disconnected while reading.
 func TestHoldProgressCountsFromOutputAddedLater(t *testing.T) {
 	const wait = time.Second
-	cs, _ := newTestState(pingHandler{}, Config{OutputHardLimit: 1000, holdWait: wait})
+	cs, _ := newTestState(pingHandler{}, Config{OutputHardLimit: 1000, waits: waits{hold: wait}})
 	cs.process(nil, cmd("PING")) // detect the protocol
 	cs.hold(nil, 0)
 	now := cs.hub.now()

@@ -44,19 +44,22 @@ func TestReviewShutdownBoundedForNonReader(t *testing.T) {
 	for _, kind := range []string{"gnet", "std", "pipe"} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			e := startEnv(t, kind, Config{})
+			// 1 s rather than closeWait (5 s): the client never reads,
+			// and the bound checked keeps its 2 s of slack.
+			const wait = time.Second
+			e := startEnv(t, kind, Config{waits: waits{close: wait}})
 			c := e.conn(t)
 			// 16 MiB of replies never read: more than the kernel's buffers
 			// hold, under the output limits.
 			c.write(t, bytes.Repeat(cmd("BIG", strconv.Itoa(4<<20)), 4))
 			time.Sleep(200 * time.Millisecond)
-			ctx, cancel := context.WithTimeout(context.Background(), closeWait+5*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), wait+5*time.Second)
 			defer cancel()
 			start := time.Now()
 			if err := e.srv.Shutdown(ctx); err != nil {
 				t.Fatalf("Shutdown after %v: %v", time.Since(start), err)
 			}
-			if d := time.Since(start); d > closeWait+2*time.Second {
+			if d := time.Since(start); d > wait+2*time.Second {
 				t.Fatalf("Shutdown took %v", d)
 			}
 		})
@@ -161,7 +164,7 @@ func TestReviewHoldStalledRacingRelease(t *testing.T) {
 	if at := cs.holdAt.Load(); at != 0 {
 		t.Fatalf("holdAt %d after release", at)
 	}
-	if cs.outputOver(0, now+int64(2*holdWait)) {
+	if cs.outputOver(0, now+int64(2*cs.hub.waits.hold)) {
 		t.Fatal("a connection no longer on hold, with no output, is over its output limit")
 	}
 }

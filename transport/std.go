@@ -350,7 +350,7 @@ func (n *netConn) socketQueue(queue func(fd uintptr) int64) int64 {
 // Conn.Close from another goroutine never closed such a client.
 func (n *netConn) closeRequested() {
 	n.draining.Store(true)
-	_ = n.nc.SetWriteDeadline(time.Now().Add(closeWait))
+	_ = n.nc.SetWriteDeadline(time.Now().Add(n.hub.waits.close))
 }
 
 // moved moves the closeWait deadline of a connection that is closing on,
@@ -359,7 +359,7 @@ func (n *netConn) closeRequested() {
 // long to drain.
 func (n *netConn) moved() {
 	if n.draining.Load() {
-		_ = n.nc.SetWriteDeadline(time.Now().Add(closeWait))
+		_ = n.nc.SetWriteDeadline(time.Now().Add(n.hub.waits.close))
 	}
 }
 
@@ -573,7 +573,7 @@ func (n *netConn) enqueue(out []byte) bool {
 		} else {
 			n.flushClose = true
 			n.draining.Store(true)
-			_ = n.nc.SetWriteDeadline(time.Now().Add(closeWait))
+			_ = n.nc.SetWriteDeadline(time.Now().Add(n.hub.waits.close))
 		}
 	}
 	n.signal()

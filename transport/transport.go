@@ -121,9 +121,10 @@ type Config struct {
 	// Loops is the number of gnet event loops (default GOMAXPROCS).
 	Loops int
 
-	// holdWait overrides the package's holdWait (tests: a client that
-	// stops reading on hold is disconnected after it).
-	holdWait time.Duration
+	// waits shortens internal timings (config.go) for this package's tests
+	// of what happens once a wait has run out, so that each need not take
+	// seconds. Unexported: outside the package the defaults always hold.
+	waits waits
 }
 
 // RESPLimits mirrors resp.Limits so that callers need not import resp.
