@@ -23,7 +23,10 @@ func TestExecLentValuesCountAgainstMaxmemory(t *testing.T) {
 	cfg := Config{MaxMemory: 16 << 20, Eviction: core.AllKeys, OutputHardLimit: 4 << 30, OutputSoftLimit: 4 << 30}
 	forEachTransport(t, cfg, func(t *testing.T, ts *testServer) {
 		setup := ts.raw(t)
-		p := resp.AppendCommand(nil, []byte("MULTI"))
+		// Sized up front: grown by append, the 48 MiB pipeline was copied
+		// some five times over, a large part of the test's time under
+		// -race (every byte copied is checked).
+		p := resp.AppendCommand(make([]byte, 0, pairs*(size+64)+256), []byte("MULTI"))
 		for i := 0; i < pairs; i++ {
 			k := []byte("k" + strconv.Itoa(i))
 			p = resp.AppendCommand(p, []byte("SET"), k, versionedValue(size, i))
