@@ -85,6 +85,7 @@ func TestErrorsKeepConnection(t *testing.T) {
 // TestGarbageAndHalfOpen: random bytes and many abandoned half-written
 // requests leave the server serving other clients with their data intact.
 func TestGarbageAndHalfOpen(t *testing.T) {
+	t.Parallel() // its own servers; it mostly waits (pauses, timeouts)
 	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
 		good := ts.raw(t)
 		for i := range 20 {

@@ -43,6 +43,7 @@ func idOf(t *testing.T, c *netClient) string {
 }
 
 func TestClientListIdleCountsOutput(t *testing.T) {
+	t.Parallel() // its own servers; it mostly waits (pauses, timeouts)
 	ts := startServer(t, TransportGnet, Config{})
 	obs, c, w, m := ts.raw(t), ts.raw(t), ts.raw(t), ts.raw(t)
 	mid, wid := idOf(t, m), idOf(t, w)

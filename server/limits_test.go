@@ -135,6 +135,7 @@ func TestMaxClients(t *testing.T) {
 // TestIdleTimeout: Config.IdleTimeout reaches the transport; an idle
 // client is disconnected, an active one is not.
 func TestIdleTimeout(t *testing.T) {
+	t.Parallel() // its own servers; it mostly waits (pauses, timeouts)
 	for _, kind := range []string{TransportGnet, TransportStd} {
 		t.Run(kind, func(t *testing.T) {
 			ts := startServer(t, kind, Config{IdleTimeout: 300 * time.Millisecond})

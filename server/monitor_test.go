@@ -528,6 +528,7 @@ func TestMonitorLineOverLimitDisconnects(t *testing.T) {
 // monitor, which only receives (Redis exempts its monitors); after RESET
 // it is an ordinary client again.
 func TestMonitorNotIdle(t *testing.T) {
+	t.Parallel() // its own servers; it mostly waits (pauses, timeouts)
 	forEachTransport(t, Config{IdleTimeout: 100 * time.Millisecond}, func(t *testing.T, ts *testServer) {
 		m := startMonitor(t, ts)
 		c := ts.raw(t)

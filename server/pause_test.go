@@ -238,6 +238,7 @@ func TestClientPauseErrors(t *testing.T) {
 // until the timeout; what Redis refuses before it looks at the pause is
 // answered at once.
 func TestClientPauseAll(t *testing.T) {
+	t.Parallel() // its own servers; it mostly waits (pauses, timeouts)
 	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
 		const pause = 1000 * time.Millisecond
 		a, r, w, u, e := ts.raw(t), ts.raw(t), ts.raw(t), ts.raw(t), ts.raw(t)
@@ -305,6 +306,7 @@ func TestClientPauseAll(t *testing.T) {
 // blocked; the held client's pipeline runs in order once CLIENT UNPAUSE
 // ends the pause.
 func TestClientPauseWrite(t *testing.T) {
+	t.Parallel() // its own servers; it mostly waits (pauses, timeouts)
 	forEachTransport(t, metricsOn, func(t *testing.T, ts *testServer) {
 		a, w, x, r := ts.raw(t), ts.raw(t), ts.raw(t), ts.raw(t)
 		b, br := newBinClient(t, ts), newBinClient(t, ts)
@@ -377,6 +379,7 @@ func TestClientPauseWrite(t *testing.T) {
 
 // TestClientPauseTimeout: the timeout ends the pause on its own.
 func TestClientPauseTimeout(t *testing.T) {
+	t.Parallel() // its own servers; it mostly waits (pauses, timeouts)
 	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
 		const pause = 600 * time.Millisecond
 		a, w := ts.raw(t), ts.raw(t)
@@ -407,6 +410,7 @@ func TestClientPauseTimeout(t *testing.T) {
 // and the later end; it never shortens a pause, and one of 0 ms raises the
 // mode of a pause in force.
 func TestClientPauseCombine(t *testing.T) {
+	t.Parallel() // its own servers; it mostly waits (pauses, timeouts)
 	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
 		const pause = 1000 * time.Millisecond
 		a, p, w := ts.raw(t), ts.raw(t), ts.raw(t)
@@ -471,6 +475,7 @@ func TestClientPauseCombine(t *testing.T) {
 // EXEC is under WRITE when its transaction kept a write; what MULTI
 // refuses is refused at once.
 func TestClientPauseMulti(t *testing.T) {
+	t.Parallel() // its own servers; it mostly waits (pauses, timeouts)
 	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
 		a, m, q := ts.raw(t), ts.raw(t), ts.raw(t)
 		a.do(t, "SET", "k", "1")

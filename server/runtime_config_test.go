@@ -105,6 +105,7 @@ func TestConfigSetLowerMaxMemoryEvicts(t *testing.T) {
 // SET maxclients and timeout take effect at once, as in Redis (they used to
 // answer that a restart was needed).
 func TestConfigSetMaxClientsAndTimeoutLive(t *testing.T) {
+	t.Parallel() // its own servers; it mostly waits (pauses, timeouts)
 	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
 		c := ts.raw(t)
 		if got := c.do(t, "CONFIG", "SET", "maxclients", "1"); got != "+OK\r\n" {

@@ -123,6 +123,7 @@ func TestWaitInMulti(t *testing.T) {
 // TestWaitUnderPause: WRITE does not hold WAIT back (Redis 7.0 delays
 // the replicas' acknowledgements instead, and there are none); ALL does.
 func TestWaitUnderPause(t *testing.T) {
+	t.Parallel() // its own servers; it mostly waits (pauses, timeouts)
 	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
 		a, w := ts.raw(t), ts.raw(t)
 		a.do(t, "CLIENT", "PAUSE", "60000", "WRITE")
@@ -184,6 +185,7 @@ func TestWaitShutdown(t *testing.T) {
 // TestGoRedisPauseAndWait: go-redis's ClientPause, ClientUnpause and Wait
 // get the replies it expects.
 func TestGoRedisPauseAndWait(t *testing.T) {
+	t.Parallel() // its own servers; it mostly waits (pauses, timeouts)
 	forEachTransport(t, Config{}, func(t *testing.T, ts *testServer) {
 		ctx := context.Background()
 		rdb, other := ts.redis(t, 3, nil), ts.redis(t, 2, nil)
