@@ -130,10 +130,9 @@ type gnetConn struct {
 	loop *gnetLoop
 
 	// lingerAt is when the connection, quitting with its output written,
-	// was half-closed; 0 before. Until the peer closes, or lingerWait has
-	// passed, its input is read and dropped: closing a socket with unread
-	// input makes the kernel reset it, and the peer loses the replies it
-	// has not read yet (std's lingerClose does the same).
+	// was half-closed; 0 before. Until the peer closes, or the linger is
+	// over (lingerDone), its input is read and dropped (std's lingerClose
+	// does the same).
 	lingerAt int64
 	// turnQueued: the connection is in its loop's turns (queueTurn).
 	turnQueued bool
@@ -173,14 +172,16 @@ func (g *gnetConn) SlotIndex() *int32 { return &g.slot }
 
 // closeWritten decides what a quitting connection whose pending output is
 // pend does at time now: close at once (aborted, or its output stalled:
-// drainStalled), linger half-closed once its output is written, or wait.
+// drainStalled, which counts the socket's send queue too), linger
+// half-closed once its output is written (lingerDone), or wait.
 func (g *gnetConn) closeWritten(pend, now int64) gnet.Action {
 	pend += g.streamLeft.Load() // a value written by reference is output too
+	queued := g.sendQueued()
 	switch {
-	case g.abortive || g.drainStalled(pend, now):
+	case g.abortive || g.drainStalled(pend+queued, now):
 		return gnet.Close
 	case g.lingerAt != 0:
-		if time.Duration(now-g.lingerAt) > lingerWait {
+		if lingerDone(queued, g.lingerAt, now) {
 			return gnet.Close
 		}
 	case pend == 0:

@@ -3,6 +3,8 @@ package transport
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net"
 	"runtime"
 	"strconv"
 	"testing"
@@ -38,31 +40,39 @@ func TestReviewIdleTimeoutSparesHeldClient(t *testing.T) {
 
 // Shutdown closes a connection whose client does not read within closeWait,
 // as gnet does, instead of waiting for the context: std's writer, blocked in
-// a write, never turned the close request into a bounded close.
+// a write, never turned the close request into a bounded close. So too
+// when all the output fits in the socket's buffers, and the connection
+// waits half-closed for the client to have it (lingerDone).
 func TestReviewShutdownBoundedForNonReader(t *testing.T) {
 	t.Parallel()
 	for _, kind := range []string{"gnet", "std", "pipe"} {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			// 1 s rather than closeWait (5 s): the client never reads,
-			// and the bound checked keeps its 2 s of slack.
-			const wait = time.Second
-			e := startEnv(t, kind, Config{waits: waits{close: wait}})
-			c := e.conn(t)
-			// 16 MiB of replies never read: more than the kernel's buffers
-			// hold, under the output limits.
-			c.write(t, bytes.Repeat(cmd("BIG", strconv.Itoa(4<<20)), 4))
-			time.Sleep(200 * time.Millisecond)
-			ctx, cancel := context.WithTimeout(context.Background(), wait+5*time.Second)
-			defer cancel()
-			start := time.Now()
-			if err := e.srv.Shutdown(ctx); err != nil {
-				t.Fatalf("Shutdown after %v: %v", time.Since(start), err)
-			}
-			if d := time.Since(start); d > wait+2*time.Second {
-				t.Fatalf("Shutdown took %v", d)
-			}
-		})
+		for _, size := range []int{4 << 20, 10_000} {
+			t.Run(fmt.Sprintf("%s/%d", kind, size), func(t *testing.T) {
+				t.Parallel()
+				// 1 s rather than closeWait (5 s): the client never
+				// reads, and the bound checked keeps its 2 s of slack.
+				const wait = time.Second
+				e := startEnv(t, kind, Config{waits: waits{close: wait}})
+				c := e.conn(t)
+				if tc, ok := c.Conn.(*net.TCPConn); ok { // ~4 KB: 40 KB of replies wait in the server's socket
+					_ = tc.SetReadBuffer(1)
+				}
+				// Four replies never read: 16 MiB is more than the
+				// kernel's buffers hold, under the output limits; 40 KB
+				// fits in them.
+				c.write(t, bytes.Repeat(cmd("BIG", strconv.Itoa(size)), 4))
+				time.Sleep(200 * time.Millisecond)
+				ctx, cancel := context.WithTimeout(context.Background(), wait+5*time.Second)
+				defer cancel()
+				start := time.Now()
+				if err := e.srv.Shutdown(ctx); err != nil {
+					t.Fatalf("Shutdown after %v: %v", time.Since(start), err)
+				}
+				if d := time.Since(start); d > wait+2*time.Second {
+					t.Fatalf("Shutdown took %v", d)
+				}
+			})
+		}
 	}
 }
 

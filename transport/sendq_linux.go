@@ -5,6 +5,8 @@ package transport
 import (
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // socketSendQueued returns the bytes in the kernel's send queue of socket
@@ -25,4 +27,15 @@ func socketRecvQueued(fd uintptr) int64 {
 		return 0
 	}
 	return int64(n)
+}
+
+// socketAcked returns how many bytes the peer of TCP socket fd has
+// acknowledged since it connected (TCP_INFO's tcpi_bytes_acked), or 0. It
+// grows as the peer reads what the server wrote.
+func socketAcked(fd uintptr) int64 {
+	info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		return 0
+	}
+	return int64(info.Bytes_acked)
 }

@@ -92,9 +92,11 @@ func (s *netServer) Serve(h Handler) error {
 		s.sweeper(stop)
 	}()
 	defer func() {
+		// The connections first: a Shutdown's closing ones are swept
+		// too (output limits, drainMoving).
+		s.wg.Wait()
 		close(stop)
 		sweeper.Wait()
-		s.wg.Wait()
 	}()
 
 	var delay time.Duration
@@ -232,6 +234,9 @@ func (s *netServer) sweeper(stop <-chan struct{}) {
 		t.Reset(s.sweepInterval()) // the limits may have changed (CONFIG SET)
 		now := s.now()
 		for _, cs := range s.snapshot() {
+			if n, ok := cs.tr.(*netConn); ok {
+				n.drainMoving()
+			}
 			if cs.outputOver(cs.pendOut.Load(), now) {
 				cs.mu.Lock()
 				if !cs.closed {
@@ -304,6 +309,9 @@ type netConn struct {
 	// (moved): a client that reads slowly but steadily gets all its
 	// replies, one that stops reading is closed.
 	draining atomic.Bool
+	// drainAcked is what the client had acknowledged when the sweeper
+	// last looked at the closing connection (drainMoving).
+	drainAcked atomic.Int64
 }
 
 // signal wakes the writer without blocking.
@@ -360,6 +368,23 @@ func (n *netConn) closeRequested() {
 func (n *netConn) moved() {
 	if n.draining.Load() {
 		_ = n.nc.SetWriteDeadline(time.Now().Add(n.hub.waits.close))
+	}
+}
+
+// drainMoving moves the closeWait deadline of a closing connection whose
+// client has acknowledged more of its output since the sweeper last
+// looked: the client is reading. A writer blocked on a full socket is
+// woken only once a good share of the socket's buffer has room (Linux: a
+// third to a half), and a client reading slowly but steadily from a
+// buffer grown to megabytes took longer than closeWait to make it, so
+// moved alone cut it off while it read, losing replies to requests the
+// server had executed.
+func (n *netConn) drainMoving() {
+	if !n.draining.Load() {
+		return
+	}
+	if a := n.socketQueue(socketAcked); a > n.drainAcked.Swap(a) {
+		n.moved()
 	}
 }
 
@@ -737,7 +762,7 @@ func (n *netConn) flush() bool {
 			closeNow := n.flushClose && n.streamLeft.Load() == 0
 			n.mu.Unlock()
 			if closeNow {
-				lingerClose(n.nc)
+				n.lingerClose()
 				return false
 			}
 			return true
@@ -791,26 +816,32 @@ func (n *netConn) flush() bool {
 // write returns only once read, within holdWait at a few dozen KB/s).
 const flushPiece = 64 << 10
 
-// lingerWait bounds how long a graceful close drains unread input.
-const lingerWait = 500 * time.Millisecond
-
-// lingerClose closes c after its output has been written without losing
-// that output: closing a socket with unread input makes the kernel send a
-// reset, and the peer then drops replies it has not read yet (a pipelining
-// client at shutdown). So it half-closes, discards input until the peer
-// closes or lingerWait passes, then closes.
-func lingerClose(c net.Conn) {
+// lingerClose closes the connection once its output has been written,
+// without losing that output (linger): it half-closes, then reads and
+// drops input until the peer closes or the linger is over.
+func (n *netConn) lingerClose() {
+	c := n.nc
 	if cw, ok := c.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
-		_ = c.SetReadDeadline(time.Now().Add(lingerWait))
+		l := linger{at: n.hub.now(), queued: -1}
 		var b [4096]byte
-		for {
+		for !n.stopped.Load() {
+			_ = c.SetReadDeadline(time.Now().Add(lingerLook))
 			if _, err := c.Read(b[:]); err != nil {
+				if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+					break
+				}
+			}
+			if l.over(n.sendQueued(), n.hub.now(), n.hub.waits.close) {
 				break
 			}
 		}
 	}
 	_ = c.Close()
 }
+
+// lingerLook is how often lingerClose looks at the send queue when the
+// peer sends nothing.
+const lingerLook = 100 * time.Millisecond
 
 // connFD returns c's socket descriptor, or -1 when it has none.
 func connFD(c net.Conn) int {
