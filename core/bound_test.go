@@ -7,6 +7,7 @@ package core
 // 570 MB used, and a value over a sixteenth of the bound never fit.
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sync"
@@ -16,12 +17,17 @@ import (
 )
 
 // keysInShard returns n keys that hash to shard idx of ks.
+// The keys are "key:0", "key:1", ... in order, those of other shards
+// skipped: a shard's n keys take about n times the shard count tries, so
+// each is built in a scratch buffer (numKey, not fmt) and copied only when
+// it is kept.
 func keysInShard(ks *Keyspace, idx, n int) [][]byte {
-	var keys [][]byte
+	keys := make([][]byte, 0, n)
+	var key []byte
 	for i := 0; len(keys) < n; i++ {
-		key := fmt.Appendf(nil, "key:%d", i)
+		key = numKey(key, "key:", i)
 		if s, _ := ks.shardFor(key); s == &ks.shards[idx] {
-			keys = append(keys, key)
+			keys = append(keys, bytes.Clone(key))
 		}
 	}
 	return keys

@@ -2,9 +2,17 @@ package core
 
 import (
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 )
+
+// numKey returns prefix followed by i in decimal, as fmt's "prefix%d",
+// built in dst (the keyspace copies the keys it stores): under -race fmt
+// costs as much as a small write, in loops of tens of thousands of them.
+func numKey(dst []byte, prefix string, i int) []byte {
+	return strconv.AppendInt(append(dst[:0], prefix...), int64(i), 10)
+}
 
 // TestLoweredMaxMemoryEvicts: with AllKeys, lowering MaxMemory below what
 // the keyspace holds must make later writes evict down to the new bound,
@@ -20,8 +28,10 @@ func TestLoweredMaxMemoryEvicts(t *testing.T) {
 			}
 			defer k.Close()
 			val := make([]byte, 100)
+			var key []byte
 			for i := range 50000 {
-				if err := k.Set(fmt.Appendf(nil, "old%d", i), val); err != nil {
+				key = numKey(key, "old", i)
+				if err := k.Set(key, val); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -32,7 +42,8 @@ func TestLoweredMaxMemoryEvicts(t *testing.T) {
 			}
 			ooms := 0
 			for i := range 50000 {
-				if err := k.Set(fmt.Appendf(nil, "new%d", i), val); err != nil {
+				key = numKey(key, "new", i)
+				if err := k.Set(key, val); err != nil {
 					ooms++
 				}
 			}
@@ -124,8 +135,10 @@ func TestLoweredMaxMemoryEvictsAtOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer k.Close()
+			var key []byte
 			for i := range 50000 {
-				if err := k.Set(fmt.Appendf(nil, "k%d", i), make([]byte, 100)); err != nil {
+				key = numKey(key, "k", i)
+				if err := k.Set(key, make([]byte, 100)); err != nil {
 					t.Fatal(err)
 				}
 			}
