@@ -87,8 +87,9 @@ func TestRenameCopyAfterShedEvictedSource(t *testing.T) {
 			// rest of the pool: copying one to shard 1 needs budget that
 			// only evicting in shard 0 frees.
 			keys := keysInShard(ks, 0, 20)
+			val := make([]byte, 3<<20) // one source: fresh ones are slow to copy under -race
 			for n := 0; ks.pool.Load() > 3<<20+int64(ks.pageSize); n++ {
-				require.NoError(t, ks.Set(keys[n], make([]byte, 3<<20)))
+				require.NoError(t, ks.Set(keys[n], val))
 			}
 			if n := ks.pool.Load() - int64(ks.pageSize); n > 0 {
 				require.NoError(t, ks.Set(keysInShard(ks, 2, 1)[0], make([]byte, n)))
