@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"strconv"
@@ -184,82 +185,103 @@ func TestQuitDrainsSlowSteadyReader(t *testing.T) {
 // socket, then reads and drops input; both transports closed the socket
 // lingerWait (500 ms) later whatever was still in its send queue, and
 // closing a socket with unread input makes the kernel reset it and drop
-// that queue: replies to executed writes never reached the client.
+// that queue: replies to executed writes never reached the client. Over
+// TLS (std) too, where the half-close is a close_notify without a FIN, so
+// the send queue settles at 0 rather than 1 (lingerDone).
 func TestShutdownKeepsRepliesForSlowReader(t *testing.T) {
-	t.Parallel()                                   // its own servers, mostly waiting
-	for _, kind := range []string{"gnet", "std"} { // a net.Pipe has no socket queue
+	t.Parallel()                                          // its own servers, mostly waiting
+	for _, kind := range []string{"gnet", "std", "tls"} { // a net.Pipe has no socket queue
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			// closeWait 1 s rather than 5 (and sweeps at 100 ms): the
 			// client reads for longer than that, and a close that saw no
 			// progress for it cut the client off while it read.
-			e := startEnv(t, kind, Config{waits: waits{close: time.Second, maxTick: 100 * time.Millisecond}})
-			c := e.conn(t)
+			cfg := Config{waits: waits{close: time.Second, maxTick: 100 * time.Millisecond}}
 			// A small receive buffer, as a client that has not read much
 			// yet has: the replies wait in the server's send queue.
-			if err := c.Conn.(*net.TCPConn).SetReadBuffer(64 << 10); err != nil {
-				t.Fatal(err)
-			}
-			go func() { // sends until the server resets the connection or the test ends
-				var p []byte
-				for i := 0; ; {
-					p = p[:0]
-					for range 1000 {
-						p = append(p, cmd("SET", "k"+strconv.Itoa(i), "v")...)
-						p = append(p, cmd("ECHO", strings.Repeat("e", 200))...)
-						i++
-					}
-					if _, err := c.Write(p); err != nil {
-						return
-					}
+			small := func(raw net.Conn) net.Conn {
+				if err := raw.(*net.TCPConn).SetReadBuffer(64 << 10); err != nil {
+					t.Fatal(err)
 				}
-			}()
-			type result struct {
-				oks int
-				end error
+				return raw
 			}
-			done := make(chan result, 1)
-			go func() {
-				// About 2 MB/s: what the server's socket buffer holds at
-				// Shutdown takes longer than lingerWait to read.
-				oks, n := 0, 0
-				for {
-					got, err := c.read()
-					if err != nil {
-						done <- result{oks, err}
-						return
-					}
-					if got == "OK" {
-						oks++
-					}
-					if n += 213; n >= 64<<10 {
-						n = 0
-						time.Sleep(30 * time.Millisecond)
-					}
-				}
-			}()
-			eventually(t, "many writes executed", func() bool {
-				e.h.mu.Lock()
-				defer e.h.mu.Unlock()
-				return len(e.h.data) > 20_000
-			})
-			start := time.Now()
-			e.h.mu.Lock()
-			atShut := len(e.h.data)
-			e.h.mu.Unlock()
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if err := e.srv.Shutdown(ctx); err != nil {
-				t.Fatal(err)
+			if kind != "tls" {
+				e := startEnv(t, kind, cfg)
+				c := e.conn(t)
+				small(c.Conn)
+				slowReaderShutdown(t, e, c)
+				return
 			}
-			r := <-done
-			e.h.mu.Lock()
-			executed := len(e.h.data)
-			e.h.mu.Unlock()
-			t.Logf("executed %d (%d at Shutdown), replies %d, end %v after %v", executed, atShut, r.oks, r.end, time.Since(start))
-			if r.oks != executed {
-				t.Fatalf("server executed %d SETs, client got %d replies (end: %v)", executed, r.oks, r.end)
-			}
+			cert, pool := selfSigned(t)
+			cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			e := startEnv(t, "std", cfg)
+			c := dialTLS(t, e, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}, small)
+			slowReaderShutdown(t, e, c)
 		})
+	}
+}
+
+// slowReaderShutdown is TestShutdownKeepsRepliesForSlowReader on client c
+// of e.
+func slowReaderShutdown(t *testing.T, e *env, c *client) {
+	go func() { // sends until the server resets the connection or the test ends
+		var p []byte
+		for i := 0; ; {
+			p = p[:0]
+			for range 1000 {
+				p = append(p, cmd("SET", "k"+strconv.Itoa(i), "v")...)
+				p = append(p, cmd("ECHO", strings.Repeat("e", 200))...)
+				i++
+			}
+			if _, err := c.Write(p); err != nil {
+				return
+			}
+		}
+	}()
+	type result struct {
+		oks int
+		end error
+	}
+	done := make(chan result, 1)
+	go func() {
+		// About 2 MB/s: what the server's socket buffer holds at
+		// Shutdown takes longer than lingerWait to read.
+		oks, n := 0, 0
+		for {
+			got, err := c.read()
+			if err != nil {
+				done <- result{oks, err}
+				return
+			}
+			if got == "OK" {
+				oks++
+			}
+			if n += 213; n >= 64<<10 {
+				n = 0
+				time.Sleep(30 * time.Millisecond)
+			}
+		}
+	}()
+	eventually(t, "many writes executed", func() bool {
+		e.h.mu.Lock()
+		defer e.h.mu.Unlock()
+		return len(e.h.data) > 20_000
+	})
+	start := time.Now()
+	e.h.mu.Lock()
+	atShut := len(e.h.data)
+	e.h.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	e.h.mu.Lock()
+	executed := len(e.h.data)
+	e.h.mu.Unlock()
+	t.Logf("executed %d (%d at Shutdown), replies %d, end %v after %v", executed, atShut, r.oks, r.end, time.Since(start))
+	if r.oks != executed {
+		t.Fatalf("server executed %d SETs, client got %d replies (end: %v)", executed, r.oks, r.end)
 	}
 }
