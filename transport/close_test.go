@@ -200,7 +200,7 @@ func TestShutdownKeepsRepliesForSlowReader(t *testing.T) {
 			// A small receive buffer, as a client that has not read much
 			// yet has: the replies wait in the server's send queue.
 			small := func(raw net.Conn) net.Conn {
-				if err := raw.(*net.TCPConn).SetReadBuffer(64 << 10); err != nil {
+				if err := raw.(*net.TCPConn).SetReadBuffer(256 << 10); err != nil {
 					t.Fatal(err)
 				}
 				return raw
