@@ -920,7 +920,7 @@ func (cs *connState) markOverflow() (dropsReply bool) {
 // stayed over the soft output limit for OutputSoftSeconds since it quit.
 // A client that goes on reading gets all the replies of what was executed
 // before the close (QUIT), however slowly, as from Redis. REQUIRES: the
-// processing context.
+// processing context (gnet's loop; std's writer in lingerClose).
 func (cs *connState) drainStalled(pend, now int64) bool {
 	if cs.drainAt == 0 || pend < cs.drainPend {
 		cs.drainPend, cs.drainAt = pend, max(now, 1)

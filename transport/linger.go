@@ -19,27 +19,9 @@ const lingerWait = 500 * time.Millisecond
 // close at time now, queued being what its socket's send queue holds that
 // the peer has not acknowledged (sendQueued): once lingerWait has passed
 // with at most the FIN unacknowledged. A queue that does not shrink is
-// bounded by closeWait as any close whose output does not move (gnet's
-// drainStalled, std's linger). Where the queue cannot be seen (0) the
+// bounded by closeWait as any close whose output does not move
+// (drainStalled, in both transports). Where the queue cannot be seen (0) the
 // linger ends after lingerWait.
 func lingerDone(queued, at, now int64) bool {
 	return queued <= 1 && time.Duration(now-at) > lingerWait
-}
-
-// linger follows std's half-closed connection (lingerClose).
-type linger struct {
-	at      int64 // when the connection half-closed (hub time)
-	queued  int64 // the send queue at the last look; -1 before
-	movedAt int64 // when the send queue last shrank
-}
-
-// over reports whether the linger may end at time now, given the send
-// queue queued: lingerDone, or the queue has not shrunk for stall (a peer
-// that stopped reading).
-func (l *linger) over(queued, now int64, stall time.Duration) bool {
-	if l.queued < 0 || queued < l.queued {
-		l.movedAt = now
-	}
-	l.queued = queued
-	return lingerDone(queued, l.at, now) || time.Duration(now-l.movedAt) > stall
 }

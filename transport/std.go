@@ -817,12 +817,14 @@ func (n *netConn) flush() bool {
 const flushPiece = 64 << 10
 
 // lingerClose closes the connection once its output has been written,
-// without losing that output (linger): it half-closes, then reads and
-// drops input until the peer closes or the linger is over.
+// without losing that output: it half-closes, then reads and drops input
+// until the peer closes or the linger is over (lingerDone), or the send
+// queue has not moved for closeWait (drainStalled, which std uses only
+// here, on the writer goroutine, the reader having ended).
 func (n *netConn) lingerClose() {
 	c := n.nc
 	if cw, ok := c.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
-		l := linger{at: n.hub.now(), queued: -1}
+		at := n.hub.now()
 		var b [4096]byte
 		for !n.stopped.Load() {
 			_ = c.SetReadDeadline(time.Now().Add(lingerLook))
@@ -831,7 +833,8 @@ func (n *netConn) lingerClose() {
 					break
 				}
 			}
-			if l.over(n.sendQueued(), n.hub.now(), n.hub.waits.close) {
+			q, now := n.sendQueued(), n.hub.now()
+			if lingerDone(q, at, now) || n.drainStalled(q, now) {
 				break
 			}
 		}
